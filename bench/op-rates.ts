@@ -240,6 +240,9 @@ export const CASES: Case[] = [
   one('argMin c @56 ×256', [1, 256, 56, 56], { op: 'argMin', dim: 1 }),
   one('argMax all of 2048²', [1, 1, 2048, 2048], { op: 'argMax' }),
   one('tile 2×2 @56 ×64', [1, 64, 56, 56], { op: 'tile', repeats: [1, 1, 2, 2] }),
+  one('slice step 1 rows of 8 @112 ×64', [1, 64, 112, 112], { op: 'slice', starts: [0], ends: [8], axes: [3] }),
+  one('slice step 1 rows of 64 @112 ×64', [1, 64, 112, 112], { op: 'slice', starts: [0], ends: [64], axes: [3] }),
+  one('slice step 1 rows of 1 of [1048576, 4]', [1048576, 4], { op: 'slice', starts: [0], ends: [1], axes: [1] }),
   one('slice step 2 @112 ×64', [1, 64, 112, 112], { op: 'slice', starts: [0], ends: [112], axes: [3], steps: [2] }),
   one('channelShuffle 4 @56 ×256', [1, 256, 56, 56], { op: 'channelShuffle', groups: 4 }),
   one('pixelShuffle 2 @56 ×256', [1, 256, 56, 56], { op: 'pixelShuffle', upscaleFactor: 2 }),
@@ -248,6 +251,31 @@ export const CASES: Case[] = [
     name: 'concat c @56 ×128+128',
     inputs: [{ name: 'a', shape: [1, 128, 56, 56] }, { name: 'b', shape: [1, 128, 56, 56] }],
     layers: [{ name: 'l', op: 'concat', inputs: ['a', 'b'], dim: 1 }],
+  },
+  {
+    name: 'gather axis 1 of [4096, 1024] at 512 (rows of 1)',
+    inputs: [{ name: 'd', shape: [4096, 1024] }, { name: 'i', shape: [512], fill: index(1024) }],
+    layers: [{ name: 'l', op: 'gather', inputs: ['d', 'i'], axis: 1 }],
+  },
+  {
+    name: 'mul broadcast @56 ×256',
+    inputs: [{ name: 'a', shape: [1, 256, 56, 56] }, { name: 'b', shape: [1, 256, 1, 1] }],
+    layers: [{ name: 'l', op: 'mul', inputs: ['a', 'b'] }],
+  },
+  {
+    name: 'add same shape @56 ×256',
+    inputs: [{ name: 'a', shape: [1, 256, 56, 56] }, { name: 'b', shape: [1, 256, 56, 56] }],
+    layers: [{ name: 'l', op: 'add', inputs: ['a', 'b'] }],
+  },
+  {
+    name: 'add broadcast rows @56 ×256',
+    inputs: [{ name: 'a', shape: [1, 256, 56, 56] }, { name: 'b', shape: [56] }],
+    layers: [{ name: 'l', op: 'add', inputs: ['a', 'b'] }],
+  },
+  {
+    name: 'gather axis 0 500000 rows of 4',
+    inputs: [{ name: 'd', shape: [1000, 4] }, { name: 'i', shape: [500000], fill: index(1000) }],
+    layers: [{ name: 'l', op: 'gather', inputs: ['d', 'i'] }],
   },
   {
     name: 'gather axis 0 50000 rows of 64',

@@ -169,7 +169,7 @@ export const slice: OpDef<z.infer<typeof SliceAttrs>, SlicePlan> = {
     const v = ctx.values[0];
     // any rank folds (torch's F.pad export slices a [k, 2] pads value backwards)
     const value: TensorValue | null = v && mayFold(ctx, numel(out)) ? foldMovement(v, x, (t) => sliceKernel(t, plan, out)) : null;
-    return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan };
+    return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, runWork: sliceWork(x, plan, out), plan };
   },
   receptiveField(ctx) {
     const rf = ctx.rf[0];
@@ -187,6 +187,36 @@ export const slice: OpDef<z.infer<typeof SliceAttrs>, SlicePlan> = {
   run: (ctx) => [sliceKernel(ctx.inputs[0], ctx.plan, ctx.outputs[0])],
   vjp: sliceVjp,
 };
+
+/**
+ * MAX_RUN_WORK units a run of slice takes (Inferred.runWork). tensor/nd.ts stridedSlice copies
+ * the output's innermost contiguous run with one subarray copy where it holds 16 floats or more
+ * (SLICE_RUN a run: runs of 64 ran 1.1 ns an element, about 70 ns a run), else walks it element by
+ * element (SLICE_ROW a row of the output's last axis + SLICE_ELEMENT an element: step 2 over
+ * [1, 64, 112, 112] ran 3.0–4.9 ns an element, rows of 8 4.0–4.6, rows of 1 of [1048576, 4] 10–28). It
+ * was counted 1 an element written: bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC, load 3–8 (3.1
+ * at load 12–16); units of about 0.3 ns (pool.ts); a fold counts nothing.
+ */
+export const SLICE_RUN = 300;
+export const SLICE_ROW = 80;
+export const SLICE_ELEMENT = 12;
+/** tensor/nd.ts's RUN_MIN: the shortest run stridedSlice copies whole. */
+const SLICE_RUN_MIN = 16;
+
+function sliceWork(x: readonly number[], plan: SlicePlan, out: readonly number[]): number {
+  const n = numel(out);
+  if (n === 0 || out.length === 0) return 0;
+  const steps = x.map(() => 1);
+  plan.axes.forEach((a, i) => (steps[a] = plan.steps[i]));
+  // the run stridedSlice finds: axes [k, rank) all at step 1, all but axis k whole
+  let k = out.length;
+  while (k > 0 && steps[k - 1] === 1) {
+    k--;
+    if (out[k] !== x[k]) break;
+  }
+  const run = numel(out.slice(k));
+  return run >= SLICE_RUN_MIN ? SLICE_RUN * (n / run) : SLICE_ROW * (n / out[out.length - 1]) + SLICE_ELEMENT * n;
+}
 
 function sliceKernel(x: Tensor, plan: SlicePlan, out: readonly number[]): Tensor {
   const starts = x.shape.map(() => 0);
@@ -264,6 +294,15 @@ export const pad: OpDef<z.infer<typeof PadAttrs>, { begin: number[] }> = {
   vjp: padVjp,
 };
 
+/**
+ * MAX_RUN_WORK units a run of gather takes (Inferred.runWork): GATHER_ROW a row it copies (one
+ * subarray copy for each index and each row before the axis) + GATHER_ELEMENT an output element.
+ * It was counted 1 an element written, and ran at 42 ns an element gathering rows of 1 (axis 1 of
+ * [4096, 1024] at 512 indices), 10 ns an element in rows of 4, 1.0–1.6 in rows of 64
+ * (bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC, load 3–8); units of about 0.3 ns (pool.ts).
+ */
+export const GATHER_ROW = 200;
+export const GATHER_ELEMENT = 3;
 
 export const GatherAttrs = z.strictObject({ axis: z.number().int().default(0) });
 /** Known values gathered along an axis of any rank (a row of folded boxes, boxes[i]): outer × indices × inner, as the kernel does. */
@@ -301,7 +340,9 @@ export const gather: OpDef<z.infer<typeof GatherAttrs>, { axis: number; indicesR
     let value: TensorValue | null = null;
     // integer data only: a float table gathered from is a learned embedding, which stays a layer (its params count)
     if (v && iv && (x.length === 1 || v.integer) && mayFold(ctx, numel(out))) value = { data: gatherValues(v.data, iv.data, numel(x.slice(0, axis)), dim, numel(x.slice(axis + 1))), integer: v.integer };
-    return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: { axis, indicesRank: idx.length } };
+    // run copies a row of the axes after `axis` for each index and each row before it
+    const runWork = GATHER_ROW * numel(x.slice(0, axis)) * numel(idx) + GATHER_ELEMENT * numel(out);
+    return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, runWork, plan: { axis, indicesRank: idx.length } };
   },
   receptiveField(ctx) {
     const { axis, indicesRank } = ctx.plan;

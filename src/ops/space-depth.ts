@@ -23,7 +23,7 @@ import { fmtShape } from '../errors.js';
 import { blockToSpace, wholeAxis } from './receptive-field.js';
 import { posInt } from './geometry.js';
 import { NCHW_RANK, expectRank } from './common.js';
-import { ZERO_COST } from './types.js';
+import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, TensorRF, VjpContext } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -40,6 +40,15 @@ export interface BlockPlan {
  * `batched`: torch's pixel ops take (*, C, H, W), any leading batch axes or none (nn.PixelShuffle);
  * ONNX's DepthToSpace and SpaceToDepth take [N, C, H, W] only.
  */
+/**
+ * MAX_RUN_WORK units a run of a block rearrangement takes an element (Inferred.runWork; pixelShuffle,
+ * depthToSpace, and spaceToDepth and pixelUnshuffle, which share blockInfer's kernel, not measured):
+ * pixelShuffle and depthToSpace by 2 of [1, 256, 56, 56] ran 2.2–3.4 ns an element where they were
+ * counted 1 an element written (bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC, load 3–8; 2.5 at
+ * load 12–16); units of about 0.3 ns (pool.ts).
+ */
+export const BLOCK_ELEMENT = 12;
+
 function blockInfer<A>(ctx: InferContext<A>, block: number, toSpace: boolean, crd: boolean, field: string, batched = false) {
   const x = batched ? ctx.inputs[0] : expectRank(ctx, 0, NCHW_RANK);
   if (x.length < 3) ctx.fail('RANK_MISMATCH', `input 0 must have at least 3 dimensions (*, C, H, W), got shape ${fmtShape(x)}`, 'inputs', { shapes: { input0: x } });
@@ -51,7 +60,7 @@ function blockInfer<A>(ctx: InferContext<A>, block: number, toSpace: boolean, cr
     ctx.fail('INVALID_ATTRIBUTE', `${field}=${block} does not divide the spatial size ${h}×${w} of ${fmtShape(x)}`, field, { shapes: { input: x } });
   }
   const out = [...lead, ...(toSpace ? [c / b2, h * block, w * block] : [c * b2, h / block, w / block])];
-  return { outputs: [out], weights: [], cost: ZERO_COST, plan: { block, toSpace, crd } };
+  return { outputs: [out], weights: [], cost: ZERO_COST, runWork: BLOCK_ELEMENT * numel(out), plan: { block, toSpace, crd } };
 }
 
 function blockRF(rf: TensorRF | null, p: BlockPlan, x: readonly number[]): TensorRF | null {

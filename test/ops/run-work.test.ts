@@ -171,6 +171,10 @@ describe('activations, pad and argMax of the third pass', () => {
  *   matmul           MACs + 5000 · batches (MATMUL_BATCH: a GEMM call a batch)
  *   reduceSum, reduceMax, reduceMin, reduceMean, reduceL2 7 · input elements (REDUCE_ELEMENT);
  *   reduceProd 10 (REDUCE_PROD_ELEMENT); globalAvgPool2d 5 · input elements (GLOBAL_POOL_ELEMENT)
+ *   slice            runs of ≥ 16 floats copied whole: 300 · runs (SLICE_RUN); shorter: 80 · rows of
+ *                    the output's last axis + 12 · elements (SLICE_ROW, SLICE_ELEMENT)
+ *   gather           200 · rows copied (rows before the axis · indices) + 3 · outputs (GATHER_ROW, GATHER_ELEMENT)
+ *   pixelShuffle, depthToSpace, spaceToDepth, pixelUnshuffle 12 · elements (BLOCK_ELEMENT)
  */
 describe('matmul and the reductions of the fourth pass', () => {
   it('matmul of [3, 2, 4] by [4, 5]: 3 batches, 3·2·5·4 = 120 MACs + 3·5000 = 15,120, + 30 written (a fold: its 120 MACs); [2, 4] by [4]: 8 + 5000', () => {
@@ -192,5 +196,28 @@ describe('matmul and the reductions of the fourth pass', () => {
 
   it('globalAvgPool2d of [1, 2, 3, 3]: 5·18 = 90, + 2 written (a fold: 18)', () => {
     expect(works([[1, 2, 3, 3]], { op: 'globalAvgPool2d' })).toEqual({ run: 90, fold: 18, layer: 92 });
+  });
+});
+
+describe('slice, gather and block rearrangements of the fourth pass', () => {
+  it('slice by step 2 of [2, 3, 8] on its last axis to [2, 3, 4]: 6 rows · 80 + 24 · 12 = 768, + 24 written; by step 1 to its first 4 the same (runs of 4)', () => {
+    expect(works([[2, 3, 8]], { op: 'slice', starts: [0], ends: [8], axes: [2], steps: [2] })).toEqual({ run: 768, fold: 0, layer: 792 });
+    expect(works([[2, 3, 8]], { op: 'slice', starts: [0], ends: [4], axes: [2] })).toEqual({ run: 768, fold: 0, layer: 792 });
+  });
+
+  it('slice of [2, 40] to [2, 20] (2 runs of 20, copied whole): 2 · 300 = 600, + 40 written; of [4, 2, 20] to [2, 2, 20] (one run of 80): 300', () => {
+    expect(works([[2, 40]], { op: 'slice', starts: [0], ends: [20], axes: [1] })).toEqual({ run: 600, fold: 0, layer: 640 });
+    expect(works([[4, 2, 20]], { op: 'slice', starts: [1], ends: [3], axes: [0] })).toEqual({ run: 300, fold: 0, layer: 380 });
+  });
+
+  it('gather of [5, 4] at 3 indices: axis 0 3 rows · 200 + 12 · 3 = 636, + 12 written; axis 1 15 rows of 1: 3000 + 45 = 3045, + 15', () => {
+    expect(works([[5, 4], [3]], { op: 'gather' })).toEqual({ run: 636, fold: 0, layer: 648 });
+    expect(works([[5, 4], [3]], { op: 'gather', axis: 1 })).toEqual({ run: 3045, fold: 0, layer: 3060 });
+  });
+
+  it('pixelShuffle and depthToSpace by 2 of [1, 8, 3, 3] to [1, 2, 6, 6]: 12 · 72 = 864, + 72 written; spaceToDepth back 864', () => {
+    expect(works([[1, 8, 3, 3]], { op: 'pixelShuffle', upscaleFactor: 2 })).toEqual({ run: 864, fold: 0, layer: 936 });
+    expect(works([[1, 8, 3, 3]], { op: 'depthToSpace', blockSize: 2 })).toEqual({ run: 864, fold: 0, layer: 936 });
+    expect(works([[1, 2, 6, 6]], { op: 'spaceToDepth', blockSize: 2 })).toEqual({ run: 864, fold: 0, layer: 936 });
   });
 });

@@ -42,13 +42,13 @@ function costEstimate(spec: Spec): number {
 }
 
 /** 413 naming `layer` at `work`, the estimate `estimate` just over 10^11 (one layer fewer is under it), in under 2 s; under the limit counted by the cost. */
-function refusedAt(spec: Spec, layer: string, work: number, estimate: number, oneFewer: number, maxChars = 6000) {
+function refusedAt(spec: Spec, layer: string, work: number, estimate: number, oneFewer: number, maxChars = 6000, more: Record<string, ReturnType<typeof tensor>> = {}) {
   expect(JSON.stringify(spec).length).toBeLessThan(maxChars);
   expect(costEstimate(spec)).toBeLessThan(1e11);
   expect(estimate).toBeGreaterThan(1e11);
   expect(oneFewer).toBeLessThan(1e11);
   const t = performance.now();
-  const e = errorOf(() => runGraph(parseNetworkSpec(spec), { x: tensor([1, 1, 1, 1]) }, OPTS));
+  const e = errorOf(() => runGraph(parseNetworkSpec(spec), { x: tensor([1, 1, 1, 1]), ...more }, OPTS));
   expect(e.code).toBe('WORK_TOO_LARGE');
   expect(e.status).toBe(413);
   expect(e.details).toMatchObject({ layer, limit: 1e11, layerWork: work, estimate });
@@ -91,5 +91,35 @@ describe('reductions and global average pooling at their run rates', () => {
     const spec = chain('globalAvgPool2d', n, {}, [], () => ['t']);
     expect(l0Work(spec)).toBe(per);
     refusedAt(spec, 't', PADDED, PADDED + n * per, PADDED + (n - 1) * per, 80_000);
+  });
+});
+
+describe('slice, depthToSpace, pixelShuffle and gather at their run rates', () => {
+  it('188 slices by step 2 of the last axis of the 4096² values to [1, 1, 4096, 2048] (80 a row of 2048 + 12 + W an element; cost 8.1e10)', () => {
+    const per = 80 * S + (12 + W) * (N / 2);
+    const n = justOver(PADDED, per);
+    expect(n).toBe(188);
+    const spec = chain('slice', n, { starts: [0], ends: [S], axes: [3], steps: [2] }, [], () => ['t']);
+    refusedAt(spec, 't', PADDED, PADDED + n * per, PADDED + (n - 1) * per, 20_000);
+    expect(l0Work(spec)).toBe(per);
+  });
+
+  it('94 depthToSpace and pixelShuffle by 2 of the 4096² values as [1, 4, 2048, 2048] (12 + W an element; cost 8.1e10)', () => {
+    const reshape = { name: 'r', op: 'reshape', inputs: ['t'], shape: [1, 4, S / 2, S / 2] };
+    for (const [op, attrs] of [['depthToSpace', { blockSize: 2 }], ['pixelShuffle', { upscaleFactor: 2 }]] as const) {
+      const per = (12 + W) * N;
+      const n = justOver(PADDED + N, per);
+      expect(n).toBe(94);
+      refusedAt(chain(op, n, attrs, [reshape], () => ['r']), 'l0', per, PADDED + N + n * per, PADDED + N + (n - 1) * per, 8000);
+    }
+  });
+
+  it('24 gathers along the last axis of the 4096² values at 4096 indices: 16,777,216 rows of 1 (200 a row + 3 + W an element; cost 2.0e10)', () => {
+    const per = (200 + 3 + W) * N;
+    const n = justOver(PADDED, per);
+    expect(n).toBe(24);
+    const spec = chain('gather', n, { axis: 3 }, [], () => ['t', 'i']);
+    spec.inputs.push({ name: 'i', shape: [S] });
+    refusedAt(spec, 'l0', per, PADDED + n * per, PADDED + (n - 1) * per, 6000, { i: tensor([S]) });
   });
 });
