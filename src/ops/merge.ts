@@ -121,6 +121,17 @@ function sumInPlace(ctx: RunContext<ArithmeticAttrs, null>, target: number): Ten
   return t;
 }
 
+/**
+ * MAX_RUN_WORK units a run of add, mul, sub or div takes an operation (Inferred.runWork) where an
+ * operand has fewer elements than the output (a broadcast: tensor/broadcast-loops.ts walks its
+ * rows): counted 1 a FLOP + 1 an element written, [1, 256, 56, 56] + [1, 256, 1, 1] ran 1.9–3.2 ns
+ * an element, + [56] 2.7–4.2, mul by [1, 256, 1, 1] 1.9–3.2, where same shapes ran 0.7–1.0
+ * (bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC, load 3–9; 1.8 ns a unit, 3.6 an element, at
+ * load 12–16); sub and
+ * div share the loop, not measured. Units of about 0.3 ns (pool.ts); same shapes keep their cost.
+ */
+export const BROADCAST_OP = 12;
+
 /** Element-wise arithmetic with broadcasting: (inputs − 1) operations per output element. */
 function arithmetic<A extends ArithmeticAttrs>(d: Arithmetic, attrs: z.ZodType<A>): OpDef<A, null> {
   return {
@@ -143,6 +154,7 @@ function arithmetic<A extends ArithmeticAttrs>(d: Arithmetic, attrs: z.ZodType<A
         values: [foldArithmetic(ctx, out, integer ? (a, b) => d.fold(a, b, true) : d.fold)],
         weights: [],
         cost: { ...ZERO_COST, elementwise: (ctx.inputs.length - 1) * numel(out) },
+        ...(ctx.inputs.some((x) => numel(x) !== numel(out)) ? { runWork: BROADCAST_OP * (ctx.inputs.length - 1) * numel(out) } : {}),
         plan: null,
         ...(d.gradScratch ? { vjpIntermediates: d.gradScratch(out, ctx.inputs.length) } : {}),
       };

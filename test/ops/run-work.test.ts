@@ -175,6 +175,7 @@ describe('activations, pad and argMax of the third pass', () => {
  *                    the output's last axis + 12 · elements (SLICE_ROW, SLICE_ELEMENT)
  *   gather           200 · rows copied (rows before the axis · indices) + 3 · outputs (GATHER_ROW, GATHER_ELEMENT)
  *   pixelShuffle, depthToSpace, spaceToDepth, pixelUnshuffle 12 · elements (BLOCK_ELEMENT)
+ *   add, mul, sub, div with an operand broadcast: 12 · operations (BROADCAST_OP); same shapes their cost
  */
 describe('matmul and the reductions of the fourth pass', () => {
   it('matmul of [3, 2, 4] by [4, 5]: 3 batches, 3·2·5·4 = 120 MACs + 3·5000 = 15,120, + 30 written (a fold: its 120 MACs); [2, 4] by [4]: 8 + 5000', () => {
@@ -219,5 +220,15 @@ describe('slice, gather and block rearrangements of the fourth pass', () => {
     expect(works([[1, 8, 3, 3]], { op: 'pixelShuffle', upscaleFactor: 2 })).toEqual({ run: 864, fold: 0, layer: 936 });
     expect(works([[1, 8, 3, 3]], { op: 'depthToSpace', blockSize: 2 })).toEqual({ run: 864, fold: 0, layer: 936 });
     expect(works([[1, 2, 6, 6]], { op: 'spaceToDepth', blockSize: 2 })).toEqual({ run: 864, fold: 0, layer: 936 });
+  });
+});
+
+describe('broadcast arithmetic of the fourth pass', () => {
+  it('add of [2, 3, 4] and [3, 1]: 24 operations · 12 = 288, + 24 written (a fold: 24); mul and sub the same; three operands, one broadcast: 576; same shapes: 24', () => {
+    expect(works([[2, 3, 4], [3, 1]], { op: 'add' })).toEqual({ run: 288, fold: 24, layer: 312 });
+    expect(works([[2, 3, 4], [3, 1]], { op: 'mul' })).toEqual({ run: 288, fold: 24, layer: 312 });
+    expect(works([[3, 1], [2, 3, 4]], { op: 'sub' })).toEqual({ run: 288, fold: 24, layer: 312 });
+    expect(works([[2, 3, 4], [2, 3, 4], [4]], { op: 'add' })).toEqual({ run: 576, fold: 48, layer: 600 });
+    expect(works([[2, 3, 4], [2, 3, 4]], { op: 'add' })).toEqual({ run: 24, fold: 24, layer: 48 });
   });
 });
