@@ -9,6 +9,89 @@ import { defineConfig } from 'vitest/config';
  */
 const PURE = ['test/ops/**/*.test.ts', 'test/tensor/**/*.test.ts', 'test/analysis/**/*.test.ts', 'test/graph/**/*.test.ts', 'test/conventions/**/*.test.ts', 'test/zoo/**/*.test.ts'];
 
+/**
+ * Files that must run alone (one file at a time, nothing else of this run beside them): they time
+ * themselves against a bound (performance.now, Date.now), race a server, worker or Redis with
+ * sleeps, measure or charge process memory, hold per-request deadlines (fuzz), count bench rounds,
+ * or sit in a per-minute window. Every other file mostly waits (child processes, servers, chromium,
+ * Redis) or computes without a clock, and runs two at a time: the CI host has 2 vCPUs, and vitest's
+ * default (availableParallelism() − 1) ran all 375 files one after another (18 min 43 s of 20).
+ * A new test that asserts a duration, sleeps against something running, or depends on an idle CPU
+ * belongs here.
+ */
+const SERIAL_PURE = [
+  'test/analysis/scale.test.ts', // clocks: under 15 s, 240 s, 5 s
+  'test/ops/resize-bounds.test.ts', // clocks: under 1 s
+  'test/graph/onnx-census.test.ts', // clocks: under 2 s
+  'test/graph/folding-budget.test.ts', // clocks: under 2 s, 3 s
+  'test/ops/scratch.test.ts', // memory: the process's external and array-buffer growth
+];
+const SERIAL = [
+  'test/bench/args.test.ts', // bench rounds
+  'test/bench/ceilings.test.ts', // bench rounds
+  'test/bench/records.test.ts', // bench rounds
+  'test/bench/sides.test.ts', // clocks, bench rounds
+  'test/cli/decode-census.test.ts', // clocks, memory
+  'test/config.test.ts', // memory
+  'test/deploy/kubernetes.test.ts', // memory
+  'test/fuzz/graphql.test.ts', // per-request deadlines
+  'test/fuzz/multipart.test.ts', // per-request deadlines
+  'test/fuzz/npy.test.ts', // clocks, per-request deadlines
+  'test/fuzz/onnx-folding.test.ts', // memory, sleeps, per-request deadlines
+  'test/http/admission-forms.test.ts', // memory, sleeps
+  'test/http/admission-refusals.test.ts', // clocks, sleeps
+  'test/http/admission.test.ts', // clocks, memory, sleeps
+  'test/http/analysis-memory.test.ts', // memory, sleeps
+  'test/http/answer-before-compute.test.ts', // clocks
+  'test/http/compute.test.ts', // clocks, sleeps
+  'test/http/connections.test.ts', // sleeps
+  'test/http/erf-wide-unit.test.ts', // clocks, memory
+  'test/http/form-parts.test.ts', // sleeps
+  'test/http/graphql-jobs.test.ts', // sleeps
+  'test/http/graphql-schema.test.ts', // clocks
+  'test/http/jobs-result-read.test.ts', // clocks, sleeps
+  'test/http/limits.test.ts', // memory, sleeps
+  'test/http/linger.test.ts', // sleeps
+  'test/http/npy-answer.test.ts', // sleeps
+  'test/http/rate-limit-exempt.test.ts', // a per-minute window
+  'test/http/release.test.ts', // sleeps
+  'test/http/run-cache-budget.test.ts', // memory
+  'test/http/run-fold-memory.test.ts', // memory, sleeps
+  'test/http/run-memory-budget.test.ts', // memory, sleeps
+  'test/jobs/eviction.test.ts', // clocks, sleeps
+  'test/jobs/graphql.test.ts', // sleeps
+  'test/jobs/memory.test.ts', // clocks, sleeps
+  'test/jobs/redis-close.test.ts', // clocks
+  'test/jobs/redis-delete-race.test.ts', // sleeps
+  'test/jobs/redis-delete-stream.test.ts', // sleeps
+  'test/jobs/redis.test.ts', // clocks, sleeps
+  'test/memory-budget.test.ts', // clocks, memory, sleeps
+  'test/node-flags.test.ts', // sleeps
+  'test/runtime/erf.test.ts', // sleeps
+  'test/runtime/memory-grant.test.ts', // clocks, memory, sleeps
+  'test/runtime/memory.test.ts', // memory, sleeps
+  'test/runtime/parallel-split.test.ts', // clocks, sleeps
+  'test/runtime/parallel-team.test.ts', // clocks, memory, sleeps
+  'test/runtime/pool-close.test.ts', // sleeps
+  'test/runtime/pool-memory.test.ts', // memory, sleeps
+  'test/runtime/pool-timeout.test.ts', // clocks
+  'test/runtime/shared-arena-runs.test.ts', // sleeps
+  'test/runtime/shared-weights.test.ts', // sleeps
+  'test/runtime/split-attention.test.ts', // clocks, sleeps
+  'test/runtime/split-mlp.test.ts', // clocks, sleeps
+  'test/runtime/task-clock.test.ts', // clocks, sleeps
+  'test/runtime/team-protocol.test.ts', // clocks
+  'test/runtime/work-budget.test.ts', // clocks
+  'test/runtime/work-rates-second.test.ts', // clocks
+  'test/runtime/work-rates.test.ts', // clocks
+  'test/server.test.ts', // clocks, sleeps
+];
+
+/**
+ * Groups run one after another (sequence.groupOrder), each with its own number of workers:
+ * 0 the serial files (one worker), 1 the other pure files (two workers, each reusing its
+ * module graph), 2 the other service files (two workers, a fresh module graph per file).
+ */
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -20,8 +103,10 @@ export default defineConfig({
     reporters: process.env.CI ? ['default', 'json'] : ['default'],
     outputFile: { json: '.ci/vitest-report.json' },
     projects: [
-      { extends: true, test: { name: 'pure', include: PURE, isolate: false } },
-      { extends: true, test: { name: 'service', include: ['test/**/*.test.ts'], exclude: PURE } },
+      { extends: true, test: { name: 'pure-serial', include: SERIAL_PURE, isolate: false, maxWorkers: 1, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'service-serial', include: SERIAL, maxWorkers: 1, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'pure', include: PURE, exclude: SERIAL_PURE, isolate: false, maxWorkers: 2, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'service', include: ['test/**/*.test.ts'], exclude: [...PURE, ...SERIAL], maxWorkers: 2, sequence: { groupOrder: 2 } } },
     ],
   },
 });
