@@ -13,11 +13,11 @@ const PURE = ['test/ops/**/*.test.ts', 'test/tensor/**/*.test.ts', 'test/analysi
  * Files that must run alone (one file at a time, nothing else of this run beside them): they time
  * themselves against a bound (performance.now, Date.now), race a server, worker or Redis with
  * sleeps, measure or charge process memory, hold per-request deadlines (fuzz), count bench rounds,
- * or sit in a per-minute window. Every other file mostly waits (child processes, servers, chromium,
- * Redis) or computes without a clock, and runs two at a time: the CI host has 2 vCPUs, and vitest's
- * default (availableParallelism() − 1) ran all 375 files one after another (18 min 43 s of 20).
- * A new test that asserts a duration, sleeps against something running, or depends on an idle CPU
- * belongs here.
+ * sit in a per-minute window, or rewrite files of the tree that other files read. Every other file
+ * mostly waits (child processes, servers, chromium, Redis) or computes without a clock, and runs
+ * two at a time: the CI host has 2 vCPUs, and vitest's default (availableParallelism() − 1) ran
+ * all 375 files one after another (18 min 43 s of 20). A new test that asserts a duration, sleeps
+ * against something running, depends on an idle CPU or writes into the tree belongs here.
  */
 const SERIAL_PURE = [
   'test/analysis/scale.test.ts', // clocks: under 15 s, 240 s, 5 s
@@ -67,6 +67,7 @@ const SERIAL = [
   'test/jobs/redis.test.ts', // clocks, sleeps
   'test/memory-budget.test.ts', // clocks, memory, sleeps
   'test/node-flags.test.ts', // sleeps
+  'test/readme.test.ts', // its Development block rewrites schema/*.json and wasm/*.wasm (npm run schema, npm run wasm), which every other file reads as it loads and cli-installed copies
   'test/runtime/erf.test.ts', // sleeps
   'test/runtime/memory-grant.test.ts', // clocks, memory, sleeps
   'test/runtime/memory.test.ts', // memory, sleeps
