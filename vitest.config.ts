@@ -53,6 +53,7 @@ const SERIAL = [
   'test/http/limits.test.ts', // memory, sleeps
   'test/http/linger.test.ts', // sleeps
   'test/http/npy-answer.test.ts', // sleeps
+  'test/http/security.test.ts', // waits 20 s for a spawned server (tsx) to be ready: 2.6 s on CI alone, over 20 s on a loaded host beside another file
   'test/http/rate-limit-exempt.test.ts', // a per-minute window
   'test/http/release.test.ts', // sleeps
   'test/http/run-cache-budget.test.ts', // memory
