@@ -53,6 +53,7 @@ const SERIAL = [
   'test/http/limits.test.ts', // memory, sleeps
   'test/http/linger.test.ts', // sleeps
   'test/http/npy-answer.test.ts', // sleeps
+  'test/http/send-timeout-answers.test.ts', // SEND_TIMEOUT_MS against unread answers, memory charged
   'test/http/security.test.ts', // waits 20 s for a spawned server (tsx) to be ready: 2.6 s on CI alone, over 20 s on a loaded host beside another file
   'test/http/rate-limit-exempt.test.ts', // a per-minute window
   'test/http/release.test.ts', // sleeps
@@ -86,6 +87,8 @@ const SERIAL = [
   'test/runtime/work-budget.test.ts', // clocks
   'test/runtime/work-rates-second.test.ts', // clocks
   'test/runtime/work-rates.test.ts', // clocks
+  'test/runtime/work-rates-third.test.ts', // clocks
+  'test/runtime/work-rates-fourth.test.ts', // clocks
   'test/server.test.ts', // clocks, sleeps
 ];
 
