@@ -8,48 +8,8 @@
  * 118 ns an element) each is 413 WORK_TOO_LARGE before any kernel runs. Three pads of
  * [16777216, 1] on their last axis ran 7.0 s (load 14): 117 of them, the old estimate's 10^11, about 4 minutes.
  */
-import { describe, expect, it } from 'vitest';
-import { inferGraph } from '../../src/analysis/infer.js';
-import { parseNetworkSpec } from '../../src/graph/network.js';
-import { DEFAULT_MAX_RUN_WORK } from '../../src/limits.js';
-import { kernelWork, runWork } from '../../src/ops/common.js';
-import { FRESH_ELEMENT_WORK, layerWork } from '../../src/runtime/checks.js';
-import { runGraph } from '../../src/runtime/execute.js';
-import { tensor } from '../../src/tensor/tensor.js';
-import { errorOf } from '../helpers.js';
-
-const OPTS = { training: false, seed: 0, weightInit: 'seed' as const, weights: {}, capture: [], maxElements: 64 * 1024 * 1024, maxWork: DEFAULT_MAX_RUN_WORK };
-const S = 4096;
-const N = S * S;
-/** Each 4096² (or larger) output written: 1 + FRESH_ELEMENT_WORK units an element (runtime/checks.ts writeWork). */
-const W = 1 + FRESH_ELEMENT_WORK;
-/** The padded 4096² input: 4096 rows · 1200 + 5 an element (indexing.ts PAD_ROW, PAD_ELEMENT), + W each written. */
-const PADDED = 1200 * S + (5 + W) * N;
-
-type Spec = { inputs: { name: string; shape: number[] }[]; layers: Record<string, unknown>[] };
-const padded = { name: 't', op: 'pad', inputs: ['x'], pads: [0, 0, 0, 0, 0, 0, S - 1, S - 1], value: 0.5 };
-function chain(op: string, layers: number, attrs: Record<string, unknown> = {}): Spec {
-  return { inputs: [{ name: 'x', shape: [1, 1, 1, 1] }], layers: [padded, ...Array.from({ length: layers }, (_, i) => ({ name: `l${i}`, op, inputs: [i === 0 ? 't' : `l${i - 1}`], ...attrs }))] };
-}
-
-/** The estimate with every layer counted by its cost (kernelWork), as before these rates. */
-function costEstimate(spec: Spec): number {
-  return inferGraph(parseNetworkSpec(spec)).analysed.reduce((s, a) => s + layerWork(a) - runWork(a.inferred!) + kernelWork(a.inferred!), 0);
-}
-
-/** 413 naming `layer` at `work`, the estimate `estimate` just over 10^11 (one layer fewer is under it), in under 2 s; under the limit counted by the cost. */
-function refusedAt(spec: Spec, layer: string, work: number, estimate: number, oneFewer: number) {
-  expect(JSON.stringify(spec).length).toBeLessThan(6000);
-  expect(costEstimate(spec)).toBeLessThan(1e11);
-  expect(estimate).toBeGreaterThan(1e11);
-  expect(oneFewer).toBeLessThan(1e11);
-  const t = performance.now();
-  const e = errorOf(() => runGraph(parseNetworkSpec(spec), { x: tensor([1, 1, 1, 1]) }, OPTS));
-  expect(e.code).toBe('WORK_TOO_LARGE');
-  expect(e.status).toBe(413);
-  expect(e.details).toMatchObject({ layer, limit: 1e11, layerWork: work, estimate });
-  expect((performance.now() - t) / 1000).toBeLessThan(2);
-}
+import { describe, it } from 'vitest';
+import { S, N, W, PADDED, padded, chain, refusedAt, type Spec } from './work-chains.js';
 
 describe('activations at their run rates', () => {
   it('90 relu on 4096² (15 + W an element; cost 7.9e10)', () => {
