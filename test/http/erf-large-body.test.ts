@@ -9,20 +9,15 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import type { TaskName } from '../../src/runtime/task-names.js';
 import { inlinePool } from '../jobs/helpers.js';
 
 describe('a large POST /v1/erf request is parsed in a worker', () => {
   let app: FastifyInstance;
   const parsed: unknown[] = [];
   beforeAll(async () => {
-    const pool = inlinePool(1);
-    const run = pool.run.bind(pool);
-    pool.run = (async (task: TaskName, payload: unknown, transfer?: unknown, options?: { filename?: string }) => {
-      const p = payload as { kind?: unknown; where?: unknown; json?: { length: number } };
-      if (p.kind === 'job') parsed.push({ where: p.where, length: p.json!.length });
-      return run(task, payload, transfer, options);
-    }) as typeof pool.run;
+    const pool = inlinePool(1, (_task, p) => {
+      if (p.kind === 'job') parsed.push({ where: p.where, length: (p.json as { length: number }).length });
+    });
     app = await buildApp({ config: loadConfig({ WORKERS: '1' }), pool });
     await app.ready();
   });

@@ -8,20 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { OFFLOAD_WORKER } from '../../src/http/offload.js';
-import type { TaskName } from '../../src/runtime/task-names.js';
 import { inlinePool } from '../jobs/helpers.js';
 
 describe('a large GraphQL request is parsed in a worker', () => {
   let app: FastifyInstance;
   const parsed: unknown[] = [];
   beforeAll(async () => {
-    const pool = inlinePool(1);
-    const run = pool.run.bind(pool);
-    pool.run = (async (task: TaskName, payload: unknown, transfer?: unknown, options?: { filename?: string }) => {
-      const p = payload as { kind?: unknown; json?: Uint8Array; graphqlTokens?: number };
-      if (p.kind === 'json') parsed.push({ task, filename: options?.filename, bytes: p.json!.byteLength, graphqlTokens: p.graphqlTokens });
-      return run(task, payload, transfer, options);
-    }) as typeof pool.run;
+    const pool = inlinePool(1, (task, p, options) => {
+      if (p.kind === 'json') parsed.push({ task, filename: options?.filename, bytes: (p.json as Uint8Array).byteLength, graphqlTokens: p.graphqlTokens });
+    });
     app = await buildApp({ config: loadConfig({ WORKERS: '1', GRAPHQL_MAX_TOKENS: '5000' }), pool });
     await app.ready();
   });

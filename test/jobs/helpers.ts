@@ -89,7 +89,8 @@ export async function waitFor(app: FastifyInstance, id: string, states: string[]
  * A pool that runs tasks in-process (the worker's own task table), each one after `gate` opens:
  * tests decide when work finishes. `overloaded` first answers OVERLOADED that many times.
  */
-export function inlinePool(threads = 1) {
+/** `seen`, if given, is told of every task as it is run (the large-body tests watch what is parsed where). */
+export function inlinePool(threads = 1, seen?: (task: TaskName, payload: Record<string, unknown>, options?: { filename?: string }) => void) {
   let open!: () => void;
   const pool = {
     threads,
@@ -109,6 +110,7 @@ export function inlinePool(threads = 1) {
     },
     async run<T>(task: TaskName, payload: unknown, _transfer?: unknown, options?: { filename?: string }): Promise<T> {
       pool.calls.push(task);
+      seen?.(task, payload as Record<string, unknown>, options);
       if (pool.overloaded > 0) {
         pool.overloaded--;
         throw new ConvlensError('OVERLOADED', 'all workers busy (test)');

@@ -20,13 +20,9 @@ describe('a large job submission is parsed in a worker', () => {
   let app: FastifyInstance;
   const parsed: unknown[] = [];
   beforeAll(async () => {
-    const pool = inlinePool(1);
-    const run = pool.run.bind(pool);
-    pool.run = (async (task: TaskName, payload: unknown, transfer?: unknown, options?: { filename?: string }) => {
-      const kind = (payload as { kind?: unknown }).kind;
-      if (kind === 'job') parsed.push({ task, filename: options?.filename, bytes: (payload as { json: Uint8Array }).json.byteLength });
-      return run(task, payload, transfer, options);
-    }) as typeof pool.run;
+    const pool = inlinePool(1, (task, p, options) => {
+      if (p.kind === 'job') parsed.push({ task, filename: options?.filename, bytes: (p.json as Uint8Array).byteLength });
+    });
     app = await buildApp({ config: loadConfig({ WORKERS: '1' }), pool });
     await app.ready();
   });
