@@ -67,6 +67,23 @@ describe('multipart jobs on Redis (JSON_BODY_LIMIT 100,000: files up to 200,000 
     expect(await fileKeys(id)).toEqual([]);
   });
 
+  it('a request field over 128 KiB (parsed in a worker) beside a file: the file is stored whole (it was moved to the parsing worker, and the submission was 503 QUEUE_UNAVAILABLE: a detached buffer)', async () => {
+    // the default JSON_BODY_LIMIT, so the field may pass OFFLOAD_JSON_BYTES (128 KiB)
+    const big = await buildApp({ config: loadConfig({ WORKERS: '1', REDIS_URL: redis.url, JOB_TTL_SECONDS: '600' }), pool });
+    await big.ready();
+    try {
+      const field = JSON.stringify({ kind: 'analyze', inputShapes: SHAPES });
+      const res = await request(big.server).post('/v1/jobs').field('request', field + ' '.repeat(140_000)).attach('model', resnet18, 'resnet18.onnx');
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      const { id } = res.body;
+      expect(await fileKeys(id)).toEqual([`convlens:job:${id}:file:0`]);
+      expect((await client.getBuffer(`convlens:job:${id}:file:0`))!.equals(resnet18)).toBe(true);
+      await request(big.server).delete(`/v1/jobs/${id}`).expect(200);
+    } finally {
+      await big.close();
+    }
+  });
+
   it('a worker runs it: shufflenet_v2_x1_0 (165,932 bytes, 413 as onnxBase64) is done with the report POST /v1/analyze answers (2,278,604 params); its file key is gone', async () => {
     worker = await startJobWorker(loadConfig(env()), pool, pino({ level: 'silent' }));
     const json = await post().send({ kind: 'analyze', onnxBase64: shufflenet.toString('base64'), inputShapes: SHAPES });
