@@ -11,6 +11,17 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { MAX_LITERAL_LENGTH, longestLiteral } from '../../src/http/graphql/literals.js';
 import { inlinePool } from '../jobs/helpers.js';
+import { Lexer, Source, TokenKind } from 'graphql';
+
+/** graphql-js's own longest string, block string or number token (its lexer: the reference). */
+function lexedLongest(text: string): number {
+  const lexer = new Lexer(new Source(text));
+  let longest = 0;
+  for (let t = lexer.advance(); t.kind !== TokenKind.EOF; t = lexer.advance()) {
+    if (t.kind === TokenKind.STRING || t.kind === TokenKind.BLOCK_STRING || t.kind === TokenKind.INT || t.kind === TokenKind.FLOAT) longest = Math.max(longest, t.end - t.start);
+  }
+  return longest;
+}
 
 describe('longestLiteral', () => {
   it('measures strings with their quotes, block strings, and numbers; not names (digits in them), comments, punctuation', () => {
@@ -23,6 +34,19 @@ describe('longestLiteral', () => {
     expect(longestLiteral('{ f(x: """a\\"""b""") }')).toEqual({ length: 12, at: 7 });
     // a string in a comment is not a literal; an unterminated string ends at its line
     expect(longestLiteral('# "' + 'q'.repeat(50) + '"\n{ f(x: "ab\n) }').length).toBe(3);
+  });
+});
+
+describe('longestLiteral reads block strings as graphql-js lexes them', () => {
+  const Q = '"""';
+  it.each([
+    // an escaped quote triple right after the opening one: a search for a """ not after a backslash ended at the quote after it (8)
+    ['an escaped triple, a quote, then 1,000 lines', `{ a(s: ${Q}\\${Q}"${'x\n'.repeat(1000)}${Q}) }`],
+    ['two escaped triples in a row', `{ a(s: ${Q}\\${Q}\\${Q}${Q}) }`],
+    ['a backslash before an escaped triple', `{ a(s: ${Q}a\\\\${Q}b${Q}) }`],
+    ['a block string then a longer string', `{ a(s: ${Q}xy${Q}, t: "${'z'.repeat(30)}") }`],
+  ])('%s: the lexer’s length', (_name, text) => {
+    expect(longestLiteral(text).length).toBe(lexedLongest(text));
   });
 });
 
