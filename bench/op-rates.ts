@@ -32,6 +32,26 @@ const one = (name: string, shape: number[], layer: Record<string, unknown>): Cas
 /** boxes [1, n, 4] as corners in a 512 square, and scores [1, classes, n] */
 const boxes: Fill = (_n, i) => (i % 4 < 2 ? 0 : 32) + Math.floor(i / 4) % 480 + r() * 8;
 
+/** The element-wise activations measured over [1, 256, 56, 56] (a 3 MiB tensor, 802,816 elements). */
+const ACTIVATIONS = ['relu', 'gelu', 'tanh', 'erf', 'mish', 'sigmoid', 'swish', 'elu', 'softplus', 'hardSwish', 'leakyRelu', 'hardSigmoid', 'softsign', 'hardTanh'];
+/** … and over [1, 1, 2048, 2048] (4 Mi elements, under the fresh-page size: the heap reused). */
+const ACTIVATIONS_2048 = ['relu', 'leakyRelu', 'hardTanh', 'hardSigmoid', 'hardSwish', 'softsign', 'relu6'];
+/** Batched matmul blocks: [m, k, n, batches] (a GEMM call a batch). */
+const MATMUL_BLOCKS: [number, number, number, number][] = [
+  [2, 2, 2, 65536], [8, 8, 8, 4096], [4, 4, 4, 16384], [16, 16, 16, 1024], [32, 32, 32, 256], [64, 64, 64, 32],
+  [1, 2, 1, 262144], [1, 64, 64, 4096], [64, 1, 64, 256], [2, 2, 64, 8192], [64, 2, 2, 8192], [1, 1, 1, 524288], [4, 64, 4, 4096], [16, 16, 4, 8192], [64, 64, 7, 256], [1, 256, 8, 4096], [7, 7, 7, 16384],
+];
+const matmulCase = (m: number, k: number, n: number, b: number): Case => ({
+  name: m === k && k === n ? `matmul ${m}×${m}·${m}×${m} ×${b}` : `matmul ${m}×${k}·${k}×${n} ×${b}`,
+  inputs: [{ name: 'a', shape: [b, m, k] }, { name: 'b', shape: [b, k, n] }],
+  layers: [{ name: 'l', op: 'matmul', inputs: ['a', 'b'] }],
+});
+/** Two or more operands into one element-wise op (each input named a, b, c …). */
+const operands = (name: string, op: string, shapes: number[][]): Case => {
+  const names = shapes.map((_, i) => String.fromCharCode(97 + i));
+  return { name, inputs: shapes.map((shape, i) => ({ name: names[i], shape })), layers: [{ name: 'l', op, inputs: names }] };
+};
+
 export const REFERENCE = 'conv2d 3×3 64→64 @56';
 
 export const CASES: Case[] = [
@@ -103,36 +123,7 @@ export const CASES: Case[] = [
     inputs: [{ name: 'a', shape: [4096, 1, 64] }, { name: 'b', shape: [4096, 64, 1] }],
     layers: [{ name: 'l', op: 'matmul', inputs: ['a', 'b'] }],
   },
-  {
-    name: 'matmul 2×2·2×2 ×65536',
-    inputs: [{ name: 'a', shape: [65536, 2, 2] }, { name: 'b', shape: [65536, 2, 2] }],
-    layers: [{ name: 'l', op: 'matmul', inputs: ['a', 'b'] }],
-  },
-  {
-    name: 'matmul 8×8·8×8 ×4096',
-    inputs: [{ name: 'a', shape: [4096, 8, 8] }, { name: 'b', shape: [4096, 8, 8] }],
-    layers: [{ name: 'l', op: 'matmul', inputs: ['a', 'b'] }],
-  },
-  {
-    name: 'matmul 4×4·4×4 ×16384',
-    inputs: [{ name: 'a', shape: [16384, 4, 4] }, { name: 'b', shape: [16384, 4, 4] }],
-    layers: [{ name: 'l', op: 'matmul', inputs: ['a', 'b'] }],
-  },
-  {
-    name: 'matmul 16×16·16×16 ×1024',
-    inputs: [{ name: 'a', shape: [1024, 16, 16] }, { name: 'b', shape: [1024, 16, 16] }],
-    layers: [{ name: 'l', op: 'matmul', inputs: ['a', 'b'] }],
-  },
-  {
-    name: 'matmul 32×32·32×32 ×256',
-    inputs: [{ name: 'a', shape: [256, 32, 32] }, { name: 'b', shape: [256, 32, 32] }],
-    layers: [{ name: 'l', op: 'matmul', inputs: ['a', 'b'] }],
-  },
-  {
-    name: 'matmul 64×64·64×64 ×32',
-    inputs: [{ name: 'a', shape: [32, 64, 64] }, { name: 'b', shape: [32, 64, 64] }],
-    layers: [{ name: 'l', op: 'matmul', inputs: ['a', 'b'] }],
-  },
+  ...MATMUL_BLOCKS.map(([m, k, n, b]) => matmulCase(m, k, n, b)),
   one('multiHeadAttention 197×768 h12', [1, 197, 768], { op: 'multiHeadAttention', numHeads: 12 }),
   one('multiHeadAttention 1024×64 h1', [1, 1024, 64], { op: 'multiHeadAttention', numHeads: 1 }),
   one('shiftedWindowAttention 56² ×96 w7 s3', [1, 56, 56, 96], { op: 'shiftedWindowAttention', numHeads: 3, window: 7, shift: 3 }),
@@ -150,28 +141,9 @@ export const CASES: Case[] = [
   one('layerNorm 768 ×3136', [1, 3136, 768], { op: 'layerNorm', normalizedShape: [768] }),
   one('groupNorm 32 @56 ×64', [1, 64, 56, 56], { op: 'groupNorm', numGroups: 32 }),
   one('instanceNorm2d @56 ×64', [1, 64, 56, 56], { op: 'instanceNorm2d' }),
-  one('relu @56 ×256', [1, 256, 56, 56], { op: 'relu' }),
-  one('gelu @56 ×256', [1, 256, 56, 56], { op: 'gelu' }),
-  one('tanh @56 ×256', [1, 256, 56, 56], { op: 'tanh' }),
-  one('erf @56 ×256', [1, 256, 56, 56], { op: 'erf' }),
-  one('mish @56 ×256', [1, 256, 56, 56], { op: 'mish' }),
-  one('sigmoid @56 ×256', [1, 256, 56, 56], { op: 'sigmoid' }),
-  one('swish @56 ×256', [1, 256, 56, 56], { op: 'swish' }),
-  one('elu @56 ×256', [1, 256, 56, 56], { op: 'elu' }),
-  one('softplus @56 ×256', [1, 256, 56, 56], { op: 'softplus' }),
-  one('hardSwish @56 ×256', [1, 256, 56, 56], { op: 'hardSwish' }),
+  ...ACTIVATIONS.map((op) => one(`${op} @56 ×256`, [1, 256, 56, 56], { op })),
   one('gelu tanh @56 ×256', [1, 256, 56, 56], { op: 'gelu', approximate: 'tanh' }),
-  one('leakyRelu @56 ×256', [1, 256, 56, 56], { op: 'leakyRelu' }),
-  one('hardSigmoid @56 ×256', [1, 256, 56, 56], { op: 'hardSigmoid' }),
-  one('softsign @56 ×256', [1, 256, 56, 56], { op: 'softsign' }),
-  one('hardTanh @56 ×256', [1, 256, 56, 56], { op: 'hardTanh' }),
-  one('relu @2048² (4 Mi, reused heap)', [1, 1, 2048, 2048], { op: 'relu' }),
-  one('leakyRelu @2048² (4 Mi, reused heap)', [1, 1, 2048, 2048], { op: 'leakyRelu' }),
-  one('hardTanh @2048² (4 Mi, reused heap)', [1, 1, 2048, 2048], { op: 'hardTanh' }),
-  one('hardSigmoid @2048² (4 Mi, reused heap)', [1, 1, 2048, 2048], { op: 'hardSigmoid' }),
-  one('hardSwish @2048² (4 Mi, reused heap)', [1, 1, 2048, 2048], { op: 'hardSwish' }),
-  one('softsign @2048² (4 Mi, reused heap)', [1, 1, 2048, 2048], { op: 'softsign' }),
-  one('relu6 @2048² (4 Mi, reused heap)', [1, 1, 2048, 2048], { op: 'relu6' }),
+  ...ACTIVATIONS_2048.map((op) => one(`${op} @2048² (4 Mi, reused heap)`, [1, 1, 2048, 2048], { op })),
   one('prelu @56 ×256', [1, 256, 56, 56], { op: 'prelu' }),
   one('softmax 1000 ×1024', [1024, 1000], { op: 'softmax', dim: -1 }),
   one('softmax dim 1 @56 ×256', [1, 256, 56, 56], { op: 'softmax', dim: 1 }),
@@ -196,16 +168,8 @@ export const CASES: Case[] = [
     inputs: [{ name: 'a', shape: [1, 256, 56, 56] }, { name: 'b', shape: [1, 256, 56, 56] }],
     layers: [{ name: 'l', op: 'mod', inputs: ['a', 'b'], fmod: true }],
   },
-  {
-    name: 'add broadcast @56 ×256',
-    inputs: [{ name: 'a', shape: [1, 256, 56, 56] }, { name: 'b', shape: [1, 256, 1, 1] }],
-    layers: [{ name: 'l', op: 'add', inputs: ['a', 'b'] }],
-  },
-  {
-    name: 'mul @56 ×256',
-    inputs: [{ name: 'a', shape: [1, 256, 56, 56] }, { name: 'b', shape: [1, 256, 56, 56] }],
-    layers: [{ name: 'l', op: 'mul', inputs: ['a', 'b'] }],
-  },
+  operands('add broadcast @56 ×256', 'add', [[1, 256, 56, 56], [1, 256, 1, 1]]),
+  operands('mul @56 ×256', 'mul', [[1, 256, 56, 56], [1, 256, 56, 56]]),
   {
     name: 'where @56 ×256',
     inputs: [{ name: 'c', shape: [1, 256, 56, 56], fill: index(2) }, { name: 'a', shape: [1, 256, 56, 56] }, { name: 'b', shape: [1, 256, 56, 56] }],
@@ -243,10 +207,20 @@ export const CASES: Case[] = [
   one('slice step 1 rows of 8 @112 ×64', [1, 64, 112, 112], { op: 'slice', starts: [0], ends: [8], axes: [3] }),
   one('slice step 1 rows of 64 @112 ×64', [1, 64, 112, 112], { op: 'slice', starts: [0], ends: [64], axes: [3] }),
   one('slice step 1 rows of 1 of [1048576, 4]', [1048576, 4], { op: 'slice', starts: [0], ends: [1], axes: [1] }),
+  one('slice step 1 rows of 1 of [4194304, 2]', [4194304, 2], { op: 'slice', starts: [1], ends: [2], axes: [1] }),
+  one('slice step 1 rows of 1 of [2048, 2048] (a column)', [2048, 2048], { op: 'slice', starts: [5], ends: [6], axes: [1] }),
+  one('slice step 1 rows of 1 of [1, 64, 256, 256] (a column)', [1, 64, 256, 256], { op: 'slice', starts: [0], ends: [1], axes: [3] }),
+  one('slice step 1 rows of 15 of [65536, 64] (under a run)', [65536, 64], { op: 'slice', starts: [0], ends: [15], axes: [1] }),
   one('slice step 2 @112 ×64', [1, 64, 112, 112], { op: 'slice', starts: [0], ends: [112], axes: [3], steps: [2] }),
   one('channelShuffle 4 @56 ×256', [1, 256, 56, 56], { op: 'channelShuffle', groups: 4 }),
   one('pixelShuffle 2 @56 ×256', [1, 256, 56, 56], { op: 'pixelShuffle', upscaleFactor: 2 }),
   one('depthToSpace 2 @56 ×256', [1, 256, 56, 56], { op: 'depthToSpace', blockSize: 2 }),
+  one('spaceToDepth 2 @112 ×64', [1, 64, 112, 112], { op: 'spaceToDepth', blockSize: 2 }),
+  one('pixelUnshuffle 2 @112 ×64', [1, 64, 112, 112], { op: 'pixelUnshuffle', downscaleFactor: 2 }),
+  one('spaceToDepth 4 @224 ×16', [1, 16, 224, 224], { op: 'spaceToDepth', blockSize: 4 }),
+  one('pixelUnshuffle 8 @512 ×1', [1, 1, 512, 512], { op: 'pixelUnshuffle', downscaleFactor: 8 }),
+  one('spaceToDepth 2 @1024 ×1 (rows of 1 out of each block)', [1, 1, 1024, 1024], { op: 'spaceToDepth', blockSize: 2 }),
+  one('pixelShuffle 2 @1024 ×4 (to one channel)', [1, 4, 512, 512], { op: 'pixelShuffle', upscaleFactor: 2 }),
   {
     name: 'concat c @56 ×128+128',
     inputs: [{ name: 'a', shape: [1, 128, 56, 56] }, { name: 'b', shape: [1, 128, 56, 56] }],
@@ -257,21 +231,24 @@ export const CASES: Case[] = [
     inputs: [{ name: 'd', shape: [4096, 1024] }, { name: 'i', shape: [512], fill: index(1024) }],
     layers: [{ name: 'l', op: 'gather', inputs: ['d', 'i'], axis: 1 }],
   },
-  {
-    name: 'mul broadcast @56 ×256',
-    inputs: [{ name: 'a', shape: [1, 256, 56, 56] }, { name: 'b', shape: [1, 256, 1, 1] }],
-    layers: [{ name: 'l', op: 'mul', inputs: ['a', 'b'] }],
-  },
-  {
-    name: 'add same shape @56 ×256',
-    inputs: [{ name: 'a', shape: [1, 256, 56, 56] }, { name: 'b', shape: [1, 256, 56, 56] }],
-    layers: [{ name: 'l', op: 'add', inputs: ['a', 'b'] }],
-  },
-  {
-    name: 'add broadcast rows @56 ×256',
-    inputs: [{ name: 'a', shape: [1, 256, 56, 56] }, { name: 'b', shape: [56] }],
-    layers: [{ name: 'l', op: 'add', inputs: ['a', 'b'] }],
-  },
+  operands('mul broadcast @56 ×256', 'mul', [[1, 256, 56, 56], [1, 256, 1, 1]]),
+  operands('add same shape @56 ×256', 'add', [[1, 256, 56, 56], [1, 256, 56, 56]]),
+  // same shapes (one flat loop, WebAssembly SIMD from 256 elements) and one-element operands (one row against a hoisted scalar)
+  operands('sub same shape @56 ×256', 'sub', [[1, 256, 56, 56], [1, 256, 56, 56]]),
+  operands('div same shape @56 ×256', 'div', [[1, 256, 56, 56], [1, 256, 56, 56]]),
+  operands('add same shape ×3 @56 ×256', 'add', [[1, 256, 56, 56], [1, 256, 56, 56], [1, 256, 56, 56]]),
+  operands('add same shape rows of 1 [1048576, 1]', 'add', [[1048576, 1], [1048576, 1]]),
+  operands('add same shape [1, 1, 1, 1, 1, 1, 1, 1048576]', 'add', [[1, 1, 1, 1, 1, 1, 1, 1048576], [1, 1, 1, 1, 1, 1, 1, 1048576]]),
+  operands('add same shape 255 ×4096 (under the SIMD size)', 'add', [[4096, 255], [4096, 255]]),
+  operands('add same shape [200] (tiny)', 'add', [[200], [200]]),
+  operands('add scalar [1] @56 ×256', 'add', [[1, 256, 56, 56], [1]]),
+  operands('mul scalar [1, 1, 1, 1] @56 ×256', 'mul', [[1, 256, 56, 56], [1, 1, 1, 1]]),
+  operands('div scalar [1] @56 ×256', 'div', [[1, 256, 56, 56], [1]]),
+  operands('sub scalar first [1] @56 ×256', 'sub', [[1], [1, 256, 56, 56]]),
+  operands('add scalar ×3 [1] [1] @56 ×256', 'add', [[1, 256, 56, 56], [1], [1]]),
+  operands('add scalar [1] rows of 1 [1048576, 1]', 'add', [[1048576, 1], [1]]),
+  operands('add scalar [1] to [1] ×1 (one element)', 'add', [[1], [1]]),
+  operands('add broadcast rows @56 ×256', 'add', [[1, 256, 56, 56], [56]]),
   {
     name: 'gather axis 0 500000 rows of 4',
     inputs: [{ name: 'd', shape: [1000, 4] }, { name: 'i', shape: [500000], fill: index(1000) }],
