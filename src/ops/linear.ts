@@ -174,14 +174,35 @@ export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
 };
 
 /**
- * MAX_RUN_WORK units a run of matmul takes a batch beside its MACs (Inferred.runWork): run calls
- * the GEMM once a batch, packing its blocks, and a batch of tiny matrices costs that call, not its
- * MACs. Counted by the cost (its MACs) it ran at 2.9–5.1 ns a unit against the conv's 0.03–0.07
- * (bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC, load 4–8; 4.9 at load 12–16): 61 ns a batch of
- * 2×2·2×2, 165 of 4×4, 195 of 1×64·64×1, 1.4 µs of 8×8 (512 MACs), 2.0 µs of 16×16; 32×32 and up
- * at 0.1–0.2 ns a MAC. Units of about 0.3 ns (pool.ts); a fold counts the MACs.
+ * MAX_RUN_WORK units a run of matmul takes (Inferred.runWork; a fold counts the MACs). run calls
+ * tensor/gemm.ts gemm once a batch, and the call's cost is the block's shape, not only its MACs:
+ *   n < 8 (gemm's few-columns loop, JavaScript, nothing packed): MATMUL_FEW_MAC a MAC +
+ *     MATMUL_FEW_BATCH a batch. 64×64·64×7 ran 3.4 ns a MAC, 4×64·64×4 3.0, 16×16·16×4 2.5, 7×7·7×7
+ *     1.6 µs a batch, 1×1·1×1 to 2×2·2×2 45–150 ns a batch;
+ *   n ≥ 8 (packed, WebAssembly): its MACs + MATMUL_BATCH a batch + MATMUL_PACK an element of the
+ *     k×n block it packs (a JavaScript loop, every batch) + MATMUL_OUT an output: 1×64·64×64 ran
+ *     20 µs a batch (4.8 ns an element of B), 1×256·256×8 10.5 µs, 2×2·2×64 1.5 µs, 8×8·8×8 0.8,
+ *     64×1·1×64 4.3 (1 ns an output), 64×64·64×64 18 µs (its 262,144 MACs at 0.07 ns).
+ * bench/op-rates.ts, 2026-12-06, 2 vCPU AMD EPYC, load 11–16, each time taken as the ratio to the
+ * reference conv's beside it × its quiet 0.03 ns a unit. Counted as its MACs + 5000 a batch before,
+ * 64×64·64×7 ran 5.5 ns a unit (96× the conv), 1×64·64×64 6.8, 1×256·256×8 4.7, 16×16·16×4 3.0
+ * (a 10^11 estimate would have run for minutes) while 2×2·2×2 ran 0.011 (5008 units for 60–80 ns).
+ * Units of about 0.3 ns (pool.ts).
  */
-export const MATMUL_BATCH = 5000;
+export const MATMUL_FEW_MAC = 12;
+export const MATMUL_FEW_BATCH = 500;
+export const MATMUL_BATCH = 2500;
+export const MATMUL_PACK = 20;
+export const MATMUL_OUT = 2;
+/** tensor/gemm.ts gemm's default: a product of fewer columns runs its few-columns loop. */
+const GEMM_FEW_COLUMNS = 8;
+
+/** matmul's Inferred.runWork: `batches` products of [m, k] by [k, n] (see MATMUL_FEW_MAC and MATMUL_BATCH). */
+export function matmulWork(batches: number, m: number, k: number, n: number): number {
+  const macs = batches * m * k * n;
+  if (n < GEMM_FEW_COLUMNS) return MATMUL_FEW_MAC * macs + MATMUL_FEW_BATCH * batches;
+  return macs + batches * (MATMUL_BATCH + MATMUL_PACK * k * n + MATMUL_OUT * m * n);
+}
 
 /**
  * matmul: batched matrix product with NumPy broadcasting of the batch dims (attention, imported
@@ -221,7 +242,7 @@ export const matmul: OpDef<Record<string, never>, null> = {
     const rows = numel(batch) * m * n;
     const cost = { macs: rows * k, exactMacOps: rows * Math.max(0, 2 * k - 1), biasOps: 0, elementwise: 0 };
     // the VJP transposes both operands and sums each gradient over the broadcast batch (vjp-plumbing.ts matmulVjp)
-    return { outputs: [out], weights: [], cost, runWork: cost.macs + MATMUL_BATCH * numel(batch), plan: null, vjpIntermediates: matmulVjpIntermediates(ctx.inputs[0], ctx.inputs[1], batch, [m, k, n]) };
+    return { outputs: [out], weights: [], cost, runWork: matmulWork(numel(batch), m, k, n), plan: null, vjpIntermediates: matmulVjpIntermediates(ctx.inputs[0], ctx.inputs[1], batch, [m, k, n]) };
   },
   receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn),
   run(ctx) {

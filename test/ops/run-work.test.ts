@@ -168,7 +168,7 @@ describe('activations, pad and argMax of the third pass', () => {
 
 /**
  * The fourth pass's rates (each op's file cites its bench/op-rates.ts figures):
- *   matmul           MACs + 5000 · batches (MATMUL_BATCH: a GEMM call a batch)
+ *   matmul           (replaced in the fifth pass, below)
  *   reduceSum, reduceMax, reduceMin, reduceMean, reduceL2 7 · input elements (REDUCE_ELEMENT);
  *   reduceProd 10 (REDUCE_PROD_ELEMENT); globalAvgPool2d 5 · input elements (GLOBAL_POOL_ELEMENT)
  *   slice            runs of ≥ 16 floats copied whole: 300 · runs (SLICE_RUN); shorter: 80 · rows of
@@ -176,13 +176,12 @@ describe('activations, pad and argMax of the third pass', () => {
  *   gather           200 · rows copied (rows before the axis · indices) + 3 · outputs (GATHER_ROW, GATHER_ELEMENT)
  *   pixelShuffle, depthToSpace, spaceToDepth, pixelUnshuffle 12 · elements (BLOCK_ELEMENT)
  *   add, mul, sub, div with an operand broadcast: 12 · operations (BROADCAST_OP); same shapes their cost
+ *
+ * The fifth pass:
+ *   matmul, n < 8    12 · MACs + 500 · batches (MATMUL_FEW_MAC, MATMUL_FEW_BATCH: gemm's few-columns loop)
+ *   matmul, n ≥ 8    MACs + batches · (2500 + 20 · k·n + 2 · m·n) (MATMUL_BATCH, MATMUL_PACK, MATMUL_OUT)
  */
-describe('matmul and the reductions of the fourth pass', () => {
-  it('matmul of [3, 2, 4] by [4, 5]: 3 batches, 3·2·5·4 = 120 MACs + 3·5000 = 15,120, + 30 written (a fold: its 120 MACs); [2, 4] by [4]: 8 + 5000', () => {
-    expect(works([[3, 2, 4], [4, 5]], { op: 'matmul' })).toEqual({ run: 15_120, fold: 120, layer: 15_150 });
-    expect(works([[2, 4], [4]], { op: 'matmul' })).toEqual({ run: 5008, fold: 8, layer: 5010 });
-  });
-
+describe('the reductions of the fourth pass', () => {
   it('along dim 1 of [2, 5]: reduceSum and reduceMax 7·10 = 70, + 2 written (a fold: 8), reduceProd 100, reduceL2 70 (a fold: 20); reduceMean of every axis 70, + 1', () => {
     expect(works([[2, 5]], { op: 'reduceSum', axes: [1] })).toEqual({ run: 70, fold: 8, layer: 72 });
     expect(works([[2, 5]], { op: 'reduceMax', axes: [1] })).toEqual({ run: 70, fold: 8, layer: 72 });
@@ -231,4 +230,17 @@ describe('broadcast arithmetic of the fourth pass', () => {
     expect(works([[2, 3, 4], [2, 3, 4], [4]], { op: 'add' })).toEqual({ run: 576, fold: 48, layer: 600 });
     expect(works([[2, 3, 4], [2, 3, 4]], { op: 'add' })).toEqual({ run: 24, fold: 24, layer: 48 });
   });
+});
+
+describe('matmul, scalar arithmetic, empty pads and the clamps of the fifth pass', () => {
+  it('matmul of [3, 2, 4] by [4, 5] (5 columns: the few-columns loop): 12 · 120 MACs + 500 · 3 = 2940, + 30 written (a fold: its 120 MACs); [2, 4] by [4]: 12 · 8 + 500 = 596, + 2', () => {
+    expect(works([[3, 2, 4], [4, 5]], { op: 'matmul' })).toEqual({ run: 2940, fold: 120, layer: 2970 });
+    expect(works([[2, 4], [4]], { op: 'matmul' })).toEqual({ run: 596, fold: 8, layer: 598 });
+  });
+
+  it('matmul of [2, 3, 4] by [4, 8] (packed): 192 MACs + 2 · (2500 + 20 · 32 + 2 · 24) = 6568, + 48 written; [1, 4] by [4, 64]: 256 + 2500 + 5120 + 128 = 8004, + 64', () => {
+    expect(works([[2, 3, 4], [4, 8]], { op: 'matmul' })).toEqual({ run: 6568, fold: 192, layer: 6616 });
+    expect(works([[1, 4], [4, 64]], { op: 'matmul' })).toEqual({ run: 8004, fold: 256, layer: 8068 });
+  });
+
 });

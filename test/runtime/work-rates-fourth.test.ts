@@ -16,21 +16,24 @@ import { layerWork } from '../../src/runtime/checks.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { S, N, W, PADDED, chain, refusedAt, type Spec } from './work-chains.js';
 
+/** The fewest layers of `per` units each after `before` that take the estimate over 10^11. */
+const justOver = (before: number, per: number) => Math.floor((1e11 - before) / per) + 1;
+
 describe('matmul at its run rate', () => {
-  it('5 matmuls of the 4096² values as 4,194,304 batches of 2×2 by themselves (8 MACs + 5000 a batch, + W an element written; cost 4.5e9)', () => {
+  it('30 matmuls of the 4096² values as 4,194,304 batches of 2×2 by themselves (the few-columns loop: 12 a MAC + 500 a batch, + W an element written; cost 2.7e10)', () => {
     const reshape = { name: 'r', op: 'reshape', inputs: ['t'], shape: [N / 4, 2, 2] };
-    const spec = chain('matmul', 5, {}, [reshape], (i) => (i === 0 ? ['r', 'r'] : [`l${i - 1}`, `l${i - 1}`]));
-    const per = (N / 4) * (8 + 5000) + W * N;
+    const per = (N / 4) * (12 * 8 + 500) + W * N;
     // the reshape hands back its input's memory: 1 an element
-    refusedAt(spec, 'l0', per, PADDED + N + 5 * per, PADDED + N + 4 * per);
+    const n = justOver(PADDED + N, per);
+    expect(n).toBe(30);
+    const spec = chain('matmul', n, {}, [reshape], (i) => (i === 0 ? ['r', 'r'] : [`l${i - 1}`, `l${i - 1}`]));
+    refusedAt(spec, 'l0', per, PADDED + N + n * per, PADDED + N + (n - 1) * per);
   });
 });
 
 /** Layer l0's work (runtime/checks.ts layerWork) in `spec`. */
 const l0Work = (spec: Spec) => layerWork(inferGraph(parseNetworkSpec(spec)).analysed.find((a) => a.layer.name === 'l0')!);
 
-/** The fewest layers of `per` units each after `before` that take the estimate over 10^11. */
-const justOver = (before: number, per: number) => Math.floor((1e11 - before) / per) + 1;
 
 describe('reductions and global average pooling at their run rates', () => {
   it('reduceSum, reduceMax, reduceMean along the last axis of the 4096² values (7 an input element, + 4096 written; cost 1.4e10 for 844 of them), reduceProd 10 (591)', () => {
