@@ -128,9 +128,28 @@ function sumInPlace(ctx: RunContext<ArithmeticAttrs, null>, target: number): Ten
  * an element, + [56] 2.7–4.2, mul by [1, 256, 1, 1] 1.9–3.2, where same shapes ran 0.7–1.0
  * (bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC, load 3–9; 1.8 ns a unit, 3.6 an element, at
  * load 12–16); sub and
- * div share the loop, not measured. Units of about 0.3 ns (pool.ts); same shapes keep their cost.
+ * div share the loop, not measured. Units of about 0.3 ns (pool.ts); same shapes keep their cost
+ * (one flat loop, WebAssembly SIMD from 256 elements: add, sub, mul, div 0.6–1.2 ns an element of
+ * [1, 256, 56, 56], and of [1048576, 1] or [1, …, 1, 1048576], 0.3–0.6 ns a unit at load 13–16).
  */
 export const BROADCAST_OP = 12;
+/**
+ * … where every operand is the output's shape or a single element (a [1], [1, 1, 1, 1] or []
+ * scalar: tensor/broadcast-loops.ts runs one row against the hoisted value, no index walk): add,
+ * mul, div, sub by a [1] of [1, 256, 56, 56] ran 2.1–3.1 ns an element (bench/op-rates.ts,
+ * 2026-12-06, 2 vCPU AMD EPYC, load 13–16; 0.15–0.24 ns a unit at BROADCAST_OP, the JavaScript
+ * row loop a per-channel broadcast runs too, where same shapes run in SIMD at 0.6–1.2).
+ */
+export const SCALAR_OP = 6;
+
+/** Inferred.runWork of add, mul, sub or div (absent: same shapes, their cost); see BROADCAST_OP and SCALAR_OP. */
+function arithmeticWork(inputs: readonly Shape[], out: Shape): { runWork?: number } {
+  const n = numel(out);
+  const sizes = inputs.map(numel);
+  if (sizes.every((s) => s === n)) return {};
+  const rate = sizes.every((s) => s === n || s === 1) ? SCALAR_OP : BROADCAST_OP;
+  return { runWork: rate * (inputs.length - 1) * n };
+}
 
 /** Element-wise arithmetic with broadcasting: (inputs − 1) operations per output element. */
 function arithmetic<A extends ArithmeticAttrs>(d: Arithmetic, attrs: z.ZodType<A>): OpDef<A, null> {
@@ -154,7 +173,7 @@ function arithmetic<A extends ArithmeticAttrs>(d: Arithmetic, attrs: z.ZodType<A
         values: [foldArithmetic(ctx, out, integer ? (a, b) => d.fold(a, b, true) : d.fold)],
         weights: [],
         cost: { ...ZERO_COST, elementwise: (ctx.inputs.length - 1) * numel(out) },
-        ...(ctx.inputs.some((x) => numel(x) !== numel(out)) ? { runWork: BROADCAST_OP * (ctx.inputs.length - 1) * numel(out) } : {}),
+        ...arithmeticWork(ctx.inputs, out),
         plan: null,
         ...(d.gradScratch ? { vjpIntermediates: d.gradScratch(out, ctx.inputs.length) } : {}),
       };

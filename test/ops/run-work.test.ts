@@ -180,6 +180,7 @@ describe('activations, pad and argMax of the third pass', () => {
  * The fifth pass:
  *   matmul, n < 8    12 · MACs + 500 · batches (MATMUL_FEW_MAC, MATMUL_FEW_BATCH: gemm's few-columns loop)
  *   matmul, n ≥ 8    MACs + batches · (2500 + 20 · k·n + 2 · m·n) (MATMUL_BATCH, MATMUL_PACK, MATMUL_OUT)
+ *   add, mul, sub, div whose operands are the output's shape or one element: 6 · operations (SCALAR_OP)
  */
 describe('the reductions of the fourth pass', () => {
   it('along dim 1 of [2, 5]: reduceSum and reduceMax 7·10 = 70, + 2 written (a fold: 8), reduceProd 100, reduceL2 70 (a fold: 20); reduceMean of every axis 70, + 1', () => {
@@ -241,6 +242,16 @@ describe('matmul, scalar arithmetic, empty pads and the clamps of the fifth pass
   it('matmul of [2, 3, 4] by [4, 8] (packed): 192 MACs + 2 · (2500 + 20 · 32 + 2 · 24) = 6568, + 48 written; [1, 4] by [4, 64]: 256 + 2500 + 5120 + 128 = 8004, + 64', () => {
     expect(works([[2, 3, 4], [4, 8]], { op: 'matmul' })).toEqual({ run: 6568, fold: 192, layer: 6616 });
     expect(works([[1, 4], [4, 64]], { op: 'matmul' })).toEqual({ run: 8004, fold: 256, layer: 8068 });
+  });
+
+  it('add of [2, 3, 4] and [1]: 24 operations · 6 = 144, + 24 written (a fold: 24); mul by [1, 1, 1], div by [1, 1, 1, 1] the same; [1] − [2, 3, 4] too; with [1] and [2, 3, 4] more: 288; with [4] more: 12 · 48 = 576', () => {
+    expect(works([[2, 3, 4], [1]], { op: 'add' })).toEqual({ run: 144, fold: 24, layer: 168 });
+    expect(works([[2, 3, 4], [1, 1, 1]], { op: 'mul' })).toEqual({ run: 144, fold: 24, layer: 168 });
+    expect(works([[2, 3, 4], [1, 1, 1, 1]], { op: 'div' })).toEqual({ run: 144, fold: 24, layer: 168 });
+    expect(works([[1], [2, 3, 4]], { op: 'sub' })).toEqual({ run: 144, fold: 24, layer: 168 });
+    expect(works([[2, 3, 4], [1], [2, 3, 4]], { op: 'add' })).toEqual({ run: 288, fold: 48, layer: 312 });
+    expect(works([[2, 3, 4], [1], [4]], { op: 'add' })).toEqual({ run: 576, fold: 48, layer: 600 });
+    expect(works([[1], [1]], { op: 'add' })).toEqual({ run: 1, fold: 1, layer: 2 });
   });
 
 });

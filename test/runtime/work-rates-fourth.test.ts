@@ -88,11 +88,11 @@ describe('slice, depthToSpace, pixelShuffle and gather at their run rates', () =
   });
 });
 
-describe('broadcast add at its run rate', () => {
-  it('94 adds of the [1, 1, 1, 1] input to the 4096² values, each to the one before (12 an operation + W an element written; cost 8.2e10)', () => {
-    const per = (12 + W) * N;
+describe('scalar add at its run rate', () => {
+  it('104 adds of the [1, 1, 1, 1] input (one element: SCALAR_OP) to the 4096² values, each to the one before (6 an operation + W an element written; cost 9.1e10)', () => {
+    const per = (6 + W) * N;
     const n = justOver(PADDED, per);
-    expect(n).toBe(94);
+    expect(n).toBe(104);
     const spec = chain('add', n, {}, [], (i) => [i === 0 ? 't' : `l${i - 1}`, 'x']);
     refusedAt(spec, 'l0', per, PADDED + n * per, PADDED + (n - 1) * per, 8000);
   });
