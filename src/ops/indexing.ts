@@ -195,7 +195,9 @@ export const slice: OpDef<z.infer<typeof SliceAttrs>, SlicePlan> = {
  * element (SLICE_ROW a row of the output's last axis + SLICE_ELEMENT an element: step 2 over
  * [1, 64, 112, 112] ran 3.0–4.9 ns an element, rows of 8 4.0–4.6, rows of 1 of [1048576, 4] 10–28). It
  * was counted 1 an element written: bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC, load 3–8 (3.1
- * at load 12–16); units of about 0.3 ns (pool.ts); a fold counts nothing.
+ * at load 12–16); units of about 0.3 ns (pool.ts); a fold counts nothing. Rows of 1 again at these
+ * rates (2026-12-06, load 14–16): [1048576, 4] 38 ns an element, [4194304, 2] 37, a column of
+ * [2048, 2048] 46, of [1, 64, 256, 256] 15: 0.16–0.49 ns a unit; rows of 15 of [65536, 64] 0.33.
  */
 export const SLICE_RUN = 300;
 export const SLICE_ROW = 80;
@@ -278,7 +280,8 @@ export const pad: OpDef<z.infer<typeof PadAttrs>, { begin: number[] }> = {
         }
       }
     });
-    const rows = out.length === 0 ? 1 : numel(out.slice(0, -1));
+    // an empty output (a 1-D pad cropped to nothing) visits one row of no elements: nothing to charge
+    const rows = numel(out) === 0 ? 0 : out.length === 0 ? 1 : numel(out.slice(0, -1));
     return { outputs: [out], weights: [], cost: ZERO_COST, runWork: PAD_ROW * rows + PAD_ELEMENT * numel(out), plan: { begin } };
   },
   receptiveField(ctx) {

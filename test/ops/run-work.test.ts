@@ -181,6 +181,7 @@ describe('activations, pad and argMax of the third pass', () => {
  *   matmul, n < 8    12 · MACs + 500 · batches (MATMUL_FEW_MAC, MATMUL_FEW_BATCH: gemm's few-columns loop)
  *   matmul, n ≥ 8    MACs + batches · (2500 + 20 · k·n + 2 · m·n) (MATMUL_BATCH, MATMUL_PACK, MATMUL_OUT)
  *   add, mul, sub, div whose operands are the output's shape or one element: 6 · operations (SCALAR_OP)
+ *   pad to an empty output: 0 (no row is copied)
  */
 describe('the reductions of the fourth pass', () => {
   it('along dim 1 of [2, 5]: reduceSum and reduceMax 7·10 = 70, + 2 written (a fold: 8), reduceProd 100, reduceL2 70 (a fold: 20); reduceMean of every axis 70, + 1', () => {
@@ -252,6 +253,12 @@ describe('matmul, scalar arithmetic, empty pads and the clamps of the fifth pass
     expect(works([[2, 3, 4], [1], [2, 3, 4]], { op: 'add' })).toEqual({ run: 288, fold: 48, layer: 312 });
     expect(works([[2, 3, 4], [1], [4]], { op: 'add' })).toEqual({ run: 576, fold: 48, layer: 600 });
     expect(works([[1], [1]], { op: 'add' })).toEqual({ run: 1, fold: 1, layer: 2 });
+  });
+
+  it('pad of [5] cropped to nothing ([0, −5] constant, [−5, 0] wrap): 0 (was one row, 1200); by [1, 1] still 1200 + 5 · 7', () => {
+    expect(works([[5]], { op: 'pad', pads: [0, -5] })).toEqual({ run: 0, fold: 0, layer: 0 });
+    expect(works([[5]], { op: 'pad', pads: [-5, 0], mode: 'wrap' })).toEqual({ run: 0, fold: 0, layer: 0 });
+    expect(works([[5]], { op: 'pad', pads: [1, 1] })).toEqual({ run: 1235, fold: 0, layer: 1242 });
   });
 
 });
