@@ -27,6 +27,8 @@ import { ZERO_COST, numel } from './types.js';
 import type { OpDef, Shape } from './types.js';
 import { fmtShape } from '../errors.js';
 import { tensor } from '../tensor/tensor.js';
+import { clampSimd } from './clamp-simd.js';
+import { CLAMP_RATE } from './activation.js';
 
 const none = z.strictObject({});
 const SQRT1_2 = Math.SQRT1_2;
@@ -246,10 +248,12 @@ export const hardTanh = elementwise({
   pytorch: 'torch.nn.Hardtanh',
   attrs: HardTanhAttrs,
   flopsPerElement: 2,
-  // a run: mapTensor's loop, 3.3–18 ns an element of [1, 256, 56, 56], 8.5–36 of [2048, 2048]
-  // (bench/op-rates.ts), 41 in chains on [2048, 2048] at load 14, where it was counted 3 units
-  runRate: 100,
+  // a run: clip's loop (kernel, below), 1.1 ns an element of [1, 256, 56, 56], 1.3 of [2048, 2048] (bench/op-rates.ts,
+  // 2026-12-06, load 12–13; mapTensor's loop ran 3.2 and 8.6 there, 41 in chains at load 14, and was rated 100)
+  runRate: CLAMP_RATE,
   fn: (a) => (x) => Math.min(Math.max(x, a.minVal), a.maxVal),
+  // clip's min/max four lanes at a time (ops/clamp-simd.ts, the same bits): mapTensor's loop mispredicted its compares
+  kernel: (a) => (x, out) => clampSimd(x, out, a.minVal, a.maxVal),
   // PyTorch's hardtanh_backward: 1 on the open interval, 0 at both bounds
   grad: (a) => (x) => (x > a.minVal && x < a.maxVal ? 1 : 0),
 });

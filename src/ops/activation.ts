@@ -27,6 +27,12 @@ import { clampSimd, reluSimd } from './clamp-simd.js';
  */
 export const RELU_RATE = 15;
 export const CLAMP_RATE = 20;
+/**
+ * … and of leakyRelu's loop (its factor picked by the compare, no branch): 2.8 ns an element of
+ * [1, 256, 56, 56], 8.3 of [2048, 2048] (bench/op-rates.ts, 2026-12-06, 2 vCPU AMD EPYC, load
+ * 12–13; the branching loop ran 8.3 and 73 there, and was rated 100).
+ */
+export const LEAKY_RELU_RATE = 30;
 
 /** PyTorch's nn.LeakyReLU default slope (the notes use 0.1). */
 export const LEAKY_RELU_SLOPE = 0.01;
@@ -104,14 +110,14 @@ export const leakyRelu = elementwise({
   attrs: LeakyReluAttrs,
   flopsPerElement: 2,
   fn: (a) => (x) => (x > 0 ? x : a.negativeSlope * x),
-  // a run: 12.8–37 ns an element (its branch mispredicts on values of random sign), 17 in chains on
-  // [2048, 2048] (bench/op-rates.ts, load 7–15), where it was counted 3 units
-  runRate: 100,
+  runRate: LEAKY_RELU_RATE,
+  // v·1 or v·slope picked by the compare as an index, no branch: v > 0 ? v : s·v mispredicted on values of random sign
+  // (17–37 ns an element of 2^20, against 1.5–2.2 this way; v·1 is v, and NaN, ±0 and the rest take s·v as before)
   kernel: (a) => (x, out) => {
-    const s = a.negativeSlope;
+    const factor = Float64Array.of(a.negativeSlope, 1);
     for (let i = 0; i < x.length; i++) {
       const v = x[i];
-      out[i] = v > 0 ? v : s * v;
+      out[i] = v * factor[+(v > 0)];
     }
   },
   // the slope at 0, as PyTorch's leaky_relu_backward

@@ -41,6 +41,14 @@ describe('the activations with a loop of their own compute the scalar formula, e
     ['relu', {}, (v: number) => (v > 0 || Number.isNaN(v) ? v : 0)], // PyTorch: relu(nan) = nan
     ['relu6', {}, relu6],
     ['leakyRelu', { negativeSlope: 0.1 }, (v: number) => (v > 0 ? v : 0.1 * v)],
+    // the kernel picks the factor by the compare (v·1 or v·slope): −0 stays −0 (torch's −0·slope), NaN NaN; any slope
+    ['leakyRelu', {}, (v: number) => (v > 0 ? v : 0.01 * v)],
+    ['leakyRelu', { negativeSlope: -0.5 }, (v: number) => (v > 0 ? v : -0.5 * v)],
+    ['leakyRelu', { negativeSlope: 3 }, (v: number) => (v > 0 ? v : 3 * v)],
+    // clip's SIMD loop with bounds that are not float32 (taken to float32 there: the same answers)
+    ['hardTanh', {}, (v: number) => Math.min(Math.max(v, -1), 1)],
+    ['hardTanh', { minVal: -0.1, maxVal: 0.3 }, (v: number) => Math.min(Math.max(v, -0.1), 0.3)],
+    ['hardTanh', { minVal: -1e-8, maxVal: 1e300 }, (v: number) => Math.min(Math.max(v, -1e-8), 1e300)],
     ['sigmoid', {}, sig],
     ['swish', {}, (v: number) => v * sig(v)],
     ['hardSigmoid', {}, (v: number) => relu6(Math.fround(v + 3)) / 6],
