@@ -42,10 +42,13 @@ export interface BlockPlan {
  */
 /**
  * MAX_RUN_WORK units a run of a block rearrangement takes an element (Inferred.runWork; pixelShuffle,
- * depthToSpace, and spaceToDepth and pixelUnshuffle, which share blockInfer's kernel, not measured):
- * pixelShuffle and depthToSpace by 2 of [1, 256, 56, 56] ran 2.2–3.4 ns an element where they were
- * counted 1 an element written (bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC, load 3–8; 2.5 at
- * load 12–16); units of about 0.3 ns (pool.ts).
+ * depthToSpace, spaceToDepth and pixelUnshuffle): pixelShuffle and depthToSpace by 2 of
+ * [1, 256, 56, 56] ran 2.2–3.4 ns an element where they were counted 1 an element written
+ * (bench/op-rates.ts, 2026-12-05, 2 vCPU AMD EPYC, load 3–8; 2.5 at load 12–16); units of about
+ * 0.3 ns (pool.ts). At this rate (2026-12-06, load 14–16, beside 2.2 for pixelShuffle):
+ * spaceToDepth and pixelUnshuffle by 2 of [1, 64, 112, 112] 2.3–2.4 ns an element, spaceToDepth by
+ * 4 of [1, 16, 224, 224] 2.3, pixelUnshuffle by 8 of [1, 1, 512, 512] 2.4, spaceToDepth by 2 of
+ * [1, 1, 1024, 1024] 2.8: 0.18–0.22 ns a unit.
  */
 export const BLOCK_ELEMENT = 12;
 

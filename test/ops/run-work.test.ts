@@ -265,4 +265,7 @@ describe('matmul, scalar arithmetic, empty pads and the clamps of the fifth pass
     expect(works([[2, 5]], { op: 'hardTanh' })).toEqual({ run: 200, fold: 20, layer: 210 });
   });
 
+  it('pixelUnshuffle by 2 of [1, 2, 6, 6] to [1, 8, 3, 3]: 12 · 72 = 864, + 72 written (as spaceToDepth)', () => {
+    expect(works([[1, 2, 6, 6]], { op: 'pixelUnshuffle', downscaleFactor: 2 })).toEqual({ run: 864, fold: 0, layer: 936 });
+  });
 });
