@@ -6,7 +6,8 @@ Per model, at batch 1 and the zoo's resolution, eval mode:
               2 x the first output's bytes of every executed leaf module -- no child modules -- with
               parameters), total_param_bytes ("Params size") and total_input ("Input size")
   pytorch:    sum(t.numel() * t.element_size()) over parameters and over buffers, and apart the bytes
-              of BatchNorm's num_batches_tracked (int64 scalars, which convlens does not declare)
+              of BatchNorm's num_batches_tracked (int64 scalars, 8 B each: convlens declares them, buffers
+              of 8 B, since fix/footprint; an ONNX file has none)
   headIn:     in_features of the classifier's last linear: the channels of the last (widest) stage
               (Swin-B's embed_dim * 2**3 = 1024), for the structure width
 

@@ -15,14 +15,14 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'convlens-cli-deployed-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 // resnet18 deployed (test/analysis/deployed.test.ts works the figures out by hand): params
-// 11,689,512 → 11,684,712, buffers 9,600 → 0, memory access −44,413,184 B, 69 layers → 24 kernels
+// 11,689,512 → 11,684,712, buffers 9,620 (with 20 num_batches_tracked) → 0, memory access −44,413,184 B, 69 layers → 24 kernels
 describe('convlens analyze --deployed (issue 11)', () => {
   it('table: the trained and deployed totals side by side, the largest memory drops', async () => {
     const r = await cli(['analyze', 'resnet18', '--deployed']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('deployed graph (BN folded into convs, conv + add + activation fused): 20 fused groups, memory access −44,413,184 B');
     expect(r.out).toMatch(/^params\s+11,689,512\s+11,684,712\s+-4,800\s+-0\.04%$/m);
-    expect(r.out).toMatch(/^buffers\s+9,600\s+0\s+-9,600\s+-100\.00%$/m);
+    expect(r.out).toMatch(/^buffers\s+9,620\s+0\s+-9,620\s+-100\.00%$/m);
     expect(r.out).toMatch(/^kernels\s+69\s+24\s+-45/m);
     expect(r.out).toMatch(/^conv1 → bn1 → relu\s+foldBatchNorm \+ activation\s+12,845,824$/m);
   });

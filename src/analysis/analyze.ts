@@ -204,7 +204,9 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
     }
     // every output is written: a split's pieces, a max pool's indices, topK's values and indices
     const outputsElems = inferred.outputs.reduce((n, shape) => n + numel(shape), 0);
-    const weightElems = weightParams + buffers + constantElems;
+    // a buffer no forward pass reads (BN's num_batches_tracked, WeightSpec.unread) is held but not accessed
+    const unread = own.filter((w) => w.unread).reduce((s, w) => s + numel(w.shape), 0);
+    const weightElems = weightParams + buffers - unread + constantElems;
     const elements = { inputs: inputsElems, outputs: outputsElems, weights: weightElems, total: inputsElems + outputsElems + weightElems };
     const byConv = flopsOf(inferred.cost, options.includeBias);
     const bytes = elements.total * bytesPerElement;

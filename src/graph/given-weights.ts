@@ -4,8 +4,8 @@
  *
  *  1. `<layer>.<role>`: a role as convlens names it (`bn1.runningMean`, `/c1/Conv.weight`);
  *  2. `<layer>.<role in snake_case>`: the role as PyTorch's state_dict names it (`bn1.running_mean`,
- *     `attn.in_proj_weight`); `<layer>.num_batches_tracked` of a layer with running statistics is
- *     ignored (a state_dict carries it; an inference run does not read it);
+ *     `attn.in_proj_weight`, `bn1.num_batches_tracked`); `<layer>.num_batches_tracked` of a norm
+ *     imported from ONNX, which declares none (the file has none), is ignored;
  *  3. the name of a constant an ONNX file binds as a layer's weight, directly or through a
  *     Squeeze/Unsqueeze view: its initializer's name, which is the state_dict key in a
  *     `torch.onnx.export` (`c1.weight` for the node `/c1/Conv`). The tensor has the initializer's
@@ -93,9 +93,10 @@ export function runtimeWeights(graph: Graph, analysed: readonly WeighedLayer[], 
     if (role) return [{ key, ...role }];
     const dot = key.lastIndexOf('.');
     const [layer, suffix] = dot < 0 ? ['', key] : [key.slice(0, dot), key.slice(dot + 1)];
-    if (dot >= 0 && suffix === IGNORED && roles.has(`${layer}.${RUNNING}`)) return 'ignored';
     const camel = `${layer}.${toCamelCase(suffix)}`;
     if (dot >= 0 && camel !== key && roles.has(camel)) return [{ key: camel, ...roles.get(camel)! }];
+    // a norm imported from ONNX declares no numBatchesTracked (the file has none): a state_dict's is ignored there
+    if (dot >= 0 && suffix === IGNORED && roles.has(`${layer}.${RUNNING}`)) return 'ignored';
     // a parameter of a module the op holds inside: `attn.out_proj.weight` is attn's outProjWeight
     const inner = layer.lastIndexOf('.');
     const joined = inner < 0 ? null : `${layer.slice(0, inner)}.${toCamelCase(`${layer.slice(inner + 1)}_${suffix}`)}`;

@@ -51,6 +51,19 @@ const SingleValue = z
 /** PyTorch's ε for LayerNorm, GroupNorm and InstanceNorm (and ONNX's defaults). */
 const PYTORCH_NORM_EPS = 1e-5;
 const PYTORCH_NORM_MOMENTUM = 0.1;
+/**
+ * The buffers of a norm tracking running statistics (PyTorch's _NormBase: BatchNorm and
+ * InstanceNorm with track_running_stats): running mean and variance, and num_batches_tracked, an
+ * int64 scalar only training's update reads (unread: weights memory counts its 8 bytes, memory
+ * access does not). An ONNX file has no num_batches_tracked (BatchNormalization takes the mean and
+ * variance alone; the exporter drops it): an imported norm declares the two vectors.
+ */
+export function runningStatistics(channels: number, fromOnnx: boolean): WeightSpec[] {
+  const stats = [channelVector('runningMean', channels, 0, false), channelVector('runningVar', channels, 1, false)];
+  if (fromOnnx) return stats;
+  return [...stats, { name: 'numBatchesTracked', shape: [], trainable: false, init: { kind: 'constant', value: 0 }, dtype: 'int64', unread: true }];
+}
+
 function normRF(ctx: RFContext<unknown, NormPlan>) {
   return ctx.plan.running ? ctx.rf[0] : statisticsRF(ctx, ctx.plan.dims);
 }
@@ -247,7 +260,7 @@ export const instanceNorm2d: OpDef<InstanceNormAttrs, NormPlan> = {
     const plan: NormPlan = { outer: n * c, size: hw, inner: 1, affineA: c, affineB: Math.max(1, hw), running: a.trackRunningStats, dims: x.map((_, i) => i).slice(2) };
     const weights: WeightSpec[] = [];
     if (a.affine) weights.push(channelVector('weight', c, 1, true), channelVector('bias', c, 0, true));
-    if (a.trackRunningStats) weights.push(channelVector('runningMean', c, 0, false), channelVector('runningVar', c, 1, false));
+    if (a.trackRunningStats) weights.push(...runningStatistics(c, ctx.fromOnnx === true));
     return { outputs: [x], weights, cost: normCost(x, plan, a.affine ? 2 : 0), runWork: LAYER_NORM_ELEMENT * numel(x), plan, vjpIntermediates: normVjpIntermediates(plan) };
   },
   receptiveField: normRF,

@@ -3,7 +3,8 @@
  * BatchNorm1d runs too).
  * PyTorch: torch.nn.BatchNorm2d. Inference uses the running statistics; training mode uses the
  * batch's (biased variance for normalising).
- *   params  = 2·C (γ, β) when affine; buffers = 2·C (running mean, var) when tracking stats
+ *   params  = 2·C (γ, β) when affine; buffers = 2·C + 1 (running mean, var; num_batches_tracked, an
+ *             int64 scalar) when tracking stats, 2·C from an ONNX file (which has no num_batches_tracked)
  *   FLOPs   = 2 per element at inference (scale and shift with folded constants), 1 without affine
  * Receptive field: passes through on running statistics; without them (trackRunningStats false)
  * the batch's statistics over N, H, W make it global, with a NORMALISATION_RECEPTIVE_FIELD warning.
@@ -16,7 +17,7 @@ import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
 import { posInt } from './geometry.js';
 import { channelVector } from './common.js';
-import { statisticsRF } from './norm-group.js';
+import { runningStatistics, statisticsRF } from './norm-group.js';
 import { ZERO_COST, numel } from './types.js';
 import type { OpDef, RunContext, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
@@ -61,7 +62,7 @@ export const batchNorm2d: OpDef<BatchNormAttrs, null> = {
     if (batchStats && numel(x) === c) ctx.fail('INVALID_TENSOR', oneValuePerChannel(x), 'inputs', { shapes: { input: x } });
     const weights: WeightSpec[] = [];
     if (a.affine) weights.push(channelVector('weight', c, 1, true), channelVector('bias', c, 0, true));
-    if (a.trackRunningStats) weights.push(channelVector('runningMean', c, 0, false), channelVector('runningVar', c, 1, false));
+    if (a.trackRunningStats) weights.push(...runningStatistics(c, ctx.fromOnnx === true));
     // without running statistics the VJP takes the batch's, per channel in float64 (bnStatistics)
     const vjpIntermediates = !batchStats ? [] : [{ shape: [2, c], what: `the batch's mean and variance of each channel (float64, ${c} channels)`, bytesPerElement: 8 }];
     return { outputs: [x], weights, cost: { ...ZERO_COST, elementwise: numel(x) * (a.affine ? 2 : 1) }, plan: null, vjpIntermediates };

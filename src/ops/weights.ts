@@ -26,4 +26,10 @@ export interface WeightSpec {
    * every weight as float32 still.
    */
   dtype?: DtypeName;
+  /**
+   * A buffer no forward pass reads (BN's num_batches_tracked, which only training's update of the
+   * running statistics counts): it is held, so `buffers` and weights memory count it, but the
+   * layer's memory access does not, and no kernel reads it.
+   */
+  unread?: boolean;
 }

@@ -18,7 +18,8 @@ function deployed(spec: unknown, analyze: Partial<AnalyzeOptions> = {}) {
 const conv = (name: string, outChannels: number, extra: Record<string, unknown> = {}) => ({ name, op: 'conv2d', outChannels, kernelSize: 3, padding: 1, bias: false, ...extra });
 
 describe('deployed graph: conv → BN → ReLU (hand-computed)', () => {
-  // x [1,3,8,8] = 192 el; c [1,4,8,8] = 256 el, weight 4·3·3·3 = 108; BN: γ,β 8 params, μ,σ² 8 buffers
+  // x [1,3,8,8] = 192 el; c [1,4,8,8] = 256 el, weight 4·3·3·3 = 108; BN: γ,β 8 params, μ,σ² 8 buffers and num_batches_tracked
+  // (1, which the forward pass does not read)
   const spec = {
     inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],
     layers: [conv('c', 4), { name: 'bn', op: 'batchNorm2d' }, { name: 'relu', op: 'relu' }],
@@ -36,7 +37,7 @@ describe('deployed graph: conv → BN → ReLU (hand-computed)', () => {
     expect(g.deployed.memoryAccess.bytes).toBe(2240);
     expect(g.memoryDrop).toEqual({ bytes: (1596 - 560) * 4, percent: 64.9123 });
     expect([g.trained.params, g.deployed.params]).toEqual([116, 112]);
-    expect([g.trained.buffers, g.deployed.buffers]).toEqual([8, 0]);
+    expect([g.trained.buffers, g.deployed.buffers]).toEqual([9, 0]);
     expect([g.trained.macs, g.deployed.macs]).toEqual([6912, 6912]);
     // 2macs: 2·6912 + BN 2·256 + ReLU 256 → 2·6912 + 256 (the BN's 512 vanish, ReLU stays)
     expect([g.trained.flops, g.deployed.flops]).toEqual([14592, 14080]);
@@ -258,11 +259,11 @@ describe('deployed graph: resnet18 (torchvision structure, by hand)', () => {
     expect(d.kernels).toEqual({ trained: 69, deployed: 24 });
   });
 
-  it('params 11,689,512 → 11,684,712: BN γ,β (2·4800 = 9,600) go, 4,800 conv biases come; buffers 9,600 → 0; MACs unchanged', () => {
+  it('params 11,689,512 → 11,684,712: BN γ,β (2·4800 = 9,600) go, 4,800 conv biases come; buffers 9,620 (with 20 num_batches_tracked) → 0; MACs unchanged', () => {
     // BN channels: stem 64; layer1 4·64; layer2 4·128 + 128; layer3 5·256; layer4 5·512 = 4800
     expect(d.trained.params).toBe(11_689_512);
     expect(d.deployed.params).toBe(11_689_512 - 9_600 + 4_800);
-    expect([d.trained.buffers, d.deployed.buffers]).toEqual([9_600, 0]);
+    expect([d.trained.buffers, d.deployed.buffers]).toEqual([9_620, 0]);
     expect(d.deployed.macs).toBe(1_814_073_344);
   });
 

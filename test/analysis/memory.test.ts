@@ -225,7 +225,7 @@ describe('peak activation memory by liveness (hand-computed)', () => {
   });
 
   it('weights memory: (params + buffers) × bytes; total = peak + weights', () => {
-    // conv 1→4 3×3 with bias: 36 + 4 params; BN(4): γ, β params + running mean, var buffers
+    // conv 1→4 3×3 with bias: 36 + 4 params; BN(4): γ, β params + running mean, var buffers (float32), num_batches_tracked (int64, 8 B)
     const m = memory({
       inputs: [{ name: 'x', shape: [1, 1, 4, 4] }],
       layers: [
@@ -233,8 +233,8 @@ describe('peak activation memory by liveness (hand-computed)', () => {
         { name: 'bn', op: 'batchNorm2d' },
       ],
     });
-    expect(m.weights).toEqual({ params: 48, buffers: 8, bytes: 56 * 4 });
-    expect(m.totalBytes).toBe(m.peak.bytes + 224);
+    expect(m.weights).toEqual({ params: 48, buffers: 9, bytes: 56 * 4 + 8 });
+    expect(m.totalBytes).toBe(m.peak.bytes + 232);
     expect(m.peak.bytes).toBe(64 + 256 + 256);
   });
 });

@@ -218,7 +218,7 @@ describe('Report.modules, convention, explain, deployed', () => {
     expect(d.flops).toBe('twoMacs');
     expect(d.kernels).toEqual({ trained: 69, deployed: 24 });
     expect(d.memoryDrop.bytes).toBe(44_413_184);
-    expect(d.trained).toEqual({ params: 11_689_512, buffers: 9_600 });
+    expect(d.trained).toEqual({ params: 11_689_512, buffers: 9_620 });
     expect(d.deployed).toMatchObject({ params: 11_684_712, buffers: 0 });
     expect(d.groups).toHaveLength(20);
     expect(d.groups[0]).toEqual({ host: 'conv1', layers: ['conv1', 'bn1', 'relu'], fusions: ['foldBatchNorm', 'activation'], residual: null, biasAdded: true });

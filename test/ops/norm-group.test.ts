@@ -57,14 +57,14 @@ describe('layerNorm, groupNorm, instanceNorm2d: params, FLOPs, receptive field',
     expect(r.warnings.some((w) => w.code === 'NORMALISATION_RECEPTIVE_FIELD')).toBe(true);
   });
 
-  it('instanceNorm2d on [1,8,4,4]: no params by default, 5·128 + 4·8 FLOPs, global; with running statistics: 16 buffers, 2 FLOPs per element (affine), field kept', () => {
+  it('instanceNorm2d on [1,8,4,4]: no params by default, 5·128 + 4·8 FLOPs, global; with running statistics: 16 buffers and num_batches_tracked (nn.InstanceNorm2d(8, track_running_stats=True) holds it as BatchNorm2d does), 2 FLOPs per element (affine), field kept', () => {
     const plain = analyze(net([1, 3, 4, 4], conv3, { op: 'instanceNorm2d' }));
     expect(layer(plain, 'l1').params).toBe(0);
     expect(layer(plain, 'l1').flops).toBe(normFlops(128, 8, 0));
     expect(layer(plain, 'l1').receptiveField?.global).toBe(true);
     const running = analyze(net([1, 3, 4, 4], conv3, { op: 'instanceNorm2d', affine: true, trackRunningStats: true }));
     const l = layer(running, 'l1');
-    expect([l.params, l.buffers, l.flops]).toEqual([16, 16, 2 * 128]);
+    expect([l.params, l.buffers, l.flops]).toEqual([16, 17, 2 * 128]);
     expect(l.receptiveField).toEqual(layer(running, 'l0').receptiveField);
   });
 

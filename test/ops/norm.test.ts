@@ -4,10 +4,14 @@ import { runOperator } from '../../src/runtime/operator.js';
 import { tensor } from '../../src/tensor/tensor.js';
 
 describe('batchNorm2d', () => {
-  it('batchNorm2d C=64: 2·C trainable params, 2·C buffers, 2 FLOPs per element', () => {
+  it('batchNorm2d C=64: 2·C trainable params, 2·C + 1 buffers (running mean, var; num_batches_tracked), 2 FLOPs per element', () => {
     const l = layer(analyze(net([1, 64, 4, 4], { op: 'batchNorm2d' })), 'l0');
     expect(l.params).toBe(128);
-    expect(l.buffers).toBe(128);
+    // torch.nn.BatchNorm2d(64): buffers running_mean [64], running_var [64], num_batches_tracked [] (int64): 129 elements (was 128)
+    expect(l.buffers).toBe(129);
+    // the forward pass reads γ, β, μ, σ² (4·64) and not num_batches_tracked: memory access 2·1024 + 256
+    expect(l.memoryAccess.elements).toEqual({ inputs: 1024, outputs: 1024, weights: 256, total: 2304 });
+    expect(layer(analyze(net([1, 64, 4, 4], { op: 'batchNorm2d', trackRunningStats: false })), 'l0').buffers).toBe(0);
     expect(l.flops).toBe(2 * 64 * 16);
     expect(layer(analyze(net([1, 64, 4, 4], { op: 'batchNorm2d', affine: false })), 'l0').params).toBe(0);
   });

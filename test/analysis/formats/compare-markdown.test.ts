@@ -98,9 +98,10 @@ describe('comparisonMarkdown: changed and renamed layers, warnings', () => {
     expect(lines(md)).toContain('| peak activations (bytes) | 1,000,000 | 1,000,000 | = 0 | 0% |');
   });
 
-  it('the peak compared is of activations alone, and named so: ResNet-18 → ResNet-34 both peak at 7,024,640 B while their weights go 46,796,448 → 87,258,784 B', () => {
+  it('the peak compared is of activations alone, and named so: ResNet-18 → ResNet-34 both peak at 7,024,640 B while their weights go 46,796,608 → 87,259,072 B, as PyTorch holds parameters and buffers', () => {
     // by hand: at bn1, conv1's and bn1's outputs (64·112·112·4 = 3,211,264 B each) and the input (3·224·224·4 = 602,112 B);
-    // weights (params + buffers) × 4: (11,689,512 + 9,600)·4 and (21,797,672 + 17,024)·4. The row said "peak memory (bytes) … = 0".
+    // weights (params + buffers) × 4: (11,689,512 + 9,600)·4 and (21,797,672 + 17,024)·4, and 8 B for each batch norm's
+    // num_batches_tracked (20 and 36; it was left out: 46,796,448 → 87,258,784). The row said "peak memory (bytes) … = 0".
     const peakOf = (m: typeof resnet18) => {
       const graph = parseNetworkSpec(m());
       const inference = inferGraph(graph);
@@ -108,7 +109,7 @@ describe('comparisonMarkdown: changed and renamed layers, warnings', () => {
     };
     const [a, b] = [peakOf(resnet18), peakOf(resnet34)];
     expect([a.peak.bytes, b.peak.bytes]).toEqual([2 * 3_211_264 + 602_112, 7_024_640]);
-    expect([a.weights.bytes, b.weights.bytes]).toEqual([(11_689_512 + 9_600) * 4, (21_797_672 + 17_024) * 4]);
+    expect([a.weights.bytes, b.weights.bytes]).toEqual([(11_689_512 + 9_600) * 4 + 20 * 8, (21_797_672 + 17_024) * 4 + 36 * 8]);
     const md = comparisonMarkdown(compareReports(r18, r34, { before: { peakMemoryBytes: a.peak.bytes }, after: { peakMemoryBytes: b.peak.bytes } }));
     expect(lines(md)).toContain('| peak activations (bytes) | 7,024,640 | 7,024,640 | = 0 | 0% |');
     expect(md).not.toContain('peak memory');
