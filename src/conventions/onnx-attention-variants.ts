@@ -70,21 +70,15 @@ export function variantOf(p: VariantParts, producer: ReadonlyMap<string, Analyse
   };
 }
 
-/** What variantFacts reads of a recognised module (onnx-attention.ts's AttentionModule). */
-interface VariantModule extends AttentionCore {
-  variant: MhaVariant;
-  /** the query's, key's and value's tokens */
-  sources: [Shape, Shape, Shape];
-  output: Shape;
-  strided: boolean;
-}
-
-/** The output projection's facts as the variant of nn.MultiheadAttention: op, plan (with the variant), weights, MACs. */
-export function variantFacts(f: LayerFacts, m: VariantModule): LayerFacts {
-  const { c, t, s, heads, variant: v } = m;
-  const plan: AttentionPlan & { variant: MhaVariant } = { n: s, c, heads, hw: null, win: [t, 1], t, s, variant: v };
+/**
+ * nn.MultiheadAttention's parameters as its state_dict holds them: in_proj_weight packed when kdim
+ * = vdim = embed_dim (else q_proj_weight, k_proj_weight, v_proj_weight), in_proj_bias, bias_k and
+ * bias_v (add_bias_kv), out_proj's weight and bias. The plain module's are the packed ones.
+ */
+function mhaWeights(m: AttentionCore, v: Pick<MhaVariant, 'kdim' | 'vdim' | 'biasKv'> = { kdim: m.c, vdim: m.c, biasKv: false }): LayerFacts['weights'] {
+  const c = m.c;
   const packed = v.kdim === c && v.vdim === c;
-  const weights = [
+  return [
     ...(packed
       ? [{ name: 'inProjWeight', shape: [3 * c, c], trainable: true }]
       : [
@@ -97,18 +91,47 @@ export function variantFacts(f: LayerFacts, m: VariantModule): LayerFacts {
     { name: 'outProjWeight', shape: [c, c], trainable: true },
     ...(m.outBias ? [{ name: 'outProjBias', shape: [c], trainable: true }] : []),
   ];
+}
+
+/** What mhaFacts reads of a recognised module (onnx-attention.ts's AttentionModule). */
+export interface MhaModule extends AttentionCore {
+  output: Shape;
+  strided: boolean;
+}
+
+/**
+ * The output projection's facts as nn.MultiheadAttention's, plain (self-attention over `inputs[0]`)
+ * or a variant (`variant`, over the query's, key's and value's tokens): op, plan, attributes,
+ * weights and MACs. onnx-attention.ts's attentionFacts and variantFacts both read it.
+ */
+export function mhaFacts(f: LayerFacts, m: MhaModule, inputs: Shape[], variant?: MhaVariant): LayerFacts {
+  const { c, t, s, heads } = m;
+  const plan: AttentionPlan & { variant?: MhaVariant } = { n: s, c, heads, hw: null, win: [t, 1], t, s, ...(variant ? { variant } : {}) };
+  const attrs = { numHeads: heads, bias: m.inBias && m.outBias, ...(variant ? { kdim: variant.kdim, vdim: variant.vdim, addBiasKv: variant.biasKv, addZeroAttn: variant.zeroAttn } : {}) };
   return {
     ...f,
     family: 'attention',
     op: multiHeadAttention,
     plan,
-    attrs: { numHeads: heads, bias: m.inBias && m.outBias, kdim: v.kdim, vdim: v.vdim, addBiasKv: v.biasKv, addZeroAttn: v.zeroAttn },
-    inputs: m.sources,
+    attrs,
+    inputs,
     outputs: [m.output],
-    weights,
+    weights: mhaWeights(m, variant),
     geometry: null,
     fixedSize: false,
     cost: { ...f.cost, macs: m.macs },
     strided: m.strided,
   };
+}
+
+/** What variantFacts reads of a recognised module (onnx-attention.ts's AttentionModule). */
+interface VariantModule extends MhaModule {
+  variant: MhaVariant;
+  /** the query's, key's and value's tokens */
+  sources: [Shape, Shape, Shape];
+}
+
+/** The output projection's facts as the variant of nn.MultiheadAttention: op, plan (with the variant), weights, MACs. */
+export function variantFacts(f: LayerFacts, m: VariantModule): LayerFacts {
+  return mhaFacts(f, m, m.sources, m.variant);
 }

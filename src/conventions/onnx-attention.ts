@@ -32,15 +32,13 @@
  */
 import type { Inference, AnalysedLayer } from '../analysis/infer.js';
 import type { Report } from '../analysis/report.js';
-import { multiHeadAttention } from '../ops/attention.js';
 import { reshape } from '../ops/movement.js';
-import type { AttentionPlan } from '../ops/attention.js';
 import { numel } from '../ops/types.js';
 import type { Shape } from '../ops/types.js';
 import { FAMILY_OF } from './families.js';
 import type { AttentionCore, MhaVariant } from './attention-module.js';
 import type { LinearBiases } from './linear-bias.js';
-import { variantFacts, variantOf } from './onnx-attention-variants.js';
+import { mhaFacts, variantFacts, variantOf } from './onnx-attention-variants.js';
 import { stridedView } from './onnx-strides.js';
 import { windowFacts, windowPartition } from './onnx-window-attention.js';
 import type { WindowGeometry } from './onnx-window-attention.js';
@@ -317,26 +315,5 @@ export function attentionModules(inference: Inference, report: Report, biases: L
 export function attentionFacts(f: LayerFacts, m: AttentionModule): LayerFacts {
   if (m.window) return windowFacts(f, { ...m, window: m.window });
   if (m.variant && m.sources) return variantFacts(f, { ...m, variant: m.variant, sources: m.sources });
-  const { c, t, s, heads } = m;
-  const plan: AttentionPlan = { n: s, c, heads, hw: null, win: [t, 1], t, s };
-  const weights = [
-    { name: 'inProjWeight', shape: [3 * c, c], trainable: true },
-    ...(m.inBias ? [{ name: 'inProjBias', shape: [3 * c], trainable: true }] : []),
-    { name: 'outProjWeight', shape: [c, c], trainable: true },
-    ...(m.outBias ? [{ name: 'outProjBias', shape: [c], trainable: true }] : []),
-  ];
-  return {
-    ...f,
-    family: 'attention',
-    op: multiHeadAttention,
-    plan,
-    attrs: { numHeads: heads, bias: m.inBias && m.outBias },
-    inputs: [m.input],
-    outputs: [m.output],
-    weights,
-    geometry: null,
-    fixedSize: false,
-    cost: { ...f.cost, macs: m.macs },
-    strided: m.strided,
-  };
+  return mhaFacts(f, m, [m.input]);
 }
