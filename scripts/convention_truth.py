@@ -377,10 +377,44 @@ def run_onnx_tool(model, x):
         return int(round(m.graph.macs[0])), layers, nonzero(ops), shape_arithmetic
 
 
-def main():
+def measure(model, x, aten=False, onnx=True, unsupported_onnx=True):
+    """Every tool on one model: totals and per-module figures (ptflops-aten with `aten`; onnx-tool on its
+    export unless `onnx` is False). With `unsupported_onnx`, an export torch 1.13 refuses
+    (aten::_upsample_nearest_exact*) gives onnx-tool no graph, recorded as its error."""
+    out = {}
+    t, layers = run_thop(model, x)
+    out["thop"] = {"total": t, "layers": layers}
+    t, layers = run_ptflops(model, x)
+    out["ptflops"] = {"total": t, "layers": layers}
+    if aten:
+        t, layers = run_ptflops_aten(model, x)
+        out["ptflops-aten"] = {"total": t, "layers": layers}
+    t, layers = run_fvcore(model, x)
+    out["fvcore"] = {"total": t, "layers": layers}
+    t, layers = run_torchinfo(model, x, device="cpu")
+    out["torchinfo"] = {"total": t, "layers": layers}
+    (f, fl), (m, ml) = run_calflops(model, x)
+    out["calflops"] = {"total": f, "layers": fl}
+    out["calflops-macs"] = {"total": m, "layers": ml}
+    if not onnx:
+        return out
+    try:
+        t, layers, by_op, shape_arithmetic = run_onnx_tool(model, x)
+    except torch.onnx.errors.UnsupportedOperatorError as e:
+        if not unsupported_onnx:
+            raise
+        out["onnx-tool"] = {"total": None, "layers": {}, "error": str(e).split(". ")[0]}
+        return out
+    out["onnx-tool"] = {"total": t, "layers": layers, "byOpType": by_op, "shapeArithmetic": shape_arithmetic}
+    return out
+
+
+def start(names="models", names_help=None):
+    """The runner's command line (--tools, then names) and set-up, shared by the convention_truth*.py
+    scripts: the tools importable from their checkouts, and the grad mode their users get."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--tools", required=True, help="folder with the tools' checkouts (owner+name sub-folders)")
-    ap.add_argument("models", nargs="*")
+    ap.add_argument(names, nargs="*", help=names_help)
     args = ap.parse_args()
     prepare_imports(args.tools)
     # Each tool runs in the grad mode its users get: the default (enabled) unless the tool switches it off
@@ -388,6 +422,18 @@ def main():
     # fast path (torch._native_multi_head_attention), which fvcore's tracer does not count and
     # torch.onnx cannot export; with them, the Python path's linear and bmm calls are what the tools see.
     torch.set_grad_enabled(True)
+    args.parser = ap
+    return args
+
+
+def write(path, out):
+    """A fixture as the scripts write them: compact JSON, one line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=None, separators=(",", ":")) + "\n")
+
+
+def main():
+    args = start()
     out = {"torch": torch.__version__, "tools": {}, "models": {}}
     if args.models and OUT.exists():
         out = json.loads(OUT.read_text())
@@ -399,28 +445,13 @@ def main():
         model, res = build(name)
         x = torch.ones(1, 3, res, res)
         entry = {"resolution": res}
-        t, layers = run_thop(model, x)
-        entry["thop"] = {"total": t, "layers": layers}
-        t, layers = run_ptflops(model, x)
-        entry["ptflops"] = {"total": t, "layers": layers}
-        if t is None:
+        entry.update(measure(model, x, aten=True, unsupported_onnx=False))
+        if entry["ptflops"]["total"] is None:
             entry["ptflops"]["error"] = "get_model_complexity_info failed and returned None"
-        t, layers = run_ptflops_aten(model, x)
-        entry["ptflops-aten"] = {"total": t, "layers": layers}
-        t, layers = run_fvcore(model, x)
-        entry["fvcore"] = {"total": t, "layers": layers}
-        t, layers = run_torchinfo(model, x)
-        entry["torchinfo"] = {"total": t, "layers": layers}
-        (f, fl), (m, ml) = run_calflops(model, x)
-        entry["calflops"] = {"total": f, "layers": fl}
-        entry["calflops-macs"] = {"total": m, "layers": ml}
-        t, layers, by_op, shape_arithmetic = run_onnx_tool(model, x)
-        entry["onnx-tool"] = {"total": t, "layers": layers, "byOpType": by_op, "shapeArithmetic": shape_arithmetic}
         out["models"][name] = entry
         print(name, {k: v["total"] for k, v in entry.items() if isinstance(v, dict)}, flush=True)
         # written after every model, so a long run keeps what it measured
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        OUT.write_text(json.dumps(out, indent=None, separators=(",", ":")) + "\n")
+        write(OUT, out)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ what the real tools print, run from their sources as scripts/convention_truth.py
            MatMul/Gemm, Slice, Reshape, Transpose, Div, MatMul, Softmax, MatMul, Gemm): torchvision's
            vit_b_32 (exports in test/fixtures/catalog) and convention_truth_ops.Attention, exported
            here at opsets 13 and 17 (test/fixtures/conventions/attention.op*.onnx). Totals and
-           per-module figures as convention_truth_ops.measure (ptflops-aten included).
+           per-module figures as convention_truth.measure (ptflops-aten included).
 
   swinModules  the tools that read the PyTorch module tree (thop, ptflops on both backends, fvcore,
            torchinfo, calflops) on the Swins whose exports convlens imports: the one-stage padded
@@ -43,7 +43,7 @@ what the real tools print, run from their sources as scripts/convention_truth.py
            SwinTransformer, 1×3×36×44; onnx-tool too, on this script's own export of it) and
            torchvision's swin_t at 1×3×224×224 (onnx-tool: the swin case). ShiftedWindowAttention applies
            its qkv and proj weights with F.linear and F.softmax, not through its nn.Linear children.
-           Totals and per-module figures as convention_truth_ops.measure.
+           Totals and per-module figures as convention_truth.measure.
 
   linearStrided  every tool on convention_truth_ops.LinearStrided (nn.Linear on a transposed 3-D view and
            on contiguous ones), exported to test/fixtures/conventions/linear_strided.op17.onnx: aten::linear
@@ -52,7 +52,6 @@ what the real tools print, run from their sources as scripts/convention_truth.py
   /usr/bin/python3 scripts/convention_truth_cases.py --tools /tmp/tools            # every case
   /usr/bin/python3 scripts/convention_truth_cases.py --tools /tmp/tools video swin # only these, merged
 """
-import argparse
 import contextlib
 import io
 import json
@@ -212,14 +211,14 @@ def onnx_modules():
     torch.manual_seed(0)
     x = torch.ones(1, 3, 224, 224)
     out["vit_b_32"] = {"input": list(x.shape), "files": [f"test/fixtures/catalog/vit_b_32.op{o}.onnx" for o in (13, 17)],
-                       **cto.measure(built(tvm.vit_b_32), x, aten=True)}
+                       **ct.measure(built(tvm.vit_b_32), x, aten=True)}
     torch.manual_seed(0)
     model, x = cto.Attention().eval(), torch.ones(1, 8, 4, 4)
     files = []
     for opset in (13, 17):
         files.append(f"test/fixtures/conventions/attention.op{opset}.onnx")
         ct.export_onnx(model, x, ct.ROOT / files[-1], opset)
-    out["attention"] = {"input": list(x.shape), "files": files, **cto.measure(model, x, aten=True)}
+    out["attention"] = {"input": list(x.shape), "files": files, **ct.measure(model, x, aten=True)}
     for k, v in out.items():
         print(k, {t: r["total"] for t, r in v.items() if isinstance(r, dict)}, flush=True)
     return out
@@ -232,9 +231,9 @@ def swin_modules():
     tiny = SwinTransformer(patch_size=[4, 4], embed_dim=8, depths=[2], num_heads=[2], window_size=[7, 7], num_classes=5).eval()
     x = torch.ones(1, 3, 36, 44)
     out["swin_tiny_pad"] = {"input": list(x.shape), "files": [f"test/fixtures/onnx-math/swin_tiny_pad_op{o}.onnx" for o in (13, 17)],
-                            **cto.measure(tiny, x, aten=True)}
+                            **ct.measure(tiny, x, aten=True)}
     x = torch.ones(1, 3, 224, 224)
-    out["swin_t"] = {"input": list(x.shape), **cto.measure(built(tvm.swin_t), x, aten=True, onnx=False)}
+    out["swin_t"] = {"input": list(x.shape), **ct.measure(built(tvm.swin_t), x, aten=True, onnx=False)}
     for k, v in out.items():
         print(k, {t: r["total"] for t, r in v.items() if isinstance(r, dict)}, flush=True)
     return out
@@ -246,7 +245,7 @@ def linear_strided():
     model, x = cto.LinearStrided().eval(), torch.ones(1, 4, 5)
     file = "test/fixtures/conventions/linear_strided.op17.onnx"
     ct.export_onnx(model, x, ct.ROOT / file)
-    out = {"linear_strided": {"input": list(x.shape), "files": [file], **cto.measure(model, x, aten=True)}}
+    out = {"linear_strided": {"input": list(x.shape), "files": [file], **ct.measure(model, x, aten=True)}}
     print({t: r["total"] for t, r in out["linear_strided"].items() if isinstance(r, dict)}, flush=True)
     return out
 
@@ -255,15 +254,10 @@ CASES = {"video": video, "batch": batch, "swin": swin, "onnx": onnx_modules, "sw
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--tools", required=True, help="folder with the tools' checkouts (owner+name sub-folders)")
-    ap.add_argument("cases", nargs="*", help=f"any of {', '.join(CASES)} (default: all)")
-    args = ap.parse_args()
+    args = ct.start("cases", f"any of {', '.join(CASES)} (default: all)")
     unknown = set(args.cases) - set(CASES)
     if unknown:
-        ap.error(f"unknown cases {sorted(unknown)}: {', '.join(CASES)}")
-    ct.prepare_imports(args.tools)
-    torch.set_grad_enabled(True)  # as convention_truth.py: the grad mode the tools' users get
+        args.parser.error(f"unknown cases {sorted(unknown)}: {', '.join(CASES)}")
     out = json.loads(OUT.read_text()) if args.cases and OUT.exists() else {"torch": torch.__version__, "tools": {}}
     for tool in ct.REPOS if {"onnx", "swinModules", "linearStrided"} & set(args.cases or CASES) else ("ptflops", "onnx-tool"):
         out["tools"][tool] = {"repository": "github.com/" + ct.REPOS[tool].replace("+", "/"), "commit": ct.revision(args.tools, ct.REPOS[tool])}
@@ -271,7 +265,7 @@ def main():
         if args.cases and name not in args.cases:
             continue
         out[name] = run()
-        OUT.write_text(json.dumps(out, indent=None, separators=(",", ":")) + "\n")
+        ct.write(OUT, out)
 
 
 if __name__ == "__main__":

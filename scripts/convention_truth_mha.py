@@ -2,7 +2,7 @@
 """Ground truth for nn.MultiheadAttention's variants exported to ONNX (src/conventions/onnx-attention.ts,
 onnx-attention-variants.ts): what the real tools print on the PyTorch modules, run from their sources as
 scripts/convention_truth.py runs them (same `--tools` folder, same stubs, torch 1.13; totals and
-per-module figures as convention_truth_ops.measure, ptflops-aten included).
+per-module figures as convention_truth.measure, ptflops-aten included).
 
 Writes test/fixtures/conventions/mha_variants.json and each model's export at opsets 13 and 17
 (test/fixtures/conventions/mha_<name>.op13/op17.onnx, weights kept: a few KB) as
@@ -29,14 +29,12 @@ test/fixtures/onnx/modern/crossmha.onnx: a cross-attention of kdim = vdim = 48 a
 
   /usr/bin/python3 scripts/convention_truth_mha.py --tools /tmp/tools
 """
-import argparse
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import convention_truth as ct  # noqa: E402
-import convention_truth_ops as cto  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
@@ -98,12 +96,7 @@ def thop_hook(model, x):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--tools", required=True)
-    ap.add_argument("models", nargs="*")
-    args = ap.parse_args()
-    ct.prepare_imports(args.tools)
-    torch.set_grad_enabled(True)
+    args = ct.start()
     out = json.loads(OUT.read_text()) if args.models and OUT.exists() else {"torch": torch.__version__, "models": {}}
     for name, (kw, shape) in VARIANTS.items():
         if args.models and name not in args.models:
@@ -114,23 +107,23 @@ def main():
         for opset in (13, 17):
             files.append(f"test/fixtures/conventions/mha_{name}.op{opset}.onnx")
             ct.export_onnx(model, x, ct.ROOT / files[-1], opset)
-        out["models"][name] = {"input": list(shape), "files": files, **cto.measure(model, x, aten=True), "thopHook": thop_hook(model, x)}
+        out["models"][name] = {"input": list(shape), "files": files, **ct.measure(model, x, aten=True), "thopHook": thop_hook(model, x)}
         if shape[0] > 1:
             # convention_truth.run_ptflops and run_ptflops_aten give ptflops a 1-sample input: at batch N the
             # figure is convention_truth_cases.run_ptflops_batched's (x through input_constructor); ptflops-aten left out
             import convention_truth_cases as ctc
             r = ctc.run_ptflops_batched(model, x)
-            out["models"][name]["ptflops"] = {"total": r["total"], "layers": {k: r["hooks"].get(k, 0) / r["batch"] + r["functions"].get(k, 0) for k in {*r["hooks"], *r["functions"]}}}
+            out["models"][name]["ptflops"] = {"total": r["total"], "layers": {k: r["hooks"].get(k, 0) / r["batch"] + r["functions"].get(k, 0) for k in sorted({*r["hooks"], *r["functions"]})}}
             del out["models"][name]["ptflops-aten"]
         print(name, {t: r["total"] for t, r in out["models"][name].items() if isinstance(r, dict) and "total" in r}, flush=True)
     if not args.models or "crossmha" in args.models:
         from export_modern_blocks import CrossMHA
         torch.manual_seed(5)
         model, x = CrossMHA().eval(), torch.ones(1, 3, 224, 192)
-        out["models"]["crossmha"] = {"input": list(x.shape), "files": ["test/fixtures/onnx/modern/crossmha.onnx"], **cto.measure(model, x, aten=True),
+        out["models"]["crossmha"] = {"input": list(x.shape), "files": ["test/fixtures/onnx/modern/crossmha.onnx"], **ct.measure(model, x, aten=True),
                                      "thopHook": thop_hook(model, x)}
         print("crossmha", {t: r["total"] for t, r in out["models"]["crossmha"].items() if isinstance(r, dict) and "total" in r}, flush=True)
-    OUT.write_text(json.dumps(out, indent=None, separators=(",", ":")) + "\n")
+    ct.write(OUT, out)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ to an int size, bicubic ×2 align_corners, and `interp` bilinear to a size tuple
 Writes test/fixtures/conventions/ops.json. thop's MultiheadAttention hook needs torch >= 2.0 and
 onnx export of nn.MultiheadAttention needs the Python path (gradients on), both as in the main script.
 """
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -149,41 +148,11 @@ class NearestExact(nn.Module):
         return self.interp(self.up1(x))
 
 
-def measure(model, x, aten=False, onnx=True):
-    out = {}
-    t, layers = ct.run_thop(model, x)
-    out["thop"] = {"total": t, "layers": layers}
-    t, layers = ct.run_ptflops(model, x)
-    out["ptflops"] = {"total": t, "layers": layers}
-    if aten:
-        t, layers = ct.run_ptflops_aten(model, x)
-        out["ptflops-aten"] = {"total": t, "layers": layers}
-    t, layers = ct.run_fvcore(model, x)
-    out["fvcore"] = {"total": t, "layers": layers}
-    t, layers = ct.run_torchinfo(model, x, device="cpu")
-    out["torchinfo"] = {"total": t, "layers": layers}
-    (f, fl), (m, ml) = ct.run_calflops(model, x)
-    out["calflops"] = {"total": f, "layers": fl}
-    out["calflops-macs"] = {"total": m, "layers": ml}
-    if not onnx:
-        return out
-    try:
-        t, layers, by_op, shape_arithmetic = ct.run_onnx_tool(model, x)
-    except torch.onnx.errors.UnsupportedOperatorError as e:
-        # torch 1.13 exports no aten::_upsample_nearest_exact*: onnx-tool has no graph to count
-        out["onnx-tool"] = {"total": None, "layers": {}, "error": str(e).split(". ")[0]}
-        return out
-    out["onnx-tool"] = {"total": t, "layers": layers, "byOpType": by_op, "shapeArithmetic": shape_arithmetic}
-    return out
+measure = ct.measure  # every tool on one model (convention_truth.py), as convention_truth_cases.py and _mha.py call it
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--tools", required=True)
-    ap.add_argument("models", nargs="*")
-    args = ap.parse_args()
-    ct.prepare_imports(args.tools)
-    torch.set_grad_enabled(True)
+    args = ct.start()
     torch.manual_seed(0)
     x = torch.ones(1, 8, 4, 4)
     models = {
@@ -201,7 +170,7 @@ def main():
         if args.models and name not in args.models:
             continue
         out["models"][name] = run()
-    OUT.write_text(json.dumps(out, indent=None, separators=(",", ":")) + "\n")
+    ct.write(OUT, out)
     print({k: {t: v["total"] for t, v in m.items()} for k, m in out["models"].items()})
 
 
