@@ -17,6 +17,7 @@ import type { AnalysedLayer, Inference } from './infer.js';
 import { DTYPES, REPORT_SCHEMA_VERSION } from './report.js';
 import type { AnalyzeOptions, LayerReport, Report, ReportWarning } from './report.js';
 import { describeStructure } from './structure.js';
+import { attentionTokenWidth } from '../conventions/onnx-attention.js';
 import { structuralWarnings } from './warnings.js';
 import { importWarnings } from './import-warnings.js';
 import { findPatterns } from './patterns.js';
@@ -265,7 +266,8 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
     return { name, shape: t.shape ? [...t.shape] : null, receptiveField: rfReport(t.rf, inputSize) };
   });
 
-  const structure = describeStructure(graph, analysed, tensors, outputNames, executed);
+  const ends = { inputs: graph.inputs.map((i) => ({ name: i.name, shape: [...i.shape] })), outputs };
+  const structure = describeStructure(graph, analysed, tensors, outputNames, executed, attentionTokenWidth(inference, ends));
   const warnings: ReportWarning[] = [
     ...ruleWarnings.map((w) => ({ severity: 'warning' as const, ...w })),
     ...importWarnings(graph),

@@ -3,7 +3,8 @@
  *   depth: weighted layers (conv, convTranspose, deformConv, linear) on the longest input→output path
  *   width: the largest number of kernels (output channels) of a convolution, or the widest token
  *          width an attention layer works at (OpDef.tokenWidth: a transformer's widest stage, Swin-B's
- *          1024, where its only convolution is the 128-kernel patch embedding); for a net with
+ *          1024, where its only convolution is the 128-kernel patch embedding; in an ONNX file, the
+ *          embed_dim of the attention modules its nodes make, `fileTokenWidth`); for a net with
  *          neither, the widest linear layer
  *   k: the spatial size of the most downsampled executed feature map (largest effective stride;
  *      at one stride the deepest, by the longest path from the input) whose size still follows the
@@ -26,12 +27,14 @@ export function describeStructure(
   tensors: Map<string, TensorInfo>,
   outputNames: string[],
   executed: Set<string>,
+  /** the token width of attention an ONNX file writes as nodes (conventions/onnx-attention.ts attentionTokenWidth) */
+  fileTokenWidth = 0,
 ): Report['structure'] {
   const depthOf = new Map<string, number>();
   for (const inp of graph.inputs) depthOf.set(inp.name, 0);
   let weightedLayers = 0;
   let convWidth = 0;
-  let tokenWidth = 0;
+  let tokenWidth = fileTokenWidth;
   let denseWidth = 0;
   for (const { layer, op, inferred } of analysed) {
     const weighted = op?.weighted === true;

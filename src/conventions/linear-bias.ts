@@ -35,7 +35,7 @@ export interface LinearBiases {
   strided: Set<string>;
 }
 
-export function linearBiases(inference: Inference, report: Report): LinearBiases {
+export function linearBiases(inference: Inference, report: Pick<Report, 'inputs' | 'outputs'>): LinearBiases {
   const biasOf = new Map<string, number[]>();
   const addOf = new Map<string, string>();
   const producer = new Map<string, string>();

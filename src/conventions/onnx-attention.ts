@@ -38,6 +38,7 @@ import type { Shape } from '../ops/types.js';
 import { FAMILY_OF } from './families.js';
 import type { AttentionCore, MhaVariant } from './attention-module.js';
 import type { LinearBiases } from './linear-bias.js';
+import { linearBiases } from './linear-bias.js';
 import { mhaFacts, variantFacts, variantOf } from './onnx-attention-variants.js';
 import { stridedView } from './onnx-strides.js';
 import { windowFacts, windowPartition } from './onnx-window-attention.js';
@@ -237,7 +238,7 @@ const biasAdd = (g: Graph, l: AnalysedLayer, biases: LinearBiases) =>
 
 const hasBias = (g: Graph, a: AnalysedLayer, biases: LinearBiases) => biases.biasOf.has(a.layer.name) || a.inferred!.weights.some((w) => w.name === 'bias') || !!biasAdd(g, a, biases);
 
-export function attentionModules(inference: Inference, report: Report, biases: LinearBiases): AttentionModule[] {
+export function attentionModules(inference: Inference, report: Pick<Report, 'inputs' | 'outputs'>, biases: LinearBiases): AttentionModule[] {
   const live = inference.analysed.filter((a) => !a.folded);
   const outputs = new Set(report.outputs.map((o) => o.name));
   const g: Graph = { producer: new Map(), readers: new Map(), inputs: new Set(report.inputs.map((i) => i.name)) };
@@ -309,6 +310,18 @@ export function attentionModules(inference: Inference, report: Report, biases: L
     });
   }
   return modules;
+}
+
+/**
+ * The widest embed_dim C an ONNX file's recognised attention modules work at, 0 when it has none:
+ * what OpDef.tokenWidth says of the zoo's multiHeadAttention and shiftedWindowAttention, for
+ * structure.width (analysis/structure.ts). A file's attention is its nodes (MatMuls, a Softmax), so
+ * torchvision's swin_t exported read the width of its only conv, the patch embedding's 96 kernels,
+ * where the model's widest stage works at 768.
+ */
+export function attentionTokenWidth(inference: Inference, ends: Pick<Report, 'inputs' | 'outputs'>): number {
+  if (!inference.analysed.some((a) => fromOnnx(a) && familyOf(a) === 'softmax')) return 0;
+  return attentionModules(inference, ends, linearBiases(inference, ends)).reduce((w, m) => Math.max(w, m.c), 0);
 }
 
 /** The output projection's facts as nn.MultiheadAttention's (or Swin's window attention's): its op, plan, weights and MACs. */

@@ -100,3 +100,38 @@ describe("torchinfo's footprint of an ONNX export: what the file can tell", () =
     expect(onnxFootprint('convnext_tiny.op13.onnx').forwardBackwardBytes).toBe(FIXTURE.models.convnext_tiny.torchinfo.forwardBackwardBytes - 23_789_568);
   });
 });
+
+describe('an ONNX Swin: what the file can tell (test/fixtures/memory/swin_two_stage.op17.onnx, scripts/export_swin_stages_onnx.py)', () => {
+  const truth = JSON.parse(readFileSync(new URL('../fixtures/memory/swin_two_stage.json', import.meta.url), 'utf8')) as {
+    params: number;
+    buffers: number;
+    biasTables: Record<string, number[]>;
+    biasIndices: Record<string, number[]>;
+    headIn: number;
+    patchEmbedKernels: number;
+  };
+  const { graph } = importOnnx(new Uint8Array(readFileSync(new URL('../fixtures/memory/swin_two_stage.op17.onnx', import.meta.url))));
+  const report = analyzeGraph(graph, DEFAULTS, inferGraph(graph));
+
+  it("structure width: the widest stage's attention, 16 (the head's in_features), as the PyTorch model reads; it was 8, the patch embedding's kernels", () => {
+    expect(truth.patchEmbedKernels).toBe(8);
+    expect(report.structure.width).toBe(truth.headIn);
+  });
+
+  it("parameters: each block's relative-position bias is in the file gathered, a [1, heads, 49, 49] constant added to the logits, where PyTorch trains a [169, heads] table and holds the int64 index as a buffer", () => {
+    // 5,845 PyTorch parameters − 507 table entries (169 × (1 + 2)) + 7,203 gathered (49² × (1 + 2)) = 12,541
+    // (torchvision's swin_t exported at opset 13 or 17: 28,596,370 against 28,288,354, +308,016 = 49² × 138 − 169 × 138)
+    const heads = Object.values(truth.biasTables).map((t) => t[1]);
+    expect(heads).toEqual([1, 2]);
+    const tables = heads.reduce((s, h) => s + 169 * h, 0);
+    const gathered = heads.reduce((s, h) => s + 49 * 49 * h, 0);
+    expect(report.totals.params).toBe(truth.params - tables + gathered);
+    // the index is folded into the gathered constant: no buffer in the file (PyTorch's 4,802 are the two indices)
+    expect(truth.buffers).toBe(Object.values(truth.biasIndices).reduce((s, i) => s + i[0], 0));
+    expect(report.totals.buffers).toBe(0);
+    const added = report.layers.filter((l) => /attn\/Add_1$/.test(l.name)).map((l) => l.params);
+    expect(added).toEqual(heads.map((h) => 49 * 49 * h));
+    // and the report says so: the gathered constants are the exporter's
+    expect(report.warnings.find((w) => w.code === 'EXPORTER_CONSTANTS_COUNTED')?.message).toMatch(/^7,203 of the parameters are in 2 constant\(s\)/);
+  });
+});
