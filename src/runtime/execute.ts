@@ -103,7 +103,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       // a host weight decoded from the file is this step's scratch, which the fold writes in place
       const spec = a.inferred!.weights.find((w) => w.name === 'weight');
       const inScratch = spec !== undefined && opts.weightInit === 'file' && own(a.layer.weights, 'weight') !== undefined && weightBytes(a, spec) > 0;
-      return fusedStepBytes(group, (m) => m.inferred!.weights.reduce((sum, w) => sum + weightBytes(m, w), 0), inScratch);
+      return fusedStepBytes(group, (m) => m.inferred!.weights.reduce((sum, w) => (w.unread ? sum : sum + weightBytes(m, w)), 0), inScratch);
     };
     // a member with no in-place kernel (PReLU) runs its own kernel in the host's step: its output is new there (runMember)
     const writtenIn = (a: AnalysedLayer) => {

@@ -141,7 +141,7 @@ export function heldByStep(graph: Graph, inference: Inference, { executed, keep,
       alive[last + 1] -= bytes;
     }
     let drawn = 0;
-    for (const w of a.inferred!.weights) drawn += weightBytes ? weightBytes(a, w) : Object.hasOwn(given, `${a.layer.name}.${w.name}`) ? 0 : numel(w.shape) * FLOAT32;
+    for (const w of a.inferred!.weights) if (!w.unread) drawn += weightBytes ? weightBytes(a, w) : Object.hasOwn(given, `${a.layer.name}.${w.name}`) ? 0 : numel(w.shape) * FLOAT32;
     if (keepWeights) {
       heldWeights += drawn;
       weights[i] = heldWeights;

@@ -74,6 +74,8 @@ export function layerWeights(
       out[spec.name] = request;
       continue;
     }
+    // a buffer no kernel reads (BN's num_batches_tracked, WeightSpec.unread): not drawn
+    if (spec.unread) continue;
     const bound = own(layer.weights, spec.name);
     const c = bound ? constants.get(bound.constant) : undefined;
     if (c && init === 'file' && store) {
