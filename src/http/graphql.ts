@@ -11,8 +11,6 @@
  * each as large as a body, for the life of the process).
  */
 import { Readable } from 'node:stream';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { requestTasks } from './admission.js';
 import mercurius from 'mercurius';
@@ -21,7 +19,6 @@ import { GraphQLSafeInt } from 'graphql-scalars';
 import { JSONScalar } from './graphql/json.js';
 import { ConvlensError, movePaths } from '../errors.js';
 import type { FlopConvention } from '../analysis/report.js';
-import { PACKAGE_ROOT } from '../paths.js';
 import type { TaskContext, TaskPool } from '../runtime/pool.js';
 import { jobResolvers } from '../jobs/graphql.js';
 import { erfQuery, erfTypeResolvers } from './graphql/erf.js';
@@ -32,9 +29,9 @@ import type { GraphSource } from '../graph/load.js';
 import { parseOptions } from './options.js';
 import { modelCatalog, operatorCatalog } from './catalog.js';
 import { RawJson, isUtf8, onnxFromBase64, readBinary, refusedCharset } from './body.js';
-import { parseJsonOffloaded } from './offload.js';
+import { prepareGraphqlOffloaded } from './offload.js';
 import { MAX_LITERAL_LENGTH, longestLiteral } from './graphql/literals.js';
-import { callOperator, callRun, foldRequest, operatorRequest, runRequest } from './compute.js';
+import { callOperator, callRun } from './compute.js';
 import { latencyGateDevice } from './report-requests.js';
 import { releaseWhenSent } from './tensors.js';
 import { LIMITS, MAX_DOCUMENT_NESTING, MAX_NAME_LENGTH, complexityRule, documentNesting, longestName } from './graphql/complexity.js';
@@ -54,6 +51,10 @@ import type { AnalyzeTaskResult, CompareTask, CompareTaskResult, SweepTask } fro
 import type { SweepReport } from '../analysis/sweep.js';
 
 export { formatErrors } from './graphql/errors.js';
+export { loadSDL } from './graphql/sdl.js';
+import { loadSDL } from './graphql/sdl.js';
+import { PREPARERS, atArgument, keepPrepared, preparedField, stripNulls } from './graphql/prepare.js';
+import type { PreparedRequest } from './graphql/prepare.js';
 
 /** `inputShapes` as `{ "input": [1, 3, 224, 224] }`; the key "" means the first input. */
 function parseInputShapes(raw: unknown): Record<string, number[]> | undefined {
@@ -64,15 +65,6 @@ function parseInputShapes(raw: unknown): Record<string, number[]> | undefined {
     Object.values(raw as object).every((v) => Array.isArray(v) && v.length > 0 && v.every((d) => Number.isInteger(d) && d > 0));
   if (!ok) throw new ConvlensError('INVALID_OPTION', 'inputShapes must map input names to arrays of positive integers, e.g. { "input": [1, 3, 224, 224] }', { path: '$.inputShapes' });
   return raw as Record<string, number[]>;
-}
-
-export function loadSDL(): string {
-  const dir = path.join(PACKAGE_ROOT, 'schema', 'graphql');
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.graphql'))
-    .sort()
-    .map((f) => readFileSync(path.join(dir, f), 'utf8'))
-    .join('\n');
 }
 
 const toGql = (c: FlopConvention) => (c === '2macs' ? 'twoMacs' : c);
@@ -104,20 +96,6 @@ function networkSource(args: NetworkArgs, at = '$'): GraphSource {
   }
 }
 
-/**
- * `run()`, an error at the path `from` put at the argument's path `to`: model(name:) and
- * runOperator(name:) share REST's code, whose model is at `$.model` (a body's field) and operator
- * at `name` (the URL's); GraphQL's argument is `$.name` (both were answered at REST's paths).
- */
-function atArgument<T>(from: string, to: string, run: () => T): T {
-  try {
-    return run();
-  } catch (e) {
-    if (e instanceof ConvlensError && e.details.path === from) throw movePaths(e, (p) => (p === from ? to : p));
-    throw e;
-  }
-}
-
 /** The counting options (GraphQL's twoMacs is REST's 2macs). */
 const analyzeOptions = (raw: Record<string, unknown> | null | undefined) => parseOptions(raw ? { ...raw, flops: fromGql(raw.flops ?? undefined) ?? undefined } : {}, 'body');
 
@@ -125,11 +103,6 @@ const analyzeOptions = (raw: Record<string, unknown> | null | undefined) => pars
 type Context = { reply: FastifyReply };
 /** The request's signal (aborted when the client goes away, so its tasks are cancelled, as REST's are) and memory charge (admission.ts). */
 const tasksOf = (ctx: Context | undefined): TaskContext => (ctx?.reply ? requestTasks(ctx.reply.request) : {});
-
-/** GraphQL passes omitted optional arguments as null; the REST normalisers expect them absent. */
-function stripNulls(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined));
-}
 
 export async function graphqlRoutes(
   app: FastifyInstance,
@@ -152,7 +125,8 @@ export async function graphqlRoutes(
   });
   app.addHook('preValidation', async (request) => {
     if (request.routeOptions.url === '/graphql' && request.body instanceof RawJson && typeof request.body.text !== 'string') {
-      request.body = await parseJsonOffloaded(pool, request.body.text, limits.tokens);
+      // parsed there, and its run, runOperator and foldBatchNorm requests built there too (graphql/prepare.ts)
+      request.body = keepPrepared(request, await prepareGraphqlOffloaded<PreparedRequest>(pool, request.body.text, limits.tokens, opts.maxElements));
     }
   });
   // application/graphql: the document in UTF-8, as a JSON body is. mercurius's parser (in its own
@@ -285,19 +259,19 @@ export async function graphqlRoutes(
         model: (_: unknown, args: { name: string; resolution?: number }) => atArgument('$.model', '$.name', () => modelSpec(args.name, args.resolution ?? undefined)),
         operators: operatorCatalog,
         runOperator: async (_: unknown, args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo) => {
-          const { name, ...fields } = args;
-          const { call } = atArgument('name', '$.name', () => operatorRequest(String(name), { fields: stripNulls(fields), files: {} }, opts.maxElements));
+          const call = preparedField(ctx?.reply?.request, info, 'runOperator') ?? PREPARERS.runOperator(args, opts.maxElements);
           // the selected data and base64 over the answer's budget: refused before the kernel runs
           const result = await callOperator(pool, { ...call, answer: graphqlAnswer(info, ctx, maxAnswerBytes) }, tasksOf(ctx));
           if (ctx?.reply) releaseWhenSent(ctx.reply, result.outputs);
           return operatorResult(call.name, result);
         },
-        foldBatchNorm: async (_: unknown, args: Record<string, unknown>, ctx: Context) => {
-          const { task } = foldRequest({ fields: stripNulls(args), files: {} }, opts.maxElements);
+        foldBatchNorm: async (_: unknown, args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo) => {
+          const task = preparedField(ctx?.reply?.request, info, 'foldBatchNorm') ?? PREPARERS.foldBatchNorm(args, opts.maxElements);
           return pool.run<{ weight: Tensor; bias: Tensor }>('foldBatchNorm', task, undefined, tasksOf(ctx));
         },
         run: async (_: unknown, args: Record<string, unknown>, ctx: Context, info: GraphQLResolveInfo) => {
-          const { task } = runRequest({ fields: stripNulls(args), files: {} }, opts.maxElements);
+          // a large body's request was built in the worker that parsed it (graphql/prepare.ts), its tensors moved here
+          const task = preparedField(ctx?.reply?.request, info, 'run') ?? PREPARERS.run(args, opts.maxElements);
           const result = await callRun(pool, { ...task, answer: graphqlAnswer(info, ctx, maxAnswerBytes) }, tasksOf(ctx));
           if (ctx?.reply) releaseWhenSent(ctx.reply, [...Object.values(result.outputs), ...Object.values(result.captured)]);
           return runResult(result);

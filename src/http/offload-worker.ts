@@ -20,6 +20,7 @@ import { analyzeInput } from './rest.js';
 import { checkFormatOptions } from './report-answers.js';
 import type { ReportFormat } from './formats.js';
 import { jsonAnswerBytes, movable } from './json-bytes.js';
+import { prepareGraphql } from './graphql/prepare.js';
 
 /** The answer's text as bytes the pool can move. */
 const jsonBytes = (text: string): Uint8Array => movable(Buffer.from(text));
@@ -33,7 +34,7 @@ function handle(task: OffloadTask): unknown {
     if (format === 'json') return jsonAnswerBytes(analyzeTask(input));
     return jsonBytes(analyzeTask({ ...input, render: { formats: [format as RenderFormat], depth: input.options.depth, topK: input.options.topK } }).renderings![format as RenderFormat]!);
   }
-  if (task.kind === 'json') return parseJsonBytes(task.json, task.graphqlTokens);
+  if (task.kind === 'graphql') return prepareGraphql(task.json, task.graphqlTokens, task.maxElements);
   if (task.kind === 'job') {
     // as http/jobs.ts parses a small body or field on the event loop
     const body = task.where === 'request' ? requestObject(parseRequestField(task.json)) : parseJsonBytes(task.json, task.graphqlTokens);

@@ -41,8 +41,8 @@ export type OffloadTask =
   /** A comparison or sweep already read on the event loop, answered as its JSON bytes written here. */
   | { kind: 'compareReport'; input: CompareTask }
   | { kind: 'sweepReport'; input: SweepTask }
-  /** A large job submission's or GraphQL request's JSON (over OFFLOAD_JSON_BYTES): parsed here and cloned back (parseJsonOffloaded). */
-  | { kind: 'json'; json: Uint8Array; /** GRAPHQL_MAX_TOKENS, for a GraphQL request's name maps (body.ts parseJsonBytes). */ graphqlTokens?: number }
+  /** A large GraphQL request's JSON: parsed here, its run, runOperator and foldBatchNorm requests built here (graphql/prepare.ts). */
+  | { kind: 'graphql'; json: Uint8Array; graphqlTokens: number; maxElements: number }
   /**
    * A job submission's JSON (a large body, or a form's large `request` field): parsed here and, with
    * `limits`, prepared here too (jobs/request.ts prepareJob: checked, tensors and ONNX files decoded),
@@ -57,18 +57,13 @@ export type OffloadTask =
   | ({ kind: 'fold' } & RawRequest);
 
 /**
- * A large JSON body parsed in a worker of the pool (the large-JSON worker, offload-worker.ts), its
- * bytes moved there, the value cloned back, with the errors parsing it on the event loop would
- * answer. Used where the body cannot go to a worker whole (a job submission, a GraphQL request):
- * parsed on the event loop, up to JSON_BODY_LIMIT (64 MiB), a 30 MB body of 1.5 M numbers held GET
- * /healthz for 0.45-0.96 s.
+ * A large GraphQL request parsed in a worker, its tensor-decoding root fields' requests built there
+ * (http/graphql/prepare.ts prepareGraphql: a PreparedRequest), their tensors moved back, not cloned.
  */
-export function parseJsonOffloaded(pool: TaskPool, json: Uint8Array, graphqlTokens?: number): Promise<unknown> {
-  // a slice of a shared allocation must not be moved: copied out
+export function prepareGraphqlOffloaded<T>(pool: TaskPool, json: Uint8Array, graphqlTokens: number, maxElements: number): Promise<T> {
   const bytes = own(json);
-  const task: OffloadTask = { kind: 'json', json: bytes, ...(graphqlTokens !== undefined && { graphqlTokens }) };
-  // counted in metrics as a parse, not as the analyses it once was counted with
-  return pool.run<unknown>('analyze', task, [bytes.buffer as ArrayBuffer], { filename: OFFLOAD_WORKER, metric: 'parse' });
+  const task: OffloadTask = { kind: 'graphql', json: bytes, graphqlTokens, maxElements };
+  return pool.run<T>('analyze', task, [bytes.buffer as ArrayBuffer], { filename: OFFLOAD_WORKER, metric: 'parse' });
 }
 
 /** Bytes that may be moved to a worker: a slice of a shared allocation, or of a SharedArrayBuffer, copied out. */

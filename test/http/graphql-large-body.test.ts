@@ -15,7 +15,7 @@ describe('a large GraphQL request is parsed in a worker', () => {
   const parsed: unknown[] = [];
   beforeAll(async () => {
     const pool = inlinePool(1, (task, p, options) => {
-      if (p.kind === 'json') parsed.push({ task, filename: options?.filename, bytes: (p.json as Uint8Array).byteLength, graphqlTokens: p.graphqlTokens });
+      if (p.kind === 'graphql') parsed.push({ task, filename: options?.filename, bytes: (p.json as Uint8Array).byteLength, graphqlTokens: p.graphqlTokens });
     });
     app = await buildApp({ config: loadConfig({ WORKERS: '1', GRAPHQL_MAX_TOKENS: '5000' }), pool });
     await app.ready();
