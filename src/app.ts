@@ -156,7 +156,7 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
   await app.register(metricsRoutes, { metrics });
   await app.register(restRoutes, { pool: ownPool, fileLimit: config.BODY_LIMIT });
   await app.register(computeRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS, fileLimit: config.BODY_LIMIT, fieldLimit: jsonLimit, maxResponseBytes: config.MAX_RESPONSE_BYTES, ...(bodies && { tensorsOf: bodies.leaseOf }) });
-  await app.register(erfRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS, fileLimit: config.BODY_LIMIT, fieldLimit: jsonLimit, maxResponseBytes: config.MAX_RESPONSE_BYTES });
+  await app.register(erfRoutes, { pool: ownPool, maxElements: config.MAX_TENSOR_ELEMENTS, fileLimit: config.BODY_LIMIT, fieldLimit: jsonLimit, maxResponseBytes: config.MAX_RESPONSE_BYTES, graphqlTokens: config.GRAPHQL_MAX_TOKENS });
   // jobs: in memory over this pool, or BullMQ on REDIS_URL (src/jobs/)
   const jobs = await createJobQueue(config, ownPool, app.log, admissionOf(app)?.budget);
   app.addHook('onClose', async () => jobs.close());

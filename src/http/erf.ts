@@ -36,6 +36,8 @@ export interface ErfRouteOptions {
   fileLimit?: number;
   fieldLimit?: number;
   maxResponseBytes?: number;
+  /** GRAPHQL_MAX_TOKENS: a large body's name maps are sought with it in the worker (body.ts parseJsonBytes), as app.ts's parser seeks a small body's. */
+  graphqlTokens?: number;
 }
 
 /** The JSON answer (REST encodes its tensors as it sends, `lazy`; GraphQL and the CLI at once). */
@@ -56,7 +58,7 @@ export function erfResponse(s: ErfSummary, encoding: Encoding, lazy = false) {
   };
 }
 
-async function readErfBody(request: FastifyRequest, limits: { fileLimit: number; fieldLimit: number }, pool: TaskPool): Promise<ErfRequestFiles> {
+async function readErfBody(request: FastifyRequest, limits: { fileLimit: number; fieldLimit: number }, pool: TaskPool, graphqlTokens?: number): Promise<ErfRequestFiles> {
   const stray = Object.keys(request.query as Record<string, unknown>);
   if (stray.length) throw new ConvlensError('INVALID_OPTION', `query parameter '${stray[0]}' not read: POST /v1/erf reads its fields from the body`, { path: `query.${stray[0]}` });
   if (request.isMultipart()) {
@@ -67,7 +69,7 @@ async function readErfBody(request: FastifyRequest, limits: { fileLimit: number;
   }
   // a JSON body over OFFLOAD_JSON_BYTES arrives unparsed (the route's offloadJson): parsed in a worker (it was parsed on
   // the event loop up to JSON_BODY_LIMIT, 64 MiB)
-  const body = request.body instanceof RawJson ? await prepareJobOffloaded(pool, request.body.text, 'body', {}) : request.body;
+  const body = request.body instanceof RawJson ? await prepareJobOffloaded(pool, request.body.text, 'body', { ...(graphqlTokens !== undefined && { graphqlTokens }) }) : request.body;
   // a binary body (the ONNX file or a .npy input sent alone) carries none of the request's fields
   if (Buffer.isBuffer(body)) throw unsupportedMediaType(request.headers['content-type'], ERF_READS);
   if (!body || typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body)) {
@@ -100,7 +102,7 @@ export async function erfRoutes(app: FastifyInstance, opts: ErfRouteOptions): Pr
   const route = { config: { runsTasks: true, offloadJson: true, mediaReads: ERF_READS }, onRequest: acceptOnly(TENSOR_ANSWERS) } as RouteShorthandOptions & object;
   app.post('/v1/erf', route, async (request, reply) => {
     const tasks = requestTasks(request);
-    const { job, encoding } = erfRequest(await readErfBody(request, limits, opts.pool), opts.maxElements, acceptedTensorFormat(request.headers.accept));
+    const { job, encoding } = erfRequest(await readErfBody(request, limits, opts.pool, opts.graphqlTokens), opts.maxElements, acceptedTensorFormat(request.headers.accept));
     varyAccept(reply);
     // an answer Accept refuses is known before the gradients are computed
     checkAnswerAccepted(request.headers.accept, encoding, 1);

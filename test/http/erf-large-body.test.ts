@@ -52,3 +52,33 @@ describe('a large POST /v1/erf request is parsed in a worker', () => {
     expect([bad.status, bad.body.error.code, bad.body.error.path]).toEqual([400, 'INVALID_JSON', 'request']);
   });
 });
+
+describe('a large POST /v1/erf body is parsed with GRAPHQL_MAX_TOKENS, as a small one is', () => {
+  let app: FastifyInstance;
+  const tokens: unknown[] = [];
+  beforeAll(async () => {
+    const pool = inlinePool(1, (_task, p) => {
+      if (p.kind === 'job') tokens.push(p.graphqlTokens);
+    });
+    app = await buildApp({ config: loadConfig({ WORKERS: '1', GRAPHQL_MAX_TOKENS: '30000' }), pool });
+    await app.ready();
+  });
+  afterAll(async () => app.close());
+
+  // A body shaped as a GraphQL request whose document (about 15,030 tokens: over the default 10,000, within
+  // 30,000) passes the variable i as inputs: with the configured limit its __proto__ key is a tensor name
+  // (body.ts), so the body parses and erf refuses its members; with the default it did not parse and the key
+  // was refused as prototype poisoning (400 INVALID_JSON at $.variables.i.__proto__) in the large body only.
+  it('the same answer at 90,168 and at 230,168 bytes: not INVALID_JSON at the __proto__ key, and the worker had 30,000', async () => {
+    const capture = Array(15_000).fill('"r"').join(' ');
+    const query = `query($i: JSON!) { run(model: "resnet18", inputs: $i, capture: [${capture}]) { outputs { name } } }`;
+    const body = JSON.stringify({ query, variables: { i: {} } }).replace('"i":{}', '"i":{"__proto__":{"shape":[1,1,1,2],"data":[-1,2]}}');
+    expect(body.length).toBe(90_168);
+    const post = (payload: string) => request(app.server).post('/v1/erf').set('content-type', 'application/json').send(payload);
+    const small = await post(body);
+    const large = await post(body + ' '.repeat(140_000));
+    expect(small.body.error.code).not.toBe('INVALID_JSON');
+    expect([large.status, large.body.error.code, large.body.error.path, large.body.error.message]).toEqual([small.status, small.body.error.code, small.body.error.path, small.body.error.message]);
+    expect(tokens).toEqual([30_000]);
+  });
+});
