@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { requestTasks } from './admission.js';
 import mercurius from 'mercurius';
-import { GraphQLError, parse } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { GraphQLSafeInt } from 'graphql-scalars';
 import { JSONScalar } from './graphql/json.js';
 import { ConvlensError, movePaths } from '../errors.js';
@@ -37,7 +37,7 @@ import { releaseWhenSent } from './tensors.js';
 import { LIMITS, MAX_DOCUMENT_NESTING, MAX_NAME_LENGTH, complexityRule, documentNesting, longestName } from './graphql/complexity.js';
 import type { Limits } from './graphql/complexity.js';
 import { operationTypeRule } from './graphql/operation-types.js';
-import { bodyInvalid, getInvalid, getNotAllowed, getRefusal, operationInvalid, unknownParameter } from './graphql/get.js';
+import { bodyInvalid, getInvalid, getNotAllowed, getRefusal, operationInvalid, parseOnce, unknownParameter } from './graphql/get.js';
 import { GRAPHQL_READS, formatErrors, responseMediaType } from './graphql/errors.js';
 import { unsupportedMediaType } from './errors.js';
 import { byConvention, graphqlAnswer, memoryAccess, operatorResult, runResult, tensorResolvers } from './graphql/results.js';
@@ -325,9 +325,10 @@ export async function graphqlRoutes(
         extensions: { code: 'QUERY_TOO_COMPLEX', limit: MAX_NAME_LENGTH, length: name.length },
       });
     }
-    try {
-      parse(source, { noLocation: true, maxTokens: limits.tokens });
-    } catch (e) {
+    // the document operationInvalid parsed (graphql/get.ts): parsed there once, read here
+    const parsed = parseOnce(source, limits.tokens);
+    if ('error' in parsed) {
+      const e = parsed.error;
       if (e instanceof GraphQLError && /more th\w+ \d+ tokens/.test(e.message)) {
         throw new GraphQLError(`the document has more than ${limits.tokens} tokens (GRAPHQL_MAX_TOKENS): pass specs, tensors and other large values as variables`, {
           extensions: { code: 'QUERY_TOO_COMPLEX', limit: limits.tokens },

@@ -48,22 +48,33 @@ function rootFieldNames(set: SelectionSetNode, fragments: Map<string, FragmentDe
   return out;
 }
 
-/** The last document parsed: a GET's checks (getInvalid, then getRefusal) read one request's document twice. */
-let lastParse: { query: string; maxTokens: number; doc: DocumentNode | null } | null = null;
+/**
+ * The last document parsed, or the error parsing it threw: one request's checks read its document
+ * up to three times (a GET's getInvalid then getRefusal; a POST's operationInvalid, then graphql.ts's
+ * preParsing check), and each was a parse of its own (mercurius's is a fourth, out of reach: its
+ * preParsing hook is given the text only).
+ */
+let lastParse: { query: string; maxTokens: number; parsed: { doc: DocumentNode } | { error: unknown } } | null = null;
+
+/** The document parsed as mercurius reads it (at most `maxTokens` tokens), without locations; parsed once for consecutive checks of the same text. */
+export function parseOnce(query: string, maxTokens: number): { doc: DocumentNode } | { error: unknown } {
+  if (lastParse?.query === query && lastParse.maxTokens === maxTokens) return lastParse.parsed;
+  let parsed: { doc: DocumentNode } | { error: unknown };
+  try {
+    parsed = { doc: parse(query, { noLocation: true, maxTokens }) };
+  } catch (error) {
+    parsed = { error };
+  }
+  lastParse = { query, maxTokens, parsed };
+  return parsed;
+}
 
 /** The document, or null when there is none or it does not parse (mercurius answers that as for POST). */
 function parseDocument(query: unknown, maxTokens: number): DocumentNode | null {
   // a literal too long to parse is refused unparsed (graphql.ts's preParsing check)
   if (typeof query !== 'string' || literalTooLong(query)) return null;
-  if (lastParse?.query === query && lastParse.maxTokens === maxTokens) return lastParse.doc;
-  let doc: DocumentNode | null;
-  try {
-    doc = parse(query, { noLocation: true, maxTokens });
-  } catch {
-    doc = null;
-  }
-  lastParse = { query, maxTokens, doc };
-  return doc;
+  const parsed = parseOnce(query, maxTokens);
+  return 'doc' in parsed ? parsed.doc : null;
 }
 
 /** The parameters of a GraphQL request over GET (GraphQL-over-HTTP). */
