@@ -10,7 +10,7 @@ import type { MemoryGrant } from '../runtime/memory-grant.js';
 import { answerTask } from '../runtime/task-answer.js';
 import { TASKS } from '../runtime/worker.js';
 import { reportResultJson, runResultJson } from '../jobs/run-result.js';
-import { prepareJob } from '../jobs/request.js';
+import { prepareJob, queuedJob } from '../jobs/request.js';
 import { adopt, parseJsonBytes, parseRequestField, requestObject } from './body.js';
 import { foldRequest, operatorRequest, restAnswer, runRequest } from './compute.js';
 import { fieldsOf } from './compute-body.js';
@@ -41,7 +41,9 @@ function handle(task: OffloadTask): unknown {
     if (!task.limits) return body;
     // the files were moved here: the prepared job's ONNX files and tensors may be views of them, moved back
     for (const bytes of task.files?.values() ?? []) adopt(bytes);
-    return prepareJob(body, task.limits, task.files && { files: task.files, ...(task.fileNames && { fileNames: task.fileNames }) });
+    const form = task.files && { files: task.files, ...(task.fileNames && { fileNames: task.fileNames }) };
+    // for a Redis queue: checked here and written as the JSON it stores (jobs/redis.ts submitJson)
+    return task.queued ? queuedJob(body, task.limits, form) : prepareJob(body, task.limits, form);
   }
   if (task.kind === 'report') return task.maxResultBytes === undefined ? jsonAnswerBytes(analyzeTask(task.input)) : reportResultJson(analyzeTask(task.input), task.maxResultBytes);
   if (task.kind === 'compareReport') return jsonAnswerBytes(compareTask(task.input));

@@ -48,7 +48,7 @@ export type OffloadTask =
    * `limits`, prepared here too (jobs/request.ts prepareJob: checked, tensors and ONNX files decoded),
    * so that only the prepared job, its bytes moved, comes back (prepareJobOffloaded); without, the parsed request.
    */
-  | { kind: 'job'; json: Uint8Array | string; where: 'body' | 'request'; graphqlTokens?: number; limits?: PrepareLimits; files?: Map<string, Uint8Array>; fileNames?: Map<string, string> }
+  | { kind: 'job'; json: Uint8Array | string; where: 'body' | 'request'; graphqlTokens?: number; limits?: PrepareLimits; files?: Map<string, Uint8Array>; fileNames?: Map<string, string>; /** With `limits`: a jobs/request.ts QueuedJob (validated, the request as JSON bytes) rather than the prepared job. */ queued?: boolean }
   /** A run job (jobs/runner.ts): run here and answered as its JSON bytes written here (jobs/run-result.ts), within `maxResultBytes`. */
   | { kind: 'runReport'; input: RunTask; encoding: Encoding; maxResultBytes: number }
   | ({ kind: 'compare' | 'sweep'; shapes: Record<string, number[]>; /** The file parts' filenames (a comparison's title names them). */ fileNames?: Map<string, string>; markdown: boolean; /** The answer as its JSON bytes, written here (format json). */ asJson?: boolean } & Omit<RawRequest, 'maxElements'>)
@@ -80,7 +80,7 @@ function own(json: Uint8Array): Uint8Array {
  * With `limits`, a jobs/request.ts PreparedJob; without, the parsed request (a Redis queue keeps it as JSON; POST /v1/erf's large body or field),
  * cloned back.
  */
-export function prepareJobOffloaded(pool: TaskPool, json: Uint8Array | string, where: 'body' | 'request', opts: { graphqlTokens?: number; limits?: PrepareLimits; form?: JobFiles }): Promise<unknown> {
+export function prepareJobOffloaded(pool: TaskPool, json: Uint8Array | string, where: 'body' | 'request', opts: { graphqlTokens?: number; limits?: PrepareLimits; form?: JobFiles; queued?: boolean }): Promise<unknown> {
   const text = typeof json === 'string' ? json : own(json);
   const transfer: ArrayBuffer[] = typeof text === 'string' ? [] : [text.buffer as ArrayBuffer];
   let files: Map<string, Uint8Array> | undefined;
@@ -99,6 +99,7 @@ export function prepareJobOffloaded(pool: TaskPool, json: Uint8Array | string, w
     where,
     ...(opts.graphqlTokens !== undefined && { graphqlTokens: opts.graphqlTokens }),
     ...(opts.limits && { limits: opts.limits }),
+    ...(opts.queued && { queued: true }),
     ...(files && { files }),
     ...(opts.form?.fileNames && { fileNames: new Map(opts.form.fileNames) }),
   };

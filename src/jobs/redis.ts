@@ -22,12 +22,16 @@
  * BullMQ's lazy clean-up. Redis needs `maxmemory-policy noeviction` (BullMQ's requirement).
  */
 import { randomUUID } from 'node:crypto';
-import { Job, Queue } from 'bullmq';
+import { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { ConvlensError } from '../errors.js';
 import type { SerializedError } from '../errors.js';
 import { prepareJob } from './request.js';
+import type { QueuedJob } from './request.js';
+import { prepareJobOffloaded } from '../http/offload.js';
+import type { TaskPool } from '../runtime/pool.js';
+import { JobsQueue, dataAsBytes } from './redis-data.js';
 import { cancelledError } from './runner.js';
 import { FINISHED, JOB_ID, JOB_KINDS, head } from './types.js';
 import type { JobFiles, JobKind, JobQueue, JobState, JobStatusHead, JobView } from './types.js';
@@ -143,10 +147,14 @@ function stateOf(state: string, error: SerializedError | null): JobState | null 
   }
 }
 
-export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Logger): JobQueue {
+/**
+ * `pool`: a large submission (submitJson) is checked and written as JSON in its large-JSON worker
+ * (jobs/request.ts queuedJob); without it the caller parses it and submits the object.
+ */
+export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Logger, pool?: TaskPool): JobQueue {
   const ttlMs = config.JOB_TTL_SECONDS * 1000;
   const redis = redisClient(config.REDIS_URL, log, 'convlens-api');
-  const queue = new Queue<JobData>(QUEUE_NAME, { connection: { url: config.REDIS_URL }, prefix: QUEUE_PREFIX });
+  const queue = new JobsQueue(QUEUE_NAME, { connection: { url: config.REDIS_URL }, prefix: QUEUE_PREFIX });
   queue.on('error', (err: Error) => log?.warn({ err: err.message }, 'job queue error'));
 
   const viewOf = async (id: string): Promise<JobView | null> => {
@@ -222,32 +230,53 @@ export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Lo
     return { files: parts.map(([name]) => name), fileNames: Object.fromEntries(parts.filter(([name]) => names.has(name)).map(([name]) => [name, names.get(name)!])) };
   };
 
+  const limits = { maxElements: config.MAX_TENSOR_ELEMENTS, batchMax: config.JOB_BATCH_MAX };
+
+  /** Queues a checked job: `body` the request, or its JSON's bytes (written in a worker), as the job's data holds it. */
+  const enqueue = async (kind: JobKind, total: number | null, body: Record<string, unknown> | Uint8Array, form: JobFiles | undefined): Promise<JobView> => {
+    const counts = await guard(redis, () => queue.getJobCounts('waiting', 'prioritized', 'delayed'));
+    const waiting = Object.values(counts).reduce((a, b) => a + b, 0);
+    if (waiting >= config.JOB_MAX_PENDING) throw new ConvlensError('OVERLOADED', `${waiting} jobs are waiting (JOB_MAX_PENDING); retry later`);
+    const id = randomUUID();
+    const createdAt = Date.now();
+    // the files first: a worker that takes the job at once finds them
+    const files = await storeFiles(id, form);
+    // as JSON.stringify writes { kind, body, total, files, fileNames }, the body's JSON put in as it is
+    const data: JobData = body instanceof Uint8Array ? dataAsBytes(kind, body, { total, ...files }) : { kind, body, total, ...files };
+    await guard(
+      redis,
+      () =>
+        queue.add(kind, data, {
+          jobId: id,
+          timestamp: createdAt,
+          attempts: 1,
+          removeOnComplete: { age: config.JOB_TTL_SECONDS },
+          removeOnFail: { age: config.JOB_TTL_SECONDS },
+        }),
+      { advice: `the job may still be queued once it answers, as ${id}: GET /v1/jobs/${id} tells, before you submit it again`, details: { job: id } },
+    );
+    return { head: head({ id, kind, status: 'queued', createdAt, ttlSeconds: config.JOB_TTL_SECONDS, progress: total === null ? null : { done: 0, total } }) };
+  };
+
+  /**
+   * A submission over OFFLOAD_JSON_BYTES: parsed, checked and written as JSON in the pool's large-JSON
+   * worker, only its text coming back (its file parts sent as copies: the queue stores these). Parsed
+   * there and cloned back, then checked (its tensors decoded) and written by BullMQ here, an 18.8 MB
+   * run job held GET /healthz for 2.6 s at p99 (4 clients), and Redis calls timed out behind it.
+   */
+  const submitJson = async (json: Uint8Array | string, where: 'body' | 'request', form?: JobFiles): Promise<JobView> => {
+    const copies = form && form.files.size > 0 ? { ...form, files: new Map([...form.files].map(([k, b]) => [k, new Uint8Array(b)])) } : form;
+    const job = (await prepareJobOffloaded(pool!, json, where, { graphqlTokens: config.GRAPHQL_MAX_TOKENS, limits, queued: true, ...(copies && { form: copies }) })) as QueuedJob;
+    return enqueue(job.kind, job.total, job.json, form);
+  };
+
   return {
     backend: 'redis',
     async submit(body, form) {
-      const job = prepareJob(body, { maxElements: config.MAX_TENSOR_ELEMENTS, batchMax: config.JOB_BATCH_MAX }, form);
-      const counts = await guard(redis, () => queue.getJobCounts('waiting', 'prioritized', 'delayed'));
-      const waiting = Object.values(counts).reduce((a, b) => a + b, 0);
-      if (waiting >= config.JOB_MAX_PENDING) throw new ConvlensError('OVERLOADED', `${waiting} jobs are waiting (JOB_MAX_PENDING); retry later`);
-      const id = randomUUID();
-      const total = job.kind === 'batch' ? job.items.length : null;
-      const createdAt = Date.now();
-      // the files first: a worker that takes the job at once finds them
-      const files = await storeFiles(id, form);
-      await guard(
-        redis,
-        () =>
-          queue.add(job.kind, { kind: job.kind, body: body as Record<string, unknown>, total, ...files }, {
-            jobId: id,
-            timestamp: createdAt,
-            attempts: 1,
-            removeOnComplete: { age: config.JOB_TTL_SECONDS },
-            removeOnFail: { age: config.JOB_TTL_SECONDS },
-          }),
-        { advice: `the job may still be queued once it answers, as ${id}: GET /v1/jobs/${id} tells, before you submit it again`, details: { job: id } },
-      );
-      return { head: head({ id, kind: job.kind, status: 'queued', createdAt, ttlSeconds: config.JOB_TTL_SECONDS, progress: total === null ? null : { done: 0, total } }) };
+      const job = prepareJob(body, limits, form);
+      return enqueue(job.kind, job.kind === 'batch' ? job.items.length : null, body as Record<string, unknown>, form);
     },
+    ...(pool && { submitJson }),
     get: (id) => guard(redis, () => viewOf(id)),
     async cancel(id) {
       const pending = { advice: `the cancellation may still take effect once it answers: GET /v1/jobs/${id} tells, before you send it again` };

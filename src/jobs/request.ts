@@ -220,6 +220,27 @@ export function prepareJob(body: unknown, limits: PrepareLimits, form?: JobFiles
   }
 }
 
+/**
+ * A job for a queue that keeps the request as JSON (jobs/redis.ts): validated as prepareJob does
+ * (its errors), and the request written as the JSON text the queue stores, as UTF-8 bytes the pool
+ * moves. Done in the large-JSON worker (http/offload-worker.ts) for a large submission, so that
+ * neither the request's objects nor its stringifying reach the event loop.
+ */
+export interface QueuedJob {
+  kind: JobKind;
+  /** Models in a batch; null for analyze and run. */
+  total: number | null;
+  /** JSON.stringify(body), UTF-8. */
+  json: Uint8Array;
+}
+
+export function queuedJob(body: unknown, limits: PrepareLimits, form?: JobFiles): QueuedJob {
+  const job = prepareJob(body, limits, form);
+  const text = Buffer.from(JSON.stringify(body));
+  // a small Buffer is a slice of a shared pool, which must not be moved: copied out
+  return { kind: job.kind, total: job.kind === 'batch' ? job.items.length : null, json: text.byteLength === text.buffer.byteLength ? text : new Uint8Array(text) };
+}
+
 /** Bytes a prepared job holds until it runs: ONNX files and decoded tensors (specs are small beside them). */
 export function inputBytes(job: PreparedJob): number {
   const onnx = (s: GraphSource) => (s.kind === 'onnx' ? s.bytes.byteLength : 0);
