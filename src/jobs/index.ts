@@ -16,11 +16,9 @@ type Logger = { warn(obj: unknown, msg: string): void; error(obj: unknown, msg: 
 export async function createJobQueue(config: Config, pool: TaskPool, log?: Logger, budget?: MemoryBudget): Promise<JobQueue> {
   const graphqlTokens = config.GRAPHQL_MAX_TOKENS;
   if (config.REDIS_URL) {
-    // a Redis queue keeps the request as JSON (a worker prepares it again): parsed in a worker, cloned back;
-    // the form's files stay here (sent, they were moved to the worker and the queue stored detached, empty buffers)
-    const queue = (await import('./redis.js')).createRedisJobs({ ...config, REDIS_URL: config.REDIS_URL }, log);
-    const submitJson: JobQueue['submitJson'] = async (json, where, form) => queue.submit(await prepareJobOffloaded(pool, json, where, { graphqlTokens }), form);
-    return Object.assign(queue, { submitJson });
+    // a Redis queue keeps the request as JSON (a worker prepares it again): a large submission is checked
+    // and written as JSON bytes in a worker (jobs/redis.ts submitJson), nothing stringified on the event loop
+    return (await import('./redis.js')).createRedisJobs({ ...config, REDIS_URL: config.REDIS_URL }, log, pool);
   }
   // in-process: parsed and prepared in a worker, only the prepared job (its bytes moved) back on the event loop
   const queue = createMemoryJobs(config, pool, log, budget);

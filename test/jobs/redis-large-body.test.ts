@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { ConvlensError } from '../../src/errors.js';
+import { createJobQueue } from '../../src/jobs/index.js';
 import { QUEUE_PREFIX, createRedisJobs, jobKeys } from '../../src/jobs/redis.js';
 import type { JobQueue } from '../../src/jobs/types.js';
 import { startJobWorker } from '../../src/jobs/worker.js';
@@ -83,6 +84,19 @@ describe('a large job submission on Redis, checked and written as JSON in the wo
     expect(large.head).toMatchObject({ kind: 'run', status: 'queued', progress: null });
     worker = await startJobWorker(loadConfig({ WORKERS: '1', REDIS_URL: redis.url, JOB_TTL_SECONDS: '600' }), pool, silent);
     for (const id of [large.head.id, small.head.id]) expect((await result(id)).outputs[0]).toMatchObject({ name: 'r', shape: [1, 20000], stats: { min: 0, max: 2, mean: 1 } });
+  });
+
+  it("the service's own queue (createJobQueue with REDIS_URL) takes that path: its large submission is written in the worker, not parsed back and stringified here (index.ts kept its own submitJson)", async () => {
+    const queue = await createJobQueue(loadConfig({ WORKERS: '1', REDIS_URL: redis.url, JOB_TTL_SECONDS: '600' }), pool, silent);
+    try {
+      offloaded.length = 0;
+      const view = await queue.submitJson!(new Uint8Array(Buffer.from(text)), 'body');
+      expect(offloaded).toHaveLength(1);
+      expect(offloaded[0]).toMatchObject({ queued: true, answer: { kind: 'run', total: null } });
+      expect(await dataOf(view.head.id)).toBe(JSON.stringify({ kind: 'run', body, total: null }));
+    } finally {
+      await queue.close();
+    }
   });
 
   it('refused in the worker as submit refuses the object: 3 values for [1, 4], a batch of 2 with progress 0/2 accepted', async () => {
