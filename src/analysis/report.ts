@@ -92,7 +92,7 @@ export const LayerReportSchema = z.object({
   outputShape: z.array(z.number()).nullable(),
   outputShapes: z.array(z.array(z.number())),
   params: z.number().describe('trainable parameters: weights, bias, BN gamma/beta'),
-  buffers: z.number().describe('non-trainable state: BN running mean and variance'),
+  buffers: z.number().describe("non-trainable state: BN running mean, variance and num_batches_tracked (int64), Swin's relative-position index (int64)"),
   macs: z.number().describe('multiply-accumulates of conv, convTranspose, deformConv and linear; bias excluded'),
   intMacs: z.number().describe('integer multiply-accumulates of quantized layers (QLinearConv, ConvInteger, QLinearMatMul, MatMulInteger), apart from macs; 0 elsewhere'),
   flops: z.number().describe('FLOPs under the convention named in conventions.flops'),

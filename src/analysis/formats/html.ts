@@ -272,7 +272,7 @@ function conventionsSection(r: Report): string {
     `<ul><li><b>MACs</b>: ${esc(c.macs)}</li><li><b>FLOPs</b> (${code(c.flops)}): ${esc(c.flopsDescription)}</li>` +
       `<li><b>bias</b>: ${c.includeBias ? 'bias additions counted in FLOPs' : 'bias additions not counted'}</li>` +
       `<li><b>memory access</b>: inputs + outputs + weights of each layer, ${code(c.dtype)} (${plural(c.bytesPerElement, 'byte')} per element)</li>` +
-      `<li><b>params</b>: trainable (weights, bias, BN γ/β); <b>buffers</b>: non-trainable state (BN running mean and variance, Swin's relative-position index)</li>` +
+      `<li><b>params</b>: trainable (weights, bias, BN γ/β); <b>buffers</b>: non-trainable state (BN running mean, variance and num_batches_tracked, Swin's relative-position index)</li>` +
       `<li><b>receptive field</b>: ${esc(c.receptiveField)}</li></ul>`,
   );
 }

@@ -36,7 +36,7 @@ function conventions(r: Report): string {
     `- **FLOPs** (${code(c.flops)}): ${text(c.flopsDescription)}`,
     `- **bias**: ${c.includeBias ? 'bias additions counted in FLOPs' : 'bias additions not counted'}`,
     `- **memory access**: inputs + outputs + weights of each layer, ${code(c.dtype)} (${c.bytesPerElement} bytes per element)`,
-    `- **params**: trainable (weights, bias, BN γ/β); **buffers**: non-trainable state (BN running mean and variance, Swin's relative-position index)`,
+    `- **params**: trainable (weights, bias, BN γ/β); **buffers**: non-trainable state (BN running mean, variance and num_batches_tracked, Swin's relative-position index)`,
     `- **receptive field**: ${text(c.receptiveField)}`,
   ].join('\n');
 }

@@ -390,7 +390,7 @@ describe('reportHtml: buffers on a network without batch norm', () => {
     const r = full(swin_t(), 1).html;
     expect(r).toContain('<tr><td>buffers (non-trainable state)</td><td class="num" data-field="buffers">28,812</td>');
     expect(r).not.toContain('buffers (BN running statistics)');
-    expect(r).toContain("<b>buffers</b>: non-trainable state (BN running mean and variance, Swin's relative-position index)");
+    expect(r).toContain("<b>buffers</b>: non-trainable state (BN running mean, variance and num_batches_tracked, Swin's relative-position index)");
   });
 });
 

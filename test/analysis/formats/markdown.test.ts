@@ -74,7 +74,7 @@ describe('reportMarkdown: what buffers are, on a network without batch norm', ()
     expect(swin.totals.buffers).toBe(12 * 49 * 49);
     const md = reportMarkdown(swin);
     expect(md).not.toContain('**buffers**: BN running mean and variance');
-    expect(md).toContain("**buffers**: non-trainable state (BN running mean and variance, Swin's relative-position index)");
+    expect(md).toContain("**buffers**: non-trainable state (BN running mean, variance and num_batches_tracked, Swin's relative-position index)");
   });
 });
 
