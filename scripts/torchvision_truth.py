@@ -51,7 +51,6 @@ MODELS = {
     "deeplabv3_resnet50": (tvm.segmentation.deeplabv3_resnet50, 520, {"weights_backbone": None, "aux_loss": True}),
     "resnext50_32x4d": (tvm.resnext50_32x4d, 224, {}),
     "wide_resnet50_2": (tvm.wide_resnet50_2, 224, {}),
-    "regnet_y_400mf": (tvm.regnet_y_400mf, 224, {}),
     "mnasnet1_0": (tvm.mnasnet1_0, 224, {}),
     "efficientnet_v2_s": (tvm.efficientnet_v2_s, 384, {}),
     "fcn_resnet50": (tvm.segmentation.fcn_resnet50, 520, {"weights_backbone": None, "aux_loss": True}),
@@ -61,6 +60,14 @@ MODELS = {
     "swin_t": (tvm.swin_t, 224, {}),
     "swin_s": (tvm.swin_s, 224, {}),
     "swin_b": (tvm.swin_b, 224, {}),
+    "resnet152": (tvm.resnet152, 224, {}),
+    "efficientnet_b1": (tvm.efficientnet_b1, 240, {}),
+    "efficientnet_b2": (tvm.efficientnet_b2, 288, {}),
+    "efficientnet_b3": (tvm.efficientnet_b3, 300, {}),
+    "efficientnet_b4": (tvm.efficientnet_b4, 380, {}),
+    "efficientnet_b5": (tvm.efficientnet_b5, 456, {}),
+    "efficientnet_b6": (tvm.efficientnet_b6, 528, {}),
+    "efficientnet_b7": (tvm.efficientnet_b7, 600, {}),
 }
 # nn.MultiheadAttention multiplies by its in_proj_weight and out_proj.weight without calling a module,
 # and its q·kᵀ, attn·v are bare matrix products: module hooks miss them, so these models' MACs are

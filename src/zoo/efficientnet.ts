@@ -1,5 +1,5 @@
 /**
- * EfficientNet-B0 (Tan & Le 2019), torchvision.models.efficientnet_b0: MBConv with SiLU and
+ * EfficientNet-B0 … B7 (Tan & Le 2019), torchvision.models.efficientnet_b0 … b7: MBConv with SiLU and
  * squeeze-excitation; EfficientNetV2-S (Tan & Le 2021), torchvision.models.efficientnet_v2_s: three
  * stages of Fused-MBConv (one k×k conv expands with the stride, a 1×1 projects; no SE) before three of
  * MBConv, BN eps 1e-3, head to 1280 channels. The squeeze width is ⌊block input / 4⌋, as torchvision's.
@@ -49,21 +49,48 @@ function fusedMbconv(b: NetBuilder, p: string, x: string, [expand, k, stride, ou
   return stride === 1 && inC === out ? b.add(`${p}.add`, 'add', [x, y]) : y;
 }
 
-function head(b: NetBuilder, x: string, stages: number, eps: number | undefined, dropout: number, numClasses: number): NetworkSpec {
-  x = b.convBnAct(`features.${stages + 1}`, x, 1280, 1, { act: 'swish', eps });
+function head(b: NetBuilder, x: string, stages: number, eps: number | undefined, dropout: number, numClasses: number, channels = 1280): NetworkSpec {
+  x = b.convBnAct(`features.${stages + 1}`, x, channels, 1, { act: 'swish', eps });
   x = b.add('flatten', 'flatten', b.add('avgpool', 'adaptiveAvgPool2d', x, { outputSize: 1 }));
   b.sequential('classifier', x, [['dropout', { p: dropout }], ['linear', { outFeatures: numClasses }]]);
   return b.build();
 }
 
-export function efficientnet_b0(resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
-  const b = new NetBuilder('efficientnet_b0', imageInput(resolution), 'torchvision.models.efficientnet_b0');
-  let x = b.convBnAct('features.0', 'input', 32, 3, { stride: 2, act: 'swish' });
-  B0.forEach((stage, s) => {
-    for (let i = 0; i < stage[4]; i++) x = mbconv(b, `features.${s + 1}.${i}`, x, i === 0 ? stage : [stage[0], stage[1], 1, stage[3], 1]);
+/**
+ * torchvision's efficientnet_b0 … b7: B0's stages with channels ⌊c·width⌉ to a multiple of 8
+ * (`_make_divisible`, the stem's 32 too) and ⌈layers·depth⌉ blocks per stage; the head is 4× the last
+ * stage's channels (1280 for B0); dropout and, from B5 on, BN eps 1e-3 as the builders set them.
+ */
+const B_SCALING: Record<string, [width: number, depth: number, dropout: number, eps?: number]> = {
+  efficientnet_b0: [1.0, 1.0, 0.2],
+  efficientnet_b1: [1.0, 1.1, 0.2],
+  efficientnet_b2: [1.1, 1.2, 0.3],
+  efficientnet_b3: [1.2, 1.4, 0.3],
+  efficientnet_b4: [1.4, 1.8, 0.4],
+  efficientnet_b5: [1.6, 2.2, 0.4, 1e-3],
+  efficientnet_b6: [1.8, 2.6, 0.5, 1e-3],
+  efficientnet_b7: [2.0, 3.1, 0.5, 1e-3],
+};
+
+function efficientnetB(name: keyof typeof B_SCALING, resolution: Resolution, numClasses: number): NetworkSpec {
+  const [width, depth, dropout, eps] = B_SCALING[name];
+  const b = new NetBuilder(name, imageInput(resolution), `torchvision.models.${name}`);
+  let x = b.convBnAct('features.0', 'input', makeDivisible(32 * width), 3, { stride: 2, act: 'swish', eps });
+  B0.forEach(([expand, k, stride, out, layers], s) => {
+    const c = makeDivisible(out * width);
+    for (let i = 0; i < Math.ceil(layers * depth); i++) x = mbconv(b, `features.${s + 1}.${i}`, x, [expand, k, i === 0 ? stride : 1, c, 1], eps);
   });
-  return head(b, x, B0.length, undefined, 0.2, numClasses);
+  return head(b, x, B0.length, eps, dropout, numClasses, 4 * b.ch(x));
 }
+
+export const efficientnet_b0 = (resolution: Resolution = 224, numClasses = 1000) => efficientnetB('efficientnet_b0', resolution, numClasses);
+export const efficientnet_b1 = (resolution: Resolution = 240, numClasses = 1000) => efficientnetB('efficientnet_b1', resolution, numClasses);
+export const efficientnet_b2 = (resolution: Resolution = 288, numClasses = 1000) => efficientnetB('efficientnet_b2', resolution, numClasses);
+export const efficientnet_b3 = (resolution: Resolution = 300, numClasses = 1000) => efficientnetB('efficientnet_b3', resolution, numClasses);
+export const efficientnet_b4 = (resolution: Resolution = 380, numClasses = 1000) => efficientnetB('efficientnet_b4', resolution, numClasses);
+export const efficientnet_b5 = (resolution: Resolution = 456, numClasses = 1000) => efficientnetB('efficientnet_b5', resolution, numClasses);
+export const efficientnet_b6 = (resolution: Resolution = 528, numClasses = 1000) => efficientnetB('efficientnet_b6', resolution, numClasses);
+export const efficientnet_b7 = (resolution: Resolution = 600, numClasses = 1000) => efficientnetB('efficientnet_b7', resolution, numClasses);
 
 // torchvision's _efficientnet_conf("efficientnet_v2_s"): expand, kernel, stride, out, layers
 const V2_S: [fused: boolean, ...Stage][] = [

@@ -1,10 +1,10 @@
 /** The built-in model zoo: name → generator of a network spec at a given input resolution. */
 import type { NetworkSpec, Resolution } from './builder.js';
 import { mobilenet_v1, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small } from './mobilenet.js';
-import { resnet18, resnet34, resnet50, resnet101, resnext50_32x4d, wide_resnet50_2 } from './resnet.js';
+import { resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d, wide_resnet50_2 } from './resnet.js';
 import { alexnet, vgg11, vgg16, vgg16_bn } from './vgg.js';
 import { densenet121 } from './densenet.js';
-import { efficientnet_b0, efficientnet_v2_s } from './efficientnet.js';
+import { efficientnet_b0, efficientnet_b1, efficientnet_b2, efficientnet_b3, efficientnet_b4, efficientnet_b5, efficientnet_b6, efficientnet_b7, efficientnet_v2_s } from './efficientnet.js';
 import { regnet_y_400mf } from './regnet.js';
 import { mnasnet1_0 } from './mnasnet.js';
 import { yolov8n } from './yolo.js';
@@ -63,6 +63,14 @@ export const ZOO: readonly ZooEntry[] = [
   { name: 'r3d_18', resolution: 112, torchvision: { params: 33_371_472, gmacs: 40.7 }, build: (r) => r3d_18(r) },
   { name: 'mc3_18', resolution: 112, torchvision: { params: 11_695_440, gmacs: 43.34 }, build: (r) => mc3_18(r) },
   { name: 'r2plus1d_18', resolution: 112, torchvision: { params: 31_505_325, gmacs: 40.52 }, build: (r) => r2plus1d_18(r) },
+  { name: 'resnet152', resolution: 224, torchvision: { params: 60_192_808, gmacs: 11.51 }, build: resnet152 },
+  { name: 'efficientnet_b1', resolution: 240, torchvision: { params: 7_794_184, gmacs: 0.69 }, build: (r) => efficientnet_b1(r) },
+  { name: 'efficientnet_b2', resolution: 288, torchvision: { params: 9_109_994, gmacs: 1.09 }, build: (r) => efficientnet_b2(r) },
+  { name: 'efficientnet_b3', resolution: 300, torchvision: { params: 12_233_232, gmacs: 1.83 }, build: (r) => efficientnet_b3(r) },
+  { name: 'efficientnet_b4', resolution: 380, torchvision: { params: 19_341_616, gmacs: 4.39 }, build: (r) => efficientnet_b4(r) },
+  { name: 'efficientnet_b5', resolution: 456, torchvision: { params: 30_389_784, gmacs: 10.27 }, build: (r) => efficientnet_b5(r) },
+  { name: 'efficientnet_b6', resolution: 528, torchvision: { params: 43_040_704, gmacs: 19.07 }, build: (r) => efficientnet_b6(r) },
+  { name: 'efficientnet_b7', resolution: 600, torchvision: { params: 66_347_960, gmacs: 37.75 }, build: (r) => efficientnet_b7(r) },
 ];
 
 export const ZOO_BY_NAME: ReadonlyMap<string, ZooEntry> = new Map(ZOO.map((z) => [z.name, z]));

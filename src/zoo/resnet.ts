@@ -1,5 +1,5 @@
 /**
- * ResNet (He et al. 2016), torchvision's resnet18/34/50/101: v1.5, stride in the 3×3 of the bottleneck;
+ * ResNet (He et al. 2016), torchvision's resnet18/34/50/101/152: v1.5, stride in the 3×3 of the bottleneck;
  * ResNeXt (Xie et al. 2017, resnext50_32x4d: 32 groups of width 4 in the 3×3) and Wide ResNet
  * (Zagoruyko & Komodakis 2016, wide_resnet50_2: bottleneck width doubled), which torchvision builds
  * from the same Bottleneck with width = ⌊planes · widthPerGroup / 64⌋ · groups.
@@ -77,5 +77,6 @@ export const resnet18 = (r?: number) => resnet('resnet18', 'basic', [2, 2, 2, 2]
 export const resnet34 = (r?: number) => resnet('resnet34', 'basic', [3, 4, 6, 3], r);
 export const resnet50 = (r?: number) => resnet('resnet50', 'bottleneck', [3, 4, 6, 3], r);
 export const resnet101 = (r?: number) => resnet('resnet101', 'bottleneck', [3, 4, 23, 3], r);
+export const resnet152 = (r?: number) => resnet('resnet152', 'bottleneck', [3, 8, 36, 3], r);
 export const resnext50_32x4d = (r?: number) => resnet('resnext50_32x4d', 'bottleneck', [3, 4, 6, 3], r, 1000, { groups: 32, widthPerGroup: 4 });
 export const wide_resnet50_2 = (r?: number) => resnet('wide_resnet50_2', 'bottleneck', [3, 4, 6, 3], r, 1000, { groups: 1, widthPerGroup: 128 });

@@ -35,6 +35,10 @@ const truth = JSON.parse(readFileSync(new URL('../fixtures/torchvision/truth.jso
 
 describe('every zoo model against PyTorch (scripts/torchvision_truth.py)', () => {
   const measured = ZOO.filter((z) => truth.models[z.name]);
+  it('every model PyTorch was measured for is in the zoo (none measured and left untested)', () => {
+    expect(Object.keys(truth.models).filter((name) => !ZOO_BY_NAME.has(name))).toEqual([]);
+  });
+
   it.each(measured.map((z) => [z.name, z] as const))('%s: params, MACs and output shape exactly as PyTorch measures them', (name, z) => {
     const t = truth.models[name];
     const r = analyze(z.build(t.resolution));
