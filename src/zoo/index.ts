@@ -5,7 +5,7 @@ import { resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d, wi
 import { alexnet, vgg11, vgg16, vgg16_bn } from './vgg.js';
 import { densenet121 } from './densenet.js';
 import { efficientnet_b0, efficientnet_b1, efficientnet_b2, efficientnet_b3, efficientnet_b4, efficientnet_b5, efficientnet_b6, efficientnet_b7, efficientnet_v2_s } from './efficientnet.js';
-import { regnet_y_400mf } from './regnet.js';
+import { regnetByName, regnet_y_400mf } from './regnet.js';
 import { mnasnet1_0 } from './mnasnet.js';
 import { yolov8n } from './yolo.js';
 import { convnext_tiny } from './convnext.js';
@@ -71,6 +71,20 @@ export const ZOO: readonly ZooEntry[] = [
   { name: 'efficientnet_b5', resolution: 456, torchvision: { params: 30_389_784, gmacs: 10.27 }, build: (r) => efficientnet_b5(r) },
   { name: 'efficientnet_b6', resolution: 528, torchvision: { params: 43_040_704, gmacs: 19.07 }, build: (r) => efficientnet_b6(r) },
   { name: 'efficientnet_b7', resolution: 600, torchvision: { params: 66_347_960, gmacs: 37.75 }, build: (r) => efficientnet_b7(r) },
+  { name: 'regnet_y_800mf', resolution: 224, torchvision: { params: 6_432_512, gmacs: 0.83 }, build: regnetByName('regnet_y_800mf') },
+  { name: 'regnet_y_1_6gf', resolution: 224, torchvision: { params: 11_202_430, gmacs: 1.61 }, build: regnetByName('regnet_y_1_6gf') },
+  { name: 'regnet_y_3_2gf', resolution: 224, torchvision: { params: 19_436_338, gmacs: 3.18 }, build: regnetByName('regnet_y_3_2gf') },
+  { name: 'regnet_y_8gf', resolution: 224, torchvision: { params: 39_381_472, gmacs: 8.47 }, build: regnetByName('regnet_y_8gf') },
+  { name: 'regnet_y_16gf', resolution: 224, torchvision: { params: 83_590_140, gmacs: 15.91 }, build: regnetByName('regnet_y_16gf') },
+  { name: 'regnet_y_32gf', resolution: 224, torchvision: { params: 145_046_770, gmacs: 32.28 }, build: regnetByName('regnet_y_32gf') },
+  { name: 'regnet_y_128gf', resolution: 224, torchvision: { params: 644_812_894, gmacs: 127.52 }, build: regnetByName('regnet_y_128gf') },
+  { name: 'regnet_x_400mf', resolution: 224, torchvision: { params: 5_495_976, gmacs: 0.41 }, build: regnetByName('regnet_x_400mf') },
+  { name: 'regnet_x_800mf', resolution: 224, torchvision: { params: 7_259_656, gmacs: 0.8 }, build: regnetByName('regnet_x_800mf') },
+  { name: 'regnet_x_1_6gf', resolution: 224, torchvision: { params: 9_190_136, gmacs: 1.6 }, build: regnetByName('regnet_x_1_6gf') },
+  { name: 'regnet_x_3_2gf', resolution: 224, torchvision: { params: 15_296_552, gmacs: 3.18 }, build: regnetByName('regnet_x_3_2gf') },
+  { name: 'regnet_x_8gf', resolution: 224, torchvision: { params: 39_572_648, gmacs: 7.995 }, build: regnetByName('regnet_x_8gf') },
+  { name: 'regnet_x_16gf', resolution: 224, torchvision: { params: 54_278_536, gmacs: 15.94 }, build: regnetByName('regnet_x_16gf') },
+  { name: 'regnet_x_32gf', resolution: 224, torchvision: { params: 107_811_560, gmacs: 31.74 }, build: regnetByName('regnet_x_32gf') },
 ];
 
 export const ZOO_BY_NAME: ReadonlyMap<string, ZooEntry> = new Map(ZOO.map((z) => [z.name, z]));

@@ -1,5 +1,6 @@
 /**
- * RegNet (Radosavovic et al. 2020), torchvision.models.regnet_y_400mf: a 32-channel stem, four stages
+ * RegNet (Radosavovic et al. 2020), torchvision.models.regnet_y_400mf … 128gf and regnet_x_400mf … 32gf
+ * (X: no squeeze-excitation): a 32-channel stem, four stages
  * of ResBottleneckBlocks (1×1 → grouped 3×3 with the stride → squeeze-excitation → 1×1, projection
  * shortcut where width or stride change) and a linear head. The stage widths and depths come from
  * the quantised linear rule of the paper, as torchvision's BlockParams.from_init_params computes it:
@@ -85,4 +86,25 @@ export function regnet(name: string, params: RegNetParams, resolution: Resolutio
   return b.build();
 }
 
-export const regnet_y_400mf = (r?: number) => regnet('regnet_y_400mf', { depth: 16, w0: 48, wa: 27.89, wm: 2.09, groupWidth: 8, seRatio: 0.25 }, r);
+// torchvision's builders: BlockParams.from_init_params(depth, w_0, w_a, w_m, group_width[, se_ratio 0.25])
+const Y = (depth: number, w0: number, wa: number, wm: number, groupWidth: number): RegNetParams => ({ depth, w0, wa, wm, groupWidth, seRatio: 0.25 });
+const X = (depth: number, w0: number, wa: number, wm: number, groupWidth: number): RegNetParams => ({ depth, w0, wa, wm, groupWidth });
+export const REGNETS: Readonly<Record<string, RegNetParams>> = {
+  regnet_y_400mf: Y(16, 48, 27.89, 2.09, 8),
+  regnet_y_800mf: Y(14, 56, 38.84, 2.4, 16),
+  regnet_y_1_6gf: Y(27, 48, 20.71, 2.65, 24),
+  regnet_y_3_2gf: Y(21, 80, 42.63, 2.66, 24),
+  regnet_y_8gf: Y(17, 192, 76.82, 2.19, 56),
+  regnet_y_16gf: Y(18, 200, 106.23, 2.48, 112),
+  regnet_y_32gf: Y(20, 232, 115.89, 2.53, 232),
+  regnet_y_128gf: Y(27, 456, 160.83, 2.52, 264),
+  regnet_x_400mf: X(22, 24, 24.48, 2.54, 16),
+  regnet_x_800mf: X(16, 56, 35.73, 2.28, 16),
+  regnet_x_1_6gf: X(18, 80, 34.01, 2.25, 24),
+  regnet_x_3_2gf: X(25, 88, 26.31, 2.25, 48),
+  regnet_x_8gf: X(23, 80, 49.56, 2.88, 120),
+  regnet_x_16gf: X(22, 216, 55.59, 2.1, 128),
+  regnet_x_32gf: X(23, 320, 69.86, 2.0, 168),
+};
+export const regnetByName = (name: string) => (r?: Resolution) => regnet(name, REGNETS[name], r);
+export const regnet_y_400mf = regnetByName('regnet_y_400mf');

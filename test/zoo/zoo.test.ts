@@ -17,6 +17,8 @@ describe('the model zoo', () => {
       'mnasnet1_0', 'efficientnet_v2_s', 'fcn_resnet50', 'lraspp_mobilenet_v3_large', 'yolov8n', 'convnext_tiny', 'vit_b_16',
       // asked for by name next (were UNKNOWN_MODEL, resnet152 answered "did you mean 'resnet18'?")
       'resnet152', 'efficientnet_b1', 'efficientnet_b2', 'efficientnet_b3', 'efficientnet_b4', 'efficientnet_b5', 'efficientnet_b6', 'efficientnet_b7',
+      'regnet_y_800mf', 'regnet_y_1_6gf', 'regnet_y_3_2gf', 'regnet_y_8gf', 'regnet_y_16gf', 'regnet_y_32gf', 'regnet_y_128gf',
+      'regnet_x_400mf', 'regnet_x_800mf', 'regnet_x_1_6gf', 'regnet_x_3_2gf', 'regnet_x_8gf', 'regnet_x_16gf', 'regnet_x_32gf',
     ];
     expect(ZOO.map((z) => z.name)).toEqual(expect.arrayContaining(required));
   });
