@@ -18,6 +18,11 @@ const PURE = ['test/ops/**/*.test.ts', 'test/tensor/**/*.test.ts', 'test/analysi
  * two at a time: the CI host has 2 vCPUs, and vitest's default (availableParallelism() − 1) ran
  * all 375 files one after another (18 min 43 s of 20). A new test that asserts a duration, sleeps
  * against something running, depends on an idle CPU or writes into the tree belongs here.
+ *
+ * Not here, though once listed: test/bench/args and test/bench/records (pure functions and one
+ * refused bench name: no round runs), test/http/run-cache-budget (budget arithmetic from the
+ * configuration: no process memory is read), test/http/security (it waits up to 90 s for its
+ * spawned server to boot and asserts nothing about how long that took).
  */
 const SERIAL_PURE = [
   'test/analysis/scale.test.ts', // clocks: under 15 s, 240 s, 5 s
@@ -27,9 +32,7 @@ const SERIAL_PURE = [
   'test/ops/scratch.test.ts', // memory: the process's external and array-buffer growth
 ];
 const SERIAL = [
-  'test/bench/args.test.ts', // bench rounds
   'test/bench/ceilings.test.ts', // bench rounds
-  'test/bench/records.test.ts', // bench rounds
   'test/bench/sides.test.ts', // clocks, bench rounds
   'test/cli/decode-census.test.ts', // clocks, memory
   'test/config.test.ts', // memory
@@ -54,10 +57,8 @@ const SERIAL = [
   'test/http/linger.test.ts', // sleeps
   'test/http/npy-answer.test.ts', // sleeps
   'test/http/send-timeout-answers.test.ts', // SEND_TIMEOUT_MS against unread answers, memory charged
-  'test/http/security.test.ts', // waits 20 s for a spawned server (tsx) to be ready: 2.6 s on CI alone, over 20 s on a loaded host beside another file
   'test/http/rate-limit-exempt.test.ts', // a per-minute window
   'test/http/release.test.ts', // sleeps
-  'test/http/run-cache-budget.test.ts', // memory
   'test/http/run-fold-memory.test.ts', // memory, sleeps
   'test/http/run-memory-budget.test.ts', // memory, sleeps
   'test/jobs/eviction.test.ts', // clocks, sleeps
