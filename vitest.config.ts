@@ -22,7 +22,9 @@ const PURE = ['test/ops/**/*.test.ts', 'test/tensor/**/*.test.ts', 'test/analysi
  * Not here, though once listed: test/bench/args and test/bench/records (pure functions and one
  * refused bench name: no round runs), test/http/run-cache-budget (budget arithmetic from the
  * configuration: no process memory is read), test/http/security (it waits up to 90 s for its
- * spawned server to boot and asserts nothing about how long that took).
+ * spawned server to boot and asserts nothing about how long that took), test/config and
+ * test/deploy/kubernetes (their "memory" is configured and manifest quantities, compared with
+ * constants: nothing is measured, timed or slept on).
  */
 const SERIAL_PURE = [
   'test/analysis/scale.test.ts', // clocks: under 15 s, 240 s, 5 s
@@ -35,8 +37,6 @@ const SERIAL = [
   'test/bench/ceilings.test.ts', // bench rounds
   'test/bench/sides.test.ts', // clocks, bench rounds
   'test/cli/decode-census.test.ts', // clocks, memory
-  'test/config.test.ts', // memory
-  'test/deploy/kubernetes.test.ts', // memory
   'test/fuzz/graphql.test.ts', // per-request deadlines
   'test/fuzz/multipart.test.ts', // per-request deadlines
   'test/fuzz/npy.test.ts', // clocks, per-request deadlines
