@@ -257,7 +257,8 @@ describe('answers a client does not read (helper audit: ten such clients held 2.
   });
 
   it('keep-alive: 30 answers on one connection leave no listener behind on its socket (one was added per answer)', async () => {
-    app = await testApp();
+    // any SEND_TIMEOUT_MS watches each answer the same way (admission.ts stallLimit): the shared app's 1000 ms does
+    app = sendTimeout.get();
     const port = await portOf(app);
     let server: net.Socket | undefined;
     app.server.once('connection', (s: net.Socket) => (server = s));
