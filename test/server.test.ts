@@ -36,6 +36,8 @@ function start(env: Record<string, string>, nodeFlags: readonly string[] = [], s
 }
 
 describe('the server process', () => {
+  // 90 s on the cases that only boot a server and read its output: a guard against a hang, not a
+  // clock (the LOG_FORMAT case took 26 of its old 30 s at load 12, and failed it at load 17)
   // a server started with the default environment and no node flags, its output read by two cases
   // (its JSON lines; the missing-flags warning): started once, by whichever case comes first
   let plainStarted: Promise<{ stdout: string; code: number | null }> | undefined;
@@ -68,7 +70,7 @@ describe('the server process', () => {
     expect(plain.code).toBe(0);
     const ready = plain.stdout.split('\n').find((l) => l.includes('convlens ready'))!;
     expect(JSON.parse(ready)).toMatchObject({ level: 30, msg: 'convlens ready' });
-  }, 30_000);
+  }, 90_000);
 
   it('started without SERVER_NODE_FLAGS it warns once, naming them; with them (as npm start runs it) it does not', async () => {
     const warned = (stdout: string) => stdout.split('\n').filter((l) => l.includes('missingNodeFlags')).map((l) => JSON.parse(l));
@@ -82,7 +84,7 @@ describe('the server process', () => {
     expect(await flagged.exited).toBe(0);
     expect(flagged.output().stdout).toContain('convlens ready');
     expect(warned(flagged.output().stdout)).toEqual([]);
-  }, 30_000);
+  }, 90_000);
 
   it("npm start's command, as npm runs it (sh -c): SIGTERM to it reaches the server, which closes and exits 0 (sh ran node as its child and died alone: the server kept the port)", async () => {
     // npm forwards its signals to the script's process, which is sh; `exec` makes it the server
@@ -93,7 +95,7 @@ describe('the server process', () => {
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
     expect(s.output().stdout).toContain('"signal":"SIGTERM"');
-  }, 30_000);
+  }, 90_000);
 
   it("Ctrl-C under npm start (SIGINT twice within a second: the terminal's and npm's forwarded copy) closes gracefully, exit 0; a SIGINT past a second later forces exit 1", async () => {
     const s = start({});
