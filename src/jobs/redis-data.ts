@@ -1,5 +1,5 @@
 /**
- * BullMQ's Queue and Job for jobs/redis.ts, a job's data stored as JSON bytes written elsewhere:
+ * What a BullMQ job carries (JobData), and BullMQ's Queue and Job for jobs/redis.ts, a job's data stored as JSON bytes written elsewhere:
  * BullMQ writes a job's data with JSON.stringify where it adds it, on the event loop, and a large
  * job's request is written in the large-JSON worker instead (jobs/redis.ts submitJson,
  * jobs/request.ts queuedJob). BullMQ hands the data to its Lua script as an argument, and ioredis
@@ -8,8 +8,19 @@
  * the same JSON either way.
  */
 import { Job, Queue } from 'bullmq';
-import type { JobData } from './redis.js';
 import type { JobKind } from './types.js';
+
+/** What a BullMQ job carries: the request as submitted (a worker prepares it again). */
+export interface JobData {
+  kind: JobKind;
+  body: Record<string, unknown>;
+  /** Models in a batch (for its progress before it starts). */
+  total: number | null;
+  /** A multipart submission's file part names, in the order of their keys (jobKeys file(i)); absent without. */
+  files?: string[];
+  /** Their filenames as the client gave them, by part name. */
+  fileNames?: Record<string, string>;
+}
 
 /** A job's data already written as JSON (the UTF-8 of the text BullMQ would write with JSON.stringify), under this key of the data object it is given. */
 const DATA_JSON = Symbol('dataJson');

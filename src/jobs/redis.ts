@@ -32,6 +32,7 @@ import type { QueuedJob } from './request.js';
 import { prepareJobOffloaded } from '../http/offload.js';
 import type { TaskPool } from '../runtime/pool.js';
 import { JobsQueue, dataAsBytes } from './redis-data.js';
+import type { JobData } from './redis-data.js';
 import { cancelledError } from './runner.js';
 import { FINISHED, JOB_ID, JOB_KINDS, head } from './types.js';
 import type { JobFiles, JobKind, JobQueue, JobState, JobStatusHead, JobView } from './types.js';
@@ -62,18 +63,6 @@ export function jobFilesLimit(config: Pick<Config, 'JSON_BODY_LIMIT' | 'BODY_LIM
 
 /** A job's file parts stay this long past JOB_TTL_SECONDS after it is submitted, if nothing deletes them first (a worker that died running it twice). */
 export const FILE_KEEP_MS = 7 * 24 * 3600_000;
-
-/** What a BullMQ job carries: the request as submitted (a worker prepares it again). */
-export interface JobData {
-  kind: JobKind;
-  body: Record<string, unknown>;
-  /** Models in a batch (for its progress before it starts). */
-  total: number | null;
-  /** A multipart submission's file part names, in the order of their keys (jobKeys file(i)); absent without. */
-  files?: string[];
-  /** Their filenames as the client gave them, by part name. */
-  fileNames?: Record<string, string>;
-}
 
 type Logger = { warn(obj: unknown, msg: string): void; error(obj: unknown, msg: string): void };
 

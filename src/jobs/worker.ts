@@ -20,7 +20,7 @@ import { requestBudgetBytes } from '../http/admission.js';
 import { MemoryBudget } from '../memory-budget.js';
 import { prepareJob } from './request.js';
 import { CANCEL_CHANNEL, QUEUE_NAME, QUEUE_PREFIX, jobKeys, redisClient } from './redis.js';
-import type { JobData } from './redis.js';
+import type { JobData } from './redis-data.js';
 import type { JobFiles } from './types.js';
 import type { Redis } from 'ioredis';
 import { cancelledError, executeJob, jobError } from './runner.js';
