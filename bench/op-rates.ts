@@ -11,6 +11,7 @@ import os from 'node:os';
 import { inferGraph } from '../src/analysis/infer.js';
 import { loadGraph } from '../src/graph/load.js';
 import { executedLayers } from '../src/graph/walks.js';
+import { onnxModel } from '../test/graph/onnx-builder.js';
 import { checkWork } from '../src/runtime/checks.js';
 import { runGraph } from '../src/runtime/execute.js';
 import { rng } from '../src/tensor/random.js';
@@ -22,6 +23,8 @@ interface Case {
   name: string;
   inputs: { name: string; shape: number[]; fill?: Fill }[];
   layers: Record<string, unknown>[];
+  /** The case's graph as an ONNX file instead of a spec of `layers` (its inputs still filled from `inputs`). */
+  onnx?: Uint8Array;
 }
 
 const r = rng(7);
@@ -51,6 +54,22 @@ const operands = (name: string, op: string, shapes: number[][]): Case => {
   const names = shapes.map((_, i) => String.fromCharCode(97 + i));
   return { name, inputs: shapes.map((shape, i) => ({ name: names[i], shape })), layers: [{ name: 'l', op, inputs: names }] };
 };
+
+/**
+ * A chain of `adds` same-shape ONNX Adds (s_i = s_(i−1) + b), every tensor typed `elemType` (1
+ * FLOAT, 10 FLOAT16): the float16 one rounds each output to float16 after its layer
+ * (runtime/float16-run.ts), the float32 one does not; their difference a layer is the rounding's.
+ */
+const addChain = (name: string, elemType: number, shape: number[], adds: number): Case => ({
+  name,
+  inputs: [{ name: 'a', shape }, { name: 'b', shape }],
+  layers: [],
+  onnx: onnxModel({
+    inputs: [{ name: 'a', shape, elemType }, { name: 'b', shape, elemType }],
+    outputs: [`s${adds}`],
+    nodes: Array.from({ length: adds }, (_, i) => ({ op: 'Add', inputs: [i === 0 ? 'a' : `s${i}`, 'b'], outputs: [`s${i + 1}`] })),
+  }),
+});
 
 export const REFERENCE = 'conv2d 3×3 64→64 @56';
 
@@ -314,6 +333,10 @@ export const CASES: Case[] = [
     inputs: [{ name: 'x', shape: [1, 64, 200, 200] }, { name: 'r', shape: [20, 4], fill: (_n, i) => (i % 4 < 2 ? 0 : 199) }, { name: 'i', shape: [20], fill: () => 0 }],
     layers: [{ name: 'l', op: 'roiAlign', inputs: ['x', 'r', 'i'], outputHeight: 7, outputWidth: 7, samplingRatio: 0 }],
   },
+  addChain('onnx add ×8 float32 @[1, 64, 112, 112]', 1, [1, 64, 112, 112], 8),
+  addChain('onnx add ×8 float16 @[1, 64, 112, 112]', 10, [1, 64, 112, 112], 8),
+  addChain('onnx add ×8 float32 @[1, 16, 64, 64]', 1, [1, 16, 64, 64], 8),
+  addChain('onnx add ×8 float16 @[1, 16, 64, 64]', 10, [1, 16, 64, 64], 8),
 ];
 
 /** The fastest of at least 3 timed runs after a warm-up (more, up to 20, while under 400 ms in all), in ms: the machine is shared, and a light op's run is easily doubled by a neighbour. */
@@ -341,7 +364,7 @@ export interface Rate {
 }
 
 export function measure(c: Case): Rate {
-  const { graph } = loadGraph({ kind: 'spec', spec: { name: 'case', inputs: c.inputs.map(({ name, shape }) => ({ name, shape })), layers: c.layers } });
+  const { graph } = c.onnx ? loadGraph({ kind: 'onnx', bytes: c.onnx, inputShapes: {} }) : loadGraph({ kind: 'spec', spec: { name: 'case', inputs: c.inputs.map(({ name, shape }) => ({ name, shape })), layers: c.layers } });
   const inference = inferGraph(graph);
   const units = checkWork(inference.analysed, executedLayers(graph), Number.MAX_SAFE_INTEGER);
   const inputs: Record<string, Tensor> = {};
