@@ -17,9 +17,10 @@
  *                   integer kernels (ONNX Runtime's QDQ transformer); part of floatMacs
  *   overhead        layers, element-wise FLOPs and bytes of QuantizeLinear / DequantizeLinear
  *   weights         bytes of the weights and constant inputs by stored type; scales and zero
- *                   points (per tensor or per channel) counted with them
+ *                   points (per tensor or per channel) counted with them; a weight declared in its
+ *                   own type (WeightSpec.dtype: int64 index buffers, num_batches_tracked) at it
  *   memoryBytes     the report's memory access (inputs + outputs + weights of every executed
- *                   layer), each tensor at its own element size
+ *                   layer, none that no forward pass reads), each tensor at its own element size
  * Null when the graph has no quantized operator and no QDQ weight.
  */
 import { z } from 'zod';
@@ -107,9 +108,11 @@ export function quantizationSummary(graph: Graph, inference: Inference, floatByt
       const bound = layer.weights?.[w.name];
       const c = bound ? graph.constants.get(bound.constant) : undefined;
       const storage = c ? QUANTIZED_STORAGE.get(c) : undefined;
-      const d = storage?.dtype ?? (c ? c.dataType : op.quantized?.weights?.[w.name] ?? 'float32');
+      // a buffer declared in its own type keeps it (BN's num_batches_tracked, Swin's relative_position_index: int64, as PyTorch keeps them)
+      const d = storage?.dtype ?? (c ? c.dataType : w.dtype ?? op.quantized?.weights?.[w.name] ?? 'float32');
       const n = numel(w.shape);
-      bytes += n * size(d, floatBytes);
+      // held but never read (WeightSpec.unread): no memory access, as the report's own (analysis/analyze.ts)
+      if (!w.unread) bytes += n * size(d, floatBytes);
       const key = c ? c.name : `${layer.name}.${w.name}`;
       if (!counted.has(key)) {
         counted.add(key);
