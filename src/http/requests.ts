@@ -119,7 +119,7 @@ export const RunRequest = coded(
         .union([Tensor, NamedTensors], { error: 'inputs is a tensor or an object of tensors by input name' })
         .optional()
         .describe("the network's inputs by name, or one tensor for a single-input network; .npy parts named after the input also count"),
-      weights: NamedTensors.optional().describe('weights by `<layer>.<role>` (`bn1.runningMean`) or as a PyTorch state_dict names them: the role in snake_case (`bn1.running_mean`), a module inside the op (`attn.out_proj.weight`), a parameter module by its name (`class_token`), num_batches_tracked ignored; for an ONNX file, an initializer by its own name (`c1.weight`), in the shape the file stores; a torchvision state_dict loads as it is into the zoo models but shufflenet_v2_x1_0 and deeplabv3_resnet50; .npy parts named `weights.<key>` also count'),
+      weights: NamedTensors.optional().describe('weights by `<layer>.<role>` (`bn1.runningMean`) or as a PyTorch state_dict names them: the role in snake_case (`bn1.running_mean`), a module inside the op (`attn.out_proj.weight`), a parameter module by its name (`class_token`), num_batches_tracked of a batch norm (a scalar; ignored by a norm imported from ONNX, which has none); for an ONNX file, an initializer by its own name (`c1.weight`), in the shape the file stores; a torchvision state_dict loads as it is into the zoo models but shufflenet_v2_x1_0 and deeplabv3_resnet50; .npy parts named `weights.<key>` also count'),
       weightInit: z
         .enum(['file', 'seed'], { error: 'must be "file" or "seed"' })
         .optional()
