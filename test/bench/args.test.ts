@@ -22,5 +22,5 @@ describe('selectBenches', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--json', 'bogus'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     expect([r.status, r.stdout]).toEqual([2, '']);
     expect(r.stderr).toBe("bench: no benchmark named 'bogus'; the names: onnx-import, conv, parallel, networks, pool, memory, erf, zoo, graph-scale, load, ceilings\n");
-  });
+   }, 90_000);
 });
