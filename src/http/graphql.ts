@@ -117,7 +117,12 @@ export async function graphqlRoutes(
   const answerBudget = answerLimits(maxAnswerBytes);
   const charged = chargedResolvers(answerBudget);
   // submitJob, cancelJob and job(id) (SDL: schema/graphql/Job*.graphql), over the same job queue as /v1/jobs
-  const jobs = jobResolvers(opts.jobs, (ctx, bytes) => chargeAnswer(ctx, bytes, maxAnswerBytes, "a job's result", 'read it from GET /v1/jobs/{id} (streamed), or select the job without its result'));
+  const jobs = jobResolvers(
+    opts.jobs,
+    (ctx, bytes) => chargeAnswer(ctx, bytes, maxAnswerBytes, "a job's result", 'read it from GET /v1/jobs/{id} (streamed), or select the job without its result'),
+    // a large body's submission, checked and written as JSON in the worker that parsed it (graphql/prepare.ts)
+    (ctx, info) => preparedField((ctx as Context | undefined)?.reply?.request, info as GraphQLResolveInfo, 'submitJob'),
+  );
   const limits = opts.limits ?? { ...LIMITS, tokens: 10_000 };
   // a JSON body over OFFLOAD_JSON_BYTES reaches /graphql unparsed (app.ts's parser reads offloadJson), to be parsed in a worker
   app.addHook('onRoute', (route) => {
@@ -125,7 +130,7 @@ export async function graphqlRoutes(
   });
   app.addHook('preValidation', async (request) => {
     if (request.routeOptions.url === '/graphql' && request.body instanceof RawJson && typeof request.body.text !== 'string') {
-      // parsed there, and its run, runOperator and foldBatchNorm requests built there too (graphql/prepare.ts)
+      // parsed there, and its run, runOperator, foldBatchNorm, effectiveReceptiveField and submitJob requests built there too (graphql/prepare.ts)
       request.body = keepPrepared(request, await prepareGraphqlOffloaded<PreparedRequest>(pool, request.body.text, limits.tokens, opts.maxElements));
     }
   });

@@ -41,7 +41,7 @@ export type OffloadTask =
   /** A comparison or sweep already read on the event loop, answered as its JSON bytes written here. */
   | { kind: 'compareReport'; input: CompareTask }
   | { kind: 'sweepReport'; input: SweepTask }
-  /** A large GraphQL request's JSON: parsed here, its run, runOperator and foldBatchNorm requests built here (graphql/prepare.ts). */
+  /** A large GraphQL request's JSON: parsed here, its run, runOperator, foldBatchNorm, effectiveReceptiveField and submitJob requests built here (graphql/prepare.ts). */
   | { kind: 'graphql'; json: Uint8Array; graphqlTokens: number; maxElements: number }
   /**
    * A job submission's JSON (a large body, or a form's large `request` field): parsed here and, with

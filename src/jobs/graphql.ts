@@ -17,10 +17,30 @@ type JobObject = JobStatusHead & { resultBytes?: Buffer };
 const lazy = (view: JobView): JobObject => ({ ...view.head, resultBytes: view.result });
 
 /**
- * `chargeResult`: called with a result's bytes before it is parsed for the answer (the GraphQL
- * answer's budget, http/graphql/answer-budget.ts); it throws when they do not fit.
+ * submitJob's arguments as the body of POST /v1/jobs (`{ kind, …request }`), or the error they are:
+ * the resolver's first step, run on the event loop for a small GraphQL body and in the large-JSON
+ * worker for a large one (http/graphql/prepare.ts), so the errors are the same.
  */
-export function jobResolvers(jobs: JobQueue, chargeResult: (ctx: object | undefined, bytes: number) => void = () => {}) {
+export function jobBody(args: { kind: unknown; request: unknown }): Record<string, unknown> {
+  const { request } = args;
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+    throw new ConvlensError('SPEC_INVALID', 'request must be a JSON object: the fields of POST /v1/analyze, /v1/run or a batch', { path: '$.request' });
+  }
+  if ('kind' in request) throw new ConvlensError('INVALID_OPTION', 'give kind as the argument, not inside request', { path: '$.request.kind' });
+  return { kind: args.kind, ...request };
+}
+
+/**
+ * `chargeResult`: called with a result's bytes before it is parsed for the answer (the GraphQL
+ * answer's budget, http/graphql/answer-budget.ts); it throws when they do not fit. `prepared`: a
+ * large GraphQL body's submission as the JSON bytes of jobBody's answer, written in the worker that
+ * parsed the body (http/graphql/prepare.ts; it throws the error jobBody met there), or undefined.
+ */
+export function jobResolvers(
+  jobs: JobQueue,
+  chargeResult: (ctx: object | undefined, bytes: number) => void = () => {},
+  prepared: (ctx: unknown, info: unknown) => Uint8Array | undefined = () => undefined,
+) {
   return {
     Query: {
       job: async (_: unknown, args: { id: string }): Promise<JobObject | null> => {
@@ -29,14 +49,13 @@ export function jobResolvers(jobs: JobQueue, chargeResult: (ctx: object | undefi
       },
     },
     Mutation: {
-      submitJob: async (_: unknown, args: { kind: string; request: unknown }): Promise<JobObject> => {
-        const { request } = args;
-        if (typeof request !== 'object' || request === null || Array.isArray(request)) {
-          throw new ConvlensError('SPEC_INVALID', 'request must be a JSON object: the fields of POST /v1/analyze, /v1/run or a batch', { path: '$.request' });
-        }
-        if ('kind' in request) throw new ConvlensError('INVALID_OPTION', 'give kind as the argument, not inside request', { path: '$.request.kind' });
+      submitJob: async (_: unknown, args: { kind: string; request: unknown }, ctx?: unknown, info?: unknown): Promise<JobObject> => {
+        // a large body's: checked and written as JSON in its worker, submitted without parsing it here (as POST /v1/jobs's large body)
+        const json = prepared(ctx, info);
+        const body = json ? undefined : jobBody(args);
         try {
-          return lazy(await jobs.submit({ kind: args.kind, ...request }));
+          if (body) return lazy(await jobs.submit(body));
+          return lazy(await (jobs.submitJson ? jobs.submitJson(json!, 'body') : jobs.submit(JSON.parse(Buffer.from(json!.buffer, json!.byteOffset, json!.byteLength).toString('utf8')))));
         } catch (e) {
           // the body's paths (`$.model`, `$.spec.layers[0]`) are the `request` argument's here; `$.kind` is the argument kind
           if (!(e instanceof ConvlensError)) throw e;

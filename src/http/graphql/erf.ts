@@ -10,6 +10,9 @@
 import type { FastifyReply } from 'fastify';
 import type { GraphQLResolveInfo } from 'graphql';
 import { computeErf, poolRunner } from '../../runtime/erf.js';
+import type { ErfJob } from '../../runtime/erf.js';
+import { dict } from '../../records.js';
+import { preparedField } from './prepare.js';
 import { unitChannelCount, unitChannels } from '../../runtime/backward.js';
 import type { TaskPool } from '../../runtime/pool.js';
 import { requestTasks } from '../admission.js';
@@ -35,6 +38,9 @@ function asJsonNumbers<T>(value: T): T {
   return value;
 }
 
+/** A job built in the worker, as erfRequest builds it here: its tensors by name in prototype-less records again (a structured clone gives them Object's prototype). */
+const rebuilt = (job: ErfJob, heatmap: boolean): ErfJob => ({ ...job, inputs: dict(Object.entries(job.inputs)), weights: dict(Object.entries(job.weights)), heatmap });
+
 const HEATMAP_ADVICE = 'select statistics without the heatmap, or ask POST /v1/erf (its answer is streamed, up to MAX_RESPONSE_BYTES)';
 
 export function erfQuery(pool: TaskPool, maxElements: number) {
@@ -44,7 +50,9 @@ export function erfQuery(pool: TaskPool, maxElements: number) {
       const fields = Object.fromEntries(Object.entries(args).filter(([, v]) => v !== null && v !== undefined));
       // the heatmap (a PNG of the input's size and an SVG) is drawn only when selected
       const heatmap = info ? selectedFields(info).has('heatmap') : true;
-      const { job } = erfRequest({ fields: { ...fields, heatmap }, files: new Map() }, maxElements);
+      // a large body's job was built in the worker that parsed it (graphql/prepare.ts), its tensors moved here
+      const built = info && preparedField(ctx?.reply?.request, info, 'effectiveReceptiveField');
+      const job = built ? rebuilt(built, heatmap) : erfRequest({ fields: { ...fields, heatmap }, files: new Map() }, maxElements).job;
       const s = await computeErf(poolRunner(pool, ctx?.reply ? requestTasks(ctx.reply.request) : {}), job);
       return {
         source: s.source,

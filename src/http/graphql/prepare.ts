@@ -2,12 +2,14 @@
  * A large GraphQL request (a JSON body over OFFLOAD_JSON_BYTES) prepared in the large-JSON worker
  * (http/offload-worker.ts), so that its tensors are decoded there and only what the event loop needs
  * comes back. The document is parsed there and each root field that decodes tensors (run,
- * runOperator, foldBatchNorm: PREPARERS) has its arguments read and its request built there with the
- * very functions its resolver calls (so the answers and errors are the same); the built request,
+ * runOperator, foldBatchNorm, effectiveReceptiveField, and the mutation submitJob: PREPARERS) has its
+ * arguments read and its request built there with the very functions its resolver calls (so the
+ * answers and errors are the same); the built request,
  * its tensors' buffers moved, not copied, comes back beside the body, and a variable read only by
  * such fields comes back as a placeholder rather than as the JSON tree it was. Parsed there and the
  * whole body cloned back, a 19 MB run body of 2 M numbers, then decoded on the event loop, held GET
- * /healthz for up to 1.9–2.3 s (p99, 4 clients).
+ * /healthz for up to 1.9–2.3 s (p99, 4 clients). submitJob's request comes back as the JSON bytes
+ * of POST /v1/jobs's body, which the job queue parses and prepares in a worker again (submitJson).
  *
  * The resolver takes its prepared request when there is one for its response key (preparedField),
  * else builds it from its arguments as for a small body. Anything the worker cannot read as
@@ -21,6 +23,9 @@ import { ConvlensError, fromSerialized, movePaths } from '../../errors.js';
 import type { SerializedError } from '../../errors.js';
 import { foldRequest, operatorRequest, runRequest } from '../compute.js';
 import { parseJsonBytes } from '../body.js';
+import { erfRequest } from '../erf-request.js';
+import { movable } from '../json-bytes.js';
+import { jobBody } from '../../jobs/graphql.js';
 import { literalTooLong } from './literals.js';
 import { loadSDL } from './sdl.js';
 
@@ -55,7 +60,33 @@ export const PREPARERS = {
     return atArgument('name', '$.name', () => operatorRequest(String(name), { fields: stripNulls(fields), files: {} }, maxElements)).call;
   },
   foldBatchNorm: (args: Record<string, unknown>, maxElements: number) => foldRequest({ fields: stripNulls(args), files: {} }, maxElements).task,
+  // the heatmap is drawn when the selection asks for it: graphql/erf.ts sets it (either value checks alike)
+  effectiveReceptiveField: (args: Record<string, unknown>, maxElements: number) => erfRequest({ fields: { ...stripNulls(args), heatmap: true }, files: new Map() }, maxElements).job,
+  // written as JSON only when it reads back as the same value (jsonSafe); else undefined, and the resolver reads the variables
+  submitJob: (args: Record<string, unknown>): Uint8Array | undefined => {
+    const body = jobBody(args as { kind: unknown; request: unknown });
+    return jsonSafe(body) ? movable(Buffer.from(JSON.stringify(body))) : undefined;
+  },
 };
+/** The operation each prepared root field is a field of. */
+const OPERATION_OF: Record<keyof typeof PREPARERS, 'query' | 'mutation'> = { run: 'query', runOperator: 'query', foldBatchNorm: 'query', effectiveReceptiveField: 'query', submitJob: 'mutation' };
+
+/**
+ * Whether JSON.stringify writes `value` as JSON that parses back to it: JSON.parse gives −0 for
+ * "-0" and Infinity for "1e999", which JSON.stringify writes as 0 and null.
+ */
+function jsonSafe(value: unknown, depth = 0): boolean {
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (value === null || typeof value !== 'object') return true;
+  // deeper than any request: left to the event loop, as before
+  if (depth > 64) return false;
+  if (Array.isArray(value)) {
+    for (const v of value) if (!jsonSafe(v, depth + 1)) return false;
+    return true;
+  }
+  for (const k in value) if (Object.hasOwn(value, k) && !jsonSafe((value as Record<string, unknown>)[k], depth + 1)) return false;
+  return true;
+}
 type Preparers = typeof PREPARERS;
 export type PreparedOf<K extends keyof Preparers> = ReturnType<Preparers[K]>;
 
@@ -65,7 +96,7 @@ type PreparedField = { field: keyof Preparers; value: unknown } | { field: keyof
 /** What the worker answers: the body (its prepared fields' variables as placeholders) and the prepared fields by response key. */
 export interface PreparedRequest {
   body: unknown;
-  prepared?: { query: string; fields: Record<string, PreparedField> };
+  prepared?: { query: string; operation: 'query' | 'mutation'; fields: Record<string, PreparedField> };
 }
 
 let schema: GraphQLSchema | undefined;
@@ -111,8 +142,9 @@ export function prepareGraphql(json: Uint8Array, graphqlTokens: number, maxEleme
     return { body };
   }
   const operation = getOperationAST(doc, typeof operationName === 'string' ? operationName : undefined);
-  if (!operation || operation.operation !== 'query') return { body };
-  const root = sdlSchema().getQueryType()!;
+  if (!operation || (operation.operation !== 'query' && operation.operation !== 'mutation')) return { body };
+  const kind = operation.operation;
+  const root = (kind === 'query' ? sdlSchema().getQueryType() : sdlSchema().getMutationType())!;
   const coerced = getVariableValues(sdlSchema(), operation.variableDefinitions ?? [], (variables ?? {}) as Record<string, unknown>);
   if (coerced.errors) return { body };
   const fields: Record<string, PreparedField> = {};
@@ -120,6 +152,7 @@ export function prepareGraphql(json: Uint8Array, graphqlTokens: number, maxEleme
   for (const node of operation.selectionSet.selections) {
     if (node.kind !== Kind.FIELD || (node.directives?.length ?? 0) > 0 || !Object.hasOwn(PREPARERS, node.name.value)) continue;
     const field = node.name.value as keyof Preparers;
+    if (OPERATION_OF[field] !== kind) continue;
     const key = node.alias?.value ?? field;
     // the same key twice: graphql-js merges them when their arguments agree, and refuses them otherwise
     if (Object.hasOwn(fields, key)) continue;
@@ -130,7 +163,10 @@ export function prepareGraphql(json: Uint8Array, graphqlTokens: number, maxEleme
       continue;
     }
     try {
-      fields[key] = { field, value: PREPARERS[field](args, maxElements) };
+      const value = PREPARERS[field](args, maxElements);
+      // not prepared (submitJob's request that JSON does not carry as it is): the resolver reads its arguments
+      if (value === undefined) continue;
+      fields[key] = { field, value };
     } catch (e) {
       if (!(e instanceof ConvlensError)) continue;
       fields[key] = { field, error: e.toJSON() };
@@ -153,7 +189,7 @@ export function prepareGraphql(json: Uint8Array, graphqlTokens: number, maxEleme
     const value = placeholder(def.type, out[name]);
     if (value !== out[name]) out = { ...out, [name]: value };
   }
-  return { body: out === variables ? body : { ...body, variables: out }, prepared: { query, fields } };
+  return { body: out === variables ? body : { ...body, variables: out }, prepared: { query, operation: kind, fields } };
 }
 
 /** The prepared fields of a request, by request (graphql.ts stores them as the worker answers). */
@@ -171,7 +207,7 @@ export function keepPrepared(request: FastifyRequest, answer: PreparedRequest): 
  */
 export function preparedField<K extends keyof Preparers>(request: FastifyRequest | undefined, info: GraphQLResolveInfo, field: K): PreparedOf<K> | undefined {
   const prepared = request && PREPARED.get(request);
-  if (!prepared || info.path.prev !== undefined || info.operation.operation !== 'query') return undefined;
+  if (!prepared || info.path.prev !== undefined || info.operation.operation !== prepared.operation) return undefined;
   const body = request.body as { query?: unknown } | null;
   if (body?.query !== prepared.query) return undefined;
   const entry = prepared.fields[info.path.key];
