@@ -9,11 +9,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
 import { OFFLOAD_JSON_BYTES } from '../../src/http/body.js';
-import { createPool } from '../../src/runtime/pool.js';
-import type { TaskPool } from '../../src/runtime/pool.js';
+import { appWithGraphqlAnswers } from './graphql-large-app.js';
 
 /** Two bias-free all-ones 3×3 convs over a 7×7 input: the centre unit's input gradient counts the paths, (0,1,2,3,2,1,0)ᵀ(0,1,2,3,2,1,0). */
 const spec = {
@@ -35,23 +32,14 @@ const SUBMIT = 'mutation($r: JSON!) { submitJob(kind: run, request: $r) { kind e
 
 describe('a large GraphQL request: effectiveReceptiveField and submitJob built in the worker, with the real pool', () => {
   let app: FastifyInstance;
-  let pool: TaskPool;
+  let close: (() => Promise<void>) | undefined;
   /** The worker's answers to the large bodies, as the event loop receives them. */
   const answers: Array<{ body: any; prepared?: { operation: string; fields: Record<string, any> } }> = [];
   beforeAll(async () => {
-    pool = createPool(loadConfig({ WORKERS: '1' }));
-    const run = pool.run.bind(pool);
-    pool.run = (async (task: never, payload: { kind?: string }, ...rest: never[]) => {
-      const answer = await run(task, payload, ...rest);
-      if (payload?.kind === 'graphql') answers.push(structuredClone(answer) as never);
-      return answer;
-    }) as typeof pool.run;
-    app = await buildApp({ config: loadConfig({ WORKERS: '1' }), pool });
-    await app.ready();
+    ({ app, close } = await appWithGraphqlAnswers(answers));
   }, 60_000);
   afterAll(async () => {
-    await app?.close();
-    await pool?.close();
+    await close?.();
   });
 
   const inject = (payload: string) => app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload });

@@ -9,11 +9,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
 import { OFFLOAD_JSON_BYTES } from '../../src/http/body.js';
-import { createPool } from '../../src/runtime/pool.js';
-import type { TaskPool } from '../../src/runtime/pool.js';
+import { appWithGraphqlAnswers } from './graphql-large-app.js';
 
 /** A relu network over one input x of shape [1, 1, 1, n]. */
 const reluSpec = (n: number) => ({ inputs: [{ name: 'x', shape: [1, 1, 1, n] }], layers: [{ name: 'r', op: 'relu' }] });
@@ -21,23 +18,14 @@ const f32base64 = (values: number[]) => Buffer.from(new Float32Array(values).buf
 
 describe('a large GraphQL request: its tensor fields built in the worker, with the real pool', () => {
   let app: FastifyInstance;
-  let pool: TaskPool;
+  let close: (() => Promise<void>) | undefined;
   /** The worker's answers to the large bodies, as the event loop receives them. */
   const answers: Array<{ body: any; prepared?: { fields: Record<string, any> } }> = [];
   beforeAll(async () => {
-    pool = createPool(loadConfig({ WORKERS: '1' }));
-    const run = pool.run.bind(pool);
-    pool.run = (async (task: never, payload: { kind?: string }, ...rest: never[]) => {
-      const answer = await run(task, payload, ...rest);
-      if (payload?.kind === 'graphql') answers.push(structuredClone(answer) as never);
-      return answer;
-    }) as typeof pool.run;
-    app = await buildApp({ config: loadConfig({ WORKERS: '1' }), pool });
-    await app.ready();
+    ({ app, close } = await appWithGraphqlAnswers(answers));
   }, 60_000);
   afterAll(async () => {
-    await app?.close();
-    await pool?.close();
+    await close?.();
   });
 
   /** The request as a small body and padded past 128 KiB with spaces: both answers, and the worker's answer to the large one. */
