@@ -41,12 +41,21 @@ const RESTARTED = 'CONVLENS_NODE_FLAGS_ADDED';
  * node arguments and argv, stdio shared. The child has its own process group, so a terminal's
  * Ctrl-C reaches it once, through this process (a second SIGINT would end it before its jobs).
  * Resolves to the child's exit code, or null when nothing was missing (run in this process).
+ *
+ * The child is tied to this process by an IPC channel: should this process die without passing a
+ * signal on (SIGKILL, the OOM killer), the channel closes and the child stops as on SIGTERM. Its own
+ * process group kept it running before, an orphan polling the queue for ever (seen after a test's
+ * SIGKILL of a worker that had not stopped within its 8 s).
  */
 export async function rerunWithNodeFlags(): Promise<number | null> {
+  if (process.env[RESTARTED] === '1') {
+    stopWithParent();
+    return null;
+  }
   const missing = missingNodeFlags();
-  if (missing.length === 0 || process.env[RESTARTED] === '1') return null;
+  if (missing.length === 0) return null;
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [...missing, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', detached: true, env: { ...process.env, [RESTARTED]: '1' } });
+  const child = spawn(process.execPath, [...missing, ...process.execArgv, ...process.argv.slice(1)], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true, env: { ...process.env, [RESTARTED]: '1' } });
   const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
   const pass = (s: NodeJS.Signals) => child.kill(s);
   for (const s of signals) process.on(s, pass);
@@ -58,4 +67,11 @@ export async function rerunWithNodeFlags(): Promise<number | null> {
   } finally {
     for (const s of signals) process.off(s, pass);
   }
+}
+
+/** In the child rerunWithNodeFlags started: SIGTERM to itself once its parent's channel closes (the channel does not hold the event loop open). */
+function stopWithParent(): void {
+  if (!process.channel) return;
+  process.channel.unref();
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 }

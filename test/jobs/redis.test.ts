@@ -152,6 +152,33 @@ describe('the `convlens worker` command', () => {
     expect(out).not.toContain('started without --initial-old-space-size=128');
   }, 45_000);
 
+  it('its parent killed (SIGKILL: no signal passed on), the child it restarted with the V8 flag stops too (it ran on, an orphan polling the queue)', async () => {
+    const parent = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], { cwd: root, env: { ...process.env, REDIS_URL: 'redis://127.0.0.1:1', WORKERS: '1', LOG_LEVEL: 'info' } });
+    let out = '';
+    parent.stdout.on('data', (d: Buffer) => (out += d));
+    parent.stderr.on('data', (d: Buffer) => (out += d));
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // the child logs its first connection error, its pid in the JSON line
+    for (let i = 0; i < 300 && !out.includes('ECONNREFUSED'); i++) await new Promise((r) => setTimeout(r, 100));
+    const pids = out.split('\n').flatMap((l) => (l.startsWith('{') ? [(JSON.parse(l) as { pid?: number }).pid] : [])).filter((p): p is number => p !== undefined && p !== parent.pid);
+    expect(pids.length, out.slice(-2000)).toBeGreaterThan(0);
+    const child = pids[0];
+    try {
+      parent.kill('SIGKILL');
+      for (let i = 0; i < 300 && alive(child); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(alive(child)).toBe(false);
+    } finally {
+      if (alive(child)) process.kill(child, 'SIGKILL');
+    }
+  }, 60_000);
+
   it('runs a job submitted to an API replica, and on SIGTERM finishes and exits 0', async () => {
     const redis = await startRedis();
     const pool = createPool(loadConfig({ WORKERS: '1' }));
