@@ -9,14 +9,15 @@
  *                 where its op states it: ops/common.ts runWork) + elements written (outputs,
  *                 intermediates and weights; 1 + FRESH_ELEMENT_WORK each in a tensor of
  *                 FRESH_TENSOR_ELEMENTS or more a kernel allocates: writeWork; FLOAT16_ROUND_WORK
- *                 more each in an output an ONNX graph types FLOAT16), within MAX_RUN_WORK
+ *                 more each in an output an ONNX graph types FLOAT16), + each FLOAT16 graph input
+ *                 copied and rounded on entry (float16InputWork), within MAX_RUN_WORK
  */
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
 import { ConvlensError, fmtShape, jsonPath } from '../errors.js';
 import { executedLayers } from '../graph/walks.js';
 import { noSuchInput, unsupportedReason } from '../graph/graph.js';
 import type { Graph } from '../graph/graph.js';
-import { outputElementType } from '../graph/onnx/element-types.js';
+import { inputElementType, outputElementType } from '../graph/onnx/element-types.js';
 import { intermediateElements, numel } from '../ops/types.js';
 import { runWork } from '../ops/common.js';
 import { dict, own } from '../records.js';
@@ -139,6 +140,20 @@ export const FLOAT16_ROUND_WORK = 40;
 /** The work of a kernel writing a tensor of n elements it allocates: 1 an element, and FRESH_ELEMENT_WORK more from FRESH_TENSOR_ELEMENTS on. */
 export const writeWork = (n: number): number => (n >= FRESH_TENSOR_ELEMENTS ? n * (1 + FRESH_ELEMENT_WORK) : n);
 
+/**
+ * The work of the graph's inputs the ONNX graph types FLOAT16 before any layer: each is copied
+ * and the copy rounded to float16 (runtime/float16-run.ts float16Inputs), a tensor written
+ * (writeWork) and rounded (FLOAT16_ROUND_WORK) as a float16 layer output is. A ReduceMax over a
+ * FLOAT16 input of [1, 64, 112, 112] ran 12–17 ns an element more than over a FLOAT one (medians of
+ * 40 warm runs, 2026-12-06, the 2-vCPU VM, load 18–19), about the 41 units charged; uncharged, a
+ * run of a float16 graph was estimated as if its inputs cost nothing.
+ */
+export function float16InputWork(graph: Pick<Graph, 'inputs'>): number {
+  let work = 0;
+  for (const i of graph.inputs) if (inputElementType(i) === 'float16') work += writeWork(numel(i.shape)) + FLOAT16_ROUND_WORK * numel(i.shape);
+  return work;
+}
+
 /** Every executed layer can run, and nothing it needs or makes is over the element limit. */
 function checkLayers(analysed: readonly AnalysedLayer[], executed: Set<string>, maxElements: number): void {
   for (const a of analysed) {
@@ -201,9 +216,13 @@ export function checkGivenWeights(analysed: readonly AnalysedLayer[], given: Rea
 
 const fmtWork = (w: number) => (w < 1e6 ? String(w) : w.toExponential(2).replace('e+', 'e'));
 
-/** The inferred cost of the executed layers is within MAX_RUN_WORK (413 WORK_TOO_LARGE naming the estimate, the limit and the heaviest layer). */
-export function checkWork(analysed: readonly AnalysedLayer[], executed: Set<string>, maxWork: number): number {
-  let total = 0;
+/**
+ * The inferred cost of the executed layers, and `entry` (the work before the first layer: float16
+ * inputs rounded, float16InputWork), is within MAX_RUN_WORK (413 WORK_TOO_LARGE naming the
+ * estimate, the limit and the heaviest layer).
+ */
+export function checkWork(analysed: readonly AnalysedLayer[], executed: Set<string>, maxWork: number, entry = 0): number {
+  let total = entry;
   let heaviest: AnalysedLayer | null = null;
   let heaviestWork = -1;
   for (const a of analysed) {
@@ -215,7 +234,7 @@ export function checkWork(analysed: readonly AnalysedLayer[], executed: Set<stri
   if (total > maxWork && heaviest) {
     throw new ConvlensError(
       'WORK_TOO_LARGE',
-      `the run would cost about ${fmtWork(total)} units of work (MACs + element-wise FLOPs, or a slower kernel's own rate, + elements written, ${1 + FRESH_ELEMENT_WORK} each in a tensor of 2^23 elements or more, ${FLOAT16_ROUND_WORK} more each in a float16 output), over the limit of ${fmtWork(maxWork)} (MAX_RUN_WORK); the heaviest layer is '${heaviest.layer.name}' at ${fmtWork(heaviestWork)}`,
+      `the run would cost about ${fmtWork(total)} units of work (MACs + element-wise FLOPs, or a slower kernel's own rate, + elements written, ${1 + FRESH_ELEMENT_WORK} each in a tensor of 2^23 elements or more, ${FLOAT16_ROUND_WORK} more each in a float16 output, ${1 + FLOAT16_ROUND_WORK} each of a float16 input), over the limit of ${fmtWork(maxWork)} (MAX_RUN_WORK); the heaviest layer is '${heaviest.layer.name}' at ${fmtWork(heaviestWork)}`,
       { path: heaviest.layer.path, layer: heaviest.layer.name, estimate: total, limit: maxWork, layerWork: heaviestWork },
     );
   }
@@ -232,6 +251,6 @@ export function checkRun(graph: Graph, inference: Inference, inputs: Readonly<Re
   const executed = needed ? new Set(needed) : executedLayers(graph);
   checkLayers(inference.analysed, executed, limits.maxElements);
   checkGivenWeights(inference.analysed, given);
-  checkWork(inference.analysed, executed, limits.maxWork);
+  checkWork(inference.analysed, executed, limits.maxWork, float16InputWork(graph));
   return executed;
 }

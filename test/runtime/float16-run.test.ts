@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import { inputElementType, outputElementType } from '../../src/graph/onnx/element-types.js';
 import { runGraph } from '../../src/runtime/execute.js';
-import { float16Tensors } from '../../src/runtime/float16-run.js';
+import { float16Inputs, float16Tensors } from '../../src/runtime/float16-run.js';
 import { halfBits } from '../../src/tensor/float16.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { onnxModel } from '../graph/onnx-builder.js';
@@ -131,5 +131,17 @@ describe('float16 tensors of an ONNX graph in a run', () => {
     );
     expect(Array.from(out.outputs.y.data)).toEqual([65504]);
     expect(out.outputs.y.dtype).toBe('float16');
+  });
+
+  it('a FLOAT16 input on entry: float32 data rounded in a copy (2049 → 2048, 0.1 → 0.0999755859375, 70000 → ∞, NaN kept), the caller\'s array untouched; data already of float16 values, and a FLOAT input, passed as given', () => {
+    const { graph } = importOnnx(onnxModel({ inputs: [{ name: 'x', shape: [5], elemType: FLOAT16 }, { name: 'f', shape: [1], elemType: 1 }], outputs: ['y'], nodes: [{ op: 'Add', inputs: ['x', 'f'], outputs: ['y'] }] }));
+    const given = tensor([5], [2049, 0.1, 70000, NaN, -0]);
+    const f = tensor([1], [2049]);
+    const out = float16Inputs(graph, { x: given, f }, float16Tensors(graph));
+    expect(Array.from(out.x.data)).toEqual([2048, 0.0999755859375, Infinity, NaN, -0]);
+    expect(Array.from(given.data)).toEqual([2049, Math.fround(0.1), 70000, NaN, -0]);
+    expect(out.f).toBe(f);
+    const exact = tensor([5], [2048, 0.0999755859375, -65504, 2 ** -24, 0]);
+    expect(float16Inputs(graph, { x: exact, f }, float16Tensors(graph)).x).toBe(exact);
   });
 });

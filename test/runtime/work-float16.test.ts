@@ -3,7 +3,9 @@
  * element): every layer output an ONNX graph types FLOAT16 is rounded to float16 after its layer
  * (runtime/float16-run.ts), a pass that ran 6.6–13 ns an element (bench/op-rates.ts `onnx add ×8`)
  * and was counted nowhere: a same-shape add in a float16 graph was estimated at its 2 units an
- * element, as in float32. Expected estimates are worked by hand from the README's rates.
+ * element, as in float32. So is every FLOAT16 graph input, copied and rounded on entry
+ * (float16InputWork: 1 written + 40 an element), which was counted nowhere either. Expected
+ * estimates are worked by hand from the README's rates.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { inferGraph } from '../../src/analysis/infer.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import { executedLayers } from '../../src/graph/walks.js';
-import { checkWork } from '../../src/runtime/checks.js';
+import { checkWork, float16InputWork } from '../../src/runtime/checks.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { onnxModel } from '../graph/onnx-builder.js';
@@ -22,7 +24,7 @@ const OPTS = { training: false, seed: 0, weightInit: 'file' as const, weights: {
 
 const estimate = (bytes: Uint8Array) => {
   const { graph } = importOnnx(bytes);
-  return checkWork(inferGraph(graph).analysed, executedLayers(graph), Number.MAX_SAFE_INTEGER);
+  return checkWork(inferGraph(graph).analysed, executedLayers(graph), Number.MAX_SAFE_INTEGER, float16InputWork(graph));
 };
 
 /** `adds` same-shape Adds s_i = s_(i−1) + b over [1, 1000], every tensor of ONNX type `elemType` (1 FLOAT, 10 FLOAT16). */
@@ -34,24 +36,24 @@ const chain = (elemType: number, adds: number) =>
   });
 
 describe('rounding to float16 is charged 40 units an element of each FLOAT16 layer output', () => {
-  it('4 same-shape Adds over [1, 1000]: float32 4 · 1000 · (1 FLOP + 1 written) = 8,000; float16 4 · 1000 · (1 + 1 + 40) = 168,000', () => {
+  it('4 same-shape Adds over [1, 1000]: float32 4 · 1000 · (1 FLOP + 1 written) = 8,000; float16 4 · 1000 · (1 + 1 + 40) = 168,000, + the inputs a and b rounded on entry, 2 · 1000 · (1 + 40) = 82,000: 250,000', () => {
     expect(estimate(chain(1, 4))).toBe(8_000);
-    expect(estimate(chain(10, 4))).toBe(168_000);
+    expect(estimate(chain(10, 4))).toBe(250_000);
   });
 
-  it('add.onnx (half a [8] + b [1]): 8 · (6, an operand of one element, + 1 written + 40) = 376; a budget of 375 is 413 WORK_TOO_LARGE', () => {
+  it('add.onnx (half a [8] + b [1]): the add 8 · (6, an operand of one element, + 1 written + 40) = 376, the inputs (8 + 1) · (1 + 40) = 369: 745; a budget of 744 is 413 WORK_TOO_LARGE', () => {
     const bytes = fs.readFileSync(path.join(FIXTURES, 'add.onnx'));
-    expect(estimate(bytes)).toBe(376);
+    expect(estimate(bytes)).toBe(745);
     const { graph } = importOnnx(bytes);
     const inputs = { a: tensor([8], new Float32Array(8).fill(2048)), b: tensor([1], [1]) };
-    const e = errorOf(() => runGraph(graph, inputs, { ...OPTS, maxWork: 375 }));
+    const e = errorOf(() => runGraph(graph, inputs, { ...OPTS, maxWork: 744 }));
     expect(e.code).toBe('WORK_TOO_LARGE');
-    expect(e.details).toMatchObject({ estimate: 376, limit: 375 });
+    expect(e.details).toMatchObject({ estimate: 745, limit: 744, layer: '/Add', layerWork: 376 });
     // 2048 + 1 rounds to 2048 (a tie, to even)
-    expect(Array.from(runGraph(graph, inputs, { ...OPTS, maxWork: 376 }).outputs.y.data)).toEqual(new Array(8).fill(2048));
+    expect(Array.from(runGraph(graph, inputs, { ...OPTS, maxWork: 745 }).outputs.y.data)).toEqual(new Array(8).fill(2048));
   });
 
-  it('cast.onnx (float32 x [8] → Cast to FLOAT16 → Mul by 3 → Cast to FLOAT): only the two FLOAT16 outputs pay: 8 · (1 + 40) + 8 · (6 + 1 + 40) + 8 · 1 = 712', () => {
+  it('cast.onnx (float32 x [8] → Cast to FLOAT16 → Mul by 3 → Cast to FLOAT): only the two FLOAT16 outputs pay, the FLOAT input nothing on entry: 8 · (1 + 40) + 8 · (6 + 1 + 40) + 8 · 1 = 712', () => {
     expect(estimate(fs.readFileSync(path.join(FIXTURES, 'cast.onnx')))).toBe(712);
   });
 });
