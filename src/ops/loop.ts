@@ -14,7 +14,9 @@
  *            of the enclosing graph the body's shapes depend on are taken at their bound, which
  *            the body states (a box at the whole image). Costs: the body's layers summed over the
  *            iterations, as the body's ops count them (an upper bound, stated in a
- *            DATA_DEPENDENT_SHAPE warning with the bound); outputs at the bound.
+ *            DATA_DEPENDENT_SHAPE warning with the bound); outputs at the bound. The run work
+ *            (LoopBound.runWork, which MAX_RUN_WORK reads) adds the rounding of each body output
+ *            the file types FLOAT16, as a run rounds it (runtime/float16-work.ts).
  *   run      the body runs M times with the iteration's concrete values (shapes inferred afresh
  *            each time), through the executor's `runSubgraph` hook; it stops early when the body's
  *            condition turns false, as ONNX does. Outputs have their real sizes.
@@ -37,7 +39,7 @@ export interface LoopBound {
   cost: LayerCost;
   /** its kernels' work summed (Inferred.kernelWork where a body layer states one, else its cost) */
   kernelWork: number;
-  /** a run's of them (ops/common.ts runWork: a body layer's runWork where it states one), where it differs; absent: kernelWork */
+  /** a run's of them (ops/common.ts runWork: a body layer's runWork where it states one; + the rounding of its FLOAT16 outputs), where it differs; absent: kernelWork */
   runWork?: number;
   /** layers the body has (for the warning) */
   layers: number;

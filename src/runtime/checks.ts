@@ -9,7 +9,7 @@
  *                 where its op states it: ops/common.ts runWork) + elements written (outputs,
  *                 intermediates and weights; 1 + FRESH_ELEMENT_WORK each in a tensor of
  *                 FRESH_TENSOR_ELEMENTS or more a kernel allocates: writeWork; FLOAT16_ROUND_WORK
- *                 more each in an output an ONNX graph types FLOAT16), + each FLOAT16 graph input
+ *                 more each in an output an ONNX graph types FLOAT16: float16-work.ts), + each FLOAT16 graph input
  *                 copied and rounded on entry (float16InputWork), within MAX_RUN_WORK
  */
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
@@ -17,12 +17,13 @@ import { ConvlensError, fmtShape, jsonPath } from '../errors.js';
 import { executedLayers } from '../graph/walks.js';
 import { noSuchInput, unsupportedReason } from '../graph/graph.js';
 import type { Graph } from '../graph/graph.js';
-import { inputElementType, outputElementType } from '../graph/onnx/element-types.js';
+import { inputElementType } from '../graph/onnx/element-types.js';
 import { intermediateElements, numel } from '../ops/types.js';
 import { runWork } from '../ops/common.js';
 import { dict, own } from '../records.js';
 import { closest } from '../suggest.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { FLOAT16_ROUND_WORK, float16OutputWork } from './float16-work.js';
 import { checkWeightShape } from './weights.js';
 
 export interface RunLimits {
@@ -98,10 +99,8 @@ export function layerWork(a: AnalysedLayer): number {
   const { outputs, weights } = a.inferred;
   let written = 0;
   // (an op that hands back its input's memory writes no fresh tensor: its elements at 1)
-  outputs.forEach((o, k) => {
-    written += a.op?.returnsInputData ? numel(o) : writeWork(numel(o));
-    if (outputElementType(a.layer, k) === 'float16') written += FLOAT16_ROUND_WORK * numel(o);
-  });
+  for (const o of outputs) written += a.op?.returnsInputData ? numel(o) : writeWork(numel(o));
+  written += float16OutputWork(a.layer, outputs);
   for (const t of a.inferred.intermediates ?? []) written += writeWork(intermediateElements(t));
   // (weights: the weight store's pooled scratch, runtime/weight-store.ts, not fresh memory each time)
   for (const w of weights) written += numel(w.shape);
@@ -124,18 +123,6 @@ export const FRESH_TENSOR_ELEMENTS = 1 << 23;
  * worker to the timeout within MAX_RUN_WORK.
  */
 export const FRESH_ELEMENT_WORK = 50;
-
-/**
- * Units an element of a layer output the ONNX graph types FLOAT16 costs besides its kernel's: the
- * pass that rounds it to float16 after the layer (tensor/float16.ts roundToFloat16, a read and,
- * where the value changes, a write of its bits). A chain of 8 same-shape Adds (2 units an element
- * each) in a float16 graph ran 6.6–13 ns an element a layer more than the same chain in float32
- * (bench/op-rates.ts `onnx add ×8`: 7.5 against 0.9 over [1, 16, 64, 64], 8.9–13.8 against 0.7
- * over [1, 64, 112, 112]; 2026-12-06, the 2-vCPU VM, load 10), the rounding loop alone 2.2–3.0
- * ns. Uncounted, those adds ran at 3.5–7 ns a unit, where the unit is ~0.3 ns; at 40 (42 units an
- * element) 0.18–0.33 ns, as relu and sigmoid (0.19–0.24 in the same runs).
- */
-export const FLOAT16_ROUND_WORK = 40;
 
 /** The work of a kernel writing a tensor of n elements it allocates: 1 an element, and FRESH_ELEMENT_WORK more from FRESH_TENSOR_ELEMENTS on. */
 export const writeWork = (n: number): number => (n >= FRESH_TENSOR_ELEMENTS ? n * (1 + FRESH_ELEMENT_WORK) : n);

@@ -57,3 +57,27 @@ describe('rounding to float16 is charged 40 units an element of each FLOAT16 lay
     expect(estimate(fs.readFileSync(path.join(FIXTURES, 'cast.onnx')))).toBe(712);
   });
 });
+
+describe("a Loop kept whole charges its body's FLOAT16 outputs' rounding, iteration by iteration", () => {
+  // scripts/export_float16_loop.py: x FLOAT16 [4, 6], boxes INT64 [2, 4], M = 2; the body
+  // s = v[box window], r = ReduceSum(s, keepdims), v' = v + r, with s, r and v' typed FLOAT16
+  const bytes = fs.readFileSync(path.join(FIXTURES, 'loop.onnx'));
+  const truth = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'loop.json'), 'utf8')) as { inputs: Record<'x' | 'boxes', { shape: number[]; data: number[] }>; output: { shape: number[]; data: number[] } };
+
+  it('loop.onnx at its bound (each box the whole image: s [4, 6]): per iteration Slice 300 (one run of 24 floats copied whole) + ReduceSum 7 · 24 + Add 6 · 24 = 612, and s, r, v\' rounded (24 + 1 + 24) · 40 = 1,960; 2 iterations 5,144, + y written 24, + x rounded on entry 24 · 41 = 984: 6,152', () => {
+    const { graph } = importOnnx(bytes);
+    expect(graph.layers.map((l) => l.op)).toEqual(['loop']);
+    expect(estimate(bytes)).toBe(6_152);
+  });
+
+  it('runs to NumPy float16\'s [4, 2050, …] (the body\'s v\' rounded: 2048 + 1 → 2048; unrounded, 2051) within 6,152; a budget of 6,151 is 413 WORK_TOO_LARGE naming the loop at 5,168', () => {
+    const { graph } = importOnnx(bytes);
+    const inputs = { x: tensor(truth.inputs.x.shape, truth.inputs.x.data), boxes: tensor(truth.inputs.boxes.shape, truth.inputs.boxes.data) };
+    const e = errorOf(() => runGraph(graph, inputs, { ...OPTS, maxWork: 6_151 }));
+    expect(e.code).toBe('WORK_TOO_LARGE');
+    expect(e.details).toMatchObject({ estimate: 6_152, limit: 6_151, layer: 'loop', layerWork: 5_168 });
+    const y = runGraph(graph, inputs, { ...OPTS, maxWork: 6_152 }).outputs.y;
+    expect(y.shape).toEqual(truth.output.shape);
+    expect(Array.from(y.data)).toEqual(truth.output.data);
+  });
+});

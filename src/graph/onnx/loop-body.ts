@@ -35,6 +35,7 @@ import { holdsIntegers, isFloat } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
 import { numel } from '../../tensor/tensor.js';
 import { kernelWork, runWork } from '../../ops/common.js';
+import { float16OutputWork } from '../../runtime/float16-work.js';
 
 /** Most elements of a tensor folded as a constant at run time (boxes, indices): larger ones are fed as inputs. */
 const MAX_FOLDED_FEED = 1 << 16;
@@ -102,7 +103,8 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
     // [cond, v…, c…] as the layer reads them, after the trip count
     const cost: LayerCost = { macs: 0, exactMacOps: 0, biasOps: 0, elementwise: 0, intMacs: 0 };
     // the body's kernels' work where one states its own (einsum's general loop: Inferred.kernelWork), else the cost's;
-    // and a run's of them (ops/common.ts runWork: an element-wise loop's rate), which MAX_RUN_WORK reads
+    // and a run's of them (ops/common.ts runWork: an element-wise loop's rate), which MAX_RUN_WORK reads, with the
+    // rounding of each body output the file types FLOAT16 (the body runs through runGraph, which rounds it)
     let work = 0;
     let run = 0;
     let state: Feed[] = shapes.slice(1, 1 + carried).map((s, j) => ({ shape: s, value: values[1 + j] }));
@@ -124,7 +126,7 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
         cost.elementwise += c.elementwise;
         cost.intMacs! += c.intMacs ?? 0;
         work += kernelWork(a.inferred);
-        run += runWork(a.inferred);
+        run += runWork(a.inferred) + float16OutputWork(a.layer, a.inferred.outputs);
       }
       const info = (name: string) => inf.tensors.get(name) ?? { shape: null, value: null };
       state = outputs.slice(1, 1 + carried).map((o) => ({ shape: info(o).shape ?? [], value: info(o).value }));
