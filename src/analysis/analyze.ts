@@ -307,7 +307,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
       flopsByConvention,
       memoryAccess: { elements: memElements, bytes: totalBytes },
       arithmeticIntensity: intensity(flopsByConvention[options.flops], totalBytes),
-      quantization: quantizationSummary(graph, inference, bytesPerElement),
+      quantization: quantizationSummary(graph, inference, options.dtype),
       complete: unsupported.length === 0,
       unsupported,
       folded: [...(graph.foldedAtImport ?? []), ...analysed.filter((a) => a.folded).map((a) => a.layer.name)],

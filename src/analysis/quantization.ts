@@ -18,7 +18,11 @@
  *   overhead        layers, element-wise FLOPs and bytes of QuantizeLinear / DequantizeLinear
  *   weights         bytes of the weights and constant inputs by stored type; scales and zero
  *                   points (per tensor or per channel) counted with them; a weight declared in its
- *                   own type (WeightSpec.dtype: int64 index buffers, num_batches_tracked) at it
+ *                   own type (WeightSpec.dtype: int64 index buffers, num_batches_tracked) at it;
+ *                   float ones of no narrower stored type (float32 in the file, or no file: a
+ *                   spec's, a zoo model's) at the report's dtype and under its name (a float16
+ *                   report: 'float16', 2 bytes each, not 'float32'), so a float16 file's weights
+ *                   and the rest of its floats are one entry
  *   memoryBytes     the report's memory access (inputs + outputs + weights of every executed
  *                   layer, none that no forward pass reads), each tensor at its own element size
  * Null when the graph has no quantized operator and no QDQ weight.
@@ -29,6 +33,7 @@ import { executedLayers } from '../graph/walks.js';
 import { QUANTIZED_STORAGE } from '../graph/onnx/qdq.js';
 import { numel } from '../ops/types.js';
 import { bytesPerElement, isDtype } from '../tensor/dtype.js';
+import type { DtypeName } from '../tensor/dtype.js';
 import type { Inference } from './infer.js';
 
 const Bytes = z.object({ elements: z.number().int(), bytes: z.number().int() });
@@ -51,7 +56,9 @@ export type QuantizationSummary = z.infer<typeof QuantizationSummarySchema>;
 
 const size = (d: string, floatBytes: number) => (d === 'float32' ? floatBytes : isDtype(d) ? bytesPerElement(d) : floatBytes);
 
-export function quantizationSummary(graph: Graph, inference: Inference, floatBytes = 4): QuantizationSummary | null {
+/** `reportDtype`: the report's dtype option (float32, float16, bfloat16, int8), at whose size and under whose name float tensors of no narrower stored type count. */
+export function quantizationSummary(graph: Graph, inference: Inference, reportDtype: DtypeName = 'float32'): QuantizationSummary | null {
+  const floatBytes = bytesPerElement(reportDtype);
   const executed = executedLayers(graph);
   const quantizedWeights = [...graph.constants.values()].filter((c) => QUANTIZED_STORAGE.has(c));
   if (!inference.analysed.some((a) => a.op?.quantized) && quantizedWeights.length === 0) return null;
@@ -63,7 +70,7 @@ export function quantizationSummary(graph: Graph, inference: Inference, floatByt
   const dequantized = new Set<string>();
   const byDtype: Record<string, { elements: number; bytes: number }> = {};
   const weightBytes = (d: string, n: number) => {
-    const e = (byDtype[d] ??= { elements: 0, bytes: 0 });
+    const e = (byDtype[d === 'float32' ? reportDtype : d] ??= { elements: 0, bytes: 0 });
     e.elements += n;
     e.bytes += n * size(d, floatBytes);
     return n * size(d, floatBytes);

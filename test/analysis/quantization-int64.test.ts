@@ -23,19 +23,19 @@ const inference = inferGraph(graph);
 
 describe('quantization summary: an int64 buffer counts at 8 bytes', () => {
   it('float32 report: 16 float weights · 4 = 64 bytes + 1 int64 · 8 = 72 (was 17 · 4 = 68, all float32)', () => {
-    const s = quantizationSummary(graph, inference, 4)!;
+    const s = quantizationSummary(graph, inference, 'float32')!;
     expect(s.weights.byDtype).toEqual({ float32: { elements: 16, bytes: 64 }, int64: { elements: 1, bytes: 8 } });
     expect(s.weights.bytes).toBe(72);
   });
 
-  it('float16 report: 16 · 2 = 32 + 8 = 40 (the int64 scalar is not halved; was 34)', () => {
-    const s = quantizationSummary(graph, inference, 2)!;
-    expect(s.weights.byDtype).toEqual({ float32: { elements: 16, bytes: 32 }, int64: { elements: 1, bytes: 8 } });
+  it('float16 report: 16 · 2 = 32 under float16 (was under float32) + 8 = 40 (the int64 scalar is not halved; was 34)', () => {
+    const s = quantizationSummary(graph, inference, 'float16')!;
+    expect(s.weights.byDtype).toEqual({ float16: { elements: 16, bytes: 32 }, int64: { elements: 1, bytes: 8 } });
     expect(s.weights.bytes).toBe(40);
   });
 
   it('memory access: bn reads x (64) and its 16 read weights (64) and writes 64; q reads 64 + the scale 4 and writes 16 int8: 276 (num_batches_tracked, never read, is not in it; was 280)', () => {
-    const s = quantizationSummary(graph, inference, 4)!;
+    const s = quantizationSummary(graph, inference, 'float32')!;
     expect(s.memoryBytes).toBe(64 + 64 + 64 + 64 + 4 + 16);
     expect(s.overhead.bytes).toBe(84);
   });
