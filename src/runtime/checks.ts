@@ -221,7 +221,7 @@ export function checkWork(analysed: readonly AnalysedLayer[], executed: Set<stri
   if (total > maxWork && heaviest) {
     throw new ConvlensError(
       'WORK_TOO_LARGE',
-      `the run would cost about ${fmtWork(total)} units of work (MACs + element-wise FLOPs, or a slower kernel's own rate, + elements written, ${1 + FRESH_ELEMENT_WORK} each in a tensor of 2^23 elements or more, ${FLOAT16_ROUND_WORK} more each in a float16 output, ${1 + FLOAT16_ROUND_WORK} each of a float16 input), over the limit of ${fmtWork(maxWork)} (MAX_RUN_WORK); the heaviest layer is '${heaviest.layer.name}' at ${fmtWork(heaviestWork)}`,
+      `the run would cost about ${fmtWork(total)} units of work (MACs + element-wise FLOPs, or a slower kernel's own rate, + elements written, ${1 + FRESH_ELEMENT_WORK} each in a tensor of 2^23 elements or more, ${FLOAT16_ROUND_WORK} more each in a float16 output or input, an input being copied on entry), over the limit of ${fmtWork(maxWork)} (MAX_RUN_WORK); the heaviest layer is '${heaviest.layer.name}' at ${fmtWork(heaviestWork)}`,
       { path: heaviest.layer.path, layer: heaviest.layer.name, estimate: total, limit: maxWork, layerWork: heaviestWork },
     );
   }
