@@ -55,6 +55,64 @@ interface Prepared {
   layer: LayerReport;
 }
 
+/**
+ * The call's layer before its tensors: its op, attributes parsed, one-layer graph, inference and
+ * report, which depend on the call's op, attributes, shapes (and the values of parameter inputs)
+ * only. A pool worker answers the same call over and over (a service's clients send the same
+ * layer's tensors), and these took 0.6–0.7 ms of each call in a worker that had just run a large
+ * kernel (its code and data out of the caches), so a prepared call is kept by its key
+ * (preparedKey) and a repeat takes it from there; only the tensors are the call's own. Calls with
+ * parameter inputs (values the graph holds as constants) are prepared afresh each time.
+ */
+type Layout = Omit<Prepared, 'inputs'> & { names: string[] };
+
+/** Prepared calls by key, least recently used first (a Map keeps insertion order). */
+const prepared = new Map<string, Layout>();
+/** Most prepared calls kept: each a one-layer graph and its report, a few kB. */
+export const PREPARED_CALLS = 16;
+/** Calls prepared afresh (misses) and taken from the kept ones (hits) by this thread, for tests and probes. */
+export const preparedStats = { hits: 0, misses: 0 };
+
+/** The attributes as a key: every value tagged with its type (-0 and 0, "1" and 1, undefined and null differ); null when one is not plain data (a function, a class instance). */
+function attributesKey(attributes: Record<string, unknown>): string | null {
+  let plain = true;
+  const key = JSON.stringify(attributes, function (this: unknown, _k, v: unknown) {
+    switch (typeof v) {
+      case 'number':
+        return `n${Object.is(v, -0) ? '-0' : String(v)}`;
+      case 'string':
+        return `s${v}`;
+      case 'boolean':
+        return v;
+      case 'bigint':
+        return `b${v}`;
+      case 'undefined':
+        return 'u';
+      case 'object': {
+        if (v === null || Array.isArray(v)) return v;
+        const proto = Object.getPrototypeOf(v);
+        if (proto !== Object.prototype && proto !== null) plain = false;
+        return v;
+      }
+      default:
+        plain = false;
+        return null;
+    }
+  });
+  return plain ? key : null;
+}
+
+const shapeKey = (t: Tensor): string => `${t.shape.join('x')}${t.dtype ?? ''}`;
+
+/** What prepare's result depends on: op, attributes, the inputs' and weights' shapes and types, and training (kept apart, though prepare reads it not); null when the call has parameter inputs or attributes that are not plain data. */
+function preparedKey(call: OperatorCall, hasParams: boolean): string | null {
+  if (hasParams) return null;
+  const attributes = attributesKey(call.attributes);
+  if (attributes === null || attributes.length > 4096) return null;
+  const weights = Object.entries(call.weights).map(([role, t]) => `${role}:${shapeKey(t)}`);
+  return `${call.name}|${call.training}|${call.inputs.map(shapeKey).join(',')}|${weights.join(',')}|${attributes}`;
+}
+
 function prepare(call: OperatorCall): Prepared {
   const op = OPS_BY_NAME.get(call.name);
   if (!op) throw unknownOpError('UNKNOWN_OPERATOR', call.name, 'no operator', { path: 'name' });
@@ -64,13 +122,35 @@ function prepare(call: OperatorCall): Prepared {
       path: '$.inputs',
     });
   }
+  // Parameter-like inputs (a shape, indices, scales: rank ≤ 1 after the first; the op's valueInputs) are known constants.
+  const isParam = (t: Tensor, i: number) => op.valueInputs?.includes(i) === true || (i > 0 && t.shape.length <= 1 && !op.variadic);
+  const key = preparedKey(call, call.inputs.some(isParam));
+  const kept = key === null ? undefined : prepared.get(key);
+  if (key !== null && kept) {
+    preparedStats.hits++;
+    // the most recently used last
+    prepared.delete(key);
+    prepared.set(key, kept);
+    const { names, ...layout } = kept;
+    return { ...layout, inputs: dict(call.inputs.map((t, i) => [names[i], t] as const)) };
+  }
+  preparedStats.misses++;
+  // a kept layout holds nothing of the call's own: its attributes copied (the parsed ones may share their arrays)
+  const made = prepareLayout(key === null ? call : { ...call, attributes: structuredClone(call.attributes) }, op, isParam);
+  if (key !== null) {
+    prepared.set(key, made);
+    if (prepared.size > PREPARED_CALLS) prepared.delete(prepared.keys().next().value!);
+  }
+  const { names, ...layout } = made;
+  return { ...layout, inputs: dict(call.inputs.flatMap((t, i) => (isParam(t, i) ? [] : [[names[i], t] as const]))) };
+}
+
+function prepareLayout(call: OperatorCall, op: OpDef, isParam: (t: Tensor, i: number) => boolean): Layout {
   const weightShapes = dict(Object.entries(call.weights).map(([role, t]) => [role, t.shape] as const));
   const attrs = op.attrsFromWeights ? op.attrsFromWeights(weightShapes, call.attributes) : call.attributes;
   const parsed = op.attrs.safeParse(attrs);
   if (!parsed.success) throw attributeError(op, attrs, parsed.error.issues, { prefix: ['attributes'] });
   const names = call.inputs.map((_, i) => op.inputNames[Math.min(i, op.inputNames.length - 1)] + (i >= op.inputNames.length ? String(i) : ''));
-  // Parameter-like inputs (a shape, indices, scales: rank ≤ 1 after the first; the op's valueInputs) are known constants.
-  const isParam = (t: Tensor, i: number) => op.valueInputs?.includes(i) === true || (i > 0 && t.shape.length <= 1 && !op.variadic);
   const constants = new Map<string, GraphConstant>();
   call.inputs.forEach((t, i) => {
     if (!isParam(t, i)) return;
@@ -80,7 +160,7 @@ function prepare(call: OperatorCall): Prepared {
   });
   const graph: Graph = {
     name: op.name,
-    inputs: call.inputs.flatMap((t, i) => (isParam(t, i) ? [] : [{ name: names[i], shape: t.shape, path: `$.inputs[${i}]` }])),
+    inputs: call.inputs.flatMap((t, i) => (isParam(t, i) ? [] : [{ name: names[i], shape: [...t.shape], path: `$.inputs[${i}]` }])),
     layers: [
       {
         name: op.name,
@@ -98,8 +178,7 @@ function prepare(call: OperatorCall): Prepared {
   // the call is this layer: it runs even when every input is a known value (constantOfShape, range)
   const inference = inferGraph(graph, { fold: false });
   const report = analyzeGraph(graph, { dtype: 'float32', flops: '2macs', includeBias: false }, inference);
-  const inputs = dict(call.inputs.flatMap((t, i) => (isParam(t, i) ? [] : [[names[i], t] as const])));
-  return { op, attrs: parsed.data as Record<string, unknown>, graph, inputs, inference, layer: report.layers[0] };
+  return { op, attrs: parsed.data as Record<string, unknown>, graph, inference, layer: report.layers[0], names };
 }
 
 /** The request's weights by `<op>.<role>`, as runGraph reads them; a role the op does not have is INVALID_TENSOR with the closest one. */
