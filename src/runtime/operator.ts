@@ -102,15 +102,15 @@ function attributesKey(attributes: Record<string, unknown>): string | null {
   return plain ? key : null;
 }
 
-const shapeKey = (t: Tensor): string => `${t.shape.join('x')}${t.dtype ?? ''}`;
+const shapeKey = (t: Tensor): string => `${t.shape.join(',')}${t.dtype ?? ''}`;
 
 /** What prepare's result depends on: op, attributes, the inputs' and weights' shapes and types, and training (kept apart, though prepare reads it not); null when the call has parameter inputs or attributes that are not plain data. */
 function preparedKey(call: OperatorCall, hasParams: boolean): string | null {
   if (hasParams) return null;
   const attributes = attributesKey(call.attributes);
   if (attributes === null || attributes.length > 4096) return null;
-  const weights = Object.entries(call.weights).map(([role, t]) => `${role}:${shapeKey(t)}`);
-  return `${call.name}|${call.training}|${call.inputs.map(shapeKey).join(',')}|${weights.join(',')}|${attributes}`;
+  // JSON of the parts: a weight role is the request's text (a role spelling "inProjWeight:6x2,outProjWeight" is not two roles)
+  return JSON.stringify([call.name, call.training, call.inputs.map(shapeKey), Object.entries(call.weights).map(([role, t]) => [role, shapeKey(t)]), attributes]);
 }
 
 function prepare(call: OperatorCall): Prepared {

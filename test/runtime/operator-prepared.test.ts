@@ -89,6 +89,16 @@ describe('prepared operator calls: a repeat takes its layer from the kept ones',
     expect(e.details.path).toBe('$.attributes.groups');
   });
 
+  it('weight roles are data: a role whose name spells another call\'s roles and shapes is not that call', () => {
+    // multiHeadAttention's bias attribute defaults from whether inProjBias is given (attrsFromWeights)
+    const given = (weights: OperatorCall['weights']): OperatorCall => ({ name: 'multiHeadAttention', inputs: [tensor([1, 2, 1, 1], [1, -1])], attributes: { numHeads: 1, embedDim: 2 }, weights, training: false, seed: 0, maxElements: 100 });
+    const w = (shape: number[]) => tensor(shape, new Array(shape.reduce((a, b) => a * b, 1)).fill(0.5));
+    const odd = errorOf(() => runOperator(given({ 'inProjWeight:6x2,outProjWeight': w([2, 2]) })));
+    expect(odd.code).toBe('INVALID_TENSOR');
+    // no biases given, so none: 6·2 + 2·2 = 16 parameters (with both biases, 24)
+    expect(runOperator(given({ inProjWeight: w([6, 2]), outProjWeight: w([2, 2]) })).layer.params).toBe(16);
+  });
+
   it('a parameter input (reshape\'s shape as inputs[1]) is a value: never taken from the kept ones', () => {
     const reshape = (to: number[]): OperatorCall => ({ name: 'reshape', inputs: [tensor([2, 3], [1, 2, 3, 4, 5, 6]), tensor([2], to)], attributes: {}, weights: {}, training: false, seed: 0, maxElements: 100 });
     const a = counted(() => runOperator(reshape([3, 2])));
