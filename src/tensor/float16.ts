@@ -109,13 +109,42 @@ export function roundToFloat16(data: Float32Array): number {
   return changed;
 }
 
-/** The elements as binary16 bits, little-endian (the .npy `<f2` layout), each rounded first: a new buffer of 2 bytes an element. */
+/**
+ * The elements as binary16 bits, little-endian (the .npy `<f2` layout), each rounded first: a new
+ * buffer of 2 bytes an element. Read on the float32 bits as roundToFloat16 rounds (a few ns an
+ * element): halfBits on each element took 80–500 ns, and the answer of a float16 run is encoded on
+ * the event loop (http/tensors.ts), so a 1 M-element answer held it 0.1–0.5 s. The same bits as
+ * halfBits (test/tensor/float16.test.ts compares every float32 exponent and rounding case).
+ */
 export function float16Bytes(data: Float32Array): Uint8Array {
-  const out = new Uint8Array(2 * data.length);
-  for (let i = 0; i < data.length; i++) {
-    const h = halfBits(data[i]);
-    out[2 * i] = h & 0xff;
-    out[2 * i + 1] = h >>> 8;
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  const out = new Uint16Array(data.length);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i];
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    let h: number;
+    if (exp === 255) h = (x & 0x7fffff) !== 0 ? 0x7e00 : sign | 0x7c00;
+    else if (exp >= 113) {
+      // 2^−14 ≤ |v|: 10 of the 23 mantissa bits, rounded at bit 13 to nearest even; a carry moves into
+      // the exponent (from 65520 on: 2^16, which is ±∞ in binary16)
+      const y = (x & 0x7fffffff) + 0xfff + ((x >>> 13) & 1);
+      const e = y >>> 23;
+      h = e >= 143 ? sign | 0x7c00 : sign | ((e - 112) << 10) | ((y >>> 13) & 0x3ff);
+    } else {
+      // below 2^−14: a multiple of 2^−24, |v|·2^24 rounded to even (1024 is 2^−14, the smallest normal's bits)
+      h = sign | roundEven(Math.abs(data[i]) * 2 ** 24);
+    }
+    out[i] = h;
   }
-  return out;
+  // Uint16Array elements are in the host's order: low byte first on little-endian hosts (x64, arm64)
+  return LITTLE_ENDIAN ? new Uint8Array(out.buffer) : swapPairs(new Uint8Array(out.buffer));
+}
+
+/** Whether this host stores a Uint16's low byte first. */
+const LITTLE_ENDIAN = HI === 1;
+
+function swapPairs(b: Uint8Array): Uint8Array {
+  for (let i = 0; i < b.length; i += 2) [b[i], b[i + 1]] = [b[i + 1], b[i]];
+  return b;
 }

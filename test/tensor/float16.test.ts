@@ -130,6 +130,30 @@ describe('float16 rounding (Node 20 has no Math.f16round)', () => {
     expect(Buffer.from(bytes).toString('hex')).toBe('003c00c0ff7b007c0100008000' + '68');
   });
 
+  it('float16Bytes (read on the float32 bits) gives the oracle\'s bits for every half, every midpoint and its float32 neighbours, both signs, NaNs, ±∞ and float32 values past 2^16', () => {
+    const f = new Float32Array(1);
+    const u = new Uint32Array(f.buffer);
+    const next = (v: number, d: 1 | -1) => {
+      f[0] = v;
+      u[0] += d;
+      return f[0];
+    };
+    const halves = ALL.filter((h) => !isNaNBits(h)).map(halfToFloat);
+    const mids = MIDPOINTS.flatMap((m) => [m, next(m, 1), ...(m > 0 ? [next(m, -1)] : [])]);
+    const wide = Array.from({ length: 254 }, (_, e) => [2 ** (e - 126), 1.75 * 2 ** (e - 126)]).flat();
+    const values = [...halves, ...mids, ...wide, 3.4e38, 2 ** -149, 65519.99, 65520].flatMap((v) => [v, -v]);
+    values.push(NaN, -NaN, new Float32Array(new Uint32Array([0xffc00001]).buffer)[0]);
+    const data = Float32Array.from(values);
+    const got = new DataView(float16Bytes(data).buffer);
+    const bad: string[] = [];
+    for (let i = 0; i < data.length && bad.length < 5; i++) {
+      const want = Number.isNaN(data[i]) ? 0x7e00 : halfBits(oracle(data[i]));
+      if (got.getUint16(2 * i, true) !== want) bad.push(`${data[i]}: 0x${got.getUint16(2 * i, true).toString(16)} against 0x${want.toString(16)}`);
+    }
+    expect({ checked: data.length, bad }).toEqual({ checked: data.length, bad: [] });
+    expect(data.length).toBeGreaterThan(250_000);
+  });
+
   it("the cast operator's float16 conversion is f16round of the float32 value", () => {
     const toHalf = converter('float16');
     for (const m of MIDPOINTS.slice(0, 5000)) expect(toHalf(m)).toBe(f16round(m));
