@@ -1,5 +1,5 @@
 /**
- * ConvNeXt (Liu et al. 2022), torchvision.models.convnext_tiny: a 4×4 stride-4 patchify stem with
+ * ConvNeXt (Liu et al. 2022), torchvision.models.convnext_tiny/small/base/large: a 4×4 stride-4 patchify stem with
  * LayerNorm2d, four stages of CNBlocks (7×7 depthwise conv → channels-last LayerNorm → Linear to 4C →
  * GELU → Linear back to C → layer scale γ → residual add), downsampling between stages by LayerNorm2d
  * and a 2×2 stride-2 conv, then global average pooling, LayerNorm2d and a linear head. LayerNorm eps
@@ -41,3 +41,6 @@ export function convnext(name: string, widths: number[], depths: number[], resol
 }
 
 export const convnext_tiny = (r?: number) => convnext('convnext_tiny', [96, 192, 384, 768], [3, 3, 9, 3], r);
+export const convnext_small = (r?: number) => convnext('convnext_small', [96, 192, 384, 768], [3, 3, 27, 3], r);
+export const convnext_base = (r?: number) => convnext('convnext_base', [128, 256, 512, 1024], [3, 3, 27, 3], r);
+export const convnext_large = (r?: number) => convnext('convnext_large', [192, 384, 768, 1536], [3, 3, 27, 3], r);

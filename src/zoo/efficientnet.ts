@@ -1,8 +1,8 @@
 /**
  * EfficientNet-B0 … B7 (Tan & Le 2019), torchvision.models.efficientnet_b0 … b7: MBConv with SiLU and
- * squeeze-excitation; EfficientNetV2-S (Tan & Le 2021), torchvision.models.efficientnet_v2_s: three
+ * squeeze-excitation; EfficientNetV2-S/M/L (Tan & Le 2021), torchvision.models.efficientnet_v2_s/m/l: three
  * stages of Fused-MBConv (one k×k conv expands with the stride, a 1×1 projects; no SE) before three of
- * MBConv, BN eps 1e-3, head to 1280 channels. The squeeze width is ⌊block input / 4⌋, as torchvision's.
+ * MBConv (four for M and L), BN eps 1e-3, head to 1280 channels. The squeeze width is ⌊block input / 4⌋, as torchvision's.
  */
 import { NetBuilder, imageInput, makeDivisible } from './builder.js';
 import type { NetworkSpec, Resolution } from './builder.js';
@@ -92,25 +92,64 @@ export const efficientnet_b5 = (resolution: Resolution = 456, numClasses = 1000)
 export const efficientnet_b6 = (resolution: Resolution = 528, numClasses = 1000) => efficientnetB('efficientnet_b6', resolution, numClasses);
 export const efficientnet_b7 = (resolution: Resolution = 600, numClasses = 1000) => efficientnetB('efficientnet_b7', resolution, numClasses);
 
-// torchvision's _efficientnet_conf("efficientnet_v2_s"): expand, kernel, stride, out, layers
-const V2_S: [fused: boolean, ...Stage][] = [
-  [true, 1, 3, 1, 24, 2],
-  [true, 4, 3, 2, 48, 4],
-  [true, 4, 3, 2, 64, 4],
-  [false, 4, 3, 2, 128, 6],
-  [false, 6, 3, 1, 160, 9],
-  [false, 6, 3, 2, 256, 15],
-];
+// torchvision's _efficientnet_conf("efficientnet_v2_s/m/l"): fused, expand, kernel, stride, out, layers;
+// the stem has the first stage's input channels, the head 1280, dropout as the builders set it
+type V2Stage = [fused: boolean, ...Stage];
+const V2: Record<string, { stem: number; dropout: number; stages: V2Stage[] }> = {
+  efficientnet_v2_s: {
+    stem: 24,
+    dropout: 0.2,
+    stages: [
+      [true, 1, 3, 1, 24, 2],
+      [true, 4, 3, 2, 48, 4],
+      [true, 4, 3, 2, 64, 4],
+      [false, 4, 3, 2, 128, 6],
+      [false, 6, 3, 1, 160, 9],
+      [false, 6, 3, 2, 256, 15],
+    ],
+  },
+  efficientnet_v2_m: {
+    stem: 24,
+    dropout: 0.3,
+    stages: [
+      [true, 1, 3, 1, 24, 3],
+      [true, 4, 3, 2, 48, 5],
+      [true, 4, 3, 2, 80, 5],
+      [false, 4, 3, 2, 160, 7],
+      [false, 6, 3, 1, 176, 14],
+      [false, 6, 3, 2, 304, 18],
+      [false, 6, 3, 1, 512, 5],
+    ],
+  },
+  efficientnet_v2_l: {
+    stem: 32,
+    dropout: 0.4,
+    stages: [
+      [true, 1, 3, 1, 32, 4],
+      [true, 4, 3, 2, 64, 7],
+      [true, 4, 3, 2, 96, 7],
+      [false, 4, 3, 2, 192, 10],
+      [false, 6, 3, 1, 224, 19],
+      [false, 6, 3, 2, 384, 25],
+      [false, 6, 3, 1, 640, 7],
+    ],
+  },
+};
 
-export function efficientnet_v2_s(resolution: Resolution = 384, numClasses = 1000): NetworkSpec {
-  const b = new NetBuilder('efficientnet_v2_s', imageInput(resolution), 'torchvision.models.efficientnet_v2_s');
+function efficientnetV2(name: keyof typeof V2, resolution: Resolution, numClasses: number): NetworkSpec {
+  const { stem, dropout, stages } = V2[name];
+  const b = new NetBuilder(name, imageInput(resolution), `torchvision.models.${name}`);
   const eps = 1e-3;
-  let x = b.convBnAct('features.0', 'input', 24, 3, { stride: 2, act: 'swish', eps });
-  V2_S.forEach(([fused, expand, k, stride, out, layers], s) => {
+  let x = b.convBnAct('features.0', 'input', stem, 3, { stride: 2, act: 'swish', eps });
+  stages.forEach(([fused, expand, k, stride, out, layers], s) => {
     for (let i = 0; i < layers; i++) {
       const stage: Stage = [expand, k, i === 0 ? stride : 1, out, 1];
       x = (fused ? fusedMbconv : mbconv)(b, `features.${s + 1}.${i}`, x, stage, eps);
     }
   });
-  return head(b, x, V2_S.length, eps, 0.2, numClasses);
+  return head(b, x, stages.length, eps, dropout, numClasses);
 }
+
+export const efficientnet_v2_s = (resolution: Resolution = 384, numClasses = 1000) => efficientnetV2('efficientnet_v2_s', resolution, numClasses);
+export const efficientnet_v2_m = (resolution: Resolution = 480, numClasses = 1000) => efficientnetV2('efficientnet_v2_m', resolution, numClasses);
+export const efficientnet_v2_l = (resolution: Resolution = 480, numClasses = 1000) => efficientnetV2('efficientnet_v2_l', resolution, numClasses);

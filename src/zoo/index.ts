@@ -1,20 +1,20 @@
 /** The built-in model zoo: name → generator of a network spec at a given input resolution. */
 import type { NetworkSpec, Resolution } from './builder.js';
 import { mobilenet_v1, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small } from './mobilenet.js';
-import { resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d, wide_resnet50_2 } from './resnet.js';
-import { alexnet, vgg11, vgg16, vgg16_bn } from './vgg.js';
-import { densenet121 } from './densenet.js';
-import { efficientnet_b0, efficientnet_b1, efficientnet_b2, efficientnet_b3, efficientnet_b4, efficientnet_b5, efficientnet_b6, efficientnet_b7, efficientnet_v2_s } from './efficientnet.js';
+import { resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d, resnext101_32x8d, resnext101_64x4d, wide_resnet50_2, wide_resnet101_2 } from './resnet.js';
+import { alexnet, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn } from './vgg.js';
+import { densenet121, densenet161, densenet169, densenet201 } from './densenet.js';
+import { efficientnet_b0, efficientnet_b1, efficientnet_b2, efficientnet_b3, efficientnet_b4, efficientnet_b5, efficientnet_b6, efficientnet_b7, efficientnet_v2_l, efficientnet_v2_m, efficientnet_v2_s } from './efficientnet.js';
 import { regnetByName, regnet_y_400mf } from './regnet.js';
-import { mnasnet1_0 } from './mnasnet.js';
+import { mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3 } from './mnasnet.js';
 import { yolov8n } from './yolo.js';
-import { convnext_tiny } from './convnext.js';
-import { vit_b_16 } from './vit.js';
+import { convnext_base, convnext_large, convnext_small, convnext_tiny } from './convnext.js';
+import { vit_b_16, vit_b_32, vit_h_14, vit_l_16, vit_l_32 } from './vit.js';
 import { swin_b, swin_s, swin_t } from './swin.js';
 import { googlenet, inception_v3 } from './inception.js';
-import { deeplabv3_resnet50, fcn_resnet50, lraspp_mobilenet_v3_large, unet } from './segmentation.js';
-import { shufflenet_v2_x1_0 } from './shufflenet.js';
-import { squeezenet1_1 } from './squeezenet.js';
+import { deeplabv3_mobilenet_v3_large, deeplabv3_resnet50, deeplabv3_resnet101, fcn_resnet50, fcn_resnet101, lraspp_mobilenet_v3_large, unet } from './segmentation.js';
+import { shufflenet_v2_x0_5, shufflenet_v2_x1_0, shufflenet_v2_x1_5, shufflenet_v2_x2_0 } from './shufflenet.js';
+import { squeezenet1_0, squeezenet1_1 } from './squeezenet.js';
 import { mc3_18, r2plus1d_18, r3d_18 } from './video.js';
 
 export interface ZooEntry {
@@ -85,6 +85,38 @@ export const ZOO: readonly ZooEntry[] = [
   { name: 'regnet_x_8gf', resolution: 224, torchvision: { params: 39_572_648, gmacs: 7.995 }, build: regnetByName('regnet_x_8gf') },
   { name: 'regnet_x_16gf', resolution: 224, torchvision: { params: 54_278_536, gmacs: 15.94 }, build: regnetByName('regnet_x_16gf') },
   { name: 'regnet_x_32gf', resolution: 224, torchvision: { params: 107_811_560, gmacs: 31.74 }, build: regnetByName('regnet_x_32gf') },
+  // the rest of torchvision 0.14's builders that the generators above parametrise
+  { name: 'vgg11_bn', resolution: 224, torchvision: { params: 132_868_840, gmacs: 7.61 }, build: vgg11_bn },
+  { name: 'vgg13', resolution: 224, torchvision: { params: 133_047_848, gmacs: 11.31 }, build: vgg13 },
+  { name: 'vgg13_bn', resolution: 224, torchvision: { params: 133_053_736, gmacs: 11.31 }, build: vgg13_bn },
+  { name: 'vgg19', resolution: 224, torchvision: { params: 143_667_240, gmacs: 19.63 }, build: vgg19 },
+  { name: 'vgg19_bn', resolution: 224, torchvision: { params: 143_678_248, gmacs: 19.63 }, build: vgg19_bn },
+  { name: 'resnext101_32x8d', resolution: 224, torchvision: { params: 88_791_336, gmacs: 16.41 }, build: resnext101_32x8d },
+  { name: 'resnext101_64x4d', resolution: 224, torchvision: { params: 83_455_272, gmacs: 15.46 }, build: resnext101_64x4d },
+  { name: 'wide_resnet101_2', resolution: 224, torchvision: { params: 126_886_696, gmacs: 22.75 }, build: wide_resnet101_2 },
+  { name: 'densenet161', resolution: 224, torchvision: { params: 28_681_000, gmacs: 7.73 }, build: densenet161 },
+  { name: 'densenet169', resolution: 224, torchvision: { params: 14_149_480, gmacs: 3.36 }, build: densenet169 },
+  { name: 'densenet201', resolution: 224, torchvision: { params: 20_013_928, gmacs: 4.29 }, build: densenet201 },
+  { name: 'squeezenet1_0', resolution: 224, torchvision: { params: 1_248_424, gmacs: 0.82 }, build: squeezenet1_0 },
+  { name: 'shufflenet_v2_x0_5', resolution: 224, torchvision: { params: 1_366_792, gmacs: 0.04 }, build: shufflenet_v2_x0_5 },
+  { name: 'shufflenet_v2_x1_5', resolution: 224, torchvision: { params: 3_503_624, gmacs: 0.3 }, build: shufflenet_v2_x1_5 },
+  { name: 'shufflenet_v2_x2_0', resolution: 224, torchvision: { params: 7_393_996, gmacs: 0.58 }, build: shufflenet_v2_x2_0 },
+  { name: 'mnasnet0_5', resolution: 224, torchvision: { params: 2_218_512, gmacs: 0.1 }, build: mnasnet0_5 },
+  { name: 'mnasnet0_75', resolution: 224, torchvision: { params: 3_170_208, gmacs: 0.21 }, build: mnasnet0_75 },
+  { name: 'mnasnet1_3', resolution: 224, torchvision: { params: 6_282_256, gmacs: 0.53 }, build: mnasnet1_3 },
+  { name: 'efficientnet_v2_m', resolution: 480, torchvision: { params: 54_139_356, gmacs: 24.58 }, build: (r) => efficientnet_v2_m(r) },
+  { name: 'efficientnet_v2_l', resolution: 480, torchvision: { params: 118_515_272, gmacs: 56.08 }, build: (r) => efficientnet_v2_l(r) },
+  { name: 'convnext_small', resolution: 224, torchvision: { params: 50_223_688, gmacs: 8.68 }, build: convnext_small },
+  { name: 'convnext_base', resolution: 224, torchvision: { params: 88_591_464, gmacs: 15.36 }, build: convnext_base },
+  { name: 'convnext_large', resolution: 224, torchvision: { params: 197_767_336, gmacs: 34.36 }, build: convnext_large },
+  { name: 'vit_b_32', resolution: 224, torchvision: { params: 88_224_232, gmacs: 4.41 }, build: vit_b_32 },
+  { name: 'vit_l_16', resolution: 224, torchvision: { params: 304_326_632, gmacs: 61.55 }, build: vit_l_16 },
+  { name: 'vit_l_32', resolution: 224, torchvision: { params: 306_535_400, gmacs: 15.38 }, build: vit_l_32 },
+  // IMAGENET1K_SWAG_LINEAR_V1's figures, at 224 (the builder's default image_size; the E2E weights are at 518)
+  { name: 'vit_h_14', resolution: 224, torchvision: { params: 632_045_800, gmacs: 167.29 }, build: vit_h_14 },
+  { name: 'fcn_resnet101', resolution: 520, torchvision: { params: 54_314_346, gmacs: 232.74 }, build: fcn_resnet101 },
+  { name: 'deeplabv3_resnet101', resolution: 520, torchvision: { params: 60_996_202, gmacs: 258.74 }, build: deeplabv3_resnet101 },
+  { name: 'deeplabv3_mobilenet_v3_large', resolution: 520, torchvision: { params: 11_029_328, gmacs: 10.45 }, build: deeplabv3_mobilenet_v3_large },
 ];
 
 export const ZOO_BY_NAME: ReadonlyMap<string, ZooEntry> = new Map(ZOO.map((z) => [z.name, z]));

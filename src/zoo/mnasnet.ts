@@ -1,5 +1,5 @@
 /**
- * MnasNet (Tan et al. 2019), torchvision.models.mnasnet1_0: a separable stem, six stacks of inverted
+ * MnasNet (Tan et al. 2019), torchvision.models.mnasnet0_5/0_75/1_0/1_3 (widths ×α rounded to 8): a separable stem, six stacks of inverted
  * residuals (1×1 expand → depthwise k×k with the stride → 1×1 project, ReLU, residual where shape
  * allows), a 1×1 to 1280 channels, the spatial mean (x.mean([2, 3])) and a linear head. torchvision
  * names everything by its position in one nn.Sequential, `layers.<i>`.
@@ -47,4 +47,7 @@ export function mnasnet(name: string, alpha: number, resolution: Resolution = 22
   return b.build();
 }
 
+export const mnasnet0_5 = (r?: number) => mnasnet('mnasnet0_5', 0.5, r);
+export const mnasnet0_75 = (r?: number) => mnasnet('mnasnet0_75', 0.75, r);
 export const mnasnet1_0 = (r?: number) => mnasnet('mnasnet1_0', 1.0, r);
+export const mnasnet1_3 = (r?: number) => mnasnet('mnasnet1_3', 1.3, r);

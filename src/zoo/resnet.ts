@@ -1,7 +1,7 @@
 /**
  * ResNet (He et al. 2016), torchvision's resnet18/34/50/101/152: v1.5, stride in the 3×3 of the bottleneck;
- * ResNeXt (Xie et al. 2017, resnext50_32x4d: 32 groups of width 4 in the 3×3) and Wide ResNet
- * (Zagoruyko & Komodakis 2016, wide_resnet50_2: bottleneck width doubled), which torchvision builds
+ * ResNeXt (Xie et al. 2017, resnext50_32x4d: 32 groups of width 4 in the 3×3; resnext101_32x8d, _64x4d) and
+ * Wide ResNet (Zagoruyko & Komodakis 2016, wide_resnet50_2 and wide_resnet101_2: bottleneck width doubled), which torchvision builds
  * from the same Bottleneck with width = ⌊planes · widthPerGroup / 64⌋ · groups.
  */
 import { NetBuilder, imageInput } from './builder.js';
@@ -80,3 +80,6 @@ export const resnet101 = (r?: number) => resnet('resnet101', 'bottleneck', [3, 4
 export const resnet152 = (r?: number) => resnet('resnet152', 'bottleneck', [3, 8, 36, 3], r);
 export const resnext50_32x4d = (r?: number) => resnet('resnext50_32x4d', 'bottleneck', [3, 4, 6, 3], r, 1000, { groups: 32, widthPerGroup: 4 });
 export const wide_resnet50_2 = (r?: number) => resnet('wide_resnet50_2', 'bottleneck', [3, 4, 6, 3], r, 1000, { groups: 1, widthPerGroup: 128 });
+export const resnext101_32x8d = (r?: number) => resnet('resnext101_32x8d', 'bottleneck', [3, 4, 23, 3], r, 1000, { groups: 32, widthPerGroup: 8 });
+export const resnext101_64x4d = (r?: number) => resnet('resnext101_64x4d', 'bottleneck', [3, 4, 23, 3], r, 1000, { groups: 64, widthPerGroup: 4 });
+export const wide_resnet101_2 = (r?: number) => resnet('wide_resnet101_2', 'bottleneck', [3, 4, 23, 3], r, 1000, { groups: 1, widthPerGroup: 128 });

@@ -6,7 +6,8 @@
  * fcn_resnet50(aux_loss=True): the same dilated trunk, a 3×3 FCNHead on layer4 and the auxiliary one on
  * layer3) and LR-ASPP (Howard et al. 2019, lraspp_mobilenet_v3_large: a dilated MobileNetV3-Large,
  * a 1×1 branch gated by a pooled sigmoid branch on the 1/16 map, upsampled to the 1/8 features and
- * summed with their own 1×1 classifier).
+ * summed with their own 1×1 classifier); the ResNet-101 ones and DeepLabV3 on the dilated MobileNetV3-Large
+ * (deeplabv3_mobilenet_v3_large(aux_loss=True)) alike.
  */
 import { NetBuilder, imageInput, sides } from './builder.js';
 import type { NetworkSpec, Resolution } from './builder.js';
@@ -43,17 +44,13 @@ export function unet({ resolution = 256, base = 64, depth = 4, classes = 2 }: UN
   return b.build();
 }
 
-export function deeplabv3_resnet50(resolution: Resolution = 520, classes = 21): NetworkSpec {
-  const b = new NetBuilder('deeplabv3_resnet50', imageInput(resolution), 'torchvision.models.segmentation.deeplabv3_resnet50 (aux_loss=True)');
-  const [, , layer3, layer4] = resnetTrunk(b, 'bottleneck', [3, 4, 6, 3], 'backbone.', [false, true, true]);
-  // output stride 8 (conv1, maxpool and layer2 halve the map): the pooled branch goes back to layer4's size
-  const [, , fh, fw] = b.shape(layer4);
-  const full = sides(resolution);
-
+/** torchvision's DeepLabHead: ASPP (rates 12, 24, 36 and image pooling) → 3×3 to 256, BN, ReLU → 1×1 classifier; bilinear to the input size. */
+function deeplabHead(b: NetBuilder, high: string, classes: number, full: [number, number]): string {
+  const [, , fh, fw] = b.shape(high);
   const aspp = 'classifier.0';
-  const branches = [b.convBnAct(`${aspp}.convs.0`, layer4, 256, 1)];
-  [12, 24, 36].forEach((rate, i) => branches.push(b.convBnAct(`${aspp}.convs.${i + 1}`, layer4, 256, 3, { padding: rate, dilation: rate })));
-  let pool = b.add(`${aspp}.convs.4.0`, 'adaptiveAvgPool2d', layer4, { outputSize: 1 });
+  const branches = [b.convBnAct(`${aspp}.convs.0`, high, 256, 1)];
+  [12, 24, 36].forEach((rate, i) => branches.push(b.convBnAct(`${aspp}.convs.${i + 1}`, high, 256, 3, { padding: rate, dilation: rate })));
+  let pool = b.add(`${aspp}.convs.4.0`, 'adaptiveAvgPool2d', high, { outputSize: 1 });
   pool = b.act(`${aspp}.convs.4.3`, b.bn(`${aspp}.convs.4.2`, b.conv(`${aspp}.convs.4.1`, pool, 256, 1, { bias: false })), 'relu');
   // ASPPPooling.forward's and the model's F.interpolate: function calls
   branches.push(b.functional(b.add(`${aspp}.convs.4.upsample`, 'upsample', pool, { mode: 'bilinear', size: [fh, fw], alignCorners: false })));
@@ -61,26 +58,37 @@ export function deeplabv3_resnet50(resolution: Resolution = 520, classes = 21): 
   x = b.add(`${aspp}.project.3`, 'dropout', b.convBnAct(`${aspp}.project`, x, 256, 1), { p: 0.5 });
   x = b.convBnAct('classifier.1', x, 256, 3);
   x = b.conv('classifier.4', x, classes, 1);
-  const out = b.functional(b.add('out', 'upsample', x, { mode: 'bilinear', size: full, alignCorners: false }));
-
-  let aux = b.convBnAct('aux_classifier', layer3, 256, 3);
-  aux = b.conv('aux_classifier.4', b.add('aux_classifier.3', 'dropout', aux, { p: 0.1 }), classes, 1);
-  const auxOut = b.functional(b.add('aux', 'upsample', aux, { mode: 'bilinear', size: full, alignCorners: false }));
-  return b.build([out, auxOut]);
+  return b.functional(b.add('out', 'upsample', x, { mode: 'bilinear', size: full, alignCorners: false }));
 }
 
 /** torchvision's FCNHead: 3×3 to in/4 channels, BN, ReLU, dropout 0.1, 1×1 classifier; bilinear to the input size. */
 function fcnHead(b: NetBuilder, p: string, x: string, classes: number, full: [number, number], out: string): string {
-  let y = b.convBnAct(p, x, b.ch(x) / 4, 3);
+  let y = b.convBnAct(p, x, Math.floor(b.ch(x) / 4), 3);
   y = b.conv(`${p}.4`, b.add(`${p}.3`, 'dropout', y, { p: 0.1 }), classes, 1);
   return b.functional(b.add(out, 'upsample', y, { mode: 'bilinear', size: full, alignCorners: false }));
 }
 
-export function fcn_resnet50(resolution: Resolution = 520, classes = 21): NetworkSpec {
-  const b = new NetBuilder('fcn_resnet50', imageInput(resolution), 'torchvision.models.segmentation.fcn_resnet50 (aux_loss=True)');
-  const [, , layer3, layer4] = resnetTrunk(b, 'bottleneck', [3, 4, 6, 3], 'backbone.', [false, true, true]);
+/** A dilated ResNet-50 or -101 trunk (output stride 8), the head on layer4, the auxiliary FCN head on layer3. */
+function resnetSegmentation(name: string, head: 'deeplabv3' | 'fcn', depths: number[], resolution: Resolution, classes: number): NetworkSpec {
+  const b = new NetBuilder(name, imageInput(resolution), `torchvision.models.segmentation.${name} (aux_loss=True)`);
+  const [, , layer3, layer4] = resnetTrunk(b, 'bottleneck', depths, 'backbone.', [false, true, true]);
   const full = sides(resolution);
-  return b.build([fcnHead(b, 'classifier', layer4, classes, full, 'out'), fcnHead(b, 'aux_classifier', layer3, classes, full, 'aux')]);
+  const out = head === 'deeplabv3' ? deeplabHead(b, layer4, classes, full) : fcnHead(b, 'classifier', layer4, classes, full, 'out');
+  return b.build([out, fcnHead(b, 'aux_classifier', layer3, classes, full, 'aux')]);
+}
+
+export const deeplabv3_resnet50 = (resolution: Resolution = 520, classes = 21) => resnetSegmentation('deeplabv3_resnet50', 'deeplabv3', [3, 4, 6, 3], resolution, classes);
+export const deeplabv3_resnet101 = (resolution: Resolution = 520, classes = 21) => resnetSegmentation('deeplabv3_resnet101', 'deeplabv3', [3, 4, 23, 3], resolution, classes);
+export const fcn_resnet50 = (resolution: Resolution = 520, classes = 21) => resnetSegmentation('fcn_resnet50', 'fcn', [3, 4, 6, 3], resolution, classes);
+export const fcn_resnet101 = (resolution: Resolution = 520, classes = 21) => resnetSegmentation('fcn_resnet101', 'fcn', [3, 4, 23, 3], resolution, classes);
+
+/** DeepLabV3 on the dilated MobileNetV3-Large (1/16, 960 channels); the auxiliary FCN head on features.4 (1/8, 40 channels), as LR-ASPP's low branch. */
+export function deeplabv3_mobilenet_v3_large(resolution: Resolution = 520, classes = 21): NetworkSpec {
+  const b = new NetBuilder('deeplabv3_mobilenet_v3_large', imageInput(resolution), 'torchvision.models.segmentation.deeplabv3_mobilenet_v3_large (aux_loss=True)');
+  const features = mobilenetV3Features(b, V3_LARGE, 'backbone.', true);
+  const full = sides(resolution);
+  const out = deeplabHead(b, features[features.length - 1], classes, full);
+  return b.build([out, fcnHead(b, 'aux_classifier', features[4], classes, full, 'aux')]);
 }
 
 export function lraspp_mobilenet_v3_large(resolution: Resolution = 520, classes = 21): NetworkSpec {

@@ -1,4 +1,4 @@
-/** ShuffleNet V2 (Ma et al. 2018), torchvision.models.shufflenet_v2_x1_0: channel split, shuffle. */
+/** ShuffleNet V2 (Ma et al. 2018), torchvision.models.shufflenet_v2_x0_5/x1_0/x1_5/x2_0: channel split, shuffle. */
 import { NetBuilder, imageInput } from './builder.js';
 import type { NetworkSpec, Resolution } from './builder.js';
 
@@ -24,17 +24,23 @@ function invertedResidual(b: NetBuilder, p: string, x: string, out: number, stri
   return b.add(`${p}.shuffle`, 'channelShuffle', cat, { groups: 2 });
 }
 
-export function shufflenet_v2_x1_0(resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
-  const b = new NetBuilder('shufflenet_v2_x1_0', imageInput(resolution), 'torchvision.models.shufflenet_v2_x1_0');
-  let x = b.convBnAct('conv1', 'input', 24, 3, { stride: 2 });
+/** torchvision's stages_out_channels: the stem, three stages, conv5. */
+export function shufflenetV2(name: string, channels: [number, number, number, number, number], resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
+  const b = new NetBuilder(name, imageInput(resolution), `torchvision.models.${name}`);
+  let x = b.convBnAct('conv1', 'input', channels[0], 3, { stride: 2 });
   x = b.add('maxpool', 'maxPool2d', x, { kernelSize: 3, stride: 2, padding: 1 });
   const repeats = [4, 8, 4];
-  const widths = [116, 232, 464];
+  const widths = channels.slice(1, 4);
   repeats.forEach((n, s) => {
     for (let i = 0; i < n; i++) x = invertedResidual(b, `stage${s + 2}.${i}`, x, widths[s], i === 0 ? 2 : 1);
   });
-  x = b.convBnAct('conv5', x, 1024, 1);
+  x = b.convBnAct('conv5', x, channels[4], 1);
   x = b.add('mean', 'reduceMean', x, { axes: [2, 3], keepDims: false });
   b.add('fc', 'linear', x, { outFeatures: numClasses });
   return b.build();
 }
+
+export const shufflenet_v2_x0_5 = (r?: Resolution) => shufflenetV2('shufflenet_v2_x0_5', [24, 48, 96, 192, 1024], r);
+export const shufflenet_v2_x1_0 = (r?: Resolution) => shufflenetV2('shufflenet_v2_x1_0', [24, 116, 232, 464, 1024], r);
+export const shufflenet_v2_x1_5 = (r?: Resolution) => shufflenetV2('shufflenet_v2_x1_5', [24, 176, 352, 704, 1024], r);
+export const shufflenet_v2_x2_0 = (r?: Resolution) => shufflenetV2('shufflenet_v2_x2_0', [24, 244, 488, 976, 2048], r);

@@ -1,16 +1,18 @@
-/** VGG (Simonyan & Zisserman 2015) and AlexNet, as torchvision builds them. */
+/** VGG (Simonyan & Zisserman 2015: configurations A, B, D, E, with or without BN) and AlexNet, as torchvision builds them. */
 import { NetBuilder, imageInput } from './builder.js';
 import type { NetworkSpec, Resolution } from './builder.js';
 
 const CFG = {
   vgg11: [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
+  vgg13: [64, 64, 'M', 128, 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
   vgg16: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'],
+  vgg19: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512, 512, 512, 512, 'M'],
 } as const;
 
 const fc = (outFeatures: number): [string, { outFeatures: number }] => ['linear', { outFeatures }];
 const DROP: [string, { p: number }] = ['dropout', { p: 0.5 }];
 
-export function vgg(name: 'vgg11' | 'vgg16', batchNorm: boolean, resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
+export function vgg(name: keyof typeof CFG, batchNorm: boolean, resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
   const full = batchNorm ? `${name}_bn` : name;
   const b = new NetBuilder(full, imageInput(resolution), `torchvision.models.${full}`);
   let x = 'input';
@@ -31,8 +33,13 @@ export function vgg(name: 'vgg11' | 'vgg16', batchNorm: boolean, resolution: Res
 }
 
 export const vgg11 = (r?: number) => vgg('vgg11', false, r);
+export const vgg11_bn = (r?: number) => vgg('vgg11', true, r);
+export const vgg13 = (r?: number) => vgg('vgg13', false, r);
+export const vgg13_bn = (r?: number) => vgg('vgg13', true, r);
 export const vgg16 = (r?: number) => vgg('vgg16', false, r);
 export const vgg16_bn = (r?: number) => vgg('vgg16', true, r);
+export const vgg19 = (r?: number) => vgg('vgg19', false, r);
+export const vgg19_bn = (r?: number) => vgg('vgg19', true, r);
 
 export function alexnet(resolution: Resolution = 224, numClasses = 1000): NetworkSpec {
   const b = new NetBuilder('alexnet', imageInput(resolution), 'torchvision.models.alexnet');

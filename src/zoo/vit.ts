@@ -1,5 +1,5 @@
 /**
- * Vision Transformer (Dosovitskiy et al. 2021), torchvision.models.vit_b_16: a 16×16 stride-16 conv
+ * Vision Transformer (Dosovitskiy et al. 2021), torchvision.models.vit_b_16 (B/32, L/16, L/32, H/14 alike): a 16×16 stride-16 conv
  * cuts the image into patches (conv_proj), the 14×14 map becomes 196 tokens [N, L, C], a learned
  * class token is prepended and a learned position embedding added; 12 encoder blocks (pre-norm:
  * LayerNorm → multi-head self-attention → residual, LayerNorm → MLP 4C with GELU → residual), a final
@@ -57,3 +57,7 @@ export function vit(name: string, cfg: VitConfig, resolution: Resolution = 224, 
 }
 
 export const vit_b_16 = (r?: number) => vit('vit_b_16', { patch: 16, layers: 12, heads: 12, hidden: 768, mlp: 3072 }, r);
+export const vit_b_32 = (r?: number) => vit('vit_b_32', { patch: 32, layers: 12, heads: 12, hidden: 768, mlp: 3072 }, r);
+export const vit_l_16 = (r?: number) => vit('vit_l_16', { patch: 16, layers: 24, heads: 16, hidden: 1024, mlp: 4096 }, r);
+export const vit_l_32 = (r?: number) => vit('vit_l_32', { patch: 32, layers: 24, heads: 16, hidden: 1024, mlp: 4096 }, r);
+export const vit_h_14 = (r?: number) => vit('vit_h_14', { patch: 14, layers: 32, heads: 16, hidden: 1280, mlp: 5120 }, r);

@@ -57,11 +57,17 @@ describe('every zoo model against PyTorch (scripts/torchvision_truth.py)', () =>
     for (const k of shared) expect([k, byName.get(k)]).toEqual([k, t.shapes[k]]);
   });
 
-  it.each(ZOO.filter((z) => z.torchvision).map((z) => [z.name, z] as const))('%s: matches torchvision\'s published params exactly and GMACs to its precision', (_, z) => {
+  // torchvision's docs print these one unit of their last digit off PyTorch's own MACs rounded
+  // (mnasnet0_75 215,493,104 → "0.21", convnext_base 15,354,729,472 → "15.36", vit_h_14
+  // 167,295,109,120 → "167.29"), the figures the ZOO entries quote from the docs
+  const OFF_BY_ONE_UNIT = ['mnasnet0_75', 'convnext_base', 'vit_h_14'];
+  it.each(ZOO.filter((z) => z.torchvision).map((z) => [z.name, z] as const))('%s: matches torchvision\'s published params exactly and GMACs to its precision', (name, z) => {
     const r = analyze(z.build());
     expect(r.totals.params).toBe(z.torchvision!.params);
     const digits = (String(z.torchvision!.gmacs).split('.')[1] ?? '').length;
-    expect(Number((r.totals.macs / 1e9).toFixed(digits))).toBe(z.torchvision!.gmacs);
+    const rounded = Number((r.totals.macs / 1e9).toFixed(digits));
+    if (!OFF_BY_ONE_UNIT.includes(name)) expect(rounded).toBe(z.torchvision!.gmacs);
+    else expect(Math.abs(rounded - z.torchvision!.gmacs) * 10 ** digits).toBeCloseTo(1, 6);
   });
 });
 

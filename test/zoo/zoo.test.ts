@@ -19,6 +19,11 @@ describe('the model zoo', () => {
       'resnet152', 'efficientnet_b1', 'efficientnet_b2', 'efficientnet_b3', 'efficientnet_b4', 'efficientnet_b5', 'efficientnet_b6', 'efficientnet_b7',
       'regnet_y_800mf', 'regnet_y_1_6gf', 'regnet_y_3_2gf', 'regnet_y_8gf', 'regnet_y_16gf', 'regnet_y_32gf', 'regnet_y_128gf',
       'regnet_x_400mf', 'regnet_x_800mf', 'regnet_x_1_6gf', 'regnet_x_3_2gf', 'regnet_x_8gf', 'regnet_x_16gf', 'regnet_x_32gf',
+      // the rest of torchvision 0.14's builders whose family the zoo generates (UNKNOWN_MODEL before)
+      'vgg11_bn', 'vgg13', 'vgg13_bn', 'vgg19', 'vgg19_bn', 'resnext101_32x8d', 'resnext101_64x4d', 'wide_resnet101_2',
+      'densenet161', 'densenet169', 'densenet201', 'squeezenet1_0', 'shufflenet_v2_x0_5', 'shufflenet_v2_x1_5', 'shufflenet_v2_x2_0',
+      'mnasnet0_5', 'mnasnet0_75', 'mnasnet1_3', 'efficientnet_v2_m', 'efficientnet_v2_l', 'convnext_small', 'convnext_base', 'convnext_large',
+      'vit_b_32', 'vit_l_16', 'vit_l_32', 'vit_h_14', 'fcn_resnet101', 'deeplabv3_resnet101', 'deeplabv3_mobilenet_v3_large',
     ];
     expect(ZOO.map((z) => z.name)).toEqual(expect.arrayContaining(required));
   });
