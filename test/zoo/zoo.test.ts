@@ -24,6 +24,7 @@ describe('the model zoo', () => {
       'densenet161', 'densenet169', 'densenet201', 'squeezenet1_0', 'shufflenet_v2_x0_5', 'shufflenet_v2_x1_5', 'shufflenet_v2_x2_0',
       'mnasnet0_5', 'mnasnet0_75', 'mnasnet1_3', 'efficientnet_v2_m', 'efficientnet_v2_l', 'convnext_small', 'convnext_base', 'convnext_large',
       'vit_b_32', 'vit_l_16', 'vit_l_32', 'vit_h_14', 'fcn_resnet101', 'deeplabv3_resnet101', 'deeplabv3_mobilenet_v3_large',
+      's3d',
     ];
     expect(ZOO.map((z) => z.name)).toEqual(expect.arrayContaining(required));
   });
