@@ -83,12 +83,48 @@ MODELS = {
     "regnet_x_8gf": (tvm.regnet_x_8gf, 224, {}),
     "regnet_x_16gf": (tvm.regnet_x_16gf, 224, {}),
     "regnet_x_32gf": (tvm.regnet_x_32gf, 224, {}),
+    # every other torchvision 0.14 builder with a parametrised generator
+    "vgg11_bn": (tvm.vgg11_bn, 224, {}),
+    "vgg13": (tvm.vgg13, 224, {}),
+    "vgg13_bn": (tvm.vgg13_bn, 224, {}),
+    "vgg19": (tvm.vgg19, 224, {}),
+    "vgg19_bn": (tvm.vgg19_bn, 224, {}),
+    "resnext101_32x8d": (tvm.resnext101_32x8d, 224, {}),
+    "resnext101_64x4d": (tvm.resnext101_64x4d, 224, {}),
+    "wide_resnet101_2": (tvm.wide_resnet101_2, 224, {}),
+    "densenet161": (tvm.densenet161, 224, {}),
+    "densenet169": (tvm.densenet169, 224, {}),
+    "densenet201": (tvm.densenet201, 224, {}),
+    "squeezenet1_0": (tvm.squeezenet1_0, 224, {}),
+    "shufflenet_v2_x0_5": (tvm.shufflenet_v2_x0_5, 224, {}),
+    "shufflenet_v2_x1_5": (tvm.shufflenet_v2_x1_5, 224, {}),
+    "shufflenet_v2_x2_0": (tvm.shufflenet_v2_x2_0, 224, {}),
+    "mnasnet0_5": (tvm.mnasnet0_5, 224, {}),
+    "mnasnet0_75": (tvm.mnasnet0_75, 224, {}),
+    "mnasnet1_3": (tvm.mnasnet1_3, 224, {}),
+    "efficientnet_v2_m": (tvm.efficientnet_v2_m, 480, {}),
+    "efficientnet_v2_l": (tvm.efficientnet_v2_l, 480, {}),
+    "convnext_small": (tvm.convnext_small, 224, {}),
+    "convnext_base": (tvm.convnext_base, 224, {}),
+    "convnext_large": (tvm.convnext_large, 224, {}),
+    "vit_b_32": (tvm.vit_b_32, 224, {}),
+    "vit_l_16": (tvm.vit_l_16, 224, {}),
+    "vit_l_32": (tvm.vit_l_32, 224, {}),
+    "vit_h_14": (tvm.vit_h_14, 224, {}),
+    "fcn_resnet101": (tvm.segmentation.fcn_resnet101, 520, {"weights_backbone": None, "aux_loss": True}),
+    "deeplabv3_resnet101": (tvm.segmentation.deeplabv3_resnet101, 520, {"weights_backbone": None, "aux_loss": True}),
+    "deeplabv3_mobilenet_v3_large": (tvm.segmentation.deeplabv3_mobilenet_v3_large, 520, {"weights_backbone": None, "aux_loss": True}),
+}
+# video models: (builder, frame side, frames), input [1, 3, frames, side, side] (the video ResNets'
+# hook counts are in test/zoo/video.test.ts)
+VIDEO = {
+    "s3d": (tvm.video.s3d, 224, 16),
 }
 # nn.MultiheadAttention multiplies by its in_proj_weight and out_proj.weight without calling a module,
 # and its q·kᵀ, attn·v are bare matrix products: module hooks miss them, so these models' MACs are
 # counted on the ATen ops instead (export_catalog.count_macs: convolution, mm, addmm, bmm, baddbmm).
 # Swin's shifted_window_attention likewise calls F.linear on its qkv/proj weights and Tensor.matmul.
-MACS_FROM_ATEN = {"vit_b_16", "swin_t", "swin_s", "swin_b"}
+MACS_FROM_ATEN = {"vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14", "swin_t", "swin_s", "swin_b"}
 
 # (model, H, W): fully convolutional heads, global pooling, Swin's padded windows, YOLO-free (not torchvision)
 NON_SQUARE = [
@@ -104,12 +140,14 @@ NON_SQUARE = [
     ("inception_v3", 75, 96),
 ]
 
-RECORDED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.BatchNorm2d, nn.LayerNorm, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
+RECORDED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.BatchNorm2d, nn.LayerNorm, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d,
+            nn.Conv3d, nn.BatchNorm3d, nn.MaxPool3d, nn.AvgPool3d, nn.AdaptiveAvgPool3d)
 
 
-def measure(model, res, aten_macs=False):
-    """res: a side, or (H, W)."""
+def measure(model, res, aten_macs=False, frames=None):
+    """res: a side, or (H, W); frames: a video model's clip length (input [1, 3, frames, H, W])."""
     h_in, w_in = (res, res) if isinstance(res, int) else res
+    shape = (1, 3, h_in, w_in) if frames is None else (1, 3, frames, h_in, w_in)
     model.eval()
     macs = 0
     shapes = {}
@@ -118,7 +156,9 @@ def measure(model, res, aten_macs=False):
         def fn(mod, inp, out):
             nonlocal macs
             x = inp[0]
-            if isinstance(mod, nn.Conv2d):
+            if isinstance(mod, nn.Conv3d):
+                macs += out.numel() * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1] * mod.kernel_size[2]
+            elif isinstance(mod, nn.Conv2d):
                 n, _, h, w = out.shape
                 macs += n * mod.out_channels * h * w * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
             elif isinstance(mod, nn.ConvTranspose2d):
@@ -131,7 +171,7 @@ def measure(model, res, aten_macs=False):
 
     handles = [m.register_forward_hook(hook(n)) for n, m in model.named_modules() if isinstance(m, RECORDED)]
     with torch.no_grad():
-        y = model(torch.zeros(1, 3, h_in, w_in))
+        y = model(torch.zeros(*shape))
     for h in handles:
         h.remove()
     if isinstance(y, tuple):
@@ -141,7 +181,7 @@ def measure(model, res, aten_macs=False):
     params = sum(p.numel() for p in model.parameters())
     if aten_macs:
         from export_catalog import count_macs
-        macs, _ = count_macs(model, torch.zeros(1, 3, h_in, w_in))
+        macs, _ = count_macs(model, torch.zeros(*shape))
     return {"resolution": res if isinstance(res, int) else [h_in, w_in], "params": params, "macs": macs, "output": list(y.shape), "shapes": shapes}
 
 
@@ -225,6 +265,12 @@ def main():
         if only and name not in only:
             continue
         out["models"][name] = measure(ctor(weights=None, **kw), res, aten_macs=name in MACS_FROM_ATEN)
+        print(name, out["models"][name]["params"], out["models"][name]["macs"], flush=True)
+    for name, (ctor, res, frames) in VIDEO.items():
+        if only and name not in only:
+            continue
+        out["models"][name] = measure(ctor(weights=None), res, frames=frames)
+        out["models"][name]["frames"] = frames
         print(name, out["models"][name]["params"], out["models"][name]["macs"], flush=True)
     for name, (layer, ctor) in feature_extractors().items():
         if only and name not in only:
