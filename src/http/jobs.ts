@@ -130,14 +130,24 @@ export async function jobsRoutes(app: FastifyInstance, opts: JobsOptions): Promi
       // read once fastify has written the head: send it now, not with the first line (which may be minutes away)
       if (!reply.raw.headersSent) reply.raw.flushHeaders();
       let sent = 0;
-      for await (const line of lines) {
-        sent++;
-        // a line's bytes as they are (a report's are tens of MB), then its newline
-        if (typeof line === 'string') yield `${line}\n`;
-        else {
-          yield line;
-          yield '\n';
+      try {
+        for await (const line of lines) {
+          sent++;
+          // a line's bytes as they are (a report's are tens of MB), then its newline
+          if (typeof line === 'string') yield `${line}\n`;
+          else {
+            yield line;
+            yield '\n';
+          }
         }
+      } catch (e) {
+        // the head is out (a 200 under way) before the store's first read: what that read throws is
+        // the answer's last line too, not a cut connection (Redis stopping between the job's read
+        // above and the stream's first: the client had a 200 head, then a reset, and no line)
+        if (!(e instanceof ConvlensError)) throw e;
+        const error = new ConvlensError(e.code, `${e.message.replace(/; retry later$/, '')}; the ${sent} lines before this one are all that could be sent`, { ...e.details, linesSent: sent });
+        yield `${JSON.stringify({ error: error.toJSON() })}\n`;
+        return;
       }
       if (!closing.signal.aborted) return;
       // the app is closing: once this answer is sent, its connection goes too. Its head went out
