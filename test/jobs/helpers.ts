@@ -1,7 +1,7 @@
 /** Jobs tests' helpers: a real redis-server on a free loopback port, a controllable pool, polling. */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import { Piscina } from 'piscina';
@@ -67,6 +67,34 @@ export async function startRedis(): Promise<RedisServer> {
         child.kill('SIGCONT');
         child.kill('SIGTERM');
       }),
+  };
+}
+
+/**
+ * A MONITOR connection to a test's Redis: `until` resolves once Redis has received a command whose
+ * first argument is `key`, from any client (a Lua script's calls included). Tests wait on it, not on
+ * a sleep, for a client to have reached a point (a results stream past its first read: 300 ms was
+ * not always enough at load 20). A plain socket: ioredis's monitor() can take a line of the MONITOR
+ * feed for the answer to its own ready check ("Command queue state error").
+ */
+export async function watchCommands(redis: Pick<RedisServer, 'port'>) {
+  const socket = connect(redis.port, '127.0.0.1');
+  socket.setEncoding('utf8');
+  let feed = '';
+  socket.on('data', (d: string) => (feed += d.toLowerCase()));
+  socket.on('error', () => undefined);
+  const until = async (text: string, timeoutMs: number) => {
+    const end = Date.now() + timeoutMs;
+    while (!feed.includes(text)) {
+      if (Date.now() > end) throw new Error(`Redis's MONITOR feed had no ${text} in ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  socket.write('MONITOR\r\n');
+  await until('+ok\r\n', 10_000);
+  return {
+    until: (command: string, key: string, timeoutMs = 20_000) => until(`"${command}" "${key}"`.toLowerCase(), timeoutMs),
+    close: () => void socket.destroy(),
   };
 }
 

@@ -11,12 +11,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { startJobWorker } from '../../src/jobs/worker.js';
-import { guard } from '../../src/jobs/redis.js';
+import { guard, jobKeys } from '../../src/jobs/redis.js';
 import type { JobWorker } from '../../src/jobs/worker.js';
 import { createPool } from '../../src/runtime/pool.js';
 import type { TaskPool } from '../../src/runtime/pool.js';
 import { ZOO } from '../../src/zoo/index.js';
-import { startRedis, tinySpec, waitFor } from './helpers.js';
+import { startRedis, tinySpec, waitFor, watchCommands } from './helpers.js';
 import type { RedisServer } from './helpers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -212,12 +212,28 @@ describe('Redis that stops answering (SIGSTOP) and comes back', () => {
     const redis = await startRedis();
     const pool = createPool(loadConfig({ WORKERS: '1' }));
     const app = await buildApp({ config: loadConfig({ WORKERS: '1', REDIS_URL: redis.url }), pool });
+    // Redis paused as the second stream's 200 head goes out: after the route has read the job, before the stream's first read
+    let pauseAtHead: (() => void) | null = null;
+    app.addHook('onSend', async (request, _reply, payload) => {
+      if (pauseAtHead && request.url.endsWith('/results')) {
+        redis.pause();
+        pauseAtHead();
+        pauseAtHead = null;
+      }
+      return payload;
+    });
+    const commands = await watchCommands(redis);
     try {
       const first = (await submit(app, { kind: 'analyze', spec: tinySpec })).json().id as string;
-      // the stream of a queued job: its first read answered, its next ones not
+      // the stream of a queued job past its first read: Redis has been asked for the job's lines, which
+      // the stream reads once it has seen the job (a fixed 300 ms was not always enough at load 17)
       const stream = app.inject({ url: `/v1/jobs/${first}/results` });
-      await new Promise((r) => setTimeout(r, 300));
-      redis.pause();
+      await commands.until('lrange', jobKeys(first).lines);
+      // and one whose first read is not answered: its head went out, so it ends with a line too (it was
+      // a reset connection: LIGHT_ECONNRESET)
+      const paused = new Promise<void>((resolve) => (pauseAtHead = resolve));
+      const unread = app.inject({ url: `/v1/jobs/${first}/results` });
+      await paused;
       // a submit stops at its first read (the queue's counts), which changes nothing: retry later
       const late = await submit(app, { kind: 'analyze', spec: tinySpec });
       expect([late.statusCode, late.json().error.code]).toEqual([503, 'QUEUE_UNAVAILABLE']);
@@ -225,13 +241,18 @@ describe('Redis that stops answering (SIGSTOP) and comes back', () => {
       const del = await app.inject({ method: 'DELETE', url: `/v1/jobs/${first}` });
       expect(del.statusCode).toBe(503);
       expect(del.json().error.message).toContain(`the cancellation may still take effect once it answers: GET /v1/jobs/${first} tells, before you send it again`);
-      const lines = (await stream).body.trim().split('\n').map((l) => JSON.parse(l));
-      expect(lines.at(-1).error).toMatchObject({ code: 'QUEUE_UNAVAILABLE', linesSent: 0 });
+      for (const res of [await stream, await unread]) {
+        expect(res.statusCode).toBe(200);
+        const lines = res.body.trim().split('\n').map((l) => JSON.parse(l));
+        expect(lines).toHaveLength(1);
+        expect(lines[0].error).toMatchObject({ code: 'QUEUE_UNAVAILABLE', linesSent: 0 });
+      }
       redis.resume();
       // what the DELETE's 503 said may happen did: the job is cancelled
       expect((await waitFor(app, first, ['cancelled'])).status).toBe('cancelled');
     } finally {
       redis.resume();
+      commands.close();
       await app.close();
       await pool.close();
       await redis.stop();
