@@ -27,7 +27,7 @@ const PURE = ['test/ops/**/*.test.ts', 'test/tensor/**/*.test.ts', 'test/analysi
  * constants: nothing is measured, timed or slept on).
  */
 const SERIAL_PURE = [
-  'test/analysis/scale.test.ts', // clocks: under 15 s, 240 s, 5 s
+  'test/analysis/scale.test.ts', // clocks: each graph against itself at a twentieth of its size, in the same run
   'test/ops/resize-bounds.test.ts', // clocks: under 1 s
   'test/graph/onnx-census.test.ts', // clocks: under 2 s
   'test/graph/folding-budget.test.ts', // clocks: under 2 s, 3 s
