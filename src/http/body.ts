@@ -8,13 +8,14 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { Kind, parse, visit as visitDocument } from 'graphql';
+import { Kind, visit as visitDocument } from 'graphql';
 import { ConvlensError, jsonPath } from '../errors.js';
 import { DEFAULT_GRAPHQL_MAX_TOKENS } from '../limits.js';
 import { duplicateKeyMessage, jsonTextFault } from '../json-text.js';
 import { base64Fault } from '../tensor/encoding.js';
 import { jsonParseMessage } from './json-position.js';
 import { literalTooLong } from './graphql/literals.js';
+import { parseOnce } from './graphql/parse-once.js';
 import type { BodyAllocator } from './shared-bodies.js';
 
 /** ArrayBuffers read here: nobody else holds them, so a tensor may be a view of one and it may be transferred. */
@@ -181,22 +182,21 @@ const NAME_MAPS = ['inputs', 'weights'];
  * A GraphQL request's name maps: the variables its document passes as an `inputs` or `weights`
  * argument (`run(inputs: $x)`) of any field, found by parsing the document (only for a body that
  * holds a `__proto__` key), at most `maxTokens` of it as mercurius reads it (a 32 MiB document took
- * 28 s on the event loop unbounded); none when the document does not parse (mercurius then answers
- * its error). A variable of an input object type is safe too: graphql-js refuses a `__proto__` field.
+ * 28 s on the event loop unbounded), in the parse the request's later checks read (parseOnce); none
+ * when the document does not parse (mercurius then answers its error). A variable of an input object type is safe too: graphql-js refuses a `__proto__` field.
  */
 function graphqlNameMaps(root: Record<string, unknown>, maxTokens: number): unknown[] {
   const { query, variables } = root;
   if (typeof query !== 'string' || !variables || typeof variables !== 'object' || Array.isArray(variables) || literalTooLong(query)) return [];
   const names = new Set<string>();
-  try {
-    visitDocument(parse(query, { noLocation: true, maxTokens }), {
-      Argument(node) {
-        if (NAME_MAPS.includes(node.name.value) && node.value.kind === Kind.VARIABLE) names.add(node.value.name.value);
-      },
-    });
-  } catch {
-    return [];
-  }
+  // the parse the request's other checks read too (graphql/parse-once.ts)
+  const parsed = parseOnce(query, maxTokens);
+  if ('error' in parsed) return [];
+  visitDocument(parsed.doc, {
+    Argument(node) {
+      if (NAME_MAPS.includes(node.name.value) && node.value.kind === Kind.VARIABLE) names.add(node.value.name.value);
+    },
+  });
   return [...names].filter((n) => Object.hasOwn(variables, n)).map((n) => (variables as Record<string, unknown>)[n]);
 }
 

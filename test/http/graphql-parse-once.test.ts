@@ -23,6 +23,7 @@ vi.mock('graphql', async (importOriginal) => {
 const { buildApp } = await import('../../src/app.js');
 const { loadConfig } = await import('../../src/config.js');
 const { inlinePool } = await import('../jobs/helpers.js');
+const { prepareGraphql } = await import('../../src/http/graphql/prepare.js');
 
 describe("a GraphQL request's document is parsed once by the checks", () => {
   let app: FastifyInstance;
@@ -56,6 +57,24 @@ describe("a GraphQL request's document is parsed once by the checks", () => {
     const query = `{ models { ${Array(10_001).fill('name').join(' ')} } }`;
     const res = await app.inject({ method: 'POST', url: '/graphql', payload: { query } });
     expect(res.json().errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 10_000 });
+    expect(parses.n).toBe(1);
+  });
+
+  // body.ts's name maps parsed the document for themselves: two parses of a request with a tensor named __proto__
+  const PROTO = '{"query":"query($s: JSON, $i: JSON!) { run(spec: $s, inputs: $i) { outputs { name tensor { data } } } }","variables":{"s":{"inputs":[{"name":"__proto__","shape":[1,1,1,2]}],"layers":[{"name":"r","op":"relu"}]},"i":{"__proto__":{"shape":[1,1,1,2],"data":[-1,2]}}}}';
+
+  it('a tensor named __proto__ (the name maps checked): relu of [−1, 2] is [0, 2], one parse', async () => {
+    parses.n = 0;
+    const res = await app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: PROTO });
+    expect(res.json()).toEqual({ data: { run: { outputs: [{ name: 'r', tensor: { data: [0, 2] } }] } } });
+    expect(parses.n).toBe(1);
+  });
+
+  it("a large body's worker (graphql/prepare.ts) with a tensor named __proto__: its run prepared, one parse", () => {
+    parses.n = 0;
+    // another text than the last test's (the event loop's parse of that one is still at hand)
+    const answer = prepareGraphql(Buffer.from(PROTO.replace('{ outputs', '{  outputs')), 10_000, 1000);
+    expect([...(answer.prepared!.fields.run as { value: { inputs: Record<string, { data: Float32Array }> } }).value.inputs['__proto__']!.data]).toEqual([-1, 2]);
     expect(parses.n).toBe(1);
   });
 });

@@ -10,7 +10,10 @@
  * 400 GRAPHQL_INVALID here, as POST answers them (mercurius's GET path threw on both: 500).
  */
 import { literalTooLong } from './literals.js';
-import { Kind, getOperationAST, parse } from 'graphql';
+import { parseOnce } from './parse-once.js';
+
+export { parseOnce } from './parse-once.js';
+import { Kind, getOperationAST } from 'graphql';
 import { closest } from '../../suggest.js';
 import type { DocumentNode, FragmentDefinitionNode, SelectionSetNode } from 'graphql';
 import { ConvlensError, jsonPath } from '../../errors.js';
@@ -46,27 +49,6 @@ function rootFieldNames(set: SelectionSetNode, fragments: Map<string, FragmentDe
     }
   }
   return out;
-}
-
-/**
- * The last document parsed, or the error parsing it threw: one request's checks read its document
- * up to three times (a GET's getInvalid then getRefusal; a POST's operationInvalid, then graphql.ts's
- * preParsing check), and each was a parse of its own (mercurius's is a fourth, out of reach: its
- * preParsing hook is given the text only).
- */
-let lastParse: { query: string; maxTokens: number; parsed: { doc: DocumentNode } | { error: unknown } } | null = null;
-
-/** The document parsed as mercurius reads it (at most `maxTokens` tokens), without locations; parsed once for consecutive checks of the same text. */
-export function parseOnce(query: string, maxTokens: number): { doc: DocumentNode } | { error: unknown } {
-  if (lastParse?.query === query && lastParse.maxTokens === maxTokens) return lastParse.parsed;
-  let parsed: { doc: DocumentNode } | { error: unknown };
-  try {
-    parsed = { doc: parse(query, { noLocation: true, maxTokens }) };
-  } catch (error) {
-    parsed = { error };
-  }
-  lastParse = { query, maxTokens, parsed };
-  return parsed;
 }
 
 /** The document, or null when there is none or it does not parse (mercurius answers that as for POST). */

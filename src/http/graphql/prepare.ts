@@ -17,7 +17,7 @@
  * do not coerce, a directive on the field) is left alone: the event loop answers it as before.
  */
 import type { FastifyRequest } from 'fastify';
-import { Kind, buildSchema, getArgumentValues, getOperationAST, getVariableValues, parse, visit } from 'graphql';
+import { Kind, buildSchema, getArgumentValues, getOperationAST, getVariableValues, visit } from 'graphql';
 import type { FieldNode, GraphQLSchema, GraphQLResolveInfo, TypeNode, ValueNode } from 'graphql';
 import { ConvlensError, fromSerialized, movePaths } from '../../errors.js';
 import type { SerializedError } from '../../errors.js';
@@ -27,6 +27,7 @@ import { erfRequest } from '../erf-request.js';
 import { movable } from '../json-bytes.js';
 import { jobBody } from '../../jobs/graphql.js';
 import { literalTooLong } from './literals.js';
+import { forgetParse, parseOnce } from './parse-once.js';
 import { loadSDL } from './sdl.js';
 
 /** GraphQL passes omitted optional arguments as null; the REST normalisers expect them absent. */
@@ -129,18 +130,25 @@ function countVariables(value: ValueNode, counts: Map<string, number>): void {
  * resolvers read it).
  */
 export function prepareGraphql(json: Uint8Array, graphqlTokens: number, maxElements: number): PreparedRequest {
+  try {
+    return prepareParsed(json, graphqlTokens, maxElements);
+  } finally {
+    // the document is not read again on this thread
+    forgetParse();
+  }
+}
+
+function prepareParsed(json: Uint8Array, graphqlTokens: number, maxElements: number): PreparedRequest {
   const body = parseJsonBytes(json, graphqlTokens);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return { body };
   const { query, operationName, variables } = body as Record<string, unknown>;
   if (typeof query !== 'string' || literalTooLong(query)) return { body };
   if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return { body };
   if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return { body };
-  let doc;
-  try {
-    doc = parse(query, { noLocation: true, maxTokens: graphqlTokens });
-  } catch {
-    return { body };
-  }
+  // parsed once here: the name maps' check (body.ts, for a body holding `__proto__`) read this parse
+  const parsed = parseOnce(query, graphqlTokens);
+  if ('error' in parsed) return { body };
+  const doc = parsed.doc;
   const operation = getOperationAST(doc, typeof operationName === 'string' ? operationName : undefined);
   if (!operation || (operation.operation !== 'query' && operation.operation !== 'mutation')) return { body };
   const kind = operation.operation;
