@@ -23,6 +23,7 @@ import type { TaskContext, TaskPool } from '../runtime/pool.js';
 import { jobResolvers } from '../jobs/graphql.js';
 import { erfQuery, erfTypeResolvers } from './graphql/erf.js';
 import type { JobQueue } from '../jobs/types.js';
+import type { ReadyJobs } from '../jobs/request.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { modelSpec, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
@@ -108,7 +109,7 @@ export async function graphqlRoutes(
   app: FastifyInstance,
   // `graphiql` is ignored: GET /graphiql is pages.ts's (the graphiql package served offline, not
   // mercurius's CDN page), registered by app.ts when config.GRAPHIQL is true.
-  opts: { pool: TaskPool; graphiql: boolean; maxElements: number; limits?: Limits & { tokens: number }; jobs: JobQueue; maxResponseBytes?: number; metrics?: Metrics },
+  opts: { pool: TaskPool; graphiql: boolean; maxElements: number; limits?: Limits & { tokens: number }; jobs: JobQueue & Partial<ReadyJobs>; maxResponseBytes?: number; metrics?: Metrics },
 ): Promise<void> {
   const { pool } = opts;
   // the tensors and job results one answer carries (graphql/answer-budget.ts)
@@ -120,7 +121,7 @@ export async function graphqlRoutes(
   const jobs = jobResolvers(
     opts.jobs,
     (ctx, bytes) => chargeAnswer(ctx, bytes, maxAnswerBytes, "a job's result", 'read it from GET /v1/jobs/{id} (streamed), or select the job without its result'),
-    // a large body's submission, checked and written as JSON in the worker that parsed it (graphql/prepare.ts)
+    // a large body's job, made ready as the queue takes it in the worker that parsed the body (graphql/prepare.ts)
     (ctx, info) => preparedField((ctx as Context | undefined)?.reply?.request, info as GraphQLResolveInfo, 'submitJob'),
   );
   const limits = opts.limits ?? { ...LIMITS, tokens: 10_000 };
@@ -131,7 +132,7 @@ export async function graphqlRoutes(
   app.addHook('preValidation', async (request) => {
     if (request.routeOptions.url === '/graphql' && request.body instanceof RawJson && typeof request.body.text !== 'string') {
       // parsed there, and its run, runOperator, foldBatchNorm, effectiveReceptiveField and submitJob requests built there too (graphql/prepare.ts)
-      request.body = keepPrepared(request, await prepareGraphqlOffloaded<PreparedRequest>(pool, request.body.text, limits.tokens, opts.maxElements));
+      request.body = keepPrepared(request, await prepareGraphqlOffloaded<PreparedRequest>(pool, request.body.text, limits.tokens, opts.maxElements, opts.jobs.readies));
     }
   });
   // application/graphql: the document in UTF-8, as a JSON body is. mercurius's parser (in its own

@@ -10,6 +10,7 @@
  */
 import { ConvlensError, movePaths } from '../errors.js';
 import type { JobQueue, JobStatusHead, JobView } from './types.js';
+import type { ReadyJob, ReadyJobs } from './request.js';
 import { jobId } from './types.js';
 
 /** A job's status, its result left as the store's JSON bytes until `result` is selected. */
@@ -33,13 +34,13 @@ export function jobBody(args: { kind: unknown; request: unknown }): Record<strin
 /**
  * `chargeResult`: called with a result's bytes before it is parsed for the answer (the GraphQL
  * answer's budget, http/graphql/answer-budget.ts); it throws when they do not fit. `prepared`: a
- * large GraphQL body's submission as the JSON bytes of jobBody's answer, written in the worker that
- * parsed the body (http/graphql/prepare.ts; it throws the error jobBody met there), or undefined.
+ * large GraphQL body's job, made ready as `jobs` takes it (ReadyJobs) in the worker that parsed the
+ * body (http/graphql/prepare.ts; it throws the error jobBody met there), or undefined.
  */
 export function jobResolvers(
-  jobs: JobQueue,
+  jobs: JobQueue & Partial<ReadyJobs>,
   chargeResult: (ctx: object | undefined, bytes: number) => void = () => {},
-  prepared: (ctx: unknown, info: unknown) => Uint8Array | undefined = () => undefined,
+  prepared: (ctx: unknown, info: unknown) => ReadyJob | undefined = () => undefined,
 ) {
   return {
     Query: {
@@ -50,12 +51,11 @@ export function jobResolvers(
     },
     Mutation: {
       submitJob: async (_: unknown, args: { kind: string; request: unknown }, ctx?: unknown, info?: unknown): Promise<JobObject> => {
-        // a large body's: checked and written as JSON in its worker, submitted without parsing it here (as POST /v1/jobs's large body)
-        const json = prepared(ctx, info);
-        const body = json ? undefined : jobBody(args);
+        // a large body's: made ready in the worker that parsed it (prepared, or checked and written as JSON), queued as it is
+        const ready = jobs.submitReady ? prepared(ctx, info) : undefined;
+        const body = ready ? undefined : jobBody(args);
         try {
-          if (body) return lazy(await jobs.submit(body));
-          return lazy(await (jobs.submitJson ? jobs.submitJson(json!, 'body') : jobs.submit(JSON.parse(Buffer.from(json!.buffer, json!.byteOffset, json!.byteLength).toString('utf8')))));
+          return lazy(await (ready ? jobs.submitReady!(ready) : jobs.submit(body)));
         } catch (e) {
           // the body's paths (`$.model`, `$.spec.layers[0]`) are the `request` argument's here; `$.kind` is the argument kind
           if (!(e instanceof ConvlensError)) throw e;

@@ -5,24 +5,19 @@
  */
 import type { Config } from '../config.js';
 import type { TaskPool } from '../runtime/pool.js';
-import { createMemoryJobs, prepareLimits } from './memory.js';
+import { createMemoryJobs } from './memory.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import type { JobQueue } from './types.js';
-import type { PreparedJob } from './request.js';
-import { prepareJobOffloaded } from '../http/offload.js';
+import type { ReadyJobs } from './request.js';
 
 type Logger = { warn(obj: unknown, msg: string): void; error(obj: unknown, msg: string): void };
 
-export async function createJobQueue(config: Config, pool: TaskPool, log?: Logger, budget?: MemoryBudget): Promise<JobQueue> {
-  const graphqlTokens = config.GRAPHQL_MAX_TOKENS;
+export async function createJobQueue(config: Config, pool: TaskPool, log?: Logger, budget?: MemoryBudget): Promise<JobQueue & ReadyJobs> {
   if (config.REDIS_URL) {
     // a Redis queue keeps the request as JSON (a worker prepares it again): a large submission is checked
     // and written as JSON bytes in a worker (jobs/redis.ts submitJson), nothing stringified on the event loop
     return (await import('./redis.js')).createRedisJobs({ ...config, REDIS_URL: config.REDIS_URL }, log, pool);
   }
-  // in-process: parsed and prepared in a worker, only the prepared job (its bytes moved) back on the event loop
-  const queue = createMemoryJobs(config, pool, log, budget);
-  const limits = prepareLimits(config);
-  const submitJson: JobQueue['submitJson'] = async (json, where, form) => queue.submitPrepared((await prepareJobOffloaded(pool, json, where, { graphqlTokens, limits, ...(form && { form }) })) as PreparedJob);
-  return Object.assign(queue, { submitJson });
+  // in-process: a large submission parsed and prepared in a worker (memory.ts submitJson), only the prepared job (its bytes moved) back on the event loop
+  return createMemoryJobs(config, pool, log, budget);
 }

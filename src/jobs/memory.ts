@@ -11,12 +11,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
-import { ConvlensError } from '../errors.js';
+import { ConvlensError, fromSerialized } from '../errors.js';
 import type { SerializedError } from '../errors.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import type { TaskPool } from '../runtime/pool.js';
+import { prepareJobOffloaded } from '../http/offload.js';
 import { inputBytes, prepareJob } from './request.js';
-import type { PrepareLimits, PreparedJob } from './request.js';
+import type { PrepareLimits, PreparedJob, ReadyJob, ReadyJobs } from './request.js';
 import { cancelledError, executeJob, jobError } from './runner.js';
 import { FINISHED, JOB_ID, head } from './types.js';
 import type { JobKind, JobQueue, JobState, JobView } from './types.js';
@@ -83,8 +84,12 @@ interface Rec {
 /** The limits a request is prepared within (jobs/request.ts prepareJob). */
 export const prepareLimits = (config: Config): PrepareLimits => ({ maxElements: config.MAX_TENSOR_ELEMENTS, batchMax: config.JOB_BATCH_MAX });
 
-/** The in-process queue, which also takes a job prepared elsewhere (a large submission, in a worker: jobs/index.ts). */
-export type MemoryJobs = JobQueue & { submitPrepared(job: PreparedJob): Promise<JobView> };
+/**
+ * The in-process queue, which also takes a job prepared elsewhere: a large submission (submitJson)
+ * parsed and prepared in a worker of the pool, a large GraphQL body's submitJob prepared in the
+ * worker that parsed the body (submitReady).
+ */
+export type MemoryJobs = JobQueue & ReadyJobs & { submitPrepared(job: PreparedJob): Promise<JobView>; submitJson: NonNullable<JobQueue['submitJson']> };
 
 export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, budget?: MemoryBudget): MemoryJobs {
   const ttlMs = config.JOB_TTL_SECONDS * 1000;
@@ -101,6 +106,8 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, b
   /** The most a finished job's result and lines may hold: what the store holds beside its record. */
   const resultMax = Math.max(0, limit - RECORD_BYTES);
   let closed = false;
+  const shuttingDown = () => new ConvlensError('OVERLOADED', 'the service is shutting down; submit the job to another replica');
+  const limits = prepareLimits(config);
 
   const expired = (r: Rec) => r.finishedAt !== null && r.finishedAt + ttlMs <= Date.now();
   const forget = (r: Rec) => {
@@ -265,7 +272,7 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, b
   };
 
   async function submitPrepared(job: PreparedJob): Promise<JobView> {
-    if (closed) throw new ConvlensError('OVERLOADED', 'the service is shutting down; submit the job to another replica');
+    if (closed) throw shuttingDown();
     if (waiting.length >= config.JOB_MAX_PENDING) {
       throw new ConvlensError('OVERLOADED', `${waiting.length} jobs are waiting (JOB_MAX_PENDING); retry later`);
     }
@@ -290,10 +297,20 @@ export function createMemoryJobs(config: Config, pool: TaskPool, log?: Logger, b
   return {
     backend: 'memory',
     async submit(body, form) {
-      if (closed) throw new ConvlensError('OVERLOADED', 'the service is shutting down; submit the job to another replica');
-      return submitPrepared(prepareJob(body, prepareLimits(config), form));
+      if (closed) throw shuttingDown();
+      return submitPrepared(prepareJob(body, limits, form));
     },
     submitPrepared,
+    // in a worker of the pool: parsed and prepared there, only the prepared job (its bytes moved) back on the event loop
+    async submitJson(json, where, form) {
+      return submitPrepared((await prepareJobOffloaded(pool, json, where, { graphqlTokens: config.GRAPHQL_MAX_TOKENS, limits, ...(form && { form }) })) as PreparedJob);
+    },
+    readies: { limits, queued: false },
+    async submitReady(ready: ReadyJob) {
+      if (closed) throw shuttingDown();
+      if ('refused' in ready) throw fromSerialized(ready.refused);
+      return submitPrepared(ready as PreparedJob);
+    },
     async get(id) {
       const r = find(id);
       return r ? view(r) : null;

@@ -25,10 +25,10 @@ import { randomUUID } from 'node:crypto';
 import { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import { ConvlensError } from '../errors.js';
+import { ConvlensError, fromSerialized } from '../errors.js';
 import type { SerializedError } from '../errors.js';
 import { prepareJob } from './request.js';
-import type { QueuedJob } from './request.js';
+import type { QueuedJob, ReadyJob, ReadyJobs } from './request.js';
 import { prepareJobOffloaded } from '../http/offload.js';
 import type { TaskPool } from '../runtime/pool.js';
 import { JobsQueue, dataAsBytes } from './redis-data.js';
@@ -140,7 +140,7 @@ function stateOf(state: string, error: SerializedError | null): JobState | null 
  * `pool`: a large submission (submitJson) is checked and written as JSON in its large-JSON worker
  * (jobs/request.ts queuedJob); without it the caller parses it and submits the object.
  */
-export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Logger, pool?: TaskPool): JobQueue {
+export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Logger, pool?: TaskPool): JobQueue & ReadyJobs {
   const ttlMs = config.JOB_TTL_SECONDS * 1000;
   const redis = redisClient(config.REDIS_URL, log, 'convlens-api');
   const queue = new JobsQueue(QUEUE_NAME, { connection: { url: config.REDIS_URL }, prefix: QUEUE_PREFIX });
@@ -266,6 +266,13 @@ export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Lo
       return enqueue(job.kind, job.kind === 'batch' ? job.items.length : null, body as Record<string, unknown>, form);
     },
     ...(pool && { submitJson }),
+    // a large GraphQL body's submitJob: checked and written as JSON in the worker that parsed the body (http/graphql/prepare.ts)
+    readies: { limits, queued: true },
+    async submitReady(ready: ReadyJob) {
+      if ('refused' in ready) throw fromSerialized(ready.refused);
+      const job = ready as QueuedJob;
+      return enqueue(job.kind, job.total, job.json, undefined);
+    },
     get: (id) => guard(redis, () => viewOf(id)),
     async cancel(id) {
       const pending = { advice: `the cancellation may still take effect once it answers: GET /v1/jobs/${id} tells, before you send it again` };

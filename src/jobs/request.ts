@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { AnalyzeOptionsSchema } from '../analysis/report.js';
 import type { AnalyzeOptions } from '../analysis/report.js';
 import { ConvlensError, jsonPath, movePaths } from '../errors.js';
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode, SerializedError } from '../errors.js';
 import { checkModel, requestSource } from '../graph/load.js';
 import type { GraphSource } from '../graph/load.js';
 import { onnxFromBase64, transferable } from '../http/body.js';
@@ -28,7 +28,7 @@ import type { Encoding } from '../http/tensors.js';
 import type { RunTask } from '../runtime/tasks.js';
 import { closest } from '../suggest.js';
 import { JOB_KINDS } from './types.js';
-import type { JobFiles, JobKind } from './types.js';
+import type { JobFiles, JobKind, JobView } from './types.js';
 import { planExtras, splitOptions } from '../analysis/extras.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -239,6 +239,30 @@ export function queuedJob(body: unknown, limits: PrepareLimits, form?: JobFiles)
   const text = Buffer.from(JSON.stringify(body));
   // a small Buffer is a slice of a shared pool, which must not be moved: copied out
   return { kind: job.kind, total: job.kind === 'batch' ? job.items.length : null, json: text.byteLength === text.buffer.byteLength ? text : new Uint8Array(text) };
+}
+
+/**
+ * A job made ready where its request was read (a large GraphQL body's submitJob, in the worker that
+ * parsed the body: http/graphql/prepare.ts), as the queue asked (ReadyJobs): prepared (in-process),
+ * checked and written as JSON (Redis), or the error preparing it threw (the queue throws it where
+ * submit would, after its own checks that come first).
+ */
+export type ReadyJob = PreparedJob | QueuedJob | { refused: SerializedError };
+
+/** A queue that takes ReadyJobs: `readies` says how to make them, `submitReady` queues one (submit's answers and errors). */
+export interface ReadyJobs {
+  readonly readies: { limits: PrepareLimits; queued: boolean };
+  submitReady(ready: ReadyJob): Promise<JobView>;
+}
+
+/** The request made ready as `readies` says (prepareJob or queuedJob), a catalog error it throws as `refused`. */
+export function readyJob(body: unknown, readies: ReadyJobs['readies']): ReadyJob {
+  try {
+    return readies.queued ? queuedJob(body, readies.limits) : prepareJob(body, readies.limits);
+  } catch (e) {
+    if (e instanceof ConvlensError) return { refused: e.toJSON() };
+    throw e;
+  }
 }
 
 /** Bytes a prepared job holds until it runs: ONNX files and decoded tensors (specs are small beside them). */

@@ -11,6 +11,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { OFFLOAD_JSON_BYTES } from '../../src/http/body.js';
 import { OFFLOAD_WORKER } from '../../src/http/offload.js';
+import { createMemoryJobs } from '../../src/jobs/memory.js';
 import type { TaskName } from '../../src/runtime/task-names.js';
 import { encodeNpy } from '../../src/tensor/encoding.js';
 import { tensor } from '../../src/tensor/tensor.js';
@@ -151,6 +152,29 @@ describe('a large job submission is prepared in the worker; only the prepared jo
       const large = await request(app.server).post('/v1/jobs').field('request', bad + ' '.repeat(140_000));
       expect([large.status, large.body.error.code, large.body.error.path]).toEqual([small.status, small.body.error.code, 'request']);
       expect(large.body.error.message.replace(/\d+/g, 'N')).toBe(small.body.error.message.replace(/\d+/g, 'N'));
+    }
+  });
+});
+
+describe('the in-process queue on its own (createMemoryJobs, not only through createJobQueue) takes a large submission through a worker', () => {
+  it('submitJson: the request parsed and prepared in the worker (one job task, its limits), the run job done: relu of [−1, 2, −3, 4] is [0, 2, 0, 4]', async () => {
+    const sent: Array<{ kind: unknown; limits: unknown }> = [];
+    const pool = inlinePool(1, (_task, p) => void sent.push({ kind: p.kind, limits: p.limits }));
+    // without a submitJson of its own, GraphQL's submitJob and POST /v1/jobs parsed a large submission on the event loop
+    const queue = createMemoryJobs(loadConfig({ WORKERS: '1', MAX_TENSOR_ELEMENTS: '1000', JOB_BATCH_MAX: '3' }), pool);
+    try {
+      const json = JSON.stringify({ kind: 'run', spec: { inputs: [{ name: 'x', shape: [1, 4] }], layers: [{ name: 'r', op: 'relu' }] }, inputs: { x: { shape: [1, 4], data: [-1, 2, -3, 4] } } });
+      const view = await queue.submitJson(Buffer.from(json + ' '.repeat(140_000)), 'body');
+      expect(sent[0]).toEqual({ kind: 'job', limits: { maxElements: 1000, batchMax: 3 } });
+      let done = await queue.get(view.head.id);
+      for (let k = 0; k < 100 && done?.head.status !== 'done'; k++) {
+        await new Promise((r) => setTimeout(r, 20));
+        done = await queue.get(view.head.id);
+      }
+      expect(done?.head.status).toBe('done');
+      expect(JSON.parse(done!.result!.toString()).outputs[0]).toMatchObject({ name: 'r', data: [0, 2, 0, 4] });
+    } finally {
+      await queue.close();
     }
   });
 });

@@ -8,6 +8,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ConvlensError } from '../../src/errors.js';
 import { createJobQueue } from '../../src/jobs/index.js';
@@ -31,6 +32,8 @@ describe('a large job submission on Redis, checked and written as JSON in the wo
   let jobs: JobQueue;
   let worker: JobWorker | null = null;
   const offloaded: unknown[] = [];
+  /** The kinds of the large-JSON tasks sent. */
+  const kinds: string[] = [];
   beforeAll(async () => {
     redis = await startRedis();
     client = new Redis(redis.url);
@@ -38,6 +41,7 @@ describe('a large job submission on Redis, checked and written as JSON in the wo
     pool = createPool(config);
     const run = pool.run.bind(pool);
     pool.run = (async (task: never, payload: { kind?: string; queued?: boolean }, ...rest: never[]) => {
+      if (typeof payload?.kind === 'string') kinds.push(payload.kind);
       const answer = await run(task, payload, ...rest);
       if (payload?.kind === 'job') offloaded.push({ queued: payload.queued, answer: structuredClone(answer) });
       return answer;
@@ -119,5 +123,36 @@ describe('a large job submission on Redis, checked and written as JSON in the wo
     expect((await client.getBuffer(jobKeys(view.head.id).file(0)))!.equals(Buffer.from(npy))).toBe(true);
     expect(JSON.parse((await dataOf(view.head.id))!)).toEqual({ kind: 'run', body: JSON.parse(field), total: null, files: ['x'], fileNames: { x: 'x.npy' } });
     expect((await result(view.head.id)).outputs[0]).toMatchObject({ name: 'r', shape: [1, 2], stats: { min: 0, max: 2, mean: 1 } });
+  });
+
+  it('a large GraphQL submitJob on Redis: checked and written as JSON in the worker that parsed the body (no second parse: no job task), its data what the small body stores; errors the same', async () => {
+    const app = await buildApp({ config: loadConfig({ WORKERS: '1', REDIS_URL: redis.url, JOB_TTL_SECONDS: '600' }), pool });
+    await app.ready();
+    try {
+      const query = 'mutation($r: JSON!) { submitJob(kind: run, request: $r) { kind status progress { done } } }';
+      const r = { spec: { inputs: [{ name: 'x', shape: [1, 4] }], layers: [{ name: 'r', op: 'relu' }] }, inputs: { x: { shape: [1, 4], data: [-1, 2, -3, 4] } } };
+      const post = (payload: string) => app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload });
+      const both = async (request: unknown) => {
+        const json = JSON.stringify({ query: query.replace('{ kind', '{ id kind'), variables: { r: request } });
+        const small = (await post(json)).json();
+        kinds.length = 0;
+        const large = (await post(json + ' '.repeat(200_000))).json();
+        // the job worker started above runs jobs on this pool too (runReport): the parses are these
+        return { small, large, kinds: kinds.filter((k) => k === 'graphql' || k === 'job') };
+      };
+      const ok = await both(r);
+      expect(ok.kinds).toEqual(['graphql']);
+      expect(ok.small.data.submitJob).toMatchObject({ kind: 'run', status: 'queued', progress: null });
+      expect({ ...ok.large.data.submitJob, id: 0 }).toEqual({ ...ok.small.data.submitJob, id: 0 });
+      const stored = await dataOf(ok.large.data.submitJob.id);
+      expect(stored).toBe(JSON.stringify({ kind: 'run', body: { kind: 'run', ...r }, total: null }));
+      expect(stored).toBe(await dataOf(ok.small.data.submitJob.id));
+      const bad = await both({ ...r, inputs: { x: { shape: [1, 4], data: [1, 2, 3] } } });
+      expect(bad.small.errors[0].extensions).toMatchObject({ code: 'INVALID_TENSOR', path: expect.stringMatching(/^\$\.request\.inputs/) });
+      expect(bad.large).toEqual(bad.small);
+      expect(bad.kinds).toEqual(['graphql']);
+    } finally {
+      await app.close();
+    }
   });
 });

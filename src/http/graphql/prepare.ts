@@ -8,8 +8,9 @@
  * its tensors' buffers moved, not copied, comes back beside the body, and a variable read only by
  * such fields comes back as a placeholder rather than as the JSON tree it was. Parsed there and the
  * whole body cloned back, a 19 MB run body of 2 M numbers, then decoded on the event loop, held GET
- * /healthz for up to 1.9–2.3 s (p99, 4 clients). submitJob's request comes back as the JSON bytes
- * of POST /v1/jobs's body, which the job queue parses and prepares in a worker again (submitJson).
+ * /healthz for up to 1.9–2.3 s (p99, 4 clients). submitJob's job comes back ready as its queue takes
+ * it (jobs/request.ts ReadyJob: in-process prepared, its tensors moved; for Redis checked and written
+ * as JSON), so the request is parsed once; it came back as JSON bytes that a worker parsed again.
  *
  * The resolver takes its prepared request when there is one for its response key (preparedField),
  * else builds it from its arguments as for a small body. Anything the worker cannot read as
@@ -24,8 +25,9 @@ import type { SerializedError } from '../../errors.js';
 import { foldRequest, operatorRequest, runRequest } from '../compute.js';
 import { parseJsonBytes } from '../body.js';
 import { erfRequest } from '../erf-request.js';
-import { movable } from '../json-bytes.js';
 import { jobBody } from '../../jobs/graphql.js';
+import { readyJob } from '../../jobs/request.js';
+import type { ReadyJob, ReadyJobs } from '../../jobs/request.js';
 import { literalTooLong } from './literals.js';
 import { forgetParse, parseOnce } from './parse-once.js';
 import { loadSDL } from './sdl.js';
@@ -63,31 +65,15 @@ export const PREPARERS = {
   foldBatchNorm: (args: Record<string, unknown>, maxElements: number) => foldRequest({ fields: stripNulls(args), files: {} }, maxElements).task,
   // the heatmap is drawn when the selection asks for it: graphql/erf.ts sets it (either value checks alike)
   effectiveReceptiveField: (args: Record<string, unknown>, maxElements: number) => erfRequest({ fields: { ...stripNulls(args), heatmap: true }, files: new Map() }, maxElements).job,
-  // written as JSON only when it reads back as the same value (jsonSafe); else undefined, and the resolver reads the variables
-  submitJob: (args: Record<string, unknown>): Uint8Array | undefined => {
-    const body = jobBody(args as { kind: unknown; request: unknown });
-    return jsonSafe(body) ? movable(Buffer.from(JSON.stringify(body))) : undefined;
+  // the job made ready as the queue takes it (prepared, or checked and written as JSON): parsed once, here; without `jobs`, left to the resolver
+  submitJob: (args: Record<string, unknown>, _maxElements: number, jobs?: ReadyJobs['readies']): ReadyJob | undefined => {
+    if (!jobs) return undefined;
+    return readyJob(jobBody(args as { kind: unknown; request: unknown }), jobs);
   },
 };
 /** The operation each prepared root field is a field of. */
 const OPERATION_OF: Record<keyof typeof PREPARERS, 'query' | 'mutation'> = { run: 'query', runOperator: 'query', foldBatchNorm: 'query', effectiveReceptiveField: 'query', submitJob: 'mutation' };
 
-/**
- * Whether JSON.stringify writes `value` as JSON that parses back to it: JSON.parse gives −0 for
- * "-0" and Infinity for "1e999", which JSON.stringify writes as 0 and null.
- */
-function jsonSafe(value: unknown, depth = 0): boolean {
-  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
-  if (value === null || typeof value !== 'object') return true;
-  // deeper than any request: left to the event loop, as before
-  if (depth > 64) return false;
-  if (Array.isArray(value)) {
-    for (const v of value) if (!jsonSafe(v, depth + 1)) return false;
-    return true;
-  }
-  for (const k in value) if (Object.hasOwn(value, k) && !jsonSafe((value as Record<string, unknown>)[k], depth + 1)) return false;
-  return true;
-}
 type Preparers = typeof PREPARERS;
 export type PreparedOf<K extends keyof Preparers> = ReturnType<Preparers[K]>;
 
@@ -129,16 +115,16 @@ function countVariables(value: ValueNode, counts: Map<string, number>): void {
  * body.ts) and its tensor-decoding root fields prepared (maxElements: MAX_TENSOR_ELEMENTS, as the
  * resolvers read it).
  */
-export function prepareGraphql(json: Uint8Array, graphqlTokens: number, maxElements: number): PreparedRequest {
+export function prepareGraphql(json: Uint8Array, graphqlTokens: number, maxElements: number, jobs?: ReadyJobs['readies']): PreparedRequest {
   try {
-    return prepareParsed(json, graphqlTokens, maxElements);
+    return prepareParsed(json, graphqlTokens, maxElements, jobs);
   } finally {
     // the document is not read again on this thread
     forgetParse();
   }
 }
 
-function prepareParsed(json: Uint8Array, graphqlTokens: number, maxElements: number): PreparedRequest {
+function prepareParsed(json: Uint8Array, graphqlTokens: number, maxElements: number, jobs?: ReadyJobs['readies']): PreparedRequest {
   const body = parseJsonBytes(json, graphqlTokens);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return { body };
   const { query, operationName, variables } = body as Record<string, unknown>;
@@ -171,8 +157,8 @@ function prepareParsed(json: Uint8Array, graphqlTokens: number, maxElements: num
       continue;
     }
     try {
-      const value = PREPARERS[field](args, maxElements);
-      // not prepared (submitJob's request that JSON does not carry as it is): the resolver reads its arguments
+      const value = PREPARERS[field](args, maxElements, jobs);
+      // not prepared (submitJob for a queue that takes no ready jobs): the resolver reads its arguments
       if (value === undefined) continue;
       fields[key] = { field, value };
     } catch (e) {
