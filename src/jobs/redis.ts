@@ -249,14 +249,14 @@ export function createRedisJobs(config: Config & { REDIS_URL: string }, log?: Lo
 
   /**
    * A submission over OFFLOAD_JSON_BYTES: parsed, checked and written as JSON in the pool's large-JSON
-   * worker, only its text coming back (its file parts sent as copies: the queue stores these). Parsed
-   * there and cloned back, then checked (its tensors decoded) and written by BullMQ here, an 18.8 MB
-   * run job held GET /healthz for 2.6 s at p99 (4 clients), and Redis calls timed out behind it.
+   * worker, only its text coming back. Parsed there and cloned back, then checked (its tensors
+   * decoded) and written by BullMQ here, an 18.8 MB run job held GET /healthz for 2.6 s at p99 (4
+   * clients), and Redis calls timed out behind it. Its file parts are moved there and back with the
+   * job (QueuedJob.files), not copied here: the caller's buffers are the worker's from then on.
    */
   const submitJson = async (json: Uint8Array | string, where: 'body' | 'request', form?: JobFiles): Promise<JobView> => {
-    const copies = form && form.files.size > 0 ? { ...form, files: new Map([...form.files].map(([k, b]) => [k, new Uint8Array(b)])) } : form;
-    const job = (await prepareJobOffloaded(pool!, json, where, { graphqlTokens: config.GRAPHQL_MAX_TOKENS, limits, queued: true, ...(copies && { form: copies }) })) as QueuedJob;
-    return enqueue(job.kind, job.total, job.json, form);
+    const job = (await prepareJobOffloaded(pool!, json, where, { graphqlTokens: config.GRAPHQL_MAX_TOKENS, limits, queued: true, ...(form && { form }) })) as QueuedJob;
+    return enqueue(job.kind, job.total, job.json, job.files && { files: job.files, ...(form?.fileNames && { fileNames: form.fileNames }) });
   };
 
   return {

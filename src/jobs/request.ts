@@ -232,13 +232,16 @@ export interface QueuedJob {
   total: number | null;
   /** JSON.stringify(body), UTF-8. */
   json: Uint8Array;
+  /** The form's file parts, as they were sent: moved to the worker that checked the job and back with it, for the queue to store. */
+  files?: Map<string, Uint8Array>;
 }
 
 export function queuedJob(body: unknown, limits: PrepareLimits, form?: JobFiles): QueuedJob {
   const job = prepareJob(body, limits, form);
   const text = Buffer.from(JSON.stringify(body));
   // a small Buffer is a slice of a shared pool, which must not be moved: copied out
-  return { kind: job.kind, total: job.kind === 'batch' ? job.items.length : null, json: text.byteLength === text.buffer.byteLength ? text : new Uint8Array(text) };
+  const json = text.byteLength === text.buffer.byteLength ? text : new Uint8Array(text);
+  return { kind: job.kind, total: job.kind === 'batch' ? job.items.length : null, json, ...(form && form.files.size > 0 && { files: new Map(form.files) }) };
 }
 
 /**
