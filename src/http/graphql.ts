@@ -8,7 +8,11 @@
  * batches: a JSON array is refused, so the cost bound is the request's); at most GRAPHQL_MAX_TOKENS
  * tokens (large values go in variables); the complexity rule's weight, fields, depth and one name
  * per field. Parsed documents are not cached (mercurius's cache would keep up to 1024 documents,
- * each as large as a body, for the life of the process).
+ * each as large as a body, for the life of the process). mercurius parses the text once more after
+ * convlens's checks, a large body's too, and none of its options avoids it: its cache is keyed by
+ * the text (a miss parses), and a DocumentNode given in place of the text is structuredClone'd (a
+ * document parsed with locations, as its errors need, overflows the stack at 9,990 tokens; without
+ * them the errors lose `locations`) and skips the preParsing checks below.
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
