@@ -16,7 +16,7 @@
  *            iterations, as the body's ops count them (an upper bound, stated in a
  *            DATA_DEPENDENT_SHAPE warning with the bound); outputs at the bound. The run work
  *            (LoopBound.runWork, which MAX_RUN_WORK reads) adds the rounding of each body output
- *            the file types FLOAT16, as a run rounds it (runtime/float16-work.ts).
+ *            the file types FLOAT16, as a run rounds it (graph/onnx/float16-work.ts).
  *   run      the body runs M times with the iteration's concrete values (shapes inferred afresh
  *            each time), through the executor's `runSubgraph` hook; it stops early when the body's
  *            condition turns false, as ONNX does. Outputs have their real sizes.

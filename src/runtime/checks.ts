@@ -9,7 +9,7 @@
  *                 where its op states it: ops/common.ts runWork) + elements written (outputs,
  *                 intermediates and weights; 1 + FRESH_ELEMENT_WORK each in a tensor of
  *                 FRESH_TENSOR_ELEMENTS or more a kernel allocates: writeWork; FLOAT16_ROUND_WORK
- *                 more each in an output an ONNX graph types FLOAT16: float16-work.ts), + each FLOAT16 graph input
+ *                 more each in an output an ONNX graph types FLOAT16: graph/onnx/float16-work.ts), + each FLOAT16 graph input
  *                 copied and rounded on entry (float16InputWork), within MAX_RUN_WORK
  */
 import type { AnalysedLayer, Inference } from '../analysis/infer.js';
@@ -23,7 +23,7 @@ import { runWork } from '../ops/common.js';
 import { dict, own } from '../records.js';
 import { closest } from '../suggest.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { FLOAT16_ROUND_WORK, float16OutputWork } from './float16-work.js';
+import { FLOAT16_ROUND_WORK, float16OutputWork } from '../graph/onnx/float16-work.js';
 import { checkWeightShape } from './weights.js';
 
 export interface RunLimits {

@@ -1,5 +1,5 @@
 /**
- * MAX_RUN_WORK's charge for float16 rounding (runtime/checks.ts FLOAT16_ROUND_WORK, 40 units an
+ * MAX_RUN_WORK's charge for float16 rounding (graph/onnx/float16-work.ts FLOAT16_ROUND_WORK, 40 units an
  * element): every layer output an ONNX graph types FLOAT16 is rounded to float16 after its layer
  * (runtime/float16-run.ts), a pass that ran 6.6–13 ns an element (bench/op-rates.ts `onnx add ×8`)
  * and was counted nowhere: a same-shape add in a float16 graph was estimated at its 2 units an

@@ -35,7 +35,7 @@ import { holdsIntegers, isFloat } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
 import { numel } from '../../tensor/tensor.js';
 import { kernelWork, runWork } from '../../ops/common.js';
-import { float16OutputWork } from '../../runtime/float16-work.js';
+import { float16OutputWork } from './float16-work.js';
 
 /** Most elements of a tensor folded as a constant at run time (boxes, indices): larger ones are fed as inputs. */
 const MAX_FOLDED_FEED = 1 << 16;

@@ -2,12 +2,13 @@
  * MAX_RUN_WORK's charge for rounding a layer's FLOAT16 outputs to float16 (runtime/float16-run.ts),
  * apart from the run checks (runtime/checks.ts layerWork) so that a Loop kept whole
  * (graph/onnx/loop-body.ts), whose body layers a run rounds as any graph's (the body runs through
- * runGraph), charges it for them too without importing the checks.
+ * runGraph), charges it for them too. Here, beside element-types.ts which tells a FLOAT16 output,
+ * so that the importer reads it without importing the runtime.
  */
-import type { GraphLayer } from '../graph/graph.js';
-import { outputElementType } from '../graph/onnx/element-types.js';
-import { numel } from '../ops/types.js';
-import type { Shape } from '../ops/types.js';
+import type { GraphLayer } from '../graph.js';
+import { outputElementType } from './element-types.js';
+import { numel } from '../../ops/types.js';
+import type { Shape } from '../../ops/types.js';
 
 /**
  * Units an element of a layer output the ONNX graph types FLOAT16 costs besides its kernel's: the
