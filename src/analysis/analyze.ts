@@ -23,6 +23,7 @@ import { importWarnings } from './import-warnings.js';
 import { findPatterns } from './patterns.js';
 import { quantizationSummary } from './quantization.js';
 import { branchCredit } from './branches.js';
+import { isScoreConstant, scoreTensors } from './exporter-constants.js';
 
 export const FLOP_DESCRIPTIONS = {
   '2macs': '2·MACs of conv/linear + element-wise FLOPs of BN, activations, pooling, add, resampling (+ bias adds when includeBias)',
@@ -56,18 +57,21 @@ export function rfReport(rf: TensorRF | null, sizes: ReadonlyMap<number, readonl
 /**
  * Float initializers an imported arithmetic node reads directly (a learned scale or bias exported
  * as Mul/Add by a constant) are parameters too; scalars are taken for folded literals, not weights.
+ * An exporter-made table added to attention scores (a gathered relative-position bias, a mask:
+ * analysis/exporter-constants.ts) is read as a buffer, not a parameter.
  */
-function constantOperandParams(graph: Graph, layer: GraphLayer, op: OpDef | null, counted: Set<string>, constantDerived: Set<string>, foldedFrom: ReadonlyMap<string, readonly string[]>): number {
-  if (!layer.source || !op?.foldsConstantOperands) return 0;
+function constantOperandParams(graph: Graph, layer: GraphLayer, op: OpDef | null, counted: Set<string>, constantDerived: Set<string>, foldedFrom: ReadonlyMap<string, readonly string[]>, onScores: (i: number) => boolean): { params: number; buffers: number } {
+  const n = { params: 0, buffers: 0 };
+  if (!layer.source || !op?.foldsConstantOperands) return n;
   const derived = layer.inputs.map((ref) => constantDerived.has(ref));
-  let n = 0;
   for (const [i, ref] of layer.inputs.entries()) {
     if (!(op.constantOperandIsWeight?.(i, derived) ?? true)) continue;
+    const role = onScores(i) ? 'buffers' : 'params';
     // an initializer read directly, or through movement folded away (a small Linear's Transpose(W),
     // GroupNorm's Unsqueeze(γ) in an export without constant folding)
     for (const name of graph.constants.has(ref) ? [ref] : (foldedFrom.get(ref) ?? [])) {
       const c = graph.constants.get(name);
-      if (c) n += uncountedParams(graph, c, counted);
+      if (c) n[role] += uncountedParams(graph, c, counted);
     }
   }
   return n;
@@ -171,6 +175,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   const counted = new Set<string>();
   const constantDerived = constantDerivedTensors(graph);
   const foldedFrom = foldedSources(graph, analysed);
+  const scores = scoreTensors(graph, analysed);
   const sharing: { layer: string; constants: string[] }[] = [];
   const layers: LayerReport[] = analysed.filter((a) => !a.folded).map(({ layer, op, inferred, inputShapes, rf, standIn }) => {
     // constant operands (imported initializers) are read like weights: counted there, once
@@ -193,8 +198,10 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
       const c = graph.constants.get(layer.weights?.[w.name]?.constant ?? '');
       return c?.folded ? s + uncountedParams(graph, c, counted) - numel(w.shape) : s;
     }, 0);
-    const params = weightParams + foldedFix + constantOperandParams(graph, layer, op, counted, constantDerived, foldedFrom);
-    const buffers = own.filter((w) => !w.trainable).reduce((s, w) => s + numel(w.shape), 0);
+    const operands = constantOperandParams(graph, layer, op, counted, constantDerived, foldedFrom, (i) => isScoreConstant(graph, layer, i, inputShapes, scores));
+    const params = weightParams + foldedFix + operands.params;
+    const ownBuffers = own.filter((w) => !w.trainable).reduce((s, w) => s + numel(w.shape), 0);
+    const buffers = ownBuffers + operands.buffers;
     if (standIn) {
       // not run, and not runnable at this size: its weights, and the shapes it was given where they are this input's
       const given = layer.inputs.map((r) => {
@@ -207,7 +214,8 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
     const outputsElems = inferred.outputs.reduce((n, shape) => n + numel(shape), 0);
     // a buffer no forward pass reads (BN's num_batches_tracked, WeightSpec.unread) is held but not accessed
     const unread = own.filter((w) => w.unread).reduce((s, w) => s + numel(w.shape), 0);
-    const weightElems = weightParams + buffers - unread + constantElems;
+    // constant operands (a score table read as a buffer too) are in constantElems
+    const weightElems = weightParams + ownBuffers - unread + constantElems;
     const elements = { inputs: inputsElems, outputs: outputsElems, weights: weightElems, total: inputsElems + outputsElems + weightElems };
     const byConv = flopsOf(inferred.cost, options.includeBias);
     const bytes = elements.total * bytesPerElement;

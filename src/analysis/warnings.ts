@@ -5,6 +5,7 @@ import { numel } from '../ops/types.js';
 import type { AnalysedLayer } from './infer.js';
 import { inputFieldSizes } from './input-layout.js';
 import type { LayerReport, Report, ReportWarning } from './report.js';
+import { EXPORTER_MADE, isScoreConstant, scoreTensors } from './exporter-constants.js';
 
 interface Inputs {
   graph: Graph;
@@ -29,8 +30,6 @@ export const FC_DOMINANCE = 0.5;
 /** Smallest final feature map the notes consider safe (3×3 to 9×9 are typical). */
 export const MIN_FINAL_MAP = 3;
 
-/** A constant torch.onnx.export made itself (a folded value), not one of the module's named parameters. */
-const EXPORTER_MADE = /^onnx::[A-Za-z]+_\d+$/;
 
 /**
  * torch.onnx.export of an eval-mode model folds each BatchNorm2d into the conv before it by
@@ -59,33 +58,57 @@ function foldedBatchNorm(x: Inputs): ReportWarning | null {
 
 /**
  * Constants torch.onnx.export computed while folding (named onnx::<Op>_<n>) that element-wise
- * layers read and that are counted as parameters: Swin's and MaxViT's relative position bias
- * gathered from its table ([1, heads, 49, 49] where the module learns 169·heads: swin_t +308,016),
- * a shifted window's attention mask (a buffer). A weighted layer's exporter-made weights (a
- * transposed linear, a BN folded into a conv) are its real weights, and BATCHNORM_FOLDED's case.
+ * layers read. Those added to attention scores (Swin's and MaxViT's relative position bias gathered
+ * from its table, [1, heads, T, T] where the module learns (2w − 1)²·heads; a constant mask) are
+ * counted as buffers (analyze.ts): EXPORTER_CONSTANTS_AS_BUFFERS says so, with the tables a
+ * square w × w window would have. Any other spanning two axes or more is counted as parameters:
+ * EXPORTER_CONSTANTS_COUNTED. A weighted layer's exporter-made weights (a transposed linear, a BN
+ * folded into a conv) are its real weights, and BATCHNORM_FOLDED's case.
  */
-function exporterConstants(x: Inputs): ReportWarning | null {
-  const found = new Map<string, number>();
+function exporterConstants(x: Inputs): ReportWarning[] {
+  const counted = new Map<string, number>();
+  const buffers = new Map<string, { elements: number; heads: number; t: number }>();
+  const scores = scoreTensors(x.graph, x.analysed);
   for (const a of x.analysed) {
     if (a.folded || a.op?.weighted || !a.layer.source) continue;
-    for (const ref of a.layer.inputs) {
+    for (const [i, ref] of a.layer.inputs.entries()) {
       const c = x.graph.constants.get(ref);
       // a table spans two axes or more ([1, heads, 49, 49]); a per-channel operand ([C, 1, 1]: GroupNorm's γ
       // unsqueezed, a layer scale) is the module's own parameter renamed, counted as PyTorch counts it
       if (!c || !EXPORTER_MADE.test(ref) || !x.counted.has(ref) || c.shape.filter((d) => d > 1).length < 2) continue;
-      found.set(ref, numel(c.shape));
+      if (!isScoreConstant(x.graph, a.layer, i, a.inputShapes, scores)) counted.set(ref, numel(c.shape));
+      else buffers.set(ref, { elements: numel(c.shape), heads: c.shape.length > 2 ? c.shape[c.shape.length - 3] : 1, t: c.shape[c.shape.length - 1] });
     }
   }
-  if (found.size === 0) return null;
-  const elements = [...found.values()].reduce((s, n) => s + n, 0);
-  const names = [...found.keys()];
-  return {
-    code: 'EXPORTER_CONSTANTS_COUNTED',
-    severity: 'info',
-    message: `${elements.toLocaleString('en-US')} of the parameters are in ${found.size} constant(s) the exporter computed by constant folding (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}), read by element-wise layers: a relative position bias gathered from its table (Swin, MaxViT) or an attention mask, where the PyTorch module learns a smaller table or holds a buffer. Export with do_constant_folding=False to count the tables themselves.`,
-    constants: names,
-    elements,
-  };
+  const out: ReportWarning[] = [];
+  const named = (names: string[]) => `${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}`;
+  if (buffers.size > 0) {
+    const names = [...buffers.keys()];
+    const elements = [...buffers.values()].reduce((s, b) => s + b.elements, 0);
+    // a relative-position table over a w × w window: (2w − 1)² rows, one column per head
+    const square = [...buffers.values()].every((b) => Number.isInteger(Math.sqrt(b.t)));
+    const tables = square ? [...buffers.values()].reduce((s, b) => s + (2 * Math.sqrt(b.t) - 1) ** 2 * b.heads, 0) : null;
+    out.push({
+      code: 'EXPORTER_CONSTANTS_AS_BUFFERS',
+      severity: 'info',
+      message: `${elements.toLocaleString('en-US')} elements in ${buffers.size} constant(s) the exporter computed by constant folding (${named(names)}) are added to attention scores: a relative position bias gathered from its table (Swin, MaxViT) or a mask. They are counted as buffers, not parameters (the weights memory holds them). ${tables !== null ? `If they are relative-position biases gathered over a square w × w window (Swin V1, MaxViT; not Swin V2's, computed by an MLP), the module learns tables of (2w − 1)²·heads = ${tables.toLocaleString('en-US')} parameters the file no longer holds, and counts ${(x.totalParams + tables).toLocaleString('en-US')}. ` : ''}Export with do_constant_folding=False to count the tables themselves.`,
+      constants: names,
+      elements,
+      ...(tables !== null ? { tableParams: tables } : {}),
+    });
+  }
+  if (counted.size > 0) {
+    const names = [...counted.keys()];
+    const elements = [...counted.values()].reduce((s, n) => s + n, 0);
+    out.push({
+      code: 'EXPORTER_CONSTANTS_COUNTED',
+      severity: 'info',
+      message: `${elements.toLocaleString('en-US')} of the parameters are in ${counted.size} constant(s) the exporter computed by constant folding (${named(names)}), read by element-wise layers: a table gathered or sliced from a parameter, or a mask, where the PyTorch module may hold fewer. Export with do_constant_folding=False to count the module's tensors themselves.`,
+      constants: names,
+      elements,
+    });
+  }
+  return out;
 }
 
 /**
@@ -111,8 +134,7 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
   const out: ReportWarning[] = [];
   const folded = foldedBatchNorm(x);
   if (folded) out.push(folded);
-  const made = exporterConstants(x);
-  if (made) out.push(made);
+  out.push(...exporterConstants(x));
 
   for (const u of x.unsupported) {
     out.push({

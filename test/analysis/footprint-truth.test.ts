@@ -118,20 +118,30 @@ describe('an ONNX Swin: what the file can tell (test/fixtures/memory/swin_two_st
     expect(report.structure.width).toBe(truth.headIn);
   });
 
-  it("parameters: each block's relative-position bias is in the file gathered, a [1, heads, 49, 49] constant added to the logits, where PyTorch trains a [169, heads] table and holds the int64 index as a buffer", () => {
-    // 5,845 PyTorch parameters − 507 table entries (169 × (1 + 2)) + 7,203 gathered (49² × (1 + 2)) = 12,541
-    // (torchvision's swin_t exported at opset 13 or 17: 28,596,370 against 28,288,354, +308,016 = 49² × 138 − 169 × 138)
+  // found by a hunt (fix/onnx): the gathered [1, heads, 49, 49] constants were counted as parameters, 12,541 here
+  // (truth.params − 507 + 7,203) and 28,596,370 for torchvision's swin_t (+308,016 against 28,288,354); they are
+  // fixed tables the scores add, as PyTorch's relative_position_index buffer is, so they count as buffers now
+  it("parameters: each block's relative-position bias is in the file gathered, a [1, heads, 49, 49] constant added to the logits, counted as a buffer; PyTorch trains a [169, heads] table and holds the int64 index as a buffer", () => {
+    // 5,845 PyTorch parameters − 507 table entries (169 × (1 + 2)), which the file no longer holds = 5,338;
+    // buffers: the 7,203 gathered (49² × (1 + 2)). torchvision's swin_t exported at opset 17 with folding:
+    // 28,265,032 parameters (28,288,354 − 23,322 = 169 × 138 tables) and 331,338 buffers (49² × 138)
     const heads = Object.values(truth.biasTables).map((t) => t[1]);
     expect(heads).toEqual([1, 2]);
     const tables = heads.reduce((s, h) => s + 169 * h, 0);
     const gathered = heads.reduce((s, h) => s + 49 * 49 * h, 0);
-    expect(report.totals.params).toBe(truth.params - tables + gathered);
-    // the index is folded into the gathered constant: no buffer in the file (PyTorch's 4,802 are the two indices)
+    expect(report.totals.params).toBe(truth.params - tables);
+    // PyTorch's 4,802 buffers are the two indices, folded into the gathered constants: the file's buffers are those
     expect(truth.buffers).toBe(Object.values(truth.biasIndices).reduce((s, i) => s + i[0], 0));
-    expect(report.totals.buffers).toBe(0);
-    const added = report.layers.filter((l) => /attn\/Add_1$/.test(l.name)).map((l) => l.params);
-    expect(added).toEqual(heads.map((h) => 49 * 49 * h));
-    // and the report says so: the gathered constants are the exporter's
-    expect(report.warnings.find((w) => w.code === 'EXPORTER_CONSTANTS_COUNTED')?.message).toMatch(/^7,203 of the parameters are in 2 constant\(s\)/);
+    expect(report.totals.buffers).toBe(gathered);
+    const added = report.layers.filter((l) => /attn\/Add_1$/.test(l.name)).map((l) => [l.params, l.buffers]);
+    expect(added).toEqual(heads.map((h) => [0, 49 * 49 * h]));
+    // weights memory still holds them, and the memory access of the adds reads them
+    expect(report.layers.filter((l) => /attn\/Add_1$/.test(l.name)).map((l) => l.memoryAccess.elements.weights)).toEqual(heads.map((h) => 49 * 49 * h));
+    // and the report says so, with the module's count if they are tables over a 7 × 7 window: PyTorch's
+    const w = report.warnings.find((x) => x.code === 'EXPORTER_CONSTANTS_AS_BUFFERS');
+    expect(w).toMatchObject({ elements: gathered, tableParams: tables });
+    expect(w?.message).toMatch(/^7,203 elements in 2 constant\(s\)/);
+    expect(w?.message).toContain(`counts ${truth.params.toLocaleString('en-US')}`);
+    expect(report.warnings.map((x) => x.code)).not.toContain('EXPORTER_CONSTANTS_COUNTED');
   });
 });

@@ -82,6 +82,44 @@ describe('EXPORTER_CONSTANTS_COUNTED: constants the exporter computed, read by e
   });
 });
 
+// fix/onnx: swin_t exported with constant folding counted its 12 gathered relative-position biases (331,338
+// elements) as parameters, 28,596,370 for PyTorch's 28,288,354; a constant the exporter made and the attention
+// scores add is a fixed table, as PyTorch's relative_position_index buffer: counted as a buffer now
+describe('EXPORTER_CONSTANTS_AS_BUFFERS: an exporter-made table added to attention scores (q·kᵀ) is a buffer', () => {
+  const net = (bias: string) =>
+    onnxModel({
+      inputs: [
+        { name: 'q', shape: [1, 2, 4, 8] },
+        { name: 'k', shape: [1, 2, 8, 4] },
+      ],
+      outputs: ['y'],
+      nodes: [
+        { op: 'MatMul', inputs: ['q', 'k'], outputs: ['s'], name: 'scores' },
+        { op: 'Add', inputs: ['s', bias], outputs: ['b'], name: 'bias' },
+        { op: 'Softmax', inputs: ['b'], outputs: ['y'], name: 'softmax', attrs: { axis: { i: -1 } } },
+      ],
+      initializers: [{ name: bias, dims: [1, 2, 4, 4], data: Array.from({ length: 32 }, (_, i) => i) }],
+    });
+  const report = (bias: string) => analyzeGraph(importOnnx(net(bias)).graph, { dtype: 'float32', flops: '2macs', includeBias: false });
+
+  it('onnx::Add_7 [1, 2, 4, 4] added to [1, 2, 4, 4] scores: 0 parameters, 32 buffers, still read (memory access) and held; the note gives the tables a 2 × 2 window learns, (2·2 − 1)² × 2 heads', () => {
+    const r = report('onnx::Add_7');
+    expect([r.totals.params, r.totals.buffers]).toEqual([0, 32]);
+    const add = r.layers.find((l) => l.name === 'bias')!;
+    expect([add.params, add.buffers, add.memoryAccess.elements.weights]).toEqual([0, 32, 32]);
+    const w = r.warnings.find((x) => x.code === 'EXPORTER_CONSTANTS_AS_BUFFERS');
+    expect(w).toMatchObject({ severity: 'info', constants: ['onnx::Add_7'], elements: 32, tableParams: 18 });
+    expect(w!.message).toContain('counts 18');
+    expect(r.warnings.map((x) => x.code)).not.toContain('EXPORTER_CONSTANTS_COUNTED');
+  });
+
+  it("the same tensor under a module's name (a learned full attention bias): 32 parameters, no note", () => {
+    const r = report('blocks.0.attn.bias');
+    expect([r.totals.params, r.totals.buffers]).toEqual([32, 0]);
+    expect(r.warnings.map((x) => x.code)).not.toContain('EXPORTER_CONSTANTS_AS_BUFFERS');
+  });
+});
+
 // found by a hunt: export_params=False makes every weight a graph input; each conv's reason named its tensor and
 // advised onnxsim (which cannot fold an input): 25 KB on stderr for mobilenet_v3_large
 describe('a conv whose weight is an input of the graph (torch.onnx.export with export_params=False)', () => {
