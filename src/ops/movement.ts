@@ -35,6 +35,7 @@ export const ReshapeAttrs = z.strictObject({ shape: IntList.optional(), allowZer
 export const reshape: OpDef<z.infer<typeof ReshapeAttrs>, null> = {
   foldsConstantOperands: true, // a weight read through it (torch's Linear as MatMul(x, Transpose(W)) unfolded) is a learned parameter
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
+  reView: true, // the same buffer under a new shape: no element read or written (types.ts)
   name: 'reshape',
   summary: 'Reshape (ONNX rules: 0 copies the input dimension, −1 is inferred)',
   pytorch: 'torch.reshape',
@@ -106,6 +107,7 @@ const AxesAttrs = z.strictObject({ axes: IntList.optional() });
 
 export const squeeze: OpDef<z.infer<typeof AxesAttrs>, { removed: number[] }> = {
   foldsConstantOperands: true, // a weight read through it (torch's Linear as MatMul(x, Transpose(W)) unfolded) is a learned parameter
+  reView: true, // the same buffer under a new shape: no element read or written (types.ts)
   name: 'squeeze',
   summary: 'Remove size-1 dimensions (all of them, or the given axes)',
   pytorch: 'torch.squeeze',
@@ -127,6 +129,7 @@ export const squeeze: OpDef<z.infer<typeof AxesAttrs>, { removed: number[] }> = 
 
 export const unsqueeze: OpDef<z.infer<typeof AxesAttrs>, { inserted: number[] }> = {
   foldsConstantOperands: true, // a weight read through it (torch's Linear as MatMul(x, Transpose(W)) unfolded) is a learned parameter
+  reView: true, // the same buffer under a new shape: no element read or written (types.ts)
   name: 'unsqueeze',
   summary: 'Insert size-1 dimensions at the given axes of the output',
   pytorch: 'torch.unsqueeze',
