@@ -24,6 +24,7 @@ import { findPatterns } from './patterns.js';
 import { quantizationSummary } from './quantization.js';
 import { branchCredit } from './branches.js';
 import { isScoreConstant, scoreTensors } from './exporter-constants.js';
+import { constantLayers, constantLayersWarning } from './constant-work.js';
 
 export const FLOP_DESCRIPTIONS = {
   '2macs': '2·MACs of conv/linear + element-wise FLOPs of BN, activations, pooling, add, resampling (+ bias adds when includeBias)',
@@ -248,7 +249,9 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   const sum = (f: (l: LayerReport) => number) => layers.reduce((s, l) => s + f(l), 0);
   // an If's exclusive branches count per metric as the larger one, not both (analysis/branches.ts)
   const credit = branchCredit(analysed, layers);
-  const run = (f: (l: LayerReport) => number) => sum((l) => (l.executed ? f(l) : 0)) - credit(f);
+  // a constant computed from literals but too large to fold counts as the folded ones do: nothing (analysis/constant-work.ts)
+  const constant = constantLayers(graph, analysed);
+  const run = (f: (l: LayerReport) => number) => sum((l) => (l.executed && !constant.has(l.name) ? f(l) : 0)) - credit(f);
   const memElements = {
     inputs: run((l) => l.memoryAccess.elements.inputs),
     outputs: run((l) => l.memoryAccess.elements.outputs),
@@ -284,6 +287,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
     ...importWarnings(graph),
     ...structuralWarnings({ graph, counted, analysed, layers, outputs, structure, totalMacs: flopsByConvention.macs, totalParams: sum((l) => l.params), unsupported, imageInputs: inference.imageInputs }),
     ...(sharing.length ? [sharedWeightsWarning(sharing)] : []),
+    ...[constantLayersWarning(layers, constant)].filter((w): w is ReportWarning => w !== null),
   ];
 
   const totalBytes = memElements.total * bytesPerElement;
