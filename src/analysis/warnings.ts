@@ -30,7 +30,6 @@ export const FC_DOMINANCE = 0.5;
 /** Smallest final feature map the notes consider safe (3×3 to 9×9 are typical). */
 export const MIN_FINAL_MAP = 3;
 
-
 /**
  * torch.onnx.export of an eval-mode model folds each BatchNorm2d into the conv before it by
  * default: the conv gets new weights and a bias, both named onnx::Conv_<n>, and the BN is gone. The
