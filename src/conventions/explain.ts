@@ -210,7 +210,9 @@ function parts(f: LayerFacts): Parts {
  * pool's indices), the weights (and constant operands) read once, at the report's element size.
  * An output's elements are its shape's product; inputs and weights are the report's own element counts.
  */
-function memoryExpr(f: LayerFacts, r: LayerReport, bytesPerElement: number): Expr {
+function memoryExpr(f: LayerFacts, r: LayerReport, bytesPerElement: number, reView: boolean): Expr {
+  // a re-view (reshape, squeeze, unsqueeze: OpDef.reView) moves no element
+  if (reView) return mul(V('elements moved by a re-view', 0), V('bytes/element', bytesPerElement));
   const e = r.memoryAccess.elements;
   const outputs = f.outputs.map((shape, k) => V(f.outputs.length === 1 ? 'output' : `output ${k}`, ...shape));
   return mul(add(V('inputs', e.inputs), ...outputs, V('weights', e.weights)), V('bytes/element', bytesPerElement));
@@ -243,7 +245,7 @@ export function explainLayer(a: AnalysedLayer, r: LayerReport, includeBias: bool
     biasOps: bias,
     elementwise,
     flops,
-    memoryBytes: formula(memoryExpr(f, r, bytesPerElement), r.memoryAccess.bytes),
+    memoryBytes: formula(memoryExpr(f, r, bytesPerElement, a.op?.reView === true), r.memoryAccess.bytes),
   };
   const all = [out.params, out.macs, macs, exact, bias, elementwise, flops['2macs'], flops.macs, flops.exact, out.memoryBytes];
   return { ...out, agrees: all.every((x) => x.agrees) };
