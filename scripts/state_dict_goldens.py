@@ -9,21 +9,24 @@ Writes
                   ConvNeXt's CNBlock holds it) → flatten → fc
         tokens    class_token → pos_embedding (ViT's) → attn, an nn.MultiheadAttention whose
                   state_dict has in_proj_weight and out_proj.weight (a module inside the op)
-  test/fixtures/torchvision/state-dict-keys.json.gz   for each zoo model torchvision has, its
-      state_dict's keys and shapes, with the auxiliary heads the zoo builds (inception_v3,
-      deeplabv3_resnet50 and fcn_resnet50 aux) and without those it leaves out (googlenet)
+  test/fixtures/torchvision/state-dict-keys.json.gz   for each zoo model torchvision has (the 86 of
+      torchvision_truth.py's MODELS and VIDEO and the 3 video ResNets), its state_dict's keys and
+      shapes, with the auxiliary heads the zoo builds (inception_v3's AuxLogits, the fcn_* and
+      deeplabv3_* aux_classifier) and without those it leaves out (googlenet's aux1/aux2)
 
 Run: /usr/bin/python3 scripts/state_dict_goldens.py   (Debian python3-torch, python3-torchvision)
 """
 import gzip
 import json
+import sys
 from pathlib import Path
 
 import torch
 import torch.nn as nn
-import torchvision.models as tvm
-import torchvision.models.segmentation as tvs
 import torchvision.models.video as tvv
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from torchvision_truth import MODELS, VIDEO  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent / "test" / "fixtures"
 
@@ -98,19 +101,11 @@ def net(module, spec, shape):
     return {"spec": spec, "input": tensor(x), "stateDict": {k: tensor(v) for k, v in m.state_dict().items()}, "output": tensor(y)}
 
 
-# zoo name → (constructor, keyword arguments giving the modules the zoo builds)
+# zoo name → (constructor, keyword arguments giving the modules the zoo builds): every zoo model with a
+# torchvision builder, as torchvision_truth.py builds it (the same list, so a model added there is here)
 TORCHVISION = {
-    **{n: (getattr(tvm, n), {}) for n in [
-        "alexnet", "vgg11", "vgg16", "vgg16_bn", "resnet18", "resnet34", "resnet50", "resnet101",
-        "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "shufflenet_v2_x1_0", "squeezenet1_1",
-        "densenet121", "efficientnet_b0", "resnext50_32x4d", "wide_resnet50_2", "regnet_y_400mf",
-        "mnasnet1_0", "efficientnet_v2_s", "convnext_tiny", "vit_b_16", "swin_t", "swin_s", "swin_b",
-    ]},
-    "googlenet": (tvm.googlenet, {"aux_logits": False, "init_weights": False}),
-    "inception_v3": (tvm.inception_v3, {"aux_logits": True, "init_weights": False}),
-    "deeplabv3_resnet50": (tvs.deeplabv3_resnet50, {"weights_backbone": None, "aux_loss": True}),
-    "fcn_resnet50": (tvs.fcn_resnet50, {"weights_backbone": None, "aux_loss": True}),
-    "lraspp_mobilenet_v3_large": (tvs.lraspp_mobilenet_v3_large, {"weights_backbone": None}),
+    **{n: (ctor, kw) for n, (ctor, _, kw) in MODELS.items()},
+    **{n: (ctor, {}) for n, (ctor, _, _) in VIDEO.items()},
     "r3d_18": (tvv.r3d_18, {}),
     "mc3_18": (tvv.mc3_18, {}),
     "r2plus1d_18": (tvv.r2plus1d_18, {}),
@@ -125,7 +120,9 @@ def main():
     (out / "nets.json").write_text(json.dumps(nets) + "\n")
     keys = {}
     for name, (build, kw) in TORCHVISION.items():
-        keys[name] = [[k, list(v.shape)] for k, v in build(weights=None, **kw).state_dict().items()]
+        model = build(weights=None, **kw)
+        keys[name] = [[k, list(v.shape)] for k, v in model.state_dict().items()]
+        del model
     text = json.dumps(keys, separators=(",", ":")).encode()
     # mtime 0: the same bytes from the same keys
     (ROOT / "torchvision" / "state-dict-keys.json.gz").write_bytes(gzip.compress(text, 9, mtime=0))
