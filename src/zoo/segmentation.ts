@@ -56,7 +56,8 @@ function deeplabHead(b: NetBuilder, high: string, classes: number, full: [number
   branches.push(b.functional(b.add(`${aspp}.convs.4.upsample`, 'upsample', pool, { mode: 'bilinear', size: [fh, fw], alignCorners: false })));
   let x = b.add(`${aspp}.cat`, 'concat', branches);
   x = b.add(`${aspp}.project.3`, 'dropout', b.convBnAct(`${aspp}.project`, x, 256, 1), { p: 0.5 });
-  x = b.convBnAct('classifier.1', x, 256, 3);
+  // torchvision's DeepLabHead is one nn.Sequential: ASPP, then 3×3 conv, BN, ReLU (classifier.1–3), then the 1×1
+  x = b.act('classifier.3', b.bn('classifier.2', b.conv('classifier.1', x, 256, 3, { bias: false, padding: 1 })), 'relu');
   x = b.conv('classifier.4', x, classes, 1);
   return b.functional(b.add('out', 'upsample', x, { mode: 'bilinear', size: full, alignCorners: false }));
 }

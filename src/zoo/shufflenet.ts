@@ -12,8 +12,9 @@ function invertedResidual(b: NetBuilder, p: string, x: string, out: number, stri
     left = split;
     right = `${split}:1`;
   } else {
-    left = b.convBnAct(`${p}.branch1.dw`, x, inC, 3, { stride, groups: inC, act: null });
-    left = b.convBnAct(`${p}.branch1.pw`, left, half, 1);
+    // torchvision's branch1, an nn.Sequential: depthwise 3×3, BN, pointwise 1×1, BN, ReLU
+    left = b.bn(`${p}.branch1.1`, b.conv(`${p}.branch1.0`, x, inC, 3, { bias: false, stride, groups: inC, padding: 1 }));
+    left = b.act(`${p}.branch1.4`, b.bn(`${p}.branch1.3`, b.conv(`${p}.branch1.2`, left, half, 1, { bias: false, padding: 0 })), 'relu');
     right = x;
   }
   let y = b.conv(`${p}.branch2.0`, right, half, 1, { bias: false });

@@ -160,24 +160,23 @@ function coverage(name: string) {
 /** Every zoo model with a torchvision builder: the fixture holds its state_dict's keys (scripts/state_dict_goldens.py). */
 const TORCHVISION = ZOO.filter((z) => z.torchvision !== undefined).map((z) => z.name);
 
-/** The zoo models a torchvision state_dict does NOT load into as is, each with why (README "Weights by their PyTorch names"). */
-const EXCEPTIONS: Record<string, string> = {
-  shufflenet_v2_x0_5: "the zoo's stage*.0.branch1.dw/pw are torchvision's branch1.0-4",
-  shufflenet_v2_x1_0: "the zoo's stage*.0.branch1.dw/pw are torchvision's branch1.0-4",
-  shufflenet_v2_x1_5: "the zoo's stage*.0.branch1.dw/pw are torchvision's branch1.0-4",
-  shufflenet_v2_x2_0: "the zoo's stage*.0.branch1.dw/pw are torchvision's branch1.0-4",
-  deeplabv3_resnet50: "the zoo's classifier.1.0/1.1 are torchvision's classifier.1/2",
-  deeplabv3_resnet101: "the zoo's classifier.1.0/1.1 are torchvision's classifier.1/2",
-  deeplabv3_mobilenet_v3_large: "the zoo's classifier.1.0/1.1 are torchvision's classifier.1/2",
-};
-const AS_IS = TORCHVISION.filter((n) => !(n in EXCEPTIONS));
+/**
+ * The zoo models a torchvision state_dict loads into as is (README "Weights by their PyTorch names"):
+ * all of them, no exception. shufflenet_v2_* named torchvision's stage*.0.branch1.0–4 branch1.dw.0–1
+ * and branch1.pw.0–2, and deeplabv3_* its classifier.1–3 classifier.1.0–2 (36 and 6 keys refused in
+ * shufflenet_v2_x1_0 and deeplabv3_resnet50); the zoo now names them as torchvision does.
+ */
+const AS_IS = TORCHVISION;
 
 describe("torchvision's state_dicts against the zoo's layers", () => {
-  it('the fixture holds the keys of every zoo model with a torchvision builder, and only those; each exception is such a model', () => {
+  it('the fixture holds the keys of every zoo model with a torchvision builder (86), and only those', () => {
     expect(TORCHVISION.length).toBe(86);
     expect(Object.keys(KEYS).sort()).toEqual([...TORCHVISION].sort());
-    for (const n of Object.keys(EXCEPTIONS)) expect(TORCHVISION).toContain(n);
-    expect(AS_IS.length).toBe(TORCHVISION.length - Object.keys(EXCEPTIONS).length);
+    // the README's sentence says what this file proves: the count, and the zoo's models without a builder
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain(`loads as it is (every key binds, \`num_batches_tracked\` too, and no weight is left to the seed) into each of the ${TORCHVISION.length} zoo models torchvision builds`);
+    expect(ZOO.filter((z) => z.torchvision === undefined).map((z) => z.name)).toEqual(['mobilenet_v1', 'unet', 'yolov8n']);
+    expect(readme).toContain("the zoo's other 3, mobilenet_v1, unet and yolov8n, have no torchvision builder");
   });
 
   it.each(AS_IS)('%s takes every key (num_batches_tracked too) and leaves no weight to the seed', (name) => {
@@ -187,13 +186,8 @@ describe("torchvision's state_dicts against the zoo's layers", () => {
     // resnet18: 102 weights and 20 batch norms' num_batches_tracked, now declared (they were the 20 ignored)
     if (name === 'resnet18') expect(r).toMatchObject({ keys: 122, bound: 122, ignored: 0 });
     if (name === 'vit_b_16') expect(r).toMatchObject({ keys: 152, bound: 152, ignored: 0 });
-  }, 120_000);
-
-  it.each(Object.entries(EXCEPTIONS))('%s does not load as is: %s (those keys and only those are refused; the weights they name are left to the seed)', (name) => {
-    const r = coverage(name);
-    const renamed = name.startsWith('shufflenet') ? /^stage\d\.0\.branch1\.[0-4]\./ : /^classifier\.[12]\./;
-    expect(r.refused.length).toBeGreaterThan(0);
-    expect(r.refused.filter((k) => !renamed.test(k))).toEqual([]);
-    expect(r.unset.length).toBe(r.refused.length);
+    // the layers renamed to torchvision's names: 3 stages' branch1 (2 convs, 2 norms × 5 keys), DeepLabHead's classifier.1 conv, classifier.2 norm
+    if (name === 'shufflenet_v2_x1_0') expect(KEYS[name].filter(([k]) => /^stage\d\.0\.branch1\./.test(k))).toHaveLength(36);
+    if (name === 'deeplabv3_resnet50') expect(KEYS[name].filter(([k]) => /^classifier\.[12]\./.test(k))).toHaveLength(6);
   }, 120_000);
 });
