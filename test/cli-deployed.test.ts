@@ -40,7 +40,7 @@ describe('convlens analyze --deployed (issue 11)', () => {
   it('md: a "Deployed graph" section with the totals table and the groups folded', async () => {
     const r = await cli(['analyze', 'resnet18', '--deployed', '--format', 'md']);
     expect(r.out).toContain('### Deployed graph (inference fusions)');
-    expect(r.out).toContain('memory access drops by **44,413,184 bytes** (37.97%)');
+    expect(r.out).toContain('memory access drops by **44,413,184 bytes** (37.98%)');
     expect(r.out).toMatch(/^\| params \| 11,689,512 \| 11,684,712 \| −4,800 \(−0\.04%\) \|$/m);
     expect(r.out).toContain('<details><summary>Fused groups (20)</summary>');
     expect(r.out).toMatch(/^\| `conv1` → `bn1` → `relu` \| foldBatchNorm \+ activation \| 16,697,088 \| 3,851,264 \| 12,845,824 \(−76\.93%\) \|$/m);

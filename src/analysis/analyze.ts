@@ -217,7 +217,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
     const unread = own.filter((w) => w.unread).reduce((s, w) => s + numel(w.shape), 0);
     // constant operands (a score table read as a buffer too) are in constantElems
     const weightElems = weightParams + ownBuffers - unread + constantElems;
-    // a re-view (reshape, squeeze, unsqueeze) moves nothing: its shape operand is metadata (OpDef.reView)
+    // a re-view (reshape, flatten, squeeze, unsqueeze) moves nothing: its shape operand is metadata (OpDef.reView)
     const elements = op?.reView
       ? { inputs: 0, outputs: 0, weights: 0, total: 0 }
       : { inputs: inputsElems, outputs: outputsElems, weights: weightElems, total: inputsElems + outputsElems + weightElems };

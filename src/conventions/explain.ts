@@ -211,7 +211,7 @@ function parts(f: LayerFacts): Parts {
  * An output's elements are its shape's product; inputs and weights are the report's own element counts.
  */
 function memoryExpr(f: LayerFacts, r: LayerReport, bytesPerElement: number, reView: boolean): Expr {
-  // a re-view (reshape, squeeze, unsqueeze: OpDef.reView) moves no element
+  // a re-view (reshape, flatten, squeeze, unsqueeze: OpDef.reView) moves no element
   if (reView) return mul(V('elements moved by a re-view', 0), V('bytes/element', bytesPerElement));
   const e = r.memoryAccess.elements;
   const outputs = f.outputs.map((shape, k) => V(f.outputs.length === 1 ? 'output' : `output ${k}`, ...shape));

@@ -137,6 +137,7 @@ export type FlattenAttrs = z.infer<typeof FlattenAttrs>;
 
 export const flatten: OpDef<FlattenAttrs, { start: number; end: number }> = {
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
+  reView: true, // torch.flatten of a contiguous tensor is a view, ONNX Flatten an alias: no element read or written (types.ts)
   name: 'flatten',
   summary: 'Merge a range of dimensions into one',
   pytorch: 'torch.nn.Flatten',

@@ -316,7 +316,7 @@ export interface OpDef<A = any, P = any> {
   /** An empty input is read as PyTorch reads it (a concat drops it); any other layer reading one is refused. */
   emptyInputs?: boolean;
   /**
-   * The output is the input's buffer under another shape (reshape, squeeze, unsqueeze): PyTorch
+   * The output is the input's buffer under another shape (reshape, flatten, squeeze, unsqueeze): PyTorch
    * returns a view of a contiguous tensor and ONNX Runtime aliases the buffer, so the layer reads and
    * writes no element (memory access 0). The copy a layout change needs is the transpose's: ONNX's
    * Transpose then Reshape is PyTorch's permute (a view) then reshape or .contiguous() (one copy).
