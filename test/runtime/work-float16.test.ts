@@ -16,6 +16,7 @@ import { executedLayers } from '../../src/graph/walks.js';
 import { checkWork, float16InputWork } from '../../src/runtime/checks.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import { tensor } from '../../src/tensor/tensor.js';
+import { answerDtype } from '../../src/tensor/encoding.js';
 import { onnxModel } from '../graph/onnx-builder.js';
 import { errorOf } from '../helpers.js';
 
@@ -64,19 +65,21 @@ describe("a Loop kept whole charges its body's FLOAT16 outputs' rounding, iterat
   const bytes = fs.readFileSync(path.join(FIXTURES, 'loop.onnx'));
   const truth = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'loop.json'), 'utf8')) as { inputs: Record<'x' | 'boxes', { shape: number[]; data: number[] }>; output: { shape: number[]; data: number[] } };
 
-  it('loop.onnx at its bound (each box the whole image: s [4, 6]): per iteration Slice 300 (one run of 24 floats copied whole) + ReduceSum 7 · 24 + Add 6 · 24 = 612, and s, r, v\' rounded (24 + 1 + 24) · 40 = 1,960; 2 iterations 5,144, + y written 24, + x rounded on entry 24 · 41 = 984: 6,152', () => {
+  it('loop.onnx at its bound (each box the whole image: s [4, 6]): per iteration Slice 300 (one run of 24 floats copied whole) + ReduceSum 7 · 24 + Add 6 · 24 = 612, and s, r, v\' rounded (24 + 1 + 24) · 40 = 1,960; 2 iterations 5,144, + y written and rounded (the loop\'s output, FLOAT16 as the body\'s v\') 24 · 41 = 984, + x rounded on entry 24 · 41 = 984: 7,112', () => {
     const { graph } = importOnnx(bytes);
     expect(graph.layers.map((l) => l.op)).toEqual(['loop']);
-    expect(estimate(bytes)).toBe(6_152);
+    expect(estimate(bytes)).toBe(7_112);
   });
 
-  it('runs to NumPy float16\'s [4, 2050, …] (the body\'s v\' rounded: 2048 + 1 → 2048; unrounded, 2051) within 6,152; a budget of 6,151 is 413 WORK_TOO_LARGE naming the loop at 5,168', () => {
+  it('runs to NumPy float16\'s [4, 2050, …] (the body\'s v\' rounded: 2048 + 1 → 2048; unrounded, 2051) and answers y as float16 within 7,112; a budget of 7,111 is 413 WORK_TOO_LARGE naming the loop at 6,128', () => {
     const { graph } = importOnnx(bytes);
     const inputs = { x: tensor(truth.inputs.x.shape, truth.inputs.x.data), boxes: tensor(truth.inputs.boxes.shape, truth.inputs.boxes.data) };
-    const e = errorOf(() => runGraph(graph, inputs, { ...OPTS, maxWork: 6_151 }));
+    const e = errorOf(() => runGraph(graph, inputs, { ...OPTS, maxWork: 7_111 }));
     expect(e.code).toBe('WORK_TOO_LARGE');
-    expect(e.details).toMatchObject({ estimate: 6_152, limit: 6_151, layer: 'loop', layerWork: 5_168 });
-    const y = runGraph(graph, inputs, { ...OPTS, maxWork: 6_152 }).outputs.y;
+    expect(e.details).toMatchObject({ estimate: 7_112, limit: 7_111, layer: 'loop', layerWork: 6_128 });
+    const y = runGraph(graph, inputs, { ...OPTS, maxWork: 7_112 }).outputs.y;
+    // the loop's output has the body's type (it had none: answered as float32, unrounded, uncharged)
+    expect(answerDtype(y)).toBe('float16');
     expect(y.shape).toEqual(truth.output.shape);
     expect(Array.from(y.data)).toEqual(truth.output.data);
   });

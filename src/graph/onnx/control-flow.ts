@@ -307,6 +307,12 @@ export function flattenControlFlow(
         outer.push(renamed);
       }
     }
+    // its outputs (the carried values' last, then the scans) have the body's outputs' types, after the
+    // condition: a FLOAT16 body makes a FLOAT16 loop output, rounded and answered as float16 as any layer's
+    outs.forEach((o, k) => {
+      const declared = body.output[1 + k]?.type?.tensorType?.elemType;
+      if (o) types.set(o, declared ? dtypeOfOnnx(declared) : (types.get(carried[k]) ?? 'float32'));
+    });
     out.nodes.push({ node: node('RuntimeLoop', [ins[0], cond, ...carried, ...outer], outs, name, 'convlens'), path, loop });
   }
 
