@@ -23,8 +23,9 @@
  * So torchvision's names and their ONNX export give the same groups.
  *
  * Sums. A group's params and buffers add up every layer under it; its MACs, FLOPs and memory
- * bytes only the executed ones, as the report's totals do (a layer no output depends on costs
- * nothing at inference), so the groups at any depth add up to the totals and their shares to 100 %.
+ * bytes only the executed ones the totals count, as the report's totals do (a layer no output
+ * depends on costs nothing at inference; a constant too large to fold, CONSTANT_LAYERS_NOT_COUNTED,
+ * nothing, as the folded ones), so the groups at any depth add up to the totals and their shares to 100 %.
  * Shares are percentages of the whole network (null when the whole is 0).
  *
  * Depth, as torchinfo's: depth d lists the modules whose path has at most d components, each
@@ -190,12 +191,21 @@ export type ModuleSummary = z.infer<typeof ModuleSummarySchema>;
 
 type CostSums = z.infer<typeof Totals>;
 
-function costsOf(layers: readonly LayerReport[]): CostSums {
+/**
+ * The layers whose work the report's totals leave out though they run: a constant computed from
+ * literals, too large to fold (CONSTANT_LAYERS_NOT_COUNTED, analysis/constant-work.ts).
+ */
+function uncountedOf(report: Report): ReadonlySet<string> {
+  const w = report.warnings.find((x) => x.code === 'CONSTANT_LAYERS_NOT_COUNTED');
+  return new Set(Array.isArray(w?.layers) ? (w.layers as string[]) : []);
+}
+
+function costsOf(layers: readonly LayerReport[], uncounted: ReadonlySet<string>): CostSums {
   const s: CostSums = { layers: layers.length, params: 0, buffers: 0, macs: 0, flops: 0, memoryBytes: 0 };
   for (const l of layers) {
     s.params += l.params;
     s.buffers += l.buffers;
-    if (!l.executed) continue;
+    if (!l.executed || uncounted.has(l.name)) continue;
     s.macs += l.macs;
     s.flops += l.flops;
     s.memoryBytes += l.memoryAccess.bytes;
@@ -239,9 +249,10 @@ export function moduleTree(report: Report, depth: number = DEFAULT_MODULE_DEPTH)
     }
     g.own.push(l);
   });
-  const whole = costsOf(report.layers);
+  const uncounted = uncountedOf(report);
+  const whole = costsOf(report.layers, uncounted);
   const node = (g: Group): ModuleNode => {
-    const c = costsOf(g.all);
+    const c = costsOf(g.all, uncounted);
     const single = g.own.length === 1 && g.all.length === 1 ? g.own[0] : null;
     const deeper = g.path.length >= depth;
     return {
@@ -264,20 +275,25 @@ export function flattenModules(modules: readonly ModuleNode[]): ModuleNode[] {
   return modules.flatMap((m) => [m, ...flattenModules(m.children)]);
 }
 
-const metricOf: Record<TopMetric, (l: LayerReport) => number> = {
-  macs: (l) => (l.executed ? l.macs : 0),
-  params: (l) => l.params,
-  flops: (l) => (l.executed ? l.flops : 0),
-  memoryBytes: (l) => (l.executed ? l.memoryAccess.bytes : 0),
+const metricOf = (uncounted: ReadonlySet<string>): Record<TopMetric, (l: LayerReport) => number> => {
+  const ran = (l: LayerReport) => l.executed && !uncounted.has(l.name);
+  return {
+    macs: (l) => (ran(l) ? l.macs : 0),
+    params: (l) => l.params,
+    flops: (l) => (ran(l) ? l.flops : 0),
+    memoryBytes: (l) => (ran(l) ? l.memoryAccess.bytes : 0),
+  };
 };
 
 /** The k costliest layers by each metric, largest first; ties keep execution order; zeros left out. */
 export function topLayers(report: Report, k: number = DEFAULT_TOP_K): TopLayers {
   const paths = modulePaths(report.layers.map((l) => l.name));
-  const whole = costsOf(report.layers);
+  const uncounted = uncountedOf(report);
+  const whole = costsOf(report.layers, uncounted);
+  const metric = metricOf(uncounted);
   const entries = TOP_METRICS.map((m) => {
     const rows = report.layers
-      .map((l, i) => ({ l, i, v: metricOf[m](l) }))
+      .map((l, i) => ({ l, i, v: metric[m](l) }))
       .filter((r) => r.v > 0)
       .sort((a, b) => b.v - a.v || a.i - b.i)
       .slice(0, k)
@@ -291,10 +307,11 @@ export function topLayers(report: Report, k: number = DEFAULT_TOP_K): TopLayers 
 export function opBreakdown(report: Report): OpBreakdown {
   const byOp = new Map<string, LayerReport[]>();
   for (const l of report.layers) (byOp.get(l.op) ?? byOp.set(l.op, []).get(l.op)!).push(l);
-  const whole = costsOf(report.layers);
+  const uncounted = uncountedOf(report);
+  const whole = costsOf(report.layers, uncounted);
   return [...byOp]
     .map(([op, layers]) => {
-      const { layers: count, ...c } = costsOf(layers);
+      const { layers: count, ...c } = costsOf(layers, uncounted);
       return { op, count, ...c, share: sharesOf({ layers: count, ...c }, whole) };
     })
     .sort((a, b) => b.macs - a.macs || b.flops - a.flops || b.params - a.params || b.count - a.count || (a.op < b.op ? -1 : a.op > b.op ? 1 : 0));

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { inferGraph } from '../../src/analysis/infer.js';
 import { ModuleSummarySchema, flattenModules, moduleSummary, modulePaths, moduleTree, opBreakdown, topLayers } from '../../src/analysis/modules.js';
 import type { ModuleNode } from '../../src/analysis/modules.js';
 import type { Report } from '../../src/analysis/report.js';
@@ -203,5 +204,29 @@ describe('topLayers and opBreakdown: ResNet-18', () => {
     const json = JSON.stringify(z.toJSONSchema(ModuleSummarySchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }));
     expect(json).toContain('"truncated"');
     expect(json).toContain('$ref');
+  });
+});
+
+describe('a constant too large to fold (CONSTANT_LAYERS_NOT_COUNTED) counts in no module, as in the totals', () => {
+  // the one-stage padded Swin of test/fixtures/onnx-math with maxFolded 0: its shifted-window mask is
+  // built node by node (6 layers of 4·49² FLOPs and more), listed with its figures, left out of the totals
+  const dir = path.join(FIXTURES, 'onnx-math');
+  const { graph } = importOnnx(readFileSync(path.join(dir, 'swin_tiny_pad_op17.onnx')));
+  const r = analyzeGraph(graph, DEFAULTS, inferGraph(graph, { maxFolded: 0 }));
+  const mask = (r.warnings.find((w) => w.code === 'CONSTANT_LAYERS_NOT_COUNTED')?.layers ?? []) as string[];
+
+  it("the tree's totals, its top-level modules and the op breakdown add up to the report's totals", () => {
+    expect(mask.length).toBeGreaterThanOrEqual(6);
+    const t = r.totals;
+    const tree = moduleTree(r, 1);
+    expect([tree.totals.macs, tree.totals.flops, tree.totals.memoryBytes]).toEqual([t.macs, t.flops, t.memoryAccess.bytes]);
+    expect([sumOf(tree.modules, (m) => m.flops), sumOf(tree.modules, (m) => m.memoryBytes)]).toEqual([t.flops, t.memoryAccess.bytes]);
+    const ops = opBreakdown(r);
+    expect([ops.reduce((s, o) => s + o.flops, 0), ops.reduce((s, o) => s + o.memoryBytes, 0)]).toEqual([t.flops, t.memoryAccess.bytes]);
+  });
+
+  it('no mask layer is among the costliest', () => {
+    const top = topLayers(r, 1000);
+    expect([...top.flops, ...top.memoryBytes].filter((row) => mask.includes(row.name))).toEqual([]);
   });
 });
