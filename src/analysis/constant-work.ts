@@ -16,7 +16,7 @@ import { executedLayers, topologicalOrder } from '../graph/walks.js';
 import { DTYPE_INFO } from '../tensor/dtype.js';
 import { numel } from '../ops/types.js';
 import type { AnalysedLayer } from './infer.js';
-import type { LayerReport, ReportWarning } from './report.js';
+import type { LayerReport, Report, ReportWarning } from './report.js';
 
 /** A literal: an integer or boolean tensor (shapes, indices), a float scalar, or an ONNX Constant node's value; not a float weight. */
 function literal(c: GraphConstant): boolean {
@@ -59,4 +59,10 @@ export function constantLayersWarning(layers: readonly LayerReport[], constant: 
     flops,
     memoryBytes: bytes,
   };
+}
+
+/** The layers of `report` whose work its totals leave out though they run (the ones CONSTANT_LAYERS_NOT_COUNTED names), for the sums made from its layers (modules, roofline). */
+export function uncountedLayers(report: Pick<Report, 'warnings'>): ReadonlySet<string> {
+  const w = report.warnings.find((x) => x.code === 'CONSTANT_LAYERS_NOT_COUNTED');
+  return new Set(Array.isArray(w?.layers) ? (w.layers as string[]) : []);
 }

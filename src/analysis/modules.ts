@@ -33,6 +33,7 @@
  */
 import { z } from 'zod';
 import type { LayerReport, Report } from './report.js';
+import { uncountedLayers } from './constant-work.js';
 
 /** torchinfo's default depth. */
 export const DEFAULT_MODULE_DEPTH = 3;
@@ -191,15 +192,6 @@ export type ModuleSummary = z.infer<typeof ModuleSummarySchema>;
 
 type CostSums = z.infer<typeof Totals>;
 
-/**
- * The layers whose work the report's totals leave out though they run: a constant computed from
- * literals, too large to fold (CONSTANT_LAYERS_NOT_COUNTED, analysis/constant-work.ts).
- */
-function uncountedOf(report: Report): ReadonlySet<string> {
-  const w = report.warnings.find((x) => x.code === 'CONSTANT_LAYERS_NOT_COUNTED');
-  return new Set(Array.isArray(w?.layers) ? (w.layers as string[]) : []);
-}
-
 function costsOf(layers: readonly LayerReport[], uncounted: ReadonlySet<string>): CostSums {
   const s: CostSums = { layers: layers.length, params: 0, buffers: 0, macs: 0, flops: 0, memoryBytes: 0 };
   for (const l of layers) {
@@ -249,7 +241,7 @@ export function moduleTree(report: Report, depth: number = DEFAULT_MODULE_DEPTH)
     }
     g.own.push(l);
   });
-  const uncounted = uncountedOf(report);
+  const uncounted = uncountedLayers(report);
   const whole = costsOf(report.layers, uncounted);
   const node = (g: Group): ModuleNode => {
     const c = costsOf(g.all, uncounted);
@@ -288,7 +280,7 @@ const metricOf = (uncounted: ReadonlySet<string>): Record<TopMetric, (l: LayerRe
 /** The k costliest layers by each metric, largest first; ties keep execution order; zeros left out. */
 export function topLayers(report: Report, k: number = DEFAULT_TOP_K): TopLayers {
   const paths = modulePaths(report.layers.map((l) => l.name));
-  const uncounted = uncountedOf(report);
+  const uncounted = uncountedLayers(report);
   const whole = costsOf(report.layers, uncounted);
   const metric = metricOf(uncounted);
   const entries = TOP_METRICS.map((m) => {
@@ -307,7 +299,7 @@ export function topLayers(report: Report, k: number = DEFAULT_TOP_K): TopLayers 
 export function opBreakdown(report: Report): OpBreakdown {
   const byOp = new Map<string, LayerReport[]>();
   for (const l of report.layers) (byOp.get(l.op) ?? byOp.set(l.op, []).get(l.op)!).push(l);
-  const uncounted = uncountedOf(report);
+  const uncounted = uncountedLayers(report);
   const whole = costsOf(report.layers, uncounted);
   return [...byOp]
     .map(([op, layers]) => {

@@ -17,12 +17,14 @@
  * and the network's time is the sum over executed layers (smallest first, so it does not depend on their order). It is a lower bound: no kernel launch
  * or framework overhead, compute and memory traffic perfectly overlapped within a layer, every
  * operand read from memory once (perfect reuse inside a layer, none across layers), peak clocks.
- * A layer convlens cannot analyse (unsupported operator) adds nothing and is listed in `skipped`.
+ * A layer convlens cannot analyse (unsupported operator) adds nothing and is listed in `skipped`;
+ * a constant too large to fold (CONSTANT_LAYERS_NOT_COUNTED) adds nothing and is not listed, as a folded one.
  */
 import { z } from 'zod';
 import { DTYPES } from './report.js';
 import type { Dtype, Report } from './report.js';
 import type { BuiltInDevice, DeviceProfile } from './devices.js';
+import { uncountedLayers } from './constant-work.js';
 
 export const ROOFLINE_NOTE =
   'A lower bound: the roofline assumes peak clocks, no kernel-launch or framework overhead, compute and memory traffic perfectly overlapped, and every operand moved to or from memory exactly once per layer (perfect reuse within a layer, none across layers). Real latency is higher.';
@@ -101,8 +103,10 @@ export function roofline(report: Report, device: DeviceProfile, dtype: Dtype = r
   const bw = device.bandwidth;
   const layers: RooflineReport['layers'] = [];
   const skipped: string[] = [];
+  // a constant too large to fold counts as the folded ones do, nothing: a runtime computes it once, at load (analysis/constant-work.ts)
+  const uncounted = uncountedLayers(report);
   for (const l of report.layers) {
-    if (!l.executed) continue;
+    if (!l.executed || uncounted.has(l.name)) continue;
     if (!l.supported) {
       skipped.push(l.name);
       continue;

@@ -3,6 +3,8 @@ import { DEVICES, DEVICES_BY_ID, DeviceProfileSchema, resolveDevice } from '../.
 import { roofline, RooflineReportSchema } from '../../src/analysis/roofline.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { readFileSync } from 'node:fs';
 import { resnet18 } from '../../src/zoo/resnet.js';
 import { analyze, DEFAULTS, errorOf, layer } from '../helpers.js';
 import { onnxModel } from '../graph/onnx-builder.js';
@@ -233,3 +235,20 @@ describe('roofline: the total does not depend on the order the layers are listed
   });
 });
 
+
+describe('a constant too large to fold (CONSTANT_LAYERS_NOT_COUNTED) is not in the roofline, as a folded one is not', () => {
+  it("the padded one-stage Swin with its mask built node by node (maxFolded 0) has the folded one's roofline", () => {
+    const file = readFileSync(new URL('../fixtures/onnx-math/swin_tiny_pad_op17.onnx', import.meta.url));
+    const at = (maxFolded?: number) => {
+      const { graph } = importOnnx(new Uint8Array(file));
+      return analyzeGraph(graph, DEFAULTS, inferGraph(graph, maxFolded === undefined ? {} : { maxFolded }));
+    };
+    const [folded, unfolded] = [at(), at(0)];
+    const mask = (unfolded.warnings.find((w) => w.code === 'CONSTANT_LAYERS_NOT_COUNTED')?.layers ?? []) as string[];
+    expect(mask.length).toBeGreaterThanOrEqual(6);
+    const r = roofline(unfolded, a100);
+    expect(r.layers.filter((l) => mask.includes(l.name))).toEqual([]);
+    expect([r.totals.flops, r.totals.bytes]).toEqual([unfolded.totals.flopsByConvention['2macs'], unfolded.totals.memoryAccess.bytes]);
+    expect(r.totals).toEqual(roofline(folded, a100).totals);
+  });
+});
