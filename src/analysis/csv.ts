@@ -23,12 +23,14 @@
  *               deployed_memory_bytes   memory access after the fusions: the group's on its host,
  *                                       0 on the layers fused away; TOTAL: the deployed total
  *
- * Cells of layers an analysis does not cover (not executed, unsupported) are empty, never 0: a
+ * Cells of layers an analysis does not cover (not executed, unsupported; the work of a constant too
+ * large to fold, CONSTANT_LAYERS_NOT_COUNTED, as a folded one's) are empty, never 0: a
  * layer that does not run has its params and no macs, flops or memory_bytes, so the rows of those
  * columns add up to TOTAL (less exclusive If branches' credit, analysis/branches.ts).
  */
 import type { Extras } from './extras.js';
 import type { LayerReport, Report } from './report.js';
+import { uncountedLayers } from './constant-work.js';
 
 export const CSV_BASE_COLUMNS = ['layer', 'op', 'output', 'params', 'macs', 'flops', 'memory_bytes', 'rf_h', 'rf_w', 'rf_stride_h', 'rf_stride_w', 'rf_global'] as const;
 export const CSV_TOTAL_ROW = 'TOTAL';
@@ -146,8 +148,10 @@ export function reportCsv(r: Report, extras: Extras = {}): string {
   const groups = [...axisColumns(r), ...extraColumns(extras)];
   const head = [...CSV_BASE_COLUMNS, ...groups.flatMap((g) => g.head)];
   // a layer no output depends on (Inception-v3's AuxLogits in eval) does not run: its parameters
-  // count, its work does not, as in the totals
-  const ran = (l: LayerReport, v: number) => (l.executed ? v : undefined);
+  // count, its work does not, as in the totals; nor does a constant too large to fold's
+  // (CONSTANT_LAYERS_NOT_COUNTED, whose note gives its figures), as the folded ones'
+  const uncounted = uncountedLayers(r);
+  const ran = (l: LayerReport, v: number) => (l.executed && !uncounted.has(l.name) ? v : undefined);
   const rows: Cell[][] = r.layers.map((l) => [
     l.name,
     l.op,

@@ -1,7 +1,11 @@
 /** analysis/csv.ts: RFC 4180 cells, and layer names a spreadsheet would evaluate as formulas. */
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { reportCsv } from '../../src/analysis/csv.js';
-import { analyze } from '../helpers.js';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
+import { analyze, DEFAULTS } from '../helpers.js';
 
 const spec = (names: string[]) => ({
   name: 't',
@@ -43,5 +47,20 @@ describe('reportCsv: rows add up to TOTAL', () => {
     for (const name of ['params', 'macs', 'flops', 'memory_bytes']) expect(Number(a[col(name)]) + Number(b[col(name)])).toBe(Number(total[col(name)]));
     // relu of 16: 16 FLOPs, 16 read + 16 written at 4 bytes
     expect([a[col('flops')], a[col('memory_bytes')]]).toEqual(['16', '128']);
+  });
+});
+
+describe('a constant too large to fold (CONSTANT_LAYERS_NOT_COUNTED): its work cells are empty, so the rows add up to TOTAL', () => {
+  it('the padded one-stage Swin with its mask built node by node (maxFolded 0)', () => {
+    const { graph } = importOnnx(new Uint8Array(readFileSync(new URL('../fixtures/onnx-math/swin_tiny_pad_op17.onnx', import.meta.url))));
+    const r = analyzeGraph(graph, DEFAULTS, inferGraph(graph, { maxFolded: 0 }));
+    const mask = (r.warnings.find((w) => w.code === 'CONSTANT_LAYERS_NOT_COUNTED')?.layers ?? []) as string[];
+    expect(mask.length).toBeGreaterThanOrEqual(6);
+    const rows = reportCsv(r).split('\n').slice(1).map((line) => line.split(','));
+    const body = rows.slice(0, -1);
+    const total = rows.at(-1)!;
+    // macs, flops, memory_bytes
+    for (const k of [4, 5, 6]) expect(body.reduce((s, row) => s + Number(row[k] || 0), 0)).toBe(Number(total[k]));
+    expect(body.filter((row) => mask.includes(row[0])).map((row) => row.slice(4, 7))).toEqual(mask.map(() => ['', '', '']));
   });
 });
