@@ -110,8 +110,14 @@ function preparedKey(call: OperatorCall, hasParams: boolean): string | null {
   const attributes = attributesKey(call.attributes);
   if (attributes === null || attributes.length > 4096) return null;
   // JSON of the parts: a weight role is the request's text (a role spelling "inProjWeight:6x2,outProjWeight" is not two roles)
-  return JSON.stringify([call.name, call.training, call.inputs.map(shapeKey), Object.entries(call.weights).map(([role, t]) => [role, shapeKey(t)]), attributes]);
+  const key = JSON.stringify([call.name, call.training, call.inputs.map(shapeKey), Object.entries(call.weights).map(([role, t]) => [role, shapeKey(t)]), attributes]);
+  // a kept key is held by the thread outside any memory budget: a role is the request's text (a 1 MiB
+  // role the op does not have was kept, refused or not, 16 of them a thread), so a long one is not kept
+  return key.length > MAX_KEY_LENGTH ? null : key;
 }
+
+/** The longest key kept (preparedKey): a call of a few thousand inputs' shapes, far above a role's or an op's name. */
+const MAX_KEY_LENGTH = 1 << 16;
 
 function prepare(call: OperatorCall): Prepared {
   const op = OPS_BY_NAME.get(call.name);

@@ -122,6 +122,15 @@ describe('prepared operator calls: a repeat takes its layer from the kept ones',
     expect(limited.value.details).toMatchObject({ path: '$.weights.weight', shapes: { weight: [1, 1, 2, 2] } });
   });
 
+  it('a call whose key is long (a weight role of 1 MiB, refused) is not kept: the thread holds no request text of that size', () => {
+    const role = 'w'.repeat(1 << 20);
+    const long = { ...conv(NINE, [1, 2, 3, 4]), attributes: { outChannels: 1, kernelSize: 2, bias: false }, weights: { [role]: tensor([1], [1]) } };
+    const a = counted(() => errorOf(() => runOperator(long)));
+    const b = counted(() => errorOf(() => runOperator(long)));
+    expect([a.value.code, b.value.code]).toEqual(['INVALID_TENSOR', 'INVALID_TENSOR']);
+    expect([a.misses, b.misses, b.hits]).toEqual([1, 1, 0]);
+  });
+
   it('an attribute refused is prepared afresh each time (nothing kept), with the same error', () => {
     const bad = { ...conv(NINE, [1, 2, 3, 4]), attributes: { bias: false, kernelSzie: 2 } };
     const a = counted(() => errorOf(() => runOperator(bad)));
