@@ -43,6 +43,7 @@ export async function runWorkerProcess(io: WorkerProcessIo, env: NodeJS.ProcessE
     for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => resolve(s));
   });
   const stopping = stop ?? signalled;
+  let abandoned = false;
   try {
     // a signal while Redis cannot be reached stops it too (it waited for a connection, deaf to SIGTERM)
     const worker = await startJobWorker(config, pool, log, stopping);
@@ -52,11 +53,15 @@ export async function runWorkerProcess(io: WorkerProcessIo, env: NodeJS.ProcessE
     }
     const why = await stopping;
     log.info({ signal: why }, 'closing: finishing the running jobs');
-    await worker.close();
+    abandoned = !(await worker.close());
     return EXIT.OK;
   } finally {
     await pool.close();
     log.info('convlens worker stopped');
     log.flush();
+    // stopped without Redis (jobs/worker.ts STOP_UNREACHABLE_MS): BullMQ's connections, still trying
+    // to reach it, would hold the process for ever; as the process's own command (signals, no `stop`
+    // given by an embedding caller), it exits
+    if (abandoned && stop === undefined) process.exit(EXIT.OK);
   }
 }

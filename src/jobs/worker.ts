@@ -43,12 +43,39 @@ async function jobFiles(redis: Redis, id: string, data: JobData): Promise<JobFil
 
 export interface JobWorker {
   readonly worker: Worker<JobData>;
-  /** Stops taking jobs, waits for the running ones, disconnects. */
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs, waits for the running ones, disconnects: true. False when Redis could not be
+   * reached for STOP_UNREACHABLE_MS meanwhile: it stopped without Redis, and BullMQ's connections may
+   * still hold the event loop (its close, once begun, cannot be forced), so the process must exit.
+   */
+  close(): Promise<boolean>;
 }
 
 /** How long a worker stopped before it was ready waits for BullMQ to let go before it disconnects anyway. */
 const STOP_UNREADY_MS = 2000;
+
+/**
+ * How long a closing worker waits while Redis cannot be reached before it stops anyway. Its close
+ * needs Redis (BullMQ hands running jobs back and closes its connections through it; commands wait
+ * for a connection for ever): with Redis gone it never ended, and a worker orphaned by a test's
+ * SIGKILL, whose Redis had stopped, waited in its close for over an hour. Nothing it holds can
+ * reach Redis then; a job it was running is handed to another worker as stalled once Redis is back.
+ */
+export const STOP_UNREACHABLE_MS = 5000;
+
+/** Resolves once `redis` has not been ready for `ms` in a row (polled every 250 ms); `cancel` stops the polling. */
+function unreachableFor(redis: Redis, ms: number): { gone: Promise<void>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const gone = new Promise<void>((resolve) => {
+    let since: number | null = null;
+    timer = setInterval(() => {
+      if (redis.status === 'ready') since = null;
+      else if (since === null) since = performance.now();
+      else if (performance.now() - since >= ms) resolve();
+    }, 250);
+  });
+  return { gone, cancel: () => clearInterval(timer) };
+}
 
 /**
  * The BullMQ consumer, once it is ready; null when `stopping` settles first (a signal while Redis
@@ -130,9 +157,24 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
   return {
     worker,
     async close() {
-      await worker.close();
-      await subscriber.quit().catch(() => subscriber.disconnect());
-      await redis.quit().catch(() => redis.disconnect());
+      const orderly = (async () => {
+        await worker.close();
+        await subscriber.quit().catch(() => subscriber.disconnect());
+        await redis.quit().catch(() => redis.disconnect());
+      })();
+      const unreachable = unreachableFor(redis, STOP_UNREACHABLE_MS);
+      try {
+        if (await Promise.race([orderly.then(() => true), unreachable.gone.then(() => false)])) return true;
+      } finally {
+        unreachable.cancel();
+      }
+      orderly.catch(() => undefined);
+      log.warn({ waitedMs: STOP_UNREACHABLE_MS }, 'closing: Redis cannot be reached, stopping without it (a running job is handed to another worker once Redis is back)');
+      // BullMQ's close, begun above, is the one a forced close would wait for: disconnect its connections, bounded
+      await Promise.race([worker.disconnect().catch(() => undefined), new Promise((r) => setTimeout(r, STOP_UNREADY_MS).unref())]);
+      subscriber.disconnect();
+      redis.disconnect();
+      return false;
     },
   };
 }
