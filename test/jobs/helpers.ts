@@ -35,6 +35,16 @@ async function freePort(): Promise<number> {
 }
 
 /** A throwaway redis-server (Debian's /usr/bin/redis-server): loopback, no persistence. */
+/** Whether a process of this pid is still running (signal 0 probes it). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function startRedis(): Promise<RedisServer> {
   const port = await freePort();
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], {

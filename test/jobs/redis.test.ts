@@ -16,7 +16,7 @@ import type { JobWorker } from '../../src/jobs/worker.js';
 import { createPool } from '../../src/runtime/pool.js';
 import type { TaskPool } from '../../src/runtime/pool.js';
 import { ZOO } from '../../src/zoo/index.js';
-import { startRedis, tinySpec, waitFor, watchCommands } from './helpers.js';
+import { alive, startRedis, tinySpec, waitFor, watchCommands } from './helpers.js';
 import type { RedisServer } from './helpers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -157,14 +157,6 @@ describe('the `convlens worker` command', () => {
     let out = '';
     parent.stdout.on('data', (d: Buffer) => (out += d));
     parent.stderr.on('data', (d: Buffer) => (out += d));
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     // the child logs its first connection error, its pid in the JSON line
     for (let i = 0; i < 300 && !out.includes('ECONNREFUSED'); i++) await new Promise((r) => setTimeout(r, 100));
     const pids = out.split('\n').flatMap((l) => (l.startsWith('{') ? [(JSON.parse(l) as { pid?: number }).pid] : [])).filter((p): p is number => p !== undefined && p !== parent.pid);

@@ -10,18 +10,10 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { STOP_UNREACHABLE_MS } from '../../src/jobs/worker.js';
-import { startRedis } from './helpers.js';
+import { alive, startRedis } from './helpers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('convlens worker whose Redis went away', () => {
