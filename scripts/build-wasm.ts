@@ -1,5 +1,6 @@
 /**
- * Assembles wasm/*.wat into the committed wasm/*.wasm with wabt (npm run wasm).
+ * Assembles wasm/*.wat into the committed wasm/*.wasm with wabt (npm run wasm); a file whose bytes
+ * are unchanged is left as it is (write-if-changed.ts).
  *
  * A .wat that carries the line `;; variant: relaxed` also yields `<name>-relaxed.wasm`: every
  * multiply-add written `(f32x4.add (local.get $acc) (f32x4.mul (local.get $a) (local.get $b)))`
@@ -7,10 +8,11 @@
  * FMA where the engine has it). The runtime loads that variant only where WebAssembly.validate
  * accepts it (Node 20's V8 does not enable relaxed SIMD by default), else the plain one.
  */
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import wabtInit from 'wabt';
 import { PACKAGE_ROOT } from '../src/paths.js';
+import { writeIfChanged } from './write-if-changed.js';
 
 const MADD = /\(f32x4\.add \(local\.get (\$\w+)\) \(f32x4\.mul (\(local\.get \$\w+\)) (\(local\.get \$\w+\))\)\)/g;
 
@@ -36,12 +38,12 @@ if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1])))
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.wat'))) {
     const wat = path.join(dir, f);
     const out = path.join(dir, f.replace(/\.wat$/, '.wasm'));
-    writeFileSync(out, await assemble(wat));
-    console.log(`wrote wasm/${path.basename(out)}`);
+    const wrote = writeIfChanged(out, await assemble(wat));
+    console.log(wrote ? `wrote wasm/${path.basename(out)}` : `wasm/${path.basename(out)} is current`);
     if (hasRelaxedVariant(wat)) {
       const relaxed = out.replace(/\.wasm$/, '-relaxed.wasm');
-      writeFileSync(relaxed, await assemble(wat, 'relaxed'));
-      console.log(`wrote wasm/${path.basename(relaxed)}`);
+      const wroteRelaxed = writeIfChanged(relaxed, await assemble(wat, 'relaxed'));
+      console.log(wroteRelaxed ? `wrote wasm/${path.basename(relaxed)}` : `wasm/${path.basename(relaxed)} is current`);
     }
   }
 }
