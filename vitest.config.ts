@@ -70,7 +70,7 @@ const SERIAL = [
   'test/jobs/redis.test.ts', // clocks, sleeps
   'test/memory-budget.test.ts', // clocks, memory, sleeps
   'test/node-flags.test.ts', // sleeps
-  'test/readme.test.ts', // its Development block rewrites schema/*.json and wasm/*.wasm (npm run schema, npm run wasm), which every other file reads as it loads and cli-installed copies
+  'test/readme.test.ts', // a minute of CLI processes and npm commands one after another; its Development block runs npm run schema and npm run wasm (they rewrite a file only when its bytes change, and then whole: scripts/write-if-changed.ts)
   'test/runtime/erf.test.ts', // sleeps
   'test/runtime/memory-grant.test.ts', // clocks, memory, sleeps
   'test/runtime/memory.test.ts', // memory, sleeps
@@ -94,13 +94,24 @@ const SERIAL = [
 ];
 
 /**
- * Groups run one after another (sequence.groupOrder), each with its own number of workers:
- * 0 the serial service files (one worker) beside one lane of every pure file (one worker reusing
- * its module graph); 2 the other service files (two workers, a fresh module graph per file). The
- * serial pure files ran beside the serial service files before too; the other pure files had a
- * group of their own after (two workers), while the second core sat idle for 400 of group 0's 460 s
- * (2026-12-06: CI 20 min 13 s).
+ * Groups run one after another (sequence.groupOrder), two workers in each, one per vCPU:
+ * 0 the serial files that time themselves against clocks (SERIAL_BESIDE_PURE: runtime, bench, CLI,
+ *   fuzz) beside one lane of every pure file (one worker reusing its module graph: a steady core);
+ * 1 the other serial files (SERIAL_BESIDE_HTTP: servers, budgets, Redis, the README) beside one lane
+ *   of the other HTTP files (app.inject against a pool: they mostly wait);
+ * 2 the remaining service files (two workers, a fresh module graph per file).
+ * A serial file so always has exactly one other file running beside it. Before (2026-12-06), every
+ * serial file ran in group 0 beside the pure lane, which ended after about 150 s of group 0's
+ * 550–600: one core sat idle for 400 s and CI took 19–20 min of its 20. A file in a serial lane
+ * must not depend on what the lane's other files leave behind: each still gets a fresh module graph.
  */
+/** The serial files of group 0 (beside the pure lane): their bounds are clocks and bench rounds. */
+const SERIAL_BESIDE_PURE = SERIAL.filter((f) => /^test\/(runtime|bench|cli|fuzz)\//.test(f));
+/** The serial files of group 1 (beside the HTTP lane): servers, budgets, Redis, the README. */
+const SERIAL_BESIDE_HTTP = SERIAL.filter((f) => !SERIAL_BESIDE_PURE.includes(f));
+/** The HTTP files that need no lane of their own: group 1's second lane. */
+const HTTP = ['test/http/**/*.test.ts'];
+
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -112,10 +123,11 @@ export default defineConfig({
     reporters: process.env.CI ? ['default', 'json'] : ['default'],
     outputFile: { json: '.ci/vitest-report.json' },
     projects: [
-      // one lane of every pure file (the serial ones time against themselves, or measure within a test)
       { extends: true, test: { name: 'pure', include: PURE, isolate: false, maxWorkers: 1, sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'service-serial', include: SERIAL, maxWorkers: 1, sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'service', include: ['test/**/*.test.ts'], exclude: [...PURE, ...SERIAL], maxWorkers: 2, sequence: { groupOrder: 2 } } },
+      { extends: true, test: { name: 'serial-clocks', include: SERIAL_BESIDE_PURE, maxWorkers: 1, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'serial', include: SERIAL_BESIDE_HTTP, maxWorkers: 1, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'http', include: HTTP, exclude: SERIAL, maxWorkers: 1, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'service', include: ['test/**/*.test.ts'], exclude: [...PURE, ...SERIAL, ...HTTP], maxWorkers: 2, sequence: { groupOrder: 2 } } },
     ],
   },
 });
