@@ -114,7 +114,8 @@ export function roundToFloat16(data: Float32Array): number {
  * buffer of 2 bytes an element. Read on the float32 bits as roundToFloat16 rounds (a few ns an
  * element): halfBits on each element took 80–500 ns, and the answer of a float16 run is encoded on
  * the event loop (http/tensors.ts), so a 1 M-element answer held it 0.1–0.5 s. The same bits as
- * halfBits (test/tensor/float16.test.ts compares every float32 exponent and rounding case).
+ * halfBits (test/tensor/float16.test.ts compares every float32 exponent and rounding case), but for a
+ * NaN's sign, which the float32 bits keep and a JavaScript number does not: −NaN is 0xfe00, as PyTorch's.
  */
 export function float16Bytes(data: Float32Array): Uint8Array {
   const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
@@ -124,7 +125,8 @@ export function float16Bytes(data: Float32Array): Uint8Array {
     const sign = (x >>> 16) & 0x8000;
     const exp = (x >>> 23) & 0xff;
     let h: number;
-    if (exp === 255) h = (x & 0x7fffff) !== 0 ? 0x7e00 : sign | 0x7c00;
+    // NaN: the quiet NaN with its sign, payload dropped (PyTorch's Tensor.half(): 0xffc00000 → 0xfe00)
+    if (exp === 255) h = sign | ((x & 0x7fffff) !== 0 ? 0x7e00 : 0x7c00);
     else if (exp >= 113) {
       // 2^−14 ≤ |v|: 10 of the 23 mantissa bits, rounded at bit 13 to nearest even; a carry moves into
       // the exponent (from 65520 on: 2^16, which is ±∞ in binary16)

@@ -147,11 +147,17 @@ describe('float16 rounding (Node 20 has no Math.f16round)', () => {
     const got = new DataView(float16Bytes(data).buffer);
     const bad: string[] = [];
     for (let i = 0; i < data.length && bad.length < 5; i++) {
-      const want = Number.isNaN(data[i]) ? 0x7e00 : halfBits(oracle(data[i]));
+      const want = Number.isNaN(data[i]) ? ((new Uint32Array(data.buffer, 4 * i, 1)[0] >>> 16) & 0x8000) | 0x7e00 : halfBits(oracle(data[i]));
       if (got.getUint16(2 * i, true) !== want) bad.push(`${data[i]}: 0x${got.getUint16(2 * i, true).toString(16)} against 0x${want.toString(16)}`);
     }
     expect({ checked: data.length, bad }).toEqual({ checked: data.length, bad: [] });
     expect(data.length).toBeGreaterThan(250_000);
+  });
+
+  it('float16Bytes of NaNs keeps the sign and drops the payload, as PyTorch 1.13 Tensor.half(): bits ffc00000 7fc00000 ff800001 7f800001 ffffffff 7fa00000 → fe00 7e00 fe00 7e00 fe00 7e00 (NumPy keeps payload bits: fc01, 7c01, …)', () => {
+    const bits = Uint32Array.from([0xffc00000, 0x7fc00000, 0xff800001, 0x7f800001, 0xffffffff, 0x7fa00000]);
+    const bytes = float16Bytes(new Float32Array(bits.buffer));
+    expect(Array.from(new Uint16Array(bytes.buffer, bytes.byteOffset, 6), (h) => h.toString(16))).toEqual(['fe00', '7e00', 'fe00', '7e00', 'fe00', '7e00']);
   });
 
   it("the cast operator's float16 conversion is f16round of the float32 value", () => {
