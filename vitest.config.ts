@@ -70,7 +70,7 @@ const SERIAL = [
   'test/jobs/redis.test.ts', // clocks, sleeps
   'test/memory-budget.test.ts', // clocks, memory, sleeps
   'test/node-flags.test.ts', // sleeps
-  'test/readme.test.ts', // a minute of CLI processes and npm commands one after another; its Development block runs npm run schema and npm run wasm (they rewrite a file only when its bytes change, and then whole: scripts/write-if-changed.ts)
+  'test/readme.test.ts', // a minute of CLI processes and npm commands; its Development block runs npm run schema and npm run wasm (they rewrite a file only when its bytes change, and then whole: scripts/write-if-changed.ts)
   'test/runtime/erf.test.ts', // sleeps
   'test/runtime/memory-grant.test.ts', // clocks, memory, sleeps
   'test/runtime/memory.test.ts', // memory, sleeps
@@ -94,23 +94,15 @@ const SERIAL = [
 ];
 
 /**
- * Groups run one after another (sequence.groupOrder), two workers in each, one per vCPU:
- * 0 the serial files that time themselves against clocks (SERIAL_BESIDE_PURE: runtime, bench, CLI,
- *   fuzz) beside one lane of every pure file (one worker reusing its module graph: a steady core);
- * 1 the other serial files (SERIAL_BESIDE_HTTP: servers, budgets, Redis, the README) beside one lane
- *   of the other HTTP files (app.inject against a pool: they mostly wait);
- * 2 the remaining service files (two workers, a fresh module graph per file).
- * A serial file so always has exactly one other file running beside it. Before (2026-12-06), every
- * serial file ran in group 0 beside the pure lane, which ended after about 150 s of group 0's
- * 550–600: one core sat idle for 400 s and CI took 19–20 min of its 20. A file in a serial lane
- * must not depend on what the lane's other files leave behind: each still gets a fresh module graph.
+ * Groups run one after another (sequence.groupOrder); the projects of a group share one worker count
+ * (vitest refuses two counts in a group, and runs a group's projects on that many workers between
+ * them): 0 the serial files, one at a time (the service ones with a fresh module graph each, the
+ * pure ones in a lane that reuses its module graph); 1 every other file, two at a time (pure files
+ * in workers that reuse their module graph, the service files with a fresh one each).
+ * Before (2026-12-06), the pure files ran in group 0 too, one at a time beside nothing: a
+ * maxWorkers of 1 on two projects of one group is one worker for both (CI 19–20 min of its 20).
  */
-/** The serial files of group 0 (beside the pure lane): their bounds are clocks and bench rounds. */
-const SERIAL_BESIDE_PURE = SERIAL.filter((f) => /^test\/(runtime|bench|cli|fuzz)\//.test(f));
-/** The serial files of group 1 (beside the HTTP lane): servers, budgets, Redis, the README. */
-const SERIAL_BESIDE_HTTP = SERIAL.filter((f) => !SERIAL_BESIDE_PURE.includes(f));
-/** The HTTP files that need no lane of their own: group 1's second lane. */
-const HTTP = ['test/http/**/*.test.ts'];
+const PURE_PARALLEL = { include: PURE, exclude: SERIAL_PURE };
 
 export default defineConfig({
   test: {
@@ -123,11 +115,10 @@ export default defineConfig({
     reporters: process.env.CI ? ['default', 'json'] : ['default'],
     outputFile: { json: '.ci/vitest-report.json' },
     projects: [
-      { extends: true, test: { name: 'pure', include: PURE, isolate: false, maxWorkers: 1, sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'serial-clocks', include: SERIAL_BESIDE_PURE, maxWorkers: 1, sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'serial', include: SERIAL_BESIDE_HTTP, maxWorkers: 1, sequence: { groupOrder: 1 } } },
-      { extends: true, test: { name: 'http', include: HTTP, exclude: SERIAL, maxWorkers: 1, sequence: { groupOrder: 1 } } },
-      { extends: true, test: { name: 'service', include: ['test/**/*.test.ts'], exclude: [...PURE, ...SERIAL, ...HTTP], maxWorkers: 2, sequence: { groupOrder: 2 } } },
+      { extends: true, test: { name: 'serial-pure', include: SERIAL_PURE, isolate: false, maxWorkers: 1, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'serial', include: SERIAL, maxWorkers: 1, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'pure', ...PURE_PARALLEL, isolate: false, maxWorkers: 2, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'service', include: ['test/**/*.test.ts'], exclude: [...PURE, ...SERIAL], maxWorkers: 2, sequence: { groupOrder: 1 } } },
     ],
   },
 });
