@@ -94,13 +94,16 @@ const SERIAL = [
 ];
 
 /**
- * Groups run one after another (sequence.groupOrder); the projects of a group share one worker count
- * (vitest refuses two counts in a group, and runs a group's projects on that many workers between
- * them): 0 the serial files, one at a time (the service ones with a fresh module graph each, the
- * pure ones in a lane that reuses its module graph); 1 every other file, two at a time (pure files
- * in workers that reuse their module graph, the service files with a fresh one each).
- * Before (2026-12-06), the pure files ran in group 0 too, one at a time beside nothing: a
- * maxWorkers of 1 on two projects of one group is one worker for both (CI 19–20 min of its 20).
+ * Groups run one after another (sequence.groupOrder), and the projects of a group share one worker
+ * count (vitest refuses two counts in a group and runs its projects on that many workers between
+ * them; vitest/dist cli-api groupSpecs): group 0 the serial pure files in one lane reusing its
+ * module graph; group 1 every other pure and service file, two at a time (pure files in workers
+ * that reuse their module graph, service files with a fresh one each); last, the serial service
+ * files one at a time, nothing beside them (vitest runs a project with isolate, groupOrder 0 and
+ * maxWorkers 1 as its own sequential group after every other).
+ * Before (2026-12-06) the pure files ran in group 0 on one worker, then the service files on two,
+ * then the serial files (CI 19–20 min of its 20): a lane of maxWorkers 1 beside another project of
+ * its group is not a second worker.
  */
 const PURE_PARALLEL = { include: PURE, exclude: SERIAL_PURE };
 
