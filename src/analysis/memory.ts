@@ -18,8 +18,11 @@
  *     receptive field equals input 0's (no spatial neighbourhood: a 3×3 stride-1 pool is excluded);
  *     and input 0 is an activation whose last reader is this layer (not a graph input or output).
  *     That admits activations, softmax and the first operand of add/mul (ResNet's
- *     `out += identity`). Zero-FLOP layers (dropout at inference, identity, reshape, flatten) are
- *     counted as copies, though PyTorch returns the input or a view for them (an upper bound).
+ *     `out += identity`); never into a buffer a view of it (below) still needs.
+ *   - a re-view (reshape, flatten, squeeze, unsqueeze: OpDef.reView) is a view of its input's
+ *     buffer, as PyTorch's view of a contiguous tensor and ONNX Runtime's alias are: no new buffer,
+ *     and the input's buffer lives on to the view's last reader. Dropout at inference and identity
+ *     are counted as copies, though PyTorch returns the input itself for them (an upper bound).
  *
  * Timeline, per executed layer at step i: `during` = bytes of every buffer alive while the layer
  * runs (its inputs and its outputs at once, and its scratch: temporaries PyTorch allocates for the
@@ -56,6 +59,7 @@ const LiveTensorSchema = z.object({
   bytes: z.number(),
   producer: z.string().nullable().describe('the layer that writes it; null for a graph input'),
   inPlaceOf: z.string().optional().describe('the tensor whose buffer it overwrote (inPlace)'),
+  viewOf: z.string().optional().describe('the tensor whose buffer it is a view of (reshape, flatten, squeeze, unsqueeze): the buffer counted once'),
 });
 
 const TimelineEntrySchema = z.object({
@@ -126,7 +130,8 @@ export const MEMORY_ASSUMPTIONS = [
   'a tensor is alive from the step of its producer to the step of its last reader; graph inputs from before the first layer, graph outputs to the end',
   'constants (initializers, folded shape arithmetic) and weights are not activations',
   'bytes = elements × the analysis dtype\'s size, integer tensors included unless tensorDtypes names them (PyTorch keeps maxPool2d indices as int64)',
-  'zero-FLOP layers (dropout at inference, identity, reshape, flatten) count as copies (PyTorch returns the input or a view): an upper bound',
+  'reshape, flatten, squeeze and unsqueeze are views of their input\'s buffer (PyTorch\'s view of a contiguous tensor): no new buffer, the input\'s lives to the view\'s last reader',
+  'dropout at inference and identity count as copies (PyTorch returns the input itself): an upper bound',
   "a layer's scratch (a paddingMode conv's padded input, F.pad in PyTorch's _conv_forward) is alive during its step only",
 ];
 
@@ -206,8 +211,20 @@ export function analyzeMemory(graph: Graph, inference: Inference, report: Report
   }
   const allocated = new Array<number>(n).fill(0);
   const scratch = steps.map((a) => (a.inferred?.intermediates ?? []).reduce((sum, t) => (t.inPyTorch ? sum + numel(t.shape) * elementBytes : sum), 0));
+  const viewOf = new Map<string, string>();
   steps.forEach((a, i) => {
     const x0 = a.layer.inputs[0];
+    const base = x0 === undefined ? undefined : bufferOf.get(x0);
+    // a view shares its input's buffer, which then lives to the view's last reader
+    if (a.op?.reView && base && a.layer.outputs.length === 1 && isActivation(a.layer.outputs[0]) && dtypeOf(x0) === dtypeOf(a.layer.outputs[0])) {
+      const o = a.layer.outputs[0];
+      producer.set(o, a.layer.name);
+      base.last = Math.max(base.last, lastUse.get(o) ?? i);
+      base.tensors.push({ name: o, from: i });
+      bufferOf.set(o, base);
+      viewOf.set(o, x0);
+      return;
+    }
     const reuse =
       inPlace &&
       x0 !== undefined &&
@@ -215,6 +232,8 @@ export function analyzeMemory(graph: Graph, inference: Inference, report: Report
       !outputs.has(x0) &&
       producer.has(x0) &&
       lastUse.get(x0) === i &&
+      // not a buffer a view of x0 (or x0 as a view) still needs after this layer
+      base?.last === i &&
       a.layer.outputs.length === 1 &&
       dtypeOf(x0) === dtypeOf(a.layer.outputs[0]) &&
       writesInPlace(a, inference.tensors.get(x0)?.rf ?? null);
@@ -283,6 +302,7 @@ export function analyzeMemory(graph: Graph, inference: Inference, report: Report
             const t = [...b.tensors].reverse().find((x) => x.from <= peakStep!)!;
             const shape = inference.tensors.get(t.name)?.shape ?? [];
             const via = inPlaceOf.get(t.name);
+            const view = viewOf.get(t.name);
             return {
               name: t.name,
               shape: [...shape],
@@ -290,6 +310,7 @@ export function analyzeMemory(graph: Graph, inference: Inference, report: Report
               bytes: b.bytes,
               producer: producer.get(t.name) ?? null,
               ...(via ? { inPlaceOf: via } : {}),
+              ...(view ? { viewOf: view } : {}),
             };
           })
           .concat(

@@ -125,6 +125,64 @@ describe('peak activation memory by liveness (hand-computed)', () => {
     expect(m.timeline.map((t) => t.allocatedBytes)).toEqual([64, 64, 64, 0]);
   });
 
+  // x [1,1,8,8] 256 B; c1 [1,4,8,8] 1024 B; flatten [1,256] (a view of c1); fc [1,10] 40 B
+  const flattened = {
+    inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
+    layers: [
+      { name: 'c1', op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 },
+      { name: 'f', op: 'flatten' },
+      { name: 'fc', op: 'linear', outFeatures: 10 },
+    ],
+  };
+
+  it("x → c1 → flatten → fc: the flatten is a view of c1's buffer (PyTorch's view), so during 1280, 1280, 1320 and the peak 1320 at fc (as a copy it was 2304 at the flatten)", () => {
+    const m = memory(flattened);
+    expect(during(m)).toEqual([256 + 1024, 256 + 1024, 256 + 1024 + 40]);
+    expect(after(m)).toEqual([256 + 1024, 256 + 1024, 256 + 40]);
+    expect(m.timeline.map((t) => [t.allocatedBytes, t.freedBytes])).toEqual([
+      [1024, 0],
+      [0, 0],
+      [40, 1024],
+    ]);
+    expect(m.peak).toMatchObject({ bytes: 1320, step: 2, layer: 'fc' });
+    expect(live(m)).toEqual([
+      ['f', 1024],
+      ['x', 256],
+      ['fc', 40],
+    ]);
+    expect(m.peak.live.find((t) => t.name === 'f')).toMatchObject({ viewOf: 'c1', producer: 'f', shape: [1, 256] });
+  });
+
+  it('reshape, squeeze and unsqueeze are views too, a view of a view shares the same buffer; a view of the graph input allocates nothing', () => {
+    const m = memory({
+      inputs: [{ name: 'x', shape: [1, 4, 4, 4] }],
+      layers: [
+        { name: 'u', op: 'unsqueeze', axes: [0] },
+        { name: 's', op: 'squeeze', axes: [0] },
+        { name: 'r', op: 'reshape', shape: [1, 64] },
+        { name: 'fc', op: 'linear', outFeatures: 2 },
+      ],
+    });
+    expect(m.timeline.map((t) => t.allocatedBytes)).toEqual([0, 0, 0, 8]);
+    expect(m.peak).toMatchObject({ bytes: 256 + 8, layer: 'fc' });
+  });
+
+  it('inPlace never writes into a buffer a view still needs: relu over c1, which c1\'s flatten (read later by fc) shares, allocates', () => {
+    const m = memory(
+      {
+        inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
+        layers: [
+          { name: 'c1', op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 },
+          { name: 'f', op: 'flatten', inputs: 'c1' },
+          { name: 'r', op: 'relu', inputs: 'c1' }, // c1's last reader, but its buffer is f's until fc
+          { name: 'fc', op: 'linear', outFeatures: 10, inputs: 'f' },
+        ],
+      },
+      { inPlace: true },
+    );
+    expect(m.timeline.map((t) => t.allocatedBytes)).toEqual([1024, 0, 1024, 40]);
+  });
+
   it('inPlace: a batch norm or PReLU (parameters, buffers) allocates its output, as PyTorch computes them; the ReLU after writes in place', () => {
     // x [1,1,4,4] 64 B; c, bn, pr, r [1,4,4,4] 256 B each
     const m = memory(
