@@ -10,6 +10,7 @@ import { deformConv2d } from './deform-conv.js';
 import { linear, flatten, matmul } from './linear.js';
 import { multiHeadAttention } from './attention.js';
 import { shiftedWindowAttention } from './window-attention.js';
+import { shiftedWindowAttentionV2 } from './window-attention-v2.js';
 import { layerScale, positionEmbedding, classToken } from './learned.js';
 import { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, qlinearAdd, qlinearMul } from './quant.js';
 import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from './quant-linear.js';
@@ -74,6 +75,7 @@ export const OPS: readonly OpDef[] = [
   matmul,
   multiHeadAttention,
   shiftedWindowAttention,
+  shiftedWindowAttentionV2,
   layerScale,
   positionEmbedding,
   classToken,

@@ -1,0 +1,65 @@
+/**
+ * shiftedWindowAttentionV2 (src/ops/window-attention-v2.ts) against torchvision 0.14's
+ * ShiftedWindowAttentionV2 (test/fixtures/operators/swin_v2.json, scripts/goldens_swin_v2.py; the
+ * same cases also run in test/ops/goldens.test.ts), and its cost and weights by hand.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runOperator } from '../../src/runtime/operator.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { relativeCoordsTable } from '../../src/ops/window-attention-v2.js';
+import { analyze, errorOf, layer, net, scaledError } from '../helpers.js';
+import type { GoldenCase, Wire } from './golden-cases.js';
+
+const { cases } = JSON.parse(readFileSync(new URL('../fixtures/operators/swin_v2.json', import.meta.url), 'utf8')) as { cases: GoldenCase[] };
+const t = (w: Wire) => tensor(w.shape, Float32Array.from(w.data));
+const run = (c: GoldenCase, weights: Record<string, Wire> = c.weights) =>
+  runOperator({ name: c.op, inputs: c.inputs.map(t), attributes: c.attributes, weights: Object.fromEntries(Object.entries(weights).map(([k, w]) => [k, t(w)])), training: false, seed: 0, maxElements: 1 << 24 });
+
+describe("shiftedWindowAttentionV2 against PyTorch's ShiftedWindowAttentionV2", () => {
+  it.each(cases.map((c) => [c.name, c] as const))('%s: max abs error ≤ 1e-5 of the output scale', (_, c) => {
+    const res = run(c);
+    expect(res.outputs[0].shape).toEqual(c.outputs[0].shape);
+    expect(scaledError(res.outputs[0].data, c.outputs[0].data)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it("the k third of qkvBias has no effect (PyTorch zeroes it at forward): the fixture's is N(0, 1), and zeroing it changes no bit", () => {
+    const c = cases[1];
+    const bias = c.weights.qkvBias;
+    const third = bias.data.length / 3;
+    expect(bias.data.slice(third, 2 * third).some((v) => v !== 0)).toBe(true);
+    const zeroed = { ...bias, data: bias.data.map((v, i) => (i >= third && i < 2 * third ? 0 : v)) };
+    expect(run(c, { ...c.weights, qkvBias: zeroed }).outputs[0].data).toEqual(run(c).outputs[0].data);
+  });
+
+  it("relative_coords_table derived from the window equals PyTorch's buffer (3×4 and 8×8 windows) within a float32 ulp", () => {
+    for (const c of cases.filter((k) => k.weights.relativeCoordsTable)) {
+      const [wh, ww] = c.attributes.window as number[];
+      const want = c.weights.relativeCoordsTable;
+      expect(want.shape).toEqual([1, 2 * wh - 1, 2 * ww - 1, 2]);
+      const got = relativeCoordsTable(wh, ww);
+      expect(Math.max(...want.data.map((v, i) => Math.abs(v - got[i])))).toBeLessThanOrEqual(2.5e-7);
+    }
+  });
+
+  it('a relativePositionIndex other than PyTorch\'s: INVALID_TENSOR naming the first wrong entry', () => {
+    const c = cases[0];
+    const idx = c.weights.relativePositionIndex;
+    const e = errorOf(() => run(c, { ...c.weights, relativePositionIndex: { ...idx, data: idx.data.map((v, i) => (i === 3 ? v + 1 : v)) } }));
+    expect(e.code).toBe('INVALID_TENSOR');
+    expect(e.message).toMatch(/relativePositionIndex\[3\]/);
+  });
+});
+
+describe('shiftedWindowAttentionV2: cost by hand', () => {
+  const attn = { op: 'shiftedWindowAttentionV2', numHeads: 2, window: 2, shift: 1 };
+
+  it('x [1, 4, 4, 8], h 2, window 2: MACs 16·(4·8² + 2·4·8) + 9·512·(2 + 2) = 23,552; params 4·8² + 4·8 + 2 + 512·2 + 512 + 512·2 = 2,850; buffers 9·2 + 4² = 34', () => {
+    const l = layer(analyze(net([1, 4, 4, 8], attn)), 'l0');
+    expect(l).toMatchObject({ macs: 23_552, params: 2_850, buffers: 34, outputShape: [1, 4, 4, 8] });
+  });
+
+  it('the CPB MLP is counted once per forward: a batch of 2 doubles the windows\' MACs only (2·5,120 + 18,432 = 28,672)', () => {
+    expect(layer(analyze(net([2, 4, 4, 8], attn)), 'l0').macs).toBe(28_672);
+  });
+});
