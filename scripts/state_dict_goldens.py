@@ -10,11 +10,13 @@ Writes
         tokens    class_token → pos_embedding (ViT's) → attn, an nn.MultiheadAttention whose
                   state_dict has in_proj_weight and out_proj.weight (a module inside the op)
   test/fixtures/torchvision/state-dict-keys.json.gz   for each zoo model torchvision has (the 86 of
-      torchvision_truth.py's MODELS and VIDEO and the 3 video ResNets), its state_dict's keys and
+      torchvision_truth.py's MODELS and VIDEO and the 3 video ResNets: 89 with swin_v2_t/s/b), its state_dict's keys and
       shapes, with the auxiliary heads the zoo builds (inception_v3's AuxLogits, the fcn_* and
       deeplabv3_* aux_classifier) and without those it leaves out (googlenet's aux1/aux2)
 
 Run: /usr/bin/python3 scripts/state_dict_goldens.py   (Debian python3-torch, python3-torchvision)
+     /usr/bin/python3 scripts/state_dict_goldens.py swin_v2_t …   (only those models' keys, updated in
+     the existing file; nets.json is left as it is)
 """
 import gzip
 import json
@@ -113,20 +115,31 @@ TORCHVISION = {
 
 
 def main():
-    torch.manual_seed(0)
-    nets = {"bn": net(Bn(), BN_SPEC, [1, 3, 4, 4]), "tokens": net(Tokens(), TOKENS_SPEC, [1, 4, 8])}
-    out = ROOT / "state-dicts"
-    out.mkdir(exist_ok=True)
-    (out / "nets.json").write_text(json.dumps(nets) + "\n")
+    """With model names as arguments, writes only those models' keys into the existing keys file."""
+    only = set(sys.argv[1:])
+    unknown = only - set(TORCHVISION)
+    if unknown:
+        sys.exit(f"not in TORCHVISION: {sorted(unknown)}")
+    path = ROOT / "torchvision" / "state-dict-keys.json.gz"
     keys = {}
+    if only:
+        keys = json.loads(gzip.decompress(path.read_bytes()))
+    else:
+        torch.manual_seed(0)
+        nets = {"bn": net(Bn(), BN_SPEC, [1, 3, 4, 4]), "tokens": net(Tokens(), TOKENS_SPEC, [1, 4, 8])}
+        out = ROOT / "state-dicts"
+        out.mkdir(exist_ok=True)
+        (out / "nets.json").write_text(json.dumps(nets) + "\n")
     for name, (build, kw) in TORCHVISION.items():
+        if only and name not in only:
+            continue
         model = build(weights=None, **kw)
         keys[name] = [[k, list(v.shape)] for k, v in model.state_dict().items()]
         del model
     text = json.dumps(keys, separators=(",", ":")).encode()
     # mtime 0: the same bytes from the same keys
-    (ROOT / "torchvision" / "state-dict-keys.json.gz").write_bytes(gzip.compress(text, 9, mtime=0))
-    print({k: len(v) for k, v in keys.items()})
+    path.write_bytes(gzip.compress(text, 9, mtime=0))
+    print({k: len(v) for k, v in keys.items() if not only or k in only})
 
 
 if __name__ == "__main__":
