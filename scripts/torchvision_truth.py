@@ -61,6 +61,10 @@ MODELS = {
     "swin_t": (tvm.swin_t, 224, {}),
     "swin_s": (tvm.swin_s, 224, {}),
     "swin_b": (tvm.swin_b, 224, {}),
+    # Swin V2 at 256, the crop its weights are published at (min_size 256)
+    "swin_v2_t": (tvm.swin_v2_t, 256, {}),
+    "swin_v2_s": (tvm.swin_v2_s, 256, {}),
+    "swin_v2_b": (tvm.swin_v2_b, 256, {}),
     "resnet152": (tvm.resnet152, 224, {}),
     "efficientnet_b1": (tvm.efficientnet_b1, 240, {}),
     "efficientnet_b2": (tvm.efficientnet_b2, 288, {}),
@@ -125,6 +129,9 @@ VIDEO = {
 # counted on the ATen ops instead (export_catalog.count_macs: convolution, mm, addmm, bmm, baddbmm).
 # Swin's shifted_window_attention likewise calls F.linear on its qkv/proj weights and Tensor.matmul.
 MACS_FROM_ATEN = {"vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14", "swin_t", "swin_s", "swin_b"}
+# Swin V2 too; its cpb_mlp Linears run once per forward on the relative-coordinates table (two mm's of
+# (2w − 1)² rows per block), which both the ATen count and the module hooks see once
+MACS_FROM_ATEN |= {"swin_v2_t", "swin_v2_s", "swin_v2_b"}
 
 # (model, H, W): fully convolutional heads, global pooling, Swin's padded windows, YOLO-free (not torchvision)
 NON_SQUARE = [

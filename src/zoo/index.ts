@@ -10,7 +10,7 @@ import { mnasnet0_5, mnasnet0_75, mnasnet1_0, mnasnet1_3 } from './mnasnet.js';
 import { yolov8n } from './yolo.js';
 import { convnext_base, convnext_large, convnext_small, convnext_tiny } from './convnext.js';
 import { vit_b_16, vit_b_32, vit_h_14, vit_l_16, vit_l_32 } from './vit.js';
-import { swin_b, swin_s, swin_t } from './swin.js';
+import { swin_b, swin_s, swin_t, swin_v2_b, swin_v2_s, swin_v2_t } from './swin.js';
 import { googlenet, inception_v3 } from './inception.js';
 import { deeplabv3_mobilenet_v3_large, deeplabv3_resnet50, deeplabv3_resnet101, fcn_resnet50, fcn_resnet101, lraspp_mobilenet_v3_large, unet } from './segmentation.js';
 import { shufflenet_v2_x0_5, shufflenet_v2_x1_0, shufflenet_v2_x1_5, shufflenet_v2_x2_0 } from './shufflenet.js';
@@ -61,6 +61,10 @@ export const ZOO: readonly ZooEntry[] = [
   { name: 'swin_t', resolution: 224, torchvision: { params: 28_288_354, gmacs: 4.49 }, build: swin_t },
   { name: 'swin_s', resolution: 224, torchvision: { params: 49_606_258, gmacs: 8.74 }, build: swin_s },
   { name: 'swin_b', resolution: 224, torchvision: { params: 87_768_224, gmacs: 15.43 }, build: swin_b },
+  // Swin V2: num_params from Swin_V2_*_Weights (0.14, at 256: min_size), GFLOPS from later torchvision docs (0.14's meta has none)
+  { name: 'swin_v2_t', resolution: 256, torchvision: { params: 28_351_570, gmacs: 5.94 }, build: swin_v2_t },
+  { name: 'swin_v2_s', resolution: 256, torchvision: { params: 49_737_442, gmacs: 11.55 }, build: swin_v2_s },
+  { name: 'swin_v2_b', resolution: 256, torchvision: { params: 87_930_848, gmacs: 20.32 }, build: swin_v2_b },
   { name: 'r3d_18', resolution: 112, torchvision: { params: 33_371_472, gmacs: 40.7 }, build: (r) => r3d_18(r) },
   { name: 'mc3_18', resolution: 112, torchvision: { params: 11_695_440, gmacs: 43.34 }, build: (r) => mc3_18(r) },
   { name: 'r2plus1d_18', resolution: 112, torchvision: { params: 31_505_325, gmacs: 40.52 }, build: (r) => r2plus1d_18(r) },

@@ -9,6 +9,12 @@
  * where a window covers a stage's map (swin_t's last stage at 224, 7×7) the shift is dropped, as
  * torchvision drops it. MACs count the attention's q·kᵀ and attn·v products, as torchvision's
  * published GFLOPS do. Dropout and stochastic depth are identities at inference and left out.
+ *
+ * Swin V2 (Liu et al. 2022), torchvision.models.swin_v2_t / swin_v2_s / swin_v2_b (cfg.v2): the same
+ * trunk with SwinTransformerBlockV2 (res-post-norm: x + norm1(attn(x)), then h + norm2(mlp(h))), whose
+ * attention is shiftedWindowAttentionV2 (cosine attention, logit scale, continuous position bias: its
+ * MLP's MACs counted once per block, ops/window-attention-v2.ts), and PatchMergingV2 (the 4C concat →
+ * Linear(4C, 2C, bias=False) → LayerNorm(2C)); window 8, published at 256 (min_size 256).
  */
 import { NetBuilder, imageInput } from './builder.js';
 import type { NetworkSpec, Resolution } from './builder.js';
@@ -18,9 +24,23 @@ export interface SwinConfig {
   depths: number[];
   heads: number[];
   window: number;
+  /** Swin V2's blocks, attention and patch merging */
+  v2?: boolean;
 }
 
 const EPS = 1e-5;
+
+/** SwinTransformerBlockV2: x + norm1(attn(x)), then h + norm2(mlp(h)). */
+function swinBlockV2(b: NetBuilder, p: string, x: string, heads: number, window: number, shift: number): string {
+  const c = b.shape(x)[3];
+  let y = b.add(`${p}.attn`, 'shiftedWindowAttentionV2', x, { numHeads: heads, window, shift });
+  y = b.add(`${p}.norm1`, 'layerNorm', y, { eps: EPS });
+  const h = b.add(`${p}.add_1`, 'add', [x, y]);
+  y = b.add(`${p}.mlp.1`, 'gelu', b.add(`${p}.mlp.0`, 'linear', h, { outFeatures: 4 * c }));
+  y = b.add(`${p}.mlp.3`, 'linear', y, { outFeatures: c });
+  y = b.add(`${p}.norm2`, 'layerNorm', y, { eps: EPS });
+  return b.add(`${p}.add_2`, 'add', [h, y]);
+}
 
 function swinBlock(b: NetBuilder, p: string, x: string, heads: number, window: number, shift: number): string {
   const c = b.shape(x)[3];
@@ -33,8 +53,8 @@ function swinBlock(b: NetBuilder, p: string, x: string, heads: number, window: n
   return b.add(`${p}.add_2`, 'add', [h, y]);
 }
 
-/** PatchMerging (v1): [N, H, W, C] → [N, ⌈H/2⌉, ⌈W/2⌉, 2C]. */
-function patchMerging(b: NetBuilder, p: string, x: string): string {
+/** PatchMerging: [N, H, W, C] → [N, ⌈H/2⌉, ⌈W/2⌉, 2C]; v1 norms the 4C concat before the reduction, V2 the 2C after it. */
+function patchMerging(b: NetBuilder, p: string, x: string, v2 = false): string {
   const [, h, w, c] = b.shape(x);
   if (h % 2 || w % 2) x = b.add(`${p}.pad`, 'pad', x, { pads: [0, 0, 0, 0, 0, h % 2, w % 2, 0] });
   const [, ph, pw] = b.shape(x);
@@ -46,6 +66,7 @@ function patchMerging(b: NetBuilder, p: string, x: string): string {
     [1, 1],
   ].map(([r, col], i) => b.add(`${p}.x${i}`, 'slice', x, { starts: [r, col], ends: [ph, pw], axes: [1, 2], steps: [2, 2] }));
   x = b.add(`${p}.cat`, 'concat', parts, { dim: 3 });
+  if (v2) return b.add(`${p}.norm`, 'layerNorm', b.add(`${p}.reduction`, 'linear', x, { outFeatures: 2 * c, bias: false }), { eps: EPS });
   x = b.add(`${p}.norm`, 'layerNorm', x, { eps: EPS });
   return b.add(`${p}.reduction`, 'linear', x, { outFeatures: 2 * c, bias: false });
 }
@@ -55,11 +76,12 @@ export function swin(name: string, cfg: SwinConfig, resolution: Resolution = 224
   let x = b.conv('features.0.0', 'input', cfg.embedDim, 4, { stride: 4 });
   x = b.add('features.0.1', 'transpose', x, { perm: [0, 2, 3, 1] });
   x = b.add('features.0.2', 'layerNorm', x, { eps: EPS });
+  const block = cfg.v2 ? swinBlockV2 : swinBlock;
   cfg.depths.forEach((depth, s) => {
     for (let i = 0; i < depth; i++) {
-      x = swinBlock(b, `features.${2 * s + 1}.${i}`, x, cfg.heads[s], cfg.window, i % 2 === 0 ? 0 : Math.floor(cfg.window / 2));
+      x = block(b, `features.${2 * s + 1}.${i}`, x, cfg.heads[s], cfg.window, i % 2 === 0 ? 0 : Math.floor(cfg.window / 2));
     }
-    if (s + 1 < cfg.depths.length) x = patchMerging(b, `features.${2 * s + 2}`, x);
+    if (s + 1 < cfg.depths.length) x = patchMerging(b, `features.${2 * s + 2}`, x, cfg.v2);
   });
   x = b.add('norm', 'layerNorm', x, { eps: EPS });
   x = b.add('permute', 'transpose', x, { perm: [0, 3, 1, 2] });
@@ -72,3 +94,6 @@ export function swin(name: string, cfg: SwinConfig, resolution: Resolution = 224
 export const swin_t = (r?: number) => swin('swin_t', { embedDim: 96, depths: [2, 2, 6, 2], heads: [3, 6, 12, 24], window: 7 }, r);
 export const swin_s = (r?: number) => swin('swin_s', { embedDim: 96, depths: [2, 2, 18, 2], heads: [3, 6, 12, 24], window: 7 }, r);
 export const swin_b = (r?: number) => swin('swin_b', { embedDim: 128, depths: [2, 2, 18, 2], heads: [4, 8, 16, 32], window: 7 }, r);
+export const swin_v2_t = (r?: Resolution) => swin('swin_v2_t', { embedDim: 96, depths: [2, 2, 6, 2], heads: [3, 6, 12, 24], window: 8, v2: true }, r ?? 256);
+export const swin_v2_s = (r?: Resolution) => swin('swin_v2_s', { embedDim: 96, depths: [2, 2, 18, 2], heads: [3, 6, 12, 24], window: 8, v2: true }, r ?? 256);
+export const swin_v2_b = (r?: Resolution) => swin('swin_v2_b', { embedDim: 128, depths: [2, 2, 18, 2], heads: [4, 8, 16, 32], window: 8, v2: true }, r ?? 256);

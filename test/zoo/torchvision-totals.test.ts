@@ -59,8 +59,8 @@ describe('every zoo model against PyTorch (scripts/torchvision_truth.py)', () =>
 
   // torchvision's docs print these one unit of their last digit off PyTorch's own MACs rounded
   // (mnasnet0_75 215,493,104 → "0.21", convnext_base 15,354,729,472 → "15.36", vit_h_14
-  // 167,295,109,120 → "167.29"), the figures the ZOO entries quote from the docs
-  const OFF_BY_ONE_UNIT = ['mnasnet0_75', 'convnext_base', 'vit_h_14'];
+  // 167,295,109,120 → "167.29", swin_v2_b 20,325,134,336 → "20.32"), the figures the ZOO entries quote from the docs
+  const OFF_BY_ONE_UNIT = ['mnasnet0_75', 'convnext_base', 'vit_h_14', 'swin_v2_b'];
   it.each(ZOO.filter((z) => z.torchvision).map((z) => [z.name, z] as const))('%s: matches torchvision\'s published params exactly and GMACs to its precision', (name, z) => {
     const r = analyze(z.build());
     expect(r.totals.params).toBe(z.torchvision!.params);
