@@ -3,7 +3,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import os from 'node:os';
 import { z } from 'zod';
 import { MaxAnalysisWorkSchema } from './analysis/analysis-work.js';
-import { DEFAULT_GRAPHQL_MAX_TOKENS, DEFAULT_MAX_FOLDED_ELEMENTS, DEFAULT_MAX_RUN_WORK, DEFAULT_MAX_TENSOR_ELEMENTS, DEFAULT_WORKER_HEAP_LIMIT_MB } from './limits.js';
+import { DEFAULT_GRAPHQL_MAX_DOCUMENT_BYTES, DEFAULT_GRAPHQL_MAX_TOKENS, DEFAULT_MAX_FOLDED_ELEMENTS, DEFAULT_MAX_RUN_WORK, DEFAULT_MAX_TENSOR_ELEMENTS, DEFAULT_WORKER_HEAP_LIMIT_MB } from './limits.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 
@@ -142,6 +142,12 @@ export const ConfigSchema = z.object({
   GRAPHQL_MAX_DEPTH: int(1).default(12),
   /** GraphQL: most lexical tokens in a document (parsing stops there). */
   GRAPHQL_MAX_TOKENS: int(100).default(DEFAULT_GRAPHQL_MAX_TOKENS),
+  /**
+   * GraphQL: most UTF-8 bytes of a document (a JSON body's `query`, GET's `query`, an application/graphql
+   * body), refused (400 QUERY_TOO_COMPLEX) before anything reads it: mercurius parses it once more on the
+   * event loop. Variables are not counted: large values go there.
+   */
+  GRAPHQL_MAX_DOCUMENT_BYTES: int(1024).default(DEFAULT_GRAPHQL_MAX_DOCUMENT_BYTES),
 });
 
 /** An address, a CIDR or one of proxy-addr's names (loopback, linklocal, uniquelocal). */

@@ -117,3 +117,10 @@ export const CLOSE_START_MS = 2_000;
 
 /** GraphQL: most lexical tokens in a document (GRAPHQL_MAX_TOKENS's default; http/body.ts scans no longer a document for tensor names). */
 export const DEFAULT_GRAPHQL_MAX_TOKENS = 10_000;
+/**
+ * GraphQL: most UTF-8 bytes of a document (GRAPHQL_MAX_DOCUMENT_BYTES's default; http/graphql/document-size.ts),
+ * refused before it is read. GraphiQL's introspection query is 1,927–2,075 bytes, the README's
+ * examples under 300, and every document of test/http/graphql*.test.ts under 70,000 (they pass with
+ * this at 70,000); large values go in variables, which it does not bound.
+ */
+export const DEFAULT_GRAPHQL_MAX_DOCUMENT_BYTES = 1 << 20;

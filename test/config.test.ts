@@ -47,6 +47,12 @@ describe('security and GraphQL limits (issue 9)', () => {
     expect(loadConfig({}).METRICS_PORT).toBeUndefined();
   });
 
+  it('GRAPHQL_MAX_DOCUMENT_BYTES: 1 MiB (1,048,576) by default, coerced from the environment, at least 1024', () => {
+    expect(loadConfig({}).GRAPHQL_MAX_DOCUMENT_BYTES).toBe(1_048_576);
+    expect(loadConfig({ GRAPHQL_MAX_DOCUMENT_BYTES: '65536' }).GRAPHQL_MAX_DOCUMENT_BYTES).toBe(65_536);
+    expect(loadConfig({ GRAPHQL_MAX_DOCUMENT_BYTES: '1024' }).GRAPHQL_MAX_DOCUMENT_BYTES).toBe(1024);
+  });
+
   it('API_KEYS " a , b ," is the two keys, trimmed, empty entries dropped', () => {
     expect(loadConfig({ API_KEYS: ` ${KEY_A} , ${KEY_B} ,` }).API_KEYS).toEqual([KEY_A, KEY_B]);
   });
@@ -92,6 +98,10 @@ describe('security and GraphQL limits (issue 9)', () => {
     ['GRAPHQL_MAX_FIELDS', '0'],
     ['GRAPHQL_MAX_DEPTH', '1.5'],
     ['GRAPHQL_MAX_TOKENS', '99'],
+    ['GRAPHQL_MAX_DOCUMENT_BYTES', '0'],
+    ['GRAPHQL_MAX_DOCUMENT_BYTES', '1023'],
+    ['GRAPHQL_MAX_DOCUMENT_BYTES', '1MiB'],
+    ['GRAPHQL_MAX_DOCUMENT_BYTES', '1e6.5'],
   ])('%s=%s stops the process with a message naming the variable and the value', (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key}.*${value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
