@@ -130,7 +130,7 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
           // out" sends the content type with an emptied body); elsewhere it stays INVALID_JSON
           const named = Object.hasOwn((request.query ?? {}) as object, 'model');
           if (named && buf.length < 64 && buf.toString('utf8').trim() === '') return done(null, undefined);
-          done(null, (request.routeOptions.config as { offloadJson?: boolean } | undefined)?.offloadJson ? jsonBody(buf, config.GRAPHQL_MAX_TOKENS) : parseJsonBytes(buf, config.GRAPHQL_MAX_TOKENS));
+          done(null, (request.routeOptions.config as { offloadJson?: boolean } | undefined)?.offloadJson ? jsonBody(buf, config.GRAPHQL_MAX_TOKENS, config.GRAPHQL_MAX_DOCUMENT_BYTES) : parseJsonBytes(buf, config.GRAPHQL_MAX_TOKENS, config.GRAPHQL_MAX_DOCUMENT_BYTES));
         } catch (e) {
           done(e as Error, undefined);
         }
@@ -165,7 +165,7 @@ export async function buildApp({ config, logger, pool }: AppOptions): Promise<Fa
     pool: ownPool,
     graphiql: config.GRAPHIQL,
     maxElements: config.MAX_TENSOR_ELEMENTS,
-    limits: { rootWeight: config.GRAPHQL_MAX_COST, fields: config.GRAPHQL_MAX_FIELDS, depth: config.GRAPHQL_MAX_DEPTH, tokens: config.GRAPHQL_MAX_TOKENS },
+    limits: { rootWeight: config.GRAPHQL_MAX_COST, fields: config.GRAPHQL_MAX_FIELDS, depth: config.GRAPHQL_MAX_DEPTH, tokens: config.GRAPHQL_MAX_TOKENS, documentBytes: config.GRAPHQL_MAX_DOCUMENT_BYTES },
     jobs,
     maxResponseBytes: config.MAX_RESPONSE_BYTES,
     metrics,

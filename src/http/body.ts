@@ -15,6 +15,7 @@ import { duplicateKeyMessage, jsonTextFault } from '../json-text.js';
 import { base64Fault } from '../tensor/encoding.js';
 import { jsonParseMessage } from './json-position.js';
 import { literalTooLong } from './graphql/literals.js';
+import { documentTooLarge } from './graphql/document-size.js';
 import { parseOnce } from './graphql/parse-once.js';
 import type { BodyAllocator } from './shared-bodies.js';
 
@@ -183,11 +184,16 @@ const NAME_MAPS = ['inputs', 'weights'];
  * argument (`run(inputs: $x)`) of any field, found by parsing the document (only for a body that
  * holds a `__proto__` key), at most `maxTokens` of it as mercurius reads it (a 32 MiB document took
  * 28 s on the event loop unbounded), in the parse the request's later checks read (parseOnce); none
- * when the document does not parse (mercurius then answers its error). A variable of an input object type is safe too: graphql-js refuses a `__proto__` field.
+ * when the document does not parse (mercurius then answers its error). A document over
+ * `maxDocumentBytes` (GRAPHQL_MAX_DOCUMENT_BYTES) is refused unparsed (graphql/document-size.ts). A variable of an input object type is safe too: graphql-js refuses a `__proto__` field.
  */
-function graphqlNameMaps(root: Record<string, unknown>, maxTokens: number): unknown[] {
+function graphqlNameMaps(root: Record<string, unknown>, maxTokens: number, maxDocumentBytes: number): unknown[] {
   const { query, variables } = root;
-  if (typeof query !== 'string' || !variables || typeof variables !== 'object' || Array.isArray(variables) || literalTooLong(query)) return [];
+  if (typeof query !== 'string' || !variables || typeof variables !== 'object' || Array.isArray(variables)) return [];
+  // a document over GRAPHQL_MAX_DOCUMENT_BYTES is refused here, unparsed, as graphql.ts and the worker refuse it (a body without `__proto__` is refused there)
+  const tooLarge = documentTooLarge(query, maxDocumentBytes, '$.query');
+  if (tooLarge) throw tooLarge;
+  if (literalTooLong(query)) return [];
   const names = new Set<string>();
   // the parse the request's other checks read too (graphql/parse-once.ts)
   const parsed = parseOnce(query, maxTokens);
@@ -206,11 +212,11 @@ function graphqlNameMaps(root: Record<string, unknown>, maxTokens: number): unkn
  * `weights`, a GraphQL request's variables passed as those arguments). JSON.parse makes every key
  * an own property, and the name maps are read as Maps (compute.ts), so `__proto__` names a tensor there.
  */
-function refusePoisoning(root: unknown, proto: boolean, ctor: boolean, graphqlTokens: number): void {
+function refusePoisoning(root: unknown, proto: boolean, ctor: boolean, graphqlTokens: number, maxDocumentBytes: number): void {
   const names = new Set<unknown>();
   if (root && typeof root === 'object' && !Array.isArray(root)) {
     for (const k of NAME_MAPS) if (Object.hasOwn(root, k)) names.add((root as Record<string, unknown>)[k]);
-    if (proto) for (const map of graphqlNameMaps(root as Record<string, unknown>, graphqlTokens)) names.add(map);
+    if (proto) for (const map of graphqlNameMaps(root as Record<string, unknown>, graphqlTokens, maxDocumentBytes)) names.add(map);
   }
   // the objects and arrays to visit, each with its parent and key: the refusal names the key's place
   // (it was at $), its path built only then. A body with a tensor named __proto__ is walked whole,
@@ -249,9 +255,10 @@ function refusePoisoning(root: unknown, proto: boolean, ctor: boolean, graphqlTo
 
 /**
  * Parses a JSON body after checking its text (json-text.ts): at most MAX_JSON_DEPTH deep, no
- * object with a key twice.
+ * object with a key twice. A GraphQL request's document is read for its name maps within
+ * `graphqlTokens` and `maxDocumentBytes` (GRAPHQL_MAX_TOKENS, GRAPHQL_MAX_DOCUMENT_BYTES).
  */
-export function parseJsonBody(text: string, graphqlTokens = DEFAULT_GRAPHQL_MAX_TOKENS): unknown {
+export function parseJsonBody(text: string, graphqlTokens = DEFAULT_GRAPHQL_MAX_TOKENS, maxDocumentBytes = Infinity): unknown {
   if (text.trim() === '') throw new ConvlensError('INVALID_JSON', 'the body is empty; send a JSON object', { path: '$' });
   const fault = jsonTextFault(text, MAX_JSON_DEPTH);
   if (fault?.kind === 'deep') throw new ConvlensError('INVALID_JSON', `the body nests deeper than ${MAX_JSON_DEPTH} levels`, { path: '$' });
@@ -264,7 +271,7 @@ export function parseJsonBody(text: string, graphqlTokens = DEFAULT_GRAPHQL_MAX_
   }
   const proto = SUSPECT_PROTO.test(text);
   const ctor = SUSPECT_CONSTRUCTOR.test(text);
-  if (proto || ctor) refusePoisoning(value, proto, ctor, graphqlTokens);
+  if (proto || ctor) refusePoisoning(value, proto, ctor, graphqlTokens, maxDocumentBytes);
   return value;
 }
 
@@ -281,20 +288,20 @@ export function isUtf8(bytes: Uint8Array): boolean {
 }
 
 /** UTF-8 bytes (or text) of a JSON document, parsed; bytes that are not UTF-8 are INVALID_JSON, not names altered to U+FFFD. */
-export function parseJsonBytes(bytes: Uint8Array | string, graphqlTokens = DEFAULT_GRAPHQL_MAX_TOKENS): unknown {
-  if (typeof bytes === 'string') return parseJsonBody(bytes, graphqlTokens);
+export function parseJsonBytes(bytes: Uint8Array | string, graphqlTokens = DEFAULT_GRAPHQL_MAX_TOKENS, maxDocumentBytes = Infinity): unknown {
+  if (typeof bytes === 'string') return parseJsonBody(bytes, graphqlTokens, maxDocumentBytes);
   let text: string;
   try {
     text = UTF8.decode(bytes);
   } catch {
     throw new ConvlensError('INVALID_JSON', 'the body is not valid JSON: its bytes are not UTF-8 (RFC 8259); send the body in UTF-8', { path: '$' });
   }
-  return parseJsonBody(text, graphqlTokens);
+  return parseJsonBody(text, graphqlTokens, maxDocumentBytes);
 }
 
-/** A JSON body: parsed when small (a GraphQL request's name maps within `graphqlTokens`), else left for a worker. */
-export function jsonBody(bytes: Buffer, graphqlTokens = DEFAULT_GRAPHQL_MAX_TOKENS): unknown {
-  return bytes.length > OFFLOAD_JSON_BYTES ? new RawJson(bytes) : parseJsonBytes(bytes, graphqlTokens);
+/** A JSON body: parsed when small (a GraphQL request's name maps within `graphqlTokens` and `maxDocumentBytes`), else left for a worker. */
+export function jsonBody(bytes: Buffer, graphqlTokens = DEFAULT_GRAPHQL_MAX_TOKENS, maxDocumentBytes = Infinity): unknown {
+  return bytes.length > OFFLOAD_JSON_BYTES ? new RawJson(bytes) : parseJsonBytes(bytes, graphqlTokens, maxDocumentBytes);
 }
 
 /** parseJsonBody, its errors located at the field. */

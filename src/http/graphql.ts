@@ -5,14 +5,17 @@
  * may ask: graphql/get.ts.
  *
  * Bounds on one request, all checked before any resolver runs: one operation per request (no
- * batches: a JSON array is refused, so the cost bound is the request's); at most GRAPHQL_MAX_TOKENS
- * tokens (large values go in variables); the complexity rule's weight, fields, depth and one name
- * per field. Parsed documents are not cached (mercurius's cache would keep up to 1024 documents,
- * each as large as a body, for the life of the process). mercurius parses the text once more after
- * convlens's checks, a large body's too, and none of its options avoids it: its cache is keyed by
- * the text (a miss parses), and a DocumentNode given in place of the text is structuredClone'd (a
- * document parsed with locations, as its errors need, overflows the stack at 9,990 tokens; without
- * them the errors lose `locations`) and skips the preParsing checks below.
+ * batches: a JSON array is refused, so the cost bound is the request's); at most
+ * GRAPHQL_MAX_DOCUMENT_BYTES bytes of document, before anything reads it (graphql/document-size.ts),
+ * and GRAPHQL_MAX_TOKENS tokens (large values go in variables); the complexity rule's weight, fields,
+ * depth and one name per field. Parsed documents are not cached (mercurius's cache would keep up to
+ * 1024 documents, each as large as a body, for the life of the process). mercurius parses the text
+ * once more after convlens's checks, on the event loop, a large body's too, and none of its options
+ * avoids it: its cache is keyed by the text (a miss parses), and a DocumentNode given in place of the
+ * text is structuredClone'd (a document parsed with locations, as its errors need, overflows the stack
+ * at 9,990 tokens; without them the errors lose `locations`) and skips the preParsing checks below.
+ * The document's size bounds that parse: a 20 MB document within the token and literal limits took
+ * 30–110 ms a parse there.
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -36,6 +39,8 @@ import { modelCatalog, operatorCatalog } from './catalog.js';
 import { RawJson, isUtf8, onnxFromBase64, readBinary, refusedCharset } from './body.js';
 import { prepareGraphqlOffloaded } from './offload.js';
 import { MAX_LITERAL_LENGTH, longestLiteral } from './graphql/literals.js';
+import { documentTooLarge } from './graphql/document-size.js';
+import { DEFAULT_GRAPHQL_MAX_DOCUMENT_BYTES } from '../limits.js';
 import { callOperator, callRun } from './compute.js';
 import { latencyGateDevice } from './report-requests.js';
 import { releaseWhenSent } from './tensors.js';
@@ -113,7 +118,7 @@ export async function graphqlRoutes(
   app: FastifyInstance,
   // `graphiql` is ignored: GET /graphiql is pages.ts's (the graphiql package served offline, not
   // mercurius's CDN page), registered by app.ts when config.GRAPHIQL is true.
-  opts: { pool: TaskPool; graphiql: boolean; maxElements: number; limits?: Limits & { tokens: number }; jobs: JobQueue & Partial<ReadyJobs>; maxResponseBytes?: number; metrics?: Metrics },
+  opts: { pool: TaskPool; graphiql: boolean; maxElements: number; limits?: Limits & { tokens: number; documentBytes?: number }; jobs: JobQueue & Partial<ReadyJobs>; maxResponseBytes?: number; metrics?: Metrics },
 ): Promise<void> {
   const { pool } = opts;
   // the tensors and job results one answer carries (graphql/answer-budget.ts)
@@ -129,6 +134,12 @@ export async function graphqlRoutes(
     (ctx, info) => preparedField((ctx as Context | undefined)?.reply?.request, info as GraphQLResolveInfo, 'submitJob'),
   );
   const limits = opts.limits ?? { ...LIMITS, tokens: 10_000 };
+  // GRAPHQL_MAX_DOCUMENT_BYTES: a longer document is refused before anything reads it, with one error wherever it arrives
+  const documentBytes = limits.documentBytes ?? DEFAULT_GRAPHQL_MAX_DOCUMENT_BYTES;
+  const refuseLarge = (document: string | Uint8Array, at: string) => {
+    const refused = documentTooLarge(document, documentBytes, at);
+    if (refused) throw refused;
+  };
   // a JSON body over OFFLOAD_JSON_BYTES reaches /graphql unparsed (app.ts's parser reads offloadJson), to be parsed in a worker
   app.addHook('onRoute', (route) => {
     if (route.url === '/graphql') route.config = { ...(route.config as object), offloadJson: true } as typeof route.config;
@@ -136,7 +147,7 @@ export async function graphqlRoutes(
   app.addHook('preValidation', async (request) => {
     if (request.routeOptions.url === '/graphql' && request.body instanceof RawJson && typeof request.body.text !== 'string') {
       // parsed there, and its run, runOperator, foldBatchNorm, effectiveReceptiveField and submitJob requests built there too (graphql/prepare.ts)
-      request.body = keepPrepared(request, await prepareGraphqlOffloaded<PreparedRequest>(pool, request.body.text, limits.tokens, opts.maxElements, opts.jobs.readies));
+      request.body = keepPrepared(request, await prepareGraphqlOffloaded<PreparedRequest>(pool, request.body.text, limits.tokens, opts.maxElements, opts.jobs.readies, documentBytes));
     }
   });
   // application/graphql: the document in UTF-8, as a JSON body is. mercurius's parser (in its own
@@ -149,6 +160,7 @@ export async function graphqlRoutes(
       throw new ConvlensError('UNSUPPORTED_MEDIA_TYPE', `a GraphQL document is read as UTF-8; the charset '${charset}' is not: send it in UTF-8`, { path: 'headers.content-type' });
     }
     const bytes = await readBinary(payload, request.routeOptions.bodyLimit ?? Infinity, 'BODY_LIMIT');
+    refuseLarge(bytes, '$');
     if (!isUtf8(bytes)) throw new ConvlensError('GRAPHQL_INVALID', "the document's bytes are not UTF-8: send it in UTF-8", { path: '$' });
     return Readable.from([bytes]);
   });
@@ -160,9 +172,11 @@ export async function graphqlRoutes(
     if (typeof type === 'string' && /^multipart\//i.test(type.trim())) throw unsupportedMediaType(type, GRAPHQL_READS);
     // the REST routes' binary media (an ONNX file, a .npy) arrive as bytes: not a GraphQL request (its index keys were read as members)
     if (Buffer.isBuffer(request.body)) throw unsupportedMediaType(typeof type === 'string' ? type : 'application/octet-stream', GRAPHQL_READS);
+    const body = request.body as Record<string, unknown> | null;
+    // first, as the worker refuses a large body's (graphql/prepare.ts); an application/graphql body is the document
+    if (body !== null && typeof body === 'object' && !Array.isArray(body) && typeof body.query === 'string') refuseLarge(body.query, /^application\/graphql\s*(;|$)/i.test(type ?? '') ? '$' : '$.query');
     const invalid = bodyInvalid(request.body);
     if (invalid) throw invalid;
-    const body = request.body as Record<string, unknown> | null;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
     const operation = operationInvalid(body.query, body.operationName, limits.tokens, '$.operationName');
     if (operation) throw operation;
@@ -176,6 +190,7 @@ export async function graphqlRoutes(
     if (unknown) throw unknown;
     if (request.method === 'GET' || request.method === 'HEAD') {
       const query = request.query as Record<string, unknown>;
+      if (typeof query.query === 'string') refuseLarge(query.query, 'query.query');
       const invalid = getInvalid(query, limits.tokens);
       if (invalid) throw invalid;
       const reason = getRefusal(query.query, query.operationName, limits.tokens);

@@ -34,7 +34,7 @@ function handle(task: OffloadTask): unknown {
     if (format === 'json') return jsonAnswerBytes(analyzeTask(input));
     return jsonBytes(analyzeTask({ ...input, render: { formats: [format as RenderFormat], depth: input.options.depth, topK: input.options.topK } }).renderings![format as RenderFormat]!);
   }
-  if (task.kind === 'graphql') return prepareGraphql(task.json, task.graphqlTokens, task.maxElements, task.jobs);
+  if (task.kind === 'graphql') return prepareGraphql(task.json, task.graphqlTokens, task.maxElements, task.jobs, task.maxDocumentBytes);
   if (task.kind === 'job') {
     // as http/jobs.ts parses a small body or field on the event loop
     const body = task.where === 'request' ? requestObject(parseRequestField(task.json)) : parseJsonBytes(task.json, task.graphqlTokens);

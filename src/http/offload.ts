@@ -42,7 +42,7 @@ export type OffloadTask =
   | { kind: 'compareReport'; input: CompareTask }
   | { kind: 'sweepReport'; input: SweepTask }
   /** A large GraphQL request's JSON: parsed here, its run, runOperator, foldBatchNorm, effectiveReceptiveField and submitJob requests built here (graphql/prepare.ts). */
-  | { kind: 'graphql'; json: Uint8Array; graphqlTokens: number; maxElements: number; /** How the job queue takes a submitJob's job (jobs/request.ts ReadyJobs): prepared, or checked and written as JSON (`queued`); without, submitJob is left to the resolver. */ jobs?: { limits: PrepareLimits; queued: boolean } }
+  | { kind: 'graphql'; json: Uint8Array; graphqlTokens: number; maxElements: number; /** GRAPHQL_MAX_DOCUMENT_BYTES: a longer document is refused there, unparsed. */ maxDocumentBytes: number; /** How the job queue takes a submitJob's job (jobs/request.ts ReadyJobs): prepared, or checked and written as JSON (`queued`); without, submitJob is left to the resolver. */ jobs?: { limits: PrepareLimits; queued: boolean } }
   /**
    * A job submission's JSON (a large body, or a form's large `request` field): parsed here and, with
    * `limits`, prepared here too (jobs/request.ts prepareJob: checked, tensors and ONNX files decoded),
@@ -60,9 +60,9 @@ export type OffloadTask =
  * A large GraphQL request parsed in a worker, its tensor-decoding root fields' requests built there
  * (http/graphql/prepare.ts prepareGraphql: a PreparedRequest), their tensors moved back, not cloned.
  */
-export function prepareGraphqlOffloaded<T>(pool: TaskPool, json: Uint8Array, graphqlTokens: number, maxElements: number, jobs?: { limits: PrepareLimits; queued: boolean }): Promise<T> {
+export function prepareGraphqlOffloaded<T>(pool: TaskPool, json: Uint8Array, graphqlTokens: number, maxElements: number, jobs: { limits: PrepareLimits; queued: boolean } | undefined, maxDocumentBytes: number): Promise<T> {
   const bytes = own(json);
-  const task: OffloadTask = { kind: 'graphql', json: bytes, graphqlTokens, maxElements, ...(jobs && { jobs }) };
+  const task: OffloadTask = { kind: 'graphql', json: bytes, graphqlTokens, maxElements, maxDocumentBytes, ...(jobs && { jobs }) };
   return pool.run<T>('analyze', task, [bytes.buffer as ArrayBuffer], { filename: OFFLOAD_WORKER, metric: 'parse' });
 }
 

@@ -58,7 +58,8 @@ describe('a request that echoes 2,000,000 characters', () => {
         done();
       },
     });
-    app = await buildApp({ config: loadConfig({ WORKERS: '1' }), logger: pino({ level: 'info' }, sink) });
+    // a GraphQL document of 2 MB, over GRAPHQL_MAX_DOCUMENT_BYTES' 1 MiB (refused before the name scan: graphql-document-size.test.ts)
+    app = await buildApp({ config: loadConfig({ WORKERS: '1', GRAPHQL_MAX_DOCUMENT_BYTES: String(4 * 2 ** 20) }), logger: pino({ level: 'info' }, sink) });
     await app.ready();
   });
   afterAll(async () => app?.close());

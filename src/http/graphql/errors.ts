@@ -37,7 +37,8 @@ export type ResponseMediaType = typeof GRAPHQL_RESPONSE_JSON | 'application/json
 
 /**
  * Catalog errors a hook finds in a well-formed GraphQL-over-HTTP request (an operationName that
- * picks no operation): answered with the status of graphql-js's request errors, 400 under
+ * picks no operation; any QUERY_TOO_COMPLEX, such as a document over GRAPHQL_MAX_DOCUMENT_BYTES,
+ * found in a worker too): answered with the status of graphql-js's request errors, 400 under
  * application/graphql-response+json and 200 under application/json, not their catalog status.
  */
 const requestLevel = new WeakSet<object>();
@@ -150,7 +151,8 @@ function requestErrors(errors: readonly GraphQLError[], media: ResponseMediaType
     if (known) {
       const { message, ...details } = known.toJSON();
       out.push(new GraphQLError(message, { extensions: details }));
-      status = Math.max(status, requestLevel.has(original!) ? requestError('GRAPHQL_INVALID') : known.status);
+      // QUERY_TOO_COMPLEX is a request error wherever it is found (the document's size: graphql/document-size.ts), as graphql-js's limits are
+      status = Math.max(status, known.code === 'QUERY_TOO_COMPLEX' ? requestError('QUERY_TOO_COMPLEX') : requestLevel.has(original!) ? requestError('GRAPHQL_INVALID') : known.status);
     } else if (original?.code === 'MER_ERR_GQL_PERSISTED_QUERY_NOT_FOUND') {
       // at the member the document belongs in ($.query, GET's query.query; an application/graphql body is the document)
       out.push(new GraphQLError('the request has no query: POST { "query": "{ models { name } }" } as JSON, or GET /graphql?query=…', { extensions: { code: 'GRAPHQL_INVALID', path: documentAt } }));

@@ -29,6 +29,8 @@ import { jobBody } from '../../jobs/graphql.js';
 import { readyJob } from '../../jobs/request.js';
 import type { ReadyJob, ReadyJobs } from '../../jobs/request.js';
 import { literalTooLong } from './literals.js';
+import { documentTooLarge } from './document-size.js';
+import { DEFAULT_GRAPHQL_MAX_DOCUMENT_BYTES } from '../../limits.js';
 import { forgetParse, parseOnce } from './parse-once.js';
 import { loadSDL } from './sdl.js';
 
@@ -111,24 +113,29 @@ function countVariables(value: ValueNode, counts: Map<string, number>): void {
 }
 
 /**
- * The worker's side: a large GraphQL request's JSON parsed (GRAPHQL_MAX_TOKENS for its name maps,
- * body.ts) and its tensor-decoding root fields prepared (maxElements: MAX_TENSOR_ELEMENTS, as the
- * resolvers read it).
+ * The worker's side: a large GraphQL request's JSON parsed (GRAPHQL_MAX_TOKENS and
+ * GRAPHQL_MAX_DOCUMENT_BYTES for its name maps, body.ts) and its tensor-decoding root fields
+ * prepared (maxElements: MAX_TENSOR_ELEMENTS, as the resolvers read it). A document over
+ * `maxDocumentBytes` is refused here, unparsed, as graphql.ts refuses a small body's (the same
+ * error: the body's members are checked after it on the event loop too); only the error goes back.
  */
-export function prepareGraphql(json: Uint8Array, graphqlTokens: number, maxElements: number, jobs?: ReadyJobs['readies']): PreparedRequest {
+export function prepareGraphql(json: Uint8Array, graphqlTokens: number, maxElements: number, jobs?: ReadyJobs['readies'], maxDocumentBytes = DEFAULT_GRAPHQL_MAX_DOCUMENT_BYTES): PreparedRequest {
   try {
-    return prepareParsed(json, graphqlTokens, maxElements, jobs);
+    return prepareParsed(json, graphqlTokens, maxElements, jobs, maxDocumentBytes);
   } finally {
     // the document is not read again on this thread
     forgetParse();
   }
 }
 
-function prepareParsed(json: Uint8Array, graphqlTokens: number, maxElements: number, jobs?: ReadyJobs['readies']): PreparedRequest {
-  const body = parseJsonBytes(json, graphqlTokens);
+function prepareParsed(json: Uint8Array, graphqlTokens: number, maxElements: number, jobs: ReadyJobs['readies'] | undefined, maxDocumentBytes: number): PreparedRequest {
+  const body = parseJsonBytes(json, graphqlTokens, maxDocumentBytes);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return { body };
   const { query, operationName, variables } = body as Record<string, unknown>;
-  if (typeof query !== 'string' || literalTooLong(query)) return { body };
+  if (typeof query !== 'string') return { body };
+  const tooLarge = documentTooLarge(query, maxDocumentBytes, '$.query');
+  if (tooLarge) throw tooLarge;
+  if (literalTooLong(query)) return { body };
   if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return { body };
   if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return { body };
   // parsed once here: the name maps' check (body.ts, for a body holding `__proto__`) read this parse
