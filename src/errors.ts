@@ -54,7 +54,7 @@ export const ERROR_CATALOG = {
   NOT_READY: { status: 503, title: 'Not ready for traffic: draining, or the memory budget is over its high-water mark (GET /readyz)' },
   QUEUE_UNAVAILABLE: { status: 503, title: 'The job queue (Redis at REDIS_URL) cannot be reached; retry later' },
   GRAPHQL_INVALID: { status: 400, title: 'The GraphQL request does not parse, does not validate against the schema, or its variables do not fit' },
-  QUERY_TOO_COMPLEX: { status: 400, title: 'The GraphQL operation is deeper, wider or costlier than the limits' },
+  QUERY_TOO_COMPLEX: { status: 400, title: 'The GraphQL operation is longer, deeper, wider or costlier than the limits' },
   NO_GRADIENT: { status: 400, title: 'No input gradient reaches the chosen unit: a layer between has no vector-Jacobian product, or the unit does not depend on the input' },
   PARTNER_FAILED: { status: 503, title: 'A partner thread splitting a layer (a convolution, pooling or linear layer) with this worker crashed or stalled; the task was stopped, retry' },
   INTERNAL: { status: 500, title: 'Internal error' },

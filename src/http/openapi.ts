@@ -273,7 +273,7 @@ export function openApiDocument(opts: DocumentOptions): Json {
         operationId: 'graphql',
         summary: 'GraphQL: analyze, models, operators, runOperator, run, foldBatchNorm',
         description:
-          'One operation per request (a JSON array is refused), at most GRAPHQL_MAX_TOKENS tokens, bounded by weight (run 25, analyze 10, runOperator 10, foldBatchNorm 5, model 5, operators 5, conventions 3, the mutation submitJob 10, other root fields 1; every alias counts; at most GRAPHQL_MAX_COST), fields, depth and one name per field below the root: QUERY_TOO_COMPLEX before anything runs. Errors come as a GraphQL response with the catalog code in `errors[].extensions.code`.',
+          'One operation per request (a JSON array is refused), a document of at most GRAPHQL_MAX_DOCUMENT_BYTES UTF-8 bytes (large values go in variables) and GRAPHQL_MAX_TOKENS tokens, bounded by weight (run 25, analyze 10, runOperator 10, foldBatchNorm 5, model 5, operators 5, conventions 3, the mutation submitJob 10, other root fields 1; every alias counts; at most GRAPHQL_MAX_COST), fields, depth and one name per field below the root: QUERY_TOO_COMPLEX before anything runs. Errors come as a GraphQL response with the catalog code in `errors[].extensions.code`.',
         requestBody: { required: true, content: json(ref('GraphQLRequest'), { examples: EXAMPLES.graphql }) },
         responses: { ...ok('a GraphQL response; errors inside it, with catalog codes in extensions', json(ref('GraphQLResponse'))), ...errorResponses([...BODY]) },
       },
