@@ -42,7 +42,6 @@ export const PER_ELEMENT_MORE: Partial<Record<Family, number>> = {
   prelu: 2,
   logSoftmax: 5,
   layerScale: 1,
-  positionEmbedding: 1,
   mathUnary: 1,
   cumSum: 1,
 };
@@ -196,6 +195,11 @@ export function morePartsOf(f: LayerFacts): Parts | null {
     case 'adaptiveMaxPool':
       // pool-adaptive-max.ts: (window volume − 1) comparisons per output
       return only(sub(mul(V('N·C', x[0], x[1]), V('Σ windows per axis', ...x.slice(2).map((len, a) => adaptiveWindowSum(len, y[2 + a])))), outs), f);
+    case 'positionEmbedding': {
+      // learned.ts's add, 1 per element; relative-position-bias.ts scales the scores first (1 more) unless its scale is 1
+      const scaled = f.attrs.scale !== undefined && f.attrs.scale !== 1;
+      return only(mul(V('per element', scaled ? 2 : 1), dims('elements', x)), f);
+    }
     case 'einsum':
       return einsumParts(f);
     case 'layerNorm':

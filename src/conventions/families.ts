@@ -23,6 +23,7 @@ import { reduceMean } from '../ops/reduction.js';
 import { shape, cast, identity } from '../ops/meta.js';
 import { multiHeadAttention } from '../ops/attention.js';
 import { shiftedWindowAttention } from '../ops/window-attention.js';
+import { relativePositionBias } from '../ops/relative-position-bias.js';
 import { layerScale, positionEmbedding, classToken } from '../ops/learned.js';
 import { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, qlinearAdd, qlinearMul } from '../ops/quant.js';
 import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from '../ops/quant-linear.js';
@@ -95,6 +96,8 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   [einsum, 'einsum'],
   [layerScale, 'layerScale'],
   [positionEmbedding, 'positionEmbedding'],
+  // a learned tensor added to activations inside a module's forward, as ViT's position embedding
+  [relativePositionBias, 'positionEmbedding'],
   [classToken, 'classToken'],
   [layerNorm, 'layerNorm'],
   [groupNorm, 'groupNorm'],

@@ -11,6 +11,7 @@ import { linear, flatten, matmul } from './linear.js';
 import { multiHeadAttention } from './attention.js';
 import { shiftedWindowAttention } from './window-attention.js';
 import { shiftedWindowAttentionV2 } from './window-attention-v2.js';
+import { relativePositionBias } from './relative-position-bias.js';
 import { layerScale, positionEmbedding, classToken } from './learned.js';
 import { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, qlinearAdd, qlinearMul } from './quant.js';
 import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from './quant-linear.js';
@@ -76,6 +77,7 @@ export const OPS: readonly OpDef[] = [
   multiHeadAttention,
   shiftedWindowAttention,
   shiftedWindowAttentionV2,
+  relativePositionBias,
   layerScale,
   positionEmbedding,
   classToken,
