@@ -118,6 +118,7 @@ MODELS = {
     "fcn_resnet101": (tvm.segmentation.fcn_resnet101, 520, {"weights_backbone": None, "aux_loss": True}),
     "deeplabv3_resnet101": (tvm.segmentation.deeplabv3_resnet101, 520, {"weights_backbone": None, "aux_loss": True}),
     "deeplabv3_mobilenet_v3_large": (tvm.segmentation.deeplabv3_mobilenet_v3_large, 520, {"weights_backbone": None, "aux_loss": True}),
+    "maxvit_t": (tvm.maxvit_t, 224, {}),
 }
 # video models: (builder, frame side, frames), input [1, 3, frames, side, side] (the video ResNets'
 # hook counts are in test/zoo/video.test.ts)
@@ -132,6 +133,8 @@ MACS_FROM_ATEN = {"vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14", "s
 # Swin V2 too; its cpb_mlp Linears run once per forward on the relative-coordinates table (two mm's of
 # (2w − 1)² rows per block), which both the ATen count and the module hooks see once
 MACS_FROM_ATEN |= {"swin_v2_t", "swin_v2_s", "swin_v2_b"}
+# MaxViT's RelativePositionalMultiHeadAttention multiplies q·kᵀ and attn·v by torch.einsum (bmm on ATen), no module
+MACS_FROM_ATEN |= {"maxvit_t"}
 
 # (model, H, W): fully convolutional heads, global pooling, Swin's padded windows, YOLO-free (not torchvision)
 NON_SQUARE = [

@@ -17,6 +17,7 @@ import { shufflenet_v2_x0_5, shufflenet_v2_x1_0, shufflenet_v2_x1_5, shufflenet_
 import { squeezenet1_0, squeezenet1_1 } from './squeezenet.js';
 import { mc3_18, r2plus1d_18, r3d_18 } from './video.js';
 import { s3d } from './s3d.js';
+import { maxvit_t } from './maxvit.js';
 
 export interface ZooEntry {
   name: string;
@@ -122,6 +123,8 @@ export const ZOO: readonly ZooEntry[] = [
   { name: 'fcn_resnet101', resolution: 520, torchvision: { params: 54_314_346, gmacs: 232.74 }, build: fcn_resnet101 },
   { name: 'deeplabv3_resnet101', resolution: 520, torchvision: { params: 60_996_202, gmacs: 258.74 }, build: deeplabv3_resnet101 },
   { name: 'deeplabv3_mobilenet_v3_large', resolution: 520, torchvision: { params: 11_029_328, gmacs: 10.45 }, build: deeplabv3_mobilenet_v3_large },
+  // MaxViT-T: GFLOPS count the attention's q·kᵀ and attn·v einsums (src/zoo/maxvit.ts)
+  { name: 'maxvit_t', resolution: 224, torchvision: { params: 30_919_624, gmacs: 5.56 }, build: maxvit_t },
   // video, 16 frames of `resolution`²: num_params from S3D_Weights (0.14), GFLOPS from later torchvision docs (0.14's meta has none)
   { name: 's3d', resolution: 224, torchvision: { params: 8_320_048, gmacs: 17.98 }, build: (r) => s3d(r) },
 ];
