@@ -44,8 +44,8 @@ import { tensor } from '../tensor/tensor.js';
 import { gemm } from './gemm-tiles.js';
 import { linearColumns } from './linear.js';
 import { attentionIntermediates, chunkRows } from './attention-kernels.js';
-import { ShiftedWindowAttentionAttrs, relativePositionIndex, shiftedWindowAttention } from './window-attention.js';
-import type { WindowPlan } from './window-attention.js';
+import { ShiftedWindowAttentionAttrs, relativePositionIndex, shiftedWindowAttention, windows } from './window-attention.js';
+import type { TokenWindow, WindowPlan } from './window-attention.js';
 
 /** cpb_mlp's hidden width (torchvision's nn.Linear(2, 512)). */
 export const CPB_HIDDEN = 512;
@@ -136,7 +136,7 @@ export const shiftedWindowAttentionV2: OpDef<ShiftedWindowAttentionAttrs, Window
     const att = new Float32Array(max * c);
     const out = new Float32Array(max * c);
     const scratch = { kT: new Float32Array((c / heads) * t), sc: new Float32Array(t * t) };
-    let chunk: Window[] = [];
+    let chunk: TokenWindow[] = [];
     const flush = () => {
       const rows = chunk.length * t;
       chunk.forEach((src, i) => gatherTokens(x, src, c, tok, i * t));
@@ -252,39 +252,8 @@ function checkIndex(given: Float32Array | undefined, index: Int32Array, win: [nu
   }
 }
 
-interface Window {
-  /** offset in x of token p's channels, −1 for a padded token */
-  at: Int32Array;
-  /** token p's shift-mask region */
-  labels: Int32Array;
-}
-
-/** Every window of the rolled, padded map, as window-attention.ts walks them (rolling by −shift puts row (r + sh) mod pH at r). */
-function* windows(plan: WindowPlan): Generator<Window> {
-  const { n, h, w, c, win, shift, ph, pw, t, masked } = plan;
-  const [wh, ww] = win;
-  const region = (r: number, size: number, wsize: number, sft: number) => (sft === 0 ? 0 : r < size - wsize ? 0 : r < size - sft ? 1 : 2);
-  for (let b = 0; b < n; b++) {
-    for (let wy = 0; wy < ph / wh; wy++) {
-      for (let wx = 0; wx < pw / ww; wx++) {
-        const at = new Int32Array(t);
-        const labels = new Int32Array(t);
-        for (let p = 0; p < t; p++) {
-          const ry = wy * wh + Math.floor(p / ww);
-          const rx = wx * ww + (p % ww);
-          const oy = (ry + shift[0]) % ph;
-          const ox = (rx + shift[1]) % pw;
-          at[p] = oy < h && ox < w ? ((b * h + oy) * w + ox) * c : -1;
-          labels[p] = masked ? region(ry, ph, wh, shift[0]) * 3 + region(rx, pw, ww, shift[1]) : 0;
-        }
-        yield { at, labels };
-      }
-    }
-  }
-}
-
 /** A window's tokens [t, C] into rows [row, row + t) of tok; padded tokens are zeros. */
-function gatherTokens(x: Float32Array, src: Window, c: number, tok: Float32Array, row: number): void {
+function gatherTokens(x: Float32Array, src: TokenWindow, c: number, tok: Float32Array, row: number): void {
   for (let p = 0; p < src.at.length; p++) {
     const o = src.at[p];
     const to = (row + p) * c;

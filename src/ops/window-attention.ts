@@ -273,12 +273,20 @@ function checkIndex(given: Float32Array | undefined, index: Int32Array, win: [nu
   }
 }
 
+/** One window's tokens: where each is in x, and its shift-mask region. */
+export interface TokenWindow {
+  /** offset in x of token p's channels, −1 for a padded token */
+  at: Int32Array;
+  /** token p's shift-mask region */
+  labels: Int32Array;
+}
+
 /**
  * Every window of the rolled, padded map (fresh arrays each): `at[p]` is the offset in x of token p's channels (−1
  * for a padded token) and `labels[p]` its shift-mask region. Rolling by −shift puts original row
  * (r + sh) mod pH at row r.
  */
-function* windows(plan: WindowPlan): Generator<{ at: Int32Array; labels: Int32Array }> {
+export function* windows(plan: WindowPlan): Generator<TokenWindow> {
   const { n, h, w, c, win, shift, ph, pw, t, masked } = plan;
   const [wh, ww] = win;
   const region = (r: number, size: number, wsize: number, sft: number) => (sft === 0 ? 0 : r < size - wsize ? 0 : r < size - sft ? 1 : 2);

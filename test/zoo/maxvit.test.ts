@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { maxvit, maxvit_t } from '../../src/zoo/maxvit.js';
 import type { MaxVitConfig } from '../../src/zoo/maxvit.js';
@@ -7,14 +6,8 @@ import { parseNetworkSpec } from '../../src/graph/network.js';
 import { inferGraph } from '../../src/analysis/infer.js';
 import { runtimeWeights } from '../../src/graph/given-weights.js';
 import { runGraph } from '../../src/runtime/execute.js';
-import { tensor } from '../../src/tensor/tensor.js';
-import type { Tensor } from '../../src/tensor/tensor.js';
+import { readNetworkGolden, logitsError } from './network-golden.js';
 import { analyze, errorOf, layer } from '../helpers.js';
-
-interface Wire {
-  shape: number[];
-  data: number[];
-}
 
 // torchvision's published numbers (MaxVit_T_Weights: 30,919,624 params, 5.56 GFLOPS) and what PyTorch
 // 1.13 itself counts: scripts/torchvision_truth.py (conv + linear + the attention's two einsums, all on
@@ -76,25 +69,15 @@ describe('maxvit_t as a spec', () => {
 
 describe("a reduced MaxViT runs to PyTorch's logits from torchvision's own state_dict (scripts/goldens_maxvit.py)", () => {
   it('stem 8, blocks of 8 and 16 channels (2 and 1 layers), head_dim 4, partition 7 at 56 px: every key binds, logits ≤ 1e-4 of their scale', () => {
-    const g = JSON.parse(readFileSync(new URL('../fixtures/networks/maxvit_tiny.json', import.meta.url), 'utf8')) as {
-      config: MaxVitConfig;
-      resolution: number;
-      numClasses: number;
-      input: Wire;
-      output: Wire;
-      stateDict: Record<string, Wire>;
-    };
-    const t = (w: Wire) => tensor(w.shape, Float32Array.from(w.data));
+    const g = readNetworkGolden<MaxVitConfig>('maxvit_tiny.json');
     const graph = parseNetworkSpec(maxvit('maxvit_tiny', g.config, g.resolution, g.numClasses));
-    const given: Record<string, Tensor> = Object.fromEntries(Object.entries(g.stateDict).map(([k, w]) => [k, t(w)]));
+    const given = g.given;
     const weights = runtimeWeights(graph, inferGraph(graph).analysed, given);
     // every state_dict entry names a weight (num_batches_tracked too)
     expect(Object.keys(weights)).toHaveLength(Object.keys(given).length);
-    const res = runGraph(graph, { input: t(g.input) }, { training: false, seed: 0, weightInit: 'seed', weights, capture: [], maxElements: 1 << 22 });
+    const res = runGraph(graph, { input: g.input }, { training: false, seed: 0, weightInit: 'seed', weights, capture: [], maxElements: 1 << 22 });
     const y = res.outputs['classifier.5'];
     expect(y.shape).toEqual(g.output.shape);
-    const scale = Math.max(...g.output.data.map(Math.abs));
-    const err = Math.max(...g.output.data.map((v, i) => Math.abs(v - y.data[i])));
-    expect(err).toBeLessThanOrEqual(1e-4 * scale);
+    expect(logitsError(g.output, y)).toBeLessThanOrEqual(1e-4);
   });
 });

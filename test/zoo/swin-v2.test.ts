@@ -13,14 +13,8 @@ import { parseNetworkSpec } from '../../src/graph/network.js';
 import { inferGraph } from '../../src/analysis/infer.js';
 import { runtimeWeights } from '../../src/graph/given-weights.js';
 import { runGraph } from '../../src/runtime/execute.js';
-import { tensor } from '../../src/tensor/tensor.js';
-import type { Tensor } from '../../src/tensor/tensor.js';
+import { readNetworkGolden, logitsError } from './network-golden.js';
 import { analyze, layer } from '../helpers.js';
-
-interface Wire {
-  shape: number[];
-  data: number[];
-}
 
 const truth = JSON.parse(readFileSync(new URL('../fixtures/torchvision/truth.json', import.meta.url), 'utf8')) as { models: Record<string, { params: number; macs: number }> };
 const catalog = JSON.parse(readFileSync(new URL('../fixtures/catalog/truth.json', import.meta.url), 'utf8')) as { models: Record<string, { input: number[]; params: number; macs: number }> };
@@ -76,27 +70,17 @@ describe('swin_v2_t as a spec (256 px, window 8)', () => {
 
 describe("a small Swin V2 spec runs to PyTorch's logits with torchvision's state_dict as is (scripts/goldens_swin_v2_network.py)", () => {
   it('embed 8, depths [2, 2], heads [1, 2], window 4 at 40 px (padded windows, shift 2 and its mask, PatchMergingV2): ≤ 1e-4 of the logits\' scale', () => {
-    const g = JSON.parse(readFileSync(new URL('../fixtures/networks/swin_v2_spec_tiny.json', import.meta.url), 'utf8')) as {
-      config: SwinConfig;
-      resolution: number;
-      numClasses: number;
-      input: Wire;
-      output: Wire;
-      stateDict: Record<string, Wire>;
-    };
-    const t = (w: Wire) => tensor(w.shape, Float32Array.from(w.data));
+    const g = readNetworkGolden<SwinConfig>('swin_v2_spec_tiny.json');
     const graph = parseNetworkSpec(swin('swin_v2_spec_tiny', g.config, g.resolution, g.numClasses));
-    const given: Record<string, Tensor> = Object.fromEntries(Object.entries(g.stateDict).map(([k, w]) => [k, t(w)]));
+    const given = g.given;
     const inference = inferGraph(graph);
     const weights = runtimeWeights(graph, inference.analysed, given);
     // every key binds (logit_scale, cpb_mlp.*, the two buffers too), none left to the seed
     const wanted = inference.analysed.flatMap((a) => (a.inferred?.weights ?? []).map((w) => `${a.layer.name}.${w.name}`));
     expect(Object.keys(weights).sort()).toEqual([...wanted].sort());
-    const res = runGraph(graph, { input: t(g.input) }, { training: false, seed: 0, weightInit: 'seed', weights, capture: [], maxElements: 1 << 22 }, inference);
+    const res = runGraph(graph, { input: g.input }, { training: false, seed: 0, weightInit: 'seed', weights, capture: [], maxElements: 1 << 22 }, inference);
     const y = res.outputs.head;
     expect(y.shape).toEqual(g.output.shape);
-    const scale = Math.max(...g.output.data.map(Math.abs));
-    const err = Math.max(...g.output.data.map((v, i) => Math.abs(v - y.data[i])));
-    expect(err).toBeLessThanOrEqual(1e-4 * scale);
+    expect(logitsError(g.output, y)).toBeLessThanOrEqual(1e-4);
   });
 });
