@@ -21,9 +21,9 @@
  */
 import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 import { affine, attentionDims, convDims, inElements, linearDims, lrnPatchedCalls, matmulOperands, transposedMacs } from './families.js';
-import type { EinsumPlan } from '../ops/einsum.js';
 import { calflopsInterpolate } from './nd-resample.js';
 import { ndRules } from './nd-rules.js';
+import { numpyPrintedFlops } from './numpy-einsum.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
 
@@ -81,13 +81,10 @@ const ATTENTION_WHY =
   'attention: F.linear projections (2·tokens·4C², bias not counted; a variant\'s own dims: cross-attention, kdim/vdim, add_bias_kv) + F.softmax (1 per score, over the positions attended); the score products count only as Tensor.matmul (Swin-style windows), not as nn.MultiheadAttention\'s torch.bmm (not patched)';
 const ATTENTION_SOURCE = `${OPS} _linear_flops_compute l. 37-40, _matmul_flops_compute l. 274-279, _softmax_flops_compute l. 254-255, _patch_tensor_methods l. 511 (torch.bmm commented out)`;
 
-/** np.einsum_path's optimal FLOP count as it prints it for one contraction step: L·(max(1, operands − 1) + 1 if a label is summed) + 1 (its opt_cost adds one); more operands: convlens's (operands − 1)·L, an upper bound. */
+/** np.einsum_path's optimal FLOP count as calflops reads it, int(float(printed)): "%.3e", four significant digits (src/conventions/numpy-einsum.ts; maxvit_t's q·kᵀ, 19,668,993, reads 19,670,000); more operands: 2·convlens's (operands − 1)·L, an upper bound. */
 function numpyEinsumFlops(f: LayerFacts): number {
-  const p = f.plan as EinsumPlan;
-  const all = numel(p.sizes);
-  const ops = f.inputs.length;
-  if (ops > 2) return 2 * (f.cost.macs || f.cost.elementwise);
-  return all * (Math.max(1, ops - 1) + (p.labels.length > p.outRank ? 1 : 0)) + 1;
+  if (f.inputs.length > 2) return 2 * (f.cost.macs || f.cost.elementwise);
+  return numpyPrintedFlops(f);
 }
 
 const perElement = (why: string, source: string): Rule => ({ count: (f) => inElements(f), why, source });
@@ -145,7 +142,7 @@ const calflopsFlops: ConventionPreset['rules'] = {
   prelu: perElement('F.prelu: 1 per element', `${OPS} _prelu_flops_compute l. 47-48`),
   attention: { count: (f) => calflopsAttention(f).flops, why: ATTENTION_WHY, source: ATTENTION_SOURCE },
   ...ndRules('calflops'),
-  einsum: { count: (f) => numpyEinsumFlops(f), why: "torch.einsum: numpy's optimal-path FLOP count (a two-operand contraction: 2·L, L the product of every label size)", source: `${OPS} _einsum_flops_compute l. 290-309` },
+  einsum: { count: (f) => numpyEinsumFlops(f), why: "torch.einsum: numpy's optimal-path FLOP count as printed (%.3e: four significant digits; a two-operand contraction: 2·L + 1, L the product of every label size)", source: `${OPS} _einsum_flops_compute l. 290-309` },
 };
 
 const COMMON = {

@@ -25,24 +25,26 @@
 import { affine, convDims, inElements, intMacs, linearDims, matmulOperands, outElements, transposedMacs } from './families.js';
 import type { EinsumPlan } from '../ops/einsum.js';
 import { ndRules } from './nd-rules.js';
+import { canonicalEquation, numpyPrintedFlops } from './numpy-einsum.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
 
 const FV = 'fvcore/nn/jit_handles.py';
 
 /**
- * fvcore's einsum: numpy's optimal-path FLOP count halved, rounded down. For one contraction step
- * numpy counts L·(max(1, operands − 1) + 1 if a label is summed), L the product of every label
- * size, and prints one more (einsum_path's opt_cost = Σ costs + 1: bi,bi->bi at [3, 7] prints 22,
- * fvcore 11, where ⌊21/2⌋ said 10).
+ * fvcore's einsum (einsum_flop_jit): the equation's letters renamed in order of appearance; two
+ * shapes are counted exactly, "abc,abd->acd" (n·c·t·p) and "abc,adc->adb" (n·t·g·c); any other
+ * equation is numpy's optimal-path "Optimized FLOP count" as printed ("%.3e", so four significant
+ * digits) halved, rounded down (src/conventions/numpy-einsum.ts). bi,bi->bi at [3, 7]: numpy
+ * prints 2.200e+01, fvcore 11; maxvit_t's q·kᵀ of 9,834,496 label products prints 1.967e+07,
+ * fvcore 9,835,000 (⌊19,668,993 / 2⌋ said 9,834,496). Three or more operands: convlens's MACs.
  */
 function fvcoreEinsum(f: LayerFacts): number {
   const p = f.plan as EinsumPlan;
-  const all = numel(p.sizes);
-  const ops = f.inputs.length;
-  if (ops > 2) return f.cost.macs || f.cost.elementwise;
-  const summed = p.labels.length > p.outRank;
-  return Math.floor((all * (Math.max(1, ops - 1) + (summed ? 1 : 0)) + 1) / 2);
+  if (f.inputs.length > 2) return f.cost.macs || f.cost.elementwise;
+  const eq = canonicalEquation(String(f.attrs.equation));
+  if (eq === 'abc,abd->acd' || eq === 'abc,adc->adb') return numel(p.sizes);
+  return Math.floor(numpyPrintedFlops(f) / 2);
 }
 
 /**
@@ -163,7 +165,7 @@ export const fvcore: ConventionPreset = {
     },
     einsum: {
       count: fvcoreEinsum,
-      why: 'einsum: two operands through np.einsum_path\'s optimal FLOP count / 2 (a contraction: the product of every label size; an outer product: half of it); one operand likewise; three or more: convlens\'s (operands − 1)·L, an upper bound of the optimal path',
+      why: 'einsum: two operands through np.einsum_path\'s optimal FLOP count as printed (%.3e: four significant digits) / 2, rounded down (a contraction: about the product of every label size; an outer product: half of it); abc,abd->acd and abc,adc->adb exactly the product; one operand likewise; three or more: convlens\'s (operands − 1)·L, an upper bound of the optimal path',
       source: `${FV} einsum_flop_jit l. 176-216`,
     },
     layerNorm: {

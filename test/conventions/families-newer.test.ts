@@ -118,6 +118,20 @@ describe('presets: the newer families, hand-worked', () => {
     expect([count('fvcore', two([3, 7], [3, 7], 'bi,bi->bi')), count('fvcore', two([5], [7], 'i,j->ij'))]).toEqual([11, 18]);
     expect([count('calflops', two([3, 7], [3, 7], 'bi,bi->bi')), count('calflops', two([5], [7], 'i,j->ij'))]).toEqual([22, 36]);
   });
+
+  // what the tools printed (fvcore 3378afe FlopCountAnalysis, calflops _einsum_flops_compute; torch 1.13, numpy 1.24): numpy's
+  // "Optimized FLOP count" is printed "%.3e" and read back, four significant digits, an exact tie to the even digit
+  it("einsum: numpy's printed, rounded count (maxvit_t's q·kᵀ: 1.967e+07, fvcore 9,835,000, calflops 19,670,000; 12,345 prints 1.234e+04); fvcore's two exact equations", () => {
+    const two = (a: number[], b: number[], equation: string) => ({ name: 'e', inputs: [{ name: 'a', shape: a }, { name: 'b', shape: b }], layers: [{ name: 'e', op: 'einsum', inputs: ['a', 'b'], equation }] });
+    const qk = two([1, 64, 49, 2, 32], [1, 64, 49, 2, 32], 'bgihd,bgjhd->bghij');
+    expect([count('fvcore', qk), count('calflops', qk)]).toEqual([9_835_000, 19_670_000]);
+    const tie = two([4, 1543], [4, 1543], 'bi,bi->b');
+    expect([count('fvcore', tie), count('calflops', tie)]).toEqual([6_170, 12_340]);
+    // "abc,abd->acd" and "abc,adc->adb" (after renaming) fvcore counts n·c·t·p exactly; calflops still reads numpy's 1.391e+05
+    for (const [a, b, eq] of [[[3, 301, 7], [3, 301, 11], 'xyz,xyw->xzw'], [[3, 7, 301], [3, 11, 301], 'xyz,xwz->xwy']] as const) {
+      expect([count('fvcore', two([...a], [...b], eq)), count('calflops', two([...a], [...b], eq))]).toEqual([69_531, 139_100]);
+    }
+  });
 });
 
 describe('convolution and pooling over 1 or 3 axes', () => {
