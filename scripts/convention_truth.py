@@ -88,6 +88,7 @@ MODELS = {
     "unet": (None, 256, {}),
     "convnext_tiny": (tvm.convnext_tiny, 224, {}),
     "vit_b_16": (tvm.vit_b_16, 224, {}),
+    "maxvit_t": (tvm.maxvit_t, 224, {}),
 }
 
 

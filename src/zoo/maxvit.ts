@@ -15,9 +15,10 @@
  * partition gathers 7×7 positions H/7 apart. Then LayerNorm → RelativePositionalMultiHeadAttention
  * → residual, LayerNorm → MLP 4C with GELU → residual, and the map put back. The attention (heads
  * of 32 channels) is composed as torchvision computes it: to_qkv Linear(C, 3C), heads split,
- * torch.einsum q·kᵀ, the scaled scores plus the learned relative-position bias (the layer
- * `attn_layer.1`, relativePositionBias: it holds the module's relative_position_bias_table and
- * relative_position_index, and scales by C^−0.5 where torchvision scales k), F.softmax, torch.einsum
+ * k = k * scale_factor (C^−0.5, a tensor multiply: `scale_k`, by a folded scalar constant, so
+ * onnx-tool's Mul of tokens·C is there), torch.einsum q·kᵀ, the scores plus the learned
+ * relative-position bias (the layer `attn_layer.1`, relativePositionBias at scale 1: it holds the
+ * module's relative_position_bias_table and relative_position_index), F.softmax, torch.einsum
  * with v, heads merged, merge Linear(C, C). Every layer with weights has its torchvision module's
  * name, so a state_dict loads as is; the shapes of the Linear and LayerNorm layers are PyTorch's
  * [N, G, P², C].
@@ -78,8 +79,11 @@ function attention(b: NetBuilder, p: string, x: string, headDim: number, partiti
   // q | k | v, each [N, G, T, heads, headDim]: torch.chunk(qkv, 3, -1), then each reshaped
   y = b.add(`${p}.heads`, 'reshape', y, { shape: [0, 0, 0, 3 * heads, headDim] });
   const qkv = b.add(`${p}.chunk`, 'split', y, { axis: 3, numOutputs: 3 });
-  let s = b.functional(b.add(`${p}.dot_prod`, 'einsum', [qkv, `${qkv}:1`], { equation: 'bgihd,bgjhd->bghij' }));
-  s = b.add(p, 'relativePositionBias', s, { window: partition, scale: c ** -0.5 });
+  // k = k * self.scale_factor (C^−0.5), its own tensor op as torchvision computes it: the scalar a folded constant
+  const factor = b.add(`${p}.scale_factor`, 'constantOfShape', b.add(`${p}.scale_factor.shape`, 'shape', qkv, { start: 0, end: 0 }), { value: c ** -0.5 });
+  const k = b.add(`${p}.scale_k`, 'mul', [`${qkv}:1`, factor]);
+  let s = b.functional(b.add(`${p}.dot_prod`, 'einsum', [qkv, k], { equation: 'bgihd,bgjhd->bghij' }));
+  s = b.add(p, 'relativePositionBias', s, { window: partition });
   s = b.functional(b.add(`${p}.softmax`, 'softmax', s, { dim: -1 }));
   y = b.functional(b.add(`${p}.out`, 'einsum', [s, `${qkv}:2`], { equation: 'bghij,bgjhd->bgihd' }));
   y = b.add(`${p}.merge_heads`, 'reshape', y, { shape: [0, 0, 0, c] });
