@@ -24,6 +24,7 @@ import { affine, attentionDims, convDims, inElements, linearDims, lrnPatchedCall
 import { calflopsInterpolate } from './nd-resample.js';
 import { ndRules } from './nd-rules.js';
 import { numpyPrintedFlops } from './numpy-einsum.js';
+import { v2Dims, withCpb } from './window-attention-v2.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
 
@@ -77,6 +78,13 @@ function calflopsAttention(f: LayerFacts): { flops: number; macs: number } {
   const products = f.attrs.window === undefined ? 0 : 2 * a.tokens * a.t * a.c;
   return { flops: 2 * (projections + products) + scores, macs: projections + products };
 }
+/** Swin V2's window attention: F.linear qkv and proj, attn.matmul(v) (Tensor.matmul); q·kᵀ is the `@` operator (Tensor.__matmul__, not patched). */
+function v2Window(f: LayerFacts): { flops: number; macs: number } {
+  const d = v2Dims(f);
+  const macs = d.tokens * 4 * d.c * d.c + d.tokens * d.t * d.c;
+  return { flops: 2 * macs + d.scores, macs };
+}
+const V2_SOURCE = `${OPS} _linear_flops_compute l. 37-40, _relu_flops_compute l. 43-44, _matmul_flops_compute l. 274-279, _softmax_flops_compute l. 254-255, _patch_tensor_methods l. 507-508 (torch.matmul, Tensor.matmul: not the @ operator); torchvision 0.14 swin_transformer.py l. 182, 212, 366`;
 const ATTENTION_WHY =
   'attention: F.linear projections (2·tokens·4C², bias not counted; a variant\'s own dims: cross-attention, kdim/vdim, add_bias_kv) + F.softmax (1 per score, over the positions attended); the score products count only as Tensor.matmul (Swin-style windows), not as nn.MultiheadAttention\'s torch.bmm (not patched)';
 const ATTENTION_SOURCE = `${OPS} _linear_flops_compute l. 37-40, _matmul_flops_compute l. 274-279, _softmax_flops_compute l. 254-255, _patch_tensor_methods l. 511 (torch.bmm commented out)`;
@@ -141,6 +149,12 @@ const calflopsFlops: ConventionPreset['rules'] = {
   elu: perElement('F.elu: 1 per element', `${OPS} _elu_flops_compute l. 51-52`),
   prelu: perElement('F.prelu: 1 per element', `${OPS} _prelu_flops_compute l. 47-48`),
   attention: { count: (f) => calflopsAttention(f).flops, why: ATTENTION_WHY, source: ATTENTION_SOURCE },
+  windowAttentionV2: withCpb(
+    () => calflopsFlops,
+    { count: (f) => v2Window(f).flops },
+    "Swin V2 window attention: F.linear qkv and proj (2·tokens·4C², bias not counted), attn.matmul(v) (Tensor.matmul: 2·tokens·T·C) and F.softmax (1 per score); q·kᵀ is the `@` operator, not patched: 0; its position-bias MLP's modules once per forward: F.linear 2·R·512·2 and 2·R·512·h, F.relu R·512 (R = (2wh − 1)(2ww − 1))",
+    V2_SOURCE,
+  ),
   ...ndRules('calflops'),
   einsum: { count: (f) => numpyEinsumFlops(f), why: "torch.einsum: numpy's optimal-path FLOP count as printed (%.3e: four significant digits; a two-operand contraction: 2·L + 1, L the product of every label size)", source: `${OPS} _einsum_flops_compute l. 290-309` },
 };
@@ -192,6 +206,12 @@ export const calflopsMacs: ConventionPreset = {
       source: `${OPS} _matmul_flops_compute l. 274-279`,
     },
     attention: { count: (f) => calflopsAttention(f).macs, why: 'attention: the MACs of the patched F.linear projections (tokens·4C²) and, for Swin-style windows, of Tensor.matmul (2·tokens·T·C)', source: ATTENTION_SOURCE },
+    windowAttentionV2: withCpb(
+      () => calflopsMacs.rules,
+      { count: (f) => v2Window(f).macs },
+      "Swin V2 window attention: the MACs of F.linear qkv and proj (tokens·4C²) and of attn.matmul(v) (tokens·T·C; q·kᵀ is the `@` operator, not patched), and of its position-bias MLP's F.linear once per forward (R·512·2 + R·512·h)",
+      V2_SOURCE,
+    ),
     ...ndRules('calflops-macs'),
   },
 };

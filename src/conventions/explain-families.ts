@@ -11,6 +11,7 @@
 import type { AttentionPlan } from '../ops/attention.js';
 import { shiftedWindowAttention } from '../ops/window-attention.js';
 import type { WindowPlan } from '../ops/window-attention.js';
+import { CPB_HIDDEN } from '../ops/window-attention-v2.js';
 import type { EinsumPlan } from '../ops/einsum.js';
 import type { NormPlan } from '../ops/norm-group.js';
 import { dequantizeLinear, dynamicQuantizeLinear, quantizeLinear } from '../ops/quant.js';
@@ -158,6 +159,46 @@ function einsumParts(f: LayerFacts): Parts {
   return only(ops >= 2 ? mul(V('operands − 1', ops - 1), all) : sub(all, dims('outputs', f.outputs[0])), f);
 }
 
+/**
+ * window-attention-v2.ts (Swin V2): v1's products over the padded windows, plus the continuous
+ * position bias's MLP, Linear(2, 512) → ReLU → Linear(512, h) over the R = (2wh − 1)(2ww − 1)
+ * offsets once per forward; element-wise the cosine attention's normalisations of q and k (a square,
+ * a sum and a divide per element, a sqrt and a clamp per head vector), the logit scale, the bias, the
+ * softmax's 5 and the mask per score, the scale's clamp and exp per head, the ReLU, and the
+ * sigmoid's 4 and the ×16 per MLP output.
+ */
+function windowAttentionV2Parts(f: LayerFacts): Parts {
+  const p = f.plan as WindowPlan;
+  const { c, heads: h, t, s, win } = p;
+  const d = c / h;
+  const tokens = V('tokens', s * t);
+  const scores = V('S·h·T²', s, h, t, t);
+  const R = V('R', 2 * win[0] - 1, 2 * win[1] - 1);
+  const hidden = V('hidden', CPB_HIDDEN);
+  const has = (role: string) => f.weights.some((w) => w.name === role);
+  const bias = [...(has('qkvBias') ? [mul(tokens, V('3C', 3 * c))] : []), ...(has('projBias') ? [mul(tokens, V('C', c))] : []), mul(R, V('b₀', CPB_HIDDEN))];
+  return {
+    macs: add(mul(tokens, add(mul(L(4), V('C²', c, c)), mul(L(2), V('T', t), V('C', c)))), mul(R, hidden, add(V('in', 2), V('h', h)))),
+    exact: add(
+      mul(tokens, V('3C', 3 * c), sub(mul(L(2), V('C', c)), L(1))),
+      mul(scores, sub(mul(L(2), V('d', d)), L(1))),
+      mul(V('S·h·T·d', s, h, t, d), sub(mul(L(2), V('T', t)), L(1))),
+      mul(tokens, V('C', c), sub(mul(L(2), V('C', c)), L(1))),
+      mul(R, hidden, sub(mul(L(2), V('in', 2)), L(1))),
+      mul(R, V('h', h), sub(mul(L(2), hidden), L(1))),
+    ),
+    bias: add(...bias),
+    elementwise: add(
+      mul(L(2), tokens, add(V('3C (q, k normalised)', 3 * c), mul(L(2), V('h', h)))),
+      mul(V(p.masked ? 'per score (scale, bias, softmax 5, mask)' : 'per score (scale, bias, softmax 5)', p.masked ? 8 : 7), scores),
+      mul(L(2), V('h (clamp, exp)', h)),
+      mul(R, hidden),
+      mul(V('sigmoid 4, ×16', 5), R, V('h', h)),
+    ),
+    params: trainableParams(f),
+  };
+}
+
 /** norm-group.ts: 5 per element + 4 per group + the affine map (1 per γ, 1 per β); running statistics: the affine map only (at least 1). */
 function normElementwise(f: LayerFacts): Expr {
   const p = f.plan as NormPlan;
@@ -176,6 +217,8 @@ export function morePartsOf(f: LayerFacts): Parts | null {
   switch (f.family) {
     case 'attention':
       return attentionParts(f);
+    case 'windowAttentionV2':
+      return windowAttentionV2Parts(f);
     case 'convNd':
       return convNdParts(f);
     case 'convTransposeNd':

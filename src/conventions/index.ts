@@ -114,6 +114,8 @@ export function countWith(preset: ConventionPreset, { inference, report }: Conve
       continue;
     }
     const rule = preset.rules[facts.family];
+    // a family the tool has no figure for (Rule.unsupported): 0, and listed
+    if (rule?.unsupported) unsupported.push(a.layer.name);
     const biasAdd = !part && biases.addOf.has(a.layer.name);
     if (biasAdd) biasAdds += 1;
     if (part) modulePieces.set(facts.family, [...(modulePieces.get(facts.family) ?? []), part]);

@@ -136,6 +136,12 @@ export const NEWER_RULES: Readonly<Partial<Record<Family, Rule>>> = {
     why: 'QLinearMatMul: prod(A)·B[-1]; MatMulInteger (GemmNode): output elements × K',
     source: `${NODE} QLinearMatMulNode._profile_core l. 2578-2586, GemmNode._profile_core l. 915-932 (MatMulInteger l. 2547)`,
   },
+  windowAttentionV2: {
+    count: () => 0,
+    unsupported: true,
+    why: "not supported: onnx-tool profiles the torch.onnx export, and torch 1.13 cannot export Swin V2's window attention (its forward zeroes a clone of the qkv bias's k third, aten::zero, which has no ONNX symbolic at any opset), so the tool printed no figure for swin_v2_t to transcribe; listed as unsupported, counted 0",
+    source: 'torchvision 0.14 swin_transformer.py l. 176 (qkv_bias[length : 2 * length].zero_()); torch 1.13 torch/onnx: UnsupportedOperatorError for aten::zero (scripts/convention_truth.py ONNX_REFUSED)',
+  },
   attention: {
     count: (f) => {
       const a = attentionDims(f);

@@ -33,6 +33,7 @@ import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 import { affine, attentionDims, convDims, inElements, linearDims, lrnPatchedCalls, matmulOperands, outElements, transposedMacs } from './families.js';
 import { ptflopsInterpolate } from './nd-resample.js';
 import { ndRules } from './nd-rules.js';
+import { v2Dims, windowMacs, withCpb } from './window-attention-v2.js';
 import { ptflopsDefects } from './ptflops-defects.js';
 import { moduleHook, upsampleHook } from './ptflops-hooks.js';
 import type { ConventionPreset, LayerFacts, Rule, RuleContext } from './types.js';
@@ -146,6 +147,18 @@ export const ptflops: ConventionPreset = {
       why: "global attention (nn.MultiheadAttention's hook, called with positional q, k, v): per sequence T·C (q scaling) + 3T·C² (+ 3T·C input bias) + h·(2T²·d + T²) + T·C·(C + 1) (output projection, bias always), plus what the hooked module's Python path calls on torch 1.13: patched torch.bmm (2·tokens·T·C) and F.softmax (one per score); a variant (cross-attention, kdim/vdim, add_bias_kv, add_zero_attn) by the hook's own formula on each input's dims (L·C² + S·kdim² + S·vdim² …, S′ positions in bmm and softmax); torchvision's ViT calls it with keywords, the hook then fails and ptflops returns None. Windowed (Swin's F.linear, Tensor.matmul, F.softmax): the two patched matmuls 2·tokens·T·C + one per score",
       source: `${OPS} multihead_attention_counter_hook l. 180-243, TENSOR_OPS_MAPPING torch.bmm l. 458, Tensor.matmul l. 455, FUNCTIONAL_MAPPING F.softmax l. 443`,
     },
+    windowAttentionV2: withCpb(
+      () => ptflops.rules,
+      {
+        // F.linear is not patched and `@` (q·kᵀ) is Tensor.__matmul__, not patched: attn.matmul(v) and F.softmax, for the whole batch
+        count: (f) => {
+          const d = v2Dims(f);
+          return d.tokens * d.t * d.c + d.scores;
+        },
+      },
+      "Swin V2 window attention (ShiftedWindowAttentionV2, no entry in MODULES_MAPPING): the patched Tensor.matmul of attn·v (tokens·T·C) and F.softmax (one per score), for the whole batch; q·kᵀ is the `@` operator, not patched, and F.linear, F.normalize, the logit scale and the sigmoid are not patched either; its position-bias MLP's modules by their hooks, once per forward over R = (2wh − 1)(2ww − 1) offsets (divided by the batch as every hook): cpb_mlp.0 R·(2·512 + 512 bias), nn.ReLU R·512 + the patched F.relu R·512, cpb_mlp.2 R·512·h",
+      `${OPS} linear_flops_counter_hook l. 35-43, relu_flops_counter_hook l. 30-32, TENSOR_OPS_MAPPING Tensor.matmul l. 455, FUNCTIONAL_MAPPING F.relu l. 424, F.softmax l. 443; torchvision 0.14 swin_transformer.py l. 182 (the @ operator), 212 (attn.matmul(v)), 366 (cpb_mlp)`,
+    ),
     layerNorm: hooked(
       (f) => (f.attrs.over === 'channels' ? 0 : inElements(f)),
       "nn.LayerNorm: 1 per element (bn_flops_counter_hook; LayerNorm has no `affine` attribute); ConvNeXt's LayerNorm2d (a subclass: the table is looked up by exact type) and F.layer_norm: 0",
@@ -223,6 +236,18 @@ export const ptflopsAten: ConventionPreset = {
       why: 'attention: the projections (aten.addmm, with their biases: tokens·4C) and both score products (aten.bmm) = convlens\'s MACs + tokens·4C; an input projection over a strided view (a map\'s x.flatten(2).transpose(1, 2), tokens at batch > 1) goes through aten.matmul + add_: + tokens·C only',
       source: `${ATEN} matmul_flop l. 23-33, addmm_flop l. 36-54, bmm_flop l. 57-68`,
     },
+    windowAttentionV2: withCpb(
+      () => ptflopsAten.rules,
+      {
+        count: (f) => {
+          const d = v2Dims(f);
+          const bias = (f.weights.some((w) => w.name === 'qkvBias') ? 3 * d.c : 0) + (f.weights.some((w) => w.name === 'projBias') ? d.c : 0);
+          return windowMacs(f) + d.tokens * bias;
+        },
+      },
+      "Swin V2 window attention: qkv and proj on contiguous 3-D windows (aten.addmm, with their biases: tokens·4C), q·kᵀ (`@`) and attn·v (aten.bmm through matmul: 2·tokens·T·C); its position-bias MLP's linears on the 4-D table (aten.mm through matmul + add_: R·512·2 + R·512·h, bias not counted), once per forward",
+      `${ATEN} matmul_flop l. 23-33, addmm_flop l. 36-54, bmm_flop l. 57-68; torchvision 0.14 swin_transformer.py l. 182 (the @ operator), 212 (attn.matmul(v)), 366 (cpb_mlp)`,
+    ),
     einsum: {
       count: (f) => f.cost.macs,
       why: 'einsum of a contraction: lowered to aten.bmm, batch·M·K·N',

@@ -16,6 +16,7 @@
 import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 import { affine, attentionDims, convDims, inElements, linearDims, outElements, resampleMode, transposedMacs } from './families.js';
 import { ndRules } from './nd-rules.js';
+import { withCpb } from './window-attention-v2.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 
 const HOOKS = 'thop/vision/basic_hooks.py';
@@ -169,6 +170,12 @@ export const thop: ConventionPreset = {
       why: "global attention as nn.MultiheadAttention (torch ≥ 2.0, whose forward hooks see keyword inputs): projections tokens·4C² + both score products 2·tokens·T·C + softmax 3T − 1 per score row; a variant (cross-attention, kdim/vdim ≠ C, add_bias_kv, add_zero_attn) the module's MACs + softmax 3S′ − 1 per score row over the S′ positions attended; no hook (0) on older torch. Windowed attention (torchvision's Swin ShiftedWindowAttention applies its weights with F.linear): 0",
       source: `${HOOKS} count_multihead_attention l. 184-205; profile.py l. 121-122 (_HOOK_TAKES_KWARGS); torchvision swin_transformer.py l. 177, 213`,
     }),
+    windowAttentionV2: withCpb(
+      () => thop.rules,
+      { count: () => 0 },
+      "Swin V2 window attention (torchvision's ShiftedWindowAttentionV2): qkv and proj applied with F.linear, the products, normalisations and softmax no modules: 0; its position-bias MLP's modules, once per forward over the (2wh − 1)(2ww − 1) = R offsets, as any nn.Linear and nn.ReLU: cpb_mlp.0 2·R·512, cpb_mlp.2 512·R·h (in_features × output elements), the ReLU 0",
+      `${HOOKS} count_linear l. 169-176; torchvision 0.14 swin_transformer.py l. 366 (self.cpb_mlp(self.relative_coords_table))`,
+    ),
     ...ndRules('thop'),
   },
 };

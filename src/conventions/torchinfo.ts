@@ -23,6 +23,7 @@ import { convDims, hasWeight, linearDims, transposedMacs, weightShape } from './
 import { ndRules } from './nd-rules.js';
 import type { ConventionPreset, Family, LayerFacts } from './types.js';
 import { numel } from '../ops/types.js';
+import { withCpb } from './window-attention-v2.js';
 
 const LI = 'torchinfo/layer_info.py';
 
@@ -115,6 +116,12 @@ export const torchinfo: ConventionPreset = {
       why: 'PReLU (a module with parameters): slope elements·N',
       source: `${LI} calculate_macs l. 282-283`,
     },
+    windowAttentionV2: withCpb(
+      () => torchinfo.rules,
+      { count: () => 0 },
+      "Swin V2 window attention (ShiftedWindowAttentionV2, a module with children: not a leaf; qkv and proj applied with F.linear, so their hooks never run): 0; its position-bias MLP's nn.Linear leaves, once per forward over R = (2wh − 1)(2ww − 1) rows: (2·512 + 512)·R and 512·h·R; its nn.ReLU has no parameters: 0",
+      `${LI} calculate_macs l. 280-281; torchvision 0.14 swin_transformer.py l. 366`,
+    ),
     ...ndRules('torchinfo'),
   },
 };

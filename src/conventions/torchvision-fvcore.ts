@@ -26,6 +26,7 @@ import { affine, convDims, inElements, intMacs, linearDims, matmulOperands, outE
 import type { EinsumPlan } from '../ops/einsum.js';
 import { ndRules } from './nd-rules.js';
 import { canonicalEquation, numpyPrintedFlops } from './numpy-einsum.js';
+import { windowMacs, withCpb } from './window-attention-v2.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 import { numel } from '../ops/types.js';
 
@@ -83,6 +84,10 @@ export const torchvision: ConventionPreset = {
     attention: macsOnly(
       "attention: the projections (aten.addmm/mm, tokens·4C²) and both score products (aten.bmm, q·kᵀ and attn·v, 2·tokens·T·C); softmax and scaling not counted",
       'aten.addmm / aten.mm / aten.bmm (torchvision/models/vision_transformer.py ViT_B_16_Weights meta "_ops": 17.564)',
+    ),
+    windowAttentionV2: macsOnly(
+      "Swin V2 window attention: qkv and proj (tokens·4C²), both score products (2·tokens·T·C) and the position-bias MLP's two linears once per forward (R·512·(2 + h), R = (2wh − 1)(2ww − 1)); normalisations, logit scale, sigmoid and softmax not counted",
+      'aten.addmm / aten.mm / aten.bmm (torchvision/models/swin_transformer.py Swin_V2_T_Weights meta "_ops": 5.94)',
     ),
     einsum: macsOnly('einsum of a contraction: lowered to aten.bmm, batch·M·K·N', 'aten.bmm (torch.einsum lowers to bmm)'),
     quantConv: {
@@ -163,6 +168,12 @@ export const fvcore: ConventionPreset = {
       why: "attention (nn.MultiheadAttention's Python path): the projections (aten::linear, tokens·4C²) and both score products (aten::bmm, 2·tokens·T·C); the scaling, softmax and bias adds are not counted",
       source: `${FV} linear_flop_jit l. 101-112, bmm_flop_jit l. 115-126`,
     },
+    windowAttentionV2: withCpb(
+      () => fvcore.rules,
+      { count: windowMacs },
+      "Swin V2 window attention: qkv and proj (aten::linear, tokens·4C²), q·kᵀ (`@`) and attn·v (aten::matmul, 2·tokens·T·C), and its position-bias MLP's linears once per forward (R·512·2 + R·512·h); F.normalize, the logit scale's clamp and exp, the multiplies, sigmoid, softmax and bias adds are not counted",
+      `${FV} linear_flop_jit l. 101-112, matmul_flop_jit l. 219-229; torchvision 0.14 swin_transformer.py l. 182 (the @ operator), 212 (attn.matmul(v)), 366 (cpb_mlp)`,
+    ),
     einsum: {
       count: fvcoreEinsum,
       why: 'einsum: two operands through np.einsum_path\'s optimal FLOP count as printed (%.3e: four significant digits) / 2, rounded down (a contraction: about the product of every label size; an outer product: half of it); abc,abd->acd and abc,adc->adb exactly the product; one operand likewise; three or more: convlens\'s (operands − 1)·L, an upper bound of the optimal path',

@@ -22,7 +22,8 @@ import type { LayerCost, OpDef, Shape } from '../ops/types.js';
  * (com.microsoft QLinearAdd, QLinearMul, QLinearGlobalAveragePool, QLinearConcat), `reduce` (sum, max, min, L2, prod), `argReduce` (argMax, argMin),
  * `mathUnary` (sqrt, exp, sin, cos, log, neg, abs, sign, reciprocal, floor, ceil), `mathBinary` (pow, mod,
  * minimum, maximum), `logic` (comparisons, and/or/xor/not, where), `scatter` (scatterND,
- * scatterElements).
+ * scatterElements). `windowAttentionV2` (Swin V2's, apart from v1's `attention`: its position-bias MLP
+ * runs as nn.Linear and nn.ReLU modules the hooking tools see, and its q·kᵀ is the `@` operator).
  */
 export const FAMILIES = [
   'conv',
@@ -62,6 +63,7 @@ export const FAMILIES = [
   'concat',
   'reduceMean',
   'attention',
+  'windowAttentionV2',
   'einsum',
   'layerScale',
   'positionEmbedding',
@@ -166,6 +168,12 @@ export interface Rule {
   hook?(f: LayerFacts, ctx: RuleContext): number;
   /** What the tool counts for this family, in one line (the "why" of a difference). */
   why: string;
+  /**
+   * The tool gives no figure for this family (onnx-tool on Swin V2's attention: torch.onnx cannot
+   * export the module, so there is no graph to profile): countWith counts such a layer 0 and lists it
+   * in `unsupported` beside the layers convlens could not analyse, never a silent 0; `why` says why.
+   */
+  unsupported?: boolean;
   /** The tool's source of the rule: file and line(s) at the commit counted. */
   source: string;
 }

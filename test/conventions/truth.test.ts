@@ -3,6 +3,9 @@
  * test/fixtures/conventions/truth.json, written by scripts/convention_truth.py running thop,
  * ptflops (both backends), fvcore, torchinfo, calflops and onnx-tool from their sources on
  * torchvision's models (and a PyTorch U-Net built as the zoo's) at the zoo's resolutions.
+ * A module the zoo writes as one layer but torchvision builds with child modules (swin_v2_t's
+ * attention holds cpb_mlp.0, .1, .2, which the hooking tools charge apart) is compared with the sum
+ * the tool charged it and its children.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +54,16 @@ describe.each(models)('%s', (model) => {
   it.each(measured.map((p) => [p.name, p] as const))('%s: the total to the unit', (_, preset) => {
     const c = countWith(preset, input, { functional });
     const t = truth.models[model][preset.name];
+    if (t.total === null && preset.name === 'onnx-tool') {
+      // torch.onnx (1.13) refused to export the model, so onnx-tool printed nothing: the layers it would have
+      // read from the export are listed as not supported, never counted as a silent 0
+      expect([model, t.error]).toEqual(['swin_v2_t', expect.stringMatching(/'aten::zero' to ONNX opset version 17 is not supported/)]);
+      const attention = c.layers.filter((l) => l.family === 'windowAttentionV2').map((l) => l.name);
+      expect(attention.length).toBe(12);
+      expect(c.unsupported).toEqual(attention);
+      expect(c.byFamily.find((f) => f.family === 'windowAttentionV2')).toMatchObject({ count: 0, why: expect.stringMatching(/^not supported: .*aten::zero/) });
+      return;
+    }
     if (t.total === null) {
       // the tool itself failed (ptflops' MultiheadAttention hook on torchvision's keyword call): the preset says so
       expect([preset.name, model, t.error]).toEqual(['ptflops', 'vit_b_16', expect.stringMatching(/returned None/)]);
@@ -77,9 +90,17 @@ describe.each(models)('%s', (model) => {
       const own = (k: string, name: string) => functional.includes(name) && name.startsWith(`${k}.`) && !name.slice(k.length + 1).includes('.');
       const module = (k: string) =>
         c.layers.filter((l) => l.name === k || own(k, l.name) || (/[a-z]$/i.test(k) && l.name.startsWith(k) && /^\d+$/.test(l.name.slice(k.length)))).reduce((s, l) => s + l.count, 0);
+      // what the tool charged a module and its children that the zoo does not name (swin_v2_t's attn.cpb_mlp.*)
+      const charged = (k: string) =>
+        Object.entries(tool)
+          .filter(([m]) => m === k || (m.startsWith(`${k}.`) && !ours.has(m)))
+          .reduce((s, [, v]) => s + v, 0);
       const shared = Object.keys(tool).filter((k) => ours.has(k));
       expect(shared.length).toBeGreaterThan(0);
-      for (const k of shared) expect([k, module(k)]).toEqual([k, tool[k]]);
+      for (const k of shared) expect([k, module(k)]).toEqual([k, charged(k)]);
+      // a zoo layer the tool charged only through its children (thop's and torchinfo's cpb_mlp linears) too; not
+      // fvcore's, which books the parent's own aten calls under no module (the script's <functional>): its total only
+      if (preset.name !== 'fvcore') for (const l of c.layers) if (!(l.name in tool) && Object.keys(tool).some((m) => m.startsWith(`${l.name}.`) && !ours.has(m))) expect([l.name, module(l.name)]).toEqual([l.name, charged(l.name)]);
       // and a zoo layer named like a leaf module the tool charged nothing counts 0 here
       const leaves = new Set(Object.keys(truth.models[model].thop.layers).concat(Object.keys(tool)));
       for (const l of c.layers) if (leaves.has(l.name) && !(l.name in tool)) expect([l.name, module(l.name)]).toEqual([l.name, 0]);
@@ -87,6 +108,8 @@ describe.each(models)('%s', (model) => {
   );
 
   it('onnx-tool: every module the zoo names, summed over its ONNX nodes, to the unit', () => {
+    // no export, no nodes (checked with the total above)
+    if (truth.models[model]['onnx-tool'].total === null) return;
     const c = countWith(PRESETS.find((p) => p.name === 'onnx-tool')!, input, { functional });
     const ours = new Map(c.layers.map((l) => [l.name, l.count]));
     const byModule = new Map<string, number>();
