@@ -14,6 +14,7 @@ Per model, at batch 1 and the zoo's resolution, eval mode:
 Writes test/fixtures/memory/footprint.json (`models`: the zoo's; `onnxOnly`: models whose ONNX exports
 are fixtures, test/fixtures/catalog/, but which the zoo lacks). Run:
   PYTHONPATH=/tmp/tools/TylerYep+torchinfo /usr/bin/python3 scripts/memory_footprint_truth.py
+  PYTHONPATH=/tmp/tools/TylerYep+torchinfo /usr/bin/python3 scripts/memory_footprint_truth.py swin_v2_t   (only these)
 """
 import json
 import os
@@ -29,6 +30,7 @@ MODELS = [
     ('efficientnet_b0', 224), ('densenet121', 224), ('regnet_y_400mf', 224), ('shufflenet_v2_x1_0', 224),
     ('squeezenet1_1', 224), ('mnasnet1_0', 224), ('vgg16_bn', 224), ('alexnet', 224),
     ('convnext_tiny', 224), ('vit_b_16', 224), ('swin_t', 224), ('swin_s', 224), ('swin_b', 224),
+    ('swin_v2_t', 256), ('maxvit_t', 224),
 ]
 # torchvision models the zoo lacks whose ONNX exports are test fixtures (test/fixtures/catalog/*.onnx)
 ONNX_ONLY = [('vit_b_32', 224)]
@@ -66,11 +68,16 @@ def truth(name: str, res: int) -> dict:
     }
 
 
+path = os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'memory', 'footprint.json')
 out = {
     'source': 'scripts/memory_footprint_truth.py: torchinfo 5c4164f summary(), PyTorch 1.13 / torchvision 0.14',
     'models': {},
     'onnxOnly': {},
 }
+# with model names as arguments, only those entries are measured and replaced in the existing file
+if ONLY and os.path.exists(path):
+    with open(path) as f:
+        out = json.load(f)
 for name, res in MODELS:
     if ONLY and name not in ONLY:
         continue
@@ -83,7 +90,6 @@ for name, res in ONNX_ONLY:
     out['onnxOnly'][name] = truth(name, res)
     print(name, json.dumps(out['onnxOnly'][name]), flush=True)
 
-path = os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'memory', 'footprint.json')
 os.makedirs(os.path.dirname(path), exist_ok=True)
 with open(path, 'w') as f:
     json.dump(out, f, indent=1)

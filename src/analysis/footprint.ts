@@ -20,7 +20,9 @@
  * Here a leaf module with parameters is an executed convlens layer with params > 0 whose op family
  * PyTorch implements as such a module (conv, linear, the norms, PReLU): not attention, a layer
  * scale, a class token or a position embedding, whose parameters sit on a module with children
- * (ConvNeXt's CNBlock, ViT's Encoder, nn.MultiheadAttention, Swin's ShiftedWindowAttention).
+ * (ConvNeXt's CNBlock, ViT's Encoder, nn.MultiheadAttention, Swin's ShiftedWindowAttention), but
+ * the modules with parameters such a module calls as modules in its forward, which the op names
+ * (OpDef.innerModuleOutputs: Swin V2's cpb_mlp Linears; swin_v2_t 116,793,152 → 128,100,752 B, torchinfo's).
  * An ONNX file has no modules: its layers are read by the same families (a decomposed attention's
  * projections are linear layers there, where torchinfo skips them). Every tensor has the analysis dtype's element size, and the input size is the tensors'
  * bytes: sys.getsizeof adds the Python storage object's own size (about 60 bytes per input in
@@ -34,6 +36,7 @@ import { TORCHINFO_LEAF_FAMILIES } from '../conventions/torchinfo.js';
 import { OPS_BY_NAME } from '../ops/registry.js';
 import { numel } from '../ops/types.js';
 import type { LayerReport, Report } from './report.js';
+import type { Inference } from './infer.js';
 
 export const TORCHINFO_SOURCE =
   'TylerYep/torchinfo, torchinfo/model_statistics.py (ModelStatistics), torchinfo/torchinfo.py (get_total_memory_used, forward hook), torchinfo/layer_info.py (calculate_num_params), commit 5c4164f1e2e185ce33c597dbe00535bf8ed2b930';
@@ -85,10 +88,16 @@ function leafWithParams(l: LayerReport): boolean {
   return family !== undefined && TORCHINFO_LEAF_FAMILIES.has(family);
 }
 
-export function torchinfoFootprint(report: Report): TorchinfoFootprint {
+/** Without `inference` the modules inside an op's layer (OpDef.innerModuleOutputs) cannot be read: only the memory report, which has it, and a report with no such op give torchinfo's figure. */
+export function torchinfoFootprint(report: Report, inference?: Inference): TorchinfoFootprint {
   const bytes = report.conventions.bytesPerElement;
   const inputBytes = report.inputs.reduce((s, i) => s + numel(i.shape) * bytes, 0);
-  const forwardBackwardBytes = report.layers.reduce((s, l) => (leafWithParams(l) ? s + numel(l.outputShape!) * bytes * 2 : s), 0);
+  let forwardBackwardBytes = report.layers.reduce((s, l) => (leafWithParams(l) ? s + numel(l.outputShape!) * bytes * 2 : s), 0);
+  const executed = new Set(report.layers.filter((l) => l.executed).map((l) => l.name));
+  for (const a of inference?.analysed ?? []) {
+    if (!a.inferred || !a.op?.innerModuleOutputs || !executed.has(a.layer.name)) continue;
+    for (const shape of a.op.innerModuleOutputs(a.inferred.plan)) forwardBackwardBytes += numel(shape) * bytes * 2;
+  }
   const paramsBytes = report.totals.params * bytes;
   const totalBytes = inputBytes + forwardBackwardBytes + paramsBytes;
   return {

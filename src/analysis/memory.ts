@@ -339,6 +339,6 @@ export function analyzeMemory(graph: Graph, inference: Inference, report: Report
     timeline,
     weights: { params: report.totals.params, buffers: report.totals.buffers, bytes: weightsBytes },
     totalBytes: peakBytes + weightsBytes,
-    torchinfo: torchinfoFootprint(report),
+    torchinfo: torchinfoFootprint(report, inference),
   };
 }

@@ -268,6 +268,12 @@ export interface OpDef<A = any, P = any> {
   windowedAxes?: number;
   /** Its run hands back its input's memory as its output (reshape, squeeze, flatten): it writes no fresh tensor (runtime/checks.ts writeWork). */
   returnsInputData?: boolean;
+  /**
+   * Output shapes of the nn.Modules with parameters that PyTorch's module for this op calls as
+   * modules inside its forward (Swin V2's cpb_mlp Linears, run once on the coordinates table): leaf
+   * modules torchinfo's footprint counts (analysis/footprint.ts), which the op's own layer is not.
+   */
+  innerModuleOutputs?(plan: P): Shape[];
   /** Its output's channels are the last axis, as torch.nn.Linear's (Swin's MLP over [N, H, W, C]), not dim 1. */
   channelsLast?: boolean;
   /** The token width (d_model) it works at, from its plan (attention's embed_dim: ViT-B's 768, a Swin stage's C): structure's width (analysis/structure.ts). */

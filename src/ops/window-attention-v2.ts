@@ -81,6 +81,8 @@ export const shiftedWindowAttentionV2: OpDef<ShiftedWindowAttentionAttrs, Window
   weighted: true,
   channelsLast: true,
   tokenWidth: (plan) => plan.c,
+  // cpb_mlp = Linear(2, 512) → ReLU → Linear(512, h), called as modules on the [1, 2wh−1, 2ww−1, 2] table
+  innerModuleOutputs: (plan) => [CPB_HIDDEN, plan.heads].map((width) => [1, 2 * plan.win[0] - 1, 2 * plan.win[1] - 1, width]),
   attrs: ShiftedWindowAttentionAttrs,
   attrsFromWeights: shiftedWindowAttention.attrsFromWeights,
   infer(ctx) {
