@@ -24,7 +24,11 @@ const PURE = ['test/ops/**/*.test.ts', 'test/tensor/**/*.test.ts', 'test/analysi
  * configuration: no process memory is read), test/http/security (it waits up to 90 s for its
  * spawned server to boot and asserts nothing about how long that took), test/config and
  * test/deploy/kubernetes (their "memory" is configured and manifest quantities, compared with
- * constants: nothing is measured, timed or slept on).
+ * constants: nothing is measured, timed or slept on), test/readme (serial while its Development
+ * block rewrote schema/*.json and wasm/*.wasm, which files starting beside it read: npm run schema
+ * and npm run wasm now leave a current file untouched and replace a stale one whole,
+ * scripts/write-if-changed.ts; its `npx convlens` runs dist/ only once a build's stamp is written,
+ * after the build: bin/convlens.mjs, scripts/build-if-stale.mjs; nothing in it is timed).
  */
 const SERIAL_PURE = [
   'test/analysis/scale.test.ts', // clocks: each graph against itself at a twentieth of its size, in the same run
@@ -70,7 +74,6 @@ const SERIAL = [
   'test/jobs/redis.test.ts', // clocks, sleeps
   'test/memory-budget.test.ts', // clocks, memory, sleeps
   'test/node-flags.test.ts', // sleeps
-  'test/readme.test.ts', // a minute of CLI processes and npm commands; its Development block runs npm run schema and npm run wasm (they rewrite a file only when its bytes change, and then whole: scripts/write-if-changed.ts)
   'test/runtime/erf.test.ts', // sleeps
   'test/runtime/memory-grant.test.ts', // clocks, memory, sleeps
   'test/runtime/memory.test.ts', // memory, sleeps
