@@ -254,7 +254,7 @@ export const ConventionCountSchema = z
     headline: z.string().describe('one sentence: both totals and the families that make the difference, largest first'),
     byFamily: z.array(ConventionFamilySchema).describe('per op family, largest |difference| first: why the tool prints another number'),
     layers: z.array(ConventionLayerSchema).describe('every executed layer, in report order'),
-    unsupported: z.array(z.string()).describe('layers convlens could not analyse: counted 0 here, as in the report'),
+    unsupported: z.array(z.string()).describe('layers convlens could not analyse (counted 0 here, as in the report), and layers this tool cannot count (its rule says why: onnx-tool on Swin V2 attention, which torch 1.13 cannot export), counted 0 here and named, never folded into the total silently'),
   })
   .describe("a model counted under another tool's conventions, layer by layer, beside convlens's own MACs");
 export type ConventionCount = z.infer<typeof ConventionCountSchema>;
