@@ -25,11 +25,11 @@
  * standard deviation, U(±0.02·√3).
  */
 import { z } from 'zod';
-import { ConvlensError, fmtShape } from '../errors.js';
+import { fmtShape } from '../errors.js';
 import { Pair } from './geometry.js';
 import { READS_SHAPES_ONLY, ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
-import { relativePositionIndex } from './window-attention.js';
+import { checkRelativePositionIndex, relativePositionIndex } from './window-attention.js';
 import { tensor } from '../tensor/tensor.js';
 
 export const RelativePositionBiasAttrs = z.strictObject({
@@ -99,12 +99,7 @@ export const relativePositionBias: OpDef<RelativePositionBiasAttrs, RelativePosi
 /** B[hd][p, q] = table[index[p, q], hd] as h planes of T × T, after checking a given index buffer. */
 function biasPlanes({ win, heads, t }: RelativePositionBiasPlan, weights: Record<string, { data: Float32Array }>): Float32Array {
   const index = relativePositionIndex(win[0], win[1]);
-  // all zeros is the seeded stand-in of a buffer nobody gave (weights.ts's constant rule): the derived index is used
-  const given = weights.relativePositionIndex?.data;
-  const bad = given && !given.every((v) => v === 0) ? given.findIndex((v, i) => v !== index[i]) : -1;
-  if (bad >= 0) {
-    throw new ConvlensError('INVALID_TENSOR', `relativePositionIndex[${bad}] = ${given![bad]}, but a ${win[0]}×${win[1]} window's relative-position index there is ${index[bad]} (torchvision's _get_relative_position_index; the buffer is fixed by the window)`, {});
-  }
+  checkRelativePositionIndex(weights.relativePositionIndex?.data, index, win);
   const table = weights.relativePositionBiasTable.data;
   const bias = new Float32Array(heads * t * t);
   for (let hd = 0; hd < heads; hd++) for (let i = 0; i < t * t; i++) bias[hd * t * t + i] = table[index[i] * heads + hd];

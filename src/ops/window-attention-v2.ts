@@ -38,13 +38,12 @@
  * Initialisation as the module's own: qkv, proj and cpb_mlp nn.Linear (U(±1/√fan_in)); logit_scale log 10.
  * No VJP yet (a gradient through it is NO_GRADIENT).
  */
-import { ConvlensError } from '../errors.js';
 import type { OpDef, RunContext, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import { gemm } from './gemm-tiles.js';
 import { linearColumns } from './linear.js';
 import { attentionIntermediates, chunkRows } from './attention-kernels.js';
-import { ShiftedWindowAttentionAttrs, relativePositionIndex, shiftedWindowAttention, windows } from './window-attention.js';
+import { ShiftedWindowAttentionAttrs, checkRelativePositionIndex, relativePositionIndex, shiftedWindowAttention, windows } from './window-attention.js';
 import type { TokenWindow, WindowPlan } from './window-attention.js';
 
 /** cpb_mlp's hidden width (torchvision's nn.Linear(2, 512)). */
@@ -177,7 +176,7 @@ function kernelsOf(ctx: RunContext<ShiftedWindowAttentionAttrs, WindowPlan>): V2
   const { c, t, heads, win } = ctx.plan;
   const wt = ctx.weights;
   const index = relativePositionIndex(win[0], win[1]);
-  checkIndex(wt.relativePositionIndex?.data, index, win);
+  checkRelativePositionIndex(wt.relativePositionIndex?.data, index, win);
   const given = wt.relativeCoordsTable?.data;
   const table = given && given.some((v) => v !== 0) ? given : relativeCoordsTable(win[0], win[1]);
   const rows = table.length / 2;
@@ -243,15 +242,6 @@ function normalise(x: Float32Array, at: number, d: number): void {
   for (let e = 0; e < d; e++) ss += x[at + e] * x[at + e];
   const n = Math.max(Math.sqrt(ss), NORM_EPS);
   for (let e = 0; e < d; e++) x[at + e] /= n;
-}
-
-/** The buffer as given must be PyTorch's index; all zeros is the seeded stand-in, and the derived index is used. */
-function checkIndex(given: Float32Array | undefined, index: Int32Array, win: [number, number]): void {
-  if (!given || given.every((v) => v === 0)) return;
-  const bad = given.findIndex((v, i) => v !== index[i]);
-  if (bad >= 0) {
-    throw new ConvlensError('INVALID_TENSOR', `relativePositionIndex[${bad}] = ${given[bad]}, but a ${win[0]}×${win[1]} window's relative-position index there is ${index[bad]} (torchvision's define_relative_position_index; the buffer is fixed by the window)`, {});
-  }
 }
 
 /** A window's tokens [t, C] into rows [row, row + t) of tok; padded tokens are zeros. */

@@ -245,7 +245,7 @@ function kernelsOf(ctx: { plan: WindowPlan; weights: Record<string, { data: Floa
   const { t, heads, win, masked } = ctx.plan;
   const wt = ctx.weights;
   const index = relativePositionIndex(win[0], win[1]);
-  checkIndex(wt.relativePositionIndex?.data, index, win);
+  checkRelativePositionIndex(wt.relativePositionIndex?.data, index, win);
   // the bias per head as t×t planes, looked up once: B[h][p, q] = table[index[p, q], h]
   const table = wt.relativePositionBiasTable.data;
   const bias = new Float32Array(heads * t * t);
@@ -264,12 +264,13 @@ function kernelsOf(ctx: { plan: WindowPlan; weights: Record<string, { data: Floa
 /**
  * The buffer as given (a PyTorch state_dict carries it) must be PyTorch's index; all zeros is the
  * seeded stand-in of a buffer nobody gave (weights.ts's constant rule), and the derived index is used.
+ * Swin V1 and V2's attention and MaxViT's relativePositionBias read it alike.
  */
-function checkIndex(given: Float32Array | undefined, index: Int32Array, win: [number, number]): void {
+export function checkRelativePositionIndex(given: Float32Array | undefined, index: Int32Array, win: readonly [number, number]): void {
   if (!given || given.every((v) => v === 0)) return;
   const bad = given.findIndex((v, i) => v !== index[i]);
   if (bad >= 0) {
-    throw new ConvlensError('INVALID_TENSOR', `relativePositionIndex[${bad}] = ${given[bad]}, but a ${win[0]}×${win[1]} window's relative-position index there is ${index[bad]} (torchvision's define_relative_position_index; the buffer is fixed by the window)`, {});
+    throw new ConvlensError('INVALID_TENSOR', `relativePositionIndex[${bad}] = ${given[bad]}, but a ${win[0]}×${win[1]} window's relative-position index there is ${index[bad]} (torchvision's relative_position_index; the buffer is fixed by the window)`, {});
   }
 }
 
