@@ -97,18 +97,42 @@ const SERIAL = [
 ];
 
 /**
+ * Files that need a module graph (a process) of their own: they mock modules (vi.mock: a module
+ * another file already loaded would stay unmocked, a mocked one would leak into the files after),
+ * assign the environment or change the directory, or measure their own process's heap, array
+ * buffers, RSS or garbage collections, or set V8 flags (a shared process carries the garbage and
+ * the flags of the files before them). Every other file shares its worker's module graph with the
+ * files before it (isolate false): a fresh process and module graph cost a service file about 1.5 s
+ * of imports (fastify, mercurius, graphql, zod, the source tree), 315 s summed over a CI run.
+ * Spies on shared objects are fine shared (each file restores its own: answer-bound, result-codes).
+ */
+const ISOLATED = [
+  'test/runtime/netron-decode.test.ts', // vi.mock
+  'test/http/release.test.ts', // vi.mock
+  'test/http/nearest-route.test.ts', // vi.mock
+  'test/http/graphql-parse-once.test.ts', // vi.mock
+  'test/http/offload-worker.test.ts', // vi.mock
+  'test/http/erf-work.test.ts', // assigns process.env.MAX_RUN_WORK
+  'test/cli/io.test.ts', // process.chdir
+  'test/runtime/memory.test.ts', // array buffers and full collections of its own process
+  'test/bench/sides.test.ts', // full collections of its own process, --expose-gc
+  'test/runtime/parallel-team.test.ts', // its process's RSS
+  'test/node-flags.test.ts', // sets V8 flags (--expose-gc)
+];
+
+/**
  * Groups run one after another (sequence.groupOrder), and the projects of a group share one worker
  * count (vitest refuses two counts in a group and runs its projects on that many workers between
- * them; vitest/dist cli-api groupSpecs): group 0 the serial pure files in one lane reusing its
- * module graph; group 1 every other pure and service file, two at a time (pure files in workers
- * that reuse their module graph, service files with a fresh one each); last, the serial service
- * files one at a time, nothing beside them (vitest runs a project with isolate, groupOrder 0 and
- * maxWorkers 1 as its own sequential group after every other).
- * Before (2026-12-06) the pure files ran in group 0 on one worker, then the service files on two,
- * then the serial files (CI 19–20 min of its 20): a lane of maxWorkers 1 beside another project of
- * its group is not a second worker.
+ * them; vitest/dist cli-api groupSpecs): group 0 the serial files, pure and service, one at a time
+ * in one process; group 1 every other pure and service file, two at a time; last, the serial files
+ * that need a process of their own, one at a time, nothing beside them (vitest runs a project with
+ * isolate, groupOrder 0 and maxWorkers 1 as its own sequential group after every other).
+ * Before (2026-12-06, 10:00) every service file had a process of its own: on the 2-vCPU host the
+ * service files and the pure ones took 10 min on two workers, the serial ones 7 min on one (clean-
+ * clone CI 18–19 min of its 20); shared, 6 min 48 s and 6 min 37 s.
  */
 const PURE_PARALLEL = { include: PURE, exclude: SERIAL_PURE };
+const SERVICE = { include: ['test/**/*.test.ts'], exclude: [...PURE, ...SERIAL] };
 
 export default defineConfig({
   test: {
@@ -122,9 +146,11 @@ export default defineConfig({
     outputFile: { json: '.ci/vitest-report.json' },
     projects: [
       { extends: true, test: { name: 'serial-pure', include: SERIAL_PURE, isolate: false, maxWorkers: 1, sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'serial', include: SERIAL, maxWorkers: 1, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'serial', include: SERIAL, exclude: ISOLATED, isolate: false, maxWorkers: 1, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'serial-isolated', include: SERIAL.filter((file) => ISOLATED.includes(file)), maxWorkers: 1, sequence: { groupOrder: 0 } } },
       { extends: true, test: { name: 'pure', ...PURE_PARALLEL, isolate: false, maxWorkers: 2, sequence: { groupOrder: 1 } } },
-      { extends: true, test: { name: 'service', include: ['test/**/*.test.ts'], exclude: [...PURE, ...SERIAL], maxWorkers: 2, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'service', include: SERVICE.include, exclude: [...SERVICE.exclude, ...ISOLATED], isolate: false, maxWorkers: 2, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'service-isolated', include: ISOLATED, exclude: SERVICE.exclude, maxWorkers: 2, sequence: { groupOrder: 1 } } },
     ],
   },
 });
