@@ -46,7 +46,12 @@ const smallSpec = {
   ],
 };
 
-afterEach(() => modelCache.clear());
+// the cache is this process's: its size limit goes back to what it was, for the files after this one in the worker
+const maxBytes = modelCache.maxBytes;
+afterEach(() => {
+  modelCache.clear();
+  modelCache.maxBytes = maxBytes;
+});
 
 describe('model cache', () => {
   it('a file whose weights the import folds counts them: two StdConv2d weights (64·3·3·3 + 128·64·3·3 = 75,456 values) and the statistics they are standardised by (a mean and a variance per output channel, 2·(64 + 128) = 384): 303,360 bytes besides the file', () => {
