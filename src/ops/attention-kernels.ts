@@ -235,22 +235,39 @@ export function backwardBuffers(p: HeadsShape): BackwardBuffers {
 }
 
 /**
+ * How attendBackward reads a head's scores. By default PyTorch's scaled dot product, (q/√d)·kᵀ with
+ * q stored scaled (attendHead); with `logitScale`, Swin V2's cosine attention, (q·kᵀ)·s_h with q and
+ * k as f.qkv holds them (normalised: window-attention-v2.ts), s_h one per head.
+ */
+export interface BackwardScores {
+  logitScale?: ArrayLike<number>;
+  /**
+   * Maps ∂L/∂(q|k|v as f.qkv holds them), [t, 3C], in place to ∂L/∂(q|k|v as the input projection
+   * made them) before ∂L/∂tokens is taken (Swin V2: back through the normalisation of q and k).
+   */
+  toProjection?: (gQkv: Float32Array) => void;
+}
+
+/**
  * ∂L/∂tokens of one sequence, weights held constant, after `attend` left its q|k|v and every
  * head's probabilities P in f (forwardBuffers(…, true)): gA = gY·W_o; per head gP = gA_h·v_hᵀ,
  * gv_h = Pᵀ·gA_h, gS = P ⊙ (gP − Σ_row gP ⊙ P), gq_h = gS·k_h/√d, gk_h = gSᵀ·q_h (q scaled);
+ * with a logit scale s_h (BackwardScores), gq_h = gS·k_h·s_h and gk_h = gSᵀ·q_h·s_h;
  * gX = [gq | gk | gv]·W_in. Constants added to the scores (a bias, a mask) do not change it.
  */
-export function attendBackward(gOut: Float32Array, w: AttentionWeights, plan: HeadsShape, f: ForwardBuffers, b: BackwardBuffers, gTok: Float32Array): void {
+export function attendBackward(gOut: Float32Array, w: AttentionWeights, plan: HeadsShape, f: ForwardBuffers, b: BackwardBuffers, gTok: Float32Array, scores: BackwardScores = {}): void {
   const { c, t, heads } = plan;
   const d = c / heads;
   const { gAtt, gQkv, gP } = b;
-  const scale = 1 / Math.sqrt(d);
   // gA = gY·W_o (W_o is [C, C], y = a·W_oᵀ)
   gemm(t, c, c, gOut, 0, c, w.outProj, 0, c, gAtt, 0, c, false);
   gQkv.fill(0);
   for (let hd = 0; hd < heads; hd++) {
     const P = f.probs[hd];
     const [qOff, kOff, vOff] = [hd * d, c + hd * d, 2 * c + hd * d];
+    // ∂scores/∂q = k·qScale, ∂scores/∂k = q·kScale, q and k as stored
+    const qScale = scores.logitScale ? scores.logitScale[hd] : 1 / Math.sqrt(d);
+    const kScale = scores.logitScale ? scores.logitScale[hd] : 1;
     for (let p = 0; p < t; p++) {
       // gP[p, q] = Σ_e gA[p, e]·v[q, e]; then the softmax's Jacobian row by row
       let dot = 0;
@@ -267,14 +284,15 @@ export function attendBackward(gOut: Float32Array, w: AttentionWeights, plan: He
         const pa = P[p * t + q];
         const gs = gP[p * t + q];
         for (let e = 0; e < d; e++) {
-          // gv[q] += P[p, q]·gA[p]; gq[p] += gS[p, q]·k[q]/√d; gk[q] += gS[p, q]·q_scaled[p]
+          // gv[q] += P[p, q]·gA[p]; gq[p] += gS[p, q]·k[q]·qScale; gk[q] += gS[p, q]·q[p]·kScale
           gQkv[q * 3 * c + vOff + e] += pa * gAtt[p * c + hd * d + e];
-          gQkv[p * 3 * c + qOff + e] += gs * f.qkv[q * 3 * c + kOff + e] * scale;
-          gQkv[q * 3 * c + kOff + e] += gs * f.qkv[p * 3 * c + qOff + e];
+          gQkv[p * 3 * c + qOff + e] += gs * f.qkv[q * 3 * c + kOff + e] * qScale;
+          gQkv[q * 3 * c + kOff + e] += gs * f.qkv[p * 3 * c + qOff + e] * kScale;
         }
       }
     }
   }
+  scores.toProjection?.(gQkv);
   // gX = gQKV·W_in (W_in is [3C, C], qkv = x·W_inᵀ)
   gemm(t, c, 3 * c, gQkv, 0, 3 * c, w.inProj, 0, c, gTok, 0, c, false);
 }

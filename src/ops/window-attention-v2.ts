@@ -36,14 +36,21 @@
  *             + R·512 (ReLU) + R·h·5 (sigmoid's 4, the ×16)
  * Receptive field: shiftedWindowAttention's (the same windows and mask).
  * Initialisation as the module's own: qkv, proj and cpb_mlp nn.Linear (U(±1/√fan_in)); logit_scale log 10.
- * No VJP yet (a gradient through it is NO_GRADIENT).
+ * Input gradient (vjp, weights held constant, the logit scale and the bias B then constants): per
+ * window the forward is recomputed and attention-kernels.ts's attendBackward applied with the scores
+ * read as (q̂·k̂ᵀ)·s_h, q̂ = q/n_q, so ∂q̂ = gS·k̂·s_h and ∂k̂ = gSᵀ·q̂·s_h; then back through F.normalize,
+ *   ∂q = (∂q̂ − q̂·(q̂·∂q̂))/n_q   when n_q = ‖q‖ > 1e-12,   ∂q̂/1e-12 when the norm is clamped (autograd's:
+ *   clamp_min passes no gradient to the norm there), and the same for k;
+ * the zeroed k bias is a constant. Padded tokens' gradients are dropped (a padded token with no qkv
+ * bias has q = k = 0 and a gradient of ∂q̂·10¹², as PyTorch's, but only into itself), and the rolls
+ * only move gradients back. Checked against PyTorch autograd (scripts/goldens_swin_v2.py).
  */
-import type { OpDef, RunContext, WeightSpec } from './types.js';
+import type { Intermediate, OpDef, RunContext, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import { gemm } from './gemm-tiles.js';
 import { linearColumns } from './linear.js';
-import { attentionIntermediates, chunkRows } from './attention-kernels.js';
-import { ShiftedWindowAttentionAttrs, checkRelativePositionIndex, relativePositionIndex, shiftedWindowAttention, windows } from './window-attention.js';
+import { attendBackward, attentionIntermediates, attentionVjpIntermediates, attentionWeights, backwardScratch, chunkRows } from './attention-kernels.js';
+import { ShiftedWindowAttentionAttrs, checkRelativePositionIndex, gatherTokens, relativePositionIndex, shiftedWindowAttention, windows } from './window-attention.js';
 import type { TokenWindow, WindowPlan } from './window-attention.js';
 
 /** cpb_mlp's hidden width (torchvision's nn.Linear(2, 512)). */
@@ -117,11 +124,12 @@ export const shiftedWindowAttentionV2: OpDef<ShiftedWindowAttentionAttrs, Window
         elementwise: 2 * tokens * (3 * c + 2 * heads) + 7 * scores + (masked ? scores : 0) + 2 * heads + rows * CPB_HIDDEN + 5 * rows * heads,
       },
       plan,
-      intermediates: [
-        ...attentionIntermediates({ c, t, s, heads }),
-        { shape: [heads, t, t], what: `the continuous position bias of each head (${heads} × ${t} × ${t})` },
-        { shape: [rows, CPB_HIDDEN + heads + 2], what: `the position-bias MLP's input, hidden layer and output over the ${rows} relative offsets` },
-        ...(a.qkvBias ? [{ shape: [3 * c], what: 'the qkv bias with its k third zeroed' }] : []),
+      intermediates: [...attentionIntermediates({ c, t, s, heads }), ...kernelIntermediates(plan, rows, a.qkvBias)],
+      // the VJP derives the bias once too (kernelsOf), and keeps a window's norms of q and k
+      vjpIntermediates: [
+        ...attentionVjpIntermediates({ c, t, heads }),
+        ...kernelIntermediates(plan, rows, a.qkvBias),
+        { shape: [2 * heads, t], what: `the norms of a window's q and k per head (2 × ${heads} × ${t})`, bytesPerElement: 8 },
       ],
     };
   },
@@ -158,7 +166,40 @@ export const shiftedWindowAttentionV2: OpDef<ShiftedWindowAttentionAttrs, Window
     if (chunk.length > 0) flush();
     return [tensor(ctx.outputs[0], y)];
   },
+  vjp(ctx) {
+    const { c, t, heads } = ctx.plan;
+    const x = ctx.inputs[0].data;
+    const g = ctx.gradOutputs[0]?.data;
+    const gx = new Float32Array(x.length);
+    if (!g) return [tensor(ctx.inputs[0].shape, gx)];
+    const k = kernelsOf(ctx);
+    const w = attentionWeights(k.qkvWeight, k.projWeight, k.qkvBias, k.projBias);
+    const { tok, gOut, gTok, f, b } = backwardScratch(ctx.plan);
+    const norms = new Float64Array(2 * heads * t);
+    const scores = { logitScale: k.scale, toProjection: (gQkv: Float32Array) => normaliseBackward(f.qkv, gQkv, norms, ctx.plan) };
+    for (const src of windows(ctx.plan)) {
+      gatherTokens(x, src, c, tok);
+      gatherTokens(g, src, c, gOut);
+      linearColumns(tok, t, c, k.qkvWeight, k.qkvBias, 3 * c, 0, 3 * c, f.qkv);
+      // each head's probabilities kept, q and k left normalised in f.qkv
+      for (let hd = 0; hd < heads; hd++) cosineHead(f.qkv, 0, ctx.plan, k, hd, src.labels, { kT: f.kT, sc: f.probs[hd], norms }, f.att);
+      attendBackward(gOut, w, ctx.plan, f, b, gTok, scores);
+      // every map position lies in exactly one window
+      for (let p = 0; p < t; p++) if (src.at[p] >= 0) gx.set(gTok.subarray(p * c, p * c + c), src.at[p]);
+    }
+    return [tensor(ctx.inputs[0].shape, gx)];
+  },
+  vjpReads: () => ({ inputs: true, outputs: false }),
 };
+
+/** What kernelsOf allocates (forward and VJP alike): the bias per head, the CPB MLP's rows, the qkv bias with its k third zeroed. */
+function kernelIntermediates({ c, t, heads }: WindowPlan, rows: number, qkvBias: boolean): Intermediate[] {
+  return [
+    { shape: [heads, t, t], what: `the continuous position bias of each head (${heads} × ${t} × ${t})` },
+    { shape: [rows, CPB_HIDDEN + heads + 2], what: `the position-bias MLP's input, hidden layer and output over the ${rows} relative offsets` },
+    ...(qkvBias ? [{ shape: [3 * c], what: 'the qkv bias with its k third zeroed' }] : []),
+  ];
+}
 
 interface V2Kernels {
   qkvWeight: Float32Array;
@@ -202,17 +243,23 @@ function kernelsOf(ctx: RunContext<ShiftedWindowAttentionAttrs, WindowPlan>): V2
 
 /**
  * Head `hd` of the window whose q|k|v are rows [row, row + t) of qkv ([·, 3C]): its q and k normalised
- * in place, the scaled cosine scores plus the bias (and mask), softmax, times v into its d columns of att.
+ * in place, the scaled cosine scores plus the bias (and mask), softmax (left in f.sc), times v into its
+ * d columns of att. With f.norms (the VJP's, one window: row 0), token p's max(‖q‖, 1e-12) is kept at
+ * norms[2·(hd·t + p)], its k's next to it.
  */
-function cosineHead(qkv: Float32Array, row: number, plan: WindowPlan, k: V2Kernels, hd: number, labels: Int32Array, f: { kT: Float32Array; sc: Float32Array }, att: Float32Array): void {
+function cosineHead(qkv: Float32Array, row: number, plan: WindowPlan, k: V2Kernels, hd: number, labels: Int32Array, f: { kT: Float32Array; sc: Float32Array; norms?: Float64Array }, att: Float32Array): void {
   const { c, t, heads, masked } = plan;
   const d = c / heads;
   const { kT, sc } = f;
   const first = row * 3 * c;
   const [qOff, kOff, vOff] = [first + hd * d, first + c + hd * d, first + 2 * c + hd * d];
   for (let p = 0; p < t; p++) {
-    normalise(qkv, qOff + p * 3 * c, d);
-    normalise(qkv, kOff + p * 3 * c, d);
+    const nq = normalise(qkv, qOff + p * 3 * c, d);
+    const nk = normalise(qkv, kOff + p * 3 * c, d);
+    if (f.norms) {
+      f.norms[2 * (hd * t + p)] = nq;
+      f.norms[2 * (hd * t + p) + 1] = nk;
+    }
     for (let e = 0; e < d; e++) kT[e * t + p] = qkv[kOff + p * 3 * c + e];
   }
   gemm(t, t, d, qkv, qOff, 3 * c, kT, 0, t, sc, 0, t, false);
@@ -236,20 +283,31 @@ function cosineHead(qkv: Float32Array, row: number, plan: WindowPlan, k: V2Kerne
   gemm(t, d, t, sc, 0, t, qkv, vOff, 3 * c, att, row * c + hd * d, c, false);
 }
 
-/** x[at, at + d) divided by max(‖x‖₂, 1e-12), as F.normalize. */
-function normalise(x: Float32Array, at: number, d: number): void {
+/** x[at, at + d) divided by n = max(‖x‖₂, 1e-12), as F.normalize; returns n. */
+function normalise(x: Float32Array, at: number, d: number): number {
   let ss = 0;
   for (let e = 0; e < d; e++) ss += x[at + e] * x[at + e];
   const n = Math.max(Math.sqrt(ss), NORM_EPS);
   for (let e = 0; e < d; e++) x[at + e] /= n;
+  return n;
 }
 
-/** A window's tokens [t, C] into rows [row, row + t) of tok; padded tokens are zeros. */
-function gatherTokens(x: Float32Array, src: TokenWindow, c: number, tok: Float32Array, row: number): void {
-  for (let p = 0; p < src.at.length; p++) {
-    const o = src.at[p];
-    const to = (row + p) * c;
-    if (o >= 0) tok.set(x.subarray(o, o + c), to);
-    else tok.fill(0, to, to + c);
+/**
+ * ∂L/∂q̂ and ∂L/∂k̂ of one window (gQkv's q and k thirds, [t, 3C]) into ∂L/∂q and ∂L/∂k in place, q̂ = q/n
+ * (qkv holds q̂, k̂; norms as cosineHead keeps them): (∂q̂ − q̂·(q̂·∂q̂))/n, or ∂q̂/n where n was clamped to 1e-12.
+ */
+function normaliseBackward(qkv: Float32Array, gQkv: Float32Array, norms: Float64Array, plan: WindowPlan): void {
+  const { c, t, heads } = plan;
+  const d = c / heads;
+  for (let hd = 0; hd < heads; hd++) {
+    for (let p = 0; p < t; p++) {
+      for (let j = 0; j < 2; j++) {
+        const at = p * 3 * c + j * c + hd * d;
+        const n = norms[2 * (hd * t + p) + j];
+        let dot = 0;
+        if (n > NORM_EPS) for (let e = 0; e < d; e++) dot += qkv[at + e] * gQkv[at + e];
+        for (let e = 0; e < d; e++) gQkv[at + e] = (gQkv[at + e] - qkv[at + e] * dot) / n;
+      }
+    }
   }
 }

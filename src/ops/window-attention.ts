@@ -310,8 +310,8 @@ export function* windows(plan: WindowPlan): Generator<TokenWindow> {
   }
 }
 
-/** A window's tokens [t, C] from the channels-last map into rows [row, row + t) of tok; padded tokens are zeros. */
-function gatherTokens(x: Float32Array, src: { at: Int32Array }, c: number, tok: Float32Array, row = 0): void {
+/** A window's tokens [t, C] from the channels-last map into rows [row, row + t) of tok; padded tokens are zeros (V1's and V2's). */
+export function gatherTokens(x: Float32Array, src: { at: Int32Array }, c: number, tok: Float32Array, row = 0): void {
   for (let p = 0; p < src.at.length; p++) {
     const o = src.at[p];
     const to = (row + p) * c;
