@@ -10,7 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErfResponse } from '../../src/http/openapi-erf.js';
 import { decodeNpy, decodeTensor, encodeNpy } from '../../src/tensor/encoding.js';
 import { tensor } from '../../src/tensor/tensor.js';
+import { swin } from '../../src/zoo/swin.js';
+import type { SwinConfig } from '../../src/zoo/swin.js';
 import { onnxModel } from '../graph/onnx-builder.js';
+import type { Wire } from '../ops/golden-cases.js';
 import { binary, testApp } from './app.js';
 
 let app: FastifyInstance;
@@ -80,6 +83,28 @@ describe('POST /v1/erf', () => {
     });
     expect(err / max).toBeLessThanOrEqual(1e-4);
     expect(res.body.heatmap).toBeNull();
+  });
+
+  it("a Swin V2 (shiftedWindowAttentionV2's vjp; it was 400 NO_GRADIENT at features.3.1.attn) with torchvision's state_dict as JSON weights gives PyTorch x.grad (final map unit (2, 3), all channels); random inputs answer too", async () => {
+    const golden = JSON.parse(readFileSync(fixture('networks/swin_v2_spec_tiny.json'), 'utf8')) as { config: SwinConfig; resolution: number; numClasses: number; input: Wire; stateDict: Record<string, Wire> };
+    const { cases } = JSON.parse(readFileSync(fixture('erf/swin_v2.json'), 'utf8')) as { cases: { channels: null | number[]; position: number[]; gradient: Wire }[] };
+    const want = cases.find((c) => c.channels === null)!;
+    const spec = swin('swin_v2_spec_tiny', golden.config, golden.resolution, golden.numClasses);
+    const res = await request(app.server)
+      .post('/v1/erf')
+      .send({ spec, weights: golden.stateDict, inputs: { input: golden.input }, layer: 'permute', position: want.position, format: 'flat', stages: false, heatmap: false })
+      .expect(200);
+    expect(res.body).toMatchObject({ layer: 'permute', shape: [1, 16, 5, 5], input: { name: 'input', mode: 'given', samples: 1 } });
+    let max = 0;
+    let err = 0;
+    want.gradient.data.forEach((w, k) => {
+      max = Math.max(max, Math.abs(w));
+      err = Math.max(err, Math.abs(res.body.gradient.data[k] - w));
+    });
+    expect(err / max).toBeLessThanOrEqual(1e-5);
+    const random = await request(app.server).post('/v1/erf').send({ spec, input: 'random', samples: 2, seed: 1, format: 'flat', heatmap: false }).expect(200);
+    expect(random.body.layer).toBe('permute');
+    expect(Math.max(...random.body.gradient.data)).toBeGreaterThan(0);
   });
 
   it('random inputs: the mean of |gradient| over K samples, non-negative, inside the theoretical field; per-stage statistics', async () => {
