@@ -223,6 +223,8 @@ export function attentionVjpIntermediates({ c, t, heads }: HeadsShape & { c: num
   ];
 }
 
+export type BackwardScratch = ReturnType<typeof backwardScratch>;
+
 /** One sequence's buffers for a VJP (the forward recomputed, then attendBackward), allocated once per call. */
 export function backwardScratch(p: HeadsShape & { c: number; t: number }) {
   const n = p.t * p.c;

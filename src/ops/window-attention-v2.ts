@@ -49,8 +49,8 @@ import type { Intermediate, OpDef, RunContext, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import { gemm } from './gemm-tiles.js';
 import { linearColumns } from './linear.js';
-import { attendBackward, attentionIntermediates, attentionVjpIntermediates, attentionWeights, backwardScratch, chunkRows } from './attention-kernels.js';
-import { ShiftedWindowAttentionAttrs, checkRelativePositionIndex, gatherTokens, relativePositionIndex, shiftedWindowAttention, windows } from './window-attention.js';
+import { attendBackward, attentionIntermediates, attentionVjpIntermediates, attentionWeights, chunkRows } from './attention-kernels.js';
+import { ShiftedWindowAttentionAttrs, checkRelativePositionIndex, gatherTokens, relativePositionIndex, shiftedWindowAttention, windowVjp, windows } from './window-attention.js';
 import type { TokenWindow, WindowPlan } from './window-attention.js';
 
 /** cpb_mlp's hidden width (torchvision's nn.Linear(2, 512)). */
@@ -166,29 +166,19 @@ export const shiftedWindowAttentionV2: OpDef<ShiftedWindowAttentionAttrs, Window
     if (chunk.length > 0) flush();
     return [tensor(ctx.outputs[0], y)];
   },
-  vjp(ctx) {
-    const { c, t, heads } = ctx.plan;
-    const x = ctx.inputs[0].data;
-    const g = ctx.gradOutputs[0]?.data;
-    const gx = new Float32Array(x.length);
-    if (!g) return [tensor(ctx.inputs[0].shape, gx)];
-    const k = kernelsOf(ctx);
-    const w = attentionWeights(k.qkvWeight, k.projWeight, k.qkvBias, k.projBias);
-    const { tok, gOut, gTok, f, b } = backwardScratch(ctx.plan);
-    const norms = new Float64Array(2 * heads * t);
-    const scores = { logitScale: k.scale, toProjection: (gQkv: Float32Array) => normaliseBackward(f.qkv, gQkv, norms, ctx.plan) };
-    for (const src of windows(ctx.plan)) {
-      gatherTokens(x, src, c, tok);
-      gatherTokens(g, src, c, gOut);
-      linearColumns(tok, t, c, k.qkvWeight, k.qkvBias, 3 * c, 0, 3 * c, f.qkv);
-      // each head's probabilities kept, q and k left normalised in f.qkv
-      for (let hd = 0; hd < heads; hd++) cosineHead(f.qkv, 0, ctx.plan, k, hd, src.labels, { kT: f.kT, sc: f.probs[hd], norms }, f.att);
-      attendBackward(gOut, w, ctx.plan, f, b, gTok, scores);
-      // every map position lies in exactly one window
-      for (let p = 0; p < t; p++) if (src.at[p] >= 0) gx.set(gTok.subarray(p * c, p * c + c), src.at[p]);
-    }
-    return [tensor(ctx.inputs[0].shape, gx)];
-  },
+  vjp: (ctx) =>
+    windowVjp(ctx, () => {
+      const { c, t, heads } = ctx.plan;
+      const k = kernelsOf(ctx);
+      const w = attentionWeights(k.qkvWeight, k.projWeight, k.qkvBias, k.projBias);
+      const norms = new Float64Array(2 * heads * t);
+      return (src, { tok, gOut, gTok, f, b }) => {
+        linearColumns(tok, t, c, k.qkvWeight, k.qkvBias, 3 * c, 0, 3 * c, f.qkv);
+        // each head's probabilities kept, q and k left normalised in f.qkv
+        for (let hd = 0; hd < heads; hd++) cosineHead(f.qkv, 0, ctx.plan, k, hd, src.labels, { kT: f.kT, sc: f.probs[hd], norms }, f.att);
+        attendBackward(gOut, w, ctx.plan, f, b, gTok, { logitScale: k.scale, toProjection: (gQkv) => normaliseBackward(f.qkv, gQkv, norms, ctx.plan) });
+      };
+    }),
   vjpReads: () => ({ inputs: true, outputs: false }),
 };
 

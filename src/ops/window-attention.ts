@@ -48,10 +48,11 @@ import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
 import { Pair, nonNegInt, pairOf, posInt } from './geometry.js';
 import { globalRF, resample } from './receptive-field.js';
-import type { AxisRF, OpDef, WeightSpec } from './types.js';
+import type { AxisRF, OpDef, VjpContext, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { attend, attendBackward, attendSequences, attentionIntermediates, attentionVjpIntermediates, attentionWeights, backwardScratch } from './attention-kernels.js';
-import type { AttentionWeights, SequenceTokens } from './attention-kernels.js';
+import type { AttentionWeights, BackwardScratch, SequenceTokens } from './attention-kernels.js';
 
 export const ShiftedWindowAttentionAttrs = z.strictObject({
   numHeads: posInt.describe('attention heads h; they split the C channels into h heads of C/h'),
@@ -210,30 +211,43 @@ export const shiftedWindowAttention: OpDef<ShiftedWindowAttentionAttrs, WindowPl
     return [tensor(ctx.outputs[0], y)];
   },
   /**
-   * ∂L/∂x, weights held constant: per window the forward is recomputed and attention.ts's
+   * ∂L/∂x, weights held constant (windowVjp): per window the forward is recomputed and attention-kernels.ts's
    * attendBackward applied (the bias and mask are constants added to the scores); padded tokens'
    * gradients are dropped, as cropping does, and the rolls only move them back.
    */
-  vjp(ctx) {
-    const { c, t } = ctx.plan;
-    const x = ctx.inputs[0].data;
-    const g = ctx.gradOutputs[0]?.data;
-    const gx = new Float32Array(x.length);
-    if (!g) return [tensor(ctx.inputs[0].shape, gx)];
-    const k = kernelsOf(ctx);
-    const { tok, out, gOut, gTok, f, b } = backwardScratch(ctx.plan);
-    for (const src of windows(ctx.plan)) {
-      gatherTokens(x, src, c, tok);
-      gatherTokens(g, src, c, gOut);
-      attend(tok, k.w, ctx.plan, f, out, (hd, sc) => k.addScores(hd, sc, src.labels));
-      attendBackward(gOut, k.w, ctx.plan, f, b, gTok);
-      // every map position lies in exactly one window
-      for (let p = 0; p < t; p++) if (src.at[p] >= 0) gx.set(gTok.subarray(p * c, p * c + c), src.at[p]);
-    }
-    return [tensor(ctx.inputs[0].shape, gx)];
-  },
+  vjp: (ctx) =>
+    windowVjp(ctx, () => {
+      const k = kernelsOf(ctx);
+      return (src, { tok, out, gOut, gTok, f, b }) => {
+        attend(tok, k.w, ctx.plan, f, out, (hd, sc) => k.addScores(hd, sc, src.labels));
+        attendBackward(gOut, k.w, ctx.plan, f, b, gTok);
+      };
+    }),
   vjpReads: () => ({ inputs: true, outputs: false }),
 };
+
+/**
+ * ∂L/∂x of a window attention (V1's vjp and V2's): `prepare` (called once there is an output
+ * gradient) gives the step that fills gTok from one window's tokens and output gradient, gathered
+ * into the scratch; the map's positions take their rows of gTok (every position lies in exactly one
+ * window; padded tokens' gradients are dropped, as cropping does, and the rolls only move them back).
+ */
+export function windowVjp(ctx: VjpContext<unknown, WindowPlan>, prepare: () => (src: TokenWindow, s: BackwardScratch) => void): Tensor[] {
+  const { c, t } = ctx.plan;
+  const x = ctx.inputs[0].data;
+  const g = ctx.gradOutputs[0]?.data;
+  const gx = new Float32Array(x.length);
+  if (!g) return [tensor(ctx.inputs[0].shape, gx)];
+  const step = prepare();
+  const s = backwardScratch(ctx.plan);
+  for (const src of windows(ctx.plan)) {
+    gatherTokens(x, src, c, s.tok);
+    gatherTokens(g, src, c, s.gOut);
+    step(src, s);
+    for (let p = 0; p < t; p++) if (src.at[p] >= 0) gx.set(s.gTok.subarray(p * c, p * c + c), src.at[p]);
+  }
+  return [tensor(ctx.inputs[0].shape, gx)];
+}
 
 interface WindowKernels {
   w: AttentionWeights;
