@@ -24,7 +24,7 @@
 import type { OpDef } from '../ops/types.js';
 import { linear } from '../ops/linear.js';
 import { relu } from '../ops/activation.js';
-import { CPB_HIDDEN } from '../ops/window-attention-v2.js';
+import { CPB_HIDDEN, cpbTableShape } from '../ops/window-attention-v2.js';
 import type { WindowPlan } from '../ops/window-attention.js';
 import type { Family, LayerFacts, Rule, RuleContext } from './types.js';
 
@@ -72,11 +72,12 @@ function moduleFacts(name: string, family: Family, op: OpDef, input: number[], a
 /** cpb_mlp's three modules over the table [1, 2wh − 1, 2ww − 1, 2], as the ops convlens has for them. */
 export function cpbModules(f: LayerFacts): LayerFacts[] {
   const p = f.plan as WindowPlan;
-  const table = [1, 2 * p.win[0] - 1, 2 * p.win[1] - 1];
+  // the op's own shapes: the table (width 2) and cpb_mlp.0's output (512), which .1 and .2 read
+  const hidden = cpbTableShape(p.win, CPB_HIDDEN);
   return [
-    moduleFacts(`${f.name}.cpb_mlp.0`, 'linear', linear, [...table, 2], { outFeatures: CPB_HIDDEN, bias: true }),
-    moduleFacts(`${f.name}.cpb_mlp.1`, 'relu', relu, [...table, CPB_HIDDEN], {}),
-    moduleFacts(`${f.name}.cpb_mlp.2`, 'linear', linear, [...table, CPB_HIDDEN], { outFeatures: p.heads, bias: false }),
+    moduleFacts(`${f.name}.cpb_mlp.0`, 'linear', linear, cpbTableShape(p.win, 2), { outFeatures: CPB_HIDDEN, bias: true }),
+    moduleFacts(`${f.name}.cpb_mlp.1`, 'relu', relu, hidden, {}),
+    moduleFacts(`${f.name}.cpb_mlp.2`, 'linear', linear, hidden, { outFeatures: p.heads, bias: false }),
   ];
 }
 

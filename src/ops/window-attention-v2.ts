@@ -59,6 +59,16 @@ const LOG_100 = Math.log(100);
 const NORM_EPS = 1e-12;
 const MASK = -100;
 
+/**
+ * The shape [1, 2wh − 1, 2ww − 1, width] of a tensor over the window's relative offsets, as PyTorch
+ * holds it: the relative_coords_table buffer (width 2) and what cpb_mlp's modules make of it (512,
+ * then h). The one place it is derived: innerModuleOutputs and conventions/window-attention-v2.ts
+ * cpbModules read it.
+ */
+export function cpbTableShape(win: readonly [number, number], width: number): number[] {
+  return [1, 2 * win[0] - 1, 2 * win[1] - 1, width];
+}
+
 /** PyTorch's relative_coords_table [2wh − 1, 2ww − 1, 2], in float32 step by step as torch computes it. */
 export function relativeCoordsTable(wh: number, ww: number): Float32Array {
   const f = Math.fround;
@@ -88,7 +98,7 @@ export const shiftedWindowAttentionV2: OpDef<ShiftedWindowAttentionAttrs, Window
   channelsLast: true,
   tokenWidth: (plan) => plan.c,
   // cpb_mlp = Linear(2, 512) → ReLU → Linear(512, h), called as modules on the [1, 2wh−1, 2ww−1, 2] table
-  innerModuleOutputs: (plan) => [CPB_HIDDEN, plan.heads].map((width) => [1, 2 * plan.win[0] - 1, 2 * plan.win[1] - 1, width]),
+  innerModuleOutputs: (plan) => [CPB_HIDDEN, plan.heads].map((width) => cpbTableShape(plan.win, width)),
   attrs: ShiftedWindowAttentionAttrs,
   attrsFromWeights: shiftedWindowAttention.attrsFromWeights,
   infer(ctx) {
@@ -110,7 +120,7 @@ export const shiftedWindowAttentionV2: OpDef<ShiftedWindowAttentionAttrs, Window
       { name: 'cpb_mlp.0.bias', shape: [CPB_HIDDEN], trainable: true, init: { kind: 'fanIn', fanIn: 2 } },
       { name: 'cpb_mlp.2.weight', shape: [heads, CPB_HIDDEN], trainable: true, init: { kind: 'fanIn', fanIn: CPB_HIDDEN } },
       // buffers fixed by the window; zeros stand for "derive it" (the seeded stand-in of a buffer nobody gave)
-      { name: 'relativeCoordsTable', shape: [1, 2 * win[0] - 1, 2 * win[1] - 1, 2], trainable: false, init: { kind: 'constant', value: 0 } },
+      { name: 'relativeCoordsTable', shape: cpbTableShape(win, 2), trainable: false, init: { kind: 'constant', value: 0 } },
       { name: 'relativePositionIndex', shape: [t * t], trainable: false, init: { kind: 'constant', value: 0 }, dtype: 'int64' },
     );
     const cpbMacs = rows * CPB_HIDDEN * (2 + heads);

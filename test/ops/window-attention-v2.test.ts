@@ -7,7 +7,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runOperator } from '../../src/runtime/operator.js';
 import { tensor } from '../../src/tensor/tensor.js';
-import { relativeCoordsTable } from '../../src/ops/window-attention-v2.js';
+import { cpbTableShape, relativeCoordsTable, shiftedWindowAttentionV2 } from '../../src/ops/window-attention-v2.js';
+import { cpbModules } from '../../src/conventions/window-attention-v2.js';
+import type { LayerFacts } from '../../src/conventions/types.js';
+import type { WindowPlan } from '../../src/ops/window-attention.js';
 import { analyze, errorOf, layer, net, scaledError } from '../helpers.js';
 import type { GoldenCase, Wire } from './golden-cases.js';
 
@@ -40,6 +43,27 @@ describe("shiftedWindowAttentionV2 against PyTorch's ShiftedWindowAttentionV2", 
       const got = relativeCoordsTable(wh, ww);
       expect(Math.max(...want.data.map((v, i) => Math.abs(v - got[i])))).toBeLessThanOrEqual(2.5e-7);
     }
+  });
+
+  it("the CPB table's shape [1, 2wh − 1, 2ww − 1, width] is derived once (cpbTableShape): PyTorch's relative_coords_table (3×4 and 8×8 windows), the op's inner modules and the conventions' cpb_mlp modules read it", () => {
+    for (const c of cases.filter((k) => k.weights.relativeCoordsTable)) {
+      const [wh, ww] = c.attributes.window as number[];
+      expect(cpbTableShape([wh, ww], 2)).toEqual(c.weights.relativeCoordsTable.shape);
+    }
+    // a 3×4 window, 2 heads: the table 5×7; cpb_mlp.0 makes 512 features of it, .2 one per head
+    const plan = { win: [3, 4], heads: 2 } as WindowPlan;
+    expect(shiftedWindowAttentionV2.innerModuleOutputs!(plan)).toEqual([
+      [1, 5, 7, 512],
+      [1, 5, 7, 2],
+    ]);
+    const modules = cpbModules({ name: 'attn', plan } as LayerFacts);
+    expect(modules.map((m) => [m.name, m.inputs[0], m.outputs[0]])).toEqual([
+      ['attn.cpb_mlp.0', [1, 5, 7, 2], [1, 5, 7, 512]],
+      ['attn.cpb_mlp.1', [1, 5, 7, 512], [1, 5, 7, 512]],
+      ['attn.cpb_mlp.2', [1, 5, 7, 512], [1, 5, 7, 2]],
+    ]);
+    // the modules with parameters torchinfo counts are the op's inner modules, shape for shape
+    expect([modules[0].outputs[0], modules[2].outputs[0]]).toEqual(shiftedWindowAttentionV2.innerModuleOutputs!(plan));
   });
 
   it('a relativePositionIndex other than PyTorch\'s: INVALID_TENSOR naming the first wrong entry', () => {
