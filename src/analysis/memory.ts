@@ -21,8 +21,9 @@
  *     `out += identity`); never into a buffer a view of it (below) still needs.
  *   - a re-view (reshape, flatten, squeeze, unsqueeze: OpDef.reView) is a view of its input's
  *     buffer, as PyTorch's view of a contiguous tensor and ONNX Runtime's alias are: no new buffer,
- *     and the input's buffer lives on to the view's last reader. Dropout at inference and identity
- *     are counted as copies, though PyTorch returns the input itself for them (an upper bound).
+ *     and the input's buffer lives on to the view's last reader. So is the output of a layer whose
+ *     PyTorch module returns its input itself at inference (dropout, identity:
+ *     OpDef.returnsInputAtInference).
  *
  * Timeline, per executed layer at step i: `during` = bytes of every buffer alive while the layer
  * runs (its inputs and its outputs at once, and its scratch: temporaries PyTorch allocates for the
@@ -59,7 +60,7 @@ const LiveTensorSchema = z.object({
   bytes: z.number(),
   producer: z.string().nullable().describe('the layer that writes it; null for a graph input'),
   inPlaceOf: z.string().optional().describe('the tensor whose buffer it overwrote (inPlace)'),
-  viewOf: z.string().optional().describe('the tensor whose buffer it is a view of (reshape, flatten, squeeze, unsqueeze): the buffer counted once'),
+  viewOf: z.string().optional().describe('the tensor whose buffer it is a view of (reshape, flatten, squeeze, unsqueeze), or that it is (dropout at inference, identity): the buffer counted once'),
 });
 
 const TimelineEntrySchema = z.object({
@@ -131,7 +132,7 @@ export const MEMORY_ASSUMPTIONS = [
   'constants (initializers, folded shape arithmetic) and weights are not activations',
   'bytes = elements × the analysis dtype\'s size, integer tensors included unless tensorDtypes names them (PyTorch keeps maxPool2d indices as int64)',
   'reshape, flatten, squeeze and unsqueeze are views of their input\'s buffer (PyTorch\'s view of a contiguous tensor): no new buffer, the input\'s lives to the view\'s last reader',
-  'dropout at inference and identity count as copies (PyTorch returns the input itself): an upper bound',
+  'dropout at inference and identity return their input\'s buffer, as PyTorch returns the input tensor itself: no new buffer, the input\'s lives to their output\'s last reader',
   "a layer's scratch (a paddingMode conv's padded input, F.pad in PyTorch's _conv_forward) is alive during its step only",
 ];
 
@@ -215,8 +216,8 @@ export function analyzeMemory(graph: Graph, inference: Inference, report: Report
   steps.forEach((a, i) => {
     const x0 = a.layer.inputs[0];
     const base = x0 === undefined ? undefined : bufferOf.get(x0);
-    // a view shares its input's buffer, which then lives to the view's last reader
-    if (a.op?.reView && base && a.layer.outputs.length === 1 && isActivation(a.layer.outputs[0]) && dtypeOf(x0) === dtypeOf(a.layer.outputs[0])) {
+    // a view (or the input itself, returned) shares its input's buffer, which then lives to the view's last reader
+    if ((a.op?.reView || a.op?.returnsInputAtInference) && base && a.layer.outputs.length === 1 && isActivation(a.layer.outputs[0]) && dtypeOf(x0) === dtypeOf(a.layer.outputs[0])) {
       const o = a.layer.outputs[0];
       producer.set(o, a.layer.name);
       base.last = Math.max(base.last, lastUse.get(o) ?? i);

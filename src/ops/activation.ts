@@ -285,6 +285,7 @@ const dropoutBase = elementwise({
 export const dropout: OpDef<z.infer<typeof DropoutAttrs>, null> = {
   ...dropoutBase,
   fusesIntoConvEpilogue: false, // identity at inference: an epilogue has nothing to apply (analysis/deployed.ts)
+  returnsInputAtInference: true, // F.dropout(x, training=False) returns x itself (types.ts)
   run(ctx) {
     const x = ctx.inputs[0];
     if (!ctx.training) return [x];

@@ -85,6 +85,7 @@ export const cast: OpDef<z.infer<typeof CastAttrs>, null> = {
 export const identity: OpDef<Record<string, never>, null> = {
   foldsConstantOperands: true, // a weight read through it (torch's Linear as MatMul(x, Transpose(W)) unfolded) is a learned parameter
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
+  returnsInputAtInference: true, // nn.Identity's forward is `return input` (types.ts)
   name: 'identity',
   summary: 'Pass the input through',
   pytorch: 'torch.nn.Identity',

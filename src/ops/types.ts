@@ -329,6 +329,13 @@ export interface OpDef<A = any, P = any> {
    */
   reView?: boolean;
   /**
+   * At inference PyTorch's module returns its input tensor itself (nn.Identity; nn.Dropout in eval,
+   * F.dropout with training=False): no new memory. The memory analysis (analysis/memory.ts) then
+   * gives its output no buffer of its own, as a re-view's: its input's buffer, alive to the
+   * output's last reader.
+   */
+  returnsInputAtInference?: boolean;
+  /**
    * Float initializers an imported node reads directly are learned parameters (a scale or bias
    * exported as Mul/Add by a constant, a MatMul by a constant matrix), not folded literals.
    */

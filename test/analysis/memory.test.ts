@@ -153,6 +153,32 @@ describe('peak activation memory by liveness (hand-computed)', () => {
     expect(m.peak.live.find((t) => t.name === 'f')).toMatchObject({ viewOf: 'c1', producer: 'f', shape: [1, 256] });
   });
 
+  // x [1,1,8,8] 256 B; c1 [1,4,8,8] 1024 B; d (the same tensor in PyTorch eval) 1024 B; fc over the last axis [1,4,8,2] 256 B
+  it.each(['dropout', 'identity'])("x → c1 → %s → fc: PyTorch returns c1 itself, so that layer's output is c1's buffer: during 1280, 1280, 1536 and the peak 1536 at fc (as a copy it was 2304 at that layer)", (op) => {
+    const m = memory({
+      inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
+      layers: [
+        { name: 'c1', op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 },
+        { name: 'd', op },
+        { name: 'fc', op: 'linear', outFeatures: 2 },
+      ],
+    });
+    expect(during(m)).toEqual([256 + 1024, 256 + 1024, 256 + 1024 + 256]);
+    expect(after(m)).toEqual([256 + 1024, 256 + 1024, 256 + 256]);
+    expect(m.timeline.map((t) => [t.allocatedBytes, t.freedBytes])).toEqual([
+      [1024, 0],
+      [0, 0],
+      [256, 1024],
+    ]);
+    expect(m.peak).toMatchObject({ bytes: 1536, step: 2, layer: 'fc' });
+    expect(live(m)).toEqual([
+      ['d', 1024],
+      ['x', 256],
+      ['fc', 256],
+    ]);
+    expect(m.peak.live.find((t) => t.name === 'd')).toMatchObject({ viewOf: 'c1', producer: 'd', shape: [1, 4, 8, 8] });
+  });
+
   it('reshape, squeeze and unsqueeze are views too, a view of a view shares the same buffer; a view of the graph input allocates nothing', () => {
     const m = memory({
       inputs: [{ name: 'x', shape: [1, 4, 4, 4] }],
