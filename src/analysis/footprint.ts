@@ -23,6 +23,9 @@
  * (ConvNeXt's CNBlock, ViT's Encoder, nn.MultiheadAttention, Swin's ShiftedWindowAttention), but
  * the modules with parameters such a module calls as modules in its forward, which the op names
  * (OpDef.innerModuleOutputs: Swin V2's cpb_mlp Linears; swin_v2_t 116,793,152 → 128,100,752 B, torchinfo's).
+ * Their sizes come from the layer's plan, which the analysis (Inference) holds and a report does not:
+ * from a report alone (footprintFromReport: the HTML report without the memory analysis) a network
+ * with such a layer has no figure, and says why, rather than one short of torchinfo's.
  * An ONNX file has no modules: its layers are read by the same families (a decomposed attention's
  * projections are linear layers there, where torchinfo skips them). Every tensor has the analysis dtype's element size, and the input size is the tensors'
  * bytes: sys.getsizeof adds the Python storage object's own size (about 60 bytes per input in
@@ -88,16 +91,42 @@ function leafWithParams(l: LayerReport): boolean {
   return family !== undefined && TORCHINFO_LEAF_FAMILIES.has(family);
 }
 
-/** Without `inference` the modules inside an op's layer (OpDef.innerModuleOutputs) cannot be read: only the memory report, which has it, and a report with no such op give torchinfo's figure. */
-export function torchinfoFootprint(report: Report, inference?: Inference): TorchinfoFootprint {
+/** torchinfo's footprint of an analysed network: its report, and its inference for the modules inside a layer (OpDef.innerModuleOutputs). */
+export function torchinfoFootprint(report: Report, inference: Inference): TorchinfoFootprint {
+  const executed = new Set(report.layers.filter((l) => l.executed).map((l) => l.name));
+  let innerElements = 0;
+  for (const a of inference.analysed) {
+    if (!a.inferred || !a.op?.innerModuleOutputs || !executed.has(a.layer.name)) continue;
+    for (const shape of a.op.innerModuleOutputs(a.inferred.plan)) innerElements += numel(shape);
+  }
+  return footprintOf(report, innerElements);
+}
+
+/** What footprintFromReport answers when the report alone cannot give torchinfo's figure. */
+export interface FootprintUnknown {
+  unknown: string;
+}
+
+/**
+ * torchinfo's footprint from a report alone, or why it cannot be known: an executed layer whose op
+ * runs modules with parameters inside it (OpDef.innerModuleOutputs) adds their outputs, sized by
+ * the layer's plan, which the report does not hold.
+ */
+export function footprintFromReport(report: Report): TorchinfoFootprint | FootprintUnknown {
+  const inner = report.layers.filter((l) => l.executed && OPS_BY_NAME.get(l.op)?.innerModuleOutputs !== undefined);
+  if (inner.length === 0) return footprintOf(report, 0);
+  const named = inner.slice(0, 3).map((l) => `'${l.name}' (${l.op})`).join(', ') + (inner.length > 3 ? `, … (${inner.length} in all)` : '');
+  return {
+    unknown: `torchinfo's footprint needs the memory analysis here: ${named} run modules with parameters inside the layer (Swin V2's cpb_mlp), whose outputs torchinfo counts and whose sizes the report alone does not hold`,
+  };
+}
+
+/** The figures, with `innerElements` output elements of modules inside layers (counted twice, as every leaf's). */
+function footprintOf(report: Report, innerElements: number): TorchinfoFootprint {
   const bytes = report.conventions.bytesPerElement;
   const inputBytes = report.inputs.reduce((s, i) => s + numel(i.shape) * bytes, 0);
-  let forwardBackwardBytes = report.layers.reduce((s, l) => (leafWithParams(l) ? s + numel(l.outputShape!) * bytes * 2 : s), 0);
-  const executed = new Set(report.layers.filter((l) => l.executed).map((l) => l.name));
-  for (const a of inference?.analysed ?? []) {
-    if (!a.inferred || !a.op?.innerModuleOutputs || !executed.has(a.layer.name)) continue;
-    for (const shape of a.op.innerModuleOutputs(a.inferred.plan)) forwardBackwardBytes += numel(shape) * bytes * 2;
-  }
+  const leaves = report.layers.reduce((s, l) => (leafWithParams(l) ? s + numel(l.outputShape!) : s), 0);
+  const forwardBackwardBytes = (leaves + innerElements) * bytes * 2;
   const paramsBytes = report.totals.params * bytes;
   const totalBytes = inputBytes + forwardBackwardBytes + paramsBytes;
   return {

@@ -20,8 +20,8 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { torchinfoFootprint } from '../footprint.js';
-import type { TorchinfoFootprint } from '../footprint.js';
+import { footprintFromReport } from '../footprint.js';
+import type { FootprintUnknown, TorchinfoFootprint } from '../footprint.js';
 import type { DeployedReport } from '../deployed.js';
 import type { MemoryReport } from '../memory.js';
 import { DEFAULT_MODULE_DEPTH, DEFAULT_TOP_K, MAX_MODULE_DEPTH, moduleSummary } from '../modules.js';
@@ -57,7 +57,7 @@ export interface HtmlInput {
   roofline?: RooflineReport;
   /** analysis/modules.ts: computed from the report at `depth` when absent. */
   modules?: ModuleSummary;
-  /** analysis/footprint.ts: the memory report's, else computed from the report. */
+  /** analysis/footprint.ts: the memory report's, else computed from the report where it can be (footprintFromReport). */
   footprint?: TorchinfoFootprint;
   /** analysis/deployed.ts: the deployed (inference-fused) graph beside the trained one (omitted when absent). */
   deployed?: DeployedReport;
@@ -293,12 +293,17 @@ function warningsSection(r: Report): string {
   return section('warnings', 'Warnings', table(['severity', 'code', 'message', 'layer'], rows, 'warnings') + more);
 }
 
+/** Without the memory analysis: torchinfo's footprint from the report, or why the report alone cannot give it. */
+function noMemorySection(fp: TorchinfoFootprint | FootprintUnknown): string {
+  const shown = 'unknown' in fp ? `<p class="alert">${esc(fp.unknown)}.</p>` : `<pre class="torchinfo">${esc(fp.lines.join('\n'))}</pre>`;
+  return section('memory', 'Memory', `${shown}<p class="small">No activation timeline: the memory analysis was not run.</p>`);
+}
+
 /** The report as one HTML document (see the header). */
 export function reportHtml(input: HtmlInput, options: Partial<HtmlOptions> = {}): string {
   const o = HtmlOptionsSchema.parse(options);
   const { report, memory, roofline } = input;
   const modules = input.modules ?? moduleSummary(report, { depth: o.depth, topK: o.topK });
-  const footprint = input.footprint ?? memory?.torchinfo ?? torchinfoFootprint(report);
   const title = o.title ?? `convlens report: ${report.name}`;
   const parts = [
     `<header><h1>${esc(title)}</h1><p class="source">${sourceLine(report, { text: esc, code, shape })}</p></header>`,
@@ -307,9 +312,7 @@ export function reportHtml(input: HtmlInput, options: Partial<HtmlOptions> = {})
     opsSection(modules, opsChart(modules)),
     section('receptive-field', 'Receptive field along depth', figure(receptiveFieldChart(report))),
     input.erf ? erfSection(input.erf) : '',
-    memory
-      ? memorySection(memory, footprint, memoryChart(report, memory))
-      : section('memory', 'Memory', `<pre class="torchinfo">${esc(footprint.lines.join('\n'))}</pre><p class="small">No activation timeline: the memory analysis was not run.</p>`),
+    memory ? memorySection(memory, input.footprint ?? memory.torchinfo, memoryChart(report, memory)) : noMemorySection(input.footprint ?? footprintFromReport(report)),
     roofline ? rooflineSection(roofline, rooflineChart(roofline)) : '',
     input.deployed ? deployedHtml(input.deployed) : '',
     input.convention ? conventionSection(input.convention) : '',
