@@ -56,8 +56,11 @@ function shapeError(key: string, given: Tensor, want: readonly number[], layer: 
   });
 }
 
-/** The weights given by any of the names above, keyed `<layer>.<role>` for the runtime; `given` itself when it needs no renaming. */
-export function runtimeWeights(graph: Graph, analysed: readonly WeighedLayer[], given: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
+/**
+ * The weights given by any of the names above, keyed `<layer>.<role>` for the runtime; `given` itself when it needs no renaming.
+ * `asGiven`, when passed, receives each renamed one's runtime key → the key the request gave it (atGivenWeightKey).
+ */
+export function runtimeWeights(graph: Graph, analysed: readonly WeighedLayer[], given: Readonly<Record<string, Tensor>>, asGiven?: Map<string, string>): Record<string, Tensor> {
   const keys = Object.keys(given);
   if (keys.length === 0) return given as Record<string, Tensor>;
   const roles = new Map<string, { layer: string; shape: readonly number[] }>();
@@ -124,10 +127,26 @@ export function runtimeWeights(graph: Graph, analysed: readonly WeighedLayer[], 
         throw new ConvlensError('INVALID_TENSOR', `weight '${b.key}' is given twice, as '${before}' and as '${key}'`, { path: jsonPath(['weights', key]), layer: b.layer });
       }
       from.set(b.key, key);
+      if (b.key !== key) asGiven?.set(b.key, key);
       out[b.key] = b.file ? fromFile(key, t, b) : checked(key, t, b);
     }
   }
   return out;
+}
+
+/**
+ * An error the run's checks found at a renamed weight's runtime key (`$.weights["attn.relativePositionIndex"]`:
+ * runtime/checks.ts checkGivenWeights) put at the key the request gave it (`$.weights["attn.relative_position_index"]`);
+ * any other error as it is.
+ */
+export function atGivenWeightKey(e: unknown, asGiven: ReadonlyMap<string, string>): unknown {
+  if (!(e instanceof ConvlensError) || typeof e.details.path !== 'string') return e;
+  const path = e.details.path;
+  for (const [key, as] of asGiven) {
+    const at = jsonPath(['weights', key]);
+    if (path === at || path.startsWith(`${at}[`) || path.startsWith(`${at}.`)) return new ConvlensError(e.code, e.message, { ...e.details, path: jsonPath(['weights', as]) + path.slice(at.length) });
+  }
+  return e;
 }
 
 /** A weight given by its runtime key or PyTorch role: at the layer's shape (a renamed one checked here, at the key as given). */

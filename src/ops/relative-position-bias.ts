@@ -29,7 +29,7 @@ import { fmtShape } from '../errors.js';
 import { Pair } from './geometry.js';
 import { READS_SHAPES_ONLY, ZERO_COST, numel } from './types.js';
 import type { OpDef } from './types.js';
-import { checkRelativePositionIndex, relativePositionIndex } from './window-attention.js';
+import { refuseRelativePositionIndex, relativePositionIndex } from './window-attention.js';
 import { tensor } from '../tensor/tensor.js';
 
 export const RelativePositionBiasAttrs = z.strictObject({
@@ -78,6 +78,7 @@ export const relativePositionBias: OpDef<RelativePositionBiasAttrs, RelativePosi
     };
   },
   receptiveField: (ctx) => ctx.rf[0],
+  refuseGivenWeight: refuseRelativePositionIndex,
   run(ctx) {
     const x = ctx.inputs[0].data;
     const { scale } = ctx.attrs;
@@ -96,10 +97,9 @@ export const relativePositionBias: OpDef<RelativePositionBiasAttrs, RelativePosi
   },
 };
 
-/** B[hd][p, q] = table[index[p, q], hd] as h planes of T × T, after checking a given index buffer. */
+/** B[hd][p, q] = table[index[p, q], hd] as h planes of T × T (the window's index: a given one was checked before the run, refuseGivenWeight). */
 function biasPlanes({ win, heads, t }: RelativePositionBiasPlan, weights: Record<string, { data: Float32Array }>): Float32Array {
   const index = relativePositionIndex(win[0], win[1]);
-  checkRelativePositionIndex(weights.relativePositionIndex?.data, index, win);
   const table = weights.relativePositionBiasTable.data;
   const bias = new Float32Array(heads * t * t);
   for (let hd = 0; hd < heads; hd++) for (let i = 0; i < t * t; i++) bias[hd * t * t + i] = table[index[i] * heads + hd];

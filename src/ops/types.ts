@@ -336,6 +336,12 @@ export interface OpDef<A = any, P = any> {
    */
   returnsInputAtInference?: boolean;
   /**
+   * Why the values given for weight `role` are refused (a buffer its attributes fix: Swin's
+   * relative_position_index), or null. Checked before any kernel runs (runtime/checks.ts
+   * checkGivenWeights), INVALID_TENSOR at the weight's field of the request.
+   */
+  refuseGivenWeight?(role: string, values: Float32Array, plan: P): string | null;
+  /**
    * Float initializers an imported node reads directly are learned parameters (a scale or bias
    * exported as Mul/Add by a constant, a MatMul by a constant matrix), not folded literals.
    */

@@ -50,7 +50,7 @@ import { tensor } from '../tensor/tensor.js';
 import { gemm } from './gemm-tiles.js';
 import { linearColumns } from './linear.js';
 import { attendBackward, attentionIntermediates, attentionVjpIntermediates, attentionWeights, chunkRows } from './attention-kernels.js';
-import { ShiftedWindowAttentionAttrs, checkRelativePositionIndex, gatherTokens, relativePositionIndex, shiftedWindowAttention, windowVjp, windows } from './window-attention.js';
+import { ShiftedWindowAttentionAttrs, gatherTokens, refuseRelativePositionIndex, relativePositionIndex, shiftedWindowAttention, windowVjp, windows } from './window-attention.js';
 import type { TokenWindow, WindowPlan } from './window-attention.js';
 
 /** cpb_mlp's hidden width (torchvision's nn.Linear(2, 512)). */
@@ -144,6 +144,7 @@ export const shiftedWindowAttentionV2: OpDef<ShiftedWindowAttentionAttrs, Window
     };
   },
   receptiveField: (ctx) => shiftedWindowAttention.receptiveField(ctx),
+  refuseGivenWeight: refuseRelativePositionIndex,
   run(ctx) {
     const { c, t, s, heads } = ctx.plan;
     const x = ctx.inputs[0].data;
@@ -216,8 +217,8 @@ interface V2Kernels {
 function kernelsOf(ctx: RunContext<ShiftedWindowAttentionAttrs, WindowPlan>): V2Kernels {
   const { c, t, heads, win } = ctx.plan;
   const wt = ctx.weights;
+  // a given relativePositionIndex was checked before the run (refuseGivenWeight): the window's is used
   const index = relativePositionIndex(win[0], win[1]);
-  checkRelativePositionIndex(wt.relativePositionIndex?.data, index, win);
   const given = wt.relativeCoordsTable?.data;
   const table = given && given.some((v) => v !== 0) ? given : relativeCoordsTable(win[0], win[1]);
   const rows = table.length / 2;

@@ -45,7 +45,7 @@
  * table's trunc_normal_(std 0.02) as a uniform of the same standard deviation, U(±0.02·√3).
  */
 import { z } from 'zod';
-import { ConvlensError, fmtShape } from '../errors.js';
+import { fmtShape } from '../errors.js';
 import { Pair, nonNegInt, pairOf, posInt } from './geometry.js';
 import { globalRF, resample } from './receptive-field.js';
 import type { AxisRF, OpDef, VjpContext, WeightSpec } from './types.js';
@@ -224,6 +224,7 @@ export const shiftedWindowAttention: OpDef<ShiftedWindowAttentionAttrs, WindowPl
       };
     }),
   vjpReads: () => ({ inputs: true, outputs: false }),
+  refuseGivenWeight: refuseRelativePositionIndex,
 };
 
 /**
@@ -258,8 +259,8 @@ interface WindowKernels {
 function kernelsOf(ctx: { plan: WindowPlan; weights: Record<string, { data: Float32Array }> }): WindowKernels {
   const { t, heads, win, masked } = ctx.plan;
   const wt = ctx.weights;
+  // a given relativePositionIndex was checked before the run (refuseGivenWeight): the window's is used
   const index = relativePositionIndex(win[0], win[1]);
-  checkRelativePositionIndex(wt.relativePositionIndex?.data, index, win);
   // the bias per head as t×t planes, looked up once: B[h][p, q] = table[index[p, q], h]
   const table = wt.relativePositionBiasTable.data;
   const bias = new Float32Array(heads * t * t);
@@ -276,16 +277,19 @@ function kernelsOf(ctx: { plan: WindowPlan; weights: Record<string, { data: Floa
 }
 
 /**
- * The buffer as given (a PyTorch state_dict carries it) must be PyTorch's index; all zeros is the
- * seeded stand-in of a buffer nobody gave (weights.ts's constant rule), and the derived index is used.
- * Swin V1 and V2's attention and MaxViT's relativePositionBias read it alike.
+ * OpDef.refuseGivenWeight of Swin V1 and V2's attention and MaxViT's relativePositionBias: a given
+ * relativePositionIndex (a PyTorch state_dict carries it) must be PyTorch's index for the window,
+ * element for element in row-major order (its shape is checked as every weight's); all zeros is
+ * the seeded stand-in of a buffer nobody gave (weights.ts's constant rule). The kernels derive the
+ * index from the window.
  */
-export function checkRelativePositionIndex(given: Float32Array | undefined, index: Int32Array, win: readonly [number, number]): void {
-  if (!given || given.every((v) => v === 0)) return;
+export function refuseRelativePositionIndex(role: string, given: Float32Array, plan: { win: readonly [number, number] }): string | null {
+  if (role !== 'relativePositionIndex' || given.every((v) => v === 0)) return null;
+  const { win } = plan;
+  const index = relativePositionIndex(win[0], win[1]);
   const bad = given.findIndex((v, i) => v !== index[i]);
-  if (bad >= 0) {
-    throw new ConvlensError('INVALID_TENSOR', `relativePositionIndex[${bad}] = ${given[bad]}, but a ${win[0]}×${win[1]} window's relative-position index there is ${index[bad]} (torchvision's relative_position_index; the buffer is fixed by the window)`, {});
-  }
+  if (bad < 0) return null;
+  return `relativePositionIndex[${bad}] = ${given[bad]}, but a ${win[0]}×${win[1]} window's relative-position index there is ${index[bad]} (torchvision's relative_position_index; the buffer is fixed by the window)`;
 }
 
 /** One window's tokens: where each is in x, and its shift-mask region. */

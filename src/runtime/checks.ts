@@ -4,7 +4,8 @@
  *   inputs        each graph input given, with its declared shape
  *   layers        each executed layer runnable (an op convlens models), its weights and outputs
  *                 within MAX_TENSOR_ELEMENTS
- *   weights       each given weight names a layer's weight (`<layer>.<role>`) and has its shape
+ *   weights       each given weight names a layer's weight (`<layer>.<role>`), has its shape, and
+ *                 values its op accepts (OpDef.refuseGivenWeight: a buffer the attributes fix)
  *   work          Σ over executed layers of MACs + element-wise FLOPs (or the kernel's own work
  *                 where its op states it: ops/common.ts runWork) + elements written (outputs,
  *                 intermediates and weights; 1 + FRESH_ELEMENT_WORK each in a tensor of
@@ -181,16 +182,28 @@ function checkLayers(analysed: readonly AnalysedLayer[], executed: Set<string>, 
   }
 }
 
-/** Every given weight is some layer's (`<layer>.<role>` naming nothing is a 400 with the closest name), with that weight's shape. */
+/**
+ * Every given weight is some layer's (`<layer>.<role>` naming nothing is a 400 with the closest name), with that
+ * weight's shape, and values its op does not refuse (INVALID_TENSOR at the weight, naming the layer).
+ */
 export function checkGivenWeights(analysed: readonly AnalysedLayer[], given: Readonly<Record<string, Tensor>>): void {
   const keys = Object.keys(given);
   if (keys.length === 0) return;
-  const known = new Map<string, { layer: string; shape: readonly number[] }>();
-  for (const a of analysed) for (const w of a.inferred?.weights ?? []) known.set(`${a.layer.name}.${w.name}`, { layer: a.layer.name, shape: w.shape });
+  const known = new Map<string, { a: AnalysedLayer; role: string; shape: readonly number[] }>();
+  for (const a of analysed) for (const w of a.inferred?.weights ?? []) known.set(`${a.layer.name}.${w.name}`, { a, role: w.name, shape: w.shape });
   for (const key of keys) {
     const spec = known.get(key);
     if (spec) {
-      checkWeightShape(key, given[key], spec.shape, spec.layer);
+      const { a, role, shape } = spec;
+      checkWeightShape(key, given[key], shape, a.layer.name);
+      const refused = a.op?.refuseGivenWeight?.(role, given[key].data, a.inferred!.plan);
+      if (refused) {
+        throw new ConvlensError('INVALID_TENSOR', `layer '${a.layer.name}' (${a.layer.op}): ${refused}`, {
+          path: jsonPath(['weights', key]),
+          layer: a.layer.name,
+          shapes: { given: given[key].shape, expected: [...shape] },
+        });
+      }
       continue;
     }
     const suggestion = closest(key, [...known.keys()]);

@@ -22,7 +22,7 @@ import { heatmapPng } from '../analysis/erf-png.js';
 import { erfSvg } from '../analysis/formats/erf-svg.js';
 import { ConvlensError, fmtShape } from '../errors.js';
 import { loadGraph } from '../graph/load.js';
-import { runtimeWeights } from '../graph/given-weights.js';
+import { atGivenWeightKey, runtimeWeights } from '../graph/given-weights.js';
 import { reportedRf } from '../ops/receptive-field.js';
 import type { GraphOrigin, GraphSource } from '../graph/load.js';
 import type { Graph } from '../graph/graph.js';
@@ -289,8 +289,15 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   // field that sizes it: the given inputs, else the network's input (a model's resolution, a spec's inputs, an ONNX file's inputShape)
   const sizedAt =
     t.mode === 'given' ? '$.inputs' : source.kind === 'model' ? '$.resolution' : source.kind === 'spec' ? `${source.at ?? '$'}.inputs` : Object.keys(source.inputShapes).length > 0 ? '$.inputShape' : (source.at ?? 'body');
-  const opts = { training: false, seed, weightInit: t.weightInit, weights: runtimeWeights(graph, inference.analysed, t.weights), capture: [], maxElements: t.maxElements, maxWork, chargeMemory: chargeRun(sizedAt) };
-  const state = forwardForBackward(graph, inputs, opts, inference, [target, ...stageTargets], t.samples ?? 1);
+  const asGiven = new Map<string, string>();
+  const opts = { training: false, seed, weightInit: t.weightInit, weights: runtimeWeights(graph, inference.analysed, t.weights, asGiven), capture: [], maxElements: t.maxElements, maxWork, chargeMemory: chargeRun(sizedAt) };
+  let state: ReturnType<typeof forwardForBackward>;
+  try {
+    state = forwardForBackward(graph, inputs, opts, inference, [target, ...stageTargets], t.samples ?? 1);
+  } catch (e) {
+    // a weight the checks refuse, at the key the request gave it
+    throw atGivenWeightKey(e, asGiven);
+  }
   const stages = stageTargets.map((st, k) => {
     const g = own(backward(state, st), image)!;
     return { layer: st.layer, stride: stageList[k].stride, shape: st.shape, field: fieldOf(inference, st), map: Float32Array.from(magnitudeMap(g)) };

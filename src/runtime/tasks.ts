@@ -16,7 +16,7 @@ import { ConvlensError, movePaths } from '../errors.js';
 import { atGivenInput, feedInputs, isUnnamedInput } from './checks.js';
 import { loadGraph, placeAtModel } from '../graph/load.js';
 import { graphOutputs } from '../graph/walks.js';
-import { runtimeWeights } from '../graph/given-weights.js';
+import { atGivenWeightKey, runtimeWeights } from '../graph/given-weights.js';
 import type { GraphOrigin, GraphSource } from '../graph/load.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -244,7 +244,8 @@ export function runTask(t: RunTask): RunTaskResult {
   const { graph, origin, inference, store } = atGivenInput(alias ? given[0][0] : null, () => loadForRun(source, maxFolded, t.maxElements));
   const inputs = feedInputs(graph, given);
   // weights named as a PyTorch state_dict or by the file's initializers, keyed as the runtime reads them
-  const weights = runtimeWeights(graph, inference.analysed, t.weights);
+  const asGiven = new Map<string, string>();
+  const weights = runtimeWeights(graph, inference.analysed, t.weights, asGiven);
   try {
     // the run's peak memory is asked of the request before any kernel runs (runtime/run-memory.ts)
     // (with the ONNX file its weights are read from, which no model cache holds for it)
@@ -255,6 +256,9 @@ export function runTask(t: RunTask): RunTaskResult {
     const staged = inference.warnings.some((w) => w.code === 'DATA_DEPENDENT_SHAPE' && w.layer !== undefined);
     const { outputs, captured } = staged ? runStaged(graph, inputs, options, inference, maxFolded) : runGraph(graph, inputs, options, inference);
     return { outputs, captured, source: origin, order: { outputs: graphOutputs(graph), captured: [...new Set(t.capture)] } };
+  } catch (e) {
+    // a weight the checks refuse, at the key the request gave it
+    throw atGivenWeightKey(e, asGiven);
   } finally {
     // the folds this run kept count now: the cache sheds its least recent models if it is over
     if (store) modelCache.trim();

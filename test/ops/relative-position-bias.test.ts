@@ -27,7 +27,10 @@ describe('relativePositionBias', () => {
   it("a given relative_position_index that is not the window's fails INVALID_TENSOR; the window's own is taken", () => {
     const w = (index: number[]) => ({ relativePositionBiasTable: [[3, 1], [10, 20, 30]] as [number[], number[]], relativePositionIndex: [[2, 2], index] as [number[], number[]] });
     const x: [number[], number[]][] = [[[1, 1, 2, 2], [0, 0, 0, 0]]];
-    expect(errorOf(() => run('relativePositionBias', x, { window: [1, 2] }, w([0, 1, 2, 1]))).code).toBe('INVALID_TENSOR');
+    const e = errorOf(() => run('relativePositionBias', x, { window: [1, 2] }, w([0, 1, 2, 1])));
+    expect(e.code).toBe('INVALID_TENSOR');
+    expect(e.details).toMatchObject({ path: '$.weights.relativePositionIndex', layer: 'relativePositionBias', shapes: { given: [2, 2], expected: [2, 2] } });
+    expect(e.message).toMatch(/relativePositionIndex\[0\] = 0, but a 1×2 window's relative-position index there is 1/);
     expect(run('relativePositionBias', x, { window: [1, 2] }, w([1, 0, 2, 1]))[0].data).toEqual([20, 10, 30, 20]);
   });
 

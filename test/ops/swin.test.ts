@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { analyze, errorOf, layer, net } from '../helpers.js';
 import { run } from './op-helpers.js';
 import { relativePositionIndex } from '../../src/ops/window-attention.js';
+import { runTask } from '../../src/runtime/tasks.js';
+import { tensor } from '../../src/tensor/tensor.js';
 
 const swa = (attrs: Record<string, unknown>) => ({ op: 'shiftedWindowAttention', ...attrs });
 /** A channels-last map as Swin carries it: an NCHW input, a 1×1 conv, permuted to N,H,W,C. */
@@ -73,11 +75,30 @@ describe('shiftedWindowAttention', () => {
     y[0].data.forEach((v, i) => expect(v).toBeCloseTo([1, 2.5, 2.5][i], 6));
   });
 
-  it('a given relative_position_index that is not the window\'s fails INVALID_TENSOR', () => {
+  // found by a hunt: the refusal had no path of the weight (the layer's `$.layers[1]` in a network run, `$` for an operator call)
+  it('a given relative_position_index that is not the window\'s fails INVALID_TENSOR at the weight, naming the layer, the first wrong entry and the shapes', () => {
     const bad = { ...identityWeights([0, 0, 0], 3), relativePositionIndex: [[4], [1, 1, 1, 1]] as [number[], number[]] };
-    expect(errorOf(() => run('shiftedWindowAttention', [[[1, 1, 3, 1], [1, 2, 3]]], { numHeads: 1, window: [1, 2] }, bad)).code).toBe('INVALID_TENSOR');
+    const e = errorOf(() => run('shiftedWindowAttention', [[[1, 1, 3, 1], [1, 2, 3]]], { numHeads: 1, window: [1, 2] }, bad));
+    expect(e.code).toBe('INVALID_TENSOR');
+    expect(e.details).toMatchObject({ path: '$.weights.relativePositionIndex', layer: 'shiftedWindowAttention', shapes: { given: [4], expected: [4] } });
+    expect(e.message).toMatch(/relativePositionIndex\[1\] = 1, but a 1×2 window's relative-position index there is 0/);
     const good = { ...identityWeights([0, 0, 0], 3), relativePositionIndex: [[4], [1, 0, 2, 1]] as [number[], number[]] };
     expect(run('shiftedWindowAttention', [[[1, 1, 3, 1], [1, 2, 3]]], { numHeads: 1, window: [1, 2] }, good)[0].shape).toEqual([1, 1, 3, 1]);
+  });
+
+  it("a network run of a JSON spec given a wrong relative_position_index: INVALID_TENSOR at the key the request gave (convlens's role or PyTorch's state_dict name), before any kernel runs; a wrong shape SHAPE_MISMATCH there too", () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 3, 1] }], layers: [{ name: 'pre', op: 'relu' }, { name: 'attn', op: 'shiftedWindowAttention', numHeads: 1, window: [1, 2] }] };
+    const runWith = (key: string, index: number[]) =>
+      runTask({ source: { kind: 'spec', spec }, inputs: { x: tensor([1, 1, 3, 1], [1, 2, 3]) }, weights: { [key]: tensor([index.length], index) }, weightInit: 'seed', training: false, seed: 0, capture: [], maxElements: 1 << 20 });
+    for (const key of ['attn.relativePositionIndex', 'attn.relative_position_index']) {
+      const e = errorOf(() => runWith(key, [1, 0, 2, 2]));
+      expect(e.code).toBe('INVALID_TENSOR');
+      expect(e.details).toMatchObject({ path: `$.weights["${key}"]`, layer: 'attn', shapes: { given: [4], expected: [4] } });
+      expect(e.message).toMatch(/^layer 'attn' \(shiftedWindowAttention\): relativePositionIndex\[3\] = 2, but a 1×2 window's relative-position index there is 1/);
+      expect(errorOf(() => runWith(key, [1, 0, 2]))).toMatchObject({ code: 'SHAPE_MISMATCH', details: { path: `$.weights["${key}"]`, layer: 'attn' } });
+      // PyTorch's own index runs
+      expect(runWith(key, [1, 0, 2, 1]).outputs.attn.shape).toEqual([1, 1, 3, 1]);
+    }
   });
 
   // found by a hunt against PyTorch: a w-wide box centred on the unit left out part of its window (swin_t's unit 12 of 24 reads rows 28…55; the box said 36…63)

@@ -72,6 +72,7 @@ describe("shiftedWindowAttentionV2 against PyTorch's ShiftedWindowAttentionV2", 
     const e = errorOf(() => run(c, { ...c.weights, relativePositionIndex: { ...idx, data: idx.data.map((v, i) => (i === 3 ? v + 1 : v)) } }));
     expect(e.code).toBe('INVALID_TENSOR');
     expect(e.message).toMatch(/relativePositionIndex\[3\]/);
+    expect(e.details).toMatchObject({ path: '$.weights.relativePositionIndex', layer: 'shiftedWindowAttentionV2', shapes: { given: idx.shape, expected: idx.shape } });
   });
 });
 
