@@ -32,6 +32,18 @@ export function errorOf(fn: () => unknown): ConvlensError {
   throw new Error('expected a ConvlensError, nothing was thrown');
 }
 
+/** Max |actual − expected| over max |expected| (a gradient's scale may be far under 1); expected must not be all zero. */
+export function errorOverLargest(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let max = 0;
+  let err = 0;
+  for (let k = 0; k < expected.length; k++) {
+    max = Math.max(max, Math.abs(expected[k]));
+    err = Math.max(err, Math.abs(actual[k] - expected[k]));
+  }
+  if (max === 0) throw new Error('the expected values are all zero: no scale to measure against');
+  return err / max;
+}
+
 /** Max |actual − expected|, relative to the output's scale (at least 1). */
 export function scaledError(actual: Float32Array, expected: ArrayLike<number>): number {
   let scale = 1;
