@@ -19,6 +19,7 @@
  * resnet18 3636250000 / 1814070000, vgg16_bn 31000900000 / 15470300000, squeezenet1_1
  * 705014000 / 349152000, densenet121 5716880000 / 2834160000.
  */
+import { notTranscribed } from './multiscale-attention.js';
 import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 import { affine, attentionDims, convDims, inElements, linearDims, lrnPatchedCalls, matmulOperands, transposedMacs } from './families.js';
 import { calflopsInterpolate } from './nd-resample.js';
@@ -149,6 +150,7 @@ const calflopsFlops: ConventionPreset['rules'] = {
   elu: perElement('F.elu: 1 per element', `${OPS} _elu_flops_compute l. 51-52`),
   prelu: perElement('F.prelu: 1 per element', `${OPS} _prelu_flops_compute l. 47-48`),
   attention: { count: (f) => calflopsAttention(f).flops, why: ATTENTION_WHY, source: ATTENTION_SOURCE },
+  multiscaleAttention: notTranscribed('calflops'),
   windowAttentionV2: withCpb(
     () => calflopsFlops,
     { count: (f) => v2Window(f).flops },
@@ -206,6 +208,7 @@ export const calflopsMacs: ConventionPreset = {
       source: `${OPS} _matmul_flops_compute l. 274-279`,
     },
     attention: { count: (f) => calflopsAttention(f).macs, why: 'attention: the MACs of the patched F.linear projections (tokens·4C²) and, for Swin-style windows, of Tensor.matmul (2·tokens·T·C)', source: ATTENTION_SOURCE },
+    multiscaleAttention: notTranscribed('calflops'),
     windowAttentionV2: withCpb(
       () => calflopsMacs.rules,
       { count: (f) => v2Window(f).macs },

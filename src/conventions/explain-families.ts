@@ -12,6 +12,7 @@ import type { AttentionPlan } from '../ops/attention.js';
 import { shiftedWindowAttention } from '../ops/window-attention.js';
 import type { WindowPlan } from '../ops/window-attention.js';
 import { CPB_HIDDEN } from '../ops/window-attention-v2.js';
+import { multiscaleAttentionParts } from './multiscale-attention.js';
 import type { EinsumPlan } from '../ops/einsum.js';
 import type { NormPlan } from '../ops/norm-group.js';
 import { dequantizeLinear, dynamicQuantizeLinear, quantizeLinear } from '../ops/quant.js';
@@ -219,6 +220,8 @@ export function morePartsOf(f: LayerFacts): Parts | null {
       return attentionParts(f);
     case 'windowAttentionV2':
       return windowAttentionV2Parts(f);
+    case 'multiscaleAttention':
+      return multiscaleAttentionParts(f);
     case 'convNd':
       return convNdParts(f);
     case 'convTransposeNd':

@@ -25,6 +25,7 @@ import { multiHeadAttention } from '../ops/attention.js';
 import { shiftedWindowAttention } from '../ops/window-attention.js';
 import { relativePositionBias } from '../ops/relative-position-bias.js';
 import { shiftedWindowAttentionV2 } from '../ops/window-attention-v2.js';
+import { multiscaleAttention } from '../ops/multiscale-attention.js';
 import { layerScale, positionEmbedding, classToken } from '../ops/learned.js';
 import { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, qlinearAdd, qlinearMul } from '../ops/quant.js';
 import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from '../ops/quant-linear.js';
@@ -95,6 +96,7 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   [multiHeadAttention, 'attention'],
   [shiftedWindowAttention, 'attention'],
   [shiftedWindowAttentionV2, 'windowAttentionV2'],
+  [multiscaleAttention, 'multiscaleAttention'],
   [einsum, 'einsum'],
   [layerScale, 'layerScale'],
   [positionEmbedding, 'positionEmbedding'],

@@ -9,6 +9,7 @@
  * l. 231-233), and so does an op onnx-tool has no class for (Selu, Celu, Softsign,
  * DynamicQuantizeLinear, com.microsoft QLinearAdd/QLinearMul): its registry falls back to Node.
  */
+import { notTranscribed } from './multiscale-attention.js';
 import { attentionDims, inElements, intMacs, normFirstDim, outElements } from './families.js';
 import type { EinsumPlan } from '../ops/einsum.js';
 import { exp, log, sqrt, reciprocal, pow } from '../ops/math.js';
@@ -136,6 +137,7 @@ export const NEWER_RULES: Readonly<Partial<Record<Family, Rule>>> = {
     why: 'QLinearMatMul: prod(A)·B[-1]; MatMulInteger (GemmNode): output elements × K',
     source: `${NODE} QLinearMatMulNode._profile_core l. 2578-2586, GemmNode._profile_core l. 915-932 (MatMulInteger l. 2547)`,
   },
+  multiscaleAttention: notTranscribed('onnx-tool'),
   windowAttentionV2: {
     count: () => 0,
     unsupported: true,

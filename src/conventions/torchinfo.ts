@@ -19,6 +19,7 @@
  * tests/test_output/single_input_all_cols.out: per-layer Mult-Adds of SingleInputNet at batch 7
  * (1,048,320 / 2,248,960 / 112,350 / 3,570).
  */
+import { notTranscribed } from './multiscale-attention.js';
 import { convDims, hasWeight, linearDims, transposedMacs, weightShape } from './families.js';
 import { ndRules } from './nd-rules.js';
 import type { ConventionPreset, Family, LayerFacts } from './types.js';
@@ -116,6 +117,7 @@ export const torchinfo: ConventionPreset = {
       why: 'PReLU (a module with parameters): slope elements·N',
       source: `${LI} calculate_macs l. 282-283`,
     },
+    multiscaleAttention: notTranscribed('torchinfo'),
     windowAttentionV2: withCpb(
       () => torchinfo.rules,
       { count: () => 0 },

@@ -22,6 +22,7 @@
  * The model is assumed in eval mode (FlopCountAnalysis does not switch it: in training mode BN
  * counts 5 per element, norm_flop_counter).
  */
+import { notTranscribed } from './multiscale-attention.js';
 import { affine, convDims, inElements, intMacs, linearDims, matmulOperands, outElements, transposedMacs } from './families.js';
 import type { EinsumPlan } from '../ops/einsum.js';
 import { ndRules } from './nd-rules.js';
@@ -84,6 +85,10 @@ export const torchvision: ConventionPreset = {
     attention: macsOnly(
       "attention: the projections (aten.addmm/mm, tokens·4C²) and both score products (aten.bmm, q·kᵀ and attn·v, 2·tokens·T·C); softmax and scaling not counted",
       'aten.addmm / aten.mm / aten.bmm (torchvision/models/vision_transformer.py ViT_B_16_Weights meta "_ops": 17.564)',
+    ),
+    multiscaleAttention: macsOnly(
+      "MViT multiscale attention: qkv and project (tokens·3DC, Lq·D²), the q/k/v pooling Conv3d's (one in-channel per group), both score products (2·h·Lq·Lk·d) and with relative positions _add_rel_pos's einsums and matmul (h·Gq·(Hk + Wk + Tk)·d); LayerNorms, scaling, softmax and adds not counted",
+      'aten.addmm / aten.convolution / aten.bmm (torchvision/models/video/mvit.py MViT_V1_B_Weights meta "_ops": 70.6, MViT_V2_S_Weights 64.22)',
     ),
     windowAttentionV2: macsOnly(
       "Swin V2 window attention: qkv and proj (tokens·4C²), both score products (2·tokens·T·C) and the position-bias MLP's two linears once per forward (R·512·(2 + h), R = (2wh − 1)(2ww − 1)); normalisations, logit scale, sigmoid and softmax not counted",
@@ -168,6 +173,7 @@ export const fvcore: ConventionPreset = {
       why: "attention (nn.MultiheadAttention's Python path): the projections (aten::linear, tokens·4C²) and both score products (aten::bmm, 2·tokens·T·C); the scaling, softmax and bias adds are not counted",
       source: `${FV} linear_flop_jit l. 101-112, bmm_flop_jit l. 115-126`,
     },
+    multiscaleAttention: notTranscribed('fvcore'),
     windowAttentionV2: withCpb(
       () => fvcore.rules,
       { count: windowMacs },

@@ -64,6 +64,7 @@ export const FAMILIES = [
   'reduceMean',
   'attention',
   'windowAttentionV2',
+  'multiscaleAttention',
   'einsum',
   'layerScale',
   'positionEmbedding',

@@ -12,6 +12,7 @@ import { multiHeadAttention } from './attention.js';
 import { shiftedWindowAttention } from './window-attention.js';
 import { shiftedWindowAttentionV2 } from './window-attention-v2.js';
 import { relativePositionBias } from './relative-position-bias.js';
+import { multiscaleAttention } from './multiscale-attention.js';
 import { layerScale, positionEmbedding, classToken } from './learned.js';
 import { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, qlinearAdd, qlinearMul } from './quant.js';
 import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from './quant-linear.js';
@@ -78,6 +79,7 @@ export const OPS: readonly OpDef[] = [
   shiftedWindowAttention,
   shiftedWindowAttentionV2,
   relativePositionBias,
+  multiscaleAttention,
   layerScale,
   positionEmbedding,
   classToken,

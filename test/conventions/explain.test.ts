@@ -112,3 +112,17 @@ describe("explain: Swin V2's window attention (swin_v2_t at 256, features.1.1.at
     expect(e.agrees).toBe(true);
   });
 });
+
+describe("explain: MViT's multiscale attention (tokens [1, 1 + 2·4·4, 8], h 2, D 16, kernels 3, strides [1, 2, 2], relPos, residual pooling without the class token)", () => {
+  const spec = net([1, 33, 8], { op: 'multiscaleAttention', inputSize: [2, 4, 4], numHeads: 2, outputDim: 16, kernelQ: [3, 3, 3], kernelKv: [3, 3, 3], strideQ: [1, 2, 2], strideKv: [1, 2, 2], relPos: true, residualPool: true, residualWithClsEmbed: false });
+  const e = layerOf(spec, 'l0');
+
+  it('MACs 28,704 by hand (qkv 12,672 + project 2,304 + pools 10,368 + scores 2,592 + relative positions 768), agreeing with the report', () => {
+    expect(e.family).toBe('multiscaleAttention');
+    expect(e.macs.value).toBe(12_672 + 2_304 + 10_368 + 2_592 + 768);
+    expect(e.macs.formula).toBe('28,704 = N·L 1·33 · C 8 · 3D 48 + N·Lq 1·9 · D² 16·16 + N·h·d 1·2·8 · (Gq 2·2·2 · Πkq 3·3·3 + 2 · Gk 2·2·2 · Πkv 3·3·3) + 2 · N·h·Lq·Lk 1·2·9·9 · d 8 + N·h·Gq 1·2·8 · Hk + Wk + Tk 6 · d 8');
+    // element-wise by hand: LayerNorms 7·16·(9 + 2·9) + q scaled 9·16 + softmax 5·162 + bias 3·16·8 + residual 16·8
+    expect(e.elementwise.value).toBe(7 * 16 * 27 + 144 + 5 * 162 + 3 * 16 * 8 + 16 * 8);
+    expect(e.agrees).toBe(true);
+  });
+});

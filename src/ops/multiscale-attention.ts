@@ -1,0 +1,398 @@
+/**
+ * multiscaleAttention: MViT's pooling attention over a token sequence x [N, 1 + T·H·W, C] whose first
+ * token is the class token and the rest a T×H×W grid in row-major (t, h, w) order.
+ * PyTorch: torchvision.models.video.mvit.MultiscaleAttention (torchvision 0.14: mvit_v1_b, mvit_v2_s),
+ * built by MViT with norm_layer LayerNorm(eps 1e-6). Per sample, h heads of d = D/h channels (D the
+ * output width, `outputDim`, C by default):
+ *   q, k, v   = x·W_qkvᵀ + b_qkv                   W_qkv [3D, C]; columns (q|k|v, head, channel)
+ *   pool(z)   = LayerNorm_d(cat(z₀, conv3d_dw(z₁…)))  Pool: the class token z₀ split off, the grid tokens
+ *               [T, H, W] per channel through a depthwise Conv3d(d, d, kernel, stride, padding ⌊k/2⌋,
+ *               groups d, no bias) shared by the heads, the class token put back, then LayerNorm over d
+ *               (affine) of every token. q pooled with kernelQ/strideQ, k and v with kernelKv/strideKv
+ *               (each only when its kernel or stride has a side above 1, as torchvision builds it);
+ *               a grid side becomes ⌊(S + 2⌊k/2⌋ − k)/s⌋ + 1
+ *   scores    = (q/√d)·kᵀ  [1 + Tq·Hq·Wq, 1 + Tk·Hk·Wk]
+ *   relPos    (v2, `relPos`): scores[1 + p, 1 + r] += q_p·Rh[p_h, r_h] + q_p·Rw[p_w, r_w] + q_p·Rt[p_t, r_t]
+ *               with R_a[i, j] = rel_pos_a[⌊i·max(Sk/Sq, 1) − (j + 1 − Sk)·max(Sq/Sk, 1)⌋] (torchvision's
+ *               _add_rel_pos; the table linearly interpolated to 2·max(Sq, Sk) − 1 rows when it is not
+ *               that long, F.interpolate(mode linear)); the tables are [2·max(⌊S/s_q⌋, ⌊S/s_kv⌋) − 1, d]
+ *               for S = max(H, W) and s the strides' height entry (rel_pos_h, rel_pos_w), [2T − 1, d] (rel_pos_t)
+ *   a         = softmax(scores)·v  (+ q: residual pooling, v2's `residualPool`, on every token with
+ *               `residualWithClsEmbed`, else the grid tokens only)
+ *   y         = concat(heads)·W_projᵀ + b_proj       project.0 Linear(D, D)
+ * Output [N, 1 + Tq·Hq·Wq, D]. Weights are named so torchvision's state_dict binds as is
+ * (graph/given-weights.ts): qkvWeight, qkvBias (attn.qkv.weight, .bias), project.0.weight,
+ * project.0.bias, pool_q.pool.weight, pool_q.norm_act.0.weight, pool_q.norm_act.0.bias (and pool_k,
+ * pool_v), relPosH, relPosW, relPosT (attn.rel_pos_h …).
+ *
+ * With Lq = 1 + Tq·Hq·Wq, Lk = 1 + Tk·Hk·Wk tokens, and the pooled grids Gq, Gk (Lq − 1, Lk − 1):
+ *   params = 3DC + 3D + D² + D + (d·Πkq + 2d, if q pools) + 2(d·Πkv + 2d, if k and v pool)
+ *            + (2·dS + dT)·d (relPos, dS and dT the tables' rows)
+ *   MACs   = N·(L·C·3D + h·d·(Gq·Πkq + 2·Gk·Πkv) + 2·h·Lq·Lk·d + h·Gq·(Hk + Wk + Tk)·d + Lq·D²)
+ *            as PyTorch's ATen ops count it (torchvision_truth.py): the qkv and project addmm's, the
+ *            pooling convolutions (in-channels per group 1), the two bmm's of the scores, and with
+ *            relPos the two einsums and the matmul of _add_rel_pos (bmm's); the pools' convs counted only
+ *            when they exist
+ *   exact  = each MAC part's products and sums (2K − 1 per output of a K-long sum)
+ *   bias   = N·L·3D + N·Lq·D
+ *   element-wise = the three pools' LayerNorms 7 per element + N·Lq·D (the 1/√d scale of q) + 5 per score
+ *            (softmax) + with relPos 3 per grid score (two sums, the add) + with residualPool 1 per token
+ *            element added
+ * Receptive field: global (every token reads every token, and the sequence is flattened already).
+ * Initialisation as the module's own: nn.Linear and nn.Conv3d U(±1/√fan_in), LayerNorm 1 and 0, the
+ * relative tables trunc_normal_(std 0.02) as a uniform of that standard deviation.
+ * No VJP yet (a gradient through it is NO_GRADIENT).
+ */
+import { z } from 'zod';
+import { fmtShape } from '../errors.js';
+import { posInt } from './geometry.js';
+import { globalOver } from './receptive-field.js';
+import { linearColumns } from './linear.js';
+import type { OpDef, WeightSpec } from './types.js';
+import { tensor } from '../tensor/tensor.js';
+
+const Triple = z.tuple([posInt, posInt, posInt]);
+const TABLE_STD = 0.02;
+
+export const MultiscaleAttentionAttrs = z.strictObject({
+  inputSize: Triple.describe('[T, H, W] of the grid tokens after the class token (torchvision passes it as thw)'),
+  numHeads: posInt.describe('h'),
+  outputDim: posInt.optional().describe("D, the attention's width (torchvision's output_dim; default C)"),
+  kernelQ: Triple.default([1, 1, 1]).describe("q's pooling kernel [kt, kh, kw] (kernel_q)"),
+  kernelKv: Triple.default([1, 1, 1]).describe("k's and v's pooling kernel (kernel_kv)"),
+  strideQ: Triple.default([1, 1, 1]).describe("q's pooling stride (stride_q)"),
+  strideKv: Triple.default([1, 1, 1]).describe("k's and v's pooling stride (stride_kv)"),
+  residualPool: z.boolean().default(false).describe("MViT v2's residual pooling: the pooled q added to the attention's output (residual_pool)"),
+  residualWithClsEmbed: z.boolean().default(true).describe('the residual pooling adds to the class token too (residual_with_cls_embed)'),
+  relPos: z.boolean().default(false).describe("MViT v2's decomposed relative-position bias (rel_pos_embed: rel_pos_h, rel_pos_w, rel_pos_t)"),
+  eps: z.number().positive().default(1e-6).describe("the pools' LayerNorm epsilon (torchvision's MViT: 1e-6)"),
+});
+export type MultiscaleAttentionAttrs = z.infer<typeof MultiscaleAttentionAttrs>;
+
+type Thw = [number, number, number];
+interface PoolPlan {
+  kernel: Thw;
+  stride: Thw;
+  out: Thw;
+}
+export interface MultiscaleAttentionPlan {
+  n: number;
+  c: number;
+  dim: number;
+  heads: number;
+  d: number;
+  thw: Thw;
+  /** null where torchvision builds no pool (kernel and stride all 1) */
+  poolQ: PoolPlan | null;
+  poolKv: PoolPlan | null;
+  qThw: Thw;
+  kThw: Thw;
+  /** rows of rel_pos_h/w and rel_pos_t, when relPos */
+  tables: { spatial: number; temporal: number } | null;
+}
+
+const prod = (v: readonly number[]) => v.reduce((p, x) => p * x, 1);
+
+/** A grid side after torchvision's pooling conv (padding ⌊k/2⌋): ⌊(S + 2⌊k/2⌋ − k)/s⌋ + 1. */
+export function pooledSide(size: number, kernel: number, stride: number): number {
+  return Math.floor((size + 2 * Math.floor(kernel / 2) - kernel) / stride) + 1;
+}
+
+/** The [T, H, W] after q's pooling: the next block's grid (the input's where q does not pool). */
+export function pooledGrid(thw: readonly number[], kernel: readonly number[], stride: readonly number[]): Thw {
+  if (prod(kernel) === 1 && prod(stride) === 1) return [thw[0], thw[1], thw[2]];
+  return [0, 1, 2].map((a) => pooledSide(thw[a], kernel[a], stride[a])) as Thw;
+}
+
+function poolPlan(thw: Thw, kernel: Thw, stride: Thw): PoolPlan | null {
+  if (prod(kernel) === 1 && prod(stride) === 1) return null;
+  return { kernel, stride, out: pooledGrid(thw, kernel, stride) };
+}
+
+export const multiscaleAttention: OpDef<MultiscaleAttentionAttrs, MultiscaleAttentionPlan> = {
+  name: 'multiscaleAttention',
+  summary: "MViT's multiscale (pooling) attention over a class token and a T×H×W token grid [N, 1 + T·H·W, C]: q, k, v pooled by depthwise Conv3d + LayerNorm, v2's decomposed relative-position bias and residual pooling",
+  pytorch: 'torchvision.models.video.mvit.MultiscaleAttention',
+  inputNames: ['x'],
+  minInputs: 1,
+  weighted: true,
+  channelsLast: true,
+  tokenWidth: (plan) => plan.dim,
+  attrs: MultiscaleAttentionAttrs,
+  infer(ctx) {
+    const x = ctx.inputs[0];
+    const a = ctx.attrs;
+    if (x.length !== 3) ctx.fail('RANK_MISMATCH', `multiscaleAttention reads tokens [N, 1 + T·H·W, C], got ${fmtShape(x)}`, 'inputs', { shapes: { input: x } });
+    const [n, l, c] = x;
+    const thw = [...a.inputSize] as Thw;
+    if (l !== 1 + prod(thw)) {
+      ctx.fail('SHAPE_MISMATCH', `a class token and a ${thw.join('×')} grid are ${1 + prod(thw)} tokens; the input has ${l} (${fmtShape(x)})`, 'inputSize', { shapes: { input: x } });
+    }
+    const dim = a.outputDim ?? c;
+    const heads = a.numHeads;
+    if (dim % heads !== 0) ctx.fail('INVALID_ATTRIBUTE', `outputDim ${dim} is not a multiple of numHeads ${heads}`, 'numHeads');
+    const d = dim / heads;
+    const poolQ = poolPlan(thw, [...a.kernelQ] as Thw, [...a.strideQ] as Thw);
+    const poolKv = poolPlan(thw, [...a.kernelKv] as Thw, [...a.strideKv] as Thw);
+    const qThw = poolQ?.out ?? thw;
+    const kThw = poolKv?.out ?? thw;
+    let tables: MultiscaleAttentionPlan['tables'] = null;
+    if (a.relPos) {
+      // torchvision's MultiscaleAttention.__init__: size = max(H, W), the strides' height entry
+      const size = Math.max(thw[1], thw[2]);
+      tables = { spatial: 2 * Math.max(Math.floor(size / a.strideQ[1]), Math.floor(size / a.strideKv[1])) - 1, temporal: 2 * thw[0] - 1 };
+    }
+    const linearInit = (fanIn: number) => ({ kind: 'fanIn', fanIn }) as const;
+    const weights: WeightSpec[] = [
+      { name: 'qkvWeight', shape: [3 * dim, c], trainable: true, init: linearInit(c) },
+      { name: 'qkvBias', shape: [3 * dim], trainable: true, init: linearInit(c) },
+      { name: 'project.0.weight', shape: [dim, dim], trainable: true, init: linearInit(dim) },
+      { name: 'project.0.bias', shape: [dim], trainable: true, init: linearInit(dim) },
+    ];
+    const poolWeights = (which: string, p: PoolPlan) =>
+      weights.push(
+        { name: `${which}.pool.weight`, shape: [d, 1, ...p.kernel], trainable: true, init: linearInit(prod(p.kernel)) },
+        { name: `${which}.norm_act.0.weight`, shape: [d], trainable: true, init: { kind: 'constant', value: 1 } },
+        { name: `${which}.norm_act.0.bias`, shape: [d], trainable: true, init: { kind: 'constant', value: 0 } },
+      );
+    if (poolQ) poolWeights('pool_q', poolQ);
+    if (poolKv) (poolWeights('pool_k', poolKv), poolWeights('pool_v', poolKv));
+    if (tables) {
+      const init = { kind: 'fanIn', fanIn: 1 / (3 * TABLE_STD * TABLE_STD) } as const;
+      weights.push(
+        { name: 'relPosH', shape: [tables.spatial, d], trainable: true, init },
+        { name: 'relPosW', shape: [tables.spatial, d], trainable: true, init },
+        { name: 'relPosT', shape: [tables.temporal, d], trainable: true, init },
+      );
+    }
+    const gq = prod(qThw);
+    const gk = prod(kThw);
+    const lq = 1 + gq;
+    const lk = 1 + gk;
+    const kq = poolQ ? prod(poolQ.kernel) : 0;
+    const kkv = poolKv ? prod(poolKv.kernel) : 0;
+    const relK = kThw[0] + kThw[1] + kThw[2];
+    const scores = n * heads * lq * lk;
+    const poolMacs = n * heads * d * ((poolQ ? gq * kq : 0) + (poolKv ? 2 * gk * kkv : 0));
+    const macs = n * (l * c * 3 * dim + lq * dim * dim) + poolMacs + 2 * scores * d + (tables ? n * heads * gq * relK * d : 0);
+    const exactMacOps =
+      n * l * 3 * dim * (2 * c - 1) +
+      n * lq * dim * (2 * dim - 1) +
+      n * heads * d * ((poolQ ? gq * (2 * kq - 1) : 0) + (poolKv ? 2 * gk * (2 * kkv - 1) : 0)) +
+      scores * (2 * d - 1) +
+      n * heads * lq * d * (2 * lk - 1) +
+      (tables ? n * heads * gq * relK * (2 * d - 1) : 0);
+    const normed = n * heads * ((poolQ ? lq : 0) + (poolKv ? 2 * lk : 0)) * d;
+    const elementwise = 7 * normed + n * lq * dim + 5 * scores + (tables ? 3 * n * heads * gq * gk : 0) + (a.residualPool ? n * heads * (a.residualWithClsEmbed ? lq : gq) * d : 0);
+    return {
+      outputs: [[n, lq, dim]],
+      weights,
+      cost: { macs, exactMacOps, biasOps: n * l * 3 * dim + n * lq * dim, elementwise },
+      plan: { n, c, dim, heads, d, thw, poolQ, poolKv, qThw, kThw, tables },
+      intermediates: [
+        { shape: [n, l, 3 * dim], what: 'q, k and v before pooling' },
+        { shape: [heads, lq + 2 * lk, d], what: "one sample's pooled q, k and v" },
+        { shape: [lq, lk], what: "one head's scores" },
+        { shape: [n, lq, dim], what: 'the heads concatenated before the projection' },
+      ],
+    };
+  },
+  receptiveField: (ctx) => globalOver(ctx.rf[0], ctx.inputs[0]),
+  run(ctx) {
+    const p = ctx.plan;
+    const { n, c, dim, heads, d } = p;
+    const a = ctx.attrs;
+    const w = ctx.weights;
+    const x = ctx.inputs[0].data;
+    const l = 1 + prod(p.thw);
+    const lq = 1 + prod(p.qThw);
+    const lk = 1 + prod(p.kThw);
+    const qkv = new Float32Array(n * l * 3 * dim);
+    linearColumns(x, n * l, c, w.qkvWeight.data, w.qkvBias.data, 3 * dim, 0, 3 * dim, qkv);
+    const rel = p.tables ? relTables(p, w.relPosH.data, w.relPosW.data, w.relPosT.data) : null;
+    const att = new Float32Array(n * lq * dim);
+    const scaler = 1 / Math.sqrt(d);
+    const sc = new Float32Array(lq * lk);
+    for (let s = 0; s < n; s++) {
+      for (let hd = 0; hd < heads; hd++) {
+        // q, k, v of head hd: [L, d]
+        const part = (which: number) => {
+          const z = new Float32Array(l * d);
+          for (let t = 0; t < l; t++) for (let e = 0; e < d; e++) z[t * d + e] = qkv[(s * l + t) * 3 * dim + which * dim + hd * d + e];
+          return z;
+        };
+        const k = p.poolKv ? pool(part(1), p.thw, p.poolKv, d, w['pool_k.pool.weight'].data, w['pool_k.norm_act.0.weight'].data, w['pool_k.norm_act.0.bias'].data, a.eps) : part(1);
+        const v = p.poolKv ? pool(part(2), p.thw, p.poolKv, d, w['pool_v.pool.weight'].data, w['pool_v.norm_act.0.weight'].data, w['pool_v.norm_act.0.bias'].data, a.eps) : part(2);
+        const q = p.poolQ ? pool(part(0), p.thw, p.poolQ, d, w['pool_q.pool.weight'].data, w['pool_q.norm_act.0.weight'].data, w['pool_q.norm_act.0.bias'].data, a.eps) : part(0);
+        for (let i = 0; i < lq; i++) {
+          for (let j = 0; j < lk; j++) {
+            let acc = 0;
+            for (let e = 0; e < d; e++) acc += Math.fround(scaler * q[i * d + e]) * k[j * d + e];
+            sc[i * lk + j] = acc;
+          }
+        }
+        if (rel) addRelPos(sc, q, p, rel);
+        softmaxRows(sc, lq, lk);
+        const from = a.residualPool && !a.residualWithClsEmbed ? 1 : 0;
+        for (let i = 0; i < lq; i++) {
+          const o = (s * lq + i) * dim + hd * d;
+          for (let e = 0; e < d; e++) {
+            let acc = 0;
+            for (let j = 0; j < lk; j++) acc += sc[i * lk + j] * v[j * d + e];
+            att[o + e] = a.residualPool && i >= from ? Math.fround(acc) + q[i * d + e] : acc;
+          }
+        }
+      }
+    }
+    const y = new Float32Array(n * lq * dim);
+    linearColumns(att, n * lq, dim, w['project.0.weight'].data, w['project.0.bias'].data, dim, 0, dim, y);
+    return [tensor(ctx.outputs[0], y)];
+  },
+};
+
+/**
+ * torchvision's Pool on one head's tokens z [1 + T·H·W, d]: the grid through the depthwise conv
+ * (weight [d, 1, kt, kh, kw], padding ⌊k/2⌋), the class token put back, LayerNorm over d of every token.
+ */
+function pool(z: Float32Array, thw: Thw, pp: PoolPlan, d: number, weight: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number): Float32Array {
+  const [T, H, W] = thw;
+  const [kt, kh, kw] = pp.kernel;
+  const [st, sh, sw] = pp.stride;
+  const [pt, ph, pw] = pp.kernel.map((k) => Math.floor(k / 2));
+  const [To, Ho, Wo] = pp.out;
+  const out = new Float32Array((1 + To * Ho * Wo) * d);
+  out.set(z.subarray(0, d), 0);
+  for (let e = 0; e < d; e++) {
+    const wOff = e * kt * kh * kw;
+    for (let ot = 0; ot < To; ot++) {
+      for (let oh = 0; oh < Ho; oh++) {
+        for (let ow = 0; ow < Wo; ow++) {
+          let acc = 0;
+          for (let a = 0; a < kt; a++) {
+            const it = ot * st - pt + a;
+            if (it < 0 || it >= T) continue;
+            for (let b = 0; b < kh; b++) {
+              const ih = oh * sh - ph + b;
+              if (ih < 0 || ih >= H) continue;
+              for (let cc = 0; cc < kw; cc++) {
+                const iw = ow * sw - pw + cc;
+                if (iw < 0 || iw >= W) continue;
+                acc += weight[wOff + (a * kh + b) * kw + cc] * z[(1 + (it * H + ih) * W + iw) * d + e];
+              }
+            }
+          }
+          out[(1 + (ot * Ho + oh) * Wo + ow) * d + e] = acc;
+        }
+      }
+    }
+  }
+  for (let t = 0; t < out.length / d; t++) {
+    let mean = 0;
+    for (let e = 0; e < d; e++) mean += out[t * d + e];
+    mean /= d;
+    let v = 0;
+    for (let e = 0; e < d; e++) v += (out[t * d + e] - mean) ** 2;
+    const inv = 1 / Math.sqrt(v / d + eps);
+    for (let e = 0; e < d; e++) out[t * d + e] = (out[t * d + e] - mean) * inv * gamma[e] + beta[e];
+  }
+  return out;
+}
+
+/** F.interpolate(mode 'linear', align_corners False) of a table [rows, d] to `size` rows; the table itself when it has them. */
+function interpolateRows(table: Float32Array, d: number, size: number): Float32Array {
+  const rows = table.length / d;
+  if (rows === size) return table;
+  const f = Math.fround;
+  const scale = f(rows / size);
+  const out = new Float32Array(size * d);
+  for (let i = 0; i < size; i++) {
+    const src = Math.max(f(f(scale * f(i + 0.5)) - 0.5), 0);
+    const i0 = Math.floor(src);
+    const i1 = i0 < rows - 1 ? i0 + 1 : i0;
+    const l1 = f(src - i0);
+    const l0 = f(1 - l1);
+    for (let e = 0; e < d; e++) out[i * d + e] = l0 * table[i0 * d + e] + l1 * table[i1 * d + e];
+  }
+  return out;
+}
+
+/** For one axis: R[i][j] = table[⌊dist(i, j)⌋] as torchvision's _add_rel_pos indexes it, per (i, j) a row offset into the table. */
+function axisIndex(sq: number, sk: number): Int32Array {
+  const f = Math.fround;
+  const qRatio = f(Math.max(sk / sq, 1));
+  const kRatio = f(Math.max(sq / sk, 1));
+  const idx = new Int32Array(sq * sk);
+  for (let i = 0; i < sq; i++) for (let j = 0; j < sk; j++) idx[i * sk + j] = Math.trunc(f(f(i * qRatio) - f(f(j + f(1 - sk)) * kRatio)));
+  return idx;
+}
+
+interface RelTables {
+  h: Float32Array;
+  w: Float32Array;
+  t: Float32Array;
+  ih: Int32Array;
+  iw: Int32Array;
+  it: Int32Array;
+}
+
+function relTables(p: MultiscaleAttentionPlan, h: Float32Array, w: Float32Array, t: Float32Array): RelTables {
+  const [qt, qh, qw] = p.qThw;
+  const [kt, kh, kw] = p.kThw;
+  return {
+    h: interpolateRows(h, p.d, 2 * Math.max(qh, kh) - 1),
+    w: interpolateRows(w, p.d, 2 * Math.max(qw, kw) - 1),
+    t: interpolateRows(t, p.d, 2 * Math.max(qt, kt) - 1),
+    ih: axisIndex(qh, kh),
+    iw: axisIndex(qw, kw),
+    it: axisIndex(qt, kt),
+  };
+}
+
+/** _add_rel_pos on one head's scores [Lq, Lk]: the grid scores gain q·Rh + q·Rw + q·Rt. */
+function addRelPos(sc: Float32Array, q: Float32Array, p: MultiscaleAttentionPlan, r: RelTables): void {
+  const { d } = p;
+  const [qt, qh, qw] = p.qThw;
+  const [kt, kh, kw] = p.kThw;
+  const lk = 1 + kt * kh * kw;
+  const dot = (table: Float32Array, row: number, at: number) => {
+    let acc = 0;
+    for (let e = 0; e < d; e++) acc += q[at + e] * table[row * d + e];
+    return Math.fround(acc);
+  };
+  const relH = new Float32Array(kh);
+  const relW = new Float32Array(kw);
+  const relT = new Float32Array(kt);
+  for (let a = 0; a < qt; a++) {
+    for (let b = 0; b < qh; b++) {
+      for (let c = 0; c < qw; c++) {
+        const pos = (a * qh + b) * qw + c;
+        const at = (1 + pos) * d;
+        for (let j = 0; j < kh; j++) relH[j] = dot(r.h, r.ih[b * kh + j], at);
+        for (let j = 0; j < kw; j++) relW[j] = dot(r.w, r.iw[c * kw + j], at);
+        for (let j = 0; j < kt; j++) relT[j] = dot(r.t, r.it[a * kt + j], at);
+        const row = (1 + pos) * lk;
+        for (let jt = 0; jt < kt; jt++) {
+          for (let jh = 0; jh < kh; jh++) {
+            for (let jw = 0; jw < kw; jw++) sc[row + 1 + (jt * kh + jh) * kw + jw] += Math.fround(Math.fround(relH[jh] + relW[jw]) + relT[jt]);
+          }
+        }
+      }
+    }
+  }
+}
+
+function softmaxRows(sc: Float32Array, rows: number, cols: number): void {
+  for (let i = 0; i < rows; i++) {
+    const r = i * cols;
+    let m = -Infinity;
+    for (let j = 0; j < cols; j++) if (sc[r + j] > m) m = sc[r + j];
+    let sum = 0;
+    for (let j = 0; j < cols; j++) {
+      const e = Math.exp(sc[r + j] - m);
+      sc[r + j] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let j = 0; j < cols; j++) sc[r + j] *= inv;
+  }
+}

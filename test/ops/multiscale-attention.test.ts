@@ -1,0 +1,61 @@
+/**
+ * multiscaleAttention (src/ops/multiscale-attention.ts) against torchvision 0.14's MultiscaleAttention
+ * (test/fixtures/operators/mvit.json, scripts/goldens_mvit.py; the same cases also run in
+ * test/ops/goldens.test.ts), and its shapes, params and MACs by hand.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runOperator } from '../../src/runtime/operator.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { pooledGrid } from '../../src/ops/multiscale-attention.js';
+import { analyze, errorOf, layer, net, scaledError } from '../helpers.js';
+import type { GoldenCase, Wire } from './golden-cases.js';
+
+const { cases } = JSON.parse(readFileSync(new URL('../fixtures/operators/mvit.json', import.meta.url), 'utf8')) as { cases: GoldenCase[] };
+const t = (w: Wire) => tensor(w.shape, Float32Array.from(w.data));
+const run = (c: GoldenCase, weights: Record<string, Wire> = c.weights) =>
+  runOperator({ name: c.op, inputs: c.inputs.map(t), attributes: c.attributes, weights: Object.fromEntries(Object.entries(weights).map(([k, w]) => [k, t(w)])), training: false, seed: 0, maxElements: 1 << 24 });
+
+describe("multiscaleAttention against PyTorch's MultiscaleAttention", () => {
+  it.each(cases.map((c) => [c.name, c] as const))('%s: max abs error ≤ 1e-5 of the output scale', (_, c) => {
+    const res = run(c);
+    expect(res.outputs[0].shape).toEqual(c.outputs[0].shape);
+    expect(scaledError(res.outputs[0].data, c.outputs[0].data)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('each v2 part moves the output: zeroed relative tables, or the pooled LayerNorm of q made identity, miss by more than 1e-3', () => {
+    const c = cases.find((k) => k.attributes.relPos === true && k.attributes.residualPool === true)!;
+    const zero = (w: Wire) => ({ ...w, data: w.data.map(() => 0) });
+    const noRel = run(c, { ...c.weights, relPosH: zero(c.weights.relPosH), relPosW: zero(c.weights.relPosW), relPosT: zero(c.weights.relPosT) });
+    expect(scaledError(noRel.outputs[0].data, c.outputs[0].data)).toBeGreaterThan(1e-3);
+    const gamma = c.weights['pool_q.norm_act.0.weight'];
+    const flat = run(c, { ...c.weights, 'pool_q.norm_act.0.weight': { ...gamma, data: gamma.data.map(() => 1) } });
+    expect(scaledError(flat.outputs[0].data, c.outputs[0].data)).toBeGreaterThan(1e-3);
+  });
+});
+
+describe('multiscaleAttention: shapes and cost by hand', () => {
+  const pooled = { op: 'multiscaleAttention', inputSize: [2, 4, 4], numHeads: 2, kernelQ: [3, 3, 3], kernelKv: [3, 3, 3], strideQ: [1, 2, 2], strideKv: [1, 2, 2] };
+
+  it('the pooled grid: ⌊(S + 2⌊k/2⌋ − k)/s⌋ + 1 per side (56 by kernel 3 stride 8: 7; 5 by stride 2: 3), unchanged without a pool', () => {
+    expect(pooledGrid([8, 56, 56], [3, 3, 3], [1, 8, 8])).toEqual([8, 7, 7]);
+    expect(pooledGrid([4, 5, 3], [3, 3, 3], [2, 2, 2])).toEqual([2, 3, 2]);
+    expect(pooledGrid([8, 56, 56], [1, 1, 1], [1, 1, 1])).toEqual([8, 56, 56]);
+  });
+
+  it('v1 x [1, 33, 8], h 2, kernels 3, strides [1,2,2]: out [1, 9, 8]; MACs 33·8·24 + 9·8·8 + 2·4·(8·27 + 2·8·27) + 2·2·9·9·4 = 13,392; params 3·8·8 + 24 + 8·8 + 8 + 3·(4·27 + 8) = 636', () => {
+    const l = layer(analyze(net([1, 33, 8], pooled)), 'l0');
+    expect(l).toMatchObject({ macs: 13_392, params: 636, outputShape: [1, 9, 8] });
+  });
+
+  it('v2 x [1, 33, 8], D 16, relPos: tables 3 × 8 (size 4 / stride 2 → 2·2 − 1; temporal 2·2 − 1); MACs 33·8·48 + 9·16·16 + 2·8·(8·27 + 2·8·27) + 2·2·81·8 + 2·8·(2 + 2 + 2)·8 = 28,704; params 1,472', () => {
+    const l = layer(analyze(net([1, 33, 8], { ...pooled, outputDim: 16, relPos: true, residualPool: true, residualWithClsEmbed: false })), 'l0');
+    expect(l).toMatchObject({ macs: 28_704, params: 1_472, outputShape: [1, 9, 16] });
+  });
+
+  it('tokens that are not a class token and the grid: SHAPE_MISMATCH naming inputSize', () => {
+    const e = errorOf(() => analyze(net([1, 32, 8], pooled)));
+    expect(e.code).toBe('SHAPE_MISMATCH');
+    expect(e.message).toMatch(/class token and a 2×4×4 grid are 33 tokens/);
+  });
+});
