@@ -9,6 +9,8 @@ not 2·max(Sq, Sk) − 1 long), softmax, v2's residual pooling (with or without 
 project Linear. The LayerNorms' affine weights, the biases and the relative tables are drawn from
 N(0, 1)·0.5 so that each part moves the output. Weights are given under the op's roles (the
 state_dict's names relative to the module: qkvWeight, project.0.weight, pool_q.pool.weight, relPosH …).
+And spatioTemporalPositionEncoding (src/ops/spatiotemporal-position.ts) against PositionalEncoding, with
+and without its tables (mvit_v1_b's, mvit_v2_s's), every parameter drawn from N(0, 1).
 Writes test/fixtures/operators/mvit.json.
 
 Run: nice -n 10 /usr/bin/python3 scripts/goldens_mvit.py
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
-from torchvision.models.video.mvit import MultiscaleAttention
+from torchvision.models.video.mvit import MultiscaleAttention, PositionalEncoding
 
 from golden_kit import enc
 
@@ -48,6 +50,18 @@ def case(name, n, thw, c, heads, kq, kkv, sq, skv, out=None, residual_pool=False
                   "inputs": [enc(x)], "weights": weights, "outputs": [enc(y)]})
 
 
+def position(name, n, thw, c, tables):
+    m = PositionalEncoding(c, (thw[1], thw[2]), thw[0], rel_pos_embed=not tables).eval()
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.randn(p.shape))
+        x = torch.randn(n, thw[0] * thw[1] * thw[2], c)
+        y = m(x.clone())
+    roles = {"class_token": "classToken", "spatial_pos": "spatialPos", "temporal_pos": "temporalPos", "class_pos": "classPos"}
+    CASES.append({"name": name, "op": "spatioTemporalPositionEncoding", "attributes": {"inputSize": list(thw), "tables": tables}, "training": False,
+                  "inputs": [enc(x)], "weights": {roles[k]: enc(p) for k, p in m.named_parameters()}, "outputs": [enc(y)]})
+
+
 def main():
     case("multiscaleAttention v1 x=[1,1+2·4·4,8] h=2 kernel 3 strideQ [1,2,2] strideKv [1,2,2]", 1, (2, 4, 4), 8, 2, (3, 3, 3), (3, 3, 3), (1, 2, 2), (1, 2, 2))
     case("multiscaleAttention v1 x=[2,1+2·4·4,8] h=1 no pooling (kernels and strides 1)", 2, (2, 4, 4), 8, 1, (1, 1, 1), (1, 1, 1), (1, 1, 1), (1, 1, 1))
@@ -58,6 +72,8 @@ def main():
          residual_pool=True, with_cls=True, rel_pos=True)
     case("multiscaleAttention v2 x=[2,1+4·5·3,6] h=3 relPos non-square, strideQ [2,2,2] strideKv [1,2,1] (interpolated tables, ratio 5/3)", 2, (4, 5, 3), 6, 3, (3, 3, 3), (3, 3, 3), (2, 2, 2), (1, 2, 1),
          residual_pool=True, with_cls=False, rel_pos=True)
+    position("spatioTemporalPositionEncoding x=[2,2·3·4,5] tables (v1)", 2, (2, 3, 4), 5, True)
+    position("spatioTemporalPositionEncoding x=[1,2·3·4,5] class token only (v2)", 1, (2, 3, 4), 5, False)
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}, separators=(",", ":")) + "\n")
     print(f"{len(CASES)} cases → {OUT} ({OUT.stat().st_size} bytes)")
 

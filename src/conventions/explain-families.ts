@@ -13,6 +13,7 @@ import { shiftedWindowAttention } from '../ops/window-attention.js';
 import type { WindowPlan } from '../ops/window-attention.js';
 import { CPB_HIDDEN } from '../ops/window-attention-v2.js';
 import { multiscaleAttentionParts } from './multiscale-attention.js';
+import { spatioTemporalPositionEncoding } from '../ops/spatiotemporal-position.js';
 import type { EinsumPlan } from '../ops/einsum.js';
 import type { NormPlan } from '../ops/norm-group.js';
 import { dequantizeLinear, dynamicQuantizeLinear, quantizeLinear } from '../ops/quant.js';
@@ -242,6 +243,8 @@ export function morePartsOf(f: LayerFacts): Parts | null {
       // pool-adaptive-max.ts: (window volume − 1) comparisons per output
       return only(sub(mul(V('N·C', x[0], x[1]), V('Σ windows per axis', ...x.slice(2).map((len, a) => adaptiveWindowSum(len, y[2 + a])))), outs), f);
     case 'positionEmbedding': {
+      // spatiotemporal-position.ts: with its tables, T·H·W·C to sum them, then 1 per output element added
+      if (f.op === spatioTemporalPositionEncoding) return only(f.weights.length > 1 ? add(V('T·H·W·C', x[1], x[2]), dims('outputs', y)) : ZERO, f);
       // learned.ts's add, 1 per element; relative-position-bias.ts scales the scores first (1 more) unless its scale is 1
       const scaled = f.attrs.scale !== undefined && f.attrs.scale !== 1;
       return only(mul(V('per element', scaled ? 2 : 1), dims('elements', x)), f);

@@ -26,6 +26,7 @@ import { shiftedWindowAttention } from '../ops/window-attention.js';
 import { relativePositionBias } from '../ops/relative-position-bias.js';
 import { shiftedWindowAttentionV2 } from '../ops/window-attention-v2.js';
 import { multiscaleAttention } from '../ops/multiscale-attention.js';
+import { spatioTemporalPositionEncoding } from '../ops/spatiotemporal-position.js';
 import { layerScale, positionEmbedding, classToken } from '../ops/learned.js';
 import { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, qlinearAdd, qlinearMul } from '../ops/quant.js';
 import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from '../ops/quant-linear.js';
@@ -102,6 +103,7 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   [positionEmbedding, 'positionEmbedding'],
   // a learned tensor added to activations inside a module's forward, as ViT's position embedding
   [relativePositionBias, 'positionEmbedding'],
+  [spatioTemporalPositionEncoding, 'positionEmbedding'],
   [classToken, 'classToken'],
   [layerNorm, 'layerNorm'],
   [groupNorm, 'groupNorm'],

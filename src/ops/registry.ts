@@ -13,6 +13,7 @@ import { shiftedWindowAttention } from './window-attention.js';
 import { shiftedWindowAttentionV2 } from './window-attention-v2.js';
 import { relativePositionBias } from './relative-position-bias.js';
 import { multiscaleAttention } from './multiscale-attention.js';
+import { spatioTemporalPositionEncoding } from './spatiotemporal-position.js';
 import { layerScale, positionEmbedding, classToken } from './learned.js';
 import { quantizeLinear, dequantizeLinear, dynamicQuantizeLinear, qlinearAdd, qlinearMul } from './quant.js';
 import { convInteger, qlinearConv, matMulInteger, qlinearMatMul } from './quant-linear.js';
@@ -80,6 +81,7 @@ export const OPS: readonly OpDef[] = [
   shiftedWindowAttentionV2,
   relativePositionBias,
   multiscaleAttention,
+  spatioTemporalPositionEncoding,
   layerScale,
   positionEmbedding,
   classToken,

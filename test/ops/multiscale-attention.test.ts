@@ -1,7 +1,8 @@
 /**
  * multiscaleAttention (src/ops/multiscale-attention.ts) against torchvision 0.14's MultiscaleAttention
  * (test/fixtures/operators/mvit.json, scripts/goldens_mvit.py; the same cases also run in
- * test/ops/goldens.test.ts), and its shapes, params and MACs by hand.
+ * test/ops/goldens.test.ts), and its shapes, params and MACs by hand; spatioTemporalPositionEncoding
+ * (src/ops/spatiotemporal-position.ts) against torchvision's PositionalEncoding likewise.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +12,9 @@ import { pooledGrid } from '../../src/ops/multiscale-attention.js';
 import { analyze, errorOf, layer, net, scaledError } from '../helpers.js';
 import type { GoldenCase, Wire } from './golden-cases.js';
 
-const { cases } = JSON.parse(readFileSync(new URL('../fixtures/operators/mvit.json', import.meta.url), 'utf8')) as { cases: GoldenCase[] };
+const { cases: all } = JSON.parse(readFileSync(new URL('../fixtures/operators/mvit.json', import.meta.url), 'utf8')) as { cases: GoldenCase[] };
+const cases = all.filter((c) => c.op === 'multiscaleAttention');
+const positionCases = all.filter((c) => c.op === 'spatioTemporalPositionEncoding');
 const t = (w: Wire) => tensor(w.shape, Float32Array.from(w.data));
 const run = (c: GoldenCase, weights: Record<string, Wire> = c.weights) =>
   runOperator({ name: c.op, inputs: c.inputs.map(t), attributes: c.attributes, weights: Object.fromEntries(Object.entries(weights).map(([k, w]) => [k, t(w)])), training: false, seed: 0, maxElements: 1 << 24 });
@@ -57,5 +60,20 @@ describe('multiscaleAttention: shapes and cost by hand', () => {
     const e = errorOf(() => analyze(net([1, 32, 8], pooled)));
     expect(e.code).toBe('SHAPE_MISMATCH');
     expect(e.message).toMatch(/class token and a 2×4×4 grid are 33 tokens/);
+  });
+});
+
+describe("spatioTemporalPositionEncoding against PyTorch's PositionalEncoding", () => {
+  it.each(positionCases.map((c) => [c.name, c] as const))('%s: equal within 1e-6 of scale', (_, c) => {
+    expect(positionCases).toHaveLength(2);
+    const res = run(c);
+    expect(res.outputs[0].shape).toEqual(c.outputs[0].shape);
+    expect(scaledError(res.outputs[0].data, c.outputs[0].data)).toBeLessThanOrEqual(1e-6);
+  });
+
+  it("mvit_v1_b's at 8×56×56, C 96: out [1, 25089, 96]; params 96 + (3136 + 8 + 1)·96 = 302,016; v2's the class token's 96", () => {
+    const v1 = layer(analyze(net([1, 8 * 56 * 56, 96], { op: 'spatioTemporalPositionEncoding', inputSize: [8, 56, 56] })), 'l0');
+    expect(v1).toMatchObject({ params: 302_016, outputShape: [1, 25_089, 96] });
+    expect(layer(analyze(net([1, 8 * 56 * 56, 96], { op: 'spatioTemporalPositionEncoding', inputSize: [8, 56, 56], tables: false })), 'l0').params).toBe(96);
   });
 });
