@@ -9,7 +9,7 @@ Writes
                   ConvNeXt's CNBlock holds it) → flatten → fc
         tokens    class_token → pos_embedding (ViT's) → attn, an nn.MultiheadAttention whose
                   state_dict has in_proj_weight and out_proj.weight (a module inside the op)
-  test/fixtures/torchvision/state-dict-keys.json.gz   for each zoo model torchvision has (the 90 of
+  test/fixtures/torchvision/state-dict-keys.json.gz   for each zoo model torchvision has (the 92 of
       torchvision_truth.py's MODELS and VIDEO and the 3 video ResNets), its state_dict's keys and
       shapes, with the auxiliary heads the zoo builds (inception_v3's AuxLogits, the fcn_* and
       deeplabv3_* aux_classifier) and without those it leaves out (googlenet's aux1/aux2)

@@ -88,7 +88,7 @@ export const torchvision: ConventionPreset = {
     ),
     multiscaleAttention: macsOnly(
       "MViT multiscale attention: qkv and project (tokens·3DC, Lq·D²), the q/k/v pooling Conv3d's (one in-channel per group), both score products (2·h·Lq·Lk·d) and with relative positions _add_rel_pos's einsums and matmul (h·Gq·(Hk + Wk + Tk)·d); LayerNorms, scaling, softmax and adds not counted",
-      'aten.addmm / aten.convolution / aten.bmm (torchvision/models/video/mvit.py MViT_V1_B_Weights meta "_ops": 70.6, MViT_V2_S_Weights 64.22)',
+      'aten.addmm / aten.convolution / aten.bmm (torchvision docs GFLOPS: mvit_v1_b 70.6, mvit_v2_s 64.22; scripts/torchvision_truth.py measures 70,599,407,808 and 64,223,815,872)',
     ),
     windowAttentionV2: macsOnly(
       "Swin V2 window attention: qkv and proj (tokens·4C²), both score products (2·tokens·T·C) and the position-bias MLP's two linears once per forward (R·512·(2 + h), R = (2wh − 1)(2ww − 1)); normalisations, logit scale, sigmoid and softmax not counted",

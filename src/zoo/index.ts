@@ -18,6 +18,7 @@ import { squeezenet1_0, squeezenet1_1 } from './squeezenet.js';
 import { mc3_18, r2plus1d_18, r3d_18 } from './video.js';
 import { s3d } from './s3d.js';
 import { maxvit_t } from './maxvit.js';
+import { mvit_v1_b, mvit_v2_s } from './mvit.js';
 
 export interface ZooEntry {
   name: string;
@@ -127,6 +128,9 @@ export const ZOO: readonly ZooEntry[] = [
   { name: 'maxvit_t', resolution: 224, torchvision: { params: 30_919_624, gmacs: 5.56 }, build: maxvit_t },
   // video, 16 frames of `resolution`²: num_params from S3D_Weights (0.14), GFLOPS from later torchvision docs (0.14's meta has none)
   { name: 's3d', resolution: 224, torchvision: { params: 8_320_048, gmacs: 17.98 }, build: (r) => s3d(r) },
+  // MViT, 16 frames of 224² (torchvision fixes both): num_params from MViT_V1_B_Weights and MViT_V2_S_Weights (0.14), GFLOPS from later torchvision docs (0.14's meta has none)
+  { name: 'mvit_v1_b', resolution: 224, torchvision: { params: 36_610_672, gmacs: 70.6 }, build: mvit_v1_b },
+  { name: 'mvit_v2_s', resolution: 224, torchvision: { params: 34_537_744, gmacs: 64.22 }, build: mvit_v2_s },
 ];
 
 export const ZOO_BY_NAME: ReadonlyMap<string, ZooEntry> = new Map(ZOO.map((z) => [z.name, z]));
