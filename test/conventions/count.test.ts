@@ -109,3 +109,20 @@ describe('countWith', () => {
     expect(c.layers[0]).toMatchObject({ family: null, count: 0 });
   });
 });
+
+describe("MViT's multiscale attention under the presets (family multiscaleAttention)", () => {
+  const input = zoo('mvit_v1_b');
+  const attention = Array.from({ length: 16 }, (_, i) => `blocks.${i}.attn`);
+
+  it('torchvision counts its MACs as PyTorch does on ATen: mvit_v1_b 70,599,407,808, the report\'s own, nothing unsupported', () => {
+    const c = countWith(PRESETS_BY_NAME.get('torchvision')!, input);
+    expect([c.total, c.convlensMacs, c.unsupported]).toEqual([70_599_407_808, 70_599_407_808, []]);
+  });
+
+  it.each(PRESETS.filter((p) => p.name !== 'torchvision').map((p) => [p.name, p] as const))('%s: not measured, so the 16 attention layers are listed unsupported and counted 0, never silently', (_, p) => {
+    const c = ConventionCountSchema.parse(countWith(p, input));
+    expect(c.unsupported).toEqual(attention);
+    expect(c.layers.filter((l) => attention.includes(l.name)).every((l) => l.count === 0)).toBe(true);
+    expect(c.byFamily.find((f) => f.family === 'multiscaleAttention')?.why).toMatch(/^not supported: how .* counts MViT's MultiscaleAttention .* has not been measured/);
+  });
+});
