@@ -124,6 +124,8 @@ MODELS = {
 # hook counts are in test/zoo/video.test.ts)
 VIDEO = {
     "s3d": (tvm.video.s3d, 224, 16),
+    "mvit_v1_b": (tvm.video.mvit_v1_b, 224, 16),
+    "mvit_v2_s": (tvm.video.mvit_v2_s, 224, 16),
 }
 # nn.MultiheadAttention multiplies by its in_proj_weight and out_proj.weight without calling a module,
 # and its q·kᵀ, attn·v are bare matrix products: module hooks miss them, so these models' MACs are
@@ -135,6 +137,8 @@ MACS_FROM_ATEN = {"vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14", "s
 MACS_FROM_ATEN |= {"swin_v2_t", "swin_v2_s", "swin_v2_b"}
 # MaxViT's RelativePositionalMultiHeadAttention multiplies q·kᵀ and attn·v by torch.einsum (bmm on ATen), no module
 MACS_FROM_ATEN |= {"maxvit_t"}
+# MViT's MultiscaleAttention: q·kᵀ and attn·v are torch.matmul, _add_rel_pos's einsums and matmul bmm's (ATen)
+MACS_FROM_ATEN |= {"mvit_v1_b", "mvit_v2_s"}
 
 # (model, H, W): fully convolutional heads, global pooling, Swin's padded windows, YOLO-free (not torchvision)
 NON_SQUARE = [
@@ -279,7 +283,7 @@ def main():
     for name, (ctor, res, frames) in VIDEO.items():
         if only and name not in only:
             continue
-        out["models"][name] = measure(ctor(weights=None), res, frames=frames)
+        out["models"][name] = measure(ctor(weights=None), res, aten_macs=name in MACS_FROM_ATEN, frames=frames)
         out["models"][name]["frames"] = frames
         print(name, out["models"][name]["params"], out["models"][name]["macs"], flush=True)
     for name, (layer, ctor) in feature_extractors().items():
