@@ -31,7 +31,10 @@ MODELS = [
     ('squeezenet1_1', 224), ('mnasnet1_0', 224), ('vgg16_bn', 224), ('alexnet', 224),
     ('convnext_tiny', 224), ('vit_b_16', 224), ('swin_t', 224), ('swin_s', 224), ('swin_b', 224),
     ('swin_v2_t', 256), ('maxvit_t', 224),
+    # video: 16 frames of res × res (torchvision.models.video), the zoo's clip
+    ('mvit_v1_b', 224), ('mvit_v2_s', 224),
 ]
+VIDEO = {'mvit_v1_b', 'mvit_v2_s'}
 # torchvision models the zoo lacks whose ONNX exports are test fixtures (test/fixtures/catalog/*.onnx)
 ONNX_ONLY = [('vit_b_32', 224)]
 ONLY = sys.argv[1:]
@@ -39,8 +42,9 @@ ONLY = sys.argv[1:]
 
 def truth(name: str, res: int) -> dict:
     torch.manual_seed(0)
-    m = getattr(torchvision.models, name)().eval()
-    shape = (1, 3, res, res)
+    video = name in VIDEO
+    m = getattr(torchvision.models.video if video else torchvision.models, name)().eval()
+    shape = (1, 3, 16, res, res) if video else (1, 3, res, res)
     s = torchinfo.summary(m, input_size=shape, verbose=0, device='cpu')
     lines = [l for l in str(s).splitlines() if l.startswith(('Input size', 'Forward/backward', 'Params size', 'Estimated Total'))]
     params = sum(p.numel() * p.element_size() for p in m.parameters())

@@ -118,6 +118,13 @@ export const multiscaleAttention: OpDef<MultiscaleAttentionAttrs, MultiscaleAtte
   weighted: true,
   channelsLast: true,
   tokenWidth: (plan) => plan.dim,
+  // its modules with parameters: qkv, each pool's Conv3d ([N·h, d, T', H', W']) and LayerNorm ([N, h, L', d]), project.0
+  innerModuleOutputs: ({ n, dim, heads, d, thw, poolQ, poolKv, qThw, kThw }) => [
+    [n, 1 + prod(thw), 3 * dim],
+    ...(poolKv ? [0, 1].flatMap(() => [[n * heads, d, ...kThw], [n, heads, 1 + prod(kThw), d]]) : []),
+    ...(poolQ ? [[n * heads, d, ...qThw], [n, heads, 1 + prod(qThw), d]] : []),
+    [n, 1 + prod(qThw), dim],
+  ],
   attrs: MultiscaleAttentionAttrs,
   infer(ctx) {
     const x = ctx.inputs[0];
@@ -326,14 +333,8 @@ function axisIndex(sq: number, sk: number): Int32Array {
   return idx;
 }
 
-interface RelTables {
-  h: Float32Array;
-  w: Float32Array;
-  t: Float32Array;
-  ih: Int32Array;
-  iw: Int32Array;
-  it: Int32Array;
-}
+/** The three tables at their used lengths, and per axis the row each (query, key) position pair reads. */
+interface RelTables { h: Float32Array; w: Float32Array; t: Float32Array; ih: Int32Array; iw: Int32Array; it: Int32Array }
 
 function relTables(p: MultiscaleAttentionPlan, h: Float32Array, w: Float32Array, t: Float32Array): RelTables {
   const [qt, qh, qw] = p.qThw;

@@ -27,13 +27,15 @@ export const SpatioTemporalPositionAttrs = z.strictObject({
 });
 type SpatioTemporalPositionAttrs = z.infer<typeof SpatioTemporalPositionAttrs>;
 
-export const spatioTemporalPositionEncoding: OpDef<SpatioTemporalPositionAttrs, null> = {
+export const spatioTemporalPositionEncoding: OpDef<SpatioTemporalPositionAttrs, { out: number[] }> = {
   name: 'spatioTemporalPositionEncoding',
   summary: "Prepend a learned class token to a clip's grid tokens [N, T·H·W, C] and add MViT's separable (temporal + spatial) position embedding",
   pytorch: 'torchvision.models.video.mvit.PositionalEncoding',
   weightsSizedByInput: 'a spatio-temporal position embedding',
   inputNames: ['x'],
   minInputs: 1,
+  // PositionalEncoding is itself a leaf module with parameters (no children): torchinfo counts its output
+  innerModuleOutputs: (plan) => [plan.out],
   attrs: SpatioTemporalPositionAttrs,
   infer(ctx) {
     const x = ctx.inputs[0];
@@ -54,7 +56,7 @@ export const spatioTemporalPositionEncoding: OpDef<SpatioTemporalPositionAttrs, 
       outputs: [[n, l + 1, c]],
       weights,
       cost: { ...ZERO_COST, elementwise: ctx.attrs.tables ? l * c + n * (l + 1) * c : 0 },
-      plan: null,
+      plan: { out: [n, l + 1, c] },
     };
   },
   receptiveField: (ctx) => ctx.rf[0],

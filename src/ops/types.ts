@@ -270,8 +270,10 @@ export interface OpDef<A = any, P = any> {
   returnsInputData?: boolean;
   /**
    * Output shapes of the nn.Modules with parameters that PyTorch's module for this op calls as
-   * modules inside its forward (Swin V2's cpb_mlp Linears, run once on the coordinates table): leaf
-   * modules torchinfo's footprint counts (analysis/footprint.ts), which the op's own layer is not.
+   * modules inside its forward (Swin V2's cpb_mlp Linears, run once on the coordinates table; MViT's
+   * attention's qkv, pools and project), or the op's module itself where it is a leaf with parameters
+   * whose family is not (MViT's PositionalEncoding): leaf modules torchinfo's footprint counts
+   * (analysis/footprint.ts), which the op's own layer is not.
    */
   innerModuleOutputs?(plan: P): Shape[];
   /** Its output's channels are the last axis, as torch.nn.Linear's (Swin's MLP over [N, H, W, C]), not dim 1. */
