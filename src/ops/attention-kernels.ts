@@ -91,19 +91,7 @@ export function attendHead(qkv: Float32Array, row: number, plan: HeadsShape, f: 
   for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) kT[e * t + p] = qkv[p * 3 * c + kOff + e];
   gemm(t, t, d, qkv, qOff, 3 * c, kT, 0, t, sc, 0, t, false);
   addScores?.(hd, sc);
-  for (let p = 0; p < t; p++) {
-    const r = p * t;
-    let max = -Infinity;
-    for (let q = 0; q < t; q++) if (sc[r + q] > max) max = sc[r + q];
-    let sum = 0;
-    for (let q = 0; q < t; q++) {
-      const e = Math.exp(sc[r + q] - max);
-      sc[r + q] = e;
-      sum += e;
-    }
-    const inv = 1 / sum;
-    for (let q = 0; q < t; q++) sc[r + q] *= inv;
-  }
+  softmaxRows(sc, t, t);
   gemm(t, d, t, sc, 0, t, qkv, vOff, 3 * c, att, row * c + hd * d, c, false);
 }
 
@@ -297,4 +285,21 @@ export function attendBackward(gOut: Float32Array, w: AttentionWeights, plan: He
   scores.toProjection?.(gQkv);
   // gX = gQKV·W_in (W_in is [3C, C], qkv = x·W_inᵀ)
   gemm(t, c, 3 * c, gQkv, 0, 3 * c, w.inProj, 0, c, gTok, 0, c, false);
+}
+
+/** Softmax of each of `rows` rows of `cols` scores in place (the row's maximum subtracted first, as PyTorch's softmax). */
+export function softmaxRows(sc: Float32Array, rows: number, cols: number): void {
+  for (let i = 0; i < rows; i++) {
+    const r = i * cols;
+    let m = -Infinity;
+    for (let j = 0; j < cols; j++) if (sc[r + j] > m) m = sc[r + j];
+    let sum = 0;
+    for (let j = 0; j < cols; j++) {
+      const e = Math.exp(sc[r + j] - m);
+      sc[r + j] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let j = 0; j < cols; j++) sc[r + j] *= inv;
+  }
 }

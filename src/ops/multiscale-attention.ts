@@ -50,6 +50,7 @@ import { globalOver } from './receptive-field.js';
 import { linearColumns } from './linear.js';
 import type { OpDef, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
+import { softmaxRows } from './attention-kernels.js';
 
 const Triple = z.tuple([posInt, posInt, posInt]);
 const TABLE_STD = 0.02;
@@ -379,21 +380,5 @@ function addRelPos(sc: Float32Array, q: Float32Array, p: MultiscaleAttentionPlan
         }
       }
     }
-  }
-}
-
-function softmaxRows(sc: Float32Array, rows: number, cols: number): void {
-  for (let i = 0; i < rows; i++) {
-    const r = i * cols;
-    let m = -Infinity;
-    for (let j = 0; j < cols; j++) if (sc[r + j] > m) m = sc[r + j];
-    let sum = 0;
-    for (let j = 0; j < cols; j++) {
-      const e = Math.exp(sc[r + j] - m);
-      sc[r + j] = e;
-      sum += e;
-    }
-    const inv = 1 / sum;
-    for (let j = 0; j < cols; j++) sc[r + j] *= inv;
   }
 }

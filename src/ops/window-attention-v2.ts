@@ -49,7 +49,7 @@ import type { Intermediate, OpDef, RunContext, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import { gemm } from './gemm-tiles.js';
 import { linearColumns } from './linear.js';
-import { attendBackward, attentionIntermediates, attentionVjpIntermediates, attentionWeights, chunkRows } from './attention-kernels.js';
+import { attendBackward, attentionIntermediates, attentionVjpIntermediates, attentionWeights, chunkRows, softmaxRows } from './attention-kernels.js';
 import { ShiftedWindowAttentionAttrs, gatherTokens, refuseRelativePositionIndex, relativePositionIndex, shiftedWindowAttention, windowVjp, windows } from './window-attention.js';
 import type { TokenWindow, WindowPlan } from './window-attention.js';
 
@@ -268,19 +268,7 @@ function cosineHead(qkv: Float32Array, row: number, plan: WindowPlan, k: V2Kerne
   const off = hd * t * t;
   for (let i = 0; i < t * t; i++) sc[i] = Math.fround(sc[i] * scale) + k.bias[off + i];
   if (masked) for (let p = 0; p < t; p++) for (let q = 0; q < t; q++) if (labels[p] !== labels[q]) sc[p * t + q] += MASK;
-  for (let p = 0; p < t; p++) {
-    const r = p * t;
-    let m = -Infinity;
-    for (let q = 0; q < t; q++) if (sc[r + q] > m) m = sc[r + q];
-    let sum = 0;
-    for (let q = 0; q < t; q++) {
-      const e = Math.exp(sc[r + q] - m);
-      sc[r + q] = e;
-      sum += e;
-    }
-    const inv = 1 / sum;
-    for (let q = 0; q < t; q++) sc[r + q] *= inv;
-  }
+  softmaxRows(sc, t, t);
   gemm(t, d, t, sc, 0, t, qkv, vOff, 3 * c, att, row * c + hd * d, c, false);
 }
 
