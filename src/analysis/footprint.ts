@@ -117,7 +117,7 @@ export function footprintFromReport(report: Report): TorchinfoFootprint | Footpr
   if (inner.length === 0) return footprintOf(report, 0);
   const named = inner.slice(0, 3).map((l) => `'${l.name}' (${l.op})`).join(', ') + (inner.length > 3 ? `, … (${inner.length} in all)` : '');
   return {
-    unknown: `torchinfo's footprint needs the memory analysis here: ${named} run modules with parameters inside the layer (Swin V2's cpb_mlp), whose outputs torchinfo counts and whose sizes the report alone does not hold`,
+    unknown: `torchinfo's footprint needs the memory analysis here: ${named} run modules with parameters inside them (as Swin V2's position-bias MLP, MViT's attention pools and projections), whose outputs torchinfo counts and whose sizes the report alone does not hold`,
   };
 }
 

@@ -66,6 +66,13 @@ describe("every path that shows torchinfo's footprint shows torchinfo's figure, 
     expect(section).not.toContain('Forward/backward pass size');
   });
 
+  it("mvit_v2_s: the report alone names its position encoding and attention layers, and says which modules, not Swin V2's", () => {
+    const graph = parseNetworkSpec(modelSpec('mvit_v2_s'));
+    const report = analyzeGraph(graph, DEFAULTS, inferGraph(graph));
+    const unknown = footprintFromReport(report);
+    expect(unknown).toEqual({ unknown: expect.stringMatching(/^torchinfo's footprint needs the memory analysis here: 'pos_encoding' \(spatioTemporalPositionEncoding\), 'blocks\.0\.attn' \(multiscaleAttention\), .*\(17 in all\) run modules with parameters inside them \(as Swin V2's position-bias MLP, MViT's attention pools and projections\)/) });
+  });
+
   it("resnet18 (no layer runs modules inside it): the report alone gives torchinfo's figure, as the memory analysis does", () => {
     const graph = parseNetworkSpec(modelSpec('resnet18'));
     const inference = inferGraph(graph);
