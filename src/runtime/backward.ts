@@ -230,7 +230,7 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
     // own intervals reversed, so at most the forward's peak of activations more
     const ran = new Set(analysed.filter((_, i) => runs(i)).map((a) => a.layer.name));
     const held = runPeak(graph, inference, { executed: ran, keep, given: opts.weights, keepWeights: true });
-    const gradients = runPeak(graph, inference, { executed: ran, keep: new Set(), given: opts.weights }).activations;
+    const gradients = runPeak(graph, inference, { executed: ran, keep: new Set(), given: opts.weights, viewsShareBuffers: false }).activations;
     // and the largest scratch a layer's VJP allocates for its step (attention's probabilities of every head)
     let reverseScratch = 0;
     analysed.forEach((a, i) => {

@@ -112,7 +112,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       return m && m.kind !== 'foldBatchNorm' && !a.op?.runInPlace ? group!.host.layer.name : undefined;
     };
     const answer = [...outputNames, ...captureTensors.values()];
-    enclosingAt = askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer, weightBytes, fusedBytes, writtenIn, constantBytes: (c) => weightStore.lastingBytes(c), held: opts.heldBytes ?? 0, enclosing: opts.enclosingBytes });
+    enclosingAt = askRunMemory(opts.chargeMemory, graph, inference, { executed, keep: new Set(captureTensors.values()), given: opts.weights, inputs, answer, weightBytes, fusedBytes, writtenIn, constantBytes: (c) => weightStore.lastingBytes(c), training: opts.training, held: opts.heldBytes ?? 0, enclosing: opts.enclosingBytes });
   }
   // a constant read as a layer input stays live across steps: its own array when it must be decoded
   const { live, read } = liveTensors(graph, inputs, infos, (c) => weightStore.values(c, true), half);

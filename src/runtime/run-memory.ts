@@ -19,6 +19,12 @@
  *             the weights they are folded from)
  *   peak = max over the executed steps of held(i)
  *
+ * A layer whose kernel hands back its input's memory (a reshape, flatten, squeeze, unsqueeze:
+ * OpDef.returnsInputData; dropout and identity at inference: OpDef.returnsInputAtInference) writes
+ * no new buffer: its output counts nothing, and the buffer it shares lives to the last reader of
+ * either (the executor frees a buffer only once no live tensor views it: execute.ts freeable). Not
+ * for a fusion member written in its host's step, nor over a constant (its own count, above).
+ *
  * Counted in float32 (4 bytes), as the runtime computes. Graph inputs are not counted: they are
  * the request's tensors, reserved with its body (http/admission.ts). Not counted either: the GEMM's
  * packing scratch (WebAssembly memory, bounded per band and reused across runs), a worker team's
@@ -78,7 +84,15 @@ export interface RunPeakOptions {
   writtenIn?: (a: AnalysedLayer) => string | undefined;
   /** Bytes a step allocates besides its own weights as the executor runs it fused (runtime/fuse.ts fusedStepBytes, for a group's host); default: none (no fusion). */
   fusedBytes?: (a: AnalysedLayer) => number;
+  /** The run trains (RunOptions.training): dropout draws a new tensor then, so it shares nothing. */
+  training?: boolean;
+  /** Views share their input's buffer (the header); false counts each output as new (a reverse pass's gradients, which reshapes copy: vjp-kernels.ts reshaped). Default true. */
+  viewsShareBuffers?: boolean;
 }
+
+/** The layer's kernel returns its input's memory as its one output (see the header). */
+const sharesInputBuffer = (a: AnalysedLayer, training: boolean): boolean =>
+  a.layer.outputs.length === 1 && a.layer.inputs.length >= 1 && (a.op!.returnsInputData === true || (a.op!.returnsInputAtInference === true && !training));
 
 /** A layer whose kernel runs: executed (an output depends on it), not folded into a constant, analysed. */
 export const runsKernel = (a: AnalysedLayer, executed: ReadonlySet<string>): boolean => executed.has(a.layer.name) && !a.folded && a.op !== null && a.inferred !== null;
@@ -98,7 +112,11 @@ export function lastReaders(analysed: readonly AnalysedLayer[], executed: Readon
 }
 
 /** What a run holds at each step it executes: `held(i)` of the header and its parts, by layer name, in execution order. */
-export function heldByStep(graph: Graph, inference: Inference, { executed, keep, given, keepWeights = false, weightBytes, fusedBytes, writtenIn, constantBytes = (c) => numel(c.shape) * FLOAT32 }: RunPeakOptions): Map<string, Omit<RunPeak, 'layer'>> {
+export function heldByStep(
+  graph: Graph,
+  inference: Inference,
+  { executed, keep, given, keepWeights = false, weightBytes, fusedBytes, writtenIn, constantBytes = (c) => numel(c.shape) * FLOAT32, training = false, viewsShareBuffers = true }: RunPeakOptions,
+): Map<string, Omit<RunPeak, 'layer'>> {
   const indices = inference.analysed.flatMap((a, i) => (runsKernel(a, executed) ? [i] : []));
   const steps = indices.map((i) => inference.analysed[i]);
   const n = steps.length;
@@ -113,6 +131,21 @@ export function heldByStep(graph: Graph, inference: Inference, { executed, keep,
   // the executor's outputs (graphOutputs): a spec without `outputs` returns every layer nobody reads,
   // an auxiliary head among them, kept to the end as a declared output is
   const kept = new Set([...graphOutputs(graph), ...keep]);
+  const lastOf = (t: string, step: number) => (kept.has(t) ? n - 1 : Math.max(step, lastUse.get(t) ?? step));
+
+  // a view's output names the buffer of the tensor it views (a view of a view: the first one's);
+  // that buffer lives to the last step any of them is read at
+  const bufferOf = new Map<string, string>();
+  const bufferLast = new Map<string, number>();
+  steps.forEach((a, i) => {
+    const [x0] = a.layer.inputs;
+    const [o] = a.layer.outputs;
+    if (viewsShareBuffers && sharesInputBuffer(a, training) && writtenIn?.(a) === undefined && isActivation(x0) && isActivation(o)) bufferOf.set(o, bufferOf.get(x0) ?? x0);
+    for (const t of a.layer.outputs) {
+      const b = bufferOf.get(t) ?? t;
+      bufferLast.set(b, Math.max(bufferLast.get(b) ?? 0, lastOf(t, i)));
+    }
+  });
 
   // difference array: a tensor written at step i and read last at step j counts on [i, j]
   const alive = new Float64Array(n + 1);
@@ -134,8 +167,8 @@ export function heldByStep(graph: Graph, inference: Inference, { executed, keep,
     // a fusion member's own output is written in its host's step, and lives from there
     const from = Math.min(i, stepByName.get(writtenIn?.(a) ?? '') ?? i);
     for (const o of a.layer.outputs) {
-      if (!isActivation(o)) continue;
-      const last = kept.has(o) ? n - 1 : Math.max(i, lastUse.get(o) ?? i);
+      if (!isActivation(o) || bufferOf.has(o)) continue;
+      const last = bufferLast.get(o) ?? lastOf(o, i);
       const bytes = bytesOf(o);
       alive[from] += bytes;
       alive[last + 1] -= bytes;
