@@ -50,7 +50,8 @@ import { globalOver } from './receptive-field.js';
 import { linearColumns } from './linear.js';
 import type { OpDef, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
-import { softmaxRows } from './attention-kernels.js';
+import { attendMultiscaleHead, headScratch, multiscaleKernels, prod } from './multiscale-attention-kernels.js';
+import type { MultiscaleAttentionPlan, PoolPlan, Thw } from './multiscale-attention-kernels.js';
 
 const Triple = z.tuple([posInt, posInt, posInt]);
 const TABLE_STD = 0.02;
@@ -70,29 +71,8 @@ export const MultiscaleAttentionAttrs = z.strictObject({
 });
 export type MultiscaleAttentionAttrs = z.infer<typeof MultiscaleAttentionAttrs>;
 
-type Thw = [number, number, number];
-interface PoolPlan {
-  kernel: Thw;
-  stride: Thw;
-  out: Thw;
-}
-export interface MultiscaleAttentionPlan {
-  n: number;
-  c: number;
-  dim: number;
-  heads: number;
-  d: number;
-  thw: Thw;
-  /** null where torchvision builds no pool (kernel and stride all 1) */
-  poolQ: PoolPlan | null;
-  poolKv: PoolPlan | null;
-  qThw: Thw;
-  kThw: Thw;
-  /** rows of rel_pos_h/w and rel_pos_t, when relPos */
-  tables: { spatial: number; temporal: number } | null;
-}
+export type { MultiscaleAttentionPlan } from './multiscale-attention-kernels.js';
 
-const prod = (v: readonly number[]) => v.reduce((p, x) => p * x, 1);
 
 /** A grid side after torchvision's pooling conv (padding ⌊k/2⌋): ⌊(S + 2⌊k/2⌋ − k)/s⌋ + 1. */
 export function pooledSide(size: number, kernel: number, stride: number): number {
@@ -199,8 +179,8 @@ export const multiscaleAttention: OpDef<MultiscaleAttentionAttrs, MultiscaleAtte
       plan: { n, c, dim, heads, d, thw, poolQ, poolKv, qThw, kThw, tables },
       intermediates: [
         { shape: [n, l, 3 * dim], what: 'q, k and v before pooling' },
-        { shape: [heads, lq + 2 * lk, d], what: "one sample's pooled q, k and v" },
-        { shape: [lq, lk], what: "one head's scores" },
+        { shape: [2 * lq + 3 * lk, d], what: "one head's pooled q, q scaled, k, kᵀ and v (reused across samples and heads)" },
+        { shape: [lq, lk], what: "one head's scores (reused)" },
         { shape: [n, lq, dim], what: 'the heads concatenated before the projection' },
       ],
     };
@@ -208,177 +188,18 @@ export const multiscaleAttention: OpDef<MultiscaleAttentionAttrs, MultiscaleAtte
   receptiveField: (ctx) => globalOver(ctx.rf[0], ctx.inputs[0]),
   run(ctx) {
     const p = ctx.plan;
-    const { n, c, dim, heads, d } = p;
-    const a = ctx.attrs;
+    const { n, c, dim, heads } = p;
     const w = ctx.weights;
-    const x = ctx.inputs[0].data;
     const l = 1 + prod(p.thw);
     const lq = 1 + prod(p.qThw);
-    const lk = 1 + prod(p.kThw);
     const qkv = new Float32Array(n * l * 3 * dim);
-    linearColumns(x, n * l, c, w.qkvWeight.data, w.qkvBias.data, 3 * dim, 0, 3 * dim, qkv);
-    const rel = p.tables ? relTables(p, w.relPosH.data, w.relPosW.data, w.relPosT.data) : null;
+    linearColumns(ctx.inputs[0].data, n * l, c, w.qkvWeight.data, w.qkvBias.data, 3 * dim, 0, 3 * dim, qkv);
+    const kern = multiscaleKernels(p, w);
+    const scr = headScratch(p);
     const att = new Float32Array(n * lq * dim);
-    const scaler = 1 / Math.sqrt(d);
-    const sc = new Float32Array(lq * lk);
-    for (let s = 0; s < n; s++) {
-      for (let hd = 0; hd < heads; hd++) {
-        // q, k, v of head hd: [L, d]
-        const part = (which: number) => {
-          const z = new Float32Array(l * d);
-          for (let t = 0; t < l; t++) for (let e = 0; e < d; e++) z[t * d + e] = qkv[(s * l + t) * 3 * dim + which * dim + hd * d + e];
-          return z;
-        };
-        const k = p.poolKv ? pool(part(1), p.thw, p.poolKv, d, w['pool_k.pool.weight'].data, w['pool_k.norm_act.0.weight'].data, w['pool_k.norm_act.0.bias'].data, a.eps) : part(1);
-        const v = p.poolKv ? pool(part(2), p.thw, p.poolKv, d, w['pool_v.pool.weight'].data, w['pool_v.norm_act.0.weight'].data, w['pool_v.norm_act.0.bias'].data, a.eps) : part(2);
-        const q = p.poolQ ? pool(part(0), p.thw, p.poolQ, d, w['pool_q.pool.weight'].data, w['pool_q.norm_act.0.weight'].data, w['pool_q.norm_act.0.bias'].data, a.eps) : part(0);
-        for (let i = 0; i < lq; i++) {
-          for (let j = 0; j < lk; j++) {
-            let acc = 0;
-            for (let e = 0; e < d; e++) acc += Math.fround(scaler * q[i * d + e]) * k[j * d + e];
-            sc[i * lk + j] = acc;
-          }
-        }
-        if (rel) addRelPos(sc, q, p, rel);
-        softmaxRows(sc, lq, lk);
-        const from = a.residualPool && !a.residualWithClsEmbed ? 1 : 0;
-        for (let i = 0; i < lq; i++) {
-          const o = (s * lq + i) * dim + hd * d;
-          for (let e = 0; e < d; e++) {
-            let acc = 0;
-            for (let j = 0; j < lk; j++) acc += sc[i * lk + j] * v[j * d + e];
-            att[o + e] = a.residualPool && i >= from ? Math.fround(acc) + q[i * d + e] : acc;
-          }
-        }
-      }
-    }
+    for (let s = 0; s < n; s++) for (let hd = 0; hd < heads; hd++) attendMultiscaleHead(qkv, s, hd, p, ctx.attrs, kern, scr, att, s * lq * dim + hd * p.d, dim);
     const y = new Float32Array(n * lq * dim);
     linearColumns(att, n * lq, dim, w['project.0.weight'].data, w['project.0.bias'].data, dim, 0, dim, y);
     return [tensor(ctx.outputs[0], y)];
   },
 };
-
-/**
- * torchvision's Pool on one head's tokens z [1 + T·H·W, d]: the grid through the depthwise conv
- * (weight [d, 1, kt, kh, kw], padding ⌊k/2⌋), the class token put back, LayerNorm over d of every token.
- */
-function pool(z: Float32Array, thw: Thw, pp: PoolPlan, d: number, weight: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number): Float32Array {
-  const [T, H, W] = thw;
-  const [kt, kh, kw] = pp.kernel;
-  const [st, sh, sw] = pp.stride;
-  const [pt, ph, pw] = pp.kernel.map((k) => Math.floor(k / 2));
-  const [To, Ho, Wo] = pp.out;
-  const out = new Float32Array((1 + To * Ho * Wo) * d);
-  out.set(z.subarray(0, d), 0);
-  for (let e = 0; e < d; e++) {
-    const wOff = e * kt * kh * kw;
-    for (let ot = 0; ot < To; ot++) {
-      for (let oh = 0; oh < Ho; oh++) {
-        for (let ow = 0; ow < Wo; ow++) {
-          let acc = 0;
-          for (let a = 0; a < kt; a++) {
-            const it = ot * st - pt + a;
-            if (it < 0 || it >= T) continue;
-            for (let b = 0; b < kh; b++) {
-              const ih = oh * sh - ph + b;
-              if (ih < 0 || ih >= H) continue;
-              for (let cc = 0; cc < kw; cc++) {
-                const iw = ow * sw - pw + cc;
-                if (iw < 0 || iw >= W) continue;
-                acc += weight[wOff + (a * kh + b) * kw + cc] * z[(1 + (it * H + ih) * W + iw) * d + e];
-              }
-            }
-          }
-          out[(1 + (ot * Ho + oh) * Wo + ow) * d + e] = acc;
-        }
-      }
-    }
-  }
-  for (let t = 0; t < out.length / d; t++) {
-    let mean = 0;
-    for (let e = 0; e < d; e++) mean += out[t * d + e];
-    mean /= d;
-    let v = 0;
-    for (let e = 0; e < d; e++) v += (out[t * d + e] - mean) ** 2;
-    const inv = 1 / Math.sqrt(v / d + eps);
-    for (let e = 0; e < d; e++) out[t * d + e] = (out[t * d + e] - mean) * inv * gamma[e] + beta[e];
-  }
-  return out;
-}
-
-/** F.interpolate(mode 'linear', align_corners False) of a table [rows, d] to `size` rows; the table itself when it has them. */
-function interpolateRows(table: Float32Array, d: number, size: number): Float32Array {
-  const rows = table.length / d;
-  if (rows === size) return table;
-  const f = Math.fround;
-  const scale = f(rows / size);
-  const out = new Float32Array(size * d);
-  for (let i = 0; i < size; i++) {
-    const src = Math.max(f(f(scale * f(i + 0.5)) - 0.5), 0);
-    const i0 = Math.floor(src);
-    const i1 = i0 < rows - 1 ? i0 + 1 : i0;
-    const l1 = f(src - i0);
-    const l0 = f(1 - l1);
-    for (let e = 0; e < d; e++) out[i * d + e] = l0 * table[i0 * d + e] + l1 * table[i1 * d + e];
-  }
-  return out;
-}
-
-/** For one axis: R[i][j] = table[⌊dist(i, j)⌋] as torchvision's _add_rel_pos indexes it, per (i, j) a row offset into the table. */
-function axisIndex(sq: number, sk: number): Int32Array {
-  const f = Math.fround;
-  const qRatio = f(Math.max(sk / sq, 1));
-  const kRatio = f(Math.max(sq / sk, 1));
-  const idx = new Int32Array(sq * sk);
-  for (let i = 0; i < sq; i++) for (let j = 0; j < sk; j++) idx[i * sk + j] = Math.trunc(f(f(i * qRatio) - f(f(j + f(1 - sk)) * kRatio)));
-  return idx;
-}
-
-/** The three tables at their used lengths, and per axis the row each (query, key) position pair reads. */
-interface RelTables { h: Float32Array; w: Float32Array; t: Float32Array; ih: Int32Array; iw: Int32Array; it: Int32Array }
-
-function relTables(p: MultiscaleAttentionPlan, h: Float32Array, w: Float32Array, t: Float32Array): RelTables {
-  const [qt, qh, qw] = p.qThw;
-  const [kt, kh, kw] = p.kThw;
-  return {
-    h: interpolateRows(h, p.d, 2 * Math.max(qh, kh) - 1),
-    w: interpolateRows(w, p.d, 2 * Math.max(qw, kw) - 1),
-    t: interpolateRows(t, p.d, 2 * Math.max(qt, kt) - 1),
-    ih: axisIndex(qh, kh),
-    iw: axisIndex(qw, kw),
-    it: axisIndex(qt, kt),
-  };
-}
-
-/** _add_rel_pos on one head's scores [Lq, Lk]: the grid scores gain q·Rh + q·Rw + q·Rt. */
-function addRelPos(sc: Float32Array, q: Float32Array, p: MultiscaleAttentionPlan, r: RelTables): void {
-  const { d } = p;
-  const [qt, qh, qw] = p.qThw;
-  const [kt, kh, kw] = p.kThw;
-  const lk = 1 + kt * kh * kw;
-  const dot = (table: Float32Array, row: number, at: number) => {
-    let acc = 0;
-    for (let e = 0; e < d; e++) acc += q[at + e] * table[row * d + e];
-    return Math.fround(acc);
-  };
-  const relH = new Float32Array(kh);
-  const relW = new Float32Array(kw);
-  const relT = new Float32Array(kt);
-  for (let a = 0; a < qt; a++) {
-    for (let b = 0; b < qh; b++) {
-      for (let c = 0; c < qw; c++) {
-        const pos = (a * qh + b) * qw + c;
-        const at = (1 + pos) * d;
-        for (let j = 0; j < kh; j++) relH[j] = dot(r.h, r.ih[b * kh + j], at);
-        for (let j = 0; j < kw; j++) relW[j] = dot(r.w, r.iw[c * kw + j], at);
-        for (let j = 0; j < kt; j++) relT[j] = dot(r.t, r.it[a * kt + j], at);
-        const row = (1 + pos) * lk;
-        for (let jt = 0; jt < kt; jt++) {
-          for (let jh = 0; jh < kh; jh++) {
-            for (let jw = 0; jw < kw; jw++) sc[row + 1 + (jt * kh + jh) * kw + jw] += Math.fround(Math.fround(relH[jh] + relW[jw]) + relT[jt]);
-          }
-        }
-      }
-    }
-  }
-}
