@@ -41,7 +41,9 @@
  * Receptive field: global (every token reads every token, and the sequence is flattened already).
  * Initialisation as the module's own: nn.Linear and nn.Conv3d U(±1/√fan_in), LayerNorm 1 and 0, the
  * relative tables trunc_normal_(std 0.02) as a uniform of that standard deviation.
- * No VJP yet (a gradient through it is NO_GRADIENT).
+ * Input gradient (vjp, weights held constant): ops/multiscale-attention-vjp.ts, each head's forward
+ * recomputed, then back through project, probs·v, softmax, the scaled scores and relPos's dependence on q,
+ * residual pooling, the pools (LayerNorm, the depthwise conv's transpose, the class token around it), qkv.
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
@@ -50,6 +52,7 @@ import { globalOver } from './receptive-field.js';
 import { linearColumns } from './linear.js';
 import type { OpDef, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
+import { multiscaleAttentionVjp, multiscaleVjpIntermediates } from './multiscale-attention-vjp.js';
 import { attendMultiscaleHead, headScratch, multiscaleKernels, prod } from './multiscale-attention-kernels.js';
 import type { MultiscaleAttentionPlan, PoolPlan, Thw } from './multiscale-attention-kernels.js';
 
@@ -172,17 +175,19 @@ export const multiscaleAttention: OpDef<MultiscaleAttentionAttrs, MultiscaleAtte
       (tables ? n * heads * gq * relK * (2 * d - 1) : 0);
     const normed = n * heads * ((poolQ ? lq : 0) + (poolKv ? 2 * lk : 0)) * d;
     const elementwise = 7 * normed + n * lq * dim + 5 * scores + (tables ? 3 * n * heads * gq * gk : 0) + (a.residualPool ? n * heads * (a.residualWithClsEmbed ? lq : gq) * d : 0);
+    const plan: MultiscaleAttentionPlan = { n, c, dim, heads, d, thw, poolQ, poolKv, qThw, kThw, tables };
     return {
       outputs: [[n, lq, dim]],
       weights,
       cost: { macs, exactMacOps, biasOps: n * l * 3 * dim + n * lq * dim, elementwise },
-      plan: { n, c, dim, heads, d, thw, poolQ, poolKv, qThw, kThw, tables },
+      plan,
       intermediates: [
         { shape: [n, l, 3 * dim], what: 'q, k and v before pooling' },
         { shape: [2 * lq + 3 * lk, d], what: "one head's pooled q, q scaled, k, kᵀ and v (reused across samples and heads)" },
         { shape: [lq, lk], what: "one head's scores (reused)" },
         { shape: [n, lq, dim], what: 'the heads concatenated before the projection' },
       ],
+      vjpIntermediates: multiscaleVjpIntermediates(plan),
     };
   },
   receptiveField: (ctx) => globalOver(ctx.rf[0], ctx.inputs[0]),
@@ -202,4 +207,6 @@ export const multiscaleAttention: OpDef<MultiscaleAttentionAttrs, MultiscaleAtte
     linearColumns(att, n * lq, dim, w['project.0.weight'].data, w['project.0.bias'].data, dim, 0, dim, y);
     return [tensor(ctx.outputs[0], y)];
   },
+  vjp: (ctx) => multiscaleAttentionVjp(ctx),
+  vjpReads: () => ({ inputs: true, outputs: false }),
 };
