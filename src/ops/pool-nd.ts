@@ -12,6 +12,10 @@
  *             (window − 1) adds + 1 divide, Σ over outputs of the window volume; 3-D outputSize
  *             entries may be null (that axis's input size, PyTorch's None), 1-D's not, as PyTorch
  * Kernels run as 3-axis windows (1-D gets two trivial leading axes: geometry-nd.ts asThreeAxes).
+ * Input gradient: max pooling's (vjp): each window's argmax found again as the forward finds it (the
+ * first maximum, a NaN wins; PyTorch's index starts at the window's first tap inside the input) and
+ * ∂x[argmax] += g there (pool-vjp.ts maxPoolGrad), as PyTorch's max_pool3d_with_indices_backward;
+ * average and adaptive pooling have none yet (NO_GRADIENT).
  * Receptive field: per spatial axis as pool.ts: max/avg pooling a window (poolWindowRF: one window over the whole map is global pooling), adaptive
  * pooling a window of fractional step in/out spanning the widest window, global at output 1
  * on every axis (adaptiveRF).
@@ -28,6 +32,8 @@ import type { InferContext, OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import { adaptiveAxes, adaptiveOutputSize, fixesSize, windowEnd, windowLengthSum, windowStart } from './adaptive-windows.js';
 import type { AdaptiveAxis } from './adaptive-windows.js';
+import { argmaxAgain, maxPoolGrad } from './pool-vjp.js';
+import { gradOrZeros } from './vjp-kernels.js';
 
 function poolBase(rank: number) {
   return {
@@ -94,11 +100,25 @@ function makeMaxPool(rank: 1 | 3): OpDef<MaxPoolNdAttrs, PoolNdPlan> {
       const { x, geo } = poolNdGeometry(ctx, rank);
       const out = outShape(x, geo);
       const taps = product(geo.map((g) => g.kernel));
-      return { outputs: [out], weights: [], cost: { ...ZERO_COST, elementwise: numel(out) * (taps - 1) }, kernelWork: poolLoopWork(numel(out), taps, ND_TAP, ND_OUTPUT), plan: { geo } };
+      return {
+        outputs: [out],
+        weights: [],
+        cost: { ...ZERO_COST, elementwise: numel(out) * (taps - 1) },
+        kernelWork: poolLoopWork(numel(out), taps, ND_TAP, ND_OUTPUT),
+        plan: { geo },
+        vjpIntermediates: argmaxAgain(out),
+      };
     },
     receptiveField: (ctx) => poolWindowRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0]),
     run(ctx) {
       return [tensor(ctx.outputs[0], windowPool(ctx.inputs[0].data, ctx.inputs[0].shape, ctx.plan.geo, 'max', true, undefined))];
+    },
+    vjp(ctx) {
+      // the argmax found again as the forward finds it, the gradient scattered there (pool-vjp.ts)
+      const x = ctx.inputs[0];
+      const argmax = new Float32Array(numel(ctx.outputs[0]));
+      windowPool(x.data, x.shape, ctx.plan.geo, 'max', true, undefined, argmax);
+      return [tensor(x.shape, maxPoolGrad(gradOrZeros(ctx), argmax, x.shape[0] * x.shape[1], numel(x.shape.slice(2))))];
     },
   };
 }
@@ -163,7 +183,7 @@ function span(g: AxisGeometry, o: number, max: boolean): { lo: number; hi: numbe
  * Max (NaN wins, as PyTorch) or average pooling of x [N, C, …] over its 1 or 3 spatial axes.
  * Windows per axis are resolved once per output row, so the inner loops only add or compare.
  */
-function windowPool(x: Float32Array, shape: Shape, geo: AxisGeometry[], kind: 'max' | 'avg', countIncludePad: boolean, divisorOverride: number | undefined): Float32Array {
+function windowPool(x: Float32Array, shape: Shape, geo: AxisGeometry[], kind: 'max' | 'avg', countIncludePad: boolean, divisorOverride: number | undefined, argmax?: Float32Array): Float32Array {
   const [gt, gh, gw] = asThreeAxes(geo);
   const [H, W] = [gh.in, gw.in];
   const plane = gt.in * H * W;
@@ -182,20 +202,26 @@ function windowPool(x: Float32Array, shape: Shape, geo: AxisGeometry[], kind: 'm
           const w = wSpans[ow];
           if (max) {
             let best = -Infinity;
+            // PyTorch's index starts at the window's first tap inside the input (all −∞: that one)
+            let at = (t.lo * H + h.lo) * W + w.lo;
             scan: for (let it = t.lo; it < t.hi; it += dt) {
               for (let ih = h.lo; ih < h.hi; ih += dh) {
                 const row = xp + (it * H + ih) * W;
                 for (let iw = w.lo; iw < w.hi; iw += dw) {
                   const v = x[row + iw];
-                  if (v > best) best = v;
-                  else if (Number.isNaN(v)) {
+                  if (v > best) {
                     best = v;
+                    at = row + iw - xp;
+                  } else if (Number.isNaN(v)) {
+                    best = v;
+                    at = row + iw - xp;
                     break scan;
                   }
                 }
               }
             }
             out[o] = best;
+            if (argmax) argmax[o] = at;
           } else {
             if (t.lo >= t.hi || h.lo >= h.hi || w.lo >= w.hi) continue;
             let sum = 0;
