@@ -30,6 +30,9 @@ one sub-folder per repository named owner+name (as the search tool's fetch lays 
   /tmp/tools/ThanatosShinji+onnx-tool          github.com/ThanatosShinji/onnx-tool
 
 (a folder without .git, such as `git archive` output, may name its commit in a COMMIT file).
+The video models (mvit_v1_b, mvit_v2_s) take 1×3×16×224×224, the zoo's clip, and each runs in a process
+of its own with its address space limited (VIDEO_ADDRESS_SPACE); onnx-tool cannot read their export
+(ONNX_TOOL_FAILS), so their onnx-tool entry is its error.
 onnx-tool also reports `shapeArithmetic`: what it charged the export's integer shape computations
 (a view's sizes), which convlens evaluates as constants (report.totals.folded) instead of layers.
 
@@ -90,11 +93,24 @@ MODELS = {
     "vit_b_16": (tvm.vit_b_16, 224, {}),
     "maxvit_t": (tvm.maxvit_t, 224, {}),
     "swin_v2_t": (tvm.swin_v2_t, 256, {}),
+    "mvit_v1_b": (tvm.video.mvit_v1_b, 224, {}),
+    "mvit_v2_s": (tvm.video.mvit_v2_s, 224, {}),
 }
+
+# video models: the clip length, input [1, 3, frames, side, side] (the zoo's: src/zoo/mvit.ts, 16 frames)
+FRAMES = {"mvit_v1_b": 16, "mvit_v2_s": 16}
 
 
 # models torch.onnx (1.13) refuses to export: onnx-tool's entry is the exporter's error, not a count
 ONNX_REFUSED = {"swin_v2_t"}
+# models whose export onnx-tool cannot read: its shape inference raises (MViT's Pool splits the class token
+# off with torch.tensor_split, exported as SequenceEmpty + Loop + SequenceInsert + SequenceAt, and onnx-tool
+# has no value_infer for SequenceEmpty): onnx-tool's entry is its error, not a count
+ONNX_TOOL_FAILS = {"mvit_v1_b", "mvit_v2_s"}
+# a video model's process runs with its address space limited (export_catalog.py's VIDEO_ADDRESS_SPACE):
+# torch 1.13's ONNX shape inference tries to fold a node of mvit_v2_s's relative-position path into a
+# 417 GB tensor, which, unlimited, grows until the OOM killer ends it; limited, torch exports it unfolded
+VIDEO_ADDRESS_SPACE = 12_000_000 << 10
 
 
 class UNet(nn.Module):
@@ -383,10 +399,11 @@ def run_onnx_tool(model, x):
         return int(round(m.graph.macs[0])), layers, nonzero(ops), shape_arithmetic
 
 
-def measure(model, x, aten=False, onnx=True, unsupported_onnx=True):
+def measure(model, x, aten=False, onnx=True, unsupported_onnx=True, onnx_tool_fails=False):
     """Every tool on one model: totals and per-module figures (ptflops-aten with `aten`; onnx-tool on its
     export unless `onnx` is False). With `unsupported_onnx`, an export torch 1.13 refuses
-    (aten::_upsample_nearest_exact*) gives onnx-tool no graph, recorded as its error."""
+    (aten::_upsample_nearest_exact*) gives onnx-tool no graph, recorded as its error; with
+    `onnx_tool_fails`, an export onnx-tool's shape inference cannot read (ValueError) likewise."""
     out = {}
     t, layers = run_thop(model, x)
     out["thop"] = {"total": t, "layers": layers}
@@ -410,6 +427,11 @@ def measure(model, x, aten=False, onnx=True, unsupported_onnx=True):
         if not unsupported_onnx:
             raise
         out["onnx-tool"] = {"total": None, "layers": {}, "error": str(e).split(". ")[0]}
+        return out
+    except ValueError as e:
+        if not onnx_tool_fails:
+            raise
+        out["onnx-tool"] = {"total": None, "layers": {}, "error": str(e)}
         return out
     out["onnx-tool"] = {"total": t, "layers": layers, "byOpType": by_op, "shapeArithmetic": shape_arithmetic}
     return out
@@ -445,15 +467,24 @@ def main():
         out = json.loads(OUT.read_text())
     for tool, repo in REPOS.items():
         out["tools"][tool] = {"repository": "github.com/" + repo.replace("+", "/"), "commit": revision(args.tools, repo)}
+    alone = len(args.models) == 1
+    if alone and args.models[0] in FRAMES:
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (VIDEO_ADDRESS_SPACE, VIDEO_ADDRESS_SPACE))
     for name in MODELS:
         if args.models and name not in args.models:
             continue
+        if name in FRAMES and not alone:
+            # a video model in a process of its own (its address space limited), which merges its entry into OUT
+            subprocess.run([sys.executable, __file__, "--tools", args.tools, name], check=True)
+            out["models"][name] = json.loads(OUT.read_text())["models"][name]
+            continue
         model, res = build(name)
-        x = torch.ones(1, 3, res, res)
-        entry = {"resolution": res}
+        x = torch.ones(1, 3, res, res) if name not in FRAMES else torch.ones(1, 3, FRAMES[name], res, res)
+        entry = {"resolution": res} if name not in FRAMES else {"resolution": res, "frames": FRAMES[name]}
         # torch 1.13 cannot export swin_v2_t (ShiftedWindowAttentionV2's forward zeroes a clone of its qkv bias's k
         # third, aten::zero, which has no ONNX symbolic): onnx-tool gets no graph, recorded as its error
-        entry.update(measure(model, x, aten=True, unsupported_onnx=name in ONNX_REFUSED))
+        entry.update(measure(model, x, aten=True, unsupported_onnx=name in ONNX_REFUSED, onnx_tool_fails=name in ONNX_TOOL_FAILS))
         if entry["ptflops"]["total"] is None:
             entry["ptflops"]["error"] = "get_model_complexity_info failed and returned None"
         out["models"][name] = entry

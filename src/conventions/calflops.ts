@@ -19,7 +19,7 @@
  * resnet18 3636250000 / 1814070000, vgg16_bn 31000900000 / 15470300000, squeezenet1_1
  * 705014000 / 349152000, densenet121 5716880000 / 2834160000.
  */
-import { notTranscribed } from './multiscale-attention.js';
+import { MVIT_SOURCE, byCalls } from './multiscale-attention.js';
 import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 import { affine, attentionDims, convDims, inElements, linearDims, lrnPatchedCalls, matmulOperands, transposedMacs } from './families.js';
 import { calflopsInterpolate } from './nd-resample.js';
@@ -150,7 +150,11 @@ const calflopsFlops: ConventionPreset['rules'] = {
   elu: perElement('F.elu: 1 per element', `${OPS} _elu_flops_compute l. 51-52`),
   prelu: perElement('F.prelu: 1 per element', `${OPS} _prelu_flops_compute l. 47-48`),
   attention: { count: (f) => calflopsAttention(f).flops, why: ATTENTION_WHY, source: ATTENTION_SOURCE },
-  multiscaleAttention: notTranscribed('calflops'),
+  multiscaleAttention: byCalls(
+    () => calflopsFlops,
+    "MViT multiscale attention: F.linear qkv and project (2·rows·in·out, bias not counted), the pools' F.conv3d (2·MACs, no bias) and F.layer_norm (5 per element), torch.matmul q·kᵀ and attn·v (2·prod(a)·b[-1]), and with relative positions torch.einsum twice (numpy's optimal FLOPs as printed) and the temporal torch.matmul; Tensor.softmax (not F.softmax), the `*` scaling and the adds are not patched: 0",
+    `${OPS} _linear_flops_compute l. 37-40, _conv_flops_compute l. 83-125, _layer_norm_flops_compute l. 192-201, _matmul_flops_compute l. 274-279, _einsum_flops_compute l. 290-309; ${MVIT_SOURCE}`,
+  ),
   windowAttentionV2: withCpb(
     () => calflopsFlops,
     { count: (f) => v2Window(f).flops },
@@ -208,7 +212,11 @@ export const calflopsMacs: ConventionPreset = {
       source: `${OPS} _matmul_flops_compute l. 274-279`,
     },
     attention: { count: (f) => calflopsAttention(f).macs, why: 'attention: the MACs of the patched F.linear projections (tokens·4C²) and, for Swin-style windows, of Tensor.matmul (2·tokens·T·C)', source: ATTENTION_SOURCE },
-    multiscaleAttention: notTranscribed('calflops'),
+    multiscaleAttention: byCalls(
+      () => calflopsMacs.rules,
+      "MViT multiscale attention: the MACs of F.linear qkv and project, of the pools' F.conv3d and of torch.matmul (q·kᵀ, attn·v and, with relative positions, the temporal matmul); torch.einsum and F.layer_norm have FLOPs but no MACs: 0",
+      `${OPS} _linear_flops_compute l. 37-40, _conv_flops_compute l. 83-125, _matmul_flops_compute l. 274-279, _einsum_flops_compute l. 290-309 (MACs 0); ${MVIT_SOURCE}`,
+    ),
     windowAttentionV2: withCpb(
       () => calflopsMacs.rules,
       { count: (f) => v2Window(f).macs },

@@ -1,29 +1,35 @@
 /**
  * MViT's multiscale attention (torchvision 0.14's MultiscaleAttention, family multiscaleAttention) as
- * the counting tools see it. Only one count is measured: PyTorch's ATen ops (scripts/torchvision_truth.py,
- * export_catalog.count_macs: the qkv and project addmm's, the pooling convolutions, the bmm's of the
- * scores and of _add_rel_pos's einsums and matmul), which is the op's MACs and torchvision's published
- * GFLOPS (mvit_v1_b 70,599,407,808 = 70.6, mvit_v2_s 64,223,815,872 = 64.22): the torchvision preset.
- * How the module-hooking tools (fvcore's jit handles, thop's and ptflops' module hooks and patched
- * functions, calflops, torchinfo) and onnx-tool's export profile count it has not been measured against
- * the tools here, so those presets do not guess: the layers are listed in `unsupported`, counted 0.
+ * the counting tools see it. The module holds modules (qkv, pool_q/k/v, each a depthwise nn.Conv3d and
+ * an nn.LayerNorm, project.0) and calls functions (torch.matmul for q·kᵀ and attn·v; in v2 _add_rel_pos's
+ * two torch.einsum and one torch.matmul): multiscaleCalls writes each call as the op convlens has for it,
+ * and a preset's rule (byCalls) is what its own rules count for those calls: thop and torchinfo their
+ * module hooks only; ptflops the hooks and its patched torch.matmul; calflops its patched F.linear,
+ * F.conv3d, F.layer_norm, torch.matmul and torch.einsum; fvcore and ptflops-aten the aten ops. No tool
+ * counts `self.scaler * q`, attn.softmax (Tensor.softmax: ptflops and calflops patch F.softmax) or
+ * the adds (Python operators, in-place adds).
+ *
+ * Measured (scripts/convention_truth.py, test/fixtures/conventions/truth.json, 1×3×16×224×224), every
+ * preset equal to its tool, mvit_v1_b / mvit_v2_s: fvcore 70,803,884,928 / 64,456,924,584; thop
+ * 56,333,137,152 / 49,686,009,600; ptflops 70,896,008,272 / 64,323,830,320; ptflops-aten
+ * 70,741,865,872 / 64,362,058,480; calflops 141,462,324,672 / 128,739,782,544 FLOPs
+ * (70,599,407,808 / 64,025,721,024 MACs); torchinfo 56,312,046,736 / 49,637,807,728. mvit_v1_b's
+ * blocks.0.attn under thop: qkv 693,660,672 + project.0 231,220,224 + pool_k and pool_v, each conv
+ * 1,016,064 and LayerNorm 150,912. The torchvision preset counts the op's MACs, PyTorch's ATen count
+ * (scripts/torchvision_truth.py) and the published GFLOPS (70.6, 64.22). onnx-tool printed nothing:
+ * its shape inference cannot read the export (onnx-tool-newer.ts says why), so it lists the layers.
  */
 import type { MultiscaleAttentionPlan } from '../ops/multiscale-attention.js';
+import { conv3d } from '../ops/conv-nd.js';
+import { einsum } from '../ops/einsum.js';
+import { linear, matmul } from '../ops/linear.js';
+import { layerNorm } from '../ops/norm-group.js';
+import type { OpDef, Shape } from '../ops/types.js';
 import { L, V, add, dims, mul, sub } from './explain-expr.js';
 import type { Parts } from './explain-expr.js';
-import type { LayerFacts, Rule } from './types.js';
+import type { Family, LayerFacts, Rule, RuleContext } from './types.js';
 
 export const MVIT_SOURCE = 'torchvision 0.14 models/video/mvit.py l. 178-303 (MultiscaleAttention, Pool, _add_rel_pos)';
-
-/** A preset's rule for a tool whose count of MultiscaleAttention convlens has not measured: unsupported, never a silent 0. */
-export function notTranscribed(tool: string): Rule {
-  return {
-    count: () => 0,
-    unsupported: true,
-    why: `not supported: how ${tool} counts MViT's MultiscaleAttention (its pooling Conv3d and LayerNorm modules inside the attention, torch.matmul and the einsums of _add_rel_pos) has not been measured against the tool, so convlens has no rule for it; listed as unsupported, counted 0`,
-    source: MVIT_SOURCE,
-  };
-}
 
 /**
  * multiscale-attention.ts's formulas for explain.ts: with L input tokens, Lq = 1 + Gq and Lk = 1 + Gk
@@ -79,4 +85,95 @@ export function multiscaleAttentionParts(f: LayerFacts): Parts {
     ),
     params: add(...f.weights.filter((w) => w.trainable).map((w) => dims(w.name, w.shape))),
   };
+}
+
+/** One call of the forward, as convlens's op for it: its facts, named like torchvision's module (or `<attn>.<function>`). */
+function callFacts(name: string, family: Family, op: OpDef, inputs: Shape[], attrs: Record<string, unknown>, functional: boolean): LayerFacts {
+  const parsed = op.attrs.parse(attrs) as Record<string, unknown>;
+  const inferred = op.infer({
+    layer: name,
+    inputs,
+    values: inputs.map(() => null),
+    attrs: parsed,
+    fail: (_code, message) => {
+      throw new Error(`${name}: ${message}`);
+    },
+  });
+  const plan = inferred.plan as { geo?: LayerFacts['geometry'] } | null;
+  return {
+    name,
+    family,
+    op,
+    plan: inferred.plan,
+    attrs: parsed,
+    inputs,
+    outputs: inferred.outputs,
+    weights: inferred.weights.map((w) => ({ name: w.name, shape: w.shape, trainable: w.trainable })),
+    geometry: plan && Array.isArray(plan.geo) ? plan.geo : null,
+    fixedSize: false,
+    cost: inferred.cost,
+    functional,
+    subclassed: false,
+  };
+}
+
+/**
+ * What MultiscaleAttention.forward calls (torchvision 0.14.1 mvit.py l. 288-320, Pool.forward l. 82-105,
+ * _add_rel_pos l. 123-180), in order, as the ops convlens has for them: the modules qkv (nn.Linear on
+ * [N, L, C]); pool_k, pool_v, pool_q, each an nn.Conv3d (depthwise, no bias) on the grid tokens
+ * [N·h, d, T, H, W] and an nn.LayerNorm(d) on [N, h, 1 + G, d]; project.0 (nn.Linear on [N, Lq, D]);
+ * and the functions torch.matmul (q·kᵀ, attn·v) and, with relative positions, torch.einsum twice
+ * (bythwc,hkc->bythwk and bythwc,wkc->bythwk) and torch.matmul ([Tq, N·h·Hq·Wq, d]·[Tq, d, Tk]). Left
+ * out as no tool's table holds them: `self.scaler * q` and the adds (Python operators), Tensor.softmax
+ * (not F.softmax), tensor_split, cat, reshape and the index tables' integer arithmetic.
+ */
+export function multiscaleCalls(f: LayerFacts): LayerFacts[] {
+  const p = f.plan as MultiscaleAttentionPlan;
+  const a = f.attrs as { relPos?: boolean; eps?: number };
+  const { n, dim, heads: h, d } = p;
+  const lq = 1 + p.qThw[0] * p.qThw[1] * p.qThw[2];
+  const lk = 1 + p.kThw[0] * p.kThw[1] * p.kThw[2];
+  const pool = (which: string, plan: NonNullable<MultiscaleAttentionPlan['poolQ']>) => [
+    callFacts(`${f.name}.${which}.pool`, 'convNd', conv3d, [[n * h, d, ...p.thw]], {
+      outChannels: d,
+      kernelSize: plan.kernel,
+      stride: plan.stride,
+      padding: plan.kernel.map((k) => Math.floor(k / 2)),
+      groups: d,
+      bias: false,
+    }, false),
+    callFacts(`${f.name}.${which}.norm_act.0`, 'layerNorm', layerNorm, [[n, h, 1 + plan.out[0] * plan.out[1] * plan.out[2], d]], { eps: a.eps ?? 1e-6 }, false),
+  ];
+  const [qt, qh, qw] = p.qThw;
+  const [kt, kh, kw] = p.kThw;
+  const rel = a.relPos
+    ? [
+        callFacts(`${f.name}.rel_pos_h`, 'einsum', einsum, [[n, h, qt, qh, qw, d], [qh, kh, d]], { equation: 'bythwc,hkc->bythwk' }, true),
+        callFacts(`${f.name}.rel_pos_w`, 'einsum', einsum, [[n, h, qt, qh, qw, d], [qw, kw, d]], { equation: 'bythwc,wkc->bythwk' }, true),
+        callFacts(`${f.name}.rel_pos_t`, 'matmul', matmul, [[qt, n * h * qh * qw, d], [qt, d, kt]], {}, true),
+      ]
+    : [];
+  return [
+    callFacts(`${f.name}.qkv`, 'linear', linear, [f.inputs[0]], { outFeatures: 3 * dim, bias: true }, false),
+    ...(p.poolKv ? [...pool('pool_k', p.poolKv), ...pool('pool_v', p.poolKv)] : []),
+    ...(p.poolQ ? pool('pool_q', p.poolQ) : []),
+    callFacts(`${f.name}.scores`, 'matmul', matmul, [[n, h, lq, d], [n, h, d, lk]], {}, true),
+    ...rel,
+    callFacts(`${f.name}.attend`, 'matmul', matmul, [[n, h, lq, lk], [n, h, lk, d]], {}, true),
+    callFacts(`${f.name}.project.0`, 'linear', linear, [[n, lq, dim]], { outFeatures: dim, bias: true }, false),
+  ];
+}
+
+/**
+ * A preset's multiscaleAttention rule: the sum of what its own rules (its table, read when counting)
+ * count for each call of the forward (multiscaleCalls), module hooks apart (`hook`, divided by the
+ * batch as the tool divides any module hook).
+ */
+export function byCalls(rules: () => Readonly<Partial<Record<Family, Rule>>>, why: string, source: string): Rule {
+  const sum = (f: LayerFacts, ctx: RuleContext, part: 'count' | 'hook') =>
+    multiscaleCalls(f).reduce((s, m) => {
+      const fn = rules()[m.family]?.[part];
+      return s + (fn ? fn(m, ctx) : 0);
+    }, 0);
+  return { count: (f, ctx) => sum(f, ctx, 'count'), hook: (f, ctx) => sum(f, ctx, 'hook'), why, source };
 }

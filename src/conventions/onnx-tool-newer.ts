@@ -9,7 +9,6 @@
  * l. 231-233), and so does an op onnx-tool has no class for (Selu, Celu, Softsign,
  * DynamicQuantizeLinear, com.microsoft QLinearAdd/QLinearMul): its registry falls back to Node.
  */
-import { notTranscribed } from './multiscale-attention.js';
 import { attentionDims, inElements, intMacs, normFirstDim, outElements } from './families.js';
 import type { EinsumPlan } from '../ops/einsum.js';
 import { exp, log, sqrt, reciprocal, pow } from '../ops/math.js';
@@ -137,7 +136,12 @@ export const NEWER_RULES: Readonly<Partial<Record<Family, Rule>>> = {
     why: 'QLinearMatMul: prod(A)·B[-1]; MatMulInteger (GemmNode): output elements × K',
     source: `${NODE} QLinearMatMulNode._profile_core l. 2578-2586, GemmNode._profile_core l. 915-932 (MatMulInteger l. 2547)`,
   },
-  multiscaleAttention: notTranscribed('onnx-tool'),
+  multiscaleAttention: {
+    count: () => 0,
+    unsupported: true,
+    why: "not supported: onnx-tool profiles the torch.onnx export, and its shape inference cannot read MViT's: each Pool splits the class token off with torch.tensor_split, which torch 1.13 exports as SequenceEmpty + Loop + SequenceInsert + SequenceAt, and onnx-tool has no node class for SequenceEmpty (the base Node's value_infer raises: 'Error occurred while inferring shape for node /blocks.0/attn/pool_k/SequenceEmpty'), so the tool printed no figure for mvit_v1_b or mvit_v2_s to transcribe; listed as unsupported, counted 0",
+    source: `${NODE} Node.value_infer l. 212-213 (no SequenceEmpty class); onnx_tool/graph.py shape_infer l. 1045-1051; torchvision 0.14.1 mvit.py l. 86 (torch.tensor_split); scripts/convention_truth.py ONNX_TOOL_FAILS`,
+  },
   windowAttentionV2: {
     count: () => 0,
     unsupported: true,

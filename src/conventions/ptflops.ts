@@ -29,7 +29,7 @@
  * densenet121 2.90, googlenet 1.51, shufflenet_v2_x1_0 0.15, efficientnet_b0 0.41,
  * mobilenet_v3_large 0.23; aten backend resnet50 4.09, vgg16 15.48, resnet18 1.81, alexnet 0.71.
  */
-import { notTranscribed } from './multiscale-attention.js';
+import { MVIT_SOURCE, byCalls } from './multiscale-attention.js';
 import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 import { affine, attentionDims, convDims, inElements, linearDims, lrnPatchedCalls, matmulOperands, outElements, transposedMacs } from './families.js';
 import { ptflopsInterpolate } from './nd-resample.js';
@@ -148,7 +148,11 @@ export const ptflops: ConventionPreset = {
       why: "global attention (nn.MultiheadAttention's hook, called with positional q, k, v): per sequence T·C (q scaling) + 3T·C² (+ 3T·C input bias) + h·(2T²·d + T²) + T·C·(C + 1) (output projection, bias always), plus what the hooked module's Python path calls on torch 1.13: patched torch.bmm (2·tokens·T·C) and F.softmax (one per score); a variant (cross-attention, kdim/vdim, add_bias_kv, add_zero_attn) by the hook's own formula on each input's dims (L·C² + S·kdim² + S·vdim² …, S′ positions in bmm and softmax); torchvision's ViT calls it with keywords, the hook then fails and ptflops returns None. Windowed (Swin's F.linear, Tensor.matmul, F.softmax): the two patched matmuls 2·tokens·T·C + one per score",
       source: `${OPS} multihead_attention_counter_hook l. 180-243, TENSOR_OPS_MAPPING torch.bmm l. 458, Tensor.matmul l. 455, FUNCTIONAL_MAPPING F.softmax l. 443`,
     },
-    multiscaleAttention: notTranscribed('ptflops (pytorch backend)'),
+    multiscaleAttention: byCalls(
+      () => ptflops.rules,
+      "MViT multiscale attention (MultiscaleAttention, no entry in MODULES_MAPPING; its children are hooked): qkv and project.0 by the nn.Linear hook ((in·out + out)·rows), each pool's nn.Conv3d (its MACs, no bias) and nn.LayerNorm (1 per element) hooks, divided by the batch; the patched torch.matmul for q·kᵀ, attn·v and _add_rel_pos's temporal matmul (prod(a)·b[-1]), not divided; torch.einsum, Tensor.softmax and the `*` scaling are not patched: 0",
+      `${OPS} linear_flops_counter_hook l. 35-43, conv_flops_counter_hook l. 60-92, bn_flops_counter_hook l. 51-57, _matmul_tensor_flops_hook l. 385-387; ${MVIT_SOURCE}`,
+    ),
     windowAttentionV2: withCpb(
       () => ptflops.rules,
       {
@@ -238,7 +242,11 @@ export const ptflopsAten: ConventionPreset = {
       why: 'attention: the projections (aten.addmm, with their biases: tokens·4C) and both score products (aten.bmm) = convlens\'s MACs + tokens·4C; an input projection over a strided view (a map\'s x.flatten(2).transpose(1, 2), tokens at batch > 1) goes through aten.matmul + add_: + tokens·C only',
       source: `${ATEN} matmul_flop l. 23-33, addmm_flop l. 36-54, bmm_flop l. 57-68`,
     },
-    multiscaleAttention: notTranscribed('ptflops (aten backend)'),
+    multiscaleAttention: byCalls(
+      () => ptflopsAten.rules,
+      "MViT multiscale attention: qkv and project on contiguous 3-D tokens (aten.addmm with their biases), the pools' depthwise convs (aten.convolution, no bias), q·kᵀ and attn·v (aten.bmm through matmul), and with relative positions _add_rel_pos's einsums and matmul (aten.bmm); LayerNorms, scaling, softmax and adds are not counted",
+      `${ATEN} addmm_flop l. 36-54, conv_flop_count l. 71-95, bmm_flop l. 57-68; ${MVIT_SOURCE}`,
+    ),
     windowAttentionV2: withCpb(
       () => ptflopsAten.rules,
       {

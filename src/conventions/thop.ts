@@ -13,7 +13,7 @@
  * counted over output positions as plain convs; before 2.1.0 avg pooling counted 1 per output and
  * adaptive pooling (in/out + 1) per output (float kernel), and LeakyReLU had its own (zero) rule.
  */
-import { notTranscribed } from './multiscale-attention.js';
+import { MVIT_SOURCE, byCalls } from './multiscale-attention.js';
 import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 import { affine, attentionDims, convDims, inElements, linearDims, outElements, resampleMode, transposedMacs } from './families.js';
 import { ndRules } from './nd-rules.js';
@@ -171,7 +171,11 @@ export const thop: ConventionPreset = {
       why: "global attention as nn.MultiheadAttention (torch ≥ 2.0, whose forward hooks see keyword inputs): projections tokens·4C² + both score products 2·tokens·T·C + softmax 3T − 1 per score row; a variant (cross-attention, kdim/vdim ≠ C, add_bias_kv, add_zero_attn) the module's MACs + softmax 3S′ − 1 per score row over the S′ positions attended; no hook (0) on older torch. Windowed attention (torchvision's Swin ShiftedWindowAttention applies its weights with F.linear): 0",
       source: `${HOOKS} count_multihead_attention l. 184-205; profile.py l. 121-122 (_HOOK_TAKES_KWARGS); torchvision swin_transformer.py l. 177, 213`,
     }),
-    multiscaleAttention: notTranscribed('thop'),
+    multiscaleAttention: byCalls(
+      () => thop.rules,
+      "MViT multiscale attention (torchvision's MultiscaleAttention, a module with children): its modules' hooks: qkv and project.0 (nn.Linear: in_features × output elements), each pool's nn.Conv3d (depthwise: output elements × kernel) and nn.LayerNorm (4 per element: elementwise_affine); torch.matmul, torch.einsum and Tensor.softmax are functions: 0",
+      `${HOOKS} count_linear l. 169-176, count_convNd l. 32-51, count_normalization l. 68-79; ${MVIT_SOURCE}`,
+    ),
     windowAttentionV2: withCpb(
       () => thop.rules,
       { count: () => 0 },

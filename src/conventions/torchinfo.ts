@@ -19,7 +19,7 @@
  * tests/test_output/single_input_all_cols.out: per-layer Mult-Adds of SingleInputNet at batch 7
  * (1,048,320 / 2,248,960 / 112,350 / 3,570).
  */
-import { notTranscribed } from './multiscale-attention.js';
+import { MVIT_SOURCE, byCalls } from './multiscale-attention.js';
 import { convDims, hasWeight, linearDims, transposedMacs, weightShape } from './families.js';
 import { ndRules } from './nd-rules.js';
 import type { ConventionPreset, Family, LayerFacts } from './types.js';
@@ -117,7 +117,11 @@ export const torchinfo: ConventionPreset = {
       why: 'PReLU (a module with parameters): slope elements·N',
       source: `${LI} calculate_macs l. 282-283`,
     },
-    multiscaleAttention: notTranscribed('torchinfo'),
+    multiscaleAttention: byCalls(
+      () => torchinfo.rules,
+      "MViT multiscale attention (MultiscaleAttention and its Pools have children: not leaves, so rel_pos_h/w/t count nowhere): its leaf modules: qkv and project.0 ((in·out + out)·rows), each pool's Conv3d (weight elements·N·h·T'·H'·W') and LayerNorm ((γ + β)·N = 2d·N); the matmuls and einsums are functions: 0",
+      `${LI} calculate_macs l. 275-283; ${MVIT_SOURCE}`,
+    ),
     windowAttentionV2: withCpb(
       () => torchinfo.rules,
       { count: () => 0 },

@@ -22,7 +22,7 @@
  * The model is assumed in eval mode (FlopCountAnalysis does not switch it: in training mode BN
  * counts 5 per element, norm_flop_counter).
  */
-import { notTranscribed } from './multiscale-attention.js';
+import { MVIT_SOURCE, byCalls } from './multiscale-attention.js';
 import { affine, convDims, inElements, intMacs, linearDims, matmulOperands, outElements, transposedMacs } from './families.js';
 import type { EinsumPlan } from '../ops/einsum.js';
 import { ndRules } from './nd-rules.js';
@@ -173,7 +173,11 @@ export const fvcore: ConventionPreset = {
       why: "attention (nn.MultiheadAttention's Python path): the projections (aten::linear, tokens·4C²) and both score products (aten::bmm, 2·tokens·T·C); the scaling, softmax and bias adds are not counted",
       source: `${FV} linear_flop_jit l. 101-112, bmm_flop_jit l. 115-126`,
     },
-    multiscaleAttention: notTranscribed('fvcore'),
+    multiscaleAttention: byCalls(
+      () => fvcore.rules,
+      "MViT multiscale attention: qkv and project (aten::linear: rows·in·out), the pools' depthwise convs (aten::_convolution) and LayerNorms (5 per element), q·kᵀ and attn·v (aten::matmul: prod(a)·b[-1]), and with relative positions _add_rel_pos's two einsums (numpy's optimal path, as printed, halved) and its matmul; the scaling, softmax and adds are not counted",
+      `${FV} linear_flop_jit l. 101-112, conv_flop_jit l. 156-173, norm_flop_counter l. 232-250, matmul_flop_jit l. 219-229, einsum_flop_jit l. 176-216; ${MVIT_SOURCE}`,
+    ),
     windowAttentionV2: withCpb(
       () => fvcore.rules,
       { count: windowMacs },
