@@ -21,11 +21,16 @@
  * MACs: PyTorch's ATen count (scripts/torchvision_truth.py), which is torchvision's published GFLOPS:
  * the conv, the linears, the attention's pooling convs, score products and relative-position einsums.
  *
- * torchvision sizes the position tables and each block's relative-position tables by the clip divided
- * by the strides (⌊S/s⌋), while its convs give ⌊(S + 2p − k)/s⌋ + 1: the forward fails (v1: the
- * position tables do not add) or reads interpolated tables (v2) where they differ, so the zoo builds
- * the sizes where every grid is the floor division (a side a multiple of 32 at 224's layout, an even
- * frame count) and refuses others.
+ * torchvision sizes pos_encoding (v1's position tables, and the grid its first block reads) by the
+ * clip divided by conv_proj's strides, ⌊T/2⌋×⌊H/4⌋×⌊W/4⌋, while the conv gives ⌊(S + 2p − k)/s⌋ + 1:
+ * where they differ (an odd frame count, a side not a multiple of 4) PyTorch's forward fails, and the
+ * zoo refuses. The blocks then read the grids their pools make (an odd side pools to ⌈S/2⌉), so v1
+ * runs at any side that is a multiple of 4 (torch 1.13: 48 → grids 12, 6, 3, 2). v2 also sizes each
+ * block's relative-position tables by ⌊S/s⌋ of that clip division (2·max(⌊S/s_q⌋, ⌊S/s_kv⌋) − 1
+ * rows, S = max(H, W); 2T − 1) and interpolates them to the pools' grids at forward, while
+ * multiscaleAttention sizes them by the grid it reads: the zoo builds v2 where the two give the same
+ * tables (square sides that are multiples of 32; [64, 40], whose larger side is) and refuses others,
+ * which PyTorch builds (36: 34,443,664 params).
  */
 import { ConvlensError } from '../errors.js';
 import { pooledGrid } from '../ops/multiscale-attention.js';
@@ -93,26 +98,41 @@ function block(b: NetBuilder, p: string, x: string, thw: Triple, blk: MvitBlock,
   return b.add(`${p}.residual_mlp`, 'add', [y, m]);
 }
 
+/** torchvision's MultiscaleAttention.__init__: the rows of rel_pos_h/_w and rel_pos_t for a block given the grid [T, H, W] it is sized by. */
+function relPosRows(thw: Triple, blk: MvitBlock): [number, number] {
+  const size = Math.max(thw[1], thw[2]);
+  return [2 * Math.max(Math.floor(size / blk.strideQ[1]), Math.floor(size / blk.strideKv[1])) - 1, 2 * thw[0] - 1];
+}
+
 export function mvit(name: string, cfg: MvitConfig, resolution: Resolution = 224, frames = 16, numClasses = 400): NetworkSpec {
   const [h, w] = sides(resolution);
-  // torchvision's input_size (⌊S/stride⌋) and the conv's grid must agree, then every block's
+  // conv_proj's grid, and torchvision's input_size (the clip divided by its strides) that sizes pos_encoding
   const conv = (s: number, k: number, st: number, pad: number) => Math.floor((s + 2 * pad - k) / st) + 1;
   let thw: Triple = [conv(frames, 3, 2, 1), conv(h, 7, 4, 3), conv(w, 7, 4, 3)];
   let sized: Triple = [Math.floor(frames / 2), Math.floor(h / 4), Math.floor(w / 4)];
+  const clip = `${frames}×${h}×${w}`;
+  if (!thw.every((s, a) => s === sized[a])) {
+    throw new ConvlensError(
+      'INVALID_OPTION',
+      `torchvision's ${name} sizes pos_encoding (${cfg.v2 ? 'the grid its first block reads' : 'its position tables'}) by the clip divided by conv_proj's strides, ${sized.join('×')} at ${clip}, but conv_proj gives ${thw.join('×')}: PyTorch's forward fails there; take an even frame count and sides that are multiples of 4`,
+      {},
+    );
+  }
   const grids = [thw];
-  let agrees = thw.every((s, a) => s === sized[a]);
-  for (const blk of cfg.blocks) {
+  for (const [i, blk] of cfg.blocks.entries()) {
+    if (cfg.v2) {
+      const [want, built] = [relPosRows(sized, blk), relPosRows(thw, blk)];
+      if (want[0] !== built[0] || want[1] !== built[1]) {
+        throw new ConvlensError(
+          'INVALID_OPTION',
+          `torchvision's ${name} sizes blocks.${i}'s relative-position tables by the clip divided by the strides (grid ${sized.join('×')}: ${want.join(' and ')} rows) and interpolates them to its pools' grid (${thw.join('×')}) at forward; multiscaleAttention sizes them by the grid it reads (${built.join(' and ')} rows), so the zoo builds ${name} only where the two agree (${clip} does not): take sides whose patch grid halves exactly at every stride (multiples of 32)`,
+          {},
+        );
+      }
+    }
     thw = pooledGrid(thw, blk.kernelQ, blk.strideQ);
     sized = sized.map((s, a) => Math.floor(s / blk.strideQ[a])) as Triple;
     grids.push(thw);
-    agrees &&= thw.every((s, a) => s === sized[a]);
-  }
-  if (!agrees) {
-    throw new ConvlensError(
-      'INVALID_OPTION',
-      `torchvision's ${name} sizes its tables by the clip divided by the strides, which its convs' grids must equal (${frames}×${h}×${w} gives grids ${grids.map((g) => g.join('×')).join(', ')}): take an even frame count and sides whose patch grid halves exactly at every stride (multiples of 32 for torchvision's models)`,
-      {},
-    );
   }
   const b = new NetBuilder(name, { name: 'input', shape: [1, 3, frames, h, w] }, `torchvision.models.video.${name}`);
   const c0 = cfg.blocks[0].in;

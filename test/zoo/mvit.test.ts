@@ -55,10 +55,51 @@ describe('mvit_v1_b and mvit_v2_s as specs', () => {
     expect(layer(r, 'blocks.0.attn').params).toBe(3 * 96 * 96 + 288 + 96 * 96 + 96 + 3 * (96 * 27 + 192) + (111 + 111 + 15) * 96);
   });
 
-  it.each([[200], [[224, 240] as [number, number]]])("%j: INVALID_OPTION, a size whose grids torchvision's tables do not fit", (res) => {
+  // torch 1.13 / torchvision 0.14, MViT(spatial_size=(H, W), temporal_size=16) with mvit_v1_b's blocks on
+  // 1×3×16×H×W (found by a hunt: the zoo refused every side that is not a multiple of 32). v1's only
+  // tables are pos_encoding's, sized by the patch grid ⌊S/4⌋; the blocks carry the pools' own grids
+  // (an odd side pools to ⌈S/2⌉), so PyTorch runs any side that is a multiple of 4
+  it.each([
+    [48, 48, 36_323_440, 2_838_076_608],
+    [48, 40, 36_321_136, 2_704_435_392],
+    [4, 4, 36_309_712, 326_631_360],
+  ])('mvit_v1_b at %i×%i (grids that pool to odd sides): %i params, %i MACs, logits [1, 400], as PyTorch builds and runs it', (h, w, params, macs) => {
+    const r = analyze(mvit_v1_b([h, w]));
+    expect([r.totals.params, r.totals.macs]).toEqual([params, macs]);
+    expect(r.outputs[0].shape).toEqual([1, 400]);
+  });
+
+  it('mvit_v1_b at 48: the grids pool 12 → 6 → 3 → 2 (⌈3/2⌉, the pool\'s own), pool_skip alike', () => {
+    const r = analyze(mvit_v1_b(48));
+    expect(layer(r, 'pos_encoding').outputShape).toEqual([1, 1 + 8 * 12 * 12, 96]);
+    expect(layer(r, 'blocks.14.attn').outputShape).toEqual([1, 1 + 8 * 2 * 2, 768]);
+    expect(layer(r, 'blocks.14.pool_skip.pool').outputShape).toEqual([1, 768, 8, 2, 2]);
+  });
+
+  // PyTorch: "The size of tensor a (513) must match the size of tensor b (393)": the position tables
+  // (8×7×7 = 392 tokens + the class token) do not add to the conv's 8×8×8 grid
+  it.each([[30], [[32, 30] as [number, number]]])('mvit_v1_b at %j: INVALID_OPTION, a side not a multiple of 4 (the patch grid ⌈S/4⌉ is not the tables\' ⌊S/4⌋)', (res) => {
     const e = errorOf(() => mvit_v1_b(res));
     expect(e.code).toBe('INVALID_OPTION');
-    expect(e.message).toMatch(/sizes its tables by the clip divided by the strides/);
+    expect(e.message).toMatch(/position tables/);
+  });
+
+  // PyTorch builds mvit_v2_s at 36 (34,443,664 params, 2,319,026,880 MACs) with relative-position tables
+  // sized by ⌊S/s⌋ and interpolated to the pools' grids at forward; multiscaleAttention sizes them by the
+  // grid it reads, so the zoo builds v2 only where the two agree
+  it.each([
+    [64, 40, 34_459_024, 3_107_721_408],
+    [40, 64, 34_459_024, 3_107_721_408],
+  ])('mvit_v2_s at %i×%i: the larger side (16 → 8 → 4 → 2) sizes every table as torchvision does: %i params, %i MACs as PyTorch', (h, w, params, macs) => {
+    const r = analyze(mvit_v2_s([h, w]));
+    expect([r.totals.params, r.totals.macs]).toEqual([params, macs]);
+    expect(r.outputs[0].shape).toEqual([1, 400]);
+  });
+
+  it.each([[36], [40], [200], [[224, 240] as [number, number]]])('mvit_v2_s at %j: INVALID_OPTION naming the relative-position tables it cannot size as torchvision does', (res) => {
+    const e = errorOf(() => mvit_v2_s(res));
+    expect(e.code).toBe('INVALID_OPTION');
+    expect(e.message).toMatch(/relative-position tables/);
   });
 
   it('at 256 (grids 64, 32, 16, 8) the spec builds and analyses', () => {
@@ -67,7 +108,11 @@ describe('mvit_v1_b and mvit_v2_s as specs', () => {
 });
 
 describe("reduced MViTs run to PyTorch's logits from torchvision's own state_dict (scripts/goldens_mvit_network.py)", () => {
-  it.each(['mvit_v1_tiny', 'mvit_v2_tiny'])('%s (1×3×4×32×32, 3 blocks): every key binds, logits ≤ 1e-4 of their scale', (name) => {
+  it.each([
+    ['mvit_v1_tiny', '1×3×4×32×32'],
+    ['mvit_v2_tiny', '1×3×4×32×32'],
+    ['mvit_v1_odd', '1×3×4×24×20, grids 6×5 → 3×3 → 2×2'],
+  ])('%s (%s, 3 blocks): every key binds, logits ≤ 1e-4 of their scale', (name) => {
     const g = readNetworkGolden<MvitConfig & { frames: number }>(`${name}.json`);
     const graph = parseNetworkSpec(mvit(name, g.config, g.resolution, g.config.frames, g.numClasses));
     const weights = runtimeWeights(graph, inferGraph(graph).analysed, g.given);

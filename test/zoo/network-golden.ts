@@ -10,7 +10,7 @@ import type { Wire } from '../ops/golden-cases.js';
 
 export interface NetworkGolden<C> {
   config: C;
-  resolution: number;
+  resolution: number | [number, number];
   numClasses: number;
   input: Tensor;
   output: Wire;
