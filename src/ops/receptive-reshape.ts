@@ -54,7 +54,8 @@ function reshapeBlocks(x: readonly number[], y: readonly number[]): { xs: number
  * (flattening H and W) or as the inner part (b, H → b·H: unit o reads o mod H) makes the field global.
  */
 export function reshapeRF(rf: TensorRF | null, x: readonly number[], y: readonly number[]): TensorRF | null {
-  if (!rf || rf.global) return rf;
+  if (!rf) return rf;
+  if (rf.global) return globalDimsMoved(rf, x, y);
   const blocks = rf.dims.every((d) => x[d] > 1) ? reshapeBlocks(x, y) : null;
   if (!blocks) {
     // a field over size-1 dims: kept where they are the trailing dims on both sides, unchanged
@@ -82,4 +83,19 @@ export function reshapeRF(rf: TensorRF | null, x: readonly number[], y: readonly
     axes.push(b === 1 ? rf.axes[k] : wholeAxis(rf.axes[k], b));
   }
   return { global: false, dims, axes };
+}
+
+/**
+ * A global field through a reshape still says where the map's spatial axes are (structure.ts reads
+ * a map's size on them, the ERF refuses a channels-last map by them): each moves to the output dim
+ * its block of dims starts at (MaxViT's windows put back, [N, C, 8, 7, 8, 7] → [N, C, 56, 56]: dims
+ * 2 and 4 → 2 and 3). Where two share a block (H and W flattened together) or the shapes do not
+ * pair, no output dim is theirs alone, and the dims are left as they were.
+ */
+function globalDimsMoved(rf: TensorRF, x: readonly number[], y: readonly number[]): TensorRF {
+  const blocks = reshapeBlocks(x, y);
+  if (!blocks) return rf;
+  const dims = rf.dims.map((d) => blocks.find((b) => b.xs.includes(d))?.ys[0] ?? -1);
+  if (dims.some((d) => d < 0) || new Set(dims).size !== dims.length) return rf;
+  return { ...rf, dims };
 }

@@ -81,3 +81,14 @@ describe("a reduced MaxViT runs to PyTorch's logits from torchvision's own state
     expect(logitsError(g.output, y)).toBeLessThanOrEqual(1e-4);
   });
 });
+
+// found by a hunt: the windows and grids come back N, C, H, W by a reshape, which left their global
+// field's dims as on the partition view ([2, 4]); structure's check for a further downsampled map
+// with a global field read its size as 0 and judged the 56×56 map before the first attention:
+// "any multiple of 4", where torchvision's maxvit_t runs only 221 to 224 px (and 445 to 448 …)
+describe("maxvit_t's structure: no resolution check (its attention mixes the maps past the first local one)", () => {
+  it('structure.resolution is null at 224, as at 448', () => {
+    expect(analyze(maxvit_t()).structure.resolution).toBeNull();
+    expect(analyze(maxvit_t(448)).structure.resolution).toBeNull();
+  });
+});
