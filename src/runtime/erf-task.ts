@@ -145,15 +145,16 @@ export function normalInput(shape: readonly number[], seed: number): Tensor {
 
 function fieldOf(inference: Inference, t: ResolvedTarget): UnitField {
   const rf = inference.tensors.get(t.tensor)?.rf;
+  // the reverse pass seeds unit (c, i, j) of an N, C, H, W map: a channels-last map (Swin's blocks,
+  // ConvNeXt's MLP) would be seeded along the wrong axes, whether its field is local or global (a
+  // window that covers the whole map): a global field still names its spatial dims
+  if (rf && t.position && rf.dims.length === 2 && !channelsFirst(rf)) {
+    throw new ConvlensError('INVALID_OPTION', `'${t.layer}' is a channels-last map (its spatial axes are dims ${rf.dims.join(', ')} of the tensor, not 2, 3): choose an N, C, H, W map (the block's output after its permute back)`, { path: '$.layer' });
+  }
   if (!rf || rf.global || !t.position) return { axes: rf?.axes ?? [], global: true, position: t.position };
   // a 4-D map can carry the field of a 1-D or 3-D input (an N,C,L input unsqueezed): the ERF is of 2-D fields
   if (rf.axes.length !== 2) {
     throw new ConvlensError('INVALID_OPTION', `'${t.layer}' carries a receptive field over ${rf.axes.length === 1 ? '1 axis' : `${rf.axes.length} axes`}, not an image's [h, w]: the effective receptive field is computed for 2-D maps only`, { path: '$.layer' });
-  }
-  // the reverse pass seeds unit (c, i, j) of an N, C, H, W map: a channels-last map (Swin's blocks,
-  // ConvNeXt's MLP) would be seeded along the wrong axes
-  if (!channelsFirst(rf)) {
-    throw new ConvlensError('INVALID_OPTION', `'${t.layer}' is a channels-last map (its spatial axes are dims ${rf.dims.join(', ')} of the tensor, not 2, 3): choose an N, C, H, W map (the block's output after its permute back)`, { path: '$.layer' });
   }
   return { axes: rf.axes, global: false, position: t.position };
 }
@@ -285,6 +286,8 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   const target = resolveTarget(graph, inference, t.target.layer === '' ? { ...t.target, layer: finalFeatureMap(graph, inference) } : t.target);
   const stageList = t.stages ? stageOutputs(inference, target, t.stageBy ?? 'stride') : [];
   const stageTargets = stageList.map((s) => resolveTarget(graph, inference, { layer: s.layer, channels: null, position: null }));
+  // a target the field refuses (a channels-last map) is refused before the forward runs
+  const field = fieldOf(inference, target);
   // its memory asked of the request before the forward runs (runtime/backward.ts), refused at the
   // field that sizes it: the given inputs, else the network's input (a model's resolution, a spec's inputs, an ONNX file's inputShape)
   const sizedAt =
@@ -303,7 +306,7 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
     return { layer: st.layer, stride: stageList[k].stride, shape: st.shape, field: fieldOf(inference, st), map: Float32Array.from(magnitudeMap(g)) };
   });
   const gradient = own(backward(state, target, true), image)!;
-  return { source: origin, input: image, target, field: fieldOf(inference, target), gradient, stages };
+  return { source: origin, input: image, target, field, gradient, stages };
 }
 
 function summaryTask(t: ErfSummaryTask): ErfSummary {

@@ -3,6 +3,7 @@ import { reportErfSync } from '../../src/runtime/erf-report.js';
 import { erfTask } from '../../src/runtime/erf-task.js';
 import type { ErfGradientResult } from '../../src/runtime/erf-task.js';
 import { maxvit } from '../../src/zoo/maxvit.js';
+import { errorOf } from '../helpers.js';
 import { swin } from '../../src/zoo/swin.js';
 import type { SwinConfig } from '../../src/zoo/swin.js';
 
@@ -18,6 +19,29 @@ describe('ERF stages of a channels-last network (a Swin spec: embed 8, depths [2
       expect([8, 16]).toContain((s as typeof s & { shape: number[] }).shape[1]);
       expect(s.stats.support.insideTheoretical).toBe(true);
     }
+  });
+});
+
+// found by a hunt: where one window covers a stage's map, the attention's field is global, and the
+// channels-last check (made on the field's axes) was skipped: swin_v2_t at 32 px seeded
+// features.1.0.attn [1, 8, 8, 96] as y[0, :, 4, 48] (all 8 rows at column 4, channel 48), where at
+// 256 px the same layer is refused
+describe("the ERF of a channels-last map whose field is global (one window covers it) is refused, as a local one's", () => {
+  // embed 8, window 8 at 32 px: stage 1 is 8×8, one window; stage 2 4×4 (padded to 8)
+  const spec = swin('swin_erf_covered', { embedDim: 8, depths: [2, 2], heads: [1, 2], window: 8 } as SwinConfig, 32, 10);
+  const task = (layer: string) => () =>
+    erfTask({ kind: 'gradient', source: { kind: 'spec', spec }, mode: 'random', inputs: {}, index: 0, weights: {}, weightInit: 'seed', seed: 0, target: { layer, channels: null, position: null }, stages: false, maxElements: 1 << 22 });
+
+  it.each(['features.1.0.attn', 'features.1.1.add_2', 'features.3.1.attn'])("%s [1, H, W, C] (global field): INVALID_OPTION at $.layer naming the channels-last map", (layer) => {
+    const e = errorOf(task(layer));
+    expect(e.code).toBe('INVALID_OPTION');
+    expect(e.message).toMatch(/channels-last map/);
+    expect(e.details).toMatchObject({ path: '$.layer' });
+  });
+
+  it('the final map, N, C, H, W after the permute back (its field global too), still gives its gradient [1, 3, 32, 32]', () => {
+    const res = task('')() as ErfGradientResult;
+    expect(res.gradient.shape).toEqual([1, 3, 32, 32]);
   });
 });
 
