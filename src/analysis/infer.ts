@@ -124,6 +124,14 @@ function checkSizes(inferred: Inferred, inputShapes: Shape[], fail: ReturnType<t
       fail('SIZE_TOO_LARGE', `output shape ${fmtShape(out)} has a dimension of ${big}, over the ${MAX_DIM} an attribute may ask for`, undefined, { shapes: { output: out } });
     }
   }
+  // a weight sized by the attributes (MViT's relative tables, 2·⌊S/s⌋ − 1 rows) can come out negative
+  // where PyTorch's nn.Parameter(torch.zeros(...)) raises: refused here, before it is counted or drawn
+  for (const w of inferred.weights) {
+    if (w.shape.some((d) => d < 0)) {
+      fail('NON_POSITIVE_SIZE', `weight '${w.name}' would be ${fmtShape(w.shape)}: these attributes and input shapes make one of its sizes negative (PyTorch cannot create it)`, undefined, { shapes: { [w.name]: w.shape } });
+    }
+    if (w.shape.some((d) => !Number.isInteger(d))) fail('INVALID_ATTRIBUTE', `weight '${w.name}' would be ${fmtShape(w.shape)}, a size that is not an integer`, undefined, { shapes: { [w.name]: w.shape } });
+  }
   for (const [field, v] of Object.entries(inferred.cost)) {
     if (!(v <= MAX_COUNT)) fail('SIZE_TOO_LARGE', `the layer's ${field} count (${v.toExponential(2)}) is more than convlens counts exactly (2^53)`);
   }

@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MAX_DIM } from '../../src/ops/geometry.js';
+import { runOperator } from '../../src/runtime/operator.js';
+import { tensor } from '../../src/tensor/tensor.js';
 import { analyze, errorOf, net } from '../helpers.js';
 
 describe('sizes over the bounds: 400 SIZE_TOO_LARGE naming the layer', () => {
@@ -70,5 +72,31 @@ describe('large sizes that stay countable', () => {
   it('conv2d of 4096 kernels 3×3 over [1, 4096, 4096, 4096]: 2^48·9 MACs, counted exactly', () => {
     const r = analyze(net([1, 4096, 4096, 4096], { op: 'conv2d', outChannels: 4096, kernelSize: 3, padding: 1, bias: false }));
     expect(r.totals.macs).toBe(2 ** 48 * 9);
+  });
+});
+
+// found by a hunt: multiscaleAttention with relPos sizes rel_pos_h/_w 2·max(⌊S/s_q⌋, ⌊S/s_kv⌋) − 1 rows,
+// −1 when both strides exceed the grid's side (S = 2, strides 4); PyTorch's nn.Parameter(torch.zeros(-1, 4))
+// raises "Trying to create tensor with negative dimension -1: [-1, 4]". The analysis answered 200 with
+// params 632 (the tables counted −4), the operator call 500 (RangeError: Invalid typed array length: -4)
+describe('a weight whose attributes make a size negative: 400 NON_POSITIVE_SIZE naming the layer and the weight', () => {
+  const attn = { op: 'multiscaleAttention', inputSize: [1, 2, 2], numHeads: 2, kernelQ: [3, 3, 3], kernelKv: [3, 3, 3], strideQ: [1, 4, 4], strideKv: [1, 4, 4], relPos: true };
+
+  it('multiscaleAttention relPos on a 1×2×2 grid, strides [1, 4, 4]: relPosH would be [-1, 4]; at $.layers[0] of a spec', () => {
+    const e = errorOf(() => analyze(net([1, 5, 8], attn)));
+    expect(e.code).toBe('NON_POSITIVE_SIZE');
+    expect(e.message).toMatch(/^layer 'l0': weight 'relPosH' would be \[-1, 4\]/);
+    expect(e.details).toMatchObject({ layer: 'l0', path: '$.layers[0]', shapes: { relPosH: [-1, 4] } });
+  });
+
+  it('the same as an operator call: NON_POSITIVE_SIZE at $.attributes, not a RangeError', () => {
+    const { op, ...attributes } = attn;
+    const e = errorOf(() => runOperator({ name: op, inputs: [tensor([1, 5, 8], new Float32Array(40).fill(0.5))], attributes, weights: {}, training: false, seed: 0, maxElements: 1 << 20 }));
+    expect(e.code).toBe('NON_POSITIVE_SIZE');
+    expect(e.details).toMatchObject({ path: '$.attributes' });
+  });
+
+  it('strides [1, 2, 2] on the same grid (⌊2/2⌋ = 1): tables of 1 row, as PyTorch builds them', () => {
+    expect(analyze(net([1, 5, 8], { ...attn, strideQ: [1, 2, 2], strideKv: [1, 2, 2] })).outputs[0].shape).toEqual([1, 2, 8]);
   });
 });
