@@ -61,6 +61,11 @@ def main():
     swin_case("shiftedWindowAttention x=[1,3,3,4] h=2 window=4 shift=2 (one padded window: shift dropped)", (1, 3, 3, 4), 2, (4, 4), (2, 2))
     swin_case("shiftedWindowAttention x=[1,6,4,6] h=3 window=[3,4] shift=[1,2] (ww covers W: shift only along H)", (1, 6, 4, 6), 3, (3, 4), (1, 2))
     swin_case("shiftedWindowAttention x=[1,6,6,4] h=2 window=3 shift=1 qkvBias=true projBias=false", (1, 6, 6, 4), 2, (3, 3), (1, 1), True, False)
+    # shifts of a window or more, which torchvision runs: its mask slices (0, −w), (−w, −s), (−s, None) per axis,
+    # each position labelled by the last slice that holds it (found by a hunt: convlens refused these)
+    swin_case("shiftedWindowAttention x=[1,6,6,4] h=2 window=2 shift=2 (shift = window: two mask regions per axis)", (1, 6, 6, 4), 2, (2, 2), (2, 2))
+    swin_case("shiftedWindowAttention x=[1,6,8,4] h=2 window=[2,3] shift=[3,5] (shift past the window: the last slice's label)", (1, 6, 8, 4), 2, (2, 3), (3, 5))
+    swin_case("shiftedWindowAttention x=[1,6,6,4] h=1 window=2 shift=7 (shift past the map: one region, rolled by 7 mod 6)", (1, 6, 6, 4), 1, (2, 2), (7, 7))
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}, separators=(",", ":")) + "\n")
     VJP_OUT.write_text(json.dumps({"torch": torch.__version__, "cases": VJP}, separators=(",", ":")) + "\n")
     print(f"{len(CASES)} cases → {OUT}, {len(VJP)} → {VJP_OUT}")

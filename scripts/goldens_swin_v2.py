@@ -88,6 +88,8 @@ def main():
     # unclamped (≈ 10): at 100, float32 PyTorch's own gradient there is 1.1e-5 of its scale off float64's (at ≈ 10, 6.3e-6)
     case("shiftedWindowAttentionV2 x=[1,2,4,4] h=1 window=2 shift=0 qkvBias=false, token (0, 0) × 2e-13 (its q and k norms under F.normalize's eps 1e-12)",
          (1, 2, 4, 4), 1, (2, 2), (0, 0), qkv_bias=False, tiny_token=True, forward=False, clamped=False)
+    # a shift past the window, which torchvision runs (its mask slices overlap: the last one's label); drawn last
+    case("shiftedWindowAttentionV2 x=[1,6,8,4] h=2 window=[2,3] shift=[3,5] (shift past the window: the last slice's label)", (1, 6, 8, 4), 2, (2, 3), (3, 5))
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}, separators=(",", ":")) + "\n")
     VJP_OUT.write_text(json.dumps({"torch": torch.__version__, "cases": VJP}, separators=(",", ":")) + "\n")
     print(f"{len(CASES)} cases → {OUT} ({OUT.stat().st_size} bytes), {len(VJP)} → {VJP_OUT} ({VJP_OUT.stat().st_size} bytes)")

@@ -17,7 +17,9 @@
  *      relative_position_index). M (only when a shift is left): the rolled map is labelled by
  *      regions, rows [0, pH − wh) | [pH − wh, pH − sh) | [pH − sh, pH) (one region when sh = 0) times
  *      the same in columns; M[p, q] = −100 where p and q lie in different regions (tokens the roll
- *      brought together from opposite borders), else 0;
+ *      brought together from opposite borders), else 0. A shift of a window or more runs as
+ *      torchvision's: its slices (0, −w), (−w, −s), (−s, None) label a row by the last that holds it,
+ *      so from pH − sh on it is region 2 and before it 0 (the middle one empty); the roll is mod pH;
  *   5. put the windows back, roll by (+sh, +sw), crop the padding.
  *   Padded tokens are zeros before the qkv projection: they take part (k = b_k, v = b_v), unmasked,
  *   as in PyTorch, and their outputs are cropped.
@@ -126,10 +128,6 @@ export const shiftedWindowAttention: OpDef<ShiftedWindowAttentionAttrs, WindowPl
     const ph = Math.ceil(h / win[0]) * win[0];
     const pw = Math.ceil(w / win[1]) * win[1];
     const shift: [number, number] = [win[0] >= ph ? 0 : asked[0], win[1] >= pw ? 0 : asked[1]];
-    // a shift of a window or more would make torchvision's mask regions empty or overlapping
-    if (shift[0] >= win[0] || shift[1] >= win[1]) {
-      ctx.fail('INVALID_ATTRIBUTE', `shift ${fmtShape(asked)} must be smaller than the window ${fmtShape(win)} along each axis the window does not cover (Swin shifts by half a window)`, 'shift');
-    }
     const t = win[0] * win[1];
     const tokens = n * ph * pw;
     const s = tokens / t;
@@ -308,7 +306,9 @@ export interface TokenWindow {
 export function* windows(plan: WindowPlan): Generator<TokenWindow> {
   const { n, h, w, c, win, shift, ph, pw, t, masked } = plan;
   const [wh, ww] = win;
-  const region = (r: number, size: number, wsize: number, sft: number) => (sft === 0 ? 0 : r < size - wsize ? 0 : r < size - sft ? 1 : 2);
+  // torchvision labels by slices (0, −w), (−w, −s), (−s, None), each position by the last that holds
+  // it: with s ≥ w the middle one is empty and the last overlaps the first (rows from pH − s on are 2)
+  const region = (r: number, size: number, wsize: number, sft: number) => (sft === 0 ? 0 : r >= size - sft ? 2 : r >= size - wsize ? 1 : 0);
   for (let b = 0; b < n; b++) {
     for (let wy = 0; wy < ph / wh; wy++) {
       for (let wx = 0; wx < pw / ww; wx++) {
