@@ -175,14 +175,27 @@ export const shiftedWindowAttention: OpDef<ShiftedWindowAttentionAttrs, WindowPl
       });
       return globalRF(rf, sizes);
     }
+    // a shift of the padded side or more labels every row of that axis one region (torchvision's
+    // slice (−s, None) holds them all) and rolls it by s mod side: with a remainder, windows join rows
+    // of both borders unmasked, so a unit may read the whole axis (a 6-row map, window 2, shift 7:
+    // row 0's window holds row 5)
+    const wraps = [0, 1].map((k) => shift[k] >= [ph, pw][k] && shift[k] % [ph, pw][k] !== 0);
     // the field's axes sit at tensor dims 1 (H) and 2 (W) of [N, H, W, C]; an axis moved elsewhere (channels) is not one the windows cut
-    const read = (d: number) => (d === 1 ? Math.min(win[0], h) : d === 2 ? Math.min(win[1], w) : 0);
+    const read = (d: number) => (d === 1 ? (wraps[0] ? h : Math.min(win[0], h)) : d === 2 ? (wraps[1] ? w : Math.min(win[1], w)) : 0);
     if (rf.dims.some((d) => read(d) === 0)) return globalRF(rf, sizes);
     // a unit's window lies anywhere from w − 1 before it to w − 1 after it: the box that holds every
     // unit's at step 1 spans 2(w − 1), centred on the unit (a w-wide box centred on it left out up to
     // w − 1 of its window's positions: unit 12 of a 7-window grid reads 7…13, not 9…15)
     const span = (d: number) => 2 * (read(d) - 1) + 1;
-    const shifted = shift[0] + shift[1] > 0 ? ` in the grid shifted by ${shift[0]}×${shift[1]} (positions the cyclic shift brings in from the opposite border are masked by −100)` : '';
+    const wrapped = ['rows', 'columns'].filter((_, k) => wraps[k]);
+    const shifted =
+      shift[0] + shift[1] > 0
+        ? ` in the grid shifted by ${shift[0]}×${shift[1]} (` +
+          (wrapped.length < 2 ? 'positions the cyclic shift brings in from the opposite border are masked by −100' : '') +
+          (wrapped.length === 1 ? '; ' : '') +
+          (wrapped.length ? `along ${wrapped.join(' and ')} the shift is the padded ${ph}×${pw} map's side or more and leaves no mask, so a window joins both borders and the field spans the axis` : '') +
+          ')'
+        : '';
     ctx.warn({
       code: 'ATTENTION_RECEPTIVE_FIELD',
       severity: 'info',

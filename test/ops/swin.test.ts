@@ -112,6 +112,24 @@ describe('shiftedWindowAttention', () => {
     expect(layer(g, 'l2').receptiveField).toMatchObject({ global: true, size: [7, 7] });
   });
 
+  // found by a review: the field stayed the local box where the roll joins both borders unmasked
+  it('a shift of the padded side or more with a remainder (7 on 6 rows, window 2) rolls by 1 with no mask: x = 1…6 → [3.5, 2.5, 2.5, 4.5, 4.5, 3.5] (row 0 reads row 5), and the field spans the rows, 11 = 2·6 − 1; shift 3 masks: [1, 2.5, 2.5, 4.5, 4.5, 6], the 3-row box', () => {
+    const x: [number[], number[]] = [[1, 6, 1, 1], [1, 2, 3, 4, 5, 6]];
+    // torchvision labels every row region 2 (slice (−7, None) holds them all) and rolls by −7 ≡ −1: windows {x1, x2}, {x3, x4}, {x5, x0}
+    const wrapped = run('shiftedWindowAttention', [x], { numHeads: 1, window: [2, 1], shift: [7, 0] }, identityWeights([0, 0, 0], 3));
+    wrapped[0].data.forEach((v, i) => expect(v).toBeCloseTo([3.5, 2.5, 2.5, 4.5, 4.5, 3.5][i], 6));
+    // rolled by −3: regions rows 0–2 | 3–5, windows {x3, x4}, {x5 | x0} (masked apart), {x1, x2}
+    const masked = run('shiftedWindowAttention', [x], { numHeads: 1, window: [2, 1], shift: [3, 0] }, identityWeights([0, 0, 0], 3));
+    masked[0].data.forEach((v, i) => expect(v).toBeCloseTo([1, 2.5, 2.5, 4.5, 4.5, 6][i], 6));
+    const field = (shift: number) => analyze(nhwc([1, 6, 1, 8], swa({ numHeads: 2, window: [2, 1], shift: [shift, 0] })));
+    const r = field(7);
+    expect(layer(r, 'l2').receptiveField).toMatchObject({ global: false, size: [11, 1], stride: [1, 1], padding: [5, 0] });
+    expect(r.warnings.find((w) => w.code === 'ATTENTION_RECEPTIVE_FIELD')!.message).toMatch(/along rows the shift is the padded 6×1 map's side or more and leaves no mask/);
+    expect(layer(field(3), 'l2').receptiveField).toMatchObject({ global: false, size: [3, 1], padding: [1, 0] });
+    // a shift of a whole multiple of the side rolls nothing: the unshifted grid's box
+    expect(layer(field(12), 'l2').receptiveField).toMatchObject({ size: [3, 1] });
+  });
+
   // found by a hunt: a shift of a window or more was refused (INVALID_ATTRIBUTE "must be smaller than
   // the window"); torchvision runs it, and its outputs and input gradients are goldens now (goldens_swin.py)
   it('a shift of a window or more is analysed, as PyTorch runs it: window 2, shift 2 and 5 on 4×4', () => {
