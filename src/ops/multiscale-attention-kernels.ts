@@ -4,10 +4,12 @@
  * (ops/multiscale-attention-vjp.ts), which recomputes a head with its pools' normalised tokens kept.
  *
  *   q, k, v  gathered from qkv [N·L, 3D] (columns q|k|v, head, channel), or pooled straight from it:
- *            depthwise Conv3d over the grid (taps as [Πk, d], a window's bounds once per output), the
- *            class token put back, LayerNorm over d
+ *            depthwise Conv3d over the grid (taps as [Πk, d]; per output its window's taps inside the
+ *            grid listed once, each channel's sum held in a register over them, four channels a pass),
+ *            the class token put back, LayerNorm over d
  *   scores   = (q·1/√d as float32, PyTorch's scaler * q)·kᵀ            GEMM (kᵀ staged)
- *            (+ relPos: q·R per grid score), softmax by rows
+ *            (+ relPos: per query position its Hk + Wk + Tk dots q·R, the (h, w) sums formed once,
+ *            added to its Lk − 1 grid scores), softmax by rows
  *   a_h      = probs·v (+ q: residual pooling)                          GEMM into the head's columns
  * Buffers are a call's (headScratch), reused across samples and heads.
  */
@@ -93,7 +95,6 @@ export interface HeadScratch {
   v: Float32Array;
   kT: Float32Array;
   probs: Float32Array;
-  acc: Float64Array;
   relAxes: Float32Array;
   kept: { q: NormKept; k: NormKept; v: NormKept } | null;
 }
@@ -110,8 +111,7 @@ export function headScratch(p: MultiscaleAttentionPlan, keep = false): HeadScrat
     v: new Float32Array(lk * d),
     kT: new Float32Array(d * lk),
     probs: new Float32Array(lq * lk),
-    acc: new Float64Array(d),
-    relAxes: new Float32Array(p.kThw[0] + p.kThw[1] + p.kThw[2]),
+    relAxes: new Float32Array(p.kThw[0] + p.kThw[1] + p.kThw[2] + p.kThw[1] * p.kThw[2]),
     kept: keep ? { q: norm(lq), k: norm(lk), v: norm(lk) } : null,
   };
 }
@@ -128,9 +128,9 @@ export function attendMultiscaleHead(qkv: Float32Array, s: number, hd: number, p
   const lk = 1 + prod(p.kThw);
   const base = s * l * 3 * dim + hd * d;
   const kept = scr.kept;
-  takeTokens(qkv, base + dim, 3 * dim, p.thw, d, kern.k, a.eps, scr.k, scr.acc, kept?.k ?? null);
-  takeTokens(qkv, base + 2 * dim, 3 * dim, p.thw, d, kern.v, a.eps, scr.v, scr.acc, kept?.v ?? null);
-  takeTokens(qkv, base, 3 * dim, p.thw, d, kern.q, a.eps, scr.q, scr.acc, kept?.q ?? null);
+  takeTokens(qkv, base + dim, 3 * dim, p.thw, d, kern.k, a.eps, scr.k, kept?.k ?? null);
+  takeTokens(qkv, base + 2 * dim, 3 * dim, p.thw, d, kern.v, a.eps, scr.v, kept?.v ?? null);
+  takeTokens(qkv, base, 3 * dim, p.thw, d, kern.q, a.eps, scr.q, kept?.q ?? null);
   const { q, qs, k, kT, probs } = scr;
   // PyTorch: self.scaler * q in float32, then the product
   const scale = 1 / Math.sqrt(d);
@@ -146,46 +146,15 @@ export function attendMultiscaleHead(qkv: Float32Array, s: number, hd: number, p
 }
 
 /** One head's q, k or v ([1 + T·H·W] rows of d at src[off + row·ld]) into out [·, d]: copied, or through its pool. */
-function takeTokens(src: Float32Array, off: number, ld: number, thw: Thw, d: number, pw: PoolWeights | null, eps: number, out: Float32Array, acc: Float64Array, kept: NormKept | null): void {
+function takeTokens(src: Float32Array, off: number, ld: number, thw: Thw, d: number, pw: PoolWeights | null, eps: number, out: Float32Array, kept: NormKept | null): void {
   if (!pw) {
     const l = 1 + prod(thw);
     for (let t = 0; t < l; t++) for (let e = 0; e < d; e++) out[t * d + e] = src[off + t * ld + e];
     return;
   }
-  const [T, H, W] = thw;
-  const [kt, kh, kw] = pw.plan.kernel;
-  const [st, sh, sw] = pw.plan.stride;
-  const [To, Ho, Wo] = pw.plan.out;
-  const { taps } = pw;
-  for (let e = 0; e < d; e++) out[e] = src[off + e];
-  let o = d;
-  for (let ot = 0; ot < To; ot++) {
-    const t0 = ot * st - (kt >> 1);
-    const [a0, a1] = [Math.max(0, -t0), Math.min(kt, T - t0)];
-    for (let oh = 0; oh < Ho; oh++) {
-      const h0 = oh * sh - (kh >> 1);
-      const [b0, b1] = [Math.max(0, -h0), Math.min(kh, H - h0)];
-      for (let ow = 0; ow < Wo; ow++, o += d) {
-        const w0 = ow * sw - (kw >> 1);
-        const [c0, c1] = [Math.max(0, -w0), Math.min(kw, W - w0)];
-        acc.fill(0);
-        for (let a = a0; a < a1; a++) {
-          for (let b = b0; b < b1; b++) {
-            const row = off + (1 + ((t0 + a) * H + h0 + b) * W + w0) * ld;
-            const tap = (a * kh + b) * kw * d;
-            for (let cc = c0; cc < c1; cc++) {
-              const i = row + cc * ld;
-              const tp = tap + cc * d;
-              for (let e = 0; e < d; e++) acc[e] += taps[tp + e] * src[i + e];
-            }
-          }
-        }
-        for (let e = 0; e < d; e++) out[o + e] = acc[e];
-      }
-    }
-  }
+  poolGrid(src, off, ld, thw, d, pw, out);
   // LayerNorm over d of every token, the class token's too
-  const rows = 1 + To * Ho * Wo;
+  const rows = 1 + prod(pw.plan.out);
   const { gamma, beta } = pw;
   for (let t = 0; t < rows; t++) {
     const r = t * d;
@@ -200,6 +169,83 @@ function takeTokens(src: Float32Array, off: number, ld: number, thw: Thw, d: num
       for (let e = 0; e < d; e++) kept.xhat[r + e] = (out[r + e] - mean) * inv;
     }
     for (let e = 0; e < d; e++) out[r + e] = (out[r + e] - mean) * inv * gamma[e] + beta[e];
+  }
+}
+
+/**
+ * A pool's depthwise Conv3d (padding ⌊k/2⌋, no bias) from the grid tokens at src[off + (1 + g)·ld]
+ * into out's rows 1…, the class token copied to row 0. Per output, its window's taps inside the grid
+ * as offsets into taps and src; each channel's sum held in a register over the window (windowSums).
+ */
+function poolGrid(src: Float32Array, off: number, ld: number, thw: Thw, d: number, pw: PoolWeights, out: Float32Array): void {
+  const T = thw[0];
+  const H = thw[1];
+  const W = thw[2];
+  const { kernel, stride } = pw.plan;
+  const kt = kernel[0];
+  const kh = kernel[1];
+  const kw = kernel[2];
+  const To = pw.plan.out[0];
+  const Ho = pw.plan.out[1];
+  const Wo = pw.plan.out[2];
+  for (let e = 0; e < d; e++) out[e] = src[off + e];
+  const tapAt = new Int32Array(kt * kh * kw);
+  const srcAt = new Int32Array(kt * kh * kw);
+  let o = d;
+  for (let ot = 0; ot < To; ot++) {
+    const t0 = ot * stride[0] - (kt >> 1);
+    const a0 = Math.max(0, -t0);
+    const a1 = Math.min(kt, T - t0);
+    for (let oh = 0; oh < Ho; oh++) {
+      const h0 = oh * stride[1] - (kh >> 1);
+      const b0 = Math.max(0, -h0);
+      const b1 = Math.min(kh, H - h0);
+      for (let ow = 0; ow < Wo; ow++, o += d) {
+        const w0 = ow * stride[2] - (kw >> 1);
+        const c0 = Math.max(0, -w0);
+        const c1 = Math.min(kw, W - w0);
+        let n = 0;
+        for (let a = a0; a < a1; a++) {
+          for (let b = b0; b < b1; b++) {
+            const row = off + (1 + ((t0 + a) * H + h0 + b) * W + w0) * ld;
+            const tap = (a * kh + b) * kw * d;
+            for (let cc = c0; cc < c1; cc++, n++) {
+              srcAt[n] = row + cc * ld;
+              tapAt[n] = tap + cc * d;
+            }
+          }
+        }
+        windowSums(src, srcAt, pw.taps, tapAt, n, d, out, o);
+      }
+    }
+  }
+}
+
+/** out[o + e] = Σ_k taps[tapAt[k] + e] · src[srcAt[k] + e] for each channel e < d, four channels a pass. */
+function windowSums(src: Float32Array, srcAt: Int32Array, taps: Float32Array, tapAt: Int32Array, n: number, d: number, out: Float32Array, o: number): void {
+  let e = 0;
+  for (; e + 3 < d; e += 4) {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let k = 0; k < n; k++) {
+      const i = srcAt[k] + e;
+      const tp = tapAt[k] + e;
+      s0 += taps[tp] * src[i];
+      s1 += taps[tp + 1] * src[i + 1];
+      s2 += taps[tp + 2] * src[i + 2];
+      s3 += taps[tp + 3] * src[i + 3];
+    }
+    out[o + e] = s0;
+    out[o + e + 1] = s1;
+    out[o + e + 2] = s2;
+    out[o + e + 3] = s3;
+  }
+  for (; e < d; e++) {
+    let s0 = 0;
+    for (let k = 0; k < n; k++) s0 += taps[tapAt[k] + e] * src[srcAt[k] + e];
+    out[o + e] = s0;
   }
 }
 
@@ -247,31 +293,48 @@ function relTables(p: MultiscaleAttentionPlan, h: Float32Array, w: Float32Array,
   };
 }
 
-/** _add_rel_pos on one head's scores [Lq, Lk]: the grid scores gain q·Rh + q·Rw + q·Rt (axes: scratch of Hk + Wk + Tk). */
+/** table row `row` (of d) · q[at, at + d), four partial sums, rounded to float32 as PyTorch's einsum leaves it. */
+function dotRow(q: Float32Array, at: number, table: Float32Array, row: number, d: number): number {
+  const t = row * d;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let e = 0;
+  for (; e + 3 < d; e += 4) {
+    s0 += q[at + e] * table[t + e];
+    s1 += q[at + e + 1] * table[t + e + 1];
+    s2 += q[at + e + 2] * table[t + e + 2];
+    s3 += q[at + e + 3] * table[t + e + 3];
+  }
+  for (; e < d; e++) s0 += q[at + e] * table[t + e];
+  return Math.fround(s0 + s1 + (s2 + s3));
+}
+
+/**
+ * _add_rel_pos on one head's scores [Lq, Lk]: the grid scores gain q·Rh + q·Rw + q·Rt (axes: scratch
+ * of Hk + Wk + Tk + Hk·Wk, the last the (h, w) sums, formed once a query position).
+ */
 function addRelPos(sc: Float32Array, q: Float32Array, p: MultiscaleAttentionPlan, r: RelTables, axes: Float32Array): void {
   const { d } = p;
   const [qt, qh, qw] = p.qThw;
   const [kt, kh, kw] = p.kThw;
   const lk = 1 + kt * kh * kw;
-  const dot = (table: Float32Array, row: number, at: number) => {
-    let acc = 0;
-    for (let e = 0; e < d; e++) acc += q[at + e] * table[row * d + e];
-    return Math.fround(acc);
-  };
-  const [relH, relW, relT] = [axes.subarray(0, kh), axes.subarray(kh, kh + kw), axes.subarray(kh + kw, kh + kw + kt)];
+  const khw = kh * kw;
+  const [relH, relW, relT, hw] = [axes.subarray(0, kh), axes.subarray(kh, kh + kw), axes.subarray(kh + kw, kh + kw + kt), axes.subarray(kh + kw + kt, kh + kw + kt + khw)];
   for (let a = 0; a < qt; a++) {
     for (let b = 0; b < qh; b++) {
       for (let c = 0; c < qw; c++) {
         const pos = (a * qh + b) * qw + c;
         const at = (1 + pos) * d;
-        for (let j = 0; j < kh; j++) relH[j] = dot(r.h, r.ih[b * kh + j], at);
-        for (let j = 0; j < kw; j++) relW[j] = dot(r.w, r.iw[c * kw + j], at);
-        for (let j = 0; j < kt; j++) relT[j] = dot(r.t, r.it[a * kt + j], at);
-        const row = (1 + pos) * lk;
-        for (let jt = 0; jt < kt; jt++) {
-          for (let jh = 0; jh < kh; jh++) {
-            for (let jw = 0; jw < kw; jw++) sc[row + 1 + (jt * kh + jh) * kw + jw] += Math.fround(Math.fround(relH[jh] + relW[jw]) + relT[jt]);
-          }
+        for (let j = 0; j < kh; j++) relH[j] = dotRow(q, at, r.h, r.ih[b * kh + j], d);
+        for (let j = 0; j < kw; j++) relW[j] = dotRow(q, at, r.w, r.iw[c * kw + j], d);
+        for (let j = 0; j < kt; j++) relT[j] = dotRow(q, at, r.t, r.it[a * kt + j], d);
+        for (let jh = 0; jh < kh; jh++) for (let jw = 0; jw < kw; jw++) hw[jh * kw + jw] = relH[jh] + relW[jw];
+        let at2 = (1 + pos) * lk + 1;
+        for (let jt = 0; jt < kt; jt++, at2 += khw) {
+          const t = relT[jt];
+          for (let x = 0; x < khw; x++) sc[at2 + x] += Math.fround(hw[x] + t);
         }
       }
     }
