@@ -146,6 +146,12 @@ export const CASES: Case[] = [
   one('multiHeadAttention 197×768 h12', [1, 197, 768], { op: 'multiHeadAttention', numHeads: 12 }),
   one('multiHeadAttention 1024×64 h1', [1, 1024, 64], { op: 'multiHeadAttention', numHeads: 1 }),
   one('shiftedWindowAttention 56² ×96 w7 s3', [1, 56, 56, 96], { op: 'shiftedWindowAttention', numHeads: 3, window: 7, shift: 3 }),
+  // mvit_v2_s's blocks 0, 1, 5 and 15 (relative positions, residual pooling) and mvit_v1_b's 0 (k and v pooled only)
+  one('multiscaleAttention mvit_v2_s block 0 8×56² ×96 q 3³ kv s 1,8,8', [1, 25089, 96], { op: 'multiscaleAttention', inputSize: [8, 56, 56], numHeads: 1, kernelQ: [3, 3, 3], kernelKv: [3, 3, 3], strideKv: [1, 8, 8], residualPool: true, residualWithClsEmbed: false, relPos: true }),
+  one('multiscaleAttention mvit_v2_s block 1 8×56² 96→192 h2 q s 1,2,2 kv s 1,4,4', [1, 25089, 96], { op: 'multiscaleAttention', inputSize: [8, 56, 56], numHeads: 2, outputDim: 192, kernelQ: [3, 3, 3], kernelKv: [3, 3, 3], strideQ: [1, 2, 2], strideKv: [1, 4, 4], residualPool: true, residualWithClsEmbed: false, relPos: true }),
+  one('multiscaleAttention mvit_v2_s block 5 8×14² ×384 h4 kv s 1,2,2', [1, 1569, 384], { op: 'multiscaleAttention', inputSize: [8, 14, 14], numHeads: 4, kernelQ: [3, 3, 3], kernelKv: [3, 3, 3], strideKv: [1, 2, 2], residualPool: true, residualWithClsEmbed: false, relPos: true }),
+  one('multiscaleAttention mvit_v2_s block 15 8×7² ×768 h8', [1, 393, 768], { op: 'multiscaleAttention', inputSize: [8, 7, 7], numHeads: 8, kernelQ: [3, 3, 3], kernelKv: [3, 3, 3], residualPool: true, residualWithClsEmbed: false, relPos: true }),
+  one('multiscaleAttention mvit_v1_b block 0 8×56² ×96 kv 3³ s 1,8,8', [1, 25089, 96], { op: 'multiscaleAttention', inputSize: [8, 56, 56], numHeads: 1, kernelKv: [3, 3, 3], strideKv: [1, 8, 8] }),
   {
     name: 'einsum bhqd,bhkd->bhqk (GEMM)',
     inputs: [{ name: 'a', shape: [1, 8, 256, 64] }, { name: 'b', shape: [1, 8, 256, 64] }],
