@@ -59,6 +59,20 @@ import type { MultiscaleAttentionPlan, PoolPlan, Thw } from './multiscale-attent
 const Triple = z.tuple([posInt, posInt, posInt]);
 const TABLE_STD = 0.02;
 
+/**
+ * MAX_RUN_WORK units a run takes (Inferred.runWork) where its loops run far slower per operation
+ * than its GEMMs (its qkv, scores, probs·v and project, 1 a MAC): a score's softmax (Math.exp a
+ * score; 5 FLOPs in the cost), a MAC of a pool's depthwise Conv3d, and a unit of relPos's cost (a
+ * MAC of its dots, 3 a grid score for the adds). bench/op-rates.ts's multiscaleAttention cases
+ * (mvit_v2_s's blocks 0, 5 and 15, mvit_v1_b's block 0), each part timed alone over 3 calls,
+ * 2026-12-06, 2 vCPU, load 3.4–3.6: softmax 13–15 ns a score, a pool 1.0–1.4 ns a MAC with its
+ * LayerNorm, relPos 0.91–0.93 ns a unit, against 0.05–0.12 ns a MAC in the same calls' GEMMs and
+ * 0.03 ns a unit for the 3×3 conv: about 150, 15 and 10 times the GEMMs' time a unit.
+ */
+export const MSA_SOFTMAX_SCORE = 150;
+export const MSA_POOL_MAC = 15;
+export const MSA_REL_POS_UNIT = 10;
+
 export const MultiscaleAttentionAttrs = z.strictObject({
   inputSize: Triple.describe('[T, H, W] of the grid tokens after the class token (torchvision passes it as thw)'),
   numHeads: posInt.describe('h'),
@@ -176,10 +190,13 @@ export const multiscaleAttention: OpDef<MultiscaleAttentionAttrs, MultiscaleAtte
     const normed = n * heads * ((poolQ ? lq : 0) + (poolKv ? 2 * lk : 0)) * d;
     const elementwise = 7 * normed + n * lq * dim + 5 * scores + (tables ? 3 * n * heads * gq * gk : 0) + (a.residualPool ? n * heads * (a.residualWithClsEmbed ? lq : gq) * d : 0);
     const plan: MultiscaleAttentionPlan = { n, c, dim, heads, d, thw, poolQ, poolKv, qThw, kThw, tables };
+    const relPosUnits = tables ? n * heads * gq * (relK * d + 3 * gk) : 0;
+    const runWork = macs + elementwise + (MSA_SOFTMAX_SCORE - 5) * scores + (MSA_POOL_MAC - 1) * poolMacs + (MSA_REL_POS_UNIT - 1) * relPosUnits;
     return {
       outputs: [[n, lq, dim]],
       weights,
       cost: { macs, exactMacOps, biasOps: n * l * 3 * dim + n * lq * dim, elementwise },
+      runWork,
       plan,
       intermediates: [
         { shape: [n, l, 3 * dim], what: 'q, k and v before pooling' },
