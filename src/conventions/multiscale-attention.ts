@@ -24,10 +24,10 @@ import { conv3d } from '../ops/conv-nd.js';
 import { einsum } from '../ops/einsum.js';
 import { linear, matmul } from '../ops/linear.js';
 import { layerNorm } from '../ops/norm-group.js';
-import type { OpDef, Shape } from '../ops/types.js';
 import { L, V, add, dims, mul, sub } from './explain-expr.js';
 import type { Parts } from './explain-expr.js';
 import type { Family, LayerFacts, Rule, RuleContext } from './types.js';
+import { innerCallFacts } from './inner-calls.js';
 
 export const MVIT_SOURCE = 'torchvision 0.14 models/video/mvit.py l. 178-303 (MultiscaleAttention, Pool, _add_rel_pos)';
 
@@ -87,36 +87,6 @@ export function multiscaleAttentionParts(f: LayerFacts): Parts {
   };
 }
 
-/** One call of the forward, as convlens's op for it: its facts, named like torchvision's module (or `<attn>.<function>`). */
-function callFacts(name: string, family: Family, op: OpDef, inputs: Shape[], attrs: Record<string, unknown>, functional: boolean): LayerFacts {
-  const parsed = op.attrs.parse(attrs) as Record<string, unknown>;
-  const inferred = op.infer({
-    layer: name,
-    inputs,
-    values: inputs.map(() => null),
-    attrs: parsed,
-    fail: (_code, message) => {
-      throw new Error(`${name}: ${message}`);
-    },
-  });
-  const plan = inferred.plan as { geo?: LayerFacts['geometry'] } | null;
-  return {
-    name,
-    family,
-    op,
-    plan: inferred.plan,
-    attrs: parsed,
-    inputs,
-    outputs: inferred.outputs,
-    weights: inferred.weights.map((w) => ({ name: w.name, shape: w.shape, trainable: w.trainable })),
-    geometry: plan && Array.isArray(plan.geo) ? plan.geo : null,
-    fixedSize: false,
-    cost: inferred.cost,
-    functional,
-    subclassed: false,
-  };
-}
-
 /**
  * What MultiscaleAttention.forward calls (torchvision 0.14.1 mvit.py l. 288-320, Pool.forward l. 82-105,
  * _add_rel_pos l. 123-180), in order, as the ops convlens has for them: the modules qkv (nn.Linear on
@@ -134,7 +104,7 @@ export function multiscaleCalls(f: LayerFacts): LayerFacts[] {
   const lq = 1 + p.qThw[0] * p.qThw[1] * p.qThw[2];
   const lk = 1 + p.kThw[0] * p.kThw[1] * p.kThw[2];
   const pool = (which: string, plan: NonNullable<MultiscaleAttentionPlan['poolQ']>) => [
-    callFacts(`${f.name}.${which}.pool`, 'convNd', conv3d, [[n * h, d, ...p.thw]], {
+    innerCallFacts(`${f.name}.${which}.pool`, 'convNd', conv3d, [[n * h, d, ...p.thw]], {
       outChannels: d,
       kernelSize: plan.kernel,
       stride: plan.stride,
@@ -142,25 +112,25 @@ export function multiscaleCalls(f: LayerFacts): LayerFacts[] {
       groups: d,
       bias: false,
     }, false),
-    callFacts(`${f.name}.${which}.norm_act.0`, 'layerNorm', layerNorm, [[n, h, 1 + plan.out[0] * plan.out[1] * plan.out[2], d]], { eps: a.eps ?? 1e-6 }, false),
+    innerCallFacts(`${f.name}.${which}.norm_act.0`, 'layerNorm', layerNorm, [[n, h, 1 + plan.out[0] * plan.out[1] * plan.out[2], d]], { eps: a.eps ?? 1e-6 }, false),
   ];
   const [qt, qh, qw] = p.qThw;
   const [kt, kh, kw] = p.kThw;
   const rel = a.relPos
     ? [
-        callFacts(`${f.name}.rel_pos_h`, 'einsum', einsum, [[n, h, qt, qh, qw, d], [qh, kh, d]], { equation: 'bythwc,hkc->bythwk' }, true),
-        callFacts(`${f.name}.rel_pos_w`, 'einsum', einsum, [[n, h, qt, qh, qw, d], [qw, kw, d]], { equation: 'bythwc,wkc->bythwk' }, true),
-        callFacts(`${f.name}.rel_pos_t`, 'matmul', matmul, [[qt, n * h * qh * qw, d], [qt, d, kt]], {}, true),
+        innerCallFacts(`${f.name}.rel_pos_h`, 'einsum', einsum, [[n, h, qt, qh, qw, d], [qh, kh, d]], { equation: 'bythwc,hkc->bythwk' }, true),
+        innerCallFacts(`${f.name}.rel_pos_w`, 'einsum', einsum, [[n, h, qt, qh, qw, d], [qw, kw, d]], { equation: 'bythwc,wkc->bythwk' }, true),
+        innerCallFacts(`${f.name}.rel_pos_t`, 'matmul', matmul, [[qt, n * h * qh * qw, d], [qt, d, kt]], {}, true),
       ]
     : [];
   return [
-    callFacts(`${f.name}.qkv`, 'linear', linear, [f.inputs[0]], { outFeatures: 3 * dim, bias: true }, false),
+    innerCallFacts(`${f.name}.qkv`, 'linear', linear, [f.inputs[0]], { outFeatures: 3 * dim, bias: true }, false),
     ...(p.poolKv ? [...pool('pool_k', p.poolKv), ...pool('pool_v', p.poolKv)] : []),
     ...(p.poolQ ? pool('pool_q', p.poolQ) : []),
-    callFacts(`${f.name}.scores`, 'matmul', matmul, [[n, h, lq, d], [n, h, d, lk]], {}, true),
+    innerCallFacts(`${f.name}.scores`, 'matmul', matmul, [[n, h, lq, d], [n, h, d, lk]], {}, true),
     ...rel,
-    callFacts(`${f.name}.attend`, 'matmul', matmul, [[n, h, lq, lk], [n, h, lk, d]], {}, true),
-    callFacts(`${f.name}.project.0`, 'linear', linear, [[n, lq, dim]], { outFeatures: dim, bias: true }, false),
+    innerCallFacts(`${f.name}.attend`, 'matmul', matmul, [[n, h, lq, lk], [n, h, lk, d]], {}, true),
+    innerCallFacts(`${f.name}.project.0`, 'linear', linear, [[n, lq, dim]], { outFeatures: dim, bias: true }, false),
   ];
 }
 

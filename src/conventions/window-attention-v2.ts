@@ -21,12 +21,12 @@
  * torch.onnx (1.13) cannot export the module (the forward's qkv_bias[C:2C].zero_() is aten::zero,
  * which has no symbolic), so onnx-tool, reading the export, has no count for it: not supported.
  */
-import type { OpDef } from '../ops/types.js';
 import { linear } from '../ops/linear.js';
 import { relu } from '../ops/activation.js';
 import { CPB_HIDDEN, cpbTableShape } from '../ops/window-attention-v2.js';
 import type { WindowPlan } from '../ops/window-attention.js';
 import type { Family, LayerFacts, Rule, RuleContext } from './types.js';
+import { innerCallFacts } from './inner-calls.js';
 
 /** The window's dims: S windows of T tokens, C channels, h heads, R relative offsets (the CPB table's rows). */
 export function v2Dims(f: LayerFacts): { s: number; t: number; c: number; h: number; tokens: number; scores: number; r: number; bias: boolean } {
@@ -42,42 +42,15 @@ export function windowMacs(f: LayerFacts): number {
   return d.tokens * (4 * d.c * d.c + 2 * d.t * d.c);
 }
 
-function moduleFacts(name: string, family: Family, op: OpDef, input: number[], attrs: Record<string, unknown>): LayerFacts {
-  const inferred = op.infer({
-    layer: name,
-    inputs: [input],
-    values: [null],
-    attrs,
-    fail: (_code, message) => {
-      throw new Error(`${name}: ${message}`);
-    },
-  });
-  return {
-    name,
-    family,
-    op,
-    plan: inferred.plan,
-    attrs,
-    inputs: [input],
-    outputs: inferred.outputs,
-    weights: inferred.weights.map((w) => ({ name: w.name, shape: w.shape, trainable: w.trainable })),
-    geometry: null,
-    fixedSize: false,
-    cost: inferred.cost,
-    functional: false,
-    subclassed: false,
-  };
-}
-
 /** cpb_mlp's three modules over the table [1, 2wh − 1, 2ww − 1, 2], as the ops convlens has for them. */
 export function cpbModules(f: LayerFacts): LayerFacts[] {
   const p = f.plan as WindowPlan;
   // the op's own shapes: the table (width 2) and cpb_mlp.0's output (512), which .1 and .2 read
   const hidden = cpbTableShape(p.win, CPB_HIDDEN);
   return [
-    moduleFacts(`${f.name}.cpb_mlp.0`, 'linear', linear, cpbTableShape(p.win, 2), { outFeatures: CPB_HIDDEN, bias: true }),
-    moduleFacts(`${f.name}.cpb_mlp.1`, 'relu', relu, hidden, {}),
-    moduleFacts(`${f.name}.cpb_mlp.2`, 'linear', linear, hidden, { outFeatures: p.heads, bias: false }),
+    innerCallFacts(`${f.name}.cpb_mlp.0`, 'linear', linear, [cpbTableShape(p.win, 2)], { outFeatures: CPB_HIDDEN, bias: true }),
+    innerCallFacts(`${f.name}.cpb_mlp.1`, 'relu', relu, [hidden], {}),
+    innerCallFacts(`${f.name}.cpb_mlp.2`, 'linear', linear, [hidden], { outFeatures: p.heads, bias: false }),
   ];
 }
 
