@@ -16,7 +16,11 @@
  *               with R_a[i, j] = rel_pos_a[⌊i·max(Sk/Sq, 1) − (j + 1 − Sk)·max(Sq/Sk, 1)⌋] (torchvision's
  *               _add_rel_pos; the table linearly interpolated to 2·max(Sq, Sk) − 1 rows when it is not
  *               that long, F.interpolate(mode linear)); the tables are [2·max(⌊S/s_q⌋, ⌊S/s_kv⌋) − 1, d]
- *               for S = max(H, W) and s the strides' height entry (rel_pos_h, rel_pos_w), [2T − 1, d] (rel_pos_t)
+ *               (rel_pos_h, rel_pos_w) and [2T − 1, d] (rel_pos_t) for [T, H, W] = `relPosInputSize`
+ *               (torchvision's input_size at build time: MViT divides the clip by each stride, ⌊S/s⌋,
+ *               where the pools give ⌊(S + 2⌊k/2⌋ − k)/s⌋ + 1; default inputSize), S = max(H, W) and s the
+ *               strides' height entry. Rows below 1 (S below both strides' height entries, or T = 0) are
+ *               refused, NON_POSITIVE_SIZE, where PyTorch fails building them (negative dimension)
  *   a         = softmax(scores)·v  (+ q: residual pooling, v2's `residualPool`, on every token with
  *               `residualWithClsEmbed`, else the grid tokens only)
  *   y         = concat(heads)·W_projᵀ + b_proj       project.0 Linear(D, D)
@@ -47,10 +51,10 @@
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
-import { posInt } from './geometry.js';
+import { nonNegInt, posInt } from './geometry.js';
 import { globalOver } from './receptive-field.js';
 import { linearColumns } from './linear.js';
-import type { OpDef, WeightSpec } from './types.js';
+import type { InferContext, OpDef, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import { multiscaleAttentionVjp, multiscaleVjpIntermediates } from './multiscale-attention-vjp.js';
 import { attendMultiscaleHead, headScratch, multiscaleKernels, prod } from './multiscale-attention-kernels.js';
@@ -84,6 +88,10 @@ export const MultiscaleAttentionAttrs = z.strictObject({
   residualPool: z.boolean().default(false).describe("MViT v2's residual pooling: the pooled q added to the attention's output (residual_pool)"),
   residualWithClsEmbed: z.boolean().default(true).describe('the residual pooling adds to the class token too (residual_with_cls_embed)'),
   relPos: z.boolean().default(false).describe("MViT v2's decomposed relative-position bias (rel_pos_embed: rel_pos_h, rel_pos_w, rel_pos_t)"),
+  relPosInputSize: z
+    .tuple([nonNegInt, nonNegInt, nonNegInt])
+    .optional()
+    .describe("[T, H, W] that sizes the relative tables (torchvision's input_size when the block is built: MViT's clip divided by conv_proj's and the earlier q strides, ⌊S/s⌋); default inputSize; the tables are interpolated to the grids at forward"),
   eps: z.number().positive().default(1e-6).describe("the pools' LayerNorm epsilon (torchvision's MViT: 1e-6)"),
 });
 export type MultiscaleAttentionAttrs = z.infer<typeof MultiscaleAttentionAttrs>;
@@ -105,6 +113,33 @@ export function pooledGrid(thw: readonly number[], kernel: readonly number[], st
 function poolPlan(thw: Thw, kernel: Thw, stride: Thw): PoolPlan | null {
   if (prod(kernel) === 1 && prod(stride) === 1) return null;
   return { kernel, stride, out: pooledGrid(thw, kernel, stride) };
+}
+
+/**
+ * Rows of rel_pos_h/w and rel_pos_t as torchvision's MultiscaleAttention.__init__ sizes them from its
+ * input_size (relPosInputSize, default the grid read): size = max(H, W) over the strides' height entry.
+ * PyTorch fails on a negative row count (torch.zeros: negative dimension); so does the op, naming it.
+ */
+function relTableRows(ctx: InferContext<MultiscaleAttentionAttrs>, a: MultiscaleAttentionAttrs, thw: Thw): { spatial: number; temporal: number } {
+  const given = a.relPosInputSize !== undefined;
+  const [t, h, w] = a.relPosInputSize ?? thw;
+  const size = Math.max(h, w);
+  const [sq, skv] = [a.strideQ[1], a.strideKv[1]];
+  const spatial = 2 * Math.max(Math.floor(size / sq), Math.floor(size / skv)) - 1;
+  const temporal = 2 * t - 1;
+  const sizedBy = `${given ? 'relPosInputSize' : 'inputSize'} ${t}×${h}×${w}`;
+  if (spatial < 1) {
+    const field = given ? 'relPosInputSize' : skv >= sq ? 'strideKv' : 'strideQ';
+    ctx.fail(
+      'NON_POSITIVE_SIZE',
+      `multiscaleAttention's rel_pos_h and rel_pos_w would have 2·max(⌊${size}/${sq}⌋, ⌊${size}/${skv}⌋) − 1 = ${spatial} rows: ${sizedBy} has its larger spatial side ${size} below both strides' height entries (strideQ ${sq}, strideKv ${skv}); PyTorch fails building them (negative dimension)`,
+      field,
+    );
+  }
+  if (temporal < 1) {
+    ctx.fail('NON_POSITIVE_SIZE', `multiscaleAttention's rel_pos_t would have 2·${t} − 1 = ${temporal} rows (${sizedBy}); PyTorch fails building it (negative dimension)`, 'relPosInputSize');
+  }
+  return { spatial, temporal };
 }
 
 export const multiscaleAttention: OpDef<MultiscaleAttentionAttrs, MultiscaleAttentionPlan> = {
@@ -142,11 +177,7 @@ export const multiscaleAttention: OpDef<MultiscaleAttentionAttrs, MultiscaleAtte
     const qThw = poolQ?.out ?? thw;
     const kThw = poolKv?.out ?? thw;
     let tables: MultiscaleAttentionPlan['tables'] = null;
-    if (a.relPos) {
-      // torchvision's MultiscaleAttention.__init__: size = max(H, W), the strides' height entry
-      const size = Math.max(thw[1], thw[2]);
-      tables = { spatial: 2 * Math.max(Math.floor(size / a.strideQ[1]), Math.floor(size / a.strideKv[1])) - 1, temporal: 2 * thw[0] - 1 };
-    }
+    if (a.relPos) tables = relTableRows(ctx, a, thw);
     const linearInit = (fanIn: number) => ({ kind: 'fanIn', fanIn }) as const;
     const weights: WeightSpec[] = [
       { name: 'qkvWeight', shape: [3 * dim, c], trainable: true, init: linearInit(c) },

@@ -56,6 +56,46 @@ describe('multiscaleAttention: shapes and cost by hand', () => {
     expect(l).toMatchObject({ macs: 28_704, params: 1_472, outputShape: [1, 9, 16] });
   });
 
+  // torch 1.13: MultiscaleAttention([1, 3, 3], 8, 8, 2, …, stride_q [1,4,4], stride_kv [1,4,4], rel_pos_embed=True)
+  // raises "Trying to create tensor with negative dimension -1: [-1, 4]"; with stride_kv [1,2,2] it builds
+  // rel_pos_h [1, 4]; input_size [2, 0, 0] or [0, 3, 3] (strides 1) raises the same negative dimension
+  const rel = { op: 'multiscaleAttention', numHeads: 2, kernelQ: [3, 3, 3], kernelKv: [3, 3, 3], relPos: true, residualPool: true, residualWithClsEmbed: false };
+  it.each([
+    [[1, 4, 4], [1, 4, 4], 'strideKv'],
+    [[1, 4, 4], [1, 8, 8], 'strideKv'],
+    [[1, 8, 8], [1, 4, 4], 'strideQ'],
+  ])('relPos at inputSize 1×3×3, strideQ %j, strideKv %j: rel_pos_h would have 2·0 − 1 = −1 rows, NON_POSITIVE_SIZE 400 at %s naming both', (strideQ, strideKv, field) => {
+    const e = errorOf(() => analyze(net([1, 10, 8], { ...rel, inputSize: [1, 3, 3], strideQ, strideKv })));
+    expect([e.code, e.status, e.details.path]).toEqual(['NON_POSITIVE_SIZE', 400, `$.layers[0].${field}`]);
+    expect(e.message).toMatch(/= -1 rows: inputSize 1×3×3 .*strideQ \d, strideKv \d\).*negative dimension/);
+  });
+
+  it('relPos at inputSize 1×3×3, strides [1,4,4] q and [1,2,2] kv: tables 2·max(0, 1) − 1 = 1 row (h, w) and 1 (t), as torchvision builds them', () => {
+    const l = layer(analyze(net([1, 10, 8], { ...rel, inputSize: [1, 3, 3], strideQ: [1, 4, 4], strideKv: [1, 2, 2] })), 'l0');
+    // qkv 3·8·8 + 24, project 8·8 + 8, three pools 4·27 + 8, tables (1 + 1 + 1)·4
+    expect(l.params).toBe(3 * 8 * 8 + 24 + 8 * 8 + 8 + 3 * (4 * 27 + 8) + 3 * 4);
+  });
+
+  it.each([
+    [[2, 0, 0], 'rel_pos_h and rel_pos_w would have 2·max\\(⌊0/1⌋, ⌊0/1⌋\\) − 1 = -1 rows: relPosInputSize 2×0×0'],
+    [[0, 3, 3], 'rel_pos_t would have 2·0 − 1 = -1 rows \\(relPosInputSize 0×3×3\\)'],
+  ])('relPosInputSize %j: NON_POSITIVE_SIZE at relPosInputSize (PyTorch: negative dimension -1)', (relPosInputSize, msg) => {
+    const e = errorOf(() => analyze(net([1, 33, 8], { ...rel, inputSize: [2, 4, 4], relPosInputSize })));
+    expect([e.code, e.details.path]).toEqual(['NON_POSITIVE_SIZE', '$.layers[0].relPosInputSize']);
+    expect(e.message).toMatch(new RegExp(msg));
+  });
+
+  it('relPosInputSize sizes the tables, not the grid read: inputSize 2×5×5, kv stride 2: rows 2·max(5, 2) − 1 = 9 (h, w) and 2·2 − 1 = 3 (t); with relPosInputSize 1×4×4, 2·max(4, 2) − 1 = 7 and 1', () => {
+    const x = [1, 1 + 2 * 5 * 5, 8];
+    const base = 3 * 8 * 8 + 24 + 8 * 8 + 8 + 3 * (4 * 27 + 8);
+    const at = (extra: object) => layer(analyze(net(x, { ...rel, inputSize: [2, 5, 5], strideKv: [1, 2, 2], ...extra })), 'l0');
+    expect(at({}).params).toBe(base + (9 + 9 + 3) * 4);
+    const sized = at({ relPosInputSize: [1, 4, 4] });
+    expect(sized.params).toBe(base + (7 + 7 + 1) * 4);
+    // the grids (q 5, k and v 5 → 3) and the MACs are the grid's: the tables are interpolated at forward
+    expect([sized.outputShape, sized.macs]).toEqual([[1, 1 + 2 * 5 * 5, 8], at({}).macs]);
+  });
+
   it('tokens that are not a class token and the grid: SHAPE_MISMATCH naming inputSize', () => {
     const e = errorOf(() => analyze(net([1, 32, 8], pooled)));
     expect(e.code).toBe('SHAPE_MISMATCH');
