@@ -12,8 +12,12 @@ Both take 1×3×4×32×32 (grid 2×8×8 after conv_proj), 3 blocks, 10 classes:
 and mvit_v1_odd, v1 on 1×3×4×24×20 (grid 2×6×5): [1, 8 → 16, kv stride 1×2×2], [2, 16 → 16, q and kv stride
   1×2×2], [2, 16 → 32, q stride 1×2×2]: grids 6×5 → 3×3 → 2×2, sides that pool to ⌈S/2⌉ (torchvision sizes only
   pos_encoding by the clip divided by the strides)
+and mvit_v2_odd, v2 on 1×3×4×20×28 (grid 2×5×7): [1, 8 → 8, kv stride 1×2×2], [2, 8 → 16, q and kv stride 1×2×2],
+  [2, 16 → 16, kv stride 1]: grids 5×7 → 3×4; the relative tables sized as torchvision sizes them, from its
+  input_size (⌊S/s⌋: 5×7 → 2×3), so every block interpolates one at forward (block 0 rel_pos_h 13 → 9 rows,
+  blocks 1 and 2 rel_pos_w 5 → 7)
 Biases, LayerNorm affines, the position and relative tables are drawn from N(0, 0.5²) so that each matters.
-Writes test/fixtures/networks/mvit_v1_tiny.json, mvit_v2_tiny.json and mvit_v1_odd.json:
+Writes test/fixtures/networks/mvit_v1_tiny.json, mvit_v2_tiny.json, mvit_v1_odd.json and mvit_v2_odd.json:
   {"torch", "config": {"blocks", "v2", "frames"}, "resolution", "numClasses", "input", "output", "stateDict": {...}}
 Run: cd scripts && nice -n 10 /usr/bin/python3 goldens_mvit_network.py
 """
@@ -40,6 +44,7 @@ NETS = {
     "mvit_v1_tiny": (False, blocks([(1, 8, 16, ONE, ONE, [1, 4, 4]), (2, 16, 16, K3, [1, 2, 2], [1, 2, 2]), (2, 16, 32, ONE, ONE, ONE)]), RES),
     "mvit_v2_tiny": (True, blocks([(1, 8, 8, K3, ONE, [1, 4, 4]), (2, 8, 16, K3, [1, 2, 2], [1, 2, 2]), (2, 16, 16, K3, ONE, ONE)]), RES),
     "mvit_v1_odd": (False, blocks([(1, 8, 16, ONE, ONE, [1, 2, 2]), (2, 16, 16, K3, [1, 2, 2], [1, 2, 2]), (2, 16, 32, K3, [1, 2, 2], ONE)]), [24, 20]),
+    "mvit_v2_odd": (True, blocks([(1, 8, 8, K3, ONE, [1, 2, 2]), (2, 8, 16, K3, [1, 2, 2], [1, 2, 2]), (2, 16, 16, K3, ONE, ONE)]), [20, 28]),
 }
 
 

@@ -26,11 +26,11 @@
  * where they differ (an odd frame count, a side not a multiple of 4) PyTorch's forward fails, and the
  * zoo refuses. The blocks then read the grids their pools make (an odd side pools to ⌈S/2⌉), so v1
  * runs at any side that is a multiple of 4 (torch 1.13: 48 → grids 12, 6, 3, 2). v2 also sizes each
- * block's relative-position tables by ⌊S/s⌋ of that clip division (2·max(⌊S/s_q⌋, ⌊S/s_kv⌋) − 1
- * rows, S = max(H, W); 2T − 1) and interpolates them to the pools' grids at forward, while
- * multiscaleAttention sizes them by the grid it reads: the zoo builds v2 where the two give the same
- * tables (square sides that are multiples of 32; [64, 40], whose larger side is) and refuses others,
- * which PyTorch builds (36: 34,443,664 params).
+ * block's relative-position tables by that clip division, carried on by ⌊S/s⌋ at each q stride (its
+ * input_size: 2·max(⌊S/s_q⌋, ⌊S/s_kv⌋) − 1 rows, S = max(H, W); 2T − 1), and interpolates them to the
+ * pools' grids at forward: each attention gets that grid as relPosInputSize. Where it leaves a table
+ * no rows (a side below both strides, as at 28: ⌊7/2/2/2⌋ = 0 at blocks.15), PyTorch fails building
+ * it (negative dimension) and multiscaleAttention refuses, NON_POSITIVE_SIZE naming the layer.
  */
 import { ConvlensError } from '../errors.js';
 import { pooledGrid } from '../ops/multiscale-attention.js';
@@ -71,7 +71,7 @@ function poolSkip(b: NetBuilder, p: string, x: string, thw: Triple, stride: Trip
   return b.add(`${p}.cat`, 'concat', [parts, g], { dim: 1 });
 }
 
-function block(b: NetBuilder, p: string, x: string, thw: Triple, blk: MvitBlock, v2: boolean): string {
+function block(b: NetBuilder, p: string, x: string, thw: Triple, sized: Triple, blk: MvitBlock, v2: boolean): string {
   const attnDim = v2 ? blk.out : blk.in;
   const projects = blk.in !== blk.out;
   const xn = b.add(`${p}.norm1`, 'layerNorm', x, { eps: EPS });
@@ -86,6 +86,7 @@ function block(b: NetBuilder, p: string, x: string, thw: Triple, blk: MvitBlock,
     residualPool: v2,
     residualWithClsEmbed: false,
     relPos: v2,
+    ...(v2 ? { relPosInputSize: sized } : {}),
   });
   let skip = projects && v2 ? b.add(`${p}.project`, 'linear', xn, { outFeatures: blk.out }) : x;
   if (prod(blk.strideQ) > 1) skip = poolSkip(b, `${p}.pool_skip`, skip, thw, blk.strideQ);
@@ -96,12 +97,6 @@ function block(b: NetBuilder, p: string, x: string, thw: Triple, blk: MvitBlock,
   m = b.add(`${p}.mlp.1`, 'gelu', m);
   m = b.add(`${p}.mlp.3`, 'linear', m, { outFeatures: blk.out });
   return b.add(`${p}.residual_mlp`, 'add', [y, m]);
-}
-
-/** torchvision's MultiscaleAttention.__init__: the rows of rel_pos_h/_w and rel_pos_t for a block given the grid [T, H, W] it is sized by. */
-function relPosRows(thw: Triple, blk: MvitBlock): [number, number] {
-  const size = Math.max(thw[1], thw[2]);
-  return [2 * Math.max(Math.floor(size / blk.strideQ[1]), Math.floor(size / blk.strideKv[1])) - 1, 2 * thw[0] - 1];
 }
 
 export function mvit(name: string, cfg: MvitConfig, resolution: Resolution = 224, frames = 16, numClasses = 400): NetworkSpec {
@@ -118,21 +113,14 @@ export function mvit(name: string, cfg: MvitConfig, resolution: Resolution = 224
       {},
     );
   }
+  // per block: the grid it reads (the pools' own) and torchvision's input_size (⌊S/s⌋ at each q stride)
   const grids = [thw];
-  for (const [i, blk] of cfg.blocks.entries()) {
-    if (cfg.v2) {
-      const [want, built] = [relPosRows(sized, blk), relPosRows(thw, blk)];
-      if (want[0] !== built[0] || want[1] !== built[1]) {
-        throw new ConvlensError(
-          'INVALID_OPTION',
-          `torchvision's ${name} sizes blocks.${i}'s relative-position tables by the clip divided by the strides (grid ${sized.join('×')}: ${want.join(' and ')} rows) and interpolates them to its pools' grid (${thw.join('×')}) at forward; multiscaleAttention sizes them by the grid it reads (${built.join(' and ')} rows), so the zoo builds ${name} only where the two agree (${clip} does not): take sides whose patch grid halves exactly at every stride (multiples of 32)`,
-          {},
-        );
-      }
-    }
+  const sizedGrids = [sized];
+  for (const blk of cfg.blocks) {
     thw = pooledGrid(thw, blk.kernelQ, blk.strideQ);
     sized = sized.map((s, a) => Math.floor(s / blk.strideQ[a])) as Triple;
     grids.push(thw);
+    sizedGrids.push(sized);
   }
   const b = new NetBuilder(name, { name: 'input', shape: [1, 3, frames, h, w] }, `torchvision.models.video.${name}`);
   const c0 = cfg.blocks[0].in;
@@ -142,7 +130,7 @@ export function mvit(name: string, cfg: MvitConfig, resolution: Resolution = 224
   x = b.add('tokens', 'transpose', x, { perm: [0, 2, 1] });
   x = b.add('pos_encoding', 'spatioTemporalPositionEncoding', x, { inputSize: thw, tables: !cfg.v2 });
   cfg.blocks.forEach((blk, i) => {
-    x = block(b, `blocks.${i}`, x, grids[i], blk, cfg.v2);
+    x = block(b, `blocks.${i}`, x, grids[i], sizedGrids[i], blk, cfg.v2);
   });
   x = b.add('norm', 'layerNorm', x, { eps: EPS });
   // x[:, 0]: the class token's features
