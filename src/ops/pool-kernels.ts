@@ -8,15 +8,32 @@ import type { AxisGeometry } from './geometry.js';
 import { poolPlanesSimd } from './pool-simd.js';
 
 /**
- * PyTorch's max_pool2d: taps at start + t·d inside the input (padding is −∞), NaN wins, ties keep
- * the first; indices are flat positions h·W + w in the input plane, as maxUnpool2d reads them.
+ * PyTorch's max_pool2d: taps at start + t·d inside the input (padding is −∞), NaN wins (the last
+ * NaN of the window, as PyTorch's CPU kernel), ties keep the first; indices are flat positions
+ * h·W + w in the input plane, as maxUnpool2d reads them (a float32 tensor: exact up to 2^24).
  */
 export function maxPoolForward(x: Tensor, geo: AxisGeometry[]): [Tensor, Tensor] {
+  const idx = new Float32Array(x.shape[0] * x.shape[1] * geo[0].out * geo[1].out);
+  const values = maxPoolArgmax(x, geo, idx);
+  return [values, tensor(values.shape, idx)];
+}
+
+/** maxPoolForward's argmax alone, as the VJP finds it again (Int32Array: exact past 2^24). */
+export function maxPoolArgmaxAgain(x: Tensor, geo: AxisGeometry[]): Int32Array {
+  const idx = new Int32Array(x.shape[0] * x.shape[1] * geo[0].out * geo[1].out);
+  maxPoolArgmax(x, geo, idx);
+  return idx;
+}
+
+/**
+ * maxPoolForward's values, its argmax written into `idx` (the output's length): an Int32Array for
+ * the VJP, whose indices stay exact past 2^24 where a float32 one rounds.
+ */
+export function maxPoolArgmax(x: Tensor, geo: AxisGeometry[], idx: Float32Array | Int32Array): Tensor {
   const [n, c, H, W] = x.shape;
   const [gh, gw] = geo;
   const [OH, OW] = [gh.out, gw.out];
   const out = new Float32Array(n * c * OH * OW);
-  const idx = new Float32Array(out.length);
   const xd = x.data;
   for (let p = 0; p < n * c; p++) {
     const xp = p * H * W;
@@ -33,10 +50,11 @@ export function maxPoolForward(x: Tensor, geo: AxisGeometry[]): [Tensor, Tensor]
         for (let h = hs; h < he; h += gh.dilation) {
           for (let w = ws; w < we; w += gw.dilation) {
             const v = xd[xp + h * W + w];
+            // every NaN takes the window (v > NaN is false after it), so the last NaN is the argmax:
+            // PyTorch's (val > maxval || isnan(val)); x [1, NaN, 2, NaN, 0.5, −1] k=[1,6] → index 3
             if (v > best || Number.isNaN(v)) {
               best = v;
               at = h * W + w;
-              if (Number.isNaN(v)) break;
             }
           }
         }
@@ -46,8 +64,7 @@ export function maxPoolForward(x: Tensor, geo: AxisGeometry[]): [Tensor, Tensor]
       }
     }
   }
-  const shape = [n, c, OH, OW];
-  return [tensor(shape, out), tensor(shape, idx)];
+  return tensor([n, c, OH, OW], out);
 }
 
 /**

@@ -13,7 +13,7 @@
  *             entries may be null (that axis's input size, PyTorch's None), 1-D's not, as PyTorch
  * Kernels run as 3-axis windows (1-D gets two trivial leading axes: geometry-nd.ts asThreeAxes).
  * Input gradient: max pooling's (vjp): each window's argmax found again as the forward finds it (the
- * first maximum, a NaN wins; PyTorch's index starts at the window's first tap inside the input) and
+ * first maximum, the last NaN wins; PyTorch's index starts at the window's first tap inside the input) and
  * ∂x[argmax] += g there (pool-vjp.ts maxPoolGrad), as PyTorch's max_pool3d_with_indices_backward;
  * average and adaptive pooling have none yet (NO_GRADIENT).
  * Receptive field: per spatial axis as pool.ts: max/avg pooling a window (poolWindowRF: one window over the whole map is global pooling), adaptive
@@ -116,7 +116,8 @@ function makeMaxPool(rank: 1 | 3): OpDef<MaxPoolNdAttrs, PoolNdPlan> {
     vjp(ctx) {
       // the argmax found again as the forward finds it, the gradient scattered there (pool-vjp.ts)
       const x = ctx.inputs[0];
-      const argmax = new Float32Array(numel(ctx.outputs[0]));
+      // Int32Array: a float32 index rounds past 2^24 (maxPool1d with L = 2^24 + 8 put 5 gradients wrong)
+      const argmax = new Int32Array(numel(ctx.outputs[0]));
       windowPool(x.data, x.shape, ctx.plan.geo, 'max', true, undefined, argmax);
       return [tensor(x.shape, maxPoolGrad(gradOrZeros(ctx), argmax, x.shape[0] * x.shape[1], numel(x.shape.slice(2))))];
     },
@@ -183,7 +184,7 @@ function span(g: AxisGeometry, o: number, max: boolean): { lo: number; hi: numbe
  * Max (NaN wins, as PyTorch) or average pooling of x [N, C, …] over its 1 or 3 spatial axes.
  * Windows per axis are resolved once per output row, so the inner loops only add or compare.
  */
-function windowPool(x: Float32Array, shape: Shape, geo: AxisGeometry[], kind: 'max' | 'avg', countIncludePad: boolean, divisorOverride: number | undefined, argmax?: Float32Array): Float32Array {
+function windowPool(x: Float32Array, shape: Shape, geo: AxisGeometry[], kind: 'max' | 'avg', countIncludePad: boolean, divisorOverride: number | undefined, argmax?: Int32Array): Float32Array {
   const [gt, gh, gw] = asThreeAxes(geo);
   const [H, W] = [gh.in, gw.in];
   const plane = gt.in * H * W;
@@ -204,7 +205,7 @@ function windowPool(x: Float32Array, shape: Shape, geo: AxisGeometry[], kind: 'm
             let best = -Infinity;
             // PyTorch's index starts at the window's first tap inside the input (all −∞: that one)
             let at = (t.lo * H + h.lo) * W + w.lo;
-            scan: for (let it = t.lo; it < t.hi; it += dt) {
+            for (let it = t.lo; it < t.hi; it += dt) {
               for (let ih = h.lo; ih < h.hi; ih += dh) {
                 const row = xp + (it * H + ih) * W;
                 for (let iw = w.lo; iw < w.hi; iw += dw) {
@@ -213,9 +214,11 @@ function windowPool(x: Float32Array, shape: Shape, geo: AxisGeometry[], kind: 'm
                     best = v;
                     at = row + iw - xp;
                   } else if (Number.isNaN(v)) {
+                    // every NaN takes the window, so its last one is the argmax, as PyTorch's CPU
+                    // kernel (val > maxval || isnan(val)) scanning on: x [1, NaN, 2, NaN, 0.5, −1]
+                    // k=6 has torch's x.grad [0, 0, 0, 1, 0, 0]; the value is NaN either way
                     best = v;
                     at = row + iw - xp;
-                    break scan;
                   }
                 }
               }

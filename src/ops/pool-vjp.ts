@@ -2,7 +2,7 @@
  * Vector-Jacobian products of the pooling family (pool.ts), g = ∂L/∂y, per (n, c) plane:
  *
  *   maxPool2d          ∂x[argmax of window o] += g[o]   (the forward's own argmax: ties go to the
- *                      first tap, NaN wins, as PyTorch's max_pool2d_with_indices_backward)
+ *                      first tap, the last NaN wins, as PyTorch's max_pool2d_with_indices_backward)
  *   avgPool2d          ∂x[i] += g[o] / divisor(o) over the taps of window o inside the input; the
  *                      divisor is the forward's (countIncludePad, ceil-mode clipping, override)
  *   globalAvgPool2d    ∂x[i] = g / (H·W)
@@ -30,7 +30,7 @@ export const argmaxAgain = (out: Shape): Intermediate[] => [
 ];
 
 /** ∂x from the argmax indices (flat h·W + w per plane, as maxPool2d's second output). */
-export function maxPoolGrad(g: Float32Array, indices: Float32Array, planes: number, inPlane: number): Float32Array {
+export function maxPoolGrad(g: Float32Array, indices: Float32Array | Int32Array, planes: number, inPlane: number): Float32Array {
   const gx = new Float32Array(planes * inPlane);
   const outPlane = g.length / planes;
   for (let p = 0; p < planes; p++) {

@@ -29,7 +29,7 @@ import { tensor } from '../tensor/tensor.js';
 import { adaptiveAvgPoolGrad, argmaxAgain, avgPoolGrad, globalAvgPoolGrad, maxPoolGrad, maxUnpoolGrad } from './pool-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import { READS_SHAPES_ONLY } from './types.js';
-import { avgDivisors, avgPoolPlanes, maxPoolForward, maxPoolValues, planeMeans } from './pool-kernels.js';
+import { avgDivisors, avgPoolPlanes, maxPoolArgmaxAgain, maxPoolForward, maxPoolValues, planeMeans } from './pool-kernels.js';
 import { poolSimdFits } from './pool-simd.js';
 
 /**
@@ -135,9 +135,9 @@ export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
   vjp(ctx) {
     const x = ctx.inputs[0];
     // the argmax the forward chose (its second output, or found again the same way)
-    const indices = ctx.attrs.returnIndices ? ctx.forward[1] : maxPoolForward(x, ctx.plan.geo)[1];
     const [n, c, H, W] = x.shape;
-    return [tensor(x.shape, maxPoolGrad(gradOrZeros(ctx), indices.data, n * c, H * W))];
+    const indices = ctx.attrs.returnIndices ? ctx.forward[1].data : maxPoolArgmaxAgain(x, ctx.plan.geo);
+    return [tensor(x.shape, maxPoolGrad(gradOrZeros(ctx), indices, n * c, H * W))];
   },
 };
 
