@@ -117,6 +117,13 @@ export function headScratch(p: MultiscaleAttentionPlan, keep = false): HeadScrat
 }
 
 /**
+ * torchvision's MultiscaleAttention scale 1/√d as `self.scaler * q` applies it: a Python float times a
+ * float32 tensor, the scalar taken as float32 (fround) and the product rounded once; scaling by the
+ * double instead rounds differently (d = 96: 424 of 1000 N(0, 1) q values differ by an ulp).
+ */
+export const multiscaleQScale = (d: number): number => Math.fround(1 / Math.sqrt(d));
+
+/**
  * Head `hd` of sample `s` from qkv ([N·L, 3D]): q, k, v pooled into scr (q unscaled, as relPos and the
  * residual read it), the probabilities left in scr.probs, and probs·v (+ q) into the head's d columns
  * of out's rows [outRow, outRow + Lq) (leading dimension ldOut).
@@ -133,7 +140,7 @@ export function attendMultiscaleHead(qkv: Float32Array, s: number, hd: number, p
   takeTokens(qkv, base, 3 * dim, p.thw, d, kern.q, a.eps, scr.q, kept?.q ?? null);
   const { q, qs, k, kT, probs } = scr;
   // PyTorch: self.scaler * q in float32, then the product
-  const scale = 1 / Math.sqrt(d);
+  const scale = multiscaleQScale(d);
   for (let i = 0; i < lq * d; i++) qs[i] = scale * q[i];
   for (let j = 0; j < lk; j++) for (let e = 0; e < d; e++) kT[e * lk + j] = k[j * d + e];
   gemm(lq, lk, d, qs, 0, d, kT, 0, lk, probs, 0, lk, false);

@@ -24,7 +24,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { gemm } from './gemm-tiles.js';
 import { linearColumns } from './linear.js';
 import type { Intermediate, VjpContext } from './types.js';
-import { attendMultiscaleHead, headScratch, multiscaleKernels, prod } from './multiscale-attention-kernels.js';
+import { attendMultiscaleHead, headScratch, multiscaleKernels, multiscaleQScale, prod } from './multiscale-attention-kernels.js';
 import type { HeadScratch, MultiscaleAttentionPlan, MultiscaleKernels, MultiscaleRunAttrs, NormKept, PoolWeights, Thw } from './multiscale-attention-kernels.js';
 
 /** What the VJP allocates beside ∂x (OpInferred.vjpIntermediates). */
@@ -42,7 +42,8 @@ export function multiscaleVjpIntermediates(p: MultiscaleAttentionPlan): Intermed
   ];
 }
 
-interface BackScratch {
+/** headBackward's buffers: gS [Lq, Lk]; ∂q, ∂k, ∂v [·, d]; the transposes the GEMMs read; a head's output; relPos's sums per axis. */
+export interface BackScratch {
   gP: Float32Array;
   gq: Float32Array;
   gk: Float32Array;
@@ -97,7 +98,7 @@ export function multiscaleAttentionVjp(ctx: VjpContext<MultiscaleRunAttrs, Multi
 }
 
 /** One head's ∂q, ∂k, ∂v (pooled, [·, d], into b.gq, b.gk, b.gv) from its output gradient gAtt[off + i·D + e], after attendMultiscaleHead left scr. */
-function headBackward(gAtt: Float32Array, off: number, p: MultiscaleAttentionPlan, a: MultiscaleRunAttrs, kern: MultiscaleKernels, scr: HeadScratch, b: BackScratch): void {
+export function headBackward(gAtt: Float32Array, off: number, p: MultiscaleAttentionPlan, a: MultiscaleRunAttrs, kern: MultiscaleKernels, scr: HeadScratch, b: BackScratch): void {
   const { dim, d } = p;
   const lq = 1 + prod(p.qThw);
   const lk = 1 + prod(p.kThw);
@@ -114,7 +115,8 @@ function headBackward(gAtt: Float32Array, off: number, p: MultiscaleAttentionPla
   }
   // gq = gS·k/√d
   gemm(lq, d, lk, gP, 0, lk, k, 0, d, gq, 0, d, false);
-  const scale = 1 / Math.sqrt(d);
+  // autograd of self.scaler * q: grad times the same float32 scalar
+  const scale = multiscaleQScale(d);
   for (let i = 0; i < lq * d; i++) gq[i] *= scale;
   // gkᵀ = (q/√d)ᵀ·gS
   for (let i = 0; i < lq; i++) for (let e = 0; e < d; e++) aT[e * lq + i] = qs[i * d + e];
