@@ -20,7 +20,7 @@ import type { AnalysedLayer } from '../analysis/infer.js';
 import { pad, slice } from '../ops/indexing.js';
 import { concat } from '../ops/merge.js';
 import { reshape, transpose } from '../ops/movement.js';
-import { shiftedWindowAttention } from '../ops/window-attention.js';
+import { shiftedWindowAttention, windowQScale } from '../ops/window-attention.js';
 import type { WindowPlan } from '../ops/window-attention.js';
 import type { AttentionCore } from './attention-module.js';
 import type { LayerFacts } from './types.js';
@@ -93,7 +93,7 @@ interface WindowModule extends AttentionCore {
 export function windowFacts(f: LayerFacts, m: WindowModule): LayerFacts {
   const { c, t, s, heads } = m;
   const { n, h, w, ph, pw, win, shift } = m.window;
-  const plan: WindowPlan = { n, h, w, c, heads, win, shift, ph, pw, t, s, masked: m.masked };
+  const plan: WindowPlan = { n, h, w, c, heads, win, shift, ph, pw, t, s, masked: m.masked, qScale: windowQScale(c / heads) };
   const map = [n, h, w, c];
   const weights = [
     { name: 'qkvWeight', shape: [3 * c, c], trainable: true },

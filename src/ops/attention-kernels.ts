@@ -16,6 +16,13 @@ export interface HeadsShape {
   c: number;
   t: number;
   heads: number;
+  /**
+   * What q is multiplied by before q·kᵀ (and ∂q after gS·k), where the op's PyTorch module
+   * multiplies q by a Python float: PyTorch takes the scalar as float32, so this is the float32
+   * value (torchvision's shifted_window_attention, q * (C // num_heads) ** -0.5). Absent: the
+   * double 1/√d (MultiheadAttention, which divides by √d; the same bits at d = 64, ViT's).
+   */
+  qScale?: number;
 }
 
 export interface AttentionWeights {
@@ -82,7 +89,7 @@ export function attendHead(qkv: Float32Array, row: number, plan: HeadsShape, f: 
   const { c, t, heads } = plan;
   const d = c / heads;
   const { kT } = f;
-  const scale = 1 / Math.sqrt(d);
+  const scale = plan.qScale ?? 1 / Math.sqrt(d);
   const first = row * 3 * c;
   const sc = f.probs[Math.min(hd, f.probs.length - 1)];
   const [qOff, kOff, vOff] = [first + hd * d, first + c + hd * d, first + 2 * c + hd * d];
@@ -256,7 +263,7 @@ export function attendBackward(gOut: Float32Array, w: AttentionWeights, plan: He
     const P = f.probs[hd];
     const [qOff, kOff, vOff] = [hd * d, c + hd * d, 2 * c + hd * d];
     // ∂scores/∂q = k·qScale, ∂scores/∂k = q·kScale, q and k as stored
-    const qScale = scores.logitScale ? scores.logitScale[hd] : 1 / Math.sqrt(d);
+    const qScale = scores.logitScale ? scores.logitScale[hd] : (plan.qScale ?? 1 / Math.sqrt(d));
     const kScale = scores.logitScale ? scores.logitScale[hd] : 1;
     for (let p = 0; p < t; p++) {
       // gP[p, q] = Σ_e gA[p, e]·v[q, e]; then the softmax's Jacobian row by row

@@ -66,6 +66,9 @@ export const ShiftedWindowAttentionAttrs = z.strictObject({
 });
 export type ShiftedWindowAttentionAttrs = z.infer<typeof ShiftedWindowAttentionAttrs>;
 
+/** q's scale, as torchvision's q = q * (C // num_heads) ** -0.5 applies it: a Python float taken as float32. */
+export const windowQScale = (d: number): number => Math.fround(d ** -0.5);
+
 export interface WindowPlan {
   n: number;
   h: number;
@@ -75,6 +78,8 @@ export interface WindowPlan {
   win: [number, number];
   /** the shift left after PyTorch's rule (0 along an axis the window covers) */
   shift: [number, number];
+  /** float32 (C / heads)^−½, q's scale (attention-kernels.ts HeadsShape.qScale) */
+  qScale: number;
   /** padded map */
   ph: number;
   pw: number;
@@ -154,7 +159,7 @@ export const shiftedWindowAttention: OpDef<ShiftedWindowAttentionAttrs, WindowPl
         biasOps: (a.qkvBias ? tokens * 3 * c : 0) + (a.projBias ? tokens * c : 0),
         elementwise: tokens * c + scores + (masked ? scores : 0) + 5 * scores,
       },
-      plan: { n, h, w, c, heads, win, shift, ph, pw, t, s, masked },
+      plan: { n, h, w, c, heads, win, shift, ph, pw, t, s, masked, qScale: windowQScale(d) },
       // and kernelsOf's relative-position bias of every head, looked up once (heads × t × t)
       intermediates: [...attentionIntermediates({ c, t, s, heads }), { shape: [heads, t, t], what: `the relative-position bias of each head (${heads} × ${t} × ${t})` }],
       // the VJP looks the bias up once too (kernelsOf)
