@@ -15,7 +15,8 @@
  * Input gradient: max pooling's (vjp): each window's argmax found again as the forward finds it (the
  * first maximum, the last NaN wins; PyTorch's index starts at the window's first tap inside the input) and
  * ∂x[argmax] += g there (pool-vjp.ts maxPoolGrad), as PyTorch's max_pool3d_with_indices_backward;
- * average and adaptive pooling have none yet (NO_GRADIENT).
+ * adaptive average pooling's spreads each output's g evenly over its window (adaptiveAvgPoolGradNd);
+ * average pooling has none yet (NO_GRADIENT).
  * Receptive field: per spatial axis as pool.ts: max/avg pooling a window (poolWindowRF: one window over the whole map is global pooling), adaptive
  * pooling a window of fractional step in/out spanning the widest window, global at output 1
  * on every axis (adaptiveRF).
@@ -27,12 +28,12 @@ import type { AxisGeometry } from './geometry.js';
 import { asThreeAxes, axisName, paddingNd, perAxis, product, windowGeometryNd } from './geometry-nd.js';
 import { expectSpatialRank } from './nd-common.js';
 import { adaptiveRF, poolWindowRF } from './receptive-field.js';
-import { ZERO_COST, numel } from './types.js';
+import { READS_SHAPES_ONLY, ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import { adaptiveAxes, adaptiveOutputSize, fixesSize, windowEnd, windowLengthSum, windowStart } from './adaptive-windows.js';
 import type { AdaptiveAxis } from './adaptive-windows.js';
-import { argmaxAgain, maxPoolGrad } from './pool-vjp.js';
+import { adaptiveAvgPoolGradNd, argmaxAgain, maxPoolGrad } from './pool-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
 
 function poolBase(rank: number) {
@@ -301,6 +302,8 @@ function makeAdaptiveAvgPool(rank: 1 | 3): OpDef<AdaptiveNdAttrs, AdaptiveNdPlan
       }
       return [tensor(ctx.outputs[0], out)];
     },
+    vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
+    vjp: (ctx) => [tensor(ctx.inputs[0].shape, adaptiveAvgPoolGradNd(gradOrZeros(ctx), ctx.inputs[0].shape, ctx.plan.axes))],
   };
 }
 

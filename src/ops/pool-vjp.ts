@@ -7,6 +7,7 @@
  *                      divisor is the forward's (countIncludePad, ceil-mode clipping, override)
  *   globalAvgPool2d    ∂x[i] = g / (H·W)
  *   adaptiveAvgPool2d  ∂x[i] += g[o] / |window o| over the (overlapping) windows holding i
+ *                      (adaptiveAvgPool1d/3d the same over [L] and [T, H, W]: adaptiveAvgPoolGradNd)
  *   maxUnpool2d        ∂x[i] = g[indices[i]] (a gather); the indices have no gradient
  *
  * Apart from pool.ts (which would pass 400 lines) and free of imports from it: pool.ts imports
@@ -93,6 +94,31 @@ export function adaptiveAvgPoolGrad(g: Float32Array, [n, c, H, W]: readonly numb
         const we = windowEnd(ox, W, OW);
         const share = g[(p * OH + oy) * OW + ox] / ((he - hs) * (we - ws));
         for (let h = hs; h < he; h++) for (let w = xp + h * W + ws, end = xp + h * W + we; w < end; w++) gx[w] += share;
+      }
+    }
+  }
+  return gx;
+}
+
+/** ∂x of adaptiveAvgPool1d/3d: windows over 1 or 3 trailing axes (1-D as [1, 1, L]), each output's g spread evenly over its window. */
+export function adaptiveAvgPoolGradNd(g: Float32Array, shape: readonly number[], axes: readonly AdaptiveAxis[]): Float32Array {
+  const pad = Array<number>(3 - axes.length).fill(1);
+  const [T, H, W] = [...pad, ...shape.slice(2)];
+  const [OT, OH, OW] = [...pad, ...axes.map((a) => a.out)];
+  const planes = shape[0] * shape[1];
+  const gx = new Float32Array(planes * T * H * W);
+  let o = 0;
+  for (let p = 0; p < planes; p++) {
+    const xp = p * T * H * W;
+    for (let ot = 0; ot < OT; ot++) {
+      const [t0, t1] = [windowStart(ot, T, OT), windowEnd(ot, T, OT)];
+      for (let oh = 0; oh < OH; oh++) {
+        const [h0, h1] = [windowStart(oh, H, OH), windowEnd(oh, H, OH)];
+        for (let ow = 0; ow < OW; ow++, o++) {
+          const [w0, w1] = [windowStart(ow, W, OW), windowEnd(ow, W, OW)];
+          const share = g[o] / ((t1 - t0) * (h1 - h0) * (w1 - w0));
+          for (let it = t0; it < t1; it++) for (let ih = h0; ih < h1; ih++) for (let iw = xp + (it * H + ih) * W + w0, end = iw - w0 + w1; iw < end; iw++) gx[iw] += share;
+        }
       }
     }
   }
