@@ -4,10 +4,10 @@
 The networks and inputs of test/fixtures/networks/mvit_v1_tiny.json and mvit_v2_tiny.json
 (scripts/goldens_mvit_network.py: torchvision's MViT at 1×3×4×32×32, 3 blocks, 10 classes; v2 with
 relative positions and residual pooling; its state_dict loaded back and checked against the stored
-logits). convlens's ERF reads an image input [N, C, H, W], so the clip is given as frames
-[1, 3·4, 32, 32] and reshaped to [1, 3, 4, 32, 32] before conv_proj (a view: the gradient of the frames is
-the clip's, reshaped); x.grad of y[0, channels].sum() for y the logits (convlens's layer head.1) or the
-class token's features after the final norm (class_flatten, norm(x)[:, 0]). Writes
+logits). x.grad of y[0, channels].sum() for x the clip [1, 3, 4, 32, 32] and y the logits (convlens's
+layer head.1) or the class token's features after the final norm (class_flatten, norm(x)[:, 0]).
+(Until convlens's ERF took a clip, this script fed frames [1, 12, 32, 32] reshaped to the clip: the
+same numbers, the gradient's shape [1, 12, 32, 32].) Writes
 test/fixtures/erf/mvit.json = {"torch", "cases": [{name, network, layer, channels (null: all), gradient {shape, data}}]}.
 
 Run: cd scripts && nice -n 10 /usr/bin/python3 erf_goldens_mvit.py
@@ -48,16 +48,15 @@ def build(name):
 
 
 def gradient(model, clip, layer, channels):
-    n, c, t, h, w = clip.shape
-    frames = clip.reshape(n, c * t, h, w).clone().requires_grad_(True)
+    x = clip.clone().requires_grad_(True)
     seen = {}
     handle = model.norm.register_forward_hook(lambda m, i, o: seen.setdefault("norm", o))
-    logits = model(frames.reshape(n, c, t, h, w))
+    logits = model(x)
     handle.remove()
     y = logits if layer == "head.1" else seen["norm"][:, 0]
     unit = y[0] if channels is None else y[0, channels]
     unit.sum().backward()
-    return enc(frames.grad)
+    return enc(x.grad)
 
 
 def main():

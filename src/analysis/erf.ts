@@ -17,6 +17,11 @@
  *   scores are rescaled as A = log10(M + 1) / max; for t, the smallest square of side 2k + 1
  *   (k = 1 … ⌊H/2⌋ − 1) centred on the unit's centre pixel whose share of Σ A exceeds t; ratio =
  *   side² / (H·W), the minimum rectangle's area over the input's. null when no square does.
+ *
+ * A clip [N, C, T, H, W] (a video network's input): the map M[y, x] sums channels and frames, so
+ * every statistic above keeps its meaning; the time axis is told apart by `temporal`: the share of
+ * Σ|g| in each input frame, and the unit's theoretical extent over frames (unit t covers frames
+ * [t·S − P, t·S − P + r − 1] of its T axis, as a spatial axis), clipped to the clip.
  */
 import { reportedRf } from '../ops/receptive-field.js';
 import type { AxisRF } from '../ops/types.js';
@@ -206,6 +211,51 @@ export function highContribution(map: ArrayLike<number>, h: number, w: number, c
   });
 }
 
+/** The unit's place along a clip's time axis: its T axis's field and frame, or global (null axis). */
+export interface TemporalUnit {
+  axis: AxisRF | null;
+  position: number | null;
+}
+
+export interface ErfTemporal {
+  /** Σ|g| of each input frame over Σ|g| (all zeros for a zero gradient); length T. */
+  frames: number[];
+  theoretical: {
+    global: boolean;
+    /** Frames the field spans (may reach past the clip into its padding). */
+    size: number;
+    /** The first and last frame of the clip it can see. */
+    from: number;
+    to: number;
+  };
+}
+
+/** The unit's theoretical extent over a clip of `frames` frames. */
+export function temporalExtent(unit: TemporalUnit, frames: number): ErfTemporal['theoretical'] {
+  if (!unit.axis || unit.position === null) return { global: true, size: frames, from: 0, to: frames - 1 };
+  const { r, j, p } = unit.axis;
+  const start = unit.position * j - p;
+  const from = Math.floor(start + 1e-9);
+  const to = Math.ceil(start + r - 1 - 1e-9);
+  return { global: false, size: reportedRf(r), from: Math.max(0, from), to: Math.min(frames - 1, to) };
+}
+
+/** Σ_{c, h, w} |g[0, c, t, h, w]| / Σ |g[0]| per frame t of a clip's gradient [N, C, T, H, W]. */
+export function frameShares(grad: { shape: readonly number[]; data: ArrayLike<number> }): number[] {
+  const [, c, t, h, w] = grad.shape;
+  const hw = h * w;
+  const mass = new Float64Array(t);
+  for (let ch = 0; ch < c; ch++) {
+    for (let f = 0; f < t; f++) {
+      const base = (ch * t + f) * hw;
+      for (let k = 0; k < hw; k++) mass[f] += Math.abs(grad.data[base + k]);
+    }
+  }
+  let total = 0;
+  for (const m of mass) total += m;
+  return Array.from(mass, (m) => (total > 0 ? m / total : 0));
+}
+
 /** Every statistic of one map against one unit's field. */
 export function erfStats(map: ArrayLike<number>, input: [number, number], field: UnitField): ErfStats {
   const [h, w] = input;
@@ -232,12 +282,17 @@ export function erfStats(map: ArrayLike<number>, input: [number, number], field:
   };
 }
 
-/** Σ_c |g[0, c, y, x]|: the channel-summed magnitude of a [N, C, H, W] gradient's first batch item. */
+/**
+ * Σ_c |g[0, c, y, x]|: the channel-summed magnitude of a [N, C, H, W] gradient's first batch item;
+ * of a clip's [N, C, T, H, W], summed over channels and frames.
+ */
 export function magnitudeMap(grad: { shape: readonly number[]; data: ArrayLike<number> }): Float64Array {
-  const [, c, h, w] = grad.shape;
+  const [h, w] = grad.shape.slice(-2);
+  // the channels (and frames) of batch item 0, each an H×W plane
+  const planes = grad.shape.slice(1, -2).reduce((a, b) => a * b, 1);
   const out = new Float64Array(h * w);
   const hw = h * w;
-  for (let ch = 0; ch < c; ch++) {
+  for (let ch = 0; ch < planes; ch++) {
     const base = ch * hw;
     for (let k = 0; k < hw; k++) out[k] += Math.abs(grad.data[base + k]);
   }

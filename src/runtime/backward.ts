@@ -49,8 +49,11 @@ export interface GradTarget {
   layer: string;
   /** Channels summed into the unit; null: all of them. */
   channels: number[] | null;
-  /** [row, column] in the target map (4-D targets); null: the centre, ⌊H/2⌋, ⌊W/2⌋ (as PyTorch's `y[..., H // 2, W // 2]`). */
-  position: [number, number] | null;
+  /**
+   * [row, column] in a map [N, C, H, W], [t, row, column] in a clip's map [N, C, T, H, W]; null: the
+   * centre, ⌊H/2⌋, ⌊W/2⌋ (as PyTorch's `y[..., H // 2, W // 2]`), ⌊T/2⌋ too for a clip's.
+   */
+  position: number[] | null;
 }
 
 /** The target resolved: its tensor, shape and the unit chosen. */
@@ -60,8 +63,8 @@ export interface ResolvedTarget {
   shape: number[];
   /** The chosen channels, each once; null: every channel (not listed: a layer of 16 M channels would make a 16 M-entry list before its size is checked). */
   channels: number[] | null;
-  /** Row and column; null for a target without spatial axes (a linear layer's output). */
-  position: [number, number] | null;
+  /** Row and column ([t, row, column] in a clip's map); null for a target without spatial axes (a linear layer's output). */
+  position: number[] | null;
 }
 
 interface Step {
@@ -105,8 +108,8 @@ export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget,
     throw new ConvlensError('UNKNOWN_INPUT', `${what} to take the gradient of (layers: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''})`, { path: `${path}.layer`, ...(suggestion && { suggestion }) });
   }
   const shape = info.shape ? [...info.shape] : null;
-  if (!shape || (shape.length !== 4 && shape.length !== 2)) {
-    throw new ConvlensError('INVALID_OPTION', `the gradient is taken of a feature map [N, C, H, W] or features [N, C]; '${t.layer}' is ${fmtShape(shape)}`, { path: `${path}.layer`, layer: t.layer });
+  if (!shape || (shape.length !== 5 && shape.length !== 4 && shape.length !== 2)) {
+    throw new ConvlensError('INVALID_OPTION', `the gradient is taken of a feature map [N, C, H, W], a clip's map [N, C, T, H, W] or features [N, C]; '${t.layer}' is ${fmtShape(shape)}`, { path: `${path}.layer`, layer: t.layer });
   }
   const c = shape[1];
   const channels = t.channels;
@@ -119,12 +122,21 @@ export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget,
     const first = channels.indexOf(ch);
     if (first < i) throw new ConvlensError('INVALID_OPTION', `channel ${ch} is given twice (channels[${first}] and channels[${i}]); the unit sums each channel once`, { path: `${path}.channels[${i}]`, layer: t.layer });
   });
-  let position: [number, number] | null = null;
-  if (shape.length === 4) {
-    position = t.position ?? [Math.floor(shape[2] / 2), Math.floor(shape[3] / 2)];
+  let position: number[] | null = null;
+  if (shape.length > 2) {
+    const spatial = shape.slice(2);
+    const axisNames = spatial.length === 3 ? ['frames', 'rows', 'columns'] : ['rows', 'columns'];
+    if (t.position && t.position.length !== spatial.length) {
+      throw new ConvlensError('INVALID_OPTION', `position has ${t.position.length} entries; '${t.layer}' ${fmtShape(shape)} is ${spatial.length === 3 ? "a clip's map: give [t, row, column]" : 'a map: give [row, column]'}`, {
+        path: `${path}.position`,
+        layer: t.layer,
+        shapes: { map: shape },
+      });
+    }
+    position = t.position ? [...t.position] : spatial.map((n) => Math.floor(n / 2));
     position.forEach((p, axis) => {
-      if (!Number.isInteger(p) || p < 0 || p >= shape[2 + axis]) {
-        throw new ConvlensError('INVALID_OPTION', `position ${p} is outside '${t.layer}' ${fmtShape(shape)} along ${axis === 0 ? 'rows' : 'columns'} (0–${shape[2 + axis] - 1})`, {
+      if (!Number.isInteger(p) || p < 0 || p >= spatial[axis]) {
+        throw new ConvlensError('INVALID_OPTION', `position ${p} is outside '${t.layer}' ${fmtShape(shape)} along ${axisNames[axis]} (0–${spatial[axis] - 1})`, {
           path: `${path}.position[${axis}]`,
           layer: t.layer,
           shapes: { map: shape },
@@ -273,10 +285,12 @@ export function forwardForBackward(graph: Graph, inputs: Record<string, Tensor>,
 /** ∂L/∂y: ones at the unit's chosen channels in batch 0, zeros elsewhere. */
 export function seedGradient(t: ResolvedTarget): Tensor {
   const g = tensor(t.shape);
-  const [, , h = 1, w = 1] = t.shape;
-  const [i, j] = t.position ?? [0, 0];
-  if (t.channels) for (const ch of t.channels) g.data[(ch * h + i) * w + j] = 1;
-  else for (let ch = 0; ch < t.shape[1]; ch++) g.data[(ch * h + i) * w + j] = 1;
+  const spatial = t.shape.slice(2);
+  const plane = numel(spatial);
+  // the unit's offset within one channel's map, row-major over its spatial axes
+  const at = (t.position ?? []).reduce((o, p, axis) => o * spatial[axis] + p, 0);
+  if (t.channels) for (const ch of t.channels) g.data[ch * plane + at] = 1;
+  else for (let ch = 0; ch < t.shape[1]; ch++) g.data[ch * plane + at] = 1;
   return g;
 }
 

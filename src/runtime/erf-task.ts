@@ -8,6 +8,10 @@
  *   |gradient| over the inputs), their channel-summed magnitude maps, the statistics of
  *   analysis/erf.ts, a PNG heatmap and an SVG.
  *
+ * A video network's input is a clip [N, C, T, H, W]: its maps [N, C, T', H', W'] count as spatial, the
+ * unit is [t, row, column], and the summary's maps sum channels and frames (analysis/erf.ts), with
+ * the time axis apart in `temporal` (each frame's share, the unit's theoretical extent in frames).
+ *
  * Random inputs are N(0, 1), drawn by Box–Muller from the seeded stream of input k. Luo et al.'s
  * setting (NIPS 2016, §4: random weights and random inputs, nonlinearities kept, averaged over
  * runs) also re-seeds the weights per input when they come from the seed; weights given in the
@@ -16,8 +20,8 @@
 import { inferGraph } from '../analysis/infer.js';
 import { layerDepths } from '../graph/walks.js';
 import type { Inference } from '../analysis/infer.js';
-import { erfStats, magnitudeMap } from '../analysis/erf.js';
-import type { ErfStats, UnitField } from '../analysis/erf.js';
+import { erfStats, frameShares, magnitudeMap, temporalExtent } from '../analysis/erf.js';
+import type { ErfStats, ErfTemporal, TemporalUnit, UnitField } from '../analysis/erf.js';
 import { heatmapPng } from '../analysis/erf-png.js';
 import { erfSvg } from '../analysis/formats/erf-svg.js';
 import { ConvlensError, fmtShape } from '../errors.js';
@@ -66,6 +70,8 @@ export interface ErfGradientTask {
 export interface StageGradient {
   layer: string;
   stride: [number, number];
+  /** The effective stride over frames (a clip's map); null for an image's. */
+  temporalStride: number | null;
   shape: number[];
   field: UnitField;
   /** Channel-summed |gradient| of batch item 0, [H, W] row-major. */
@@ -78,6 +84,8 @@ export interface ErfGradientResult {
   input: string;
   target: ResolvedTarget;
   field: UnitField;
+  /** The unit along the clip's time axis; null for an image input. */
+  temporal: TemporalUnit | null;
   gradient: Tensor;
   stages: StageGradient[];
 }
@@ -95,6 +103,7 @@ export interface ErfSummaryTask {
 export interface ErfStageSummary {
   layer: string;
   stride: [number, number];
+  temporalStride: number | null;
   shape: number[];
   stats: ErfStats;
 }
@@ -110,6 +119,8 @@ export interface ErfSummary {
   /** Σ_c of |gradient| (or of the mean |gradient|) for batch item 0, [1, 1, H, W]. */
   magnitude: Tensor;
   stats: ErfStats;
+  /** A clip's time axis: each frame's share of Σ|g| and the unit's theoretical extent; null for an image. */
+  temporal: ErfTemporal | null;
   stages: ErfStageSummary[];
   png: Uint8Array | null;
   svg: string | null;
@@ -117,15 +128,15 @@ export interface ErfSummary {
 
 export type ErfTask = ErfGradientTask | ErfSummaryTask;
 
-/** The image input: a 4-D graph input (the only input, or the first 4-D one). */
-function imageInput(graph: Graph): string {
-  const found = graph.inputs.find((i) => i.shape.length === 4);
+/** The image input: a 4-D graph input [N, C, H, W] or a clip [N, C, T, H, W] (the only input, or the first such). */
+function imageInput(graph: Graph): { name: string; shape: number[] } {
+  const found = graph.inputs.find((i) => i.shape.length === 4 || i.shape.length === 5);
   if (!found) {
-    throw new ConvlensError('INVALID_OPTION', `an effective receptive field needs an image input [N, C, H, W]; the network's inputs are ${graph.inputs.map((i) => `${i.name} ${fmtShape(i.shape)}`).join(', ')}`, {
+    throw new ConvlensError('INVALID_OPTION', `an effective receptive field needs an image input [N, C, H, W] or a clip [N, C, T, H, W]; the network's inputs are ${graph.inputs.map((i) => `${i.name} ${fmtShape(i.shape)}`).join(', ')}`, {
       path: '$.inputs',
     });
   }
-  return found.name;
+  return { name: found.name, shape: [...found.shape] };
 }
 
 /** Standard normal values from the seeded stream (Box–Muller). */
@@ -143,25 +154,36 @@ export function normalInput(shape: readonly number[], seed: number): Tensor {
   return tensor(shape, out);
 }
 
-function fieldOf(inference: Inference, t: ResolvedTarget): UnitField {
+/**
+ * The unit's field over the input's [h, w] (what the statistics read) and, for a clip, over its
+ * frames. `rank`: the input's, 4 (an image) or 5 (a clip).
+ */
+function fieldOf(inference: Inference, t: ResolvedTarget, rank: number): { field: UnitField; temporal: TemporalUnit | null } {
   const rf = inference.tensors.get(t.tensor)?.rf;
-  // the reverse pass seeds unit (c, i, j) of an N, C, H, W map: a channels-last map (Swin's blocks,
-  // ConvNeXt's MLP) would be seeded along the wrong axes, whether its field is local or global (a
-  // window that covers the whole map): a global field still names its spatial dims
-  if (rf && t.position && rf.dims.length === 2 && !channelsFirst(rf)) {
-    throw new ConvlensError('INVALID_OPTION', `'${t.layer}' is a channels-last map (its spatial axes are dims ${rf.dims.join(', ')} of the tensor, not 2, 3): choose an N, C, H, W map (the block's output after its permute back)`, { path: '$.layer' });
+  const spatial = rank - 2;
+  // the reverse pass seeds unit (c, i, j) of an N, C, H, W map (c, t, i, j of N, C, T, H, W): a
+  // channels-last map (Swin's blocks, ConvNeXt's MLP) would be seeded along the wrong axes, whether
+  // its field is local or global (a window that covers the whole map): a global field still names its spatial dims
+  if (rf && t.position && rf.dims.length === spatial && !channelsFirst(rf)) {
+    throw new ConvlensError('INVALID_OPTION', `'${t.layer}' is a channels-last map (its spatial axes are dims ${rf.dims.join(', ')} of the tensor, not ${rf.dims.map((_, k) => k + 2).join(', ')}): choose an N, C, ${rank === 5 ? 'T, ' : ''}H, W map (the block's output after its permute back)`, { path: '$.layer' });
   }
-  if (!rf || rf.global || !t.position) return { axes: rf?.axes ?? [], global: true, position: t.position };
-  // a 4-D map can carry the field of a 1-D or 3-D input (an N,C,L input unsqueezed): the ERF is of 2-D fields
-  if (rf.axes.length !== 2) {
-    throw new ConvlensError('INVALID_OPTION', `'${t.layer}' carries a receptive field over ${rf.axes.length === 1 ? '1 axis' : `${rf.axes.length} axes`}, not an image's [h, w]: the effective receptive field is computed for 2-D maps only`, { path: '$.layer' });
+  if (!rf || rf.global || !t.position) {
+    return { field: { axes: rf?.axes ?? [], global: true, position: null }, temporal: rank === 5 ? { axis: null, position: null } : null };
   }
-  return { axes: rf.axes, global: false, position: t.position };
+  // a 4-D map can carry the field of a 1-D or 3-D input (an N,C,L input unsqueezed): the ERF is of an image's 2-D fields or a clip's 3-D ones
+  if (rf.axes.length !== spatial || t.shape.length !== rank) {
+    const over = rf.axes.length === 1 ? '1 axis' : `${rf.axes.length} axes`;
+    const want = rank === 5 ? "a clip's [t, h, w] in a map [N, C, T, H, W]" : "an image's [h, w]";
+    throw new ConvlensError('INVALID_OPTION', `'${t.layer}' ${fmtShape(t.shape)} carries a receptive field over ${over}, not ${want}: the effective receptive field is computed for maps of the input's axes only`, { path: '$.layer' });
+  }
+  const [h, w] = [rf.axes[spatial - 2], rf.axes[spatial - 1]];
+  const position: [number, number] = [t.position[spatial - 2], t.position[spatial - 1]];
+  return { field: { axes: [h, w], global: false, position }, temporal: rank === 5 ? { axis: rf.axes[0], position: t.position[0] } : null };
 }
 
-/** A 2-D field over dims 2 and 3 (N, C, H, W), the layout the reverse pass seeds. */
+/** A field over dims 2, 3 (N, C, H, W) or 2, 3, 4 (N, C, T, H, W), the layout the reverse pass seeds. */
 function channelsFirst(rf: TensorRF): boolean {
-  return rf.dims.length === 2 && rf.dims[0] === 2 && rf.dims[1] === 3;
+  return (rf.dims.length === 2 || rf.dims.length === 3) && rf.dims.every((d, k) => d === k + 2);
 }
 
 export type StageRule = 'stride' | 'name';
@@ -186,7 +208,7 @@ export function modulePrefix(name: string, depth: number): string {
  * groups, `layer1` … `layer4` in a ResNet, `features.0` … in a MobileNet); the last layer of each
  * group is the stage's output. The target itself closes the list (added by the summary).
  */
-export function stageOutputs(inference: Inference, target: ResolvedTarget, rule: StageRule = 'stride'): { layer: string; stride: [number, number] }[] {
+export function stageOutputs(inference: Inference, target: ResolvedTarget, rule: StageRule = 'stride', rank = 4): { layer: string; stride: [number, number]; temporalStride: number | null }[] {
   const producer = new Map<string, number>();
   inference.analysed.forEach((a, i) => a.layer.outputs.forEach((o) => producer.set(o, i)));
   const ancestors = new Set<number>();
@@ -200,14 +222,16 @@ export function stageOutputs(inference: Inference, target: ResolvedTarget, rule:
       if (p !== undefined) stack.push(p);
     }
   }
-  const maps: { index: number; layer: string; stride: [number, number] }[] = [];
+  // a clip's maps [N, C, T, H, W] (rank 5) by their stride over H and W, as an image's; the stride over frames told too
+  const maps: { index: number; layer: string; stride: [number, number]; temporalStride: number | null }[] = [];
   [...ancestors]
     .sort((a, b) => a - b)
     .forEach((i) => {
       const a = inference.analysed[i];
       const t = inference.tensors.get(a.layer.outputs[0]);
-      if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || !t.rf || t.rf.global || !channelsFirst(t.rf) || !t.inputDependent) return;
-      maps.push({ index: i, layer: a.layer.name, stride: [reportedRf(t.rf.axes[0].j), reportedRf(t.rf.axes[1].j)] });
+      if (a.folded || !a.inferred || !t?.shape || t.shape.length !== rank || !t.rf || t.rf.global || t.rf.axes.length !== rank - 2 || !channelsFirst(t.rf) || !t.inputDependent) return;
+      const [h, w] = t.rf.axes.slice(-2);
+      maps.push({ index: i, layer: a.layer.name, stride: [reportedRf(h.j), reportedRf(w.j)], temporalStride: rank === 5 ? reportedRf(t.rf.axes[0].j) : null });
     });
   let key = (m: (typeof maps)[number]) => m.stride.join('x');
   if (rule === 'name') {
@@ -224,7 +248,7 @@ export function stageOutputs(inference: Inference, target: ResolvedTarget, rule:
   // (an ONNX output 'out' of node /c4/Conv was listed twice, as /c4/Conv and as out)
   const own = producer.get(target.tensor);
   const stages = [...last.values()].sort((a, b) => a.index - b.index).filter((st) => st.index !== own && st.layer !== target.layer);
-  return stages.map(({ layer, stride }) => ({ layer, stride }));
+  return stages.map(({ layer, stride, temporalStride }) => ({ layer, stride, temporalStride }));
 }
 
 /**
@@ -246,15 +270,18 @@ export function finalFeatureMap(graph: Graph, inference: Inference): string {
 }
 
 function deepestMap(graph: Graph, inference: Inference, followsInput: boolean): { layer: string; stride: number; depth: number } | null {
-  const image = graph.inputs.find((i) => i.shape.length === 4)?.shape;
+  // an image's maps [N, C, H, W], or a clip's [N, C, T, H, W] (its H and W strides: a map deeper in time alone is not deeper)
+  const image = graph.inputs.find((i) => i.shape.length === 4 || i.shape.length === 5)?.shape;
+  const rank = image?.length ?? 4;
   let best: { layer: string; stride: number; depth: number } | null = null;
   const depths = layerDepths(inference.analysed.map((a) => a.layer));
   for (const a of inference.analysed) {
     const t = inference.tensors.get(a.layer.outputs[0]);
-    if (a.folded || !a.inferred || !t?.shape || t.shape.length !== 4 || t.shape.includes(0) || !t.rf || !channelsFirst(t.rf) || (followsInput && !t.inputDependent)) continue;
-    const [h, w] = [t.shape[2], t.shape[3]];
+    if (a.folded || !a.inferred || !t?.shape || t.shape.length !== rank || t.shape.includes(0) || !t.rf || !channelsFirst(t.rf) || (!t.rf.global && t.rf.axes.length !== rank - 2) || (followsInput && !t.inputDependent)) continue;
+    const [h, w] = t.shape.slice(-2);
     if (t.rf.global && (!image || h * w < 2)) continue;
-    const stride = t.rf.global ? (image![2] * image![3]) / (h * w) : t.rf.axes[0].j * t.rf.axes[1].j;
+    const [ih, iw] = image ? image.slice(-2) : [0, 0];
+    const stride = t.rf.global ? (ih * iw) / (h * w) : t.rf.axes[rank - 4].j * t.rf.axes[rank - 3].j;
     // at one stride the deeper map, whatever order the branches are listed in (graph/walks.ts layerDepths)
     const depth = depths.get(a.layer.name) ?? 0;
     if (!best || stride > best.stride || (stride === best.stride && depth >= best.depth)) best = { layer: a.layer.name, stride, depth };
@@ -274,7 +301,8 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   const { graph, origin } = withDecode(source, t.samples ?? 1, () => atGivenInput(sized ? given[0][0] : null, () => loadGraph(source, { maxFolded, maxElements: t.maxElements, chargeFold: chargeFold(source) })));
   chargeGraph(graph, source);
   const inference = inferGraph(graph, { maxFolded });
-  const image = imageInput(graph);
+  const { name: image, shape: imageShape } = imageInput(graph);
+  const rank = imageShape.length;
   const inputs = t.mode === 'given' ? feedInputs(graph, given, image) : dict(given);
   if (t.mode !== 'given') {
     if (graph.inputs.length !== 1) {
@@ -284,10 +312,10 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   }
   const seed = t.mode === 'luo' ? (t.seed + t.index) >>> 0 : t.seed;
   const target = resolveTarget(graph, inference, t.target.layer === '' ? { ...t.target, layer: finalFeatureMap(graph, inference) } : t.target);
-  const stageList = t.stages ? stageOutputs(inference, target, t.stageBy ?? 'stride') : [];
+  const stageList = t.stages ? stageOutputs(inference, target, t.stageBy ?? 'stride', rank) : [];
   const stageTargets = stageList.map((s) => resolveTarget(graph, inference, { layer: s.layer, channels: null, position: null }));
   // a target the field refuses (a channels-last map) is refused before the forward runs
-  const field = fieldOf(inference, target);
+  const { field, temporal } = fieldOf(inference, target, rank);
   // its memory asked of the request before the forward runs (runtime/backward.ts), refused at the
   // field that sizes it: the given inputs, else the network's input (a model's resolution, a spec's inputs, an ONNX file's inputShape)
   const sizedAt =
@@ -303,15 +331,15 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   }
   const stages = stageTargets.map((st, k) => {
     const g = own(backward(state, st), image)!;
-    return { layer: st.layer, stride: stageList[k].stride, shape: st.shape, field: fieldOf(inference, st), map: Float32Array.from(magnitudeMap(g)) };
+    return { layer: st.layer, stride: stageList[k].stride, temporalStride: stageList[k].temporalStride, shape: st.shape, field: fieldOf(inference, st, rank).field, map: Float32Array.from(magnitudeMap(g)) };
   });
   const gradient = own(backward(state, target, true), image)!;
-  return { source: origin, input: image, target, field, gradient, stages };
+  return { source: origin, input: image, target, field, temporal, gradient, stages };
 }
 
 function summaryTask(t: ErfSummaryTask): ErfSummary {
   const [first] = t.parts;
-  const [, , h, w] = first.gradient.shape;
+  const [h, w] = first.gradient.shape.slice(-2);
   let gradient: Tensor;
   if (t.mode === 'given' && t.parts.length === 1) gradient = first.gradient;
   else {
@@ -326,11 +354,11 @@ function summaryTask(t: ErfSummaryTask): ErfSummary {
     const m = new Float64Array(h * w);
     for (const p of t.parts) for (let k = 0; k < m.length; k++) m[k] += p.stages[i].map[k];
     for (let k = 0; k < m.length; k++) m[k] /= t.parts.length;
-    return { layer: s.layer, stride: s.stride, shape: s.shape, stats: erfStats(m, [h, w], s.field) };
+    return { layer: s.layer, stride: s.stride, temporalStride: s.temporalStride, shape: s.shape, stats: erfStats(m, [h, w], s.field) };
   });
   // the target closes the growth table
   if (t.stages && first.field.position && !first.field.global) {
-    stages.push({ layer: first.target.layer, stride: [first.field.axes[0].j, first.field.axes[1].j], shape: first.target.shape, stats });
+    stages.push({ layer: first.target.layer, stride: [first.field.axes[0].j, first.field.axes[1].j], temporalStride: first.temporal?.axis?.j ?? null, shape: first.target.shape, stats });
   }
   const png = t.heatmap ? new Uint8Array(heatmapPng(map, h, w, stats.theoretical.box)) : null;
   const svg = t.heatmap ? erfSvg(map, stats, `effective receptive field of ${first.target.layer}`) : null;
@@ -343,6 +371,8 @@ function summaryTask(t: ErfSummaryTask): ErfSummary {
     gradient,
     magnitude: tensor([1, 1, h, w], Float32Array.from(map)),
     stats,
+    // a clip's frames: their shares of the (mean) |gradient|, against the unit's extent over them
+    temporal: first.temporal ? { frames: frameShares(gradient), theoretical: temporalExtent(first.temporal, first.gradient.shape[2]) } : null,
     stages,
     png,
     svg,

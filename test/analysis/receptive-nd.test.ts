@@ -173,10 +173,12 @@ describe("torchvision's video ResNets (16 frames of 112×112)", () => {
   });
 });
 
-describe('the effective receptive field is of 2-D maps only', () => {
-  it('r3d_18 (a 5-D input): unavailable, and says it needs an image input [N, C, H, W]', () => {
-    const erf = reportErfSync({ kind: 'model', name: 'r3d_18', resolution: 32 });
-    expect('unavailable' in erf && erf.unavailable).toMatch(/^INVALID_OPTION: an effective receptive field needs an image input \[N, C, H, W\]/);
+describe('the effective receptive field of a clip', () => {
+  it('a Conv3d net over [1, 3, 8, 16, 16] (k [3, 7, 7], s [1, 2, 2], p [1, 3, 3]): computed (it was unavailable: an image input [N, C, H, W] needed); the centre unit t = 4 sees frames 3…5, a 7×7 field', () => {
+    const erf = reportErfSync({ kind: 'spec', spec: net([1, 3, 8, 16, 16], { op: 'conv3d', outChannels: 4, kernelSize: [3, 7, 7], stride: [1, 2, 2], padding: [1, 3, 3] }) });
+    if ('unavailable' in erf) throw new Error(erf.unavailable);
+    expect(erf.temporal?.theoretical).toEqual({ global: false, size: 3, from: 3, to: 5 });
+    expect(erf.stats.theoretical.size).toEqual([7, 7]);
   });
 });
 
@@ -269,7 +271,7 @@ describe('merging 3-D paths', () => {
 });
 
 describe('the ERF of a 4-D map that carries a 1-D field', () => {
-  it('an N,C,L input unsqueezed beside an image: asking for that map is INVALID_OPTION (2-D maps only), not a crash', async () => {
+  it("an N,C,L input unsqueezed beside an image: asking for that map is INVALID_OPTION (maps of the input's axes only), not a crash", async () => {
     const spec = {
       inputs: [{ name: 'x', shape: [1, 1, 8, 8] }, { name: 'a', shape: [1, 1, 8] }],
       layers: [
@@ -282,6 +284,6 @@ describe('the ERF of a 4-D map that carries a 1-D field', () => {
     const job = { source: { kind: 'spec' as const, spec }, mode: 'given' as const, samples: 1, inputs, weights: {}, weightInit: 'seed' as const, seed: 0, stages: false, heatmap: false, maxElements: 1 << 20 };
     const err = await computeErf(run, { ...job, target: { layer: 'ua', channels: null, position: null } }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'INVALID_OPTION' });
-    expect((err as Error).message).toContain("'ua' carries a receptive field over 1 axis");
+    expect((err as Error).message).toContain("'ua' [1, 1, 1, 8] carries a receptive field over 1 axis, not an image's [h, w]");
   });
 });

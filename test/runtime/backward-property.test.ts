@@ -51,7 +51,7 @@ function gradientAndBox(layers: Layer[], positive: boolean, relu: boolean, seed:
   const state = forwardForBackward(graph, { x }, { training: false, seed: 0, weightInit: 'seed', weights, capture: [], maxElements: 1 << 24 }, inference, [target]);
   const g = backward(state, target).x;
   const rf = inference.tensors.get(target.tensor)!.rf!;
-  const { box } = theoreticalBox({ axes: rf.axes, global: rf.global, position: target.position }, [SIZE, SIZE]);
+  const { box } = theoreticalBox({ axes: rf.axes, global: rf.global, position: target.position as [number, number] }, [SIZE, SIZE]);
   const nonZero = (y: number, xx: number) => g.data[y * SIZE + xx] !== 0 || g.data[SIZE * SIZE + y * SIZE + xx] !== 0;
   return { box, nonZero };
 }
