@@ -69,12 +69,39 @@ describe('convlens erf', () => {
   });
 
   it.each([
-    [['--position', '1,2,3'], '--position is row,column: two numbers, not 3 (at --position)'],
+    // its length checked against the map it indexes, the map's shape named (t,row,column is a clip's map's)
+    [['--position', '1,2,3'], "--position: position has 3 entries; 'c' [1, 2, 4, 4] is a map: give [row, column] (at --position)"],
   ])('%j is exit 2 with the reason on stderr, at the option (it said no place)', async (flags, says) => {
     const r = await cli('erf', file('net.json'), ...flags);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toBe(`convlens: INVALID_OPTION: ${says}`);
+  });
+
+  it("a clip's network (conv3d k3 p1, then k3 stride 2 p1 over [1, 1, 8, 8, 8]): unit t,row,column, the frames it sees and each one's share; the growth table's stride t×h×w", async () => {
+    const video = {
+      inputs: [{ name: 'x', shape: [1, 1, 8, 8, 8] }],
+      layers: [
+        { name: 'a', op: 'conv3d', outChannels: 2, kernelSize: 3, padding: 1 },
+        { name: 'b', op: 'conv3d', outChannels: 2, kernelSize: 3, stride: 2, padding: 1 },
+      ],
+    };
+    writeFileSync(file('video.json'), JSON.stringify(video));
+    const r = await cli('erf', file('video.json'), '--samples', '2', '--position', '0,2,2');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^unit +b 1×2×4×4×4, unit 0, 2, 2, all channels$/m);
+    // b's T axis: r 3 + 2·1 = 5, j 2, p 1 + 1 = 2: unit 0 covers −2 … 2, frames 0…2 of the clip
+    expect(r.out).toMatch(/theoretical frames\s+0…2 of 8 \(field 5 frames\)/);
+    expect(r.out).toMatch(/share of \|gradient\| per frame\s+0\.\d{3} 0\.\d{3} 0\.\d{3} 0\.000 0\.000 0\.000 0\.000 0\.000$/m);
+    expect(r.out).toMatch(/^a +1×1×1 +3×3 /m);
+    const j = JSON.parse((await cli('erf', file('video.json'), '--samples', '2', '--format', 'json')).out);
+    expect(j.unit.position).toEqual([2, 2, 2]);
+    expect(j.temporal.theoretical).toEqual({ global: false, size: 5, from: 2, to: 6 });
+    expect(j.stages.map((s: { layer: string; stride: number[]; temporalStride: number }) => [s.layer, s.temporalStride, s.stride])).toEqual([
+      ['a', 1, [1, 1]],
+      ['b', 2, [2, 2]],
+    ]);
   });
 
   // one message for every value outside 1–64, refused as the options are read (1.5 said "a non-negative integer up to 2^53 − 1")

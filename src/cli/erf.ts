@@ -3,12 +3,13 @@
  * model, a .json spec or an .onnx file with its weights), computed in this process: the gradient
  * of y[0, channels, i, j].sum() with respect to the input (runtime/erf.ts), at a given .npy input
  * or averaged over seeded random ones; the statistics (and per stage) as a table or JSON; the
- * heatmap as PNG and SVG files, the gradient as .npy.
+ * heatmap as PNG and SVG files, the gradient as .npy. A video network's clip [N, C, T, H, W]: the
+ * unit is t,row,column and the frames get rows of their own (the theoretical extent, each one's share).
  */
 import { MAX_TARGET_BYTES, STDIN, readBounded } from './read-file.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { OptionValues } from 'commander';
-import type { ErfStats } from '../analysis/erf.js';
+import type { ErfStats, ErfTemporal } from '../analysis/erf.js';
 import { erfResponse } from '../http/erf.js';
 import { MAX_SAMPLES } from '../http/erf-request.js';
 import { computeErf, inlineRunner } from '../runtime/erf.js';
@@ -86,6 +87,15 @@ function statsRows(s: ErfStats): [string, string][] {
   ];
 }
 
+/** A clip's rows: the frames the unit can see, and each frame's share of Σ|gradient|. */
+function temporalRows(t: ErfTemporal): [string, string][] {
+  const th = t.theoretical;
+  return [
+    ['theoretical frames', `${th.from}…${th.to} of ${t.frames.length} (field ${n(th.size)} frames${th.global ? ', global' : ''})`],
+    ['share of |gradient| per frame', t.frames.map((f) => f.toFixed(3)).join(' ')],
+  ];
+}
+
 export function erfCommand(io: Io, setCode: (code: number) => void): Command {
   return new Command('erf')
     .description("effective receptive field of one output unit: input gradient statistics against the theoretical field, per stage; heatmap PNG/SVG")
@@ -93,12 +103,12 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .addHelpText('after', `\n${ERF_EXIT_HELP}`)
     .option('--layer <name>', 'the layer whose unit it is (default: the final feature map)', layerName)
     .option('--channels <list>', 'channels summed into the unit, e.g. 0,5 (default: all)', list('--channels'))
-    .option('--position <row,column>', 'the unit in its map (default: the centre)', list('--position'))
+    .option('--position <row,column>', "the unit in its map; t,row,column in a clip's map [N, C, T, H, W] (default: the centre)", list('--position'))
     .option('--input <random|luo|file.npy>', 'the input: a .npy file, seeded N(0,1) inputs (random), or Luo et al.\'s setting (luo: weights re-seeded per sample too)', inputOption, 'random')
     .option('--samples <k>', `random inputs averaged over (1–${MAX_SAMPLES})`, samplesOption, 8)
     .option('--seed <n>', 'seed of random inputs and of weights not in the file (0 to 2^32 − 1)', seedOption, 0)
     .option('--resolution <pixels>', 'input resolution for a zoo model', resolutionOption)
-    .option('--input-shape <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224', shape)
+    .option('--input-shape <shape>', 'shape for dynamic ONNX inputs, e.g. 1,3,224,224 (a clip: 1,3,16,112,112)', shape)
     .addOption(new Option('--weight-init <from>', 'weights: from the ONNX file or seeded').choices(['file', 'seed']))
     .option('--no-stages', 'skip the per-stage statistics')
     .addOption(new Option('--stage-by <rule>', 'stages end at each downsampling (stride) or at module name boundaries (name: layer1 … layer4)').choices(['stride', 'name']).default('stride'))
@@ -155,8 +165,7 @@ function checkStdout(io: Io, o: OptionValues): void {
 
 /** `flags`: the request fields' options (erfFlags), for targetSource's messages as for withFlags's paths. */
 async function erf(io: Io, setCode: (code: number) => void, target: string, o: OptionValues, flags: FlagPaths, samplesGiven = false): Promise<void> {
-  // at the option, as every other usage error (these said no place)
-  if (o.position && o.position.length !== 2) throw new ConvlensError('INVALID_OPTION', `--position is row,column: two numbers, not ${o.position.length}`, { path: '--position' });
+  // its length is checked against the map it indexes (row,column; t,row,column in a clip's map), at --position (erfFlags)
   checkStdout(io, o);
   const file = npyFile(o);
   refuseOverwrite([targetFile(target), file ?? undefined], [['--out', o.out], ['--png', o.png], ['--svg', o.svg], ['--gradient', o.gradient]]);
@@ -177,7 +186,7 @@ async function erf(io: Io, setCode: (code: number) => void, target: string, o: O
     weights: {},
     weightInit: weightInitFor(o.weightInit, source),
     seed: o.seed,
-    target: { layer: o.layer ?? '', channels: o.channels ?? null, position: o.position ? [o.position[0], o.position[1]] : null },
+    target: { layer: o.layer ?? '', channels: o.channels ?? null, position: o.position ?? null },
     stages: o.stages,
     stageBy: o.stageBy,
     heatmap: Boolean(o.png || o.svg || o.format === 'json'),
@@ -194,13 +203,13 @@ async function erf(io: Io, setCode: (code: number) => void, target: string, o: O
     const chosen = unitChannels(summary.target);
     const unit = `${summary.target.layer} ${summary.target.shape.join('×')}, unit ${summary.target.position?.join(', ') ?? '-'}, ${chosen ? `channels ${chosen.join(', ')}` : 'all channels'}`;
     const input = summary.mode === 'given' ? `the given input` : `mean |gradient| over ${summary.inputs} ${summary.mode === 'luo' ? "inputs (Luo et al.'s setting)" : 'seeded random inputs'}`;
-    const rows = [['unit', unit], ['input', input], ...statsRows(summary.stats)];
+    const rows = [['unit', unit], ['input', input], ...statsRows(summary.stats), ...(summary.temporal ? temporalRows(summary.temporal) : [])];
     const width = Math.max(...rows.map((r) => r[0].length));
     const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
     if (summary.stages.length) {
       // aligned columns as every other table here (they were tab-separated: past 8 characters a layer name pushed its row out of line)
       const fixed = (v: number | null) => (v === null ? '-' : v.toFixed(2));
-      const stages = summary.stages.map((s) => [s.layer, s.stride.join('×'), s.stats.theoretical.size.join('×'), fixed(s.stats.radius.p50), fixed(s.stats.radius.p95), s.stats.gaussian ? s.stats.gaussian.sigma.map((v) => v.toFixed(2)).join('×') : '-', s.stats.areaRatio.toFixed(4)]);
+      const stages = summary.stages.map((s) => [s.layer, [...(s.temporalStride === null ? [] : [s.temporalStride]), ...s.stride].join('×'), s.stats.theoretical.size.join('×'), fixed(s.stats.radius.p50), fixed(s.stats.radius.p95), s.stats.gaussian ? s.stats.gaussian.sigma.map((v) => v.toFixed(2)).join('×') : '-', s.stats.areaRatio.toFixed(4)]);
       lines.push('', 'growth along depth (centre unit of each stage):', columns(['layer', 'stride', 'theoretical', 'r50', 'r95', 'σ', 'area ratio'], stages, [3, 4, 6]));
     }
     text = lines.join('\n');

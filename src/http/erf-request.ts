@@ -29,10 +29,20 @@ export const ErfRequest = z
     model: z.string().min(1).optional().describe('a built-in model (GET /v1/models)'),
     resolution: integerIn(1, MAX_RESOLUTION, 'resolution').optional().describe("input height and width of a built-in model; default: its own"),
     onnxBase64: z.string().optional().describe('an ONNX file in base64, with its weights (or send it as a multipart file part named "model")'),
-    inputShape: z.array(integerIn(1, undefined, 'inputShape'), { error: 'inputShape is a list of positive integers' }).length(4, { error: 'inputShape is [N, C, H, W]' }).optional().describe("an ONNX model's input shape [N, C, H, W] where the file leaves dimensions dynamic (random inputs)"),
+    inputShape: z
+      .array(integerIn(1, undefined, 'inputShape'), { error: 'inputShape is a list of positive integers' })
+      .min(4, { error: 'inputShape is [N, C, H, W] (an image) or [N, C, T, H, W] (a clip)' })
+      .max(5, { error: 'inputShape is [N, C, H, W] (an image) or [N, C, T, H, W] (a clip)' })
+      .optional()
+      .describe("an ONNX model's input shape [N, C, H, W], or a clip's [N, C, T, H, W], where the file leaves dimensions dynamic (random inputs)"),
     layer: z.string().min(1).optional().describe("the layer (or tensor) whose unit it is; default: the final feature map (the report's structure.resolution.finalFeatureMapLayer)"),
     channels: z.array(integerIn(0, undefined, 'a channel'), { error: 'channels is a list of channel indices' }).min(1, { error: 'channels is empty; leave it out to sum over all' }).optional().describe('channels summed into the unit; default: all'),
-    position: z.tuple([integerIn(0, undefined, 'position'), integerIn(0, undefined, 'position')], { error: 'position is [row, column]' }).optional().describe('the unit [row, column] in the map; default: the centre ⌊H/2⌋, ⌊W/2⌋'),
+    // its length is checked against the map it indexes (runtime/backward.ts resolveTarget: 400 at $.position naming the map's shape)
+    position: z
+      .array(integerIn(0, undefined, 'position'), { error: "position is [row, column], or [t, row, column] in a clip's map" })
+      .min(1, { error: "position is [row, column], or [t, row, column] in a clip's map" })
+      .optional()
+      .describe("the unit [row, column] in the map, [t, row, column] in a clip's map [N, C, T, H, W]; default: the centre ⌊H/2⌋, ⌊W/2⌋ (and ⌊T/2⌋)"),
     input: z
       .enum(['given', 'random', 'luo'], { error: 'must be "given", "random" or "luo"' })
       .optional()

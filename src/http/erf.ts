@@ -6,7 +6,8 @@
  *
  * The answer: the network's source, the unit, the raw input gradient (or the mean of |gradient|
  * over random inputs) in the request's tensor encoding, its channel-summed magnitude map, the
- * statistics (analysis/erf.ts), per-stage statistics, and the heatmap (PNG as base64, SVG). With
+ * statistics (analysis/erf.ts), per-stage statistics, and the heatmap (PNG as base64, SVG); for a
+ * clip [N, C, T, H, W], the map sums frames too and `temporal` tells them apart (null for images). With
  * format npy, the gradient alone as a .npy file, its statistics in the x-erf-statistics header.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
@@ -53,7 +54,9 @@ export function erfResponse(s: ErfSummary, encoding: Encoding, lazy = false) {
     gradient: out(s.gradient, { name: s.mode === 'given' ? 'gradient' : 'meanAbsGradient' }),
     magnitude: out(s.magnitude, { name: 'magnitude' }),
     statistics: s.stats,
-    stages: s.stages.map((st) => ({ layer: st.layer, stride: st.stride, shape: st.shape, statistics: st.stats })),
+    // a clip's time axis; an image's answer is as it was, without it
+    ...(s.temporal && { temporal: s.temporal }),
+    stages: s.stages.map((st) => ({ layer: st.layer, stride: st.stride, ...(s.temporal && { temporalStride: st.temporalStride }), shape: st.shape, statistics: st.stats })),
     heatmap: s.png || s.svg ? { png: s.png ? Buffer.from(s.png).toString('base64') : null, svg: s.svg } : null,
   };
 }

@@ -45,12 +45,35 @@ export const ErfResponse = z
     layer: z.string(),
     tensor: z.string(),
     shape: z.array(z.number()).describe("the unit's map"),
-    unit: z.strictObject({ channels: z.array(z.number()).nullable().describe('null: all'), channelCount: z.number(), position: Pair.nullable() }),
+    unit: z.strictObject({
+      channels: z.array(z.number()).nullable().describe('null: all'),
+      channelCount: z.number(),
+      position: z.array(z.number()).nullable().describe("[row, column]; [t, row, column] in a clip's map [N, C, T, H, W]; null for features"),
+    }),
     input: z.strictObject({ name: z.string(), mode: z.enum(['given', 'random', 'luo']), samples: z.number() }),
     gradient: z.looseObject({ name: z.string() }).and(TensorOut).describe('∂unit/∂input (given), or the mean of |∂unit/∂input| over the random inputs'),
-    magnitude: z.looseObject({ name: z.string() }).and(TensorOut).describe('Σ over channels of |gradient| for batch item 0, [1, 1, H, W]'),
+    magnitude: z.looseObject({ name: z.string() }).and(TensorOut).describe("Σ over channels (and a clip's frames) of |gradient| for batch item 0, [1, 1, H, W]"),
     statistics: ErfStatistics,
-    stages: z.array(z.strictObject({ layer: z.string(), stride: Pair, shape: z.array(z.number()), statistics: ErfStatistics })).describe("every stage's output (the last map at each effective stride), its centre unit; the unit's own layer last"),
+    temporal: z
+      .strictObject({
+        frames: z.array(z.number()).describe('Σ over channels, rows and columns of |gradient| in each input frame over Σ |gradient| (length T)'),
+        theoretical: z
+          .strictObject({ global: z.boolean(), size: z.number().describe('frames the field spans, r (may reach past the clip)'), from: z.number(), to: z.number() })
+          .describe("the unit's theoretical extent over frames: the first and last frame of the clip it can see"),
+      })
+      .optional()
+      .describe('a clip input [N, C, T, H, W] only: the time axis'),
+    stages: z
+      .array(
+        z.strictObject({
+          layer: z.string(),
+          stride: Pair,
+          temporalStride: z.number().optional().describe("a clip's map only: its effective stride over frames"),
+          shape: z.array(z.number()),
+          statistics: ErfStatistics,
+        }),
+      )
+      .describe("every stage's output (the last map at each effective stride over rows and columns), its centre unit; the unit's own layer last"),
     heatmap: z.strictObject({ png: z.string().nullable().describe('PNG, base64'), svg: z.string().nullable() }).nullable(),
   })
   .describe('the effective receptive field of one output unit');

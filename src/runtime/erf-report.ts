@@ -30,7 +30,7 @@ const reportJob = (source: GraphSource, maxElements: number): ErfJob => ({
   maxElements,
 });
 
-const sectionOf = (s: ErfSummary): ErfSectionInput => ({ layer: s.target.layer, mode: s.mode, samples: s.inputs, map: s.magnitude.data, stats: s.stats, stages: s.stages });
+const sectionOf = (s: ErfSummary): ErfSectionInput => ({ layer: s.target.layer, mode: s.mode, samples: s.inputs, map: s.magnitude.data, stats: s.stats, temporal: s.temporal, stages: s.stages });
 
 /** reportErf in this thread without awaiting (the command line's synchronous analyze). */
 export function reportErfSync(source: GraphSource, maxElements = 1 << 28): ErfSectionInput | { unavailable: string } {

@@ -11,7 +11,9 @@ import { ErfResponse } from '../../src/http/openapi-erf.js';
 import { decodeNpy, decodeTensor, encodeNpy } from '../../src/tensor/encoding.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { swin } from '../../src/zoo/swin.js';
-import { mvitOverFrames } from '../zoo/mvit-frames.js';
+import { mvit } from '../../src/zoo/mvit.js';
+import type { MvitConfig } from '../../src/zoo/mvit.js';
+import { readNetworkGolden } from '../zoo/network-golden.js';
 import type { SwinConfig } from '../../src/zoo/swin.js';
 import { onnxModel } from '../graph/onnx-builder.js';
 import type { Wire } from '../ops/golden-cases.js';
@@ -108,16 +110,19 @@ describe('POST /v1/erf', () => {
     expect(Math.max(...random.body.gradient.data)).toBeGreaterThan(0);
   });
 
-  it("a small MViT v2 (multiscaleAttention's and maxPool3d's vjps; it was 400 NO_GRADIENT at blocks.2.attn), its clip as frames [1, 12, 32, 32], torchvision's state_dict as JSON weights: PyTorch x.grad of logits 3 and 7", async () => {
+  it("a small MViT v2 (multiscaleAttention's and maxPool3d's vjps; it was 400 NO_GRADIENT at blocks.2.attn), its clip [1, 3, 4, 32, 32] itself, torchvision's state_dict as JSON weights: PyTorch x.grad of logits 3 and 7", async () => {
     const golden = JSON.parse(readFileSync(fixture('networks/mvit_v2_tiny.json'), 'utf8')) as { input: Wire; stateDict: Record<string, Wire> };
     const { cases } = JSON.parse(readFileSync(fixture('erf/mvit.json'), 'utf8')) as { cases: { network: string; layer: string; channels: null | number[]; gradient: Wire }[] };
     const want = cases.find((c) => c.network === 'mvit_v2_tiny.json' && c.layer === 'head.1' && c.channels !== null)!;
-    const { spec } = mvitOverFrames('mvit_v2_tiny');
+    const g = readNetworkGolden<MvitConfig & { frames: number }>('mvit_v2_tiny.json');
+    const spec = mvit('mvit_v2_tiny', g.config, g.resolution, g.config.frames, g.numClasses);
     const res = await request(app.server)
       .post('/v1/erf')
-      .send({ spec, weights: golden.stateDict, inputs: { frames: { shape: [1, 12, 32, 32], data: golden.input.data } }, layer: 'head.1', channels: want.channels, format: 'flat', stages: false, heatmap: false })
+      .send({ spec, weights: golden.stateDict, inputs: { input: golden.input }, layer: 'head.1', channels: want.channels, format: 'flat', stages: false, heatmap: false })
       .expect(200);
-    expect(res.body).toMatchObject({ layer: 'head.1', shape: [1, 10], input: { name: 'frames', mode: 'given', samples: 1 } });
+    expect(ErfResponse.safeParse(res.body).success).toBe(true);
+    expect(res.body).toMatchObject({ layer: 'head.1', shape: [1, 10], input: { name: 'input', mode: 'given', samples: 1 }, temporal: { theoretical: { global: true, size: 4, from: 0, to: 3 } } });
+    expect(res.body.gradient.shape).toEqual([1, 3, 4, 32, 32]);
     let max = 0;
     let err = 0;
     want.gradient.data.forEach((w, k) => {

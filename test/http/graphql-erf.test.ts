@@ -51,6 +51,34 @@ describe('GraphQL effectiveReceptiveField', () => {
     expect(Buffer.from(r.heatmap.png, 'base64').subarray(1, 4).toString('ascii')).toBe('PNG');
   });
 
+  it("a clip [1, 1, 8, 8, 8] (conv3d k3 p1, then k3 stride 2 p1): unit [t, row, column], ErfTemporal's frame shares and extent, stages' temporalStride; an image's temporal is null", async () => {
+    const clipSpec = {
+      inputs: [{ name: 'x', shape: [1, 1, 8, 8, 8] }],
+      layers: [
+        { name: 'a', op: 'conv3d', outChannels: 2, kernelSize: 3, padding: 1 },
+        { name: 'b', op: 'conv3d', outChannels: 2, kernelSize: 3, stride: 2, padding: 1 },
+      ],
+    };
+    const q = `query($spec: JSON, $position: [Int!]) { effectiveReceptiveField(spec: $spec, input: random, samples: 1, position: $position) {
+      shape unit { position } magnitude { shape } temporal { frames theoretical { global size from to } } stages { layer stride temporalStride } } }`;
+    const res = await gql(q, { spec: clipSpec, position: [0, 1, 1] }).expect(200);
+    expect(res.body.errors).toBeUndefined();
+    const r = res.body.data.effectiveReceptiveField;
+    expect(r).toMatchObject({ shape: [1, 2, 4, 4, 4], unit: { position: [0, 1, 1] }, magnitude: { shape: [1, 1, 8, 8] } });
+    // b's T axis r 5, j 2, p 2: unit 0 covers −2 … 2, frames 0…2 of the clip
+    expect(r.temporal.theoretical).toEqual({ global: false, size: 5, from: 0, to: 2 });
+    expect(r.temporal.frames).toHaveLength(8);
+    expect(r.temporal.frames.slice(3)).toEqual([0, 0, 0, 0, 0]);
+    expect(r.stages).toEqual([
+      { layer: 'a', stride: [1, 1], temporalStride: 1 },
+      { layer: 'b', stride: [2, 2], temporalStride: 2 },
+    ]);
+    const bad = await gql(q, { spec: clipSpec, position: [1, 1] }).expect(200);
+    expect(bad.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.position' });
+    const image = await gql('query($spec: JSON) { effectiveReceptiveField(spec: $spec, input: random, samples: 1) { temporal { frames } stages { temporalStride } } }', { spec }).expect(200);
+    expect(image.body.data.effectiveReceptiveField).toEqual({ temporal: null, stages: [{ temporalStride: null }] });
+  });
+
   it('random inputs: mode and sample count', async () => {
     const res = await gql(QUERY, { spec, input: 'random', samples: 2 }).expect(200);
     expect(res.body.data.effectiveReceptiveField.input).toEqual({ name: 'x', mode: 'random', samples: 2 });

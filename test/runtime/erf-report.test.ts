@@ -31,6 +31,26 @@ describe('the ERF section of the HTML report', () => {
     expect(html).toContain('<td>conv</td><td class="num">2×2</td><td class="num">3×3</td>');
   });
 
+  it("a clip's network (conv3d k3 p1, then k3 stride 2 p1 over [1, 1, 8, 8, 8]): the map sums frames, rows for the frames b's centre sees and their shares, strides t×h×w", async () => {
+    const video = {
+      inputs: [{ name: 'x', shape: [1, 1, 8, 8, 8] }],
+      layers: [
+        { name: 'a', op: 'conv3d', outChannels: 2, kernelSize: 3, padding: 1 },
+        { name: 'b', op: 'conv3d', outChannels: 2, kernelSize: 3, stride: 2, padding: 1 },
+      ],
+    };
+    const erf = await reportErf({ kind: 'spec', spec: video });
+    if ('unavailable' in erf) throw new Error(erf.unavailable);
+    expect(erf.layer).toBe('b');
+    // b's centre t = 2: T r 5, j 2, p 2 → frames 2…6
+    expect(erf.temporal?.theoretical).toEqual({ global: false, size: 5, from: 2, to: 6 });
+    const html = erfSection(erf);
+    expect(html).toContain('summed over channels and frames');
+    expect(html).toMatch(/<th scope="row">theoretical frames<\/th><td class="num">2…6 of 8 \(field 5 frames\)<\/td>/);
+    expect(html).toMatch(/<th scope="row">share of \|gradient\| per frame<\/th><td class="num">0\.000 0\.000 (0\.\d{3} ){5}0\.000<\/td>/);
+    expect(html).toContain('<td>b</td><td class="num">2×2×2</td><td class="num">5×5</td>');
+  });
+
   it('a network without a spatial map says why there is no section content', async () => {
     const erf = await reportErf({ kind: 'spec', spec: { inputs: [{ name: 'x', shape: [1, 8] }], layers: [{ name: 'fc', op: 'linear', outFeatures: 2 }] } });
     expect(erf).toEqual({ unavailable: expect.stringContaining('INVALID_OPTION') });

@@ -7,7 +7,7 @@
  * its side of padding around it: a theoretical field far wider (ResNet-18's 435 px at 64 px) runs
  * off the view rather than shrinking the input to a corner; the caption gives its size.
  */
-import type { ErfStats } from '../erf.js';
+import type { ErfStats, ErfTemporal } from '../erf.js';
 import { viridis } from '../erf-png.js';
 
 const MAX_CELLS = 48;
@@ -71,8 +71,16 @@ export interface ErfSectionInput {
   samples: number;
   map: ArrayLike<number>;
   stats: ErfStats;
-  stages: { layer: string; stride: [number, number]; stats: ErfStats }[];
+  /** A clip's time axis (frame shares, the frames the unit can see); absent or null for an image. */
+  temporal?: ErfTemporal | null;
+  stages: { layer: string; stride: [number, number]; temporalStride?: number | null; stats: ErfStats }[];
 }
+
+/** A clip's rows: the frames the unit can see, and each frame's share of Σ|gradient|. */
+const temporalRows = (t: ErfTemporal): [string, string][] => [
+  ['theoretical frames', `${t.theoretical.from}…${t.theoretical.to} of ${t.frames.length} (field ${t.theoretical.size} frames${t.theoretical.global ? ', global' : ''})`],
+  ['share of |gradient| per frame', t.frames.map((f) => f.toFixed(3)).join(' ')],
+];
 
 const cell = (v: number | null, digits = 2) => (v === null ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(digits));
 
@@ -93,16 +101,17 @@ export function erfSection(input: ErfSectionInput | { unavailable: string }): st
     ['Gaussian σ (rows × columns)', s.gaussian ? s.gaussian.sigma.map((v) => v.toFixed(2)).join(' × ') : '–'],
     ['95 % area / theoretical area', cell(s.areaRatio, 4)],
     ['high-contribution area ratio (t = 20/30/50/99 %)', s.highContribution.map((h) => cell(h.areaRatio, 4)).join(' / ')],
+    ...(input.temporal ? temporalRows(input.temporal) : []),
   ];
   const stats = `<table class="erf"><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td class="num">${esc(v)}</td></tr>`).join('')}</tbody></table>`;
   const growth = input.stages.length
     ? `<table class="erf-growth"><thead><tr>${['stage output', 'stride', 'theoretical', 'r50', 'r95', 'σ', 'area ratio'].map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${input.stages
         .map(
           (st) =>
-            `<tr><td>${esc(st.layer)}</td><td class="num">${st.stride.join('×')}</td><td class="num">${st.stats.theoretical.size.map((v) => cell(v)).join('×')}</td><td class="num">${cell(st.stats.radius.p50)}</td><td class="num">${cell(st.stats.radius.p95)}</td><td class="num">${st.stats.gaussian ? st.stats.gaussian.sigma.map((v) => v.toFixed(1)).join('×') : '–'}</td><td class="num">${cell(st.stats.areaRatio, 4)}</td></tr>`,
+            `<tr><td>${esc(st.layer)}</td><td class="num">${[...(st.temporalStride ? [st.temporalStride] : []), ...st.stride].join('×')}</td><td class="num">${st.stats.theoretical.size.map((v) => cell(v)).join('×')}</td><td class="num">${cell(st.stats.radius.p50)}</td><td class="num">${cell(st.stats.radius.p95)}</td><td class="num">${st.stats.gaussian ? st.stats.gaussian.sigma.map((v) => v.toFixed(1)).join('×') : '–'}</td><td class="num">${cell(st.stats.areaRatio, 4)}</td></tr>`,
         )
         .join('')}</tbody></table>`
     : '';
   const svg = erfSvg(input.map, s, `effective receptive field of ${input.layer}`);
-  return `${head}<figure class="chart">${svg}<figcaption>${esc(`${input.layer}, centre unit: |∂unit/∂input| summed over channels, ${how}; white box: the theoretical field (${input.stats.theoretical.size.join('×')} px${Math.min(input.stats.theoretical.box.left, input.stats.theoretical.box.top) < -Math.ceil(0.15 * Math.max(...input.stats.input)) ? ', wider than the view' : ''}); dashed: the non-zero gradient; red circle: 95 % of the mass.`)}</figcaption></figure>${stats}${growth}</section>`;
+  return `${head}<figure class="chart">${svg}<figcaption>${esc(`${input.layer}, centre unit: |∂unit/∂input| summed over channels${input.temporal ? ' and frames' : ''}, ${how}; white box: the theoretical field (${input.stats.theoretical.size.join('×')} px${Math.min(input.stats.theoretical.box.left, input.stats.theoretical.box.top) < -Math.ceil(0.15 * Math.max(...input.stats.input)) ? ', wider than the view' : ''}); dashed: the non-zero gradient; red circle: 95 % of the mass.`)}</figcaption></figure>${stats}${growth}</section>`;
 }

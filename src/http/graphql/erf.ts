@@ -64,7 +64,8 @@ export function erfQuery(pool: TaskPool, maxElements: number) {
         gradient: s.gradient,
         magnitude: s.magnitude,
         statistics: asJsonNumbers(s.stats),
-        stages: s.stages.map((st) => ({ layer: st.layer, stride: st.stride, shape: st.shape, statistics: asJsonNumbers(st.stats) })),
+        temporal: s.temporal && asJsonNumbers(s.temporal),
+        stages: s.stages.map((st) => ({ layer: st.layer, stride: st.stride, temporalStride: st.temporalStride, shape: st.shape, statistics: asJsonNumbers(st.stats) })),
         // the PNG's bytes, encoded by ErfHeatmap.png once charged
         heatmap: heatmap ? { png: s.png ?? new Uint8Array(0), svg: s.svg ?? '' } : null,
       };
