@@ -54,6 +54,23 @@ export interface BackScratch {
   sums: Float64Array;
 }
 
+/** headBackward's buffers for one head of the plan, allocated once a call and reused across samples and heads. */
+export function backScratch(p: MultiscaleAttentionPlan): BackScratch {
+  const { d } = p;
+  const lq = 1 + prod(p.qThw);
+  const lk = 1 + prod(p.kThw);
+  return {
+    gP: new Float32Array(lq * lk),
+    gq: new Float32Array(lq * d),
+    gk: new Float32Array(lk * d),
+    gv: new Float32Array(lk * d),
+    aT: new Float32Array(d * lq),
+    bT: new Float32Array(d * lk),
+    head: new Float32Array(lq * d),
+    sums: new Float64Array(p.kThw[0] + p.kThw[1] + p.kThw[2]),
+  };
+}
+
 export function multiscaleAttentionVjp(ctx: VjpContext<MultiscaleRunAttrs, MultiscaleAttentionPlan>): Tensor[] {
   const p = ctx.plan;
   const { n, c, dim, heads, d } = p;
@@ -64,7 +81,6 @@ export function multiscaleAttentionVjp(ctx: VjpContext<MultiscaleRunAttrs, Multi
   const w = ctx.weights;
   const l = 1 + prod(p.thw);
   const lq = 1 + prod(p.qThw);
-  const lk = 1 + prod(p.kThw);
   const qkv = new Float32Array(n * l * 3 * dim);
   linearColumns(x, n * l, c, w.qkvWeight.data, w.qkvBias.data, 3 * dim, 0, 3 * dim, qkv);
   const kern = multiscaleKernels(p, w);
@@ -72,16 +88,7 @@ export function multiscaleAttentionVjp(ctx: VjpContext<MultiscaleRunAttrs, Multi
   const gAtt = new Float32Array(n * lq * dim);
   gemm(n * lq, dim, dim, g, 0, dim, w['project.0.weight'].data, 0, dim, gAtt, 0, dim, false);
   const gQkv = new Float32Array(n * l * 3 * dim);
-  const b: BackScratch = {
-    gP: new Float32Array(lq * lk),
-    gq: new Float32Array(lq * d),
-    gk: new Float32Array(lk * d),
-    gv: new Float32Array(lk * d),
-    aT: new Float32Array(d * lq),
-    bT: new Float32Array(d * lk),
-    head: new Float32Array(lq * d),
-    sums: new Float64Array(p.kThw[0] + p.kThw[1] + p.kThw[2]),
-  };
+  const b = backScratch(p);
   for (let s = 0; s < n; s++) {
     for (let hd = 0; hd < heads; hd++) {
       attendMultiscaleHead(qkv, s, hd, p, ctx.attrs, kern, scr, b.head, 0, d);

@@ -8,8 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { attendMultiscaleHead, headScratch } from '../../src/ops/multiscale-attention-kernels.js';
 import type { MultiscaleAttentionPlan, MultiscaleKernels, MultiscaleRunAttrs } from '../../src/ops/multiscale-attention-kernels.js';
-import { headBackward } from '../../src/ops/multiscale-attention-vjp.js';
-import type { BackScratch } from '../../src/ops/multiscale-attention-vjp.js';
+import { backScratch, headBackward } from '../../src/ops/multiscale-attention-vjp.js';
 
 // torch.manual_seed(0); q = torch.randn(5, 8); s = 1.0 / math.sqrt(8); torch's s * q
 const Q = [
@@ -63,16 +62,7 @@ describe("multiscaleAttention scales q by the float32 1/√d, as torchvision's s
     attendMultiscaleHead(tokens(), 0, 0, plan, attrs, kern, scr, new Float32Array(L * D), 0, D);
     const next = lcg(11);
     const gAtt = Float32Array.from({ length: L * D }, next);
-    const b: BackScratch = {
-      gP: new Float32Array(L * L),
-      gq: new Float32Array(L * D),
-      gk: new Float32Array(L * D),
-      gv: new Float32Array(L * D),
-      aT: new Float32Array(D * L),
-      bT: new Float32Array(D * L),
-      head: new Float32Array(L * D),
-      sums: new Float64Array(1 + 2 + 2),
-    };
+    const b = backScratch(plan);
     headBackward(gAtt, 0, plan, attrs, kern, scr, b);
     // b.gP holds gS after the call; gq[i, e] = Σ_j gS[i, j]·k[j, e] = gS[i, L − 1]·k[L − 1, e]
     const s32 = Math.fround(1 / Math.sqrt(D));
