@@ -8,11 +8,13 @@
  * Each round runs one thread alone for a window, then both at once for the same window, and takes
  * the work done a millisecond: the ratio is the two threads' sum over the one's, the median of the
  * rounds (this machine's host moves its speed for seconds at a time; a round's two windows are
- * back to back).
+ * back to back). Before them, each CPU's speed alone (bench/cpu-speeds.ts): on a host whose vCPUs
+ * run at different speeds, the bound that sets.
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { CeilingKind } from './ceiling-work.js';
+import { cpuSpeedsLine } from './cpu-speeds.js';
 import { record, say } from './records.js';
 import { median } from './sides.js';
 
@@ -94,6 +96,7 @@ export async function ceiling(kind: CeilingKind, rounds: number, ms: number, war
 }
 
 export async function ceilingsBench(): Promise<void> {
+  await cpuSpeedsLine('with the ceilings');
   const lines: [CeilingKind, string, number][] = [
     ['simd', 'two threads of a SIMD multiply-add loop in registers against one (the cores’ arithmetic)', 300],
     ['conv', 'two whole 3×3 convs 128→128 at 112×112 at once, no split, against one (the kernel’s own ceiling)', 800],

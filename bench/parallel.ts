@@ -20,7 +20,9 @@
  *    MLPs split by positions, against one thread;
  *  - the zoo's ViT-B/16 forward at 224, its linear layers split, then its attention too;
  *  - after the conv, the machine's ceilings (bench/ceilings.ts): a SIMD loop, and two whole convs
- *    at once with no split, against one thread.
+ *    at once with no split, against one thread; and each CPU's speed alone, before the conv, with
+ *    the ceilings and after the pool lines (bench/cpu-speeds.ts: a host may run one vCPU slower,
+ *    and no split then reaches 1 + its speed over the other's).
  * Samples of the sides alternate, so a change in the machine's load hits all. The load average
  * (os.loadavg) is printed and recorded: on a shared machine the wall-clock ratio drops with it
  * (with Linux's autogroup scheduling a process gets the same CPU share with one thread or two), so
@@ -60,6 +62,7 @@ import { rng } from '../src/tensor/random.js';
 import { tensor } from '../src/tensor/tensor.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { ceilingsBench, convHelper } from './ceilings.js';
+import { cpuSpeedsLine } from './cpu-speeds.js';
 import { convModel } from './onnx-model.js';
 import { loadPeer } from './peers.js';
 import { record, say } from './records.js';
@@ -124,6 +127,7 @@ async function machineScaling(shape: number[], w: { data: Float32Array; shape: n
 
 export async function parallelBench(): Promise<void> {
   say(`\n## two threads against one (load average ${load()} on ${os.cpus().length} CPUs)`);
+  await cpuSpeedsLine('before the conv');
   const shape = [1, 128, 112, 112];
   const x = tensor(shape, random(128 * 112 * 112, 1));
   const w = tensor([128, 128, 3, 3], random(128 * 128 * 9, 2));
@@ -226,6 +230,7 @@ export async function parallelBench(): Promise<void> {
   const note = 'each call made before its clock starts (since 2026-11-30 22:11 UTC; before, its 6.4 MB copy of x was timed)';
   report('3×3 conv 128→128 at 112×112, worker pool of 1 vs 2 (POST /v1/operators path)', pickSides(poolSides, [0, 2]), 1, { note });
   report('3×3 conv 128→128 at 112×112, worker pool of 1 vs 2, calls back to back (each right after its own pool\'s last)', pickSides(poolSides, [1, 3]), 1, { note: `${note}; each pool's call follows its own, not the other pool's` });
+  await cpuSpeedsLine('after the pool lines');
   // what the shared buffers gain: the same two-worker call, its x and weight in plain buffers (the leader copies the
   // partner's share into its arena); side 4 follows side 3 on the same pool, so both are back to back
   const [plainMs, sharedMs] = [poolSides.wall[4] * 1000, poolSides.wall[3] * 1000];

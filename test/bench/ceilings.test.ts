@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { simdLoop } from '../../bench/ceiling-work.js';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { ceiling, convHelper } from '../../bench/ceilings.js';
+import { cpuSpeeds } from '../../bench/cpu-speeds.js';
 
 describe("bench ceilings: the machine's two-thread ceilings", () => {
   it('the SIMD loop computes a ← a + 0.999·a per round on 12 chains from 1…12: one round gives 1.999 + 23.988 = 25.987, two 13·1.999² = 51.948013', async () => {
@@ -22,5 +25,23 @@ describe("bench ceilings: the machine's two-thread ceilings", () => {
     await helper.once();
     await helper.once();
     expect(await helper.close()).toBe(1);
+  });
+});
+
+// taskset (util-linux) pins the probes; a host without it skips the line (bench/cpu-speeds.ts) and this case
+const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
+
+describe("bench cpu-speeds: each CPU's speed alone", () => {
+  it.skipIf(!hasTaskset)('the SIMD loop pinned to each CPU in turn (1 round of 20 ms): one relative speed per CPU, the fastest 1, each above 0', async () => {
+    const s = await cpuSpeeds('simd', 1, 20);
+    expect(s).not.toBeNull();
+    expect(s!.relative).toHaveLength(os.cpus().length);
+    expect(Math.max(...s!.relative)).toBe(1);
+    for (const v of s!.relative) expect(v).toBeGreaterThan(0);
+    for (const v of s!.rates) expect(v).toBeGreaterThan(0);
+  });
+
+  it('a CPU that cannot be pinned (CPU 4095: taskset refuses it) gives null, not a hang or a throw', async () => {
+    expect(await cpuSpeeds('simd', 1, 20, [4095])).toBeNull();
   });
 });
