@@ -107,8 +107,10 @@ export interface InferOptions {
  * is at most MAX_COUNT; a dimension over MAX_DIM (the largest size an attribute may give) is
  * allowed only where the layer re-views or gathers elements its inputs already have (flatten,
  * reshape, concat), never where an attribute makes the tensor grow (an upsampling by 1e300).
+ * Weights sized by attributes are whole and not negative. Exported for its spec: every op in the
+ * registry refuses its own negative weight sizes first, so only a direct call reaches that guard.
  */
-function checkSizes(inferred: Inferred, inputShapes: Shape[], fail: ReturnType<typeof failer>): void {
+export function checkSizes(inferred: Inferred, inputShapes: Shape[], fail: (code: ErrorCode, message: string, field?: LayerField, details?: ErrorDetails) => never): void {
   let inputElements = 0;
   for (const s of inputShapes) inputElements += numel(s);
   // a shape past a double's range (an upsample by 1e300) is written as a magnitude, not Infinity

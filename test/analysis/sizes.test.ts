@@ -5,7 +5,11 @@
  * grow, and allowed where a layer only re-views or gathers elements it has (flatten, concat).
  */
 import { describe, expect, it } from 'vitest';
+import { checkSizes } from '../../src/analysis/infer.js';
+import { ConvlensError } from '../../src/errors.js';
+import type { ErrorCode, ErrorDetails } from '../../src/errors.js';
 import { MAX_DIM } from '../../src/ops/geometry.js';
+import type { Inferred } from '../../src/ops/types.js';
 import { runOperator } from '../../src/runtime/operator.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { analyze, errorOf, net } from '../helpers.js';
@@ -99,5 +103,24 @@ describe('a weight whose attributes make a size negative: 400 NON_POSITIVE_SIZE 
 
   it('strides [1, 2, 2] on the same grid (⌊2/2⌋ = 1): tables of 1 row, as PyTorch builds them', () => {
     expect(analyze(net([1, 5, 8], { ...attn, strideQ: [1, 2, 2], strideKv: [1, 2, 2] })).outputs[0].shape).toEqual([1, 2, 8]);
+  });
+});
+
+describe('checkSizes: weights sized by attributes (a guard behind every op’s own refusal)', () => {
+  const fail = (code: ErrorCode, message: string, _field?: unknown, details: ErrorDetails = {}): never => {
+    throw new ConvlensError(code, message, details);
+  };
+  const inferred = (weight: number[]): Inferred => ({ outputs: [[1, 4, 8, 8]], weights: [{ name: 'rel_pos_h', shape: weight }], cost: { macs: 0 }, plan: null }) as unknown as Inferred;
+
+  it("a weight [-3, 16] (2·⌊S/s⌋ − 1 rows with S < s, as MViT's tables): 400 NON_POSITIVE_SIZE naming the weight and its shape", () => {
+    const e = errorOf(() => checkSizes(inferred([-3, 16]), [[1, 4, 8, 8]], fail));
+    expect(e).toMatchObject({ code: 'NON_POSITIVE_SIZE', status: 400, message: "weight 'rel_pos_h' would be [-3, 16]: these attributes and input shapes make one of its sizes negative (PyTorch cannot create it)" });
+    expect(e.details.shapes).toEqual({ rel_pos_h: [-3, 16] });
+  });
+
+  it('a weight [2.5, 16]: 400 INVALID_ATTRIBUTE (a size that is not an integer); [0, 16] and [7, 16] pass', () => {
+    expect(errorOf(() => checkSizes(inferred([2.5, 16]), [[1, 4, 8, 8]], fail)).code).toBe('INVALID_ATTRIBUTE');
+    expect(() => checkSizes(inferred([0, 16]), [[1, 4, 8, 8]], fail)).not.toThrow();
+    expect(() => checkSizes(inferred([7, 16]), [[1, 4, 8, 8]], fail)).not.toThrow();
   });
 });
