@@ -16,7 +16,8 @@
  * first maximum, the last NaN wins; PyTorch's index starts at the window's first tap inside the input) and
  * ∂x[argmax] += g there (pool-vjp.ts maxPoolGrad), as PyTorch's max_pool3d_with_indices_backward;
  * adaptive average pooling's spreads each output's g evenly over its window (adaptiveAvgPoolGradNd);
- * average pooling has none yet (NO_GRADIENT).
+ * average pooling's adds g / divisor (the forward's: override, countIncludePad, ceil-mode clipping)
+ * to each tap of its window inside the input (avgPoolGradNd), as PyTorch's avg_pool2d/3d backward.
  * Receptive field: per spatial axis as pool.ts: max/avg pooling a window (poolWindowRF: one window over the whole map is global pooling), adaptive
  * pooling a window of fractional step in/out spanning the widest window, global at output 1
  * on every axis (adaptiveRF).
@@ -33,7 +34,7 @@ import type { InferContext, OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import { adaptiveAxes, adaptiveOutputSize, fixesSize, windowEnd, windowLengthSum, windowStart } from './adaptive-windows.js';
 import type { AdaptiveAxis } from './adaptive-windows.js';
-import { adaptiveAvgPoolGradNd, argmaxAgain, maxPoolGrad } from './pool-vjp.js';
+import { adaptiveAvgPoolGradNd, argmaxAgain, avgPoolGradNd, maxPoolGrad } from './pool-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
 
 function poolBase(rank: number) {
@@ -163,6 +164,11 @@ function makeAvgPool(rank: 1 | 3): OpDef<AvgPoolNdAttrs, PoolNdPlan> {
     run(ctx) {
       const a = ctx.attrs;
       return [tensor(ctx.outputs[0], windowPool(ctx.inputs[0].data, ctx.inputs[0].shape, ctx.plan.geo, 'avg', a.countIncludePad, a.divisorOverride))];
+    },
+    vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
+    vjp(ctx) {
+      const x = ctx.inputs[0];
+      return [tensor(x.shape, avgPoolGradNd(gradOrZeros(ctx), x.shape, ctx.plan.geo, ctx.attrs.countIncludePad, ctx.attrs.divisorOverride))];
     },
   };
 }

@@ -5,6 +5,7 @@
  *                      first tap, the last NaN wins, as PyTorch's max_pool2d_with_indices_backward)
  *   avgPool2d          ∂x[i] += g[o] / divisor(o) over the taps of window o inside the input; the
  *                      divisor is the forward's (countIncludePad, ceil-mode clipping, override)
+ *                      (avgPool1d/3d the same over [L] and [T, H, W]: avgPoolGradNd)
  *   globalAvgPool2d    ∂x[i] = g / (H·W)
  *   adaptiveAvgPool2d  ∂x[i] += g[o] / |window o| over the (overlapping) windows holding i
  *                      (adaptiveAvgPool1d/3d the same over [L] and [T, H, W]: adaptiveAvgPoolGradNd)
@@ -18,6 +19,7 @@ import { fmtShape } from '../errors.js';
 import type { AxisGeometry } from './geometry.js';
 import type { Intermediate, Shape } from './types.js';
 import { windowEnd, windowStart } from './adaptive-windows.js';
+import { asThreeAxes } from './geometry-nd.js';
 import type { AdaptiveAxis } from './adaptive-windows.js';
 
 /**
@@ -68,6 +70,50 @@ export function avgPoolGrad(
         const divisor = divisorOverride ?? (countIncludePad ? (he0 - hs0) * (we0 - ws0) : (he - hs) * (we - ws));
         const share = g[(p * OH + oy) * OW + ox] / divisor;
         for (let h = hs; h < he; h++) for (let w = xp + h * W + ws, end = xp + h * W + we; w < end; w++) gx[w] += share;
+      }
+    }
+  }
+  return gx;
+}
+
+/** Output o's window along one axis of an average pool: [lo, hi) inside the input, and its length clipped to the padded input (the divisor's). */
+function avgSpan(g: AxisGeometry, o: number): { lo: number; hi: number; padded: number } {
+  const s0 = o * g.stride - g.padBegin;
+  const e0 = Math.min(s0 + g.kernel, g.in + g.padEnd);
+  return { lo: Math.max(s0, 0), hi: Math.min(e0, g.in), padded: e0 - s0 };
+}
+
+/**
+ * ∂x of avgPool1d/3d over the 1 or 3 trailing axes of `shape` (1-D as [1, 1, L]): each output's g
+ * divided by the forward's divisor (the override, the padded window's volume with countIncludePad,
+ * else the taps inside the input) and added to each tap of its window inside the input; a window
+ * wholly in the padding (the forward's 0) passes nothing.
+ */
+export function avgPoolGradNd(g: Float32Array, shape: readonly number[], geo: readonly AxisGeometry[], countIncludePad: boolean, divisorOverride: number | undefined): Float32Array {
+  const [gt, gh, gw] = asThreeAxes(geo);
+  const [H, W] = [gh.in, gw.in];
+  const plane = gt.in * H * W;
+  const planes = shape[0] * shape[1];
+  const gx = new Float32Array(planes * plane);
+  const wSpans = Array.from({ length: gw.out }, (_, o) => avgSpan(gw, o));
+  let o = 0;
+  for (let p = 0; p < planes; p++) {
+    const xp = p * plane;
+    for (let ot = 0; ot < gt.out; ot++) {
+      const t = avgSpan(gt, ot);
+      for (let oh = 0; oh < gh.out; oh++) {
+        const h = avgSpan(gh, oh);
+        for (let ow = 0; ow < gw.out; ow++, o++) {
+          const w = wSpans[ow];
+          if (t.lo >= t.hi || h.lo >= h.hi || w.lo >= w.hi) continue;
+          const divisor = divisorOverride ?? (countIncludePad ? t.padded * h.padded * w.padded : (t.hi - t.lo) * (h.hi - h.lo) * (w.hi - w.lo));
+          const share = g[o] / divisor;
+          for (let it = t.lo; it < t.hi; it++) {
+            for (let ih = h.lo; ih < h.hi; ih++) {
+              for (let iw = xp + (it * H + ih) * W + w.lo, end = iw - w.lo + w.hi; iw < end; iw++) gx[iw] += share;
+            }
+          }
+        }
       }
     }
   }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { analyze, errorOf, layer, net } from '../helpers.js';
 import { run } from './op-helpers.js';
+import { vjpOperator } from '../../src/runtime/vjp-operator.js';
+import { tensor } from '../../src/tensor/tensor.js';
 
 // Pooling over 1 or 3 axes: maxPool ΠK − 1 comparisons per output, avgPool ΠK, adaptive the window volume.
 describe('1-D and 3-D pooling', () => {
@@ -32,5 +34,22 @@ describe('1-D and 3-D pooling', () => {
     // dilation does not widen the allowance: k=3 d=2 (effective 5) refuses padding 2, as PyTorch
     expect(errorOf(() => analyze(net([1, 1, 7], { op: 'maxPool1d', kernelSize: 3, dilation: 2, padding: 2 }))).code).toBe('INVALID_ATTRIBUTE');
     expect(errorOf(() => analyze(net([1, 1, 7, 7, 7], { op: 'maxPool3d', kernelSize: 3, dilation: 2, padding: 2 }))).code).toBe('INVALID_ATTRIBUTE');
+  });
+
+  it("avgPool3d smallInput 'pad' (ONNX, no PyTorch golden) k=3 s=1 p=1 on [1,1,1,1,2], g=[10, 20]: both windows hold both inputs, ∂x = 30/27 each (countIncludePad), 30/2 without", () => {
+    const call = (countIncludePad: boolean) =>
+      vjpOperator({
+        name: 'avgPool3d',
+        inputs: [tensor([1, 1, 1, 1, 2], Float32Array.from([1, 2]))],
+        attributes: { kernelSize: 3, stride: 1, padding: 1, smallInput: 'pad', countIncludePad },
+        weights: {},
+        training: false,
+        seed: 0,
+        maxElements: 1 << 20,
+        gradOutputs: [tensor([1, 1, 1, 1, 2], Float32Array.from([10, 20]))],
+      }).gradInputs[0]!;
+    // windows along W: −1…1 and 0…2, each holding inputs 0 and 1; T and H: −1…1 around the one element
+    expect(Array.from(call(true).data)).toEqual([Math.fround(10 / 27) + Math.fround(20 / 27), Math.fround(10 / 27) + Math.fround(20 / 27)].map(Math.fround));
+    expect(Array.from(call(false).data)).toEqual([15, 15]);
   });
 });
