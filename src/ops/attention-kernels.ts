@@ -4,7 +4,8 @@
  * its projections batched (attendSequences).
  *
  *   qkv = tokens·W_inᵀ + b_in             [S·T, 3C]   a linear layer on PyTorch's [3C, C]
- *   per sequence and head: a = softmax(q·kᵀ/√d)·v  (q scaled by 1/√d first, as PyTorch)
+ *   per sequence and head: a = softmax(q·kᵀ/√d)·v  (q scaled first, as PyTorch: divided by the
+ *                                                    float32 √d, or times the op's qScale)
  *   y = a·W_oᵀ + b_o                      [S·T, C]    a linear layer on [C, C]
  */
 import { gemm } from './gemm-tiles.js';
@@ -19,11 +20,24 @@ export interface HeadsShape {
   /**
    * What q is multiplied by before q·kᵀ (and ∂q after gS·k), where the op's PyTorch module
    * multiplies q by a Python float: PyTorch takes the scalar as float32, so this is the float32
-   * value (torchvision's shifted_window_attention, q * (C // num_heads) ** -0.5). Absent: the
-   * double 1/√d (MultiheadAttention, which divides by √d; the same bits at d = 64, ViT's).
+   * value (torchvision's shifted_window_attention, q * (C // num_heads) ** -0.5). Absent: q is
+   * divided by the float32 √d (mhaQDivisor), as nn.MultiheadAttention.
    */
   qScale?: number;
 }
+
+/**
+ * What nn.MultiheadAttention divides q by: torch 1.13's F.multi_head_attention_forward computes
+ * `q / math.sqrt(E)`, a float32 tensor over a Python float, which PyTorch takes as float32: each
+ * value fl(q / fl32(√d)) (torch 1.13: equal to numpy's float32 q / float32(√d) at every d from 8
+ * to 192 tried; the double 1/√d times q, rounded, gives other bits for 40 of 192 N(0, 1) values at
+ * d = 48: test/ops/attention-q-scale.test.ts). Its autograd divides ∂q the same way (DivBackward:
+ * grad / other). torch's inference fast path (torch._native_multi_head_attention: eval, no grad, an
+ * even number of heads, batch_first self-attention) multiplies by fl32(1/fl32(√d)) instead (its
+ * _transform_bias_rescale_qkv): not modelled here; the same bits at d = 16 and 64, an ulp apart
+ * elsewhere (77 of those 192 values).
+ */
+export const mhaQDivisor = (d: number): number => Math.fround(Math.sqrt(d));
 
 export interface AttentionWeights {
   /**
@@ -89,12 +103,18 @@ export function attendHead(qkv: Float32Array, row: number, plan: HeadsShape, f: 
   const { c, t, heads } = plan;
   const d = c / heads;
   const { kT } = f;
-  const scale = plan.qScale ?? 1 / Math.sqrt(d);
   const first = row * 3 * c;
   const sc = f.probs[Math.min(hd, f.probs.length - 1)];
   const [qOff, kOff, vOff] = [first + hd * d, first + c + hd * d, first + 2 * c + hd * d];
-  // PyTorch scales q before the product
-  for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) qkv[p * 3 * c + qOff + e] *= scale;
+  // PyTorch scales q before the product: times the op's float32 scale, or over the float32 √d
+  // (a double quotient of two float32 values rounded once to float32 is the float32 quotient)
+  if (plan.qScale !== undefined) {
+    const scale = plan.qScale;
+    for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) qkv[p * 3 * c + qOff + e] *= scale;
+  } else {
+    const divisor = mhaQDivisor(d);
+    for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) qkv[p * 3 * c + qOff + e] /= divisor;
+  }
   for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) kT[e * t + p] = qkv[p * 3 * c + kOff + e];
   gemm(t, t, d, qkv, qOff, 3 * c, kT, 0, t, sc, 0, t, false);
   addScores?.(hd, sc);
@@ -233,7 +253,7 @@ export function backwardBuffers(p: HeadsShape): BackwardBuffers {
 
 /**
  * How attendBackward reads a head's scores. By default PyTorch's scaled dot product, (q/√d)·kᵀ with
- * q stored scaled (attendHead); with `logitScale`, Swin V2's cosine attention, (q·kᵀ)·s_h with q and
+ * q stored scaled (attendHead): ∂q = (gS·k) / fl32(√d), or (gS·k)·qScale; with `logitScale`, Swin V2's cosine attention, (q·kᵀ)·s_h with q and
  * k as f.qkv holds them (normalised: window-attention-v2.ts), s_h one per head.
  */
 export interface BackwardScores {
@@ -248,7 +268,7 @@ export interface BackwardScores {
 /**
  * ∂L/∂tokens of one sequence, weights held constant, after `attend` left its q|k|v and every
  * head's probabilities P in f (forwardBuffers(…, true)): gA = gY·W_o; per head gP = gA_h·v_hᵀ,
- * gv_h = Pᵀ·gA_h, gS = P ⊙ (gP − Σ_row gP ⊙ P), gq_h = gS·k_h/√d, gk_h = gSᵀ·q_h (q scaled);
+ * gv_h = Pᵀ·gA_h, gS = P ⊙ (gP − Σ_row gP ⊙ P), gq_h = (gS·k_h)/fl32(√d) (or ·qScale), gk_h = gSᵀ·q_h (q scaled);
  * with a logit scale s_h (BackwardScores), gq_h = gS·k_h·s_h and gk_h = gSᵀ·q_h·s_h;
  * gX = [gq | gk | gv]·W_in. Constants added to the scores (a bias, a mask) do not change it.
  */
@@ -262,8 +282,10 @@ export function attendBackward(gOut: Float32Array, w: AttentionWeights, plan: He
   for (let hd = 0; hd < heads; hd++) {
     const P = f.probs[hd];
     const [qOff, kOff, vOff] = [hd * d, c + hd * d, 2 * c + hd * d];
-    // ∂scores/∂q = k·qScale, ∂scores/∂k = q·kScale, q and k as stored
-    const qScale = scores.logitScale ? scores.logitScale[hd] : (plan.qScale ?? 1 / Math.sqrt(d));
+    // ∂scores/∂q = k·qScale, ∂scores/∂k = q·kScale, q and k as stored; MultiheadAttention's ∂q is
+    // gS·k divided by the float32 √d once summed, as PyTorch's DivBackward (qDivisor)
+    const qDivisor = scores.logitScale || plan.qScale !== undefined ? 0 : mhaQDivisor(d);
+    const qScale = scores.logitScale ? scores.logitScale[hd] : (plan.qScale ?? 1);
     const kScale = scores.logitScale ? scores.logitScale[hd] : 1;
     for (let p = 0; p < t; p++) {
       // gP[p, q] = Σ_e gA[p, e]·v[q, e]; then the softmax's Jacobian row by row
@@ -288,6 +310,7 @@ export function attendBackward(gOut: Float32Array, w: AttentionWeights, plan: He
         }
       }
     }
+    if (qDivisor) for (let p = 0; p < t; p++) for (let e = 0; e < d; e++) gQkv[p * 3 * c + qOff + e] /= qDivisor;
   }
   scores.toProjection?.(gQkv);
   // gX = gQKV·W_in (W_in is [3C, C], qkv = x·W_inᵀ)

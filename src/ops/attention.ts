@@ -20,7 +20,7 @@
  *          = tokens·(4·C² + 2·T·C)
  *   exact  = tokens·3C·(2C − 1) + S·h·T²·(2d − 1) + S·h·T·d·(2T − 1) + tokens·C·(2C − 1)
  *   bias   = tokens·4C (one add per projected element) when bias
- *   element-wise = tokens·C (q scaled by 1/√d, as PyTorch does) + 5·S·h·T² (softmax: max,
+ *   element-wise = tokens·C (q divided by the float32 √d, as PyTorch does) + 5·S·h·T² (softmax: max,
  *   subtract, exp, sum, divide per score)
  * The two activation-by-activation products (q·kᵀ and attn·v) are MACs, as torchvision's published
  * GFLOPS for ViT, Swin and MaxViT count them (fvcore's bmm/matmul handles).

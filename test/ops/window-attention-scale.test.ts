@@ -3,7 +3,7 @@
  * `q = q * (C // num_heads) ** -0.5`, a Python float times a float32 tensor, which PyTorch computes
  * with the scalar rounded to float32: fl(fl32(s)·q). At d = 32 the double 1/√32 rounds 10 of the
  * 64 values below differently (torch 1.13: ((q.double()·s).float() != q·s).sum() = 10).
- * (nn.MultiheadAttention divides by √d instead; its q keeps the double 1/√d: attention-kernels.ts.)
+ * (nn.MultiheadAttention divides by the float32 √d instead: attention-kernels.ts mhaQDivisor.)
  */
 import { describe, expect, it } from 'vitest';
 import { attendHead } from '../../src/ops/attention-kernels.js';
