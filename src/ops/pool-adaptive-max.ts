@@ -28,6 +28,7 @@ import { argmaxAgain, maxPoolGrad } from './pool-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import { ZERO_COST, numel } from './types.js';
 import { ADAPTIVE_OUTPUT, ADAPTIVE_TAP } from './pool.js';
+import { refuseInexactIndices } from './pool-kernels.js';
 import type { OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -49,7 +50,7 @@ export interface AdaptiveMaxPlan {
  * loop only loads and compares; indices (when asked for) are plane offsets, written as float32 as
  * maxPool2d's are.
  */
-function adaptiveMax(x: Float32Array, planes: number, [T, H, W]: number[], [OT, OH, OW]: number[], out: Float32Array, indices: Float32Array | null): void {
+function adaptiveMax(x: Float32Array, planes: number, [T, H, W]: number[], [OT, OH, OW]: number[], out: Float32Array, indices: Float32Array | Int32Array | null): void {
   const plane = T * H * W;
   let o = 0;
   for (let p = 0; p < planes; p++) {
@@ -87,11 +88,17 @@ function adaptiveMax(x: Float32Array, planes: number, [T, H, W]: number[], [OT, 
 }
 
 function runAdaptiveMax(x: Tensor, axes: AdaptiveAxis[], outShape: Shape, withIndices: boolean): Tensor[] {
-  const lead = Array<number>(3 - axes.length).fill(1);
+  if (withIndices) refuseInexactIndices(x.shape.slice(2), '$.attributes.returnIndices', `adaptiveMaxPool${axes.length}d returnIndices`);
   const out = new Float32Array(numel(outShape));
   const indices = withIndices ? new Float32Array(out.length) : null;
-  adaptiveMax(x.data, x.shape[0] * x.shape[1], [...lead, ...x.shape.slice(2)], [...lead, ...axes.map((a) => a.out)], out, indices);
+  adaptiveMaxInto(x, axes, out, indices);
   return indices ? [tensor(outShape, out), tensor(outShape, indices)] : [tensor(outShape, out)];
+}
+
+/** The values into `out` and each window's argmax into `indices` (an Int32Array for the VJP: exact past 2^24). */
+function adaptiveMaxInto(x: Tensor, axes: AdaptiveAxis[], out: Float32Array, indices: Float32Array | Int32Array | null): void {
+  const lead = Array<number>(3 - axes.length).fill(1);
+  adaptiveMax(x.data, x.shape[0] * x.shape[1], [...lead, ...x.shape.slice(2)], [...lead, ...axes.map((a) => a.out)], out, indices);
 }
 
 function makeAdaptiveMaxPool(rank: 1 | 2 | 3): OpDef<AdaptiveMaxAttrs, AdaptiveMaxPlan> {
@@ -127,8 +134,14 @@ function makeAdaptiveMaxPool(rank: 1 | 2 | 3): OpDef<AdaptiveMaxAttrs, AdaptiveM
     vjp(ctx) {
       const x = ctx.inputs[0];
       // the argmax the forward chose (its second output, or found again the same way)
-      const indices = ctx.attrs.returnIndices ? ctx.forward[1] : runAdaptiveMax(x, ctx.plan.axes, ctx.outputs[0], true)[1];
-      return [tensor(x.shape, maxPoolGrad(gradOrZeros(ctx), indices.data, x.shape[0] * x.shape[1], numel(x.shape.slice(2))))];
+      let indices: Float32Array | Int32Array;
+      if (ctx.attrs.returnIndices) indices = ctx.forward[1].data;
+      else {
+        // Int32Array: a float32 index rounds past 2^24 (as max pooling's VJPs)
+        indices = new Int32Array(numel(ctx.outputs[0]));
+        adaptiveMaxInto(x, ctx.plan.axes, new Float32Array(indices.length), indices);
+      }
+      return [tensor(x.shape, maxPoolGrad(gradOrZeros(ctx), indices, x.shape[0] * x.shape[1], numel(x.shape.slice(2))))];
     },
   };
 }

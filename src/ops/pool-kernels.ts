@@ -2,6 +2,7 @@
  * The max-pooling kernels of pool.ts: with indices (training, maxUnpool2d, the VJP) and values only
  * (inference: no index bookkeeping, 3×3 windows written out). Same taps, same values.
  */
+import { ConvlensError } from '../errors.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { AxisGeometry } from './geometry.js';
@@ -16,6 +17,23 @@ export function maxPoolForward(x: Tensor, geo: AxisGeometry[]): [Tensor, Tensor]
   const idx = new Float32Array(x.shape[0] * x.shape[1] * geo[0].out * geo[1].out);
   const values = maxPoolArgmax(x, geo, idx);
   return [values, tensor(values.shape, idx)];
+}
+
+/**
+ * Flat indices into a plane are float32 tensors here (runtime tensors are float32), exact for
+ * integers up to 2^24: a plane of more than 2^24 + 1 elements would have indices past it round (an
+ * odd one to its even neighbour), silently; PyTorch's are int64. So maxPool2d and adaptive max
+ * pooling refuse returnIndices over such a plane, and maxUnpool2d such an output plane, at run
+ * time (analysis needs no index values). `plane` is the plane's dims, `path` the attribute or input.
+ */
+export function refuseInexactIndices(plane: readonly number[], path: string, what: string): void {
+  const elements = plane.reduce((a, b) => a * b, 1);
+  if (elements - 1 <= 2 ** 24) return;
+  throw new ConvlensError(
+    'UNSUPPORTED_OPERATOR',
+    `${what} over a ${plane.join('×')} plane (${elements} elements): convlens holds indices as float32, exact only up to 2^24 = 16777216, so flat indices past it would round (PyTorch's are int64); planes of at most 2^24 + 1 elements run`,
+    { path },
+  );
 }
 
 /** maxPoolForward's argmax alone, as the VJP finds it again (Int32Array: exact past 2^24). */

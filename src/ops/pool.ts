@@ -29,7 +29,7 @@ import { tensor } from '../tensor/tensor.js';
 import { adaptiveAvgPoolGrad, argmaxAgain, avgPoolGrad, globalAvgPoolGrad, maxPoolGrad, maxUnpoolGrad } from './pool-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import { READS_SHAPES_ONLY } from './types.js';
-import { avgDivisors, avgPoolPlanes, maxPoolArgmaxAgain, maxPoolForward, maxPoolValues, planeMeans } from './pool-kernels.js';
+import { avgDivisors, avgPoolPlanes, maxPoolArgmaxAgain, maxPoolForward, maxPoolValues, planeMeans, refuseInexactIndices } from './pool-kernels.js';
 import { poolSimdFits } from './pool-simd.js';
 
 /**
@@ -129,6 +129,7 @@ export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
   },
   run(ctx) {
     if (!ctx.attrs.returnIndices) return [maxPoolValues(ctx.inputs[0], ctx.plan.geo)];
+    refuseInexactIndices(ctx.inputs[0].shape.slice(2), '$.attributes.returnIndices', 'maxPool2d returnIndices');
     const [values, indices] = maxPoolForward(ctx.inputs[0], ctx.plan.geo);
     return [values, indices];
   },
@@ -311,6 +312,7 @@ export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = {
     const [n, c, H, W] = x.shape;
     const [OH, OW] = [ctx.plan.geo[0].out, ctx.plan.geo[1].out];
     const outPlane = OH * OW;
+    refuseInexactIndices([OH, OW], '$.inputs[1]', 'maxUnpool2d');
     const out = new Float32Array(n * c * outPlane);
     for (let p = 0; p < n * c; p++) {
       for (let i = 0; i < H * W; i++) {
