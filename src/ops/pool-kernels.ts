@@ -26,14 +26,27 @@ export function maxPoolForward(x: Tensor, geo: AxisGeometry[]): [Tensor, Tensor]
  * pooling refuse returnIndices over such a plane, and maxUnpool2d such an output plane, at run
  * time (analysis needs no index values). `plane` is the plane's dims, `path` the attribute or input.
  */
-export function refuseInexactIndices(plane: readonly number[], path: string, what: string): void {
+export function refuseInexactIndices(plane: readonly number[], path: string, what: string, over: 'plane' | 'tensor' = 'plane'): void {
   const elements = plane.reduce((a, b) => a * b, 1);
   if (elements - 1 <= 2 ** 24) return;
+  const theirs = over === 'plane' ? "PyTorch's are int64" : "ONNX's are int64";
   throw new ConvlensError(
     'UNSUPPORTED_OPERATOR',
-    `${what} over a ${plane.join('×')} plane (${elements} elements): convlens holds indices as float32, exact only up to 2^24 = 16777216, so flat indices past it would round (PyTorch's are int64); planes of at most 2^24 + 1 elements run`,
+    `${what} over a ${plane.join('×')} ${over} (${elements} elements): convlens holds indices as float32, exact only up to 2^24 = 16777216, so flat indices past it would round (${theirs}); ${over}s of at most 2^24 + 1 elements run`,
     { path },
   );
+}
+
+/**
+ * ONNX MaxPool's Indices count across the whole input (N·C·H·W, row-major: the ONNX operator
+ * spec, "the values in indices are in [0, N x C x D1 x ... x Dn)"), PyTorch's within each (n, c)
+ * plane: adds each plane's offset (n·C + c)·H·W to its indices, in place.
+ */
+export function indicesOverTensor(idx: Float32Array, planes: number, outPlane: number, inPlane: number): void {
+  for (let p = 0; p < planes; p++) {
+    const offset = p * inPlane;
+    for (let k = p * outPlane; k < (p + 1) * outPlane; k++) idx[k] += offset;
+  }
 }
 
 /** maxPoolForward's argmax alone, as the VJP finds it again (Int32Array: exact past 2^24). */

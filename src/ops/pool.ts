@@ -3,7 +3,9 @@
  * PyTorch: torch.nn.MaxPool2d, AvgPool2d, AdaptiveAvgPool2d (global = output 1×1), MaxUnpool2d.
  *
  *   maxPool2d     H' as conv (ceilMode: the last window must start inside input or left padding);
- *                 (Kh·Kw − 1) comparisons per output
+ *                 (Kh·Kw − 1) comparisons per output; returnIndices: each maximum's flat offset in
+ *                 its (n, c) plane (PyTorch), or with indicesOver 'tensor' in the whole input,
+ *                 offset + (n·C + c)·H·W (ONNX MaxPool's Indices)
  *   avgPool2d     Kh·Kw FLOPs per output: Kh·Kw − 1 additions and one division
  * maxPool2d (values) and avgPool2d run in WebAssembly SIMD for dilation 1, strides 1 and 2
  * (pool-simd.ts; the JS loops' bits, a NaN's payload aside), else in JS.
@@ -29,7 +31,7 @@ import { tensor } from '../tensor/tensor.js';
 import { adaptiveAvgPoolGrad, argmaxAgain, avgPoolGrad, globalAvgPoolGrad, maxPoolGrad, maxUnpoolGrad } from './pool-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import { READS_SHAPES_ONLY } from './types.js';
-import { avgDivisors, avgPoolPlanes, maxPoolArgmaxAgain, maxPoolForward, maxPoolValues, planeMeans, refuseInexactIndices } from './pool-kernels.js';
+import { avgDivisors, avgPoolPlanes, indicesOverTensor, maxPoolArgmaxAgain, maxPoolForward, maxPoolValues, planeMeans, refuseInexactIndices } from './pool-kernels.js';
 import { poolSimdFits } from './pool-simd.js';
 
 /**
@@ -69,7 +71,15 @@ const PoolBase = {
   ceilMode: z.boolean().default(false),
 };
 
-export const MaxPoolAttrs = z.strictObject({ ...PoolBase, dilation: Pair.default(1), returnIndices: z.boolean().default(false) });
+export const MaxPoolAttrs = z.strictObject({
+  ...PoolBase,
+  dilation: Pair.default(1),
+  returnIndices: z.boolean().default(false),
+  indicesOver: z
+    .enum(['plane', 'tensor'])
+    .default('plane')
+    .describe("what returnIndices' flat offsets count over: 'plane', each (n, c) plane, as PyTorch (what maxUnpool2d reads); 'tensor', the whole N·C·H·W input, as ONNX MaxPool's Indices (the ONNX importer sets it)"),
+});
 export type MaxPoolAttrs = z.infer<typeof MaxPoolAttrs>;
 /** PyTorch refuses only 0 ("divisor must be not zero"): a negative divisor divides like any other (avg_pool2d/3d). */
 export const DivisorOverride = z.number().int().min(-MAX_DIM).max(MAX_DIM).refine((d) => d !== 0, 'divisorOverride must not be 0 (PyTorch: "divisor must be not zero")');
@@ -97,6 +107,9 @@ function poolGeometry<A extends { kernelSize: number | number[]; stride?: number
   return { x, geo };
 }
 
+/** Whether the forward's second output is the per-plane argmax the VJP reads. */
+const planeIndices = (a: MaxPoolAttrs): boolean => a.returnIndices && a.indicesOver === 'plane';
+
 export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
   name: 'maxPool2d',
   windowedAxes: 2,
@@ -115,8 +128,8 @@ export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
       cost: { ...ZERO_COST, elementwise: numel(out) * (geo[0].kernel * geo[1].kernel - 1) },
       ...(ctx.attrs.returnIndices || !poolSimdFits(geo) ? { kernelWork: poolLoopWork(numel(out), geo[0].kernel * geo[1].kernel, JS_TAP, JS_OUTPUT) } : {}),
       plan: { geo },
-      // without its indices output the VJP finds the argmax again: maxPoolForward's values and indices
-      vjpIntermediates: ctx.attrs.returnIndices ? [] : argmaxAgain(out),
+      // without its plane indices output the VJP finds the argmax again: maxPoolForward's values and indices
+      vjpIntermediates: planeIndices(ctx.attrs) ? [] : argmaxAgain(out),
     };
   },
   receptiveField: (ctx) => poolWindowRF(ctx.rf[0], ctx.plan.geo),
@@ -129,15 +142,18 @@ export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
   },
   run(ctx) {
     if (!ctx.attrs.returnIndices) return [maxPoolValues(ctx.inputs[0], ctx.plan.geo)];
-    refuseInexactIndices(ctx.inputs[0].shape.slice(2), '$.attributes.returnIndices', 'maxPool2d returnIndices');
-    const [values, indices] = maxPoolForward(ctx.inputs[0], ctx.plan.geo);
+    const x = ctx.inputs[0];
+    const tensorWide = ctx.attrs.indicesOver === 'tensor';
+    refuseInexactIndices(tensorWide ? x.shape : x.shape.slice(2), '$.attributes.returnIndices', 'maxPool2d returnIndices', tensorWide ? 'tensor' : 'plane');
+    const [values, indices] = maxPoolForward(x, ctx.plan.geo);
+    if (tensorWide) indicesOverTensor(indices.data, x.shape[0] * x.shape[1], numel(values.shape.slice(2)), numel(x.shape.slice(2)));
     return [values, indices];
   },
   vjp(ctx) {
     const x = ctx.inputs[0];
-    // the argmax the forward chose (its second output, or found again the same way)
+    // the argmax the forward chose (its second output when it counts within planes, or found again the same way)
     const [n, c, H, W] = x.shape;
-    const indices = ctx.attrs.returnIndices ? ctx.forward[1].data : maxPoolArgmaxAgain(x, ctx.plan.geo);
+    const indices = planeIndices(ctx.attrs) ? ctx.forward[1].data : maxPoolArgmaxAgain(x, ctx.plan.geo);
     return [tensor(x.shape, maxPoolGrad(gradOrZeros(ctx), indices, n * c, H * W))];
   },
 };

@@ -155,6 +155,8 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
           dilation: a.ints('dilations') ?? 1,
           ceilMode: a.int('ceil_mode', 0) === 1,
           returnIndices: node.output.length > 1 && node.output[1] !== '',
+          // ONNX's Indices count over the whole input (the spec: [0, N x C x D1 x … x Dn)), PyTorch's within each plane
+          indicesOver: 'tensor',
         },
       };
     }
