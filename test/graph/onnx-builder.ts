@@ -34,7 +34,7 @@ export interface TensorSpec {
   data?: number[];
   /** raw_data exactly as given (any length: a truncated tensor on purpose); wins over data. */
   raw?: Uint8Array;
-  type?: 'float' | 'int64' | 'float16' | 'bfloat16' | 'double' | 'int8' | 'uint8' | 'int32' | 'uint64';
+  type?: 'float' | 'int64' | 'float16' | 'bfloat16' | 'double' | 'int8' | 'uint8' | 'int32' | 'uint64' | 'bool';
   /** The typed field `data` goes to, as onnx.helper.make_tensor writes it (float16 as its bits in int32_data). */
   field?: 'int32Data' | 'int64Data' | 'doubleData' | 'uint64Data';
   /** The data in an external file of this name (data_location EXTERNAL, external_data location), none in the model. */
@@ -46,8 +46,8 @@ export interface InitSpec extends TensorSpec {
 
 /** onnx.proto AttributeProto.AttributeType of each value field. */
 const TYPES = { f: 1, i: 2, s: 3, t: 4, g: 5, floats: 6, ints: 7, strings: 8 } as const;
-/** onnx.proto TensorProto.DataType: FLOAT 1, UINT8 2, INT8 3, INT32 6, INT64 7, FLOAT16 10, DOUBLE 11, UINT64 13, BFLOAT16 16. */
-const DATA_TYPES = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7, float16: 10, double: 11, uint64: 13, bfloat16: 16 } as const;
+/** onnx.proto TensorProto.DataType: FLOAT 1, UINT8 2, INT8 3, INT32 6, INT64 7, BOOL 9, FLOAT16 10, DOUBLE 11, UINT64 13, BFLOAT16 16. */
+const DATA_TYPES = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, double: 11, uint64: 13, bfloat16: 16 } as const;
 
 function tensor(t: TensorSpec & { name?: string }) {
   const base = { ...(t.name !== undefined ? { name: t.name } : {}), dims: t.dims, dataType: DATA_TYPES[t.type ?? 'float'] };
@@ -55,7 +55,7 @@ function tensor(t: TensorSpec & { name?: string }) {
   if (t.raw) return { ...base, rawData: t.raw };
   if (!t.data) return base;
   if (t.field) return { ...base, [t.field]: t.data };
-  if ((t.type === 'int8' || t.type === 'uint8') && t.data) {
+  if ((t.type === 'int8' || t.type === 'uint8' || t.type === 'bool') && t.data) {
     const bytes = t.type === 'int8' ? new Uint8Array(new Int8Array(t.data).buffer) : Uint8Array.from(t.data);
     return { ...base, rawData: bytes };
   }

@@ -9,7 +9,10 @@
  *          analysis then counts both (an upper bound) and says so.
  *   Loop   a constant trip count M (≤ MAX_UNROLL) unrolls the body M times: iteration i reads
  *          iteration i − 1's loop-carried values, its iteration number as a constant, and its
- *          scan outputs are stacked on a new first axis (Unsqueeze, Concat). A body that
+ *          scan outputs are stacked on a new first axis (Unsqueeze, Concat). A constant M ≤ 0
+ *          or a constant false condition runs no iteration (ONNX Runtime: while (i < M && cond)):
+ *          the loop-carried outputs are the initial values (Identity); a scan output would be
+ *          empty, so such a loop with one stays unsupported. A body that
  *          computes its own condition may stop early: the unrolled loop is its upper bound and
  *          loopContinue guards carry the values between iterations (a DATA_DEPENDENT_SHAPE
  *          warning; a run that would stop early refuses). A trip count computed from shapes
@@ -189,6 +192,14 @@ export function flattenControlFlow(
     const body = subgraph(n, 'body');
     const outs = n.output.map((o) => (o === '' ? '' : fresh(o)));
     const keep = (why: string): void => void out.nodes.push({ node: node(n.opType, ins, outs, name, n.domain, n.attribute), path, unsupported: why });
+    // run no iteration (M ≤ 0, or a false initial condition): each loop-carried output is its initial
+    // value; a scan output would be an empty tensor, so a loop with one stays unsupported, saying which
+    const noIteration = (why: string): void => {
+      const k = ins.length - 2;
+      const scans = n.output.slice(k).filter((o) => o !== '');
+      if (scans.length > 0) return keep(`${why}: its scan output${scans.length > 1 ? 's' : ''} ${scans.join(', ')} would be empty`);
+      outs.slice(0, k).forEach((o, j) => o && out.nodes.push({ node: node('Identity', [ins[2 + j]], [o], `${name}/final${j}`), path }));
+    };
     if (!body) return keep('a Loop without a body');
     checkLoopArity(n, body, name, path);
     if (ins[0] && refused.has(ins[0])) return keep(refused.get(ins[0])!);
@@ -201,9 +212,11 @@ export function flattenControlFlow(
       return keep(ins[0] ? 'its trip count M is computed, and not from shapes convlens can fold: the loop cannot be unrolled' : 'a loop without a trip count (a while loop) cannot be unrolled');
     }
     checkTripCount(m, name, path);
-    if (m > MAX_UNROLL) return keep(`a trip count of ${m}, over the ${MAX_UNROLL} iterations convlens unrolls`);
-    if (m < 1) return keep('a trip count of 0: the loop runs no iteration and its scan outputs are empty');
     const initialCond = ins[1] ? scalar(ins[1]) : 1;
+    // no iteration (ONNX Runtime: while (i < M && cond)): the loop-carried values pass through as given
+    if (constant !== undefined && (m < 1 || initialCond === 0)) return noIteration(m < 1 ? `a trip count of ${m} runs no iteration` : 'a loop whose condition is false at the start runs no iteration');
+    if (m > MAX_UNROLL) return keep(`a trip count of ${m}, over the ${MAX_UNROLL} iterations convlens unrolls`);
+    if (m < 1) return keep(`a trip count of ${m}: the loop runs no iteration and its scan outputs are empty`);
     if (initialCond === 0) return keep('a loop whose condition is false at the start runs no iteration');
     if (ins[1] && initialCond === undefined) return keep('its initial condition is computed, not a constant');
     if (ins[0]) out.unrolled.push({ name, tripCount: ins[0] });

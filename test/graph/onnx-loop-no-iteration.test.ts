@@ -1,0 +1,82 @@
+/**
+ * An ONNX Loop whose constants say it runs no iteration: a trip count M of 0 or below, or an
+ * initial condition that is false. ONNX Runtime's Loop (`while (iter < M && cond)`) then hands the
+ * loop-carried values through as given; the importer writes them through (Identity), so the
+ * analysis is complete and a run answers the input. A scan output would be an empty tensor, which
+ * convlens holds nowhere: that loop stays unsupported, saying so with the trip count as the file
+ * gives it (M = −5 was reported as "a trip count of 0").
+ */
+import { describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
+import { runGraph } from '../../src/runtime/execute.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { DEFAULTS } from '../helpers.js';
+import { onnxModel } from './onnx-builder.js';
+
+const OPTS = { training: false, seed: 0, weightInit: 'file' as const, weights: {}, capture: [], maxElements: 1 << 20 };
+
+/** y = Loop(M, cond, x) with body v ← v + 1 (and, with `scan`, each v stacked as a second output). */
+function loopModel(m: number, cond: boolean, scan = false): Uint8Array {
+  return onnxModel({
+    inputs: [{ name: 'x', shape: [1, 4] }],
+    outputs: scan ? ['y', 'ys'] : ['y'],
+    initializers: [
+      { name: 'M', dims: [], type: 'int64', data: [m] },
+      { name: 'cond', dims: [], type: 'bool', data: [cond ? 1 : 0] },
+      { name: 'one', dims: [1, 4], data: [1, 1, 1, 1] },
+    ],
+    nodes: [
+      {
+        op: 'Loop',
+        name: 'loop',
+        inputs: ['M', 'cond', 'x'],
+        outputs: scan ? ['y', 'ys'] : ['y'],
+        attrs: {
+          body: {
+            g: {
+              inputs: ['i', 'c_in', 'v_in'],
+              nodes: [
+                { op: 'Identity', inputs: ['c_in'], outputs: ['c_out'] },
+                { op: 'Add', inputs: ['v_in', 'one'], outputs: ['v_out'] },
+                ...(scan ? [{ op: 'Identity', inputs: ['v_out'], outputs: ['v_scan'] }] : []),
+              ],
+              outputs: scan ? ['c_out', 'v_out', 'v_scan'] : ['c_out', 'v_out'],
+            },
+          },
+        },
+      },
+    ],
+    opset: 17,
+  });
+}
+
+const X = [0.5, -1, 2, 3];
+
+describe('ONNX Loop that runs no iteration (constant M ≤ 0, or a constant false condition)', () => {
+  it.each([
+    ['M = 0', 0, true],
+    ['M = −5 (ONNX Runtime: no iteration)', -5, true],
+    ['M = 3, the condition false at the start', 3, false],
+  ])('%s: the loop-carried x passes through, the analysis is complete and a run answers x as given', (_, m, cond) => {
+    const graph = importOnnx(loopModel(m, cond)).graph;
+    const r = analyzeGraph(graph, DEFAULTS);
+    expect(r.totals.complete).toBe(true);
+    expect(r.outputs[0].shape).toEqual([1, 4]);
+    expect(r.totals.flops).toBe(0);
+    const y = runGraph(graph, { x: tensor([1, 4], Float32Array.from(X)) }, OPTS).outputs.y;
+    expect(Array.from(y.data)).toEqual(X);
+  });
+
+  it('M = 1 still runs its one iteration (x + 1): the pass-through is only for no iteration', () => {
+    const graph = importOnnx(loopModel(1, true)).graph;
+    const y = runGraph(graph, { x: tensor([1, 4], Float32Array.from(X)) }, OPTS).outputs.y;
+    expect(Array.from(y.data)).toEqual(X.map((v) => v + 1));
+  });
+
+  it('a scan output would be empty: the loop stays unsupported, naming the trip count the file gives (−5)', () => {
+    const r = analyzeGraph(importOnnx(loopModel(-5, true, true)).graph, DEFAULTS);
+    expect(r.totals.complete).toBe(false);
+    expect(r.totals.unsupported).toEqual([{ opType: 'Loop', count: 1, nodes: ['loop'], reasons: ['a trip count of -5 runs no iteration: its scan output ys would be empty'] }]);
+  });
+});
