@@ -40,7 +40,7 @@ import { strides, tensor } from '../tensor/tensor.js';
 function scalarInput<A>(ctx: InferContext<A>, i: number, name: string): { value: number; integer: boolean } {
   const v = ctx.values[i];
   if (!v || v.data.length !== 1) {
-    return ctx.fail('INVALID_ATTRIBUTE', `${name} (input ${i}, shape ${fmtShape(ctx.inputs[i] ?? [])}) must be a known scalar: the output's size depends on it`, 'inputs');
+    return ctx.fail('INVALID_ATTRIBUTE', `${name} (input ${i}, shape ${fmtShape(ctx.inputs[i] ?? [])}) must be a known scalar: the output's size depends on it`, ['inputs', i]);
   }
   return { value: v.data[0], integer: v.integer };
 }
@@ -55,11 +55,11 @@ export const constantOfShape: OpDef<z.infer<typeof ConstantOfShapeAttrs>, null> 
   minInputs: 1,
   attrs: ConstantOfShapeAttrs,
   infer(ctx) {
-    if (ctx.inputs[0].length !== 1) ctx.fail('INVALID_ATTRIBUTE', `shape must be a 1-D tensor (ONNX ConstantOfShape), got one of shape ${fmtShape(ctx.inputs[0])}`, 'inputs');
+    if (ctx.inputs[0].length !== 1) ctx.fail('INVALID_ATTRIBUTE', `shape must be a 1-D tensor (ONNX ConstantOfShape), got one of shape ${fmtShape(ctx.inputs[0])}`, ['inputs', 0]);
     // a shape of no elements is known whatever the file stored for it (an empty int64 Constant has no data): a scalar
     const dims = numel(ctx.inputs[0]) === 0 ? [] : attrOrConstant(ctx, undefined, 0, 'shape', true)!;
     const bad = dims.find((d) => !(d >= 0));
-    if (bad !== undefined) ctx.fail('INVALID_ATTRIBUTE', `shape [${dims.join(', ')}] has a negative dimension ${bad}`, 'inputs');
+    if (bad !== undefined) ctx.fail('INVALID_ATTRIBUTE', `shape [${dims.join(', ')}] has a negative dimension ${bad}`, ['inputs', 0]);
     const n = numel(dims);
     const integer = holdsIntegers(ctx.attrs.dtype);
     const fill = integer ? Math.trunc(ctx.attrs.value) : ctx.attrs.value;
@@ -82,7 +82,7 @@ export const range: OpDef<Record<string, never>, { start: number; delta: number 
     const start = scalarInput(ctx, 0, 'start');
     const limit = scalarInput(ctx, 1, 'limit');
     const delta = scalarInput(ctx, 2, 'delta');
-    if (delta.value === 0) ctx.fail('INVALID_ATTRIBUTE', 'range delta is 0', 'inputs');
+    if (delta.value === 0) ctx.fail('INVALID_ATTRIBUTE', 'range delta is 0', ['inputs', 2]);
     const n = Math.max(Math.ceil((limit.value - start.value) / delta.value), 0);
     const integer = start.integer && limit.integer && delta.integer;
     const value: TensorValue | null = mayFold(ctx, n) ? { data: Array.from({ length: n }, (_, i) => start.value + i * delta.value), integer } : null;

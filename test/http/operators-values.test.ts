@@ -40,7 +40,7 @@ describe('operators whose inputs are values', () => {
     expect(down.body.outputs[0].data).toEqual([5, 3, 1]);
   });
 
-  it('a negative dimension is still INVALID_ATTRIBUTE naming the shape, a shape of rank 2 is refused (ONNX: 1-D), a zero delta is named', async () => {
+  it('a negative dimension is still INVALID_ATTRIBUTE naming the shape, a shape of rank 2 is refused (ONNX: 1-D), a zero delta is named, each at its input ($.inputs[0], $.inputs[2])', async () => {
     const neg = await call('constantOfShape', { inputs: [{ shape: [2], data: [2, -1] }] });
     expect(neg.status).toBe(400);
     expect(neg.body.error).toMatchObject({ code: 'INVALID_ATTRIBUTE' });
@@ -51,5 +51,7 @@ describe('operators whose inputs are values', () => {
     const zero = await call('range', { inputs: [{ shape: [], data: 0 }, { shape: [], data: 4 }, { shape: [], data: 0 }] });
     expect(zero.status).toBe(400);
     expect(zero.body.error.message).toContain('range delta is 0');
+    // each at the input at fault, not $.inputs (which of three?)
+    expect([neg.body.error.path, rank2.body.error.path, zero.body.error.path]).toEqual(['$.inputs[0]', '$.inputs[0]', '$.inputs[2]']);
   });
 });

@@ -34,6 +34,11 @@ describe('constantOfShape', () => {
   it('a shape that is not a known constant is INVALID_ATTRIBUTE (the output size depends on it)', () => {
     expect(errorOf(() => inferOf(constantOfShape, [[2]], {}, [null])).code).toBe('INVALID_ATTRIBUTE');
   });
+
+  it('a negative dimension ([-1, 3]) or a shape that is not 1-D ([[2, 3]]) is refused at the shape input, $.inputs[0] (it was $.inputs)', () => {
+    expect(errorOf(() => inferOf(constantOfShape, [[2]], {}, [ints(-1, 3)])).details.path).toBe('$.inputs[0]');
+    expect(errorOf(() => inferOf(constantOfShape, [[1, 2]], {}, [ints(2, 3)])).details.path).toBe('$.inputs[0]');
+  });
 });
 
 describe('range', () => {
@@ -60,6 +65,13 @@ describe('range', () => {
   it('delta 0 and unknown bounds are INVALID_ATTRIBUTE', () => {
     expect(errorOf(() => inferOf(range, [[], [], []], {}, [ints(0), ints(4), ints(0)])).code).toBe('INVALID_ATTRIBUTE');
     expect(errorOf(() => inferOf(range, [[], [], []], {}, [null, ints(4), ints(1)])).message).toContain('start');
+  });
+
+  it('each refusal points at the input at fault (it was $.inputs, which of three?): delta 0 at $.inputs[2], an unknown start at $.inputs[0], an unknown limit at $.inputs[1]', () => {
+    const pathOf = (values: (ReturnType<typeof ints> | null)[]) => errorOf(() => inferOf(range, [[], [], []], {}, values)).details.path;
+    expect(pathOf([ints(0), ints(4), ints(0)])).toBe('$.inputs[2]');
+    expect(pathOf([null, ints(4), ints(1)])).toBe('$.inputs[0]');
+    expect(pathOf([ints(0), null, ints(1)])).toBe('$.inputs[1]');
   });
 });
 
