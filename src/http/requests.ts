@@ -63,7 +63,7 @@ const Model = z.string().min(1).describe('a built-in model (GET /v1/models)');
 const Resolution = integerIn(1, MAX_RESOLUTION)
   .describe("input height and width of a built-in model; default: the one its published numbers use");
 
-/** Error codes by top-level field; anything else is INVALID_OPTION. */
+/** Error codes by top-level field, or by a field and its key (`new.resolution`), which wins; anything else is INVALID_OPTION. */
 const FIELD_CODES = new Map<z.ZodType, Record<string, ErrorCode>>();
 function coded<S extends z.ZodType>(schema: S, codes: Record<string, ErrorCode>): S {
   FIELD_CODES.set(schema, codes);
@@ -281,7 +281,8 @@ export const CompareRequest = coded(
       allowIncomplete: z.boolean({ error: 'must be true or false' }).default(false).describe('judge the gates on the analysed layers when an analysis is incomplete (otherwise they are unknown)'),
     })
     .describe('compare two networks: totals with deltas, layers matched by name, module path or position, added and removed layers; gates'),
-  { old: 'SPEC_INVALID', new: 'SPEC_INVALID' },
+  // a network at fault is SPEC_INVALID; its resolution and inputShapes are options, INVALID_OPTION as /v1/analyze's and /v1/sweep's
+  { old: 'SPEC_INVALID', new: 'SPEC_INVALID', ...Object.fromEntries(['old', 'new'].flatMap((n) => ['resolution', 'inputShapes'].map((k) => [`${n}.${k}`, 'INVALID_OPTION' as const]))) },
 );
 export type CompareRequest = z.output<typeof CompareRequest>;
 
@@ -365,7 +366,9 @@ export function parseRequest<S extends z.ZodType>(schema: S, raw: unknown, where
   // a query key given twice comes as an array: said so, not "expected string, received array" or "must be one of …"
   const repeated = where.in === 'query' && parts.length === 1 ? valueAt(raw, parts) : undefined;
   if (Array.isArray(repeated)) throw new ConvlensError('INVALID_OPTION', `${path} is given ${repeated.length} times; give it once`, { path });
-  const code = (where.in === 'body' && FIELD_CODES.get(schema)?.[String(parts[0])]) || 'INVALID_OPTION';
+  // by the field and the key under it (`new.resolution`), else by the top-level field
+  const codes = where.in === 'body' ? FIELD_CODES.get(schema) : undefined;
+  const code = codes?.[parts.slice(0, 2).map(String).join('.')] ?? codes?.[String(parts[0])] ?? 'INVALID_OPTION';
   const missing = parts.length > 0 && valueAt(raw, parts) === undefined;
   throw new ConvlensError(code, missing ? `${path} is required` : `${path}: ${issue.message}`, { path });
 }

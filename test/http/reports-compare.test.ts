@@ -137,6 +137,14 @@ describe('POST /v1/compare: resnet18 → resnet34, layer by layer', () => {
     expect((await post('/v1/compare').send({ old: 'resnet18', new: 'resnet34', gates: { macs: 'a lot' } }).expect(400)).body.error).toMatchObject({ path: '$.gates.macs' });
     expect((await post('/v1/compare').send({ old: 'resnet18', new: 'resnet34', gates: { latencySeconds: '5%' } }).expect(400)).body.error).toMatchObject({ path: '$.gates.latencySeconds' });
   });
+
+  it('a network\'s resolution 0 or inputShapes with a 0 is INVALID_OPTION at $.new.resolution / $.old.inputShapes.x[0], as /v1/analyze, /v1/sweep and GraphQL compare say (it was SPEC_INVALID: the spec is not at fault)', async () => {
+    const resolution = await post('/v1/compare').send({ old: 'resnet18', new: { model: 'resnet34', resolution: 0 } }).expect(400);
+    expect(resolution.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.new.resolution' });
+    expect((await post('/v1/analyze').send({ model: 'resnet34', resolution: 0 }).expect(400)).body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.resolution' });
+    const shapes = await post('/v1/compare').send({ old: { onnxBase64: onnxResnet18.toString('base64'), inputShapes: { x: [0] } }, new: 'resnet18' }).expect(400);
+    expect(shapes.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.old.inputShapes.x[0]' });
+  });
 });
 
 describe('POST /v1/sweep', () => {
