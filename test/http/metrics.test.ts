@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testApp } from './app.js';
 
+// an app a case: its counters, workers and model caches hold that case's requests only, whatever ran before
 let app: FastifyInstance;
-beforeAll(async () => {
+beforeEach(async () => {
   app = await testApp();
 });
-afterAll(async () => app.close());
+afterEach(async () => app.close());
 
 describe('GET /metrics', () => {
   it('counts requests by route and status, tasks by outcome, and errors by catalog code', async () => {
@@ -52,7 +53,7 @@ describe('GET /metrics', () => {
     const text = (await request(app.server).get('/metrics').expect(200)).text;
     const series = (name: string) => [...text.matchAll(new RegExp(`^${name}\\{thread="(\\d+)"\\} (\\d+)$`, 'gm'))].map((m) => ({ thread: m[1], value: Number(m[2]) }));
     const heap = series('convlens_worker_heap_used_bytes');
-    // the first case's tasks and these ran on one or both of the two workers
+    // these two runs ran on one or both of the two workers
     expect(heap.length).toBeGreaterThanOrEqual(1);
     expect(heap.length).toBeLessThanOrEqual(2);
     for (const h of heap) expect(h.value).toBeGreaterThan(1 << 20);
