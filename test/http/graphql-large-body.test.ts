@@ -4,7 +4,7 @@
  * JSON_BODY_LIMIT, 64 MiB), a 30 MB body held GET /healthz for 0.9–2.1 s.
  */
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { OFFLOAD_WORKER } from '../../src/http/offload.js';
@@ -21,6 +21,10 @@ describe('a large GraphQL request is parsed in a worker', () => {
     await app.ready();
   });
   afterAll(async () => app.close());
+  // each case counts its own parses
+  beforeEach(() => {
+    parsed.length = 0;
+  });
   const post = (payload: string) => app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload });
 
   it('resnet18 (11,689,512 params, torchvision) asked in 200,000 bytes (padded with spaces): answered, parsed there with GRAPHQL_MAX_TOKENS', async () => {

@@ -28,6 +28,10 @@ describe('a large job submission is parsed in a worker', () => {
     await app.ready();
   });
   afterAll(async () => app.close());
+  // each case counts its own parses
+  beforeEach(() => {
+    parsed.length = 0;
+  });
   const post = (payload: string) => app.inject({ method: 'POST', url: '/v1/jobs', headers: { 'content-type': 'application/json' }, payload });
 
   it('an analysis padded with spaces past 128 KiB (200,000 bytes): parsed there (its bytes moved), then queued and done as a small one', async () => {
