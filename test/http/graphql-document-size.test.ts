@@ -8,7 +8,7 @@
  * mercurius after the worker's parse. Variables are not bounded by it.
  */
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createPool } from '../../src/runtime/pool.js';
@@ -57,6 +57,10 @@ describe('GRAPHQL_MAX_DOCUMENT_BYTES=100000: one byte over is refused on every p
   let outcomes: string[];
   beforeAll(async () => {
     ({ app, pool, outcomes } = await appOnPool({ GRAPHQL_MAX_DOCUMENT_BYTES: String(LIMIT) }));
+  });
+  // each case sees the worker outcomes of its own requests
+  beforeEach(() => {
+    outcomes.length = 0;
   });
   afterAll(async () => {
     await app.close();
