@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { adopt, plainBodyBuffer, transferable } from '../../src/http/body.js';
 import { npyIn } from '../../src/http/tensors.js';
 import { BodyLease, SHARED_MIN_BYTES, SharedBodyPool } from '../../src/http/shared-bodies.js';
@@ -131,11 +131,12 @@ async function idleBytes(app: FastifyInstance): Promise<number | null> {
 }
 
 describe('the compute routes on a two-worker app: a 3×3 conv 32→32 at 64×64 (x 512 KiB as .npy)', () => {
+  // an app a case: its pool of shared buffers starts empty, whatever ran before
   let app: FastifyInstance;
-  beforeAll(async () => {
+  beforeEach(async () => {
     app = await testApp();
   });
-  afterAll(async () => app.close());
+  afterEach(async () => app.close());
 
   const p = convPlan(1, 32, 64, 64, 32, 3);
   const r = rng(5);
@@ -170,6 +171,8 @@ describe('the compute routes on a two-worker app: a 3×3 conv 32→32 at 64×64 
   });
 
   it('a request refused before any task ran (400 INVALID_OPTION at $.bogus, on this thread), or by its task (an attribute conv2d does not have: 400 from the worker), gives its buffer back: the idle bytes stay', async () => {
+    // a buffer kept by an answered request, which each refused one takes
+    await form().expect(200);
     const before = await idleBytes(app);
     expect(before).toBeGreaterThan(0);
     const refused = await request(app.server)
@@ -188,8 +191,8 @@ describe('the compute routes on a two-worker app: a 3×3 conv 32→32 at 64×64 
     expect(await idleBytes(app)).toBe(before);
   });
 
-  it('a raw .npy body (Content-Type: application/x-npy) is read into a kept buffer too; one sent to /v1/run (415) is read into a plain buffer: the idle one stays idle', async () => {
-    const before = (await idleBytes(app))!;
+  it('a raw .npy body (Content-Type: application/x-npy) is read into a kept buffer too (none idle before; after, its size in 64 KiB steps); one sent to /v1/run (415) is read into a plain buffer: the idle one stays idle', async () => {
+    expect(await idleBytes(app)).toBe(0);
     const res = await request(app.server)
       .post('/v1/operators/relu')
       .set('content-type', 'application/x-npy')
@@ -198,7 +201,10 @@ describe('the compute routes on a two-worker app: a 3×3 conv 32→32 at 64×64 
       .parse(binary)
       .expect(200);
     expect(Array.from(outputOf(res.body as Buffer).subarray(0, 8))).toEqual(Array.from(x.subarray(0, 8), (v) => Math.max(0, v)));
-    expect(await idleBytes(app)).toBe(before);
+    // 524,416 bytes (a 128-byte header and 512 KiB of data): 589,824, nine 64 KiB steps
+    expect(xNpy.length).toBe(524_416);
+    const before = (await idleBytes(app))!;
+    expect(before).toBe(9 * GRAIN);
     await request(app.server).post('/v1/run').set('content-type', 'application/x-npy').send(xNpy).expect(415);
     expect(await idleBytes(app)).toBe(before);
   });
