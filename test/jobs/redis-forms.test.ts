@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { FILE_KEEP_MS, QUEUE_PREFIX, jobFilesLimit } from '../../src/jobs/redis.js';
@@ -34,6 +34,10 @@ describe('multipart jobs on Redis (JSON_BODY_LIMIT 100,000: files up to 200,000 
   let pool: TaskPool;
   let worker: JobWorker | null = null;
   const env = () => ({ WORKERS: '1', REDIS_URL: redis.url, JSON_BODY_LIMIT: '100000', JOB_TTL_SECONDS: '600' });
+  /** A worker taking the queue's jobs, for the case that starts it: stopped after that case, so another finds its jobs queued (no worker runs them). */
+  const startWorker = async () => {
+    worker = await startJobWorker(loadConfig(env()), pool, pino({ level: 'silent' }));
+  };
   const fileKeys = (id: string) => client.keys(`convlens:job:${id}:file:*`);
   const post = () => request(app.server).post('/v1/jobs');
   beforeAll(async () => {
@@ -43,8 +47,11 @@ describe('multipart jobs on Redis (JSON_BODY_LIMIT 100,000: files up to 200,000 
     app = await buildApp({ config: loadConfig(env()), pool });
     await app.ready();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await worker?.close();
+    worker = null;
+  });
+  afterAll(async () => {
     await app?.close();
     await pool?.close();
     client?.disconnect();
@@ -85,7 +92,7 @@ describe('multipart jobs on Redis (JSON_BODY_LIMIT 100,000: files up to 200,000 
   });
 
   it('a worker runs it: shufflenet_v2_x1_0 (165,932 bytes, 413 as onnxBase64) is done with the report POST /v1/analyze answers (2,278,604 params); its file key is gone', async () => {
-    worker = await startJobWorker(loadConfig(env()), pool, pino({ level: 'silent' }));
+    await startWorker();
     const json = await post().send({ kind: 'analyze', onnxBase64: shufflenet.toString('base64'), inputShapes: SHAPES });
     expect([json.status, json.body.error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
     const res = await post().field('request', JSON.stringify({ kind: 'analyze', inputShapes: SHAPES })).attach('model', shufflenet, 'shufflenet_v2_x1_0.onnx').expect(202);
@@ -97,7 +104,8 @@ describe('multipart jobs on Redis (JSON_BODY_LIMIT 100,000: files up to 200,000 
     expect(await fileKeys(res.body.id)).toEqual([]);
   }, 45_000);
 
-  it('a batch with models[1] as a file part: lines in order, the file named by its filename (11,689,512 params)', async () => {
+  it('a batch with models[1] as a file part, run by a worker: lines in order, the file named by its filename (11,689,512 params)', async () => {
+    await startWorker();
     const res = await post().field('request', JSON.stringify({ kind: 'batch', models: ['resnet18', { inputShapes: SHAPES }] })).attach('models[1]', resnet18, 'resnet18.onnx').expect(202);
     const results = await request(app.server).get(`/v1/jobs/${res.body.id}/results`).expect(200);
     const lines = results.text.trimEnd().split('\n').map((l) => JSON.parse(l));
