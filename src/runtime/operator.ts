@@ -53,6 +53,8 @@ interface Prepared {
   inputs: Record<string, Tensor>;
   inference: Inference;
   layer: LayerReport;
+  /** The weight roles the op read attributes from (attrsWithWeights): a misspelt given role is suggested one of them too. */
+  sizedFrom: readonly string[];
 }
 
 /**
@@ -151,11 +153,35 @@ function prepare(call: OperatorCall): Prepared {
   return { ...layout, inputs: dict(call.inputs.flatMap((t, i) => (isParam(t, i) ? [] : [[names[i], t] as const]))) };
 }
 
+/**
+ * The op's attributes with those its given weights imply (OpDef.attrsFromWeights), and the weight
+ * roles it read them from: the roles are learnt by watching which keys it looks up, so they are
+ * the op's own (conv2d: 'weight'), not a second list that could drift from it.
+ */
+function attrsWithWeights(call: OperatorCall, op: OpDef): { attrs: Record<string, unknown>; read: Set<string> } {
+  const read = new Set<string>();
+  if (!op.attrsFromWeights) return { attrs: call.attributes, read };
+  const shapes = dict(Object.entries(call.weights).map(([role, t]) => [role, t.shape] as const));
+  const watched = new Proxy(shapes, {
+    get: (target, key) => (typeof key === 'string' && read.add(key), Reflect.get(target, key)),
+    has: (target, key) => (typeof key === 'string' && read.add(key), Reflect.has(target, key)),
+  });
+  return { attrs: op.attrsFromWeights(watched, call.attributes), read };
+}
+
 function prepareLayout(call: OperatorCall, op: OpDef, isParam: (t: Tensor, i: number) => boolean): Layout {
-  const weightShapes = dict(Object.entries(call.weights).map(([role, t]) => [role, t.shape] as const));
-  const attrs = op.attrsFromWeights ? op.attrsFromWeights(weightShapes, call.attributes) : call.attributes;
+  const { attrs, read } = attrsWithWeights(call, op);
   const parsed = op.attrs.safeParse(attrs);
-  if (!parsed.success) throw attributeError(op, attrs, parsed.error.issues, { prefix: ['attributes'] });
+  if (!parsed.success) {
+    // attributes missing because a weight they come from is misspelt: the weight is the mistake
+    // ({"wieght": …} to conv2d was "conv2d needs outChannels" until kernelSize and outChannels were given)
+    for (const role of Object.keys(call.weights)) {
+      const suggestion = read.has(role) ? undefined : closest(role, [...read]);
+      if (suggestion === undefined) continue;
+      throw new ConvlensError('INVALID_TENSOR', `${op.name} has no weight '${role}'; did you mean '${suggestion}'? (${op.name} reads attributes it is not given from '${suggestion}')`, { path: jsonPath(['weights', role]), suggestion });
+    }
+    throw attributeError(op, attrs, parsed.error.issues, { prefix: ['attributes'] });
+  }
   const names = call.inputs.map((_, i) => op.inputNames[Math.min(i, op.inputNames.length - 1)] + (i >= op.inputNames.length ? String(i) : ''));
   const constants = new Map<string, GraphConstant>();
   call.inputs.forEach((t, i) => {
@@ -184,15 +210,19 @@ function prepareLayout(call: OperatorCall, op: OpDef, isParam: (t: Tensor, i: nu
   // the call is this layer: it runs even when every input is a known value (constantOfShape, range)
   const inference = inferGraph(graph, { fold: false });
   const report = analyzeGraph(graph, { dtype: 'float32', flops: '2macs', includeBias: false }, inference);
-  return { op, attrs: parsed.data as Record<string, unknown>, graph, inference, layer: report.layers[0], names };
+  return { op, attrs: parsed.data as Record<string, unknown>, graph, inference, layer: report.layers[0], names, sizedFrom: [...read] };
 }
 
-/** The request's weights by `<op>.<role>`, as runGraph reads them; a role the op does not have is INVALID_TENSOR with the closest one. */
-function givenWeights(call: OperatorCall, op: OpDef, inference: Inference): Record<string, Tensor> {
+/**
+ * The request's weights by `<op>.<role>`, as runGraph reads them; a role the op does not have is
+ * INVALID_TENSOR with the closest one of its roles or of those it read attributes from (`sizedFrom`:
+ * conv2d given {weight, bais} has no bias, since no 'bias' was given, yet 'bias' was meant).
+ */
+function givenWeights(call: OperatorCall, op: OpDef, inference: Inference, sizedFrom: readonly string[]): Record<string, Tensor> {
   const roles = inference.analysed[0].inferred?.weights.map((w) => w.name) ?? [];
   for (const role of Object.keys(call.weights)) {
     if (roles.includes(role)) continue;
-    const suggestion = closest(role, roles);
+    const suggestion = closest(role, [...new Set([...roles, ...sizedFrom])]);
     const has = roles.length ? `its weights are ${roles.join(', ')}` : 'it has no weights';
     throw new ConvlensError('INVALID_TENSOR', `${op.name} has no weight '${role}' (${has})${suggestion ? `; did you mean '${suggestion}'?` : ''}`, {
       path: jsonPath(['weights', role]),
@@ -232,8 +262,8 @@ const runOptions = (call: OperatorCall, weights: Record<string, Tensor>, inferen
  * reads (given or seeded).
  */
 export function checkOperator(call: OperatorCall): { layer: LayerReport; attrs: Record<string, unknown>; plan: unknown; weights: Record<string, Tensor> } {
-  return atRequestPaths(call, ({ op, attrs, graph, inputs, inference, layer }) => {
-    const weights = givenWeights(call, op, inference);
+  return atRequestPaths(call, ({ op, attrs, graph, inputs, inference, layer, sizedFrom }) => {
+    const weights = givenWeights(call, op, inference, sizedFrom);
     checkRun(graph, inference, inputs, weights, runLimits(runOptions(call, weights, inference)));
     const { layer: graphLayer, inferred } = inference.analysed[0];
     const resolved = layerWeights(graphLayer, inferred!.weights, graph.constants, weights, 'seed', call.seed);
@@ -243,8 +273,8 @@ export function checkOperator(call: OperatorCall): { layer: LayerReport; attrs: 
 
 /** The call on this thread, or across `team` where its layer gains from a split (the outputs' bits are the same). */
 export function runOperator(call: OperatorCall, team?: OperatorTeam): OperatorResult {
-  return atRequestPaths(call, ({ op, attrs, graph, inputs, inference, layer }) => {
-    const weights = givenWeights(call, op, inference);
+  return atRequestPaths(call, ({ op, attrs, graph, inputs, inference, layer, sizedFrom }) => {
+    const weights = givenWeights(call, op, inference, sizedFrom);
     const { outputs } = runGraph(graph, inputs, runOptions(call, weights, inference, team), inference);
     return { outputs: graph.outputs!.map((o) => outputs[o]), layer, extra: op.facts?.(attrs) ?? {} };
   });

@@ -70,6 +70,36 @@ describe('weights that match nothing are refused, not ignored', () => {
     expect((caught as ConvlensError).toJSON()).toMatchObject({ code: 'INVALID_TENSOR', path: '$.weights.wieght', suggestion: 'weight' });
   });
 
+  it.each([
+    ['conv2d', [1, 1, 3, 3], { wieght: [1, 1, 3, 3] }, 'wieght', 'weight'],
+    ['conv2d', [1, 1, 3, 3], { weight: [2, 1, 3, 3], bais: [2] }, null, null],
+    ['linear', [2, 4], { Weight: [3, 4] }, 'Weight', 'weight'],
+  ] as const)(
+    "runOperator %s on %j with weights %j and no attributes (they come from the weights): the misspelt weight is the error, INVALID_TENSOR at its field with its suggestion (it was SPEC_INVALID 'needs outChannels'); a misspelt bias beside a right weight is refused after inference, 'bias' suggested (conv2d read it; no suggestion before)",
+    async (name, x, weights, bad, suggestion) => {
+      const { runOperator } = await import('../../src/runtime/operator.js');
+      let caught: unknown;
+      try {
+        runOperator({
+          name,
+          inputs: [tensor([...x], new Float32Array(x.reduce((a: number, b: number) => a * b, 1)))],
+          attributes: {},
+          weights: Object.fromEntries(Object.entries(weights).map(([k, s]) => [k, tensor([...s], new Float32Array((s as readonly number[]).reduce((a, b) => a * b, 1)))])),
+          training: false,
+          seed: 0,
+          maxElements: 1 << 20,
+        });
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(ConvlensError);
+      const json = (caught as ConvlensError).toJSON();
+      if (bad) expect(json).toMatchObject({ code: 'INVALID_TENSOR', path: `$.weights.${bad}`, suggestion });
+      // the weight sized the attributes: the bias's name is checked against the inferred roles (givenWeights)
+      else expect(json).toMatchObject({ code: 'INVALID_TENSOR', path: '$.weights.bais', suggestion: 'bias' });
+    },
+  );
+
   it("runGraph with weights['c1.weigth'] for a conv named c1: INVALID_TENSOR, did you mean 'c1.weight'", () => {
     const graph = parseNetworkSpec({ inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], layers: [{ name: 'c1', op: 'conv2d', outChannels: 1, kernelSize: 3 }] });
     let caught: unknown;
