@@ -9,12 +9,16 @@
  *            the class token put back, LayerNorm over d
  *   scores   = (q·1/√d as float32, PyTorch's scaler * q)·kᵀ            GEMM (kᵀ staged)
  *            (+ relPos: per query position its Hk + Wk + Tk dots q·R, the (h, w) sums formed once,
- *            added to its Lk − 1 grid scores), softmax by rows
+ *            added to its Lk − 1 grid scores), softmax by rows (WebAssembly SIMD,
+ *            ops/multiscale-attention-softmax.ts)
  *   a_h      = probs·v (+ q: residual pooling)                          GEMM into the head's columns
- * Buffers are a call's (headScratch), reused across samples and heads.
+ * The scores, the softmax and probs·v go a band of rows at a time (SCORE_BAND), in the softmax
+ * module's memory, reused by every band, head and call; the other buffers are a call's (headScratch),
+ * reused across samples and heads.
  */
 import { gemm } from './gemm-tiles.js';
-import { softmaxRows } from './attention-kernels.js';
+import { linearColumns } from './linear.js';
+import { scoreBand, softmaxBand } from './multiscale-attention-softmax.js';
 
 export type Thw = [number, number, number];
 export interface PoolPlan {
@@ -87,30 +91,44 @@ export interface NormKept {
   inv: Float64Array;
 }
 
-/** One head's buffers: q (pooled), q scaled, k, v [·, d]; kᵀ [d, Lk]; the probabilities [Lq, Lk]; with `keep`, the pools' norms. */
+/**
+ * Floats of one band of a head's scores (SCORE_BAND: 256 KiB): the rows of Lq are taken a band of
+ * ⌊SCORE_BAND / Lk⌋ at a time (at least one), each band's scores, relPos, softmax and probs·v done
+ * while it sits in the core's L2, in the softmax module's memory (ops/multiscale-attention-softmax.ts),
+ * reused by every band and call. Whole, mvit_v2_s block 0's scores were 25,089 × 393 floats, 39 MB
+ * of fresh pages a call (the band: 166 rows).
+ */
+export const SCORE_BAND = 1 << 16;
+
+/** Rows of a band of scores Lk long within `bandFloats` (at least one, at most Lq). */
+export const bandRows = (lq: number, lk: number, bandFloats = SCORE_BAND): number => Math.max(1, Math.min(lq, Math.floor(bandFloats / lk)));
+
+/** One head's buffers: q (pooled, unscaled), k, v [·, d]; kᵀ [d, Lk]; a band's q scaled [rows, d]; with `keep`, the pools' norms. */
 export interface HeadScratch {
   q: Float32Array;
   qs: Float32Array;
   k: Float32Array;
   v: Float32Array;
   kT: Float32Array;
-  probs: Float32Array;
+  /** rows of Lq a band of scores holds (bandRows) */
+  rows: number;
   relAxes: Float32Array;
   kept: { q: NormKept; k: NormKept; v: NormKept } | null;
 }
 
-export function headScratch(p: MultiscaleAttentionPlan, keep = false): HeadScratch {
+export function headScratch(p: MultiscaleAttentionPlan, keep = false, bandFloats = SCORE_BAND): HeadScratch {
   const { d } = p;
   const lq = 1 + prod(p.qThw);
   const lk = 1 + prod(p.kThw);
+  const rows = bandRows(lq, lk, bandFloats);
   const norm = (l: number) => ({ xhat: new Float32Array(l * d), inv: new Float64Array(l) });
   return {
     q: new Float32Array(lq * d),
-    qs: new Float32Array(lq * d),
+    qs: new Float32Array(rows * d),
     k: new Float32Array(lk * d),
     v: new Float32Array(lk * d),
     kT: new Float32Array(d * lk),
-    probs: new Float32Array(lq * lk),
+    rows,
     relAxes: new Float32Array(p.kThw[0] + p.kThw[1] + p.kThw[2] + p.kThw[1] * p.kThw[2]),
     kept: keep ? { q: norm(lq), k: norm(lk), v: norm(lk) } : null,
   };
@@ -123,33 +141,72 @@ export function headScratch(p: MultiscaleAttentionPlan, keep = false): HeadScrat
  */
 export const multiscaleQScale = (d: number): number => Math.fround(1 / Math.sqrt(d));
 
-/**
- * Head `hd` of sample `s` from qkv ([N·L, 3D]): q, k, v pooled into scr (q unscaled, as relPos and the
- * residual read it), the probabilities left in scr.probs, and probs·v (+ q) into the head's d columns
- * of out's rows [outRow, outRow + Lq) (leading dimension ldOut).
- */
-export function attendMultiscaleHead(qkv: Float32Array, s: number, hd: number, p: MultiscaleAttentionPlan, a: MultiscaleRunAttrs, kern: MultiscaleKernels, scr: HeadScratch, out: Float32Array, outOff: number, ldOut: number): void {
+/** Head `hd` of sample `s` from qkv ([N·L, 3D]): q, k, v pooled into scr (q unscaled, as relPos and the residual read it), kᵀ staged. */
+export function poolHead(qkv: Float32Array, s: number, hd: number, p: MultiscaleAttentionPlan, a: MultiscaleRunAttrs, kern: MultiscaleKernels, scr: HeadScratch): void {
   const { dim, d } = p;
   const l = 1 + prod(p.thw);
-  const lq = 1 + prod(p.qThw);
   const lk = 1 + prod(p.kThw);
   const base = s * l * 3 * dim + hd * d;
   const kept = scr.kept;
   takeTokens(qkv, base + dim, 3 * dim, p.thw, d, kern.k, a.eps, scr.k, kept?.k ?? null);
   takeTokens(qkv, base + 2 * dim, 3 * dim, p.thw, d, kern.v, a.eps, scr.v, kept?.v ?? null);
   takeTokens(qkv, base, 3 * dim, p.thw, d, kern.q, a.eps, scr.q, kept?.q ?? null);
-  const { q, qs, k, kT, probs } = scr;
-  // PyTorch: self.scaler * q in float32, then the product
-  const scale = multiscaleQScale(d);
-  for (let i = 0; i < lq * d; i++) qs[i] = scale * q[i];
+  const { k, kT } = scr;
   for (let j = 0; j < lk; j++) for (let e = 0; e < d; e++) kT[e * lk + j] = k[j * d + e];
-  gemm(lq, lk, d, qs, 0, d, kT, 0, lk, probs, 0, lk, false);
-  if (kern.rel) addRelPos(probs, q, p, kern.rel, scr.relAxes);
-  softmaxRows(probs, lq, lk);
-  gemm(lq, d, lk, probs, 0, lk, scr.v, 0, d, out, outOff, ldOut, false);
+}
+
+/**
+ * Rows [r0, r0 + rows) of a pooled head's probabilities into sc (a scoreBand view, [rows, Lk]): their
+ * q scaled into scr.qs (PyTorch: self.scaler * q in float32, then the product), (q/√d)·kᵀ, relPos,
+ * the softmax by rows.
+ */
+export function bandProbs(p: MultiscaleAttentionPlan, kern: MultiscaleKernels, scr: HeadScratch, r0: number, rows: number, sc: Float32Array): void {
+  const { d } = p;
+  const lk = 1 + prod(p.kThw);
+  const { q, qs, kT } = scr;
+  const scale = multiscaleQScale(d);
+  for (let i = 0, at = r0 * d; i < rows * d; i++) qs[i] = scale * q[at + i];
+  gemm(rows, lk, d, qs, 0, d, kT, 0, lk, sc, 0, lk, false);
+  if (kern.rel) addRelPos(sc, q, p, kern.rel, scr.relAxes, r0, rows);
+  softmaxBand(sc, rows, lk);
+}
+
+/**
+ * Head `hd` of sample `s` from qkv ([N·L, 3D]): q, k, v pooled into scr, then band by band the
+ * probabilities and probs·v (+ q) into the head's d columns of out's rows [outRow, outRow + Lq)
+ * (leading dimension ldOut).
+ */
+export function attendMultiscaleHead(qkv: Float32Array, s: number, hd: number, p: MultiscaleAttentionPlan, a: MultiscaleRunAttrs, kern: MultiscaleKernels, scr: HeadScratch, out: Float32Array, outOff: number, ldOut: number): void {
+  const { d } = p;
+  const lq = 1 + prod(p.qThw);
+  const lk = 1 + prod(p.kThw);
+  poolHead(qkv, s, hd, p, a, kern, scr);
+  const sc = scoreBand(scr.rows * lk);
+  for (let r0 = 0; r0 < lq; r0 += scr.rows) {
+    const rows = Math.min(scr.rows, lq - r0);
+    bandProbs(p, kern, scr, r0, rows, sc);
+    gemm(rows, d, lk, sc, 0, lk, scr.v, 0, d, out, outOff + r0 * ldOut, ldOut, false);
+  }
   if (a.residualPool) {
+    const { q } = scr;
     for (let i = a.residualWithClsEmbed ? 0 : 1; i < lq; i++) for (let e = 0; e < d; e++) out[outOff + i * ldOut + e] += q[i * d + e];
   }
+}
+
+/** The op's output [N·Lq, D] from x [N·L, C]: qkv, each (sample, head) attended in bands of at most bandFloats scores, the projection. */
+export function multiscaleForward(x: Float32Array, p: MultiscaleAttentionPlan, a: MultiscaleRunAttrs, w: Weights, bandFloats = SCORE_BAND): Float32Array {
+  const { n, c, dim, heads } = p;
+  const l = 1 + prod(p.thw);
+  const lq = 1 + prod(p.qThw);
+  const qkv = new Float32Array(n * l * 3 * dim);
+  linearColumns(x, n * l, c, w.qkvWeight.data, w.qkvBias.data, 3 * dim, 0, 3 * dim, qkv);
+  const kern = multiscaleKernels(p, w);
+  const scr = headScratch(p, false, bandFloats);
+  const att = new Float32Array(n * lq * dim);
+  for (let s = 0; s < n; s++) for (let hd = 0; hd < heads; hd++) attendMultiscaleHead(qkv, s, hd, p, a, kern, scr, att, s * lq * dim + hd * p.d, dim);
+  const y = new Float32Array(n * lq * dim);
+  linearColumns(att, n * lq, dim, w['project.0.weight'].data, w['project.0.bias'].data, dim, 0, dim, y);
+  return y;
 }
 
 /** One head's q, k or v ([1 + T·H·W] rows of d at src[off + row·ld]) into out [·, d]: copied, or through its pool. */
@@ -319,31 +376,31 @@ function dotRow(q: Float32Array, at: number, table: Float32Array, row: number, d
 }
 
 /**
- * _add_rel_pos on one head's scores [Lq, Lk]: the grid scores gain q·Rh + q·Rw + q·Rt (axes: scratch
- * of Hk + Wk + Tk + Hk·Wk, the last the (h, w) sums, formed once a query position).
+ * _add_rel_pos on rows [r0, r0 + rows) of one head's scores (sc [rows, Lk]): the grid scores gain
+ * q·Rh + q·Rw + q·Rt (axes: scratch of Hk + Wk + Tk + Hk·Wk, the last the (h, w) sums, formed once a
+ * query position); row 0, the class token's, gains nothing.
  */
-function addRelPos(sc: Float32Array, q: Float32Array, p: MultiscaleAttentionPlan, r: RelTables, axes: Float32Array): void {
+function addRelPos(sc: Float32Array, q: Float32Array, p: MultiscaleAttentionPlan, r: RelTables, axes: Float32Array, r0: number, rows: number): void {
   const { d } = p;
-  const [qt, qh, qw] = p.qThw;
+  const [, qh, qw] = p.qThw;
   const [kt, kh, kw] = p.kThw;
   const lk = 1 + kt * kh * kw;
   const khw = kh * kw;
   const [relH, relW, relT, hw] = [axes.subarray(0, kh), axes.subarray(kh, kh + kw), axes.subarray(kh + kw, kh + kw + kt), axes.subarray(kh + kw + kt, kh + kw + kt + khw)];
-  for (let a = 0; a < qt; a++) {
-    for (let b = 0; b < qh; b++) {
-      for (let c = 0; c < qw; c++) {
-        const pos = (a * qh + b) * qw + c;
-        const at = (1 + pos) * d;
-        for (let j = 0; j < kh; j++) relH[j] = dotRow(q, at, r.h, r.ih[b * kh + j], d);
-        for (let j = 0; j < kw; j++) relW[j] = dotRow(q, at, r.w, r.iw[c * kw + j], d);
-        for (let j = 0; j < kt; j++) relT[j] = dotRow(q, at, r.t, r.it[a * kt + j], d);
-        for (let jh = 0; jh < kh; jh++) for (let jw = 0; jw < kw; jw++) hw[jh * kw + jw] = relH[jh] + relW[jw];
-        let at2 = (1 + pos) * lk + 1;
-        for (let jt = 0; jt < kt; jt++, at2 += khw) {
-          const t = relT[jt];
-          for (let x = 0; x < khw; x++) sc[at2 + x] += Math.fround(hw[x] + t);
-        }
-      }
+  for (let i = Math.max(1, r0); i < r0 + rows; i++) {
+    const pos = i - 1;
+    const c = pos % qw;
+    const b = Math.floor(pos / qw) % qh;
+    const a = Math.floor(pos / (qw * qh));
+    const at = i * d;
+    for (let j = 0; j < kh; j++) relH[j] = dotRow(q, at, r.h, r.ih[b * kh + j], d);
+    for (let j = 0; j < kw; j++) relW[j] = dotRow(q, at, r.w, r.iw[c * kw + j], d);
+    for (let j = 0; j < kt; j++) relT[j] = dotRow(q, at, r.t, r.it[a * kt + j], d);
+    for (let jh = 0; jh < kh; jh++) for (let jw = 0; jw < kw; jw++) hw[jh * kw + jw] = relH[jh] + relW[jw];
+    let at2 = (i - r0) * lk + 1;
+    for (let jt = 0; jt < kt; jt++, at2 += khw) {
+      const t = relT[jt];
+      for (let x = 0; x < khw; x++) sc[at2 + x] += Math.fround(hw[x] + t);
     }
   }
 }

@@ -24,7 +24,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { gemm } from './gemm-tiles.js';
 import { linearColumns } from './linear.js';
 import type { Intermediate, VjpContext } from './types.js';
-import { attendMultiscaleHead, headScratch, multiscaleKernels, multiscaleQScale, prod } from './multiscale-attention-kernels.js';
+import { SCORE_BAND, bandProbs, bandRows, headScratch, multiscaleKernels, multiscaleQScale, poolHead, prod } from './multiscale-attention-kernels.js';
+import { scoreBand } from './multiscale-attention-softmax.js';
 import type { HeadScratch, MultiscaleAttentionPlan, MultiscaleKernels, MultiscaleRunAttrs, NormKept, PoolWeights, Thw } from './multiscale-attention-kernels.js';
 
 /** What the VJP allocates beside ∂x (OpInferred.vjpIntermediates). */
@@ -33,45 +34,48 @@ export function multiscaleVjpIntermediates(p: MultiscaleAttentionPlan): Intermed
   const l = 1 + prod(p.thw);
   const lq = 1 + prod(p.qThw);
   const lk = 1 + prod(p.kThw);
+  const rows = bandRows(lq, lk);
   return [
     { shape: [n, 2 * l, 3 * dim], what: 'q, k and v before pooling, and their gradients' },
     { shape: [n, lq, dim], what: "the gradient of the heads' outputs" },
-    { shape: [2, lq, lk], what: "one head's probabilities and the gradient of its scores" },
-    { shape: [6 * lq + 8 * lk, d], what: "one head's q, k, v, their gradients, the pools' normalised tokens, the transposes the GEMMs read" },
+    { shape: [2, rows, lk], what: "a band of one head's probabilities and the gradient of its scores (the softmax module's memory)" },
+    { shape: [3 * lq + 8 * lk + 3 * rows, d], what: "one head's q, k, v, their gradients, the pools' normalised tokens, kᵀ, vᵀ and the sums of ∂kᵀ and ∂vᵀ, a band's q scaled and the transposes its GEMMs read" },
     { shape: [lq + 2 * lk], what: "the pools' 1/σ per token", bytesPerElement: 8 },
   ];
 }
 
-/** headBackward's buffers: gS [Lq, Lk]; ∂q, ∂k, ∂v [·, d]; the transposes the GEMMs read; a head's output; relPos's sums per axis. */
+/** headBackward's buffers: ∂q, ∂k, ∂v [·, d]; vᵀ and the sums of ∂kᵀ, ∂vᵀ [d, Lk]; a band's transposes [d, rows]; relPos's sums per axis; gS, the last band's score gradient (a view of the softmax module's memory). */
 export interface BackScratch {
-  gP: Float32Array;
   gq: Float32Array;
   gk: Float32Array;
   gv: Float32Array;
+  vT: Float32Array;
+  gkT: Float32Array;
+  gvT: Float32Array;
   aT: Float32Array;
-  bT: Float32Array;
-  head: Float32Array;
   sums: Float64Array;
+  gS: Float32Array;
 }
 
-/** headBackward's buffers for one head of the plan, allocated once a call and reused across samples and heads. */
-export function backScratch(p: MultiscaleAttentionPlan): BackScratch {
+/** headBackward's buffers for one head of the plan (bands of `rows` rows: HeadScratch.rows), allocated once a call and reused across samples and heads. */
+export function backScratch(p: MultiscaleAttentionPlan, rows = bandRows(1 + prod(p.qThw), 1 + prod(p.kThw))): BackScratch {
   const { d } = p;
   const lq = 1 + prod(p.qThw);
   const lk = 1 + prod(p.kThw);
   return {
-    gP: new Float32Array(lq * lk),
     gq: new Float32Array(lq * d),
     gk: new Float32Array(lk * d),
     gv: new Float32Array(lk * d),
-    aT: new Float32Array(d * lq),
-    bT: new Float32Array(d * lk),
-    head: new Float32Array(lq * d),
+    vT: new Float32Array(d * lk),
+    gkT: new Float32Array(d * lk),
+    gvT: new Float32Array(d * lk),
+    aT: new Float32Array(d * rows),
     sums: new Float64Array(p.kThw[0] + p.kThw[1] + p.kThw[2]),
+    gS: new Float32Array(0),
   };
 }
 
-export function multiscaleAttentionVjp(ctx: VjpContext<MultiscaleRunAttrs, MultiscaleAttentionPlan>): Tensor[] {
+export function multiscaleAttentionVjp(ctx: VjpContext<MultiscaleRunAttrs, MultiscaleAttentionPlan>, bandFloats = SCORE_BAND): Tensor[] {
   const p = ctx.plan;
   const { n, c, dim, heads, d } = p;
   const x = ctx.inputs[0].data;
@@ -84,14 +88,14 @@ export function multiscaleAttentionVjp(ctx: VjpContext<MultiscaleRunAttrs, Multi
   const qkv = new Float32Array(n * l * 3 * dim);
   linearColumns(x, n * l, c, w.qkvWeight.data, w.qkvBias.data, 3 * dim, 0, 3 * dim, qkv);
   const kern = multiscaleKernels(p, w);
-  const scr = headScratch(p, true);
+  const scr = headScratch(p, true, bandFloats);
   const gAtt = new Float32Array(n * lq * dim);
   gemm(n * lq, dim, dim, g, 0, dim, w['project.0.weight'].data, 0, dim, gAtt, 0, dim, false);
   const gQkv = new Float32Array(n * l * 3 * dim);
-  const b = backScratch(p);
+  const b = backScratch(p, scr.rows);
   for (let s = 0; s < n; s++) {
     for (let hd = 0; hd < heads; hd++) {
-      attendMultiscaleHead(qkv, s, hd, p, ctx.attrs, kern, scr, b.head, 0, d);
+      poolHead(qkv, s, hd, p, ctx.attrs, kern, scr);
       headBackward(gAtt, s * lq * dim + hd * d, p, ctx.attrs, kern, scr, b);
       const base = s * l * 3 * dim + hd * d;
       const kept = scr.kept!;
@@ -104,46 +108,60 @@ export function multiscaleAttentionVjp(ctx: VjpContext<MultiscaleRunAttrs, Multi
   return [tensor(ctx.inputs[0].shape, gx)];
 }
 
-/** One head's ∂q, ∂k, ∂v (pooled, [·, d], into b.gq, b.gk, b.gv) from its output gradient gAtt[off + i·D + e], after attendMultiscaleHead left scr. */
+/**
+ * One head's ∂q, ∂k, ∂v (pooled, [·, d], into b.gq, b.gk, b.gv) from its output gradient
+ * gAtt[off + i·D + e], after poolHead (or attendMultiscaleHead) left the pooled q, k, v in scr: band by
+ * band of scr.rows query rows, the probabilities P recomputed (bandProbs) and gS beside them in the
+ * softmax module's memory, ∂q's rows written, ∂kᵀ and ∂vᵀ summed over the bands.
+ */
 export function headBackward(gAtt: Float32Array, off: number, p: MultiscaleAttentionPlan, a: MultiscaleRunAttrs, kern: MultiscaleKernels, scr: HeadScratch, b: BackScratch): void {
   const { dim, d } = p;
   const lq = 1 + prod(p.qThw);
   const lk = 1 + prod(p.kThw);
-  const { probs: P, k, v, qs } = scr;
-  const { gP, gq, gk, gv, aT, bT } = b;
-  // gP = gA_h·vᵀ, then the softmax's Jacobian row by row
-  for (let j = 0; j < lk; j++) for (let e = 0; e < d; e++) bT[e * lk + j] = v[j * d + e];
-  gemm(lq, lk, d, gAtt, off, dim, bT, 0, lk, gP, 0, lk, false);
-  for (let i = 0; i < lq; i++) {
-    const r = i * lk;
-    let dot = 0;
-    for (let j = 0; j < lk; j++) dot += gP[r + j] * P[r + j];
-    for (let j = 0; j < lk; j++) gP[r + j] = P[r + j] * (gP[r + j] - dot);
-  }
-  // gq = gS·k/√d
-  gemm(lq, d, lk, gP, 0, lk, k, 0, d, gq, 0, d, false);
+  const { k, v, qs } = scr;
+  const { gq, gk, gv, vT, gkT, gvT, aT } = b;
+  for (let j = 0; j < lk; j++) for (let e = 0; e < d; e++) vT[e * lk + j] = v[j * d + e];
   // autograd of self.scaler * q: grad times the same float32 scalar
   const scale = multiscaleQScale(d);
-  for (let i = 0; i < lq * d; i++) gq[i] *= scale;
-  // gkᵀ = (q/√d)ᵀ·gS
-  for (let i = 0; i < lq; i++) for (let e = 0; e < d; e++) aT[e * lq + i] = qs[i * d + e];
-  gemm(d, lk, lq, aT, 0, lq, gP, 0, lk, bT, 0, lk, false);
-  for (let j = 0; j < lk; j++) for (let e = 0; e < d; e++) gk[j * d + e] = bT[e * lk + j];
-  // gvᵀ = gA_hᵀ·P
-  for (let i = 0; i < lq; i++) for (let e = 0; e < d; e++) aT[e * lq + i] = gAtt[off + i * dim + e];
-  gemm(d, lk, lq, aT, 0, lq, P, 0, lk, bT, 0, lk, false);
-  for (let j = 0; j < lk; j++) for (let e = 0; e < d; e++) gv[j * d + e] = bT[e * lk + j];
-  if (kern.rel) relPosBackward(gP, p, kern, b);
+  const band = scoreBand(2 * scr.rows * lk);
+  const P = band.subarray(0, scr.rows * lk);
+  const gS = band.subarray(scr.rows * lk);
+  let rows = 0;
+  for (let r0 = 0; r0 < lq; r0 += rows) {
+    rows = Math.min(scr.rows, lq - r0);
+    bandProbs(p, kern, scr, r0, rows, P);
+    // gP = gA_h·vᵀ, then the softmax's Jacobian row by row: gS = P ⊙ (gP − Σ_row gP ⊙ P)
+    gemm(rows, lk, d, gAtt, off + r0 * dim, dim, vT, 0, lk, gS, 0, lk, false);
+    for (let i = 0; i < rows; i++) {
+      const r = i * lk;
+      let dot = 0;
+      for (let j = 0; j < lk; j++) dot += gS[r + j] * P[r + j];
+      for (let j = 0; j < lk; j++) gS[r + j] = P[r + j] * (gS[r + j] - dot);
+    }
+    // gq = gS·k/√d
+    gemm(rows, d, lk, gS, 0, lk, k, 0, d, gq, r0 * d, d, false);
+    for (let i = r0 * d; i < (r0 + rows) * d; i++) gq[i] *= scale;
+    // gkᵀ += (q/√d)ᵀ·gS
+    for (let i = 0; i < rows; i++) for (let e = 0; e < d; e++) aT[e * rows + i] = qs[i * d + e];
+    gemm(d, lk, rows, aT, 0, rows, gS, 0, lk, gkT, 0, lk, r0 > 0);
+    // gvᵀ += gA_hᵀ·P
+    for (let i = 0; i < rows; i++) for (let e = 0; e < d; e++) aT[e * rows + i] = gAtt[off + (r0 + i) * dim + e];
+    gemm(d, lk, rows, aT, 0, rows, P, 0, lk, gvT, 0, lk, r0 > 0);
+    if (kern.rel) relPosBackward(gS, p, kern, b, r0, rows);
+  }
+  b.gS = gS.subarray(0, rows * lk);
+  for (let j = 0; j < lk; j++) for (let e = 0; e < d; e++) gk[j * d + e] = gkT[e * lk + j];
+  for (let j = 0; j < lk; j++) for (let e = 0; e < d; e++) gv[j * d + e] = gvT[e * lk + j];
   if (a.residualPool) {
     for (let i = a.residualWithClsEmbed ? 0 : 1; i < lq; i++) for (let e = 0; e < d; e++) gq[i * d + e] += gAtt[off + i * dim + e];
   }
 }
 
-/** _add_rel_pos's part of ∂q: grid query p gains Σ_a Σ_j (Σ of gS[p] over the key grid at axis index j)·R_a[p_a, j]. */
-function relPosBackward(gS: Float32Array, p: MultiscaleAttentionPlan, kern: MultiscaleKernels, b: BackScratch): void {
+/** _add_rel_pos's part of ∂q for query rows [r0, r0 + rows) (gS their band [rows, Lk]): grid query p gains Σ_a Σ_j (Σ of gS[p] over the key grid at axis index j)·R_a[p_a, j]. */
+function relPosBackward(gS: Float32Array, p: MultiscaleAttentionPlan, kern: MultiscaleKernels, b: BackScratch, r0: number, rows: number): void {
   const r = kern.rel!;
   const { d } = p;
-  const [qt, qh, qw] = p.qThw;
+  const [, qh, qw] = p.qThw;
   const [kt, kh, kw] = p.kThw;
   const lk = 1 + kt * kh * kw;
   const { sums, gq } = b;
@@ -155,28 +173,27 @@ function relPosBackward(gS: Float32Array, p: MultiscaleAttentionPlan, kern: Mult
       for (let e = 0; e < d; e++) gq[at + e] += sj * table[row + e];
     }
   };
-  for (let ta = 0; ta < qt; ta++) {
-    for (let hb = 0; hb < qh; hb++) {
-      for (let wc = 0; wc < qw; wc++) {
-        const pos = (ta * qh + hb) * qw + wc;
-        const row = (1 + pos) * lk + 1;
-        sums.fill(0);
-        for (let jt = 0; jt < kt; jt++) {
-          for (let jh = 0; jh < kh; jh++) {
-            for (let jw = 0; jw < kw; jw++) {
-              const gs = gS[row + (jt * kh + jh) * kw + jw];
-              sums[sh + jh] += gs;
-              sums[sw + jw] += gs;
-              sums[st + jt] += gs;
-            }
-          }
+  for (let i = Math.max(1, r0); i < r0 + rows; i++) {
+    const pos = i - 1;
+    const wc = pos % qw;
+    const hb = Math.floor(pos / qw) % qh;
+    const ta = Math.floor(pos / (qw * qh));
+    const row = (i - r0) * lk + 1;
+    sums.fill(0);
+    for (let jt = 0; jt < kt; jt++) {
+      for (let jh = 0; jh < kh; jh++) {
+        for (let jw = 0; jw < kw; jw++) {
+          const gs = gS[row + (jt * kh + jh) * kw + jw];
+          sums[sh + jh] += gs;
+          sums[sw + jw] += gs;
+          sums[st + jt] += gs;
         }
-        const at = (1 + pos) * d;
-        add(r.h, r.ih, at, kh, hb, sh);
-        add(r.w, r.iw, at, kw, wc, sw);
-        add(r.t, r.it, at, kt, ta, st);
       }
     }
+    const at = i * d;
+    add(r.h, r.ih, at, kh, hb, sh);
+    add(r.w, r.iw, at, kw, wc, sw);
+    add(r.t, r.it, at, kt, ta, st);
   }
 }
 

@@ -53,11 +53,10 @@ import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { nonNegInt, posInt } from './geometry.js';
 import { globalOver } from './receptive-field.js';
-import { linearColumns } from './linear.js';
 import type { InferContext, OpDef, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import { multiscaleAttentionVjp, multiscaleVjpIntermediates } from './multiscale-attention-vjp.js';
-import { attendMultiscaleHead, headScratch, multiscaleKernels, prod } from './multiscale-attention-kernels.js';
+import { bandRows, multiscaleForward, prod } from './multiscale-attention-kernels.js';
 import type { MultiscaleAttentionPlan, PoolPlan, Thw } from './multiscale-attention-kernels.js';
 
 const Triple = z.tuple([posInt, posInt, posInt]);
@@ -231,30 +230,15 @@ export const multiscaleAttention: OpDef<MultiscaleAttentionAttrs, MultiscaleAtte
       plan,
       intermediates: [
         { shape: [n, l, 3 * dim], what: 'q, k and v before pooling' },
-        { shape: [2 * lq + 3 * lk, d], what: "one head's pooled q, q scaled, k, kᵀ and v (reused across samples and heads)" },
-        { shape: [lq, lk], what: "one head's scores (reused)" },
+        { shape: [lq + bandRows(lq, lk) + 3 * lk, d], what: "one head's pooled q, k, kᵀ and v, a band's q scaled (reused across samples and heads)" },
+        { shape: [bandRows(lq, lk), lk], what: "a band of one head's scores (the softmax module's memory, reused across bands, heads and calls)" },
         { shape: [n, lq, dim], what: 'the heads concatenated before the projection' },
       ],
       vjpIntermediates: multiscaleVjpIntermediates(plan),
     };
   },
   receptiveField: (ctx) => globalOver(ctx.rf[0], ctx.inputs[0]),
-  run(ctx) {
-    const p = ctx.plan;
-    const { n, c, dim, heads } = p;
-    const w = ctx.weights;
-    const l = 1 + prod(p.thw);
-    const lq = 1 + prod(p.qThw);
-    const qkv = new Float32Array(n * l * 3 * dim);
-    linearColumns(ctx.inputs[0].data, n * l, c, w.qkvWeight.data, w.qkvBias.data, 3 * dim, 0, 3 * dim, qkv);
-    const kern = multiscaleKernels(p, w);
-    const scr = headScratch(p);
-    const att = new Float32Array(n * lq * dim);
-    for (let s = 0; s < n; s++) for (let hd = 0; hd < heads; hd++) attendMultiscaleHead(qkv, s, hd, p, ctx.attrs, kern, scr, att, s * lq * dim + hd * p.d, dim);
-    const y = new Float32Array(n * lq * dim);
-    linearColumns(att, n * lq, dim, w['project.0.weight'].data, w['project.0.bias'].data, dim, 0, dim, y);
-    return [tensor(ctx.outputs[0], y)];
-  },
+  run: (ctx) => [tensor(ctx.outputs[0], multiscaleForward(ctx.inputs[0].data, ctx.plan, ctx.attrs, ctx.weights))],
   vjp: (ctx) => multiscaleAttentionVjp(ctx),
   vjpReads: () => ({ inputs: true, outputs: false }),
 };

@@ -64,13 +64,13 @@ describe("multiscaleAttention scales q by the float32 1/√d, as torchvision's s
     const gAtt = Float32Array.from({ length: L * D }, next);
     const b = backScratch(plan);
     headBackward(gAtt, 0, plan, attrs, kern, scr, b);
-    // b.gP holds gS after the call; gq[i, e] = Σ_j gS[i, j]·k[j, e] = gS[i, L − 1]·k[L − 1, e]
+    // b.gS holds gS after the call (one band: L rows); gq[i, e] = Σ_j gS[i, j]·k[j, e] = gS[i, L − 1]·k[L − 1, e]
     const s32 = Math.fround(1 / Math.sqrt(D));
     const want: number[] = [];
     let differ = 0;
     for (let i = 0; i < L; i++) {
       for (let e = 0; e < D; e++) {
-        const raw = Math.fround(b.gP[i * L + L - 1] * scr.k[(L - 1) * D + e]);
+        const raw = Math.fround(b.gS[i * L + L - 1] * scr.k[(L - 1) * D + e]);
         want.push(Math.fround(raw * s32));
         if (Math.fround(raw * (1 / Math.sqrt(D))) !== Math.fround(raw * s32)) differ++;
       }
