@@ -6,6 +6,9 @@
 ;;     partial sums, then (s0 + s1) + (s2 + s3), then the cols mod 4 tail in order),
 ;;     x_j = e_j · (1/s) (1/s rounded to float32). A NaN anywhere in a row makes the row NaN, as
 ;;     softmax does (f32x4.max and f32.max return NaN for a NaN operand).
+;;   softmax_vjp_rows(p, g, rows, cols): the softmax's vector-Jacobian product row by row, in place on
+;;     g: t = Σ_j g_j·p_j (four float32 partial sums, (t0 + t1) + (t2 + t3), then the tail in order),
+;;     g_j = p_j·(g_j − t).
 ;;   exp_rows(ptr, n): exp of n floats in place, for x ≤ 0 (what softmax gives it; x above 0 is taken as 0).
 ;;   exp4: Cephes' expf on four lanes, x clamped to [−87.33655, 0] (below, 2^−126 · e^r: a value
 ;;     under 1.2e−38 where float32 exp would be subnormal or 0, nothing a softmax row's sum ≥ 1
@@ -111,6 +114,54 @@
         (local.set $at (i32.add (local.get $at) (i32.const 4)))
         (br $next_pt)))
       (local.set $row (local.get $end))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $next_r))))
+
+  (func (export "softmax_vjp_rows") (param $p i32) (param $g i32) (param $rows i32) (param $cols i32)
+    (local $r i32) (local $pa i32) (local $ga i32) (local $pEnd i32) (local $pVecEnd i32) (local $rowBytes i32)
+    (local $t4 v128) (local $tv v128) (local $t f32)
+    (local.set $rowBytes (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $r (i32.const 0))
+    (block $done_r (loop $next_r
+      (br_if $done_r (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $pEnd (i32.add (local.get $p) (local.get $rowBytes)))
+      (local.set $pVecEnd (i32.add (local.get $p) (i32.shl (i32.and (local.get $cols) (i32.const -4)) (i32.const 2))))
+      ;; t = Σ g·p
+      (local.set $t4 (v128.const f32x4 0 0 0 0))
+      (local.set $pa (local.get $p))
+      (local.set $ga (local.get $g))
+      (block $done_d (loop $next_d
+        (br_if $done_d (i32.ge_u (local.get $pa) (local.get $pVecEnd)))
+        (local.set $t4 (f32x4.add (local.get $t4) (f32x4.mul (v128.load (local.get $ga)) (v128.load (local.get $pa)))))
+        (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
+        (local.set $ga (i32.add (local.get $ga) (i32.const 16)))
+        (br $next_d)))
+      (local.set $t (f32.add (f32.add (f32x4.extract_lane 0 (local.get $t4)) (f32x4.extract_lane 1 (local.get $t4)))
+                             (f32.add (f32x4.extract_lane 2 (local.get $t4)) (f32x4.extract_lane 3 (local.get $t4)))))
+      (block $done_dt (loop $next_dt
+        (br_if $done_dt (i32.ge_u (local.get $pa) (local.get $pEnd)))
+        (local.set $t (f32.add (local.get $t) (f32.mul (f32.load (local.get $ga)) (f32.load (local.get $pa)))))
+        (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
+        (local.set $ga (i32.add (local.get $ga) (i32.const 4)))
+        (br $next_dt)))
+      ;; g = p·(g − t)
+      (local.set $tv (f32x4.splat (local.get $t)))
+      (local.set $pa (local.get $p))
+      (local.set $ga (local.get $g))
+      (block $done_s (loop $next_s
+        (br_if $done_s (i32.ge_u (local.get $pa) (local.get $pVecEnd)))
+        (v128.store (local.get $ga) (f32x4.mul (v128.load (local.get $pa)) (f32x4.sub (v128.load (local.get $ga)) (local.get $tv))))
+        (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
+        (local.set $ga (i32.add (local.get $ga) (i32.const 16)))
+        (br $next_s)))
+      (block $done_st (loop $next_st
+        (br_if $done_st (i32.ge_u (local.get $pa) (local.get $pEnd)))
+        (f32.store (local.get $ga) (f32.mul (f32.load (local.get $pa)) (f32.sub (f32.load (local.get $ga)) (local.get $t))))
+        (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
+        (local.set $ga (i32.add (local.get $ga) (i32.const 4)))
+        (br $next_st)))
+      (local.set $p (local.get $pEnd))
+      (local.set $g (i32.add (local.get $g) (local.get $rowBytes)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $next_r))))
 )

@@ -4,13 +4,15 @@
  * scores). The scores are computed straight into this module's memory a band of rows at a time
  * (scoreBand), softmaxed there in place and read there by probs·v: no copy in or out, and a band's
  * pages are touched once for all calls (the module's memory only grows, to the largest band asked
- * for: at most SCORE_BAND floats or one row of scores, whichever is larger).
+ * for: at most SCORE_BAND floats or one row of scores, whichever is larger). The VJP's softmax
+ * Jacobian goes the same way (softmaxVjpBand: the probabilities and their gradient side by side).
  */
 import { WasmFloats, wasmInstance } from '../tensor/wasm-memory.js';
 
 const instance = wasmInstance('softmax.wasm');
 const mem = new WasmFloats(instance.exports.memory as WebAssembly.Memory);
 const softmaxKernel = instance.exports.softmax_rows as (ptr: number, rows: number, cols: number) => void;
+const softmaxVjpKernel = instance.exports.softmax_vjp_rows as (p: number, g: number, rows: number, cols: number) => void;
 const expKernel = instance.exports.exp_rows as (ptr: number, n: number) => void;
 
 /**
@@ -26,6 +28,16 @@ export function softmaxBand(band: Float32Array, rows: number, cols: number): voi
   if (band.buffer !== mem.memory.buffer) throw new Error('softmaxBand: the scores must be a scoreBand view of the softmax module’s memory');
   if (rows * cols > band.length) throw new Error(`softmaxBand: ${rows} × ${cols} scores overrun a band of ${band.length}`);
   softmaxKernel(band.byteOffset, rows, cols);
+}
+
+/**
+ * The softmax's vector-Jacobian product in place on g: per row, g_j ← p_j·(g_j − Σ_k g_k·p_k) (float32
+ * sums, four partial). p and g are `rows` rows of `cols` in scoreBand views, not overlapping.
+ */
+export function softmaxVjpBand(p: Float32Array, g: Float32Array, rows: number, cols: number): void {
+  if (p.buffer !== mem.memory.buffer || g.buffer !== mem.memory.buffer) throw new Error('softmaxVjpBand: the probabilities and their gradient must be scoreBand views of the softmax module’s memory');
+  if (rows * cols > p.length || rows * cols > g.length) throw new Error(`softmaxVjpBand: ${rows} × ${cols} values overrun a band of ${Math.min(p.length, g.length)}`);
+  softmaxVjpKernel(p.byteOffset, g.byteOffset, rows, cols);
 }
 
 /** The kernel's exp (x ≤ 0) of each value, for tests of its accuracy: copied through the module's memory (from byte 0). */

@@ -14,10 +14,14 @@
  *   (each output's gradient times its taps into the inputs the window read); without a pool as is
  *   gX = g(q|k|v)·W_qkv                                     (qkv = x·W_qkvᵀ + b)
  * Checked against PyTorch autograd: test/fixtures/vjp/mvit.json (scripts/vjp_goldens_mvit.py) and
- * the ERF of small MViTs (scripts/erf_goldens_mvit.py). Its time against the forward's (op.run alone,
- * 2026-12-06, the shared 2 vCPUs): 2.2× at mvit_v2_s's block 0 (x [1, 25089, 96], 1.70 s / 0.76 s),
- * 2.1× at block 5 ([1, 1569, 384], 423 / 199 ms), 2.0× at block 15 ([1, 393, 768], 303 / 154 ms):
- * runtime/backward.ts's REVERSE_RATE of 2, so no vjpWork is stated.
+ * the ERF of small MViTs (scripts/erf_goldens_mvit.py). Each head goes a band of query rows at a
+ * time (ops/multiscale-attention-kernels.ts SCORE_BAND): P recomputed, gS beside it in the softmax
+ * module's memory (the softmax's Jacobian in SIMD there: softmaxVjpBand), ∂q's rows written, ∂kᵀ and
+ * ∂vᵀ summed over the bands. Its time against the forward's (bench/mvit-calls.ts, op.vjp and op.run
+ * in the same process, interleaved, medians of 5 rounds, 2026-12-06, load 10–12): 2.6× at mvit_v2_s's
+ * block 0 (x [1, 25089, 96], 2.69 s / 1.05 s), 2.8× at block 5 ([1, 1569, 384]), 2.6× at block 15
+ * ([1, 393, 768]), 2.0× at mvit_v1_b's block 0: over runtime/backward.ts's REVERSE_RATE of 2, so the op
+ * states vjpWork, MSA_VJP_RATE (3) times its run's (ops/multiscale-attention.ts).
  */
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -25,7 +29,7 @@ import { gemm } from './gemm-tiles.js';
 import { linearColumns } from './linear.js';
 import type { Intermediate, VjpContext } from './types.js';
 import { SCORE_BAND, bandProbs, bandRows, headScratch, multiscaleKernels, multiscaleQScale, poolHead, prod } from './multiscale-attention-kernels.js';
-import { scoreBand } from './multiscale-attention-softmax.js';
+import { scoreBand, softmaxVjpBand } from './multiscale-attention-softmax.js';
 import type { HeadScratch, MultiscaleAttentionPlan, MultiscaleKernels, MultiscaleRunAttrs, NormKept, PoolWeights, Thw } from './multiscale-attention-kernels.js';
 
 /** What the VJP allocates beside ∂x (OpInferred.vjpIntermediates). */
@@ -132,12 +136,7 @@ export function headBackward(gAtt: Float32Array, off: number, p: MultiscaleAtten
     bandProbs(p, kern, scr, r0, rows, P);
     // gP = gA_h·vᵀ, then the softmax's Jacobian row by row: gS = P ⊙ (gP − Σ_row gP ⊙ P)
     gemm(rows, lk, d, gAtt, off + r0 * dim, dim, vT, 0, lk, gS, 0, lk, false);
-    for (let i = 0; i < rows; i++) {
-      const r = i * lk;
-      let dot = 0;
-      for (let j = 0; j < lk; j++) dot += gS[r + j] * P[r + j];
-      for (let j = 0; j < lk; j++) gS[r + j] = P[r + j] * (gS[r + j] - dot);
-    }
+    softmaxVjpBand(P, gS, rows, lk);
     // gq = gS·k/√d
     gemm(rows, d, lk, gS, 0, lk, k, 0, d, gq, r0 * d, d, false);
     for (let i = r0 * d; i < (r0 + rows) * d; i++) gq[i] *= scale;

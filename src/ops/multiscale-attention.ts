@@ -64,17 +64,29 @@ const TABLE_STD = 0.02;
 
 /**
  * MAX_RUN_WORK units a run takes (Inferred.runWork) where its loops run far slower per operation
- * than its GEMMs (its qkv, scores, probs·v and project, 1 a MAC): a score's softmax (Math.exp a
- * score; 5 FLOPs in the cost), a MAC of a pool's depthwise Conv3d, and a unit of relPos's cost (a
- * MAC of its dots, 3 a grid score for the adds). bench/op-rates.ts's multiscaleAttention cases
- * (mvit_v2_s's blocks 0, 5 and 15, mvit_v1_b's block 0), each part timed alone over 3 calls,
- * 2026-12-06, 2 vCPU, load 3.4–3.6: softmax 13–15 ns a score, a pool 1.0–1.4 ns a MAC with its
- * LayerNorm, relPos 0.91–0.93 ns a unit, against 0.05–0.12 ns a MAC in the same calls' GEMMs and
- * 0.03 ns a unit for the 3×3 conv: about 150, 15 and 10 times the GEMMs' time a unit.
+ * than its GEMMs (its qkv, scores, probs·v and project, 1 a MAC): a score's softmax (5 FLOPs in the
+ * cost), a MAC of a pool's depthwise Conv3d, and a unit of relPos's cost (a MAC of its dots, 3 a
+ * grid score for the adds). bench/op-rates.ts's multiscaleAttention cases (mvit_v2_s's blocks 0, 5
+ * and 15, mvit_v1_b's block 0), each part timed alone over 3 calls, 2026-12-06, 2 vCPU, load
+ * 3.4–3.6: softmax 13–15 ns a score (Math.exp a score), a pool 1.0–1.4 ns a MAC with its LayerNorm,
+ * relPos 0.91–0.93 ns a unit, against 0.05–0.12 ns a MAC in the same calls' GEMMs and 0.03 ns a unit
+ * for the 3×3 conv: about 150, 15 and 10 times the GEMMs' time a unit. The softmax since in
+ * WebAssembly SIMD (ops/multiscale-attention-softmax.ts): block 0's 152 bands of 166 × 393 scores,
+ * the band's two GEMMs against its softmax, 3 runs the same day at load 8–13: 36, 50 and 64 times a
+ * GEMM MAC's time a score (the JS loop in the same processes 192–258, 3.4–4.6 times the SIMD's): 60.
  */
-export const MSA_SOFTMAX_SCORE = 150;
+export const MSA_SOFTMAX_SCORE = 60;
 export const MSA_POOL_MAC = 15;
 export const MSA_REL_POS_UNIT = 10;
+/**
+ * The VJP's work as a multiple of the forward's run (Inferred.vjpWork), above runtime/backward.ts's
+ * REVERSE_RATE of 2: it recomputes each head's pools, scores and softmax, then four GEMMs of the
+ * scores' size, relPos's sums and the pools' transposes. bench/mvit-calls.ts, op.vjp against op.run
+ * in the same process, interleaved, 5 rounds, 2026-12-06, load 10–12: 2.6 at mvit_v2_s's block 0,
+ * 2.8 at block 5, 2.6 at block 15, 2.0 at mvit_v1_b's block 0 (2.5, 2.7,
+ * 2.4, 2.5 in the same runs for main before the score bands and the SIMD softmax).
+ */
+export const MSA_VJP_RATE = 3;
 
 export const MultiscaleAttentionAttrs = z.strictObject({
   inputSize: Triple.describe('[T, H, W] of the grid tokens after the class token (torchvision passes it as thw)'),
@@ -227,6 +239,7 @@ export const multiscaleAttention: OpDef<MultiscaleAttentionAttrs, MultiscaleAtte
       weights,
       cost: { macs, exactMacOps, biasOps: n * l * 3 * dim + n * lq * dim, elementwise },
       runWork,
+      vjpWork: MSA_VJP_RATE * runWork,
       plan,
       intermediates: [
         { shape: [n, l, 3 * dim], what: 'q, k and v before pooling' },

@@ -6,7 +6,7 @@
  * multiples of 4) and NaN.
  */
 import { describe, expect, it } from 'vitest';
-import { expF32, scoreBand, softmaxBand } from '../../src/ops/multiscale-attention-softmax.js';
+import { expF32, scoreBand, softmaxBand, softmaxVjpBand } from '../../src/ops/multiscale-attention-softmax.js';
 import { rng } from '../../src/tensor/random.js';
 import { committedIsAssembled } from '../wasm-assembly.js';
 
@@ -100,5 +100,35 @@ describe("the softmax kernel's rows", () => {
   it('refuses scores outside its module memory, and more scores than the band holds', () => {
     expect(() => softmaxBand(new Float32Array(4), 1, 4)).toThrow(/scoreBand view/);
     expect(() => softmaxBand(scoreBand(4), 2, 4)).toThrow(/overrun/);
+  });
+});
+
+describe("the softmax kernel's vector-Jacobian product", () => {
+  it('rows of 1, 3, 4, 5, 393 (probabilities of N(0, 2²) scores, gradients U(−1, 1)), 2 rows each: g_j ← p_j·(g_j − Σ g·p) within 1e−6 of the largest |p·g| in double, the row sum of the result 0 within 1e−6', () => {
+    const r = rng(9);
+    for (const cols of [1, 3, 4, 5, 393]) {
+      const n = 2 * cols;
+      const band = scoreBand(2 * n);
+      const p = band.subarray(0, n);
+      const g = band.subarray(n, 2 * n);
+      p.set(Float32Array.from({ length: n }, () => 2 * (r() + r() + r() - 1.5)));
+      softmaxBand(p, 2, cols);
+      g.set(Float32Array.from({ length: n }, () => 2 * r() - 1));
+      const want = [0, 1].flatMap((i) => {
+        const [pr, gr] = [Array.from(p.subarray(i * cols, (i + 1) * cols)), Array.from(g.subarray(i * cols, (i + 1) * cols))];
+        const t = pr.reduce((a, v, j) => a + v * gr[j], 0);
+        return pr.map((v, j) => v * (gr[j] - t));
+      });
+      const scale = Math.max(...Array.from(p, (v, j) => Math.abs(v * g[j])));
+      softmaxVjpBand(p, g, 2, cols);
+      g.forEach((v, j) => expect(Math.abs(v - want[j]), `cols ${cols} at ${j}`).toBeLessThanOrEqual(1e-6 * scale));
+      for (const i of [0, 1]) expect(Math.abs(g.subarray(i * cols, (i + 1) * cols).reduce((a, b) => a + b, 0))).toBeLessThan(1e-6);
+    }
+  });
+
+  it('refuses arrays outside its module memory, and more values than a band holds', () => {
+    const band = scoreBand(8);
+    expect(() => softmaxVjpBand(new Float32Array(4), band.subarray(4), 1, 4)).toThrow(/scoreBand views/);
+    expect(() => softmaxVjpBand(band.subarray(0, 4), band.subarray(4), 2, 4)).toThrow(/overrun/);
   });
 });
