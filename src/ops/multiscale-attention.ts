@@ -84,7 +84,8 @@ export const MSA_REL_POS_UNIT = 10;
  * scores' size, relPos's sums and the pools' transposes. bench/mvit-calls.ts, op.vjp against op.run
  * in the same process, interleaved, 5 rounds, 2026-12-06, load 10–12: 2.6 at mvit_v2_s's block 0,
  * 2.8 at block 5, 2.6 at block 15, 2.0 at mvit_v1_b's block 0 (2.5, 2.7,
- * 2.4, 2.5 in the same runs for main before the score bands and the SIMD softmax).
+ * 2.4, 2.5 in the same runs for main before the score bands and the SIMD softmax); alone in a
+ * process at load 5 (3 rounds) 1.8, 2.8, 2.2 and 3.2: noisy, 3 about their middle-high.
  */
 export const MSA_VJP_RATE = 3;
 
