@@ -17,7 +17,6 @@
  * reused across samples and heads.
  */
 import { gemm } from './gemm-tiles.js';
-import { linearColumns } from './linear.js';
 import { scoreBand, softmaxBand } from './multiscale-attention-softmax.js';
 
 export type Thw = [number, number, number];
@@ -191,22 +190,6 @@ export function attendMultiscaleHead(qkv: Float32Array, s: number, hd: number, p
     const { q } = scr;
     for (let i = a.residualWithClsEmbed ? 0 : 1; i < lq; i++) for (let e = 0; e < d; e++) out[outOff + i * ldOut + e] += q[i * d + e];
   }
-}
-
-/** The op's output [N·Lq, D] from x [N·L, C]: qkv, each (sample, head) attended in bands of at most bandFloats scores, the projection. */
-export function multiscaleForward(x: Float32Array, p: MultiscaleAttentionPlan, a: MultiscaleRunAttrs, w: Weights, bandFloats = SCORE_BAND): Float32Array {
-  const { n, c, dim, heads } = p;
-  const l = 1 + prod(p.thw);
-  const lq = 1 + prod(p.qThw);
-  const qkv = new Float32Array(n * l * 3 * dim);
-  linearColumns(x, n * l, c, w.qkvWeight.data, w.qkvBias.data, 3 * dim, 0, 3 * dim, qkv);
-  const kern = multiscaleKernels(p, w);
-  const scr = headScratch(p, false, bandFloats);
-  const att = new Float32Array(n * lq * dim);
-  for (let s = 0; s < n; s++) for (let hd = 0; hd < heads; hd++) attendMultiscaleHead(qkv, s, hd, p, a, kern, scr, att, s * lq * dim + hd * p.d, dim);
-  const y = new Float32Array(n * lq * dim);
-  linearColumns(att, n * lq, dim, w['project.0.weight'].data, w['project.0.bias'].data, dim, 0, dim, y);
-  return y;
 }
 
 /** One head's q, k or v ([1 + T·H·W] rows of d at src[off + row·ld]) into out [·, d]: copied, or through its pool. */

@@ -56,7 +56,9 @@ import { globalOver } from './receptive-field.js';
 import type { InferContext, OpDef, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import { multiscaleAttentionVjp, multiscaleVjpIntermediates } from './multiscale-attention-vjp.js';
-import { bandRows, multiscaleForward, prod } from './multiscale-attention-kernels.js';
+import { SCORE_BAND, attendMultiscaleHead, bandRows, headScratch, multiscaleKernels, prod } from './multiscale-attention-kernels.js';
+import type { MultiscaleRunAttrs } from './multiscale-attention-kernels.js';
+import { linearColumns } from './linear.js';
 import type { MultiscaleAttentionPlan, PoolPlan, Thw } from './multiscale-attention-kernels.js';
 
 const Triple = z.tuple([posInt, posInt, posInt]);
@@ -152,6 +154,22 @@ function relTableRows(ctx: InferContext<MultiscaleAttentionAttrs>, a: Multiscale
     ctx.fail('NON_POSITIVE_SIZE', `multiscaleAttention's rel_pos_t would have 2·${t} − 1 = ${temporal} rows (${sizedBy}); PyTorch fails building it (negative dimension)`, 'relPosInputSize');
   }
   return { spatial, temporal };
+}
+
+/** The op's output [N·Lq, D] from x [N·L, C]: qkv, each (sample, head) attended in bands of at most bandFloats scores, the projection. */
+export function multiscaleForward(x: Float32Array, p: MultiscaleAttentionPlan, a: MultiscaleRunAttrs, w: Record<string, { data: Float32Array }>, bandFloats = SCORE_BAND): Float32Array {
+  const { n, c, dim, heads } = p;
+  const l = 1 + prod(p.thw);
+  const lq = 1 + prod(p.qThw);
+  const qkv = new Float32Array(n * l * 3 * dim);
+  linearColumns(x, n * l, c, w.qkvWeight.data, w.qkvBias.data, 3 * dim, 0, 3 * dim, qkv);
+  const kern = multiscaleKernels(p, w);
+  const scr = headScratch(p, false, bandFloats);
+  const att = new Float32Array(n * lq * dim);
+  for (let s = 0; s < n; s++) for (let hd = 0; hd < heads; hd++) attendMultiscaleHead(qkv, s, hd, p, a, kern, scr, att, s * lq * dim + hd * p.d, dim);
+  const y = new Float32Array(n * lq * dim);
+  linearColumns(att, n * lq, dim, w['project.0.weight'].data, w['project.0.bias'].data, dim, 0, dim, y);
+  return y;
 }
 
 export const multiscaleAttention: OpDef<MultiscaleAttentionAttrs, MultiscaleAttentionPlan> = {

@@ -7,9 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { multiscaleAttention } from '../../src/ops/multiscale-attention.js';
+import { multiscaleAttention, multiscaleForward } from '../../src/ops/multiscale-attention.js';
 import type { MultiscaleAttentionAttrs, MultiscaleAttentionPlan } from '../../src/ops/multiscale-attention.js';
-import { SCORE_BAND, bandRows, multiscaleForward, prod } from '../../src/ops/multiscale-attention-kernels.js';
+import { SCORE_BAND, bandRows, prod } from '../../src/ops/multiscale-attention-kernels.js';
 import { multiscaleAttentionVjp } from '../../src/ops/multiscale-attention-vjp.js';
 import { checkOperator } from '../../src/runtime/operator.js';
 import { tensor } from '../../src/tensor/tensor.js';
