@@ -42,21 +42,25 @@ function convPoolConv() {
 }
 const spec = convPoolConv();
 
+/** The ERF of a golden case's unit, the clip and weights given. */
+const erfOf = (c: (typeof golden.cases)[number]) =>
+  computeErf(inlineRunner, {
+    source: { kind: 'spec', spec },
+    mode: 'given',
+    samples: 1,
+    inputs: { input: clip },
+    weights: given,
+    weightInit: 'seed',
+    seed: 0,
+    target: { layer: c.layer, channels: c.channels, position: c.position },
+    stages: false,
+    heatmap: false,
+    maxElements: 1 << 24,
+  });
+
 describe("Conv3d → ReLU → AvgPool3d (ceil mode, countIncludePad false) → Conv3d: the ERF over a clip [1, 2, 8, 12, 12] equals PyTorch autograd's", () => {
   it.each(golden.cases.map((c) => [c.name, c] as const))('%s: the gradient, frame shares and the channel- and frame-summed map within 1e-5', async (_, c) => {
-    const s = await computeErf(inlineRunner, {
-      source: { kind: 'spec', spec },
-      mode: 'given',
-      samples: 1,
-      inputs: { input: clip },
-      weights: given,
-      weightInit: 'seed',
-      seed: 0,
-      target: { layer: c.layer, channels: c.channels, position: c.position },
-      stages: false,
-      heatmap: false,
-      maxElements: 1 << 24,
-    });
+    const s = await erfOf(c);
     expect(s.gradient.shape).toEqual(SHAPE);
     expect(s.magnitude.shape).toEqual([1, 1, 12, 12]);
     // measured 4.1e-8 … 1.4e-7 (gradient), 1.0e-8 … 2.9e-8 (shares), 6.6e-8 … 9.8e-8 (map); the divisor
@@ -69,19 +73,7 @@ describe("Conv3d → ReLU → AvgPool3d (ceil mode, countIncludePad false) → C
 
   it('the pool\'s last windows (conv1 unit [4, 6, 6]): only frames 6 and 7 carry gradient (pool window t 7…9 holds frame 7 alone, conv0 k3 p1 reads 6…8)', async () => {
     const c = golden.cases[1];
-    const s = await computeErf(inlineRunner, {
-      source: { kind: 'spec', spec },
-      mode: 'given',
-      samples: 1,
-      inputs: { input: clip },
-      weights: given,
-      weightInit: 'seed',
-      seed: 0,
-      target: { layer: c.layer, channels: c.channels, position: c.position },
-      stages: false,
-      heatmap: false,
-      maxElements: 1 << 24,
-    });
+    const s = await erfOf(c);
     expect(s.temporal!.frames.flatMap((f, t) => (f > 0 ? [t] : []))).toEqual([6, 7]);
   });
 });

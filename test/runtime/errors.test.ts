@@ -50,53 +50,34 @@ describe('errors a kernel finds in the data carry the layer and its JSONPath, as
 });
 
 describe('weights that match nothing are refused, not ignored', () => {
-  it('runOperator conv2d with weights { wieght }: INVALID_TENSOR at $.weights.wieght, did you mean weight', async () => {
+  /** What runOperator throws for a call of `name` on x of shape `x` with zero weights of the shapes given. */
+  async function operatorError(name: string, x: readonly number[], attributes: Record<string, unknown>, weights: Record<string, readonly number[]>): Promise<unknown> {
     const { runOperator } = await import('../../src/runtime/operator.js');
-    let caught: unknown;
+    const zeros = (shape: readonly number[]) => tensor([...shape], new Float32Array(shape.reduce((a, b) => a * b, 1)));
     try {
-      runOperator({
-        name: 'conv2d',
-        inputs: [tensor([1, 1, 3, 3], new Float32Array(9))],
-        attributes: { outChannels: 1, kernelSize: 3 },
-        weights: { wieght: tensor([1, 1, 3, 3], new Float32Array(9)) },
-        training: false,
-        seed: 0,
-        maxElements: 1 << 20,
-      });
+      runOperator({ name, inputs: [zeros(x)], attributes, weights: Object.fromEntries(Object.entries(weights).map(([k, shape]) => [k, zeros(shape)])), training: false, seed: 0, maxElements: 1 << 20 });
     } catch (e) {
-      caught = e;
+      return e;
     }
+    return null;
+  }
+
+  it('runOperator conv2d with weights { wieght }: INVALID_TENSOR at $.weights.wieght, did you mean weight', async () => {
+    const caught = await operatorError('conv2d', [1, 1, 3, 3], { outChannels: 1, kernelSize: 3 }, { wieght: [1, 1, 3, 3] });
     expect(caught).toBeInstanceOf(ConvlensError);
     expect((caught as ConvlensError).toJSON()).toMatchObject({ code: 'INVALID_TENSOR', path: '$.weights.wieght', suggestion: 'weight' });
   });
 
   it.each([
     ['conv2d', [1, 1, 3, 3], { wieght: [1, 1, 3, 3] }, 'wieght', 'weight'],
-    ['conv2d', [1, 1, 3, 3], { weight: [2, 1, 3, 3], bais: [2] }, null, null],
+    ['conv2d', [1, 1, 3, 3], { weight: [2, 1, 3, 3], bais: [2] }, 'bais', 'bias'],
     ['linear', [2, 4], { Weight: [3, 4] }, 'Weight', 'weight'],
   ] as const)(
-    "runOperator %s on %j with weights %j and no attributes (they come from the weights): the misspelt weight is the error, INVALID_TENSOR at its field with its suggestion (it was SPEC_INVALID 'needs outChannels'); a misspelt bias beside a right weight is refused after inference, 'bias' suggested (conv2d read it; no suggestion before)",
+    "runOperator %s on %j with weights %j and no attributes (they come from the weights): INVALID_TENSOR at the misspelt one's field with its suggestion (a weight they come from was SPEC_INVALID 'needs outChannels'; a bias beside a right weight had no suggestion: conv2d read 'bias')",
     async (name, x, weights, bad, suggestion) => {
-      const { runOperator } = await import('../../src/runtime/operator.js');
-      let caught: unknown;
-      try {
-        runOperator({
-          name,
-          inputs: [tensor([...x], new Float32Array(x.reduce((a: number, b: number) => a * b, 1)))],
-          attributes: {},
-          weights: Object.fromEntries(Object.entries(weights).map(([k, s]) => [k, tensor([...s], new Float32Array((s as readonly number[]).reduce((a, b) => a * b, 1)))])),
-          training: false,
-          seed: 0,
-          maxElements: 1 << 20,
-        });
-      } catch (e) {
-        caught = e;
-      }
+      const caught = await operatorError(name, x, {}, weights);
       expect(caught).toBeInstanceOf(ConvlensError);
-      const json = (caught as ConvlensError).toJSON();
-      if (bad) expect(json).toMatchObject({ code: 'INVALID_TENSOR', path: `$.weights.${bad}`, suggestion });
-      // the weight sized the attributes: the bias's name is checked against the inferred roles (givenWeights)
-      else expect(json).toMatchObject({ code: 'INVALID_TENSOR', path: '$.weights.bais', suggestion: 'bias' });
+      expect((caught as ConvlensError).toJSON()).toMatchObject({ code: 'INVALID_TENSOR', path: `$.weights.${bad}`, suggestion });
     },
   );
 
