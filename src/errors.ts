@@ -117,12 +117,46 @@ export function movePaths(e: ConvlensError, move: (path: string) => string, mess
 }
 
 /**
- * A layer's own field as a path under the layer: `$.inputs[1]` (its second input) under
- * `$.layers[3]`; an ONNX node names its inputs `input` (`$.graph.node[5].input[1]`).
+ * Where an ONNX node's layer is in the file (graph/onnx/file-fields.ts): its convlens attributes as
+ * the node's AttributeProto or input they were read from, and each layer input/output as the node's
+ * (−1: not one of them).
  */
-export function underLayer(layer: { path: string; source?: { format: 'onnx' } }, relative: string): string {
+export interface OnnxLayerSource {
+  format: 'onnx';
+  fields?: Readonly<Record<string, { path: string; attribute?: string }>>;
+  inputs?: readonly number[];
+  outputs?: readonly number[];
+}
+
+/** `.input[1]` of `[1]` (a layer's input or output index) as the node's, or the repeated field itself when the index is none of the node's. */
+function nodeSlot(field: 'input' | 'output', index: string | undefined, map: readonly number[] | undefined): string {
+  if (index === undefined) return `.${field}`;
+  const j = map ? (map[Number(index)] ?? -1) : Number(index);
+  return j >= 0 ? `.${field}[${j}]` : `.${field}`;
+}
+
+/**
+ * A layer's own field under the layer, with the ONNX attribute it names: `$.inputs[1]` (its second
+ * input) under `$.layers[3]`. An ONNX node's field is one the file has: `$.graph.node[5].input[1]`,
+ * `$.kernelSize` as `$.graph.node[5].attribute[2]` (its kernel_shape), and an attribute convlens
+ * derives or defaults as the node itself.
+ */
+export function fieldUnderLayer(layer: { path: string; source?: OnnxLayerSource }, relative: string): { path: string; onnxAttribute?: string } {
   const rest = relative.slice(1);
-  return layer.path + (layer.source?.format === 'onnx' ? rest.replace(/^\.inputs(?=\[|$)/, '.input') : rest);
+  if (layer.source?.format !== 'onnx') return { path: layer.path + rest };
+  const step = /^\.([A-Za-z_$][\w$]*)(?:\[(\d+)\])?/.exec(rest);
+  if (!step) return { path: layer.path };
+  const [, name, index] = step;
+  if (name === 'inputs') return { path: layer.path + nodeSlot('input', index, layer.source.inputs) };
+  if (name === 'outputs') return { path: layer.path + nodeSlot('output', index, layer.source.outputs) };
+  const field = layer.source.fields && Object.hasOwn(layer.source.fields, name) ? layer.source.fields[name] : undefined;
+  if (!field) return { path: layer.path };
+  return { path: layer.path + field.path, ...(field.attribute !== undefined && { onnxAttribute: field.attribute }) };
+}
+
+/** The path of fieldUnderLayer. */
+export function underLayer(layer: { path: string; source?: OnnxLayerSource }, relative: string): string {
+  return fieldUnderLayer(layer, relative).path;
 }
 
 /**
@@ -133,7 +167,7 @@ export function underLayer(layer: { path: string; source?: { format: 'onnx' } },
  * stays; without one, the layer's path. An ONNX node's type is given as inference errors give it
  * (`opType`). An error that already names a layer is left.
  */
-export function atLayer(e: unknown, layer: { name: string; path: string; attrs?: Record<string, unknown>; source?: { format: 'onnx'; opType: string } }): unknown {
+export function atLayer(e: unknown, layer: { name: string; path: string; attrs?: Record<string, unknown>; source?: OnnxLayerSource & { opType: string } }): unknown {
   if (!(e instanceof ConvlensError) || e.details.layer !== undefined) return e;
   const prefix = `layer '${layer.name}': `;
   const own = `${layer.name}: `;
@@ -141,8 +175,8 @@ export function atLayer(e: unknown, layer: { name: string; path: string; attrs?:
   const given = e.details.path;
   const attribute = typeof given === 'string' ? /^\$\.([A-Za-z_$][\w$]*)/.exec(given)?.[1] : undefined;
   const ownField = typeof given === 'string' && (/^\$\.inputs\[\d+\]/.test(given) || (attribute !== undefined && layer.attrs !== undefined && Object.hasOwn(layer.attrs, attribute)));
-  const path = typeof given !== 'string' ? layer.path : ownField ? underLayer(layer, given) : given;
-  return new ConvlensError(e.code, message, { ...e.details, path, layer: layer.name, ...(layer.source && { opType: layer.source.opType }) });
+  const field = typeof given !== 'string' ? { path: layer.path } : ownField ? fieldUnderLayer(layer, given) : { path: given };
+  return new ConvlensError(e.code, message, { ...e.details, ...field, layer: layer.name, ...(layer.source && { opType: layer.source.opType }) });
 }
 
 /** The wire form of an error, also used to move errors across worker threads. */

@@ -146,7 +146,7 @@ function notInferred(layer: GraphLayer, executed: boolean, inputShapes: number[]
   return {
     name: layer.name,
     op: layer.op,
-    ...(layer.source ? { source: layer.source } : {}),
+    ...(layer.source ? { source: { format: layer.source.format, opType: layer.source.opType } } : {}),
     supported: false,
     executed,
     inputs: layer.inputs,
@@ -227,7 +227,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
     return {
       name: layer.name,
       op: layer.op,
-      ...(layer.source ? { source: layer.source } : {}),
+      ...(layer.source ? { source: { format: layer.source.format, opType: layer.source.opType } } : {}),
       supported: true,
       executed: executed.has(layer.name),
       inputs: layer.inputs,

@@ -3,7 +3,7 @@
  * values (folded shape arithmetic), weights, costs and receptive field. The analyzer's report and
  * the runtime's executor both start from one inference of a graph, so they cannot disagree.
  */
-import { ConvlensError, fmtShape, jsonPath, underLayer } from '../errors.js';
+import { ConvlensError, fmtShape, jsonPath, fieldUnderLayer, underLayer } from '../errors.js';
 import type { ErrorCode, ErrorDetails } from '../errors.js';
 import type { Graph, GraphLayer } from '../graph/graph.js';
 import { executedLayers, topologicalOrder } from '../graph/walks.js';
@@ -67,7 +67,7 @@ const notModelled = (reason: string, field?: LayerField): never => {
 function failer(layer: GraphLayer, shapes: Shape[]) {
   return (code: ErrorCode, message: string, field?: LayerField, details: ErrorDetails = {}): never => {
     const fieldPath = field === undefined ? [] : Array.isArray(field) ? field : [field];
-    const path = fieldPath.length ? underLayer(layer, jsonPath(fieldPath)) : layer.path;
+    const { path, onnxAttribute } = fieldPath.length ? fieldUnderLayer(layer, jsonPath(fieldPath)) : { path: layer.path, onnxAttribute: undefined };
     // Every message names its layer; ops write only what is wrong.
     const prefix = `layer '${layer.name}': `;
     throw new ConvlensError(code, message.startsWith(prefix) ? message : prefix + message, {
@@ -76,6 +76,7 @@ function failer(layer: GraphLayer, shapes: Shape[]) {
       shapes: Object.fromEntries(shapes.map((s, i) => [`input${i}`, s])),
       ...details,
       ...(layer.source ? { opType: layer.source.opType } : {}),
+      ...(onnxAttribute !== undefined && { onnxAttribute }),
     });
   };
 }

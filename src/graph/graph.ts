@@ -4,6 +4,7 @@ import type { DataType } from '../tensor/dtype.js';
 import { numel } from '../tensor/tensor.js';
 import { ConvlensError, jsonPath } from '../errors.js';
 import { closest } from '../suggest.js';
+import type { OnnxFields } from './onnx/file-fields.js';
 
 /** The one graph form every importer (JSON spec, ONNX, model zoo) produces and the analyzer reads. */
 export interface GraphInput {
@@ -61,8 +62,11 @@ export interface GraphLayer {
   attrs: Record<string, unknown>;
   /** JSONPath of the layer in the request, for errors. */
   path: string;
-  /** Where the layer came from when imported (ONNX op type), for the report. */
-  source?: { format: 'onnx'; opType: string };
+  /**
+   * Where the layer came from when imported: its ONNX op type, for the report, and where its fields
+   * are in the file (graph/onnx/file-fields.ts), for errors; the report gives format and opType only.
+   */
+  source?: { format: 'onnx'; opType: string } & OnnxFields;
   /** Weight roles (weight, bias, runningMean, …) bound to graph constants, for imported models. */
   weights?: Record<string, { constant: string; transpose?: boolean }>;
 }

@@ -97,12 +97,12 @@ export function attrOrConstant<A>(ctx: InferContext<A>, attr: readonly number[] 
   if (v) {
     const bad = v.data.find((d) => !Number.isInteger(d));
     if (bad !== undefined) {
-      ctx.fail('INVALID_ATTRIBUTE', `${name} must be integers; input ${input} holds ${bad} in [${v.data.slice(0, 8).join(', ')}${v.data.length > 8 ? ', …' : ''}]`, 'inputs');
+      ctx.fail('INVALID_ATTRIBUTE', `${name} must be integers; input ${input} holds ${bad} in [${v.data.slice(0, 8).join(', ')}${v.data.length > 8 ? ', …' : ''}]`, ['inputs', input]);
     }
     return v.data;
   }
   if (ctx.inputs[input] !== undefined && ctx.inputs[input].length > 0 && !v) {
-    ctx.fail('INVALID_ATTRIBUTE', `${name} comes from input ${input}, whose value is not a constant convlens can evaluate`, 'inputs');
+    ctx.fail('INVALID_ATTRIBUTE', `${name} comes from input ${input}, whose value is not a constant convlens can evaluate`, ['inputs', input]);
   }
   if (required) ctx.fail('INVALID_ATTRIBUTE', `${name} is required (attribute or constant input ${input})`, name);
   return null;

@@ -34,6 +34,7 @@ import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { MICROSOFT_OPS } from './map-quant.js';
 import type { ValueInfoProto } from './proto.js';
 import { constantView } from './constant-views.js';
+import { onnxFieldsOf } from './file-fields.js';
 import { opsetRefusal } from './opsets.js';
 import { FOLDED_SINGLE_OUTPUT, checkExtraOutputs, checkGraphOutputs, checkKernelShape, checkSingleAssignment, checkedLayerInputs, checkNodeWrites } from './node-checks.js';
 
@@ -261,31 +262,35 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
       layers.push({ name, op: node.opType, inputs: [...node.input], outputs: [...node.output], attrs: reason ? { reason } : {}, path, source });
       return;
     }
-    const parsedAttrs = (opName: string, attrs: Record<string, unknown>) => {
+    const parsedAttrs = (opName: string, attrs: Record<string, unknown>, from?: Mapped['from']) => {
       const parsed = OPS_BY_NAME.get(opName)!.attrs.safeParse(attrs);
       if (parsed.success) return parsed.data as Record<string, unknown>;
       const issue = parsed.error.issues[0];
+      // the AttributeProto the value came from (a MaxPool's strides), else the node's attribute list
+      const field = onnxFieldsOf(node, from, [], []).fields?.[String(issue.path[0])];
       throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${node.opType}): ${issue.path.join('.') || 'attributes'}: ${issue.message}`, {
-        path: `${path}.attribute`,
+        path: `${path}${field?.path ?? '.attribute'}`,
         layer: name,
         opType: node.opType,
+        ...(field?.attribute !== undefined && { onnxAttribute: field.attribute }),
       });
     };
     // a node mapped to a chain (Gemm with transA or a per-row C): its extra layers, named after it
     const extra = (x: ExtraLayer) => layers.push({ name: `${name}:${x.suffix}`, op: x.op, inputs: x.inputs, outputs: [x.output], attrs: parsedAttrs(x.op, x.attrs), path, source });
     const op = OPS_BY_NAME.get(mapped.op)!;
     const layerInputs = checkedLayerInputs(op, mapped.inputs, mapped.weights !== undefined, name, node, path);
-    const attrs = parsedAttrs(mapped.op, mapped.attrs);
+    const attrs = parsedAttrs(mapped.op, mapped.attrs, mapped.from);
     checkExtraOutputs(node, op.outputCount?.(attrs) ?? 1, read, name, path, op.name);
     mapped.before?.forEach(extra);
+    const outputs = mapped.outputs ?? [...node.output];
     layers.push({
       name,
       op: mapped.op,
       inputs: layerInputs,
-      outputs: mapped.outputs ?? [...node.output],
+      outputs,
       attrs,
       path,
-      source,
+      source: { ...source, ...onnxFieldsOf(node, mapped.from, layerInputs, outputs) },
       ...(mapped.weights ? { weights: mapped.weights } : {}),
     });
     mapped.after?.forEach(extra);

@@ -29,6 +29,21 @@ export function convRankReason(shape: readonly number[], what: string, supported
   return `a ${shape.length - 2}-D ${what}: only ${supported} supported`;
 }
 
+/**
+ * What a window's attributes are read from (Mapped.from), for the 1-D, 2-D and 3-D convs and pools:
+ * a conv's kernelSize is kernel_shape when given, else W's (input 1) shape; padding is pads, else auto_pad.
+ */
+export const WINDOW_FROM = {
+  kernelSize: ['kernel_shape', 1],
+  stride: 'strides',
+  padding: ['pads', 'auto_pad'],
+  dilation: 'dilations',
+  groups: 'group',
+  outputPadding: 'output_padding',
+  ceilMode: 'ceil_mode',
+  countIncludePad: 'count_include_pad',
+} as const;
+
 const ints = (ctx: MapContext, name: string): readonly number[] | number => ctx.a.ints(name) ?? 1;
 
 function conv(ctx: MapContext): Mapped | null {
@@ -49,6 +64,7 @@ function conv(ctx: MapContext): Mapped | null {
       bias: b !== null,
     },
     weights: { weight: { constant: w.name }, ...(b ? { bias: { constant: b.name } } : {}) },
+    from: WINDOW_FROM,
   };
 }
 
@@ -75,6 +91,7 @@ function convTranspose(ctx: MapContext): Mapped | null {
       bias: b !== null,
     },
     weights: { weight: { constant: w.name }, ...(b ? { bias: { constant: b.name } } : {}) },
+    from: WINDOW_FROM,
   };
 }
 
@@ -86,12 +103,12 @@ function pool(ctx: MapContext, kind: 'max' | 'avg'): Mapped | null {
   if (kind === 'max') {
     if (ctx.a.int('storage_order', 0) !== 0) throw new Unsupported('storage_order 1 (column-major indices)');
     if (ctx.node.output.length > 1 && ctx.node.output[1] !== '') throw new Unsupported(`the indices output of a ${rank}-D max pooling`);
-    return { op: `maxPool${rank}d`, inputs: [ctx.node.input[0]], attrs: { ...common, dilation: ints(ctx, 'dilations') } };
+    return { op: `maxPool${rank}d`, inputs: [ctx.node.input[0]], attrs: { ...common, dilation: ints(ctx, 'dilations') }, from: WINDOW_FROM };
   }
   if (ctx.a.ints('dilations')?.some((d) => d !== 1)) throw new Unsupported('dilated average pooling (opset 19)');
   // ONNX pools the padded input where the unpadded one is smaller than the kernel, which PyTorch's avg_pool3d refuses
   const onnxWindows = rank === 3 ? { smallInput: 'pad' } : {};
-  return { op: `avgPool${rank}d`, inputs: [ctx.node.input[0]], attrs: { ...common, countIncludePad: ctx.a.int('count_include_pad', 0) === 1, ...onnxWindows } };
+  return { op: `avgPool${rank}d`, inputs: [ctx.node.input[0]], attrs: { ...common, countIncludePad: ctx.a.int('count_include_pad', 0) === 1, ...onnxWindows }, from: WINDOW_FROM };
 }
 
 /** The 1-D/3-D mapping of a Conv/ConvTranspose/MaxPool/AveragePool node, or null when it is 2-D (or another op). */

@@ -15,13 +15,13 @@ const opt = <T>(key: string, v: T | undefined) => (v === undefined ? {} : { [key
 const reduce =
   (op: string): NodeMapper =>
   ({ a, same }) =>
-    same(op, { keepDims: a.int('keepdims', 1) !== 0, noopWithEmptyAxes: a.int('noop_with_empty_axes', 0) === 1, ...opt('axes', a.ints('axes')) });
+    same(op, { keepDims: a.int('keepdims', 1) !== 0, noopWithEmptyAxes: a.int('noop_with_empty_axes', 0) === 1, ...opt('axes', a.ints('axes')) }, { keepDims: 'keepdims', noopWithEmptyAxes: 'noop_with_empty_axes', axes: ['axes', 1] });
 
 /** ArgMax, ArgMin: axis (default 0), keepdims (default 1), select_last_index (default 0). */
 const arg =
   (op: string): NodeMapper =>
   ({ a, same }) =>
-    same(op, { dim: a.int('axis', 0), keepDim: a.int('keepdims', 1) !== 0, selectLastIndex: a.int('select_last_index', 0) === 1 });
+    same(op, { dim: a.int('axis', 0), keepDim: a.int('keepdims', 1) !== 0, selectLastIndex: a.int('select_last_index', 0) === 1 }, { dim: 'axis', keepDim: 'keepdims', selectLastIndex: 'select_last_index' });
 
 /** ConstantOfShape's `value`: a one-element tensor (default float32 0). */
 function constantOfShape({ a, same, node }: MapContext) {
@@ -47,10 +47,10 @@ export const INDEX_MAPPERS: Record<string, NodeMapper> = {
   ConstantOfShape: constantOfShape,
   Range: (ctx) => ctx.same('range'),
   Tile: (ctx) => ctx.same('tile'),
-  CumSum: ({ a, same }) => same('cumSum', { exclusive: a.int('exclusive', 0) === 1, reverse: a.int('reverse', 0) === 1 }),
+  CumSum: ({ a, same }) => same('cumSum', { exclusive: a.int('exclusive', 0) === 1, reverse: a.int('reverse', 0) === 1 }, { exclusive: 'exclusive', reverse: 'reverse' }),
   Trilu: ({ a, node, scalarOf }) => {
     const k = node.input[1] ? scalarOf(1) : undefined;
-    return { op: 'trilu', inputs: [node.input[0]], attrs: { upper: a.int('upper', 1) === 1, ...opt('diagonal', k) } };
+    return { op: 'trilu', inputs: [node.input[0]], attrs: { upper: a.int('upper', 1) === 1, ...opt('diagonal', k) }, from: { upper: 'upper', diagonal: 1 } };
   },
   ReduceMean: reduce('reduceMean'),
   ReduceSum: reduce('reduceSum'),
@@ -61,24 +61,24 @@ export const INDEX_MAPPERS: Record<string, NodeMapper> = {
   // the maximum over every spatial axis, kept as size 1: (N, C, …) → (N, C, 1, …) (nn.AdaptiveMaxPool2d(1)'s export)
   GlobalMaxPool: ({ same }) => same('reduceMax', { axesFrom: 2, keepDims: true }),
   NonZero: ({ same }) => same('nonZero'),
-  GatherND: ({ a, same }) => same('gatherND', { batchDims: a.int('batch_dims', 0) }),
+  GatherND: ({ a, same }) => same('gatherND', { batchDims: a.int('batch_dims', 0) }, { batchDims: 'batch_dims' }),
   ArgMax: arg('argMax'),
   ArgMin: arg('argMin'),
-  GatherElements: ({ a, same }) => same('gatherElements', { dim: a.int('axis', 0) }),
-  ScatterND: ({ a, same }) => same('scatterND', { reduction: a.string('reduction', 'none') }),
-  ScatterElements: ({ a, same }) => same('scatterElements', { dim: a.int('axis', 0), reduction: a.string('reduction', 'none') }),
+  GatherElements: ({ a, same }) => same('gatherElements', { dim: a.int('axis', 0) }, { dim: 'axis' }),
+  ScatterND: ({ a, same }) => same('scatterND', { reduction: a.string('reduction', 'none') }, { reduction: 'reduction' }),
+  ScatterElements: ({ a, same }) => same('scatterElements', { dim: a.int('axis', 0), reduction: a.string('reduction', 'none') }, { dim: 'axis', reduction: 'reduction' }),
   // opsets 9–10's name for ScatterElements
-  Scatter: ({ a, same }) => same('scatterElements', { dim: a.int('axis', 0) }),
+  Scatter: ({ a, same }) => same('scatterElements', { dim: a.int('axis', 0) }, { dim: 'axis' }),
   Einsum: ({ a, same }) => {
     const equation = a.string('equation');
     if (!equation) throw new Unsupported('no equation');
-    return same('einsum', { equation });
+    return same('einsum', { equation }, { equation: 'equation' });
   },
   // k: an attribute before opset 10, input 1 since (a constant, or folded shape arithmetic)
   TopK: ({ a, same, opset }) =>
-    same('topK', { dim: a.int('axis', -1), largest: a.int('largest', 1) === 1, sorted: a.int('sorted', 1) === 1, ...(opset < 10 ? { k: a.int('k') } : {}) }),
-  DepthToSpace: ({ a, same }) => same('depthToSpace', { blockSize: a.int('blocksize'), mode: a.string('mode', 'DCR') }),
-  SpaceToDepth: ({ a, same }) => same('spaceToDepth', { blockSize: a.int('blocksize') }),
+    same('topK', { dim: a.int('axis', -1), largest: a.int('largest', 1) === 1, sorted: a.int('sorted', 1) === 1, ...(opset < 10 ? { k: a.int('k') } : {}) }, { dim: 'axis', largest: 'largest', sorted: 'sorted', k: opset < 10 ? 'k' : 1 }),
+  DepthToSpace: ({ a, same }) => same('depthToSpace', { blockSize: a.int('blocksize'), mode: a.string('mode', 'DCR') }, { blockSize: 'blocksize', mode: 'mode' }),
+  SpaceToDepth: ({ a, same }) => same('spaceToDepth', { blockSize: a.int('blocksize') }, { blockSize: 'blocksize' }),
   GridSample: ({ a, same }) => {
     // opset 16 names bilinear/nearest/bicubic; opset 20 linear/nearest/cubic (either name read at any
     // opset). Cubic is torch's bicubic: each of the 4×4 taps padded on its own, as ONNX Runtime's CPU
@@ -86,10 +86,10 @@ export const INDEX_MAPPERS: Record<string, NodeMapper> = {
     const mode = a.string('mode', 'bilinear');
     const ours = GRID_SAMPLE_MODES.get(mode);
     if (!ours) throw new Unsupported(`mode ${mode} (bilinear/linear, nearest and bicubic/cubic are supported)`);
-    return same('gridSample', {
-      mode: ours,
-      paddingMode: a.string('padding_mode', 'zeros'),
-      alignCorners: a.int('align_corners', 0) === 1,
-    });
+    return same(
+      'gridSample',
+      { mode: ours, paddingMode: a.string('padding_mode', 'zeros'), alignCorners: a.int('align_corners', 0) === 1 },
+      { mode: 'mode', paddingMode: 'padding_mode', alignCorners: 'align_corners' },
+    );
   },
 };

@@ -10,7 +10,7 @@ import type { Attributes } from './attributes.js';
 import type { NodeProto } from './proto.js';
 import { FAMILY_MAPPERS } from './mappers.js';
 import { Unsupported, type Mapped, type WeightFolder } from './mapping.js';
-import { convRankReason, mapWindowNd } from './map-conv-nd.js';
+import { convRankReason, mapWindowNd, WINDOW_FROM } from './map-conv-nd.js';
 
 export { Unsupported, type Mapped, type MapContext, type NodeMapper } from './mapping.js';
 
@@ -73,7 +73,7 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
     if ('reason' in folded) throw computedWeight(role, folded.reason);
     return folded;
   };
-  const same = (op: string, attrs: Record<string, unknown> = {}): Mapped => ({ op, inputs: [...ins], attrs });
+  const same = (op: string, attrs: Record<string, unknown> = {}, from?: Mapped['from']): Mapped => ({ op, inputs: [...ins], attrs, ...(from && { from }) });
   const ctx = { node, a, opset, constants, constOf, weightOf, folder, scalarOf, typeOf, same };
   const family = FAMILY_MAPPERS[node.opType];
   if (family) return family(ctx);
@@ -99,6 +99,7 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
           bias: b !== null,
         },
         weights: { weight: { constant: w.name }, ...(b ? { bias: { constant: b.name } } : {}) },
+        from: WINDOW_FROM,
       };
     }
     case 'ConvTranspose': {
@@ -122,25 +123,26 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
           bias: b !== null,
         },
         weights: { weight: { constant: w.name }, ...(b ? { bias: { constant: b.name } } : {}) },
+        from: WINDOW_FROM,
       };
     }
     case 'LeakyRelu':
-      return same('leakyRelu', { negativeSlope: a.float('alpha', 0.01) });
+      return same('leakyRelu', { negativeSlope: a.float('alpha', 0.01) }, { negativeSlope: 'alpha' });
     case 'HardSigmoid':
-      return same('hardSigmoid', { alpha: a.float('alpha', 0.2), beta: a.float('beta', 0.5) });
+      return same('hardSigmoid', { alpha: a.float('alpha', 0.2), beta: a.float('beta', 0.5) }, { alpha: 'alpha', beta: 'beta' });
     case 'Clip': {
       const min = opset >= 11 ? scalarOf(1) : a.float('min');
       const max = opset >= 11 ? scalarOf(2) : a.float('max');
       if (min === 0 && max === 6) return { op: 'relu6', inputs: [ins[0]], attrs: {} };
       if (min === 0 && max === undefined) return { op: 'relu', inputs: [ins[0]], attrs: {} };
-      return { op: 'clip', inputs: [ins[0]], attrs: { ...opt('min', min), ...opt('max', max) } };
+      return { op: 'clip', inputs: [ins[0]], attrs: { ...opt('min', min), ...opt('max', max) }, from: opset >= 11 ? { min: 1, max: 2 } : { min: 'min', max: 'max' } };
     }
     case 'Softmax':
-      return same('softmax', { dim: a.int('axis', opset >= 13 ? -1 : 1) });
+      return same('softmax', { dim: a.int('axis', opset >= 13 ? -1 : 1) }, { dim: 'axis' });
     case 'Dropout':
-      return { op: 'dropout', inputs: [ins[0]], attrs: { p: opset >= 12 ? (scalarOf(1) ?? 0.5) : a.float('ratio', 0.5) } };
+      return { op: 'dropout', inputs: [ins[0]], attrs: { p: opset >= 12 ? (scalarOf(1) ?? 0.5) : a.float('ratio', 0.5) }, from: { p: opset >= 12 ? 1 : 'ratio' } };
     case 'Concat':
-      return same('concat', { dim: a.int('axis') });
+      return same('concat', { dim: a.int('axis') }, { dim: 'axis' });
     case 'MaxPool': {
       const k = a.ints('kernel_shape');
       if (!k || k.length !== 2) throw new Unsupported('only 2-D max pooling is supported');
@@ -158,6 +160,7 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
           // ONNX's Indices count over the whole input (the spec: [0, N x C x D1 x … x Dn)), PyTorch's within each plane
           indicesOver: 'tensor',
         },
+        from: WINDOW_FROM,
       };
     }
     case 'AveragePool': {
@@ -167,10 +170,11 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
         op: 'avgPool2d',
         inputs: [ins[0]],
         attrs: { kernelSize: k, stride: a.ints('strides') ?? 1, padding: padding(a), ceilMode: a.int('ceil_mode', 0) === 1, countIncludePad: a.int('count_include_pad', 0) === 1 },
+        from: WINDOW_FROM,
       };
     }
     case 'Flatten':
-      return same('flatten', { axis: a.int('axis', 1) });
+      return same('flatten', { axis: a.int('axis', 1) }, { axis: 'axis' });
     case 'MatMul': {
       const w = constOf(1);
       if (w && w.shape.length === 2 && !constOf(0)) {
@@ -179,36 +183,37 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
       return same('matmul');
     }
     case 'Reshape':
-      return same('reshape', { allowZero: a.int('allowzero', 0) === 1 });
+      return same('reshape', { allowZero: a.int('allowzero', 0) === 1 }, { allowZero: 'allowzero', shape: 1 });
     case 'Transpose':
-      return same('transpose', opt('perm', a.ints('perm')));
+      return same('transpose', opt('perm', a.ints('perm')), { perm: 'perm' });
     case 'Split':
       return {
         op: 'split',
         inputs: [...ins],
         attrs: { axis: a.int('axis', 0), numOutputs: node.output.length, ...opt('split', a.ints('split')) },
+        from: { axis: 'axis', split: ['split', 1] },
       };
     case 'Slice':
       return opset >= 10
-        ? same('slice')
-        : same('slice', { starts: a.bounds('starts'), ends: a.bounds('ends'), ...opt('axes', a.ints('axes')) });
+        ? same('slice', {}, { starts: 1, ends: 2, axes: 3, steps: 4 })
+        : same('slice', { starts: a.bounds('starts'), ends: a.bounds('ends'), ...opt('axes', a.ints('axes')) }, { starts: 'starts', ends: 'ends', axes: 'axes' });
     case 'Pad': {
       const mode = a.string('mode', 'constant');
-      if (opset >= 11) return { op: 'pad', inputs: [...ins], attrs: { mode } };
-      return { op: 'pad', inputs: [ins[0]], attrs: { mode, pads: a.ints('pads'), value: a.float('value', 0) } };
+      if (opset >= 11) return { op: 'pad', inputs: [...ins], attrs: { mode }, from: { mode: 'mode', pads: 1, value: 2, axes: 3 } };
+      return { op: 'pad', inputs: [ins[0]], attrs: { mode, pads: a.ints('pads'), value: a.float('value', 0) }, from: { mode: 'mode', pads: 'pads', value: 'value' } };
     }
     case 'ReduceMean':
-      return same('reduceMean', { keepDims: a.int('keepdims', 1) !== 0, ...opt('axes', a.ints('axes')) });
+      return same('reduceMean', { keepDims: a.int('keepdims', 1) !== 0, ...opt('axes', a.ints('axes')) }, { keepDims: 'keepdims', axes: ['axes', 1] });
     case 'Shape':
-      return same('shape', { ...opt('start', a.int('start')), ...opt('end', a.int('end')) });
+      return same('shape', { ...opt('start', a.int('start')), ...opt('end', a.int('end')) }, { start: 'start', end: 'end' });
     case 'Gather':
-      return same('gather', { axis: a.int('axis', 0) });
+      return same('gather', { axis: a.int('axis', 0) }, { axis: 'axis' });
     case 'Unsqueeze':
-      return same('unsqueeze', opt('axes', a.ints('axes')));
+      return same('unsqueeze', opt('axes', a.ints('axes')), { axes: ['axes', 1] });
     case 'Squeeze':
-      return same('squeeze', opt('axes', a.ints('axes')));
+      return same('squeeze', opt('axes', a.ints('axes')), { axes: ['axes', 1] });
     case 'Cast':
-      return same('cast', { to: dtypeOfOnnx(a.int('to', TensorDataType.UNDEFINED)) });
+      return same('cast', { to: dtypeOfOnnx(a.int('to', TensorDataType.UNDEFINED)) }, { to: 'to' });
     default:
       throw new Unsupported('');
   }

@@ -17,7 +17,7 @@ const opt = <T>(key: string, v: T | undefined) => (v === undefined ? {} : { [key
 const resize: NodeMapper = ({ node, a, opset }): Mapped => {
   const ins = node.input;
   const mode = a.string('mode', 'nearest');
-  if (opset < 11) return { op: 'resize', inputs: [ins[0], '', ins[1] ?? ''], attrs: { mode, coordinateTransformationMode: 'asymmetric', nearestMode: 'floor' } };
+  if (opset < 11) return { op: 'resize', inputs: [ins[0], '', ins[1] ?? ''], attrs: { mode, coordinateTransformationMode: 'asymmetric', nearestMode: 'floor' }, from: { mode: 'mode', scales: 1 } };
   const transform = a.string('coordinate_transformation_mode', 'half_pixel');
   const cubic = a.float('cubic_coeff_a', -0.75);
   const policy = a.string('keep_aspect_ratio_policy', 'stretch');
@@ -35,6 +35,20 @@ const resize: NodeMapper = ({ node, a, opset }): Mapped => {
       ...opt('keepAspectRatioPolicy', policy !== 'stretch' ? policy : undefined),
       ...opt('extrapolationValue', transform === 'tf_crop_and_resize' ? a.float('extrapolation_value', 0) : undefined),
     },
+    from: {
+      mode: 'mode',
+      coordinateTransformationMode: 'coordinate_transformation_mode',
+      nearestMode: 'nearest_mode',
+      cubicCoeffA: 'cubic_coeff_a',
+      excludeOutside: 'exclude_outside',
+      antialias: 'antialias',
+      axes: 'axes',
+      keepAspectRatioPolicy: 'keep_aspect_ratio_policy',
+      extrapolationValue: 'extrapolation_value',
+      roi: 1,
+      scales: 2,
+      sizes: 3,
+    },
   };
 };
 
@@ -47,6 +61,7 @@ const upsample: NodeMapper = ({ node, a }): Mapped => {
     op: 'resize',
     inputs: scales ? [ins[0]] : [ins[0], '', ins[1]],
     attrs: { mode, coordinateTransformationMode: 'asymmetric', nearestMode: 'floor', ...opt('scales', scales) },
+    from: { mode: 'mode', scales: ['scales', 1] },
   };
 };
 

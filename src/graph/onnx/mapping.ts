@@ -4,6 +4,7 @@ import type { Attributes } from './attributes.js';
 import type { NodeProto } from './proto.js';
 import type { DataType } from '../../tensor/dtype.js';
 import type { NotFoldable } from '../fold-constants.js';
+import type { FieldSource } from './file-fields.js';
 
 export interface Mapped {
   op: string;
@@ -16,6 +17,13 @@ export interface Mapped {
   before?: ExtraLayer[];
   /** Layers a node adds after this one (Gemm's add of a per-row C): the last writes the node's output. */
   after?: ExtraLayer[];
+  /**
+   * What each of `attrs` is read from in the node (graph/onnx/file-fields.ts), so that an error
+   * about it names that field of the file: `{ stride: 'strides', padding: ['pads', 'auto_pad'] }`,
+   * a node input's index for one read from an input (`{ starts: 1 }`). An attribute left out is
+   * one convlens derives or defaults: its errors name the node.
+   */
+  from?: Readonly<Record<string, FieldSource>>;
 }
 
 /** One more layer of a node that maps to a chain: named `<node>:<suffix>`, writing `output`. */
@@ -58,8 +66,8 @@ export interface MapContext {
   scalarOf(i: number): number | undefined;
   /** The element type of input i as ONNX's type inference gives it (graph/onnx/control-flow.ts outputType), undefined when not known. */
   typeOf(i: number): DataType | undefined;
-  /** The node's inputs and these attributes under a convlens op. */
-  same(op: string, attrs?: Record<string, unknown>): Mapped;
+  /** The node's inputs and these attributes under a convlens op, each read from what `from` says (Mapped.from). */
+  same(op: string, attrs?: Record<string, unknown>, from?: Mapped['from']): Mapped;
 }
 
 export type NodeMapper = (ctx: MapContext) => Mapped;

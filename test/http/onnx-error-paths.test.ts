@@ -1,0 +1,54 @@
+/**
+ * Through the routes, an error about an ONNX layer names a field the file has: the node's
+ * AttributeProto or input (test/graph/onnx-error-paths.test.ts for the cases), a spec its own field.
+ */
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bigKernelConv, CONV_ATTRS } from '../graph/onnx-error-models.js';
+import { testApp } from './app.js';
+
+let app: FastifyInstance;
+beforeAll(async () => {
+  app = await testApp();
+});
+afterAll(async () => app.close());
+
+const octets = (url: string, bytes: Uint8Array) => request(app.server).post(url).set('content-type', 'application/octet-stream').send(Buffer.from(bytes));
+
+describe('ONNX error paths through HTTP', () => {
+  it('POST /v1/analyze?input=1,2,3,3 with a dynamic [N, 2, H, W] input and a 5×5 Conv (kernel_shape its attribute[2]): 400 KERNEL_TOO_LARGE at $.graph.node[1].attribute[2], onnxAttribute kernel_shape', async () => {
+    const res = await octets('/v1/analyze?input=1,2,3,3', bigKernelConv(CONV_ATTRS, ['N', 2, 'H', 'W'])).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'KERNEL_TOO_LARGE', path: '$.graph.node[1].attribute[2]', onnxAttribute: 'kernel_shape', layer: 'c', opType: 'Conv' });
+  });
+
+  it('the same Conv without kernel_shape: at $.graph.node[1].input[1], W, whose shape gives the kernel', async () => {
+    const res = await octets('/v1/analyze?input=1,2,3,3', bigKernelConv({}, ['N', 2, 'H', 'W'])).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'KERNEL_TOO_LARGE', path: '$.graph.node[1].input[1]' });
+    expect(res.body.error).not.toHaveProperty('onnxAttribute');
+  });
+
+  it('POST /v1/run with the fixed-size file as onnxBase64: the same path, at $.graph.node[1].attribute[2]', async () => {
+    const bytes = Buffer.from(bigKernelConv(CONV_ATTRS));
+    const res = await request(app.server)
+      .post('/v1/run')
+      .send({ onnxBase64: bytes.toString('base64'), inputs: { x: { shape: [1, 2, 3, 3], data: new Array(18).fill(1) } } })
+      .expect(400);
+    expect(res.body.error).toMatchObject({ code: 'KERNEL_TOO_LARGE', path: '$.graph.node[1].attribute[2]', onnxAttribute: 'kernel_shape' });
+  });
+
+  it('a bare JSON spec body with the 5×5 conv2d as layers[3]: 400 KERNEL_TOO_LARGE at $.layers[3].kernelSize, unchanged', async () => {
+    const spec = {
+      inputs: [{ name: 'x', shape: [1, 2, 3, 3] }],
+      layers: [
+        { name: 'a', op: 'relu' },
+        { name: 'b', op: 'relu' },
+        { name: 'c', op: 'relu' },
+        { name: 'd', op: 'conv2d', outChannels: 4, kernelSize: 5 },
+      ],
+    };
+    const res = await request(app.server).post('/v1/analyze').send(spec).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'KERNEL_TOO_LARGE', path: '$.layers[3].kernelSize' });
+    expect(res.body.error).not.toHaveProperty('onnxAttribute');
+  });
+});
