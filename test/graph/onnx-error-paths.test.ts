@@ -49,6 +49,11 @@ describe('an attribute read from one ONNX attribute: the path is that AttributeP
     const e = errorOf(() => analyzeOnnx(oneNode({ op: 'Concat', inputs: ['x', 'x'], outputs: ['y'], name: 'cat', attrs: { axis: { i: 7 } } })));
     expect(e.details).toMatchObject({ path: '$.graph.node[0].attribute[0]', onnxAttribute: 'axis' });
   });
+
+  it('Softmax (opset 13) axis 4 over rank 4 (a family mapper, map-activation.ts): at attribute[0], onnxAttribute axis (its default, below, names the node)', () => {
+    const e = errorOf(() => analyzeOnnx(oneNode({ op: 'Softmax', inputs: ['x'], outputs: ['y'], name: 's', attrs: { axis: { i: 4 } } })));
+    expect([e.code, e.details.path, e.details.onnxAttribute]).toEqual(['INVALID_ATTRIBUTE', '$.graph.node[0].attribute[0]', 'axis']);
+  });
 });
 
 describe('an attribute read from a node input: the path is that input', () => {

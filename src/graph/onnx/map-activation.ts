@@ -30,7 +30,7 @@ const softmaxLike =
   (op: string): NodeMapper =>
   (ctx: MapContext) => {
     const modern = ctx.opset >= 13;
-    return { op, inputs: [ctx.node.input[0]], attrs: { dim: ctx.a.int('axis', modern ? -1 : 1), coerce2d: !modern } };
+    return { op, inputs: [ctx.node.input[0]], attrs: { dim: ctx.a.int('axis', modern ? -1 : 1), coerce2d: !modern }, from: { dim: 'axis' } };
   };
 
 export const ACTIVATION_MAPPERS: Record<string, NodeMapper> = {
@@ -38,21 +38,21 @@ export const ACTIVATION_MAPPERS: Record<string, NodeMapper> = {
   Tanh: direct('tanh'),
   Softsign: direct('softsign'),
   Mish: direct('mish'),
-  Elu: (ctx) => ({ op: 'elu', inputs: [ctx.node.input[0]], attrs: { alpha: ctx.a.float('alpha', 1) } }),
-  Celu: (ctx) => ({ op: 'celu', inputs: [ctx.node.input[0]], attrs: { alpha: ctx.a.float('alpha', 1) } }),
+  Elu: (ctx) => ({ op: 'elu', inputs: [ctx.node.input[0]], attrs: { alpha: ctx.a.float('alpha', 1) }, from: { alpha: 'alpha' } }),
+  Celu: (ctx) => ({ op: 'celu', inputs: [ctx.node.input[0]], attrs: { alpha: ctx.a.float('alpha', 1) }, from: { alpha: 'alpha' } }),
   Selu: (ctx) => {
     const attrs: Record<string, number> = {};
     const alpha = ctx.a.float('alpha');
     const gamma = ctx.a.float('gamma');
     if (alpha !== undefined) attrs.alpha = alpha;
     if (gamma !== undefined) attrs.gamma = gamma;
-    return { op: 'selu', inputs: [ctx.node.input[0]], attrs };
+    return { op: 'selu', inputs: [ctx.node.input[0]], attrs, from: { alpha: 'alpha', gamma: 'gamma' } };
   },
   Softplus: direct('softplus'),
   Gelu: (ctx) => {
     const approximate = ctx.a.string('approximate', 'none');
     if (approximate !== 'none' && approximate !== 'tanh') throw new Unsupported(`approximate '${approximate}'`);
-    return { op: 'gelu', inputs: [ctx.node.input[0]], attrs: { approximate } };
+    return { op: 'gelu', inputs: [ctx.node.input[0]], attrs: { approximate }, from: { approximate: 'approximate' } };
   },
   PRelu: prelu,
   Softmax: softmaxLike('softmax'),

@@ -59,6 +59,7 @@ const gemm: NodeMapper = (ctx): Mapped => {
     op: 'linear',
     inputs: [x],
     attrs: { outFeatures: out, bias: bias !== null },
+    from: { outFeatures: 1 },
     weights: { weight: { constant: w.name, transpose: !transB }, ...(bias ? { bias: { constant: bias.name } } : {}) },
     ...(transA ? { before: [{ suffix: 'transposeA', op: 'transpose', inputs: [node.input[0]], attrs: { perm: [1, 0] }, output: x }] } : {}),
     ...(rowC ? { outputs: [`${y}:A'B`], after: [{ suffix: 'addC', op: 'add', inputs: [`${y}:A'B`, rowC.name], attrs: {}, output: y }] } : {}),

@@ -138,7 +138,7 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
       return { op: 'clip', inputs: [ins[0]], attrs: { ...opt('min', min), ...opt('max', max) }, from: opset >= 11 ? { min: 1, max: 2 } : { min: 'min', max: 'max' } };
     }
     case 'Softmax':
-      return same('softmax', { dim: a.int('axis', opset >= 13 ? -1 : 1) }, { dim: 'axis' });
+      return same('softmax', { dim: a.int('axis', opset >= 13 ? -1 : 1) });
     case 'Dropout':
       return { op: 'dropout', inputs: [ins[0]], attrs: { p: opset >= 12 ? (scalarOf(1) ?? 0.5) : a.float('ratio', 0.5) }, from: { p: opset >= 12 ? 1 : 'ratio' } };
     case 'Concat':
@@ -203,7 +203,7 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
       return { op: 'pad', inputs: [ins[0]], attrs: { mode, pads: a.ints('pads'), value: a.float('value', 0) }, from: { mode: 'mode', pads: 'pads', value: 'value' } };
     }
     case 'ReduceMean':
-      return same('reduceMean', { keepDims: a.int('keepdims', 1) !== 0, ...opt('axes', a.ints('axes')) }, { keepDims: 'keepdims', axes: ['axes', 1] });
+      return same('reduceMean', { keepDims: a.int('keepdims', 1) !== 0, ...opt('axes', a.ints('axes')) });
     case 'Shape':
       return same('shape', { ...opt('start', a.int('start')), ...opt('end', a.int('end')) }, { start: 'start', end: 'end' });
     case 'Gather':

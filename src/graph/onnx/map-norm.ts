@@ -76,6 +76,7 @@ const layerNormalization: NodeMapper = (ctx) => {
     op: 'layerNorm',
     inputs: [ctx.node.input[0]],
     attrs: { axis, normalizedShape, eps: ctx.a.float('epsilon', 1e-5), bias: bias !== null },
+    from: { axis: 'axis', normalizedShape: 1, eps: 'epsilon' },
     weights: { weight: { constant: scale.name }, ...(bias ? { bias: { constant: bias.name } } : {}) },
   };
 };
@@ -90,6 +91,7 @@ const groupNormalization: NodeMapper = (ctx) => {
     inputs: [ctx.node.input[0]],
     // per channel, the scale's size is the channel count, which groupNorm checks against the input
     attrs: { numGroups: groups, eps: ctx.a.float('epsilon', 1e-5), singleValue: 'beta', ...(numelOf(scale) === groups ? { affinePer: 'group' } : { numChannels: numelOf(scale) }) },
+    from: { numGroups: 'num_groups', eps: 'epsilon', numChannels: 1 },
     weights: { weight: { constant: scale.name }, bias: { constant: bias.name } },
   };
 };
@@ -101,11 +103,13 @@ const instanceNormalization: NodeMapper = (ctx) => {
   // scale and B hold one value per channel: instanceNorm2d checks that count against the input
   const numFeatures = numelOf(scale);
   if (numelOf(bias) !== numFeatures) throw new Unsupported(`B of shape [${bias.shape.join(', ')}] beside scale [${scale.shape.join(', ')}]`);
-  if (filledWith(scale, 1) && filledWith(bias, 0)) return { op: 'instanceNorm2d', inputs: [ctx.node.input[0]], attrs: { eps, affine: false, numFeatures, singleValue: 'beta' } };
+  const from = { eps: 'epsilon', numFeatures: 1 };
+  if (filledWith(scale, 1) && filledWith(bias, 0)) return { op: 'instanceNorm2d', inputs: [ctx.node.input[0]], attrs: { eps, affine: false, numFeatures, singleValue: 'beta' }, from };
   return {
     op: 'instanceNorm2d',
     inputs: [ctx.node.input[0]],
     attrs: { eps, affine: true, numFeatures, singleValue: 'beta' },
+    from,
     weights: { weight: { constant: scale.name }, bias: { constant: bias.name } },
   };
 };
@@ -120,15 +124,17 @@ const batchNormalization: NodeMapper = (ctx) => {
   const training = ctx.opset >= 14 ? ctx.a.int('training_mode', 0) === 1 : ctx.node.output.filter((o) => o !== '').length > 1;
   const attrs = { eps: ctx.a.float('epsilon', 1e-5), momentum: 1 - ctx.a.float('momentum', 0.9), ...(training && { trainingMode: true }) };
   const stats = { runningMean: { constant: mean.name }, runningVar: { constant: variance.name } };
-  if (literalFilledWith(scale, 1) && literalFilledWith(bias, 0)) return { op: 'batchNorm2d', inputs: [ctx.node.input[0]], attrs: { ...attrs, affine: false }, weights: stats };
-  return { op: 'batchNorm2d', inputs: [ctx.node.input[0]], attrs, weights: { weight: { constant: scale.name }, bias: { constant: bias.name }, ...stats } };
+  const from = { eps: 'epsilon', momentum: 'momentum', trainingMode: 'training_mode' };
+  if (literalFilledWith(scale, 1) && literalFilledWith(bias, 0)) return { op: 'batchNorm2d', inputs: [ctx.node.input[0]], attrs: { ...attrs, affine: false }, weights: stats, from };
+  return { op: 'batchNorm2d', inputs: [ctx.node.input[0]], attrs, weights: { weight: { constant: scale.name }, bias: { constant: bias.name }, ...stats }, from };
 };
 
 const lrn: NodeMapper = (ctx) => {
   const size = ctx.a.int('size');
   if (size === undefined) throw new Unsupported('LRN without its required attribute size');
   const attrs = { size, alpha: ctx.a.float('alpha', 1e-4), beta: ctx.a.float('beta', 0.75), k: ctx.a.float('bias', 1) };
-  return { op: 'localResponseNorm', inputs: [ctx.node.input[0]], attrs: size >= 1 ? { ...attrs, channelsBefore: onnxChannelsBefore(size) } : attrs };
+  const from = { size: 'size', alpha: 'alpha', beta: 'beta', k: 'bias' };
+  return { op: 'localResponseNorm', inputs: [ctx.node.input[0]], attrs: size >= 1 ? { ...attrs, channelsBefore: onnxChannelsBefore(size) } : attrs, from };
 };
 
 export const NORM_MAPPERS: Record<string, NodeMapper> = {
