@@ -5,6 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onnxModel } from '../graph/onnx-builder.js';
+import type { NodeSpec } from '../graph/onnx-builder.js';
 import { bigKernelConv, CONV_ATTRS } from '../graph/onnx-error-models.js';
 import { testApp } from './app.js';
 
@@ -35,6 +37,19 @@ describe('ONNX error paths through HTTP', () => {
       .send({ onnxBase64: bytes.toString('base64'), inputs: { x: { shape: [1, 2, 3, 3], data: new Array(18).fill(1) } } })
       .expect(400);
     expect(res.body.error).toMatchObject({ code: 'KERNEL_TOO_LARGE', path: '$.graph.node[1].attribute[2]', onnxAttribute: 'kernel_shape' });
+  });
+
+  const int64 = (name: string, data: number[]) => ({ name, dims: [data.length], data, type: 'int64' as const });
+  it.each<[string, string, string, string | undefined, NodeSpec, number, number[]]>([
+    ['MaxPool strides [0, 0]', 'ONNX_GRAPH_INVALID', '$.graph.node[0].attribute[1]', 'strides', { op: 'MaxPool', inputs: ['x'], outputs: ['y'], name: 'n', attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [0, 0] } } }, 13, [1, 2, 8, 8]],
+    ['Slice-13 steps [0] (input 4)', 'INVALID_ATTRIBUTE', '$.graph.node[0].input[4]', undefined, { op: 'Slice', inputs: ['x', 's', 'e', 'ax', 'sp'], outputs: ['y'], name: 'n' }, 13, [1, 2, 8, 8]],
+    ['Softmax-11 with its axis defaulted to 1 over [4]', 'INVALID_ATTRIBUTE', '$.graph.node[0]', undefined, { op: 'Softmax', inputs: ['x'], outputs: ['y'], name: 'n' }, 11, [4]],
+  ])('POST /v1/analyze, %s: 400 %s at %s', async (_, code, path, onnxAttribute, node, opset, x) => {
+    const initializers = [int64('s', [0]), int64('e', [4]), int64('ax', [2]), int64('sp', [0])].filter((i) => node.inputs.includes(i.name));
+    const bytes = onnxModel({ inputs: [{ name: 'x', shape: x }], outputs: ['y'], initializers, nodes: [node], opset });
+    const res = await octets('/v1/analyze', bytes).expect(400);
+    expect(res.body.error).toMatchObject({ code, path, layer: 'n' });
+    expect(res.body.error.onnxAttribute).toBe(onnxAttribute);
   });
 
   it('a bare JSON spec body with the 5×5 conv2d as layers[3]: 400 KERNEL_TOO_LARGE at $.layers[3].kernelSize, unchanged', async () => {
