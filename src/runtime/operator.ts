@@ -154,29 +154,38 @@ function prepare(call: OperatorCall): Prepared {
 }
 
 /**
- * The op's attributes with those its given weights imply (OpDef.attrsFromWeights), and the weight
- * roles it read them from: the roles are learnt by watching which keys it looks up, so they are
- * the op's own (conv2d: 'weight'), not a second list that could drift from it.
+ * The op's attributes with those its given weights imply (OpDef.attrsFromWeights), the weight
+ * roles it read them from, and those of them it looked up and was not given (`missed`): the roles
+ * are learnt by watching which keys it looks up, so they are the op's own (conv2d: 'weight'), not a
+ * second list that could drift from it.
  */
-function attrsWithWeights(call: OperatorCall, op: OpDef): { attrs: Record<string, unknown>; read: Set<string> } {
+function attrsWithWeights(call: OperatorCall, op: OpDef): { attrs: Record<string, unknown>; read: Set<string>; missed: Set<string> } {
   const read = new Set<string>();
-  if (!op.attrsFromWeights) return { attrs: call.attributes, read };
+  const missed = new Set<string>();
+  if (!op.attrsFromWeights) return { attrs: call.attributes, read, missed };
   const shapes = dict(Object.entries(call.weights).map(([role, t]) => [role, t.shape] as const));
+  const look = (target: object, key: string | symbol): void => {
+    if (typeof key !== 'string') return;
+    read.add(key);
+    if (!Reflect.has(target, key)) missed.add(key);
+  };
   const watched = new Proxy(shapes, {
-    get: (target, key) => (typeof key === 'string' && read.add(key), Reflect.get(target, key)),
-    has: (target, key) => (typeof key === 'string' && read.add(key), Reflect.has(target, key)),
+    get: (target, key) => (look(target, key), Reflect.get(target, key)),
+    has: (target, key) => (look(target, key), Reflect.has(target, key)),
   });
-  return { attrs: op.attrsFromWeights(watched, call.attributes), read };
+  return { attrs: op.attrsFromWeights(watched, call.attributes), read, missed };
 }
 
 function prepareLayout(call: OperatorCall, op: OpDef, isParam: (t: Tensor, i: number) => boolean): Layout {
-  const { attrs, read } = attrsWithWeights(call, op);
+  const { attrs, read, missed } = attrsWithWeights(call, op);
   const parsed = op.attrs.safeParse(attrs);
   if (!parsed.success) {
     // attributes missing because a weight they come from is misspelt: the weight is the mistake
-    // ({"wieght": …} to conv2d was "conv2d needs outChannels" until kernelSize and outChannels were given)
+    // ({"wieght": …} to conv2d was "conv2d needs outChannels" until kernelSize and outChannels were given);
+    // only a role the op looked up and was not given can be the one meant: a role it was given
+    // (multiHeadAttention's inProjWeight) says nothing of the others (outProjWeight, 3 edits from it)
     for (const role of Object.keys(call.weights)) {
-      const suggestion = read.has(role) ? undefined : closest(role, [...read]);
+      const suggestion = read.has(role) ? undefined : closest(role, [...missed]);
       if (suggestion === undefined) continue;
       throw new ConvlensError('INVALID_TENSOR', `${op.name} has no weight '${role}'; did you mean '${suggestion}'? (${op.name} reads attributes it is not given from '${suggestion}')`, { path: jsonPath(['weights', role]), suggestion });
     }

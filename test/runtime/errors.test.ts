@@ -81,6 +81,18 @@ describe('weights that match nothing are refused, not ignored', () => {
     },
   );
 
+  it.each([
+    ['with all four weights', { inProjWeight: [12, 4], inProjBias: [12], outProjWeight: [4, 4], outProjBias: [4] }],
+    ['without biases', { inProjWeight: [12, 4], outProjWeight: [4, 4] }],
+  ] as const)(
+    "runOperator multiHeadAttention on [1, 3, 4] %s and no numHeads: SPEC_INVALID at $.attributes.numHeads; outProjWeight, its own weight 3 edits from inProjWeight (which sized embedDim), is not taken for a misspelling",
+    async (_, weights) => {
+      const caught = await operatorError('multiHeadAttention', [1, 3, 4], {}, weights);
+      expect(caught).toBeInstanceOf(ConvlensError);
+      expect((caught as ConvlensError).toJSON()).toMatchObject({ code: 'SPEC_INVALID', path: '$.attributes.numHeads', missing: ['numHeads'] });
+    },
+  );
+
   it("runGraph with weights['c1.weigth'] for a conv named c1: INVALID_TENSOR, did you mean 'c1.weight'", () => {
     const graph = parseNetworkSpec({ inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], layers: [{ name: 'c1', op: 'conv2d', outChannels: 1, kernelSize: 3 }] });
     let caught: unknown;
