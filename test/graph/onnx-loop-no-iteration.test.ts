@@ -17,12 +17,12 @@ import { onnxModel } from './onnx-builder.js';
 const OPTS = { training: false, seed: 0, weightInit: 'file' as const, weights: {}, capture: [], maxElements: 1 << 20 };
 
 /** y = Loop(M, cond, x) with body v ← v + 1 (and, with `scan`, each v stacked as a second output). */
-function loopModel(m: number, cond: boolean, scan = false): Uint8Array {
+function loopModel(m: number | null, cond: boolean, scan = false): Uint8Array {
   return onnxModel({
     inputs: [{ name: 'x', shape: [1, 4] }],
     outputs: scan ? ['y', 'ys'] : ['y'],
     initializers: [
-      { name: 'M', dims: [], type: 'int64', data: [m] },
+      ...(m === null ? [] : [{ name: 'M', dims: [], type: 'int64' as const, data: [m] }]),
       { name: 'cond', dims: [], type: 'bool', data: [cond ? 1 : 0] },
       { name: 'one', dims: [1, 4], data: [1, 1, 1, 1] },
     ],
@@ -30,7 +30,7 @@ function loopModel(m: number, cond: boolean, scan = false): Uint8Array {
       {
         op: 'Loop',
         name: 'loop',
-        inputs: ['M', 'cond', 'x'],
+        inputs: [m === null ? '' : 'M', 'cond', 'x'],
         outputs: scan ? ['y', 'ys'] : ['y'],
         attrs: {
           body: {
@@ -64,6 +64,15 @@ describe('ONNX Loop that runs no iteration (constant M ≤ 0, or a constant fals
     expect(r.totals.complete).toBe(true);
     expect(r.outputs[0].shape).toEqual([1, 4]);
     expect(r.totals.flops).toBe(0);
+    const y = runGraph(graph, { x: tensor([1, 4], Float32Array.from(X)) }, OPTS).outputs.y;
+    expect(Array.from(y.data)).toEqual(X);
+  });
+
+  it("no M (a while loop: input ''), the condition false at the start: ONNX Runtime runs no iteration, so x passes through as with a constant M (the README says so; it was unsupported, 'a while loop cannot be unrolled')", () => {
+    const graph = importOnnx(loopModel(null, false)).graph;
+    const r = analyzeGraph(graph, DEFAULTS);
+    expect(r.totals.unsupported).toEqual([]);
+    expect(r.totals.complete).toBe(true);
     const y = runGraph(graph, { x: tensor([1, 4], Float32Array.from(X)) }, OPTS).outputs.y;
     expect(Array.from(y.data)).toEqual(X);
   });

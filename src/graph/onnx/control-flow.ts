@@ -204,20 +204,20 @@ export function flattenControlFlow(
     checkLoopArity(n, body, name, path);
     if (ins[0] && refused.has(ins[0])) return keep(refused.get(ins[0])!);
     if (ins[0] && runtime.has(ins[0])) return runtimeLoop(body, ins, outs, name, path, scope);
+    const initialCond = ins[1] ? scalar(ins[1]) : 1;
     const constant = ins[0] ? scalar(ins[0]) : undefined;
     const fromShapes = constant === undefined && ins[0] ? tripCounts.get(ins[0]) : undefined;
     const m = constant ?? fromShapes;
+    if (m !== undefined) checkTripCount(m, name, path);
+    // no iteration (ONNX Runtime: while (i < M && cond)), with any M or none: the loop-carried values pass through as given
+    if (constant !== undefined && constant < 1) return noIteration(`a trip count of ${m} runs no iteration`);
+    if (initialCond === 0) return noIteration('a loop whose condition is false at the start runs no iteration');
     if (m === undefined) {
       if (ins[0]) out.computedTripCounts.push(ins[0]);
       return keep(ins[0] ? 'its trip count M is computed, and not from shapes convlens can fold: the loop cannot be unrolled' : 'a loop without a trip count (a while loop) cannot be unrolled');
     }
-    checkTripCount(m, name, path);
-    const initialCond = ins[1] ? scalar(ins[1]) : 1;
-    // no iteration (ONNX Runtime: while (i < M && cond)): the loop-carried values pass through as given
-    if (constant !== undefined && (m < 1 || initialCond === 0)) return noIteration(m < 1 ? `a trip count of ${m} runs no iteration` : 'a loop whose condition is false at the start runs no iteration');
     if (m > MAX_UNROLL) return keep(`a trip count of ${m}, over the ${MAX_UNROLL} iterations convlens unrolls`);
     if (m < 1) return keep(`a trip count of ${m}: the loop runs no iteration and its scan outputs are empty`);
-    if (initialCond === 0) return keep('a loop whose condition is false at the start runs no iteration');
     if (ins[1] && initialCond === undefined) return keep('its initial condition is computed, not a constant');
     if (ins[0]) out.unrolled.push({ name, tripCount: ins[0] });
     const carried = ins.slice(2);
