@@ -68,7 +68,7 @@ export function avgPoolGrad(
         const we = Math.min(we0, W);
         if (hs >= he || ws >= we) continue;
         const divisor = divisorOverride ?? (countIncludePad ? (he0 - hs0) * (we0 - ws0) : (he - hs) * (we - ws));
-        const share = g[(p * OH + oy) * OW + ox] / divisor;
+        const share = Math.fround(g[(p * OH + oy) * OW + ox] / divisor);
         for (let h = hs; h < he; h++) for (let w = xp + h * W + ws, end = xp + h * W + we; w < end; w++) gx[w] += share;
       }
     }
@@ -107,7 +107,7 @@ export function avgPoolGradNd(g: Float32Array, shape: readonly number[], geo: re
           const w = wSpans[ow];
           if (t.lo >= t.hi || h.lo >= h.hi || w.lo >= w.hi) continue;
           const divisor = divisorOverride ?? (countIncludePad ? t.padded * h.padded * w.padded : (t.hi - t.lo) * (h.hi - h.lo) * (w.hi - w.lo));
-          const share = g[o] / divisor;
+          const share = Math.fround(g[o] / divisor);
           for (let it = t.lo; it < t.hi; it++) {
             for (let ih = h.lo; ih < h.hi; ih++) {
               for (let iw = xp + (it * H + ih) * W + w.lo, end = iw - w.lo + w.hi; iw < end; iw++) gx[iw] += share;
