@@ -53,8 +53,8 @@ interface Prepared {
   inputs: Record<string, Tensor>;
   inference: Inference;
   layer: LayerReport;
-  /** The weight roles the op read attributes from (attrsWithWeights): a misspelt given role is suggested one of them too. */
-  sizedFrom: readonly string[];
+  /** For each given weight role, the roles the op read attributes from that it was likely meant as (attrsWithWeights): a misspelt one is suggested them too. */
+  meantAs: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -155,14 +155,17 @@ function prepare(call: OperatorCall): Prepared {
 
 /**
  * The op's attributes with those its given weights imply (OpDef.attrsFromWeights), the weight
- * roles it read them from, and those of them it looked up and was not given (`missed`): the roles
- * are learnt by watching which keys it looks up, so they are the op's own (conv2d: 'weight'), not a
- * second list that could drift from it.
+ * roles it looked up (`read`), and for each given role, the roles it was likely meant as (`meantAs`):
+ * those the op looked up and was not given whose name, on the same tensor, would change the
+ * attributes it implies (conv2d's 'bias' for 'bais': bias true; not convInteger's, which drops it).
+ * The roles are learnt by watching which keys it looks up, so they are the op's own, not a second
+ * list that could drift from it. Shapes and names only: a kept layout holds no tensor of the call.
  */
-function attrsWithWeights(call: OperatorCall, op: OpDef): { attrs: Record<string, unknown>; read: Set<string>; missed: Set<string> } {
+function attrsWithWeights(call: OperatorCall, op: OpDef): { attrs: Record<string, unknown>; read: Set<string>; meantAs: Record<string, string[]> } {
   const read = new Set<string>();
   const missed = new Set<string>();
-  if (!op.attrsFromWeights) return { attrs: call.attributes, read, missed };
+  const fromWeights = op.attrsFromWeights;
+  if (!fromWeights) return { attrs: call.attributes, read, meantAs: {} };
   const shapes = dict(Object.entries(call.weights).map(([role, t]) => [role, t.shape] as const));
   const look = (target: object, key: string | symbol): void => {
     if (typeof key !== 'string') return;
@@ -173,11 +176,16 @@ function attrsWithWeights(call: OperatorCall, op: OpDef): { attrs: Record<string
     get: (target, key) => (look(target, key), Reflect.get(target, key)),
     has: (target, key) => (look(target, key), Reflect.has(target, key)),
   });
-  return { attrs: op.attrsFromWeights(watched, call.attributes), read, missed };
+  const attrs = fromWeights(watched, call.attributes);
+  const implied = (s: typeof shapes) => JSON.stringify(fromWeights(s, call.attributes));
+  const given = missed.size ? implied(shapes) : '';
+  const renamed = (role: string, as: string) => dict([...Object.entries(shapes).filter(([r]) => r !== role), [as, shapes[role]] as const]);
+  const meantAs = dict(Object.keys(shapes).map((role) => [role, [...missed].filter((as) => as !== role && implied(renamed(role, as)) !== given)] as const));
+  return { attrs, read, meantAs };
 }
 
 function prepareLayout(call: OperatorCall, op: OpDef, isParam: (t: Tensor, i: number) => boolean): Layout {
-  const { attrs, read, missed } = attrsWithWeights(call, op);
+  const { attrs, read, meantAs } = attrsWithWeights(call, op);
   const parsed = op.attrs.safeParse(attrs);
   if (!parsed.success) {
     // attributes missing because a weight they come from is misspelt: the weight is the mistake
@@ -185,7 +193,7 @@ function prepareLayout(call: OperatorCall, op: OpDef, isParam: (t: Tensor, i: nu
     // only a role the op looked up and was not given can be the one meant: a role it was given
     // (multiHeadAttention's inProjWeight) says nothing of the others (outProjWeight, 3 edits from it)
     for (const role of Object.keys(call.weights)) {
-      const suggestion = read.has(role) ? undefined : closest(role, [...missed]);
+      const suggestion = read.has(role) ? undefined : closest(role, meantAs[role]);
       if (suggestion === undefined) continue;
       throw new ConvlensError('INVALID_TENSOR', `${op.name} has no weight '${role}'; did you mean '${suggestion}'? (${op.name} reads attributes it is not given from '${suggestion}')`, { path: jsonPath(['weights', role]), suggestion });
     }
@@ -219,19 +227,19 @@ function prepareLayout(call: OperatorCall, op: OpDef, isParam: (t: Tensor, i: nu
   // the call is this layer: it runs even when every input is a known value (constantOfShape, range)
   const inference = inferGraph(graph, { fold: false });
   const report = analyzeGraph(graph, { dtype: 'float32', flops: '2macs', includeBias: false }, inference);
-  return { op, attrs: parsed.data as Record<string, unknown>, graph, inference, layer: report.layers[0], names, sizedFrom: [...read] };
+  return { op, attrs: parsed.data as Record<string, unknown>, graph, inference, layer: report.layers[0], names, meantAs };
 }
 
 /**
  * The request's weights by `<op>.<role>`, as runGraph reads them; a role the op does not have is
- * INVALID_TENSOR with the closest one of its roles or of those it read attributes from (`sizedFrom`:
+ * INVALID_TENSOR with the closest one of its roles or of those it was likely meant as (`meantAs`:
  * conv2d given {weight, bais} has no bias, since no 'bias' was given, yet 'bias' was meant).
  */
-function givenWeights(call: OperatorCall, op: OpDef, inference: Inference, sizedFrom: readonly string[]): Record<string, Tensor> {
+function givenWeights(call: OperatorCall, op: OpDef, inference: Inference, meantAs: Prepared['meantAs']): Record<string, Tensor> {
   const roles = inference.analysed[0].inferred?.weights.map((w) => w.name) ?? [];
   for (const role of Object.keys(call.weights)) {
     if (roles.includes(role)) continue;
-    const suggestion = closest(role, [...new Set([...roles, ...sizedFrom])]);
+    const suggestion = closest(role, [...new Set([...roles, ...(meantAs[role] ?? [])])]);
     const has = roles.length ? `its weights are ${roles.join(', ')}` : 'it has no weights';
     throw new ConvlensError('INVALID_TENSOR', `${op.name} has no weight '${role}' (${has})${suggestion ? `; did you mean '${suggestion}'?` : ''}`, {
       path: jsonPath(['weights', role]),
@@ -271,8 +279,8 @@ const runOptions = (call: OperatorCall, weights: Record<string, Tensor>, inferen
  * reads (given or seeded).
  */
 export function checkOperator(call: OperatorCall): { layer: LayerReport; attrs: Record<string, unknown>; plan: unknown; weights: Record<string, Tensor> } {
-  return atRequestPaths(call, ({ op, attrs, graph, inputs, inference, layer, sizedFrom }) => {
-    const weights = givenWeights(call, op, inference, sizedFrom);
+  return atRequestPaths(call, ({ op, attrs, graph, inputs, inference, layer, meantAs }) => {
+    const weights = givenWeights(call, op, inference, meantAs);
     checkRun(graph, inference, inputs, weights, runLimits(runOptions(call, weights, inference)));
     const { layer: graphLayer, inferred } = inference.analysed[0];
     const resolved = layerWeights(graphLayer, inferred!.weights, graph.constants, weights, 'seed', call.seed);
@@ -282,8 +290,8 @@ export function checkOperator(call: OperatorCall): { layer: LayerReport; attrs: 
 
 /** The call on this thread, or across `team` where its layer gains from a split (the outputs' bits are the same). */
 export function runOperator(call: OperatorCall, team?: OperatorTeam): OperatorResult {
-  return atRequestPaths(call, ({ op, attrs, graph, inputs, inference, layer, sizedFrom }) => {
-    const weights = givenWeights(call, op, inference, sizedFrom);
+  return atRequestPaths(call, ({ op, attrs, graph, inputs, inference, layer, meantAs }) => {
+    const weights = givenWeights(call, op, inference, meantAs);
     const { outputs } = runGraph(graph, inputs, runOptions(call, weights, inference, team), inference);
     return { outputs: graph.outputs!.map((o) => outputs[o]), layer, extra: op.facts?.(attrs) ?? {} };
   });

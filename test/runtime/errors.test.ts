@@ -93,6 +93,20 @@ describe('weights that match nothing are refused, not ignored', () => {
     },
   );
 
+  it.each([
+    ['bias', { weight: [2, 1, 3, 3], bias: [2] }],
+    ['bais', { weight: [2, 1, 3, 3], bais: [2] }],
+  ] as const)(
+    "runOperator convInteger (no bias: ONNX ConvInteger has none) with a weight '%s' beside its weight: INVALID_TENSOR at that weight's field, its weights are weight, and no 'did you mean bias' (conv2d's attrsFromWeights, which convInteger reuses, looks 'bias' up, but convInteger drops it)",
+    async (bad, weights) => {
+      const caught = await operatorError('convInteger', [1, 1, 3, 3], {}, weights);
+      expect(caught).toBeInstanceOf(ConvlensError);
+      const json = (caught as ConvlensError).toJSON();
+      expect(json).toMatchObject({ code: 'INVALID_TENSOR', path: `$.weights.${bad}`, message: `convInteger has no weight '${bad}' (its weights are weight)` });
+      expect(json).not.toHaveProperty('suggestion');
+    },
+  );
+
   it("runGraph with weights['c1.weigth'] for a conv named c1: INVALID_TENSOR, did you mean 'c1.weight'", () => {
     const graph = parseNetworkSpec({ inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], layers: [{ name: 'c1', op: 'conv2d', outChannels: 1, kernelSize: 3 }] });
     let caught: unknown;
