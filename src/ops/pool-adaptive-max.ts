@@ -88,7 +88,7 @@ function adaptiveMax(x: Float32Array, planes: number, [T, H, W]: number[], [OT, 
 }
 
 function runAdaptiveMax(x: Tensor, axes: AdaptiveAxis[], outShape: Shape, withIndices: boolean): Tensor[] {
-  if (withIndices) refuseInexactIndices(x.shape.slice(2), '$.attributes.returnIndices', `adaptiveMaxPool${axes.length}d returnIndices`);
+  if (withIndices) refuseInexactIndices(x.shape.slice(2), '$.returnIndices', `adaptiveMaxPool${axes.length}d returnIndices`);
   const out = new Float32Array(numel(outShape));
   const indices = withIndices ? new Float32Array(out.length) : null;
   adaptiveMaxInto(x, axes, out, indices);

@@ -24,7 +24,8 @@ export function maxPoolForward(x: Tensor, geo: AxisGeometry[]): [Tensor, Tensor]
  * integers up to 2^24: a plane of more than 2^24 + 1 elements would have indices past it round (an
  * odd one to its even neighbour), silently; PyTorch's are int64. So maxPool2d and adaptive max
  * pooling refuse returnIndices over such a plane, and maxUnpool2d such an output plane, at run
- * time (analysis needs no index values). `plane` is the plane's dims, `path` the attribute or input.
+ * time (analysis needs no index values). `plane` is the plane's dims, `path` the attribute or input
+ * under the layer (`$.returnIndices`, `$.inputs[1]`: a spec's layer or an operator call places it).
  */
 export function refuseInexactIndices(plane: readonly number[], path: string, what: string, over: 'plane' | 'tensor' = 'plane'): void {
   const elements = plane.reduce((a, b) => a * b, 1);

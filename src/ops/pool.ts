@@ -144,7 +144,7 @@ export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
     if (!ctx.attrs.returnIndices) return [maxPoolValues(ctx.inputs[0], ctx.plan.geo)];
     const x = ctx.inputs[0];
     const tensorWide = ctx.attrs.indicesOver === 'tensor';
-    refuseInexactIndices(tensorWide ? x.shape : x.shape.slice(2), '$.attributes.returnIndices', 'maxPool2d returnIndices', tensorWide ? 'tensor' : 'plane');
+    refuseInexactIndices(tensorWide ? x.shape : x.shape.slice(2), '$.returnIndices', 'maxPool2d returnIndices', tensorWide ? 'tensor' : 'plane');
     const [values, indices] = maxPoolForward(x, ctx.plan.geo);
     if (tensorWide) indicesOverTensor(indices.data, x.shape[0] * x.shape[1], numel(values.shape.slice(2)), numel(x.shape.slice(2)));
     return [values, indices];

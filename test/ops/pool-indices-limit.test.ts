@@ -11,6 +11,8 @@
  * as integers (it used float32 and lost a gradient past 2^24, as the max pools' VJPs did before).
  */
 import { describe, expect, it } from 'vitest';
+import { parseNetworkSpec } from '../../src/graph/network.js';
+import { runGraph } from '../../src/runtime/execute.js';
 import { runOperator } from '../../src/runtime/operator.js';
 import { vjpOperator } from '../../src/runtime/vjp-operator.js';
 import { tensor } from '../../src/tensor/tensor.js';
@@ -29,6 +31,15 @@ describe('pooling indices past 2^24: refused, not rounded', () => {
     // the analysis reads no index values: shapes and costs as before
     const l = layer(analyze(net([1, 1, 4100, 4100], { op: 'maxPool2d', kernelSize: 2, returnIndices: true })), 'l0');
     expect(l.outputShape).toEqual([1, 1, 2050, 2050]);
+  });
+
+  it.each([
+    ['maxPool2d', { kernelSize: 2 }],
+    ['adaptiveMaxPool2d', { outputSize: 1 }],
+  ] as const)('%s returnIndices over 1×1×4100×4100 in a network spec: refused at the layer\'s own field, $.layers[0].returnIndices (it was $.attributes.returnIndices, an operator call\'s path the spec has not)', (op, attrs) => {
+    const graph = parseNetworkSpec({ inputs: [{ name: 'x', shape: [1, 1, 4100, 4100] }], layers: [{ name: 'pool', op, ...attrs, returnIndices: true }] });
+    const e = errorOf(() => runGraph(graph, { x: tensor([1, 1, 4100, 4100]) }, { training: false, seed: 0, weightInit: 'seed', weights: {}, capture: [], maxElements: 1 << 26 }));
+    expect([e.code, e.details.path, e.details.layer]).toEqual(['UNSUPPORTED_OPERATOR', '$.layers[0].returnIndices', 'pool']);
   });
 
   it('maxPool2d returnIndices over [1, 1, 1, 2^24 + 1] (the largest plane that runs), kernel [1, 3] stride [1, 2^24 − 2]: the maximum at 2^24 has index 2^24, exactly', () => {
