@@ -123,8 +123,24 @@ export function avgPoolGradNd(g: Float32Array, shape: readonly number[], geo: re
 /** ∂x of global average pooling over planes of `plane` elements. */
 export function globalAvgPoolGrad(g: Float32Array, plane: number): Float32Array {
   const gx = new Float32Array(g.length * plane);
+  // PyTorch's adaptive pooling to 1 is a mean over the plane (ATen adaptive_avg_pool2d/3d), whose
+  // backward divides by the count once: the float32 quotient (a double quotient of float32 values
+  // rounds to it)
   for (let p = 0; p < g.length; p++) gx.fill(g[p] / plane, p * plane, (p + 1) * plane);
   return gx;
+}
+
+/**
+ * An output's share of its window in PyTorch's adaptive average pooling backward: g / kh / kw
+ * (/ kT / kH / kW in 3-D), a float32 at each step (cpu_adaptive_avg_pool_backward,
+ * adaptive_avg_pool3d's backward), except where every output size is 1: ATen computes that pooling
+ * as a mean, whose backward divides once by the window's count.
+ */
+function adaptiveShare(g: number, spans: readonly number[], toOne: boolean): number {
+  if (toOne) return Math.fround(g / spans.reduce((a, b) => a * b, 1));
+  let share = g;
+  for (const k of spans) share = Math.fround(share / k);
+  return share;
 }
 
 /** ∂x of adaptive average pooling over (in, out) per axis (windows as the forward's, adaptive-windows.ts). */
@@ -138,7 +154,7 @@ export function adaptiveAvgPoolGrad(g: Float32Array, [n, c, H, W]: readonly numb
       for (let ox = 0; ox < OW; ox++) {
         const ws = windowStart(ox, W, OW);
         const we = windowEnd(ox, W, OW);
-        const share = g[(p * OH + oy) * OW + ox] / ((he - hs) * (we - ws));
+        const share = adaptiveShare(g[(p * OH + oy) * OW + ox], [he - hs, we - ws], OH === 1 && OW === 1);
         for (let h = hs; h < he; h++) for (let w = xp + h * W + ws, end = xp + h * W + we; w < end; w++) gx[w] += share;
       }
     }
@@ -162,7 +178,8 @@ export function adaptiveAvgPoolGradNd(g: Float32Array, shape: readonly number[],
         const [h0, h1] = [windowStart(oh, H, OH), windowEnd(oh, H, OH)];
         for (let ow = 0; ow < OW; ow++, o++) {
           const [w0, w1] = [windowStart(ow, W, OW), windowEnd(ow, W, OW)];
-          const share = g[o] / ((t1 - t0) * (h1 - h0) * (w1 - w0));
+          // 1-D is PyTorch's 2-D over [1, L]: / 1 / kW
+          const share = adaptiveShare(g[o], [t1 - t0, h1 - h0, w1 - w0], OT === 1 && OH === 1 && OW === 1);
           for (let it = t0; it < t1; it++) for (let ih = h0; ih < h1; ih++) for (let iw = xp + (it * H + ih) * W + w0, end = iw - w0 + w1; iw < end; iw++) gx[iw] += share;
         }
       }

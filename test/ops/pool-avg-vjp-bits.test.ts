@@ -15,11 +15,11 @@ import type { Wire } from './golden-cases.js';
 import { VJP_CASES } from './vjp-cases.js';
 
 const t = (w: Wire) => tensor(w.shape, Float32Array.from(w.data));
-const AVG = VJP_CASES.filter((c) => ['avgPool1d', 'avgPool2d', 'avgPool3d'].includes(c.op));
+const AVG = VJP_CASES.filter((c) => ['avgPool1d', 'avgPool2d', 'avgPool3d', 'adaptiveAvgPool1d', 'adaptiveAvgPool2d', 'adaptiveAvgPool3d', 'globalAvgPool2d'].includes(c.op));
 
-describe('avgPool1d/2d/3d VJP: each share a float32, as PyTorch, so the gradient is PyTorch autograd’s bit for bit', () => {
+describe('avgPool1d/2d/3d, adaptive and global average pooling VJPs: each share a float32, as PyTorch, so the gradient is PyTorch autograd’s bit for bit', () => {
   it('the goldens hold cases of each rank, overlapping windows among them', () => {
-    expect(new Set(AVG.map((c) => c.op))).toEqual(new Set(['avgPool1d', 'avgPool2d', 'avgPool3d']));
+    expect(new Set(AVG.map((c) => c.op))).toEqual(new Set(['avgPool1d', 'avgPool2d', 'avgPool3d', 'adaptiveAvgPool1d', 'adaptiveAvgPool2d', 'adaptiveAvgPool3d', 'globalAvgPool2d']));
   });
 
   it.each(AVG.map((c) => [`${c.file}: ${c.name}`, c] as const))('%s', (_, c) => {
