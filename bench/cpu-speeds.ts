@@ -38,12 +38,23 @@ function pinned(cpu: number, kind: CeilingKind): Pinned {
   return { cpu, child, reader, lines: reader[Symbol.asyncIterator]() };
 }
 
+/** Longest a pinned process may take past its window before the measurement is given up (a process that hangs never stalls the bench). */
+const ANSWER_GRACE_MS = 30_000;
+
 /** The pinned process's rate over a window of `ms` (it runs alone: the others wait). */
 async function rate(p: Pinned, ms: number): Promise<number> {
   p.child.stdin.write(`${ms}\n`);
-  const next = await p.lines.next();
-  if (next.done) throw new Error(`the process pinned to CPU ${p.cpu} ended before it answered`);
-  return Number(next.value);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the process pinned to CPU ${p.cpu} did not answer within ${ms + ANSWER_GRACE_MS} ms`)), ms + ANSWER_GRACE_MS);
+  });
+  try {
+    const next = await Promise.race([p.lines.next(), late]);
+    if (next.done) throw new Error(`the process pinned to CPU ${p.cpu} ended before it answered`);
+    return Number(next.value);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -20,9 +20,8 @@
  *    MLPs split by positions, against one thread;
  *  - the zoo's ViT-B/16 forward at 224, its linear layers split, then its attention too;
  *  - after the conv, the machine's ceilings (bench/ceilings.ts): a SIMD loop, and two whole convs
- *    at once with no split, against one thread; and each CPU's speed alone, before the conv, with
- *    the ceilings and after the pool lines (bench/cpu-speeds.ts: a host may run one vCPU slower,
- *    and no split then reaches 1 + its speed over the other's).
+ *    at once with no split, against one thread; each CPU's speed alone, before, with the ceilings
+ *    and after the pool lines (bench/cpu-speeds.ts: 1 + the slower's speed bounds any split).
  * Samples of the sides alternate, so a change in the machine's load hits all. The load average
  * (os.loadavg) is printed and recorded: on a shared machine the wall-clock ratio drops with it
  * (with Linux's autogroup scheduling a process gets the same CPU share with one thread or two), so
