@@ -29,6 +29,7 @@ import type { AttributeProto, GraphProto, NodeProto, TensorProto } from './proto
 import { toConstant } from './constants.js';
 import { checkIfArity, checkLoopArity, checkTripCount } from './node-checks.js';
 import { resolveSequences } from './sequences.js';
+import { nodeOutputType } from './node-types.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
 
@@ -66,7 +67,7 @@ export interface Flattened {
   initializers: TensorProto[];
   /** Loops unrolled: their node names (their layers are `<name>/<iteration>/…`) and trip-count tensors */
   unrolled: { name: string; tripCount: string }[];
-  /** Element types by final name, as ONNX's type inference gives them for the ops that change types (outputType) */
+  /** Element types by final name, as ONNX's type inference gives them for the ops that change types (node-types.ts nodeOutputType) */
   types: ReadonlyMap<string, DataType>;
 }
 
@@ -108,7 +109,7 @@ export function flattenControlFlow(
   // element types by final name: the loops' enclosing tensors (loop-body.ts folds integers), integer Div (map-node.ts)
   for (const v of g.input) types.set(v.name, dtypeOfOnnx(v.type?.tensorType?.elemType ?? 1));
   for (const t of g.initializer) types.set(t.name, dtypeOfOnnx(t.dataType));
-  // the types the file declares for the graph's outputs and intermediate tensors (value_info), which outrank outputType's
+  // the types the file declares for the graph's outputs and intermediate tensors (value_info), which outrank nodeOutputType's
   const declared = new Map<string, DataType>();
   for (const v of [...(g.valueInfo ?? []), ...g.output]) if (v.type?.tensorType?.elemType) declared.set(v.name, dtypeOfOnnx(v.type.tensorType.elemType));
   let added = 0;
@@ -150,7 +151,7 @@ export function flattenControlFlow(
       if (isDefault(n.domain) && n.opType === 'If') return expandIf(n, ins, name || `If_${i}`, path, local, fresh);
       if (isDefault(n.domain) && n.opType === 'Loop') return expandLoop(n, ins, name || `Loop_${i}`, path, local, fresh);
       const outs = n.output.map((o) => (o === '' ? '' : fresh(o)));
-      outs.forEach((o, k) => o && types.set(o, (!prefix && declared.get(o)) || outputType(n, k, ins.map((r) => types.get(r)))));
+      outs.forEach((o, k) => o && types.set(o, (!prefix && declared.get(o)) || nodeOutputType(n, k, ins.map((r) => types.get(r)))));
       const flat = node(n.opType, ins, outs, name, n.domain, n.attribute);
       if (n.opType === 'Constant' && isDefault(n.domain)) {
         const t = n.attribute.find((a) => a.name === 'value')?.t;
@@ -360,44 +361,4 @@ export function freeNames(g: GraphProto): string[] {
   };
   visit(g);
   return [...new Set(read.filter((r) => !defined.has(r)))];
-}
-
-/**
- * Output types of the quantization ops (ONNX and com.microsoft): the output's zero point's type
- * (uint8 when absent, as ONNX defaults), a dequantized output its scale's; integer accumulations int32.
- */
-const QUANTIZED_OUT: Record<string, (k: number, inputs: (DataType | undefined)[]) => DataType> = {
-  DequantizeLinear: (_k, ins) => ins[1] ?? 'float32',
-  QuantizeLinear: (_k, ins) => ins[2] ?? 'uint8',
-  DynamicQuantizeLinear: (k) => (k === 1 ? 'float32' : 'uint8'),
-  ConvInteger: () => 'int32',
-  MatMulInteger: () => 'int32',
-  QLinearConv: (_k, ins) => ins[7] ?? 'uint8',
-  QLinearMatMul: (_k, ins) => ins[7] ?? 'uint8',
-  QLinearAdd: (_k, ins) => ins[7] ?? 'uint8',
-  QLinearMul: (_k, ins) => ins[7] ?? 'uint8',
-  QLinearGlobalAveragePool: (_k, ins) => ins[4] ?? 'uint8',
-  QLinearConcat: (_k, ins) => ins[1] ?? 'uint8',
-};
-
-const INT64_OUT = new Set(['Shape', 'Size', 'NonZero', 'NonMaxSuppression', 'ArgMax', 'ArgMin']);
-const BOOL_OUT = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
-
-/** The element type of a node's output k, as ONNX's type inference gives it for the ops that change types; others keep their first input's. */
-function outputType(n: NodeProto, k: number, inputs: (DataType | undefined)[]): DataType {
-  const attr = (name: string) => n.attribute.find((a) => a.name === name);
-  if (n.opType === 'Cast') return dtypeOfOnnx(Number(attr('to')?.i ?? 1));
-  if (n.opType === 'Constant') return attr('value')?.t ? dtypeOfOnnx(attr('value')!.t!.dataType) : 'float32';
-  if (n.opType === 'ConstantOfShape') return attr('value')?.t ? dtypeOfOnnx(attr('value')!.t!.dataType) : 'float32';
-  if (INT64_OUT.has(n.opType) || (k === 1 && (n.opType === 'TopK' || n.opType === 'MaxPool'))) return 'int64';
-  if (BOOL_OUT.has(n.opType) || (n.opType === 'Dropout' && k === 1)) return 'bool';
-  if (n.opType === 'CastLike') return inputs[1] ?? 'float32';
-  // convlens's own nodes pass values through after a condition: IfSelect [cond, then…, else…], LoopContinue [cond, values…]
-  if (n.domain === 'convlens') return inputs[1 + k] ?? 'float32';
-  if (n.opType === 'Where') return inputs[1] ?? 'float32';
-  if (n.opType === 'OneHot') return inputs[2] ?? 'float32';
-  // quantization changes the type: a dequantized tensor is its scale's (float), a quantized one its zero point's
-  const quantized = QUANTIZED_OUT[n.opType];
-  if (quantized) return quantized(k, inputs);
-  return inputs[0] ?? 'float32';
 }

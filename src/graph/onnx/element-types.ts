@@ -1,7 +1,7 @@
 /**
  * The element types an imported ONNX graph gives its input tensors and the tensors each layer
  * writes: the file's declarations (graph inputs, outputs, value_info; initializers keep theirs as
- * GraphConstant.dataType) and, for the rest, ONNX's type inference as control-flow.ts outputType
+ * GraphConstant.dataType) and, for the rest, ONNX's type inference as node-types.ts nodeOutputType
  * follows it (Cast's `to`, int64 Shape/ArgMax/indices, bool comparisons, else the first input's).
  *
  * Values are held as float32 whatever the type (tensor/tensor.ts); the runtime rounds a float16

@@ -64,7 +64,7 @@ export interface MapContext {
   folder?: WeightFolder;
   /** Input i as a scalar constant (undefined when absent); Unsupported when it is computed. */
   scalarOf(i: number): number | undefined;
-  /** The element type of input i as ONNX's type inference gives it (graph/onnx/control-flow.ts outputType), undefined when not known. */
+  /** The element type of input i as ONNX's type inference gives it (graph/onnx/node-types.ts nodeOutputType), undefined when not known. */
   typeOf(i: number): DataType | undefined;
   /** The node's inputs and these attributes under a convlens op, each read from what `from` says (Mapped.from). */
   same(op: string, attrs?: Record<string, unknown>, from?: Mapped['from']): Mapped;
