@@ -60,10 +60,10 @@ describe('attrOrConstant: a parameter from an attribute or a constant input', ()
     expect(attrOrConstant(inferContext([[6], [2]], {}, [null, ints(3, 2)]), undefined, 1, 'shape', true)).toEqual([3, 2]);
   });
 
-  it('an input whose value is unknown is INVALID_ATTRIBUTE at $.inputs', () => {
+  it('an input whose value is unknown is INVALID_ATTRIBUTE at that input, $.inputs[1] (an ONNX node: its input[1])', () => {
     const e = errorOf(() => attrOrConstant(inferContext([[6], [2]], {}), undefined, 1, 'shape', true));
     expect(e.code).toBe('INVALID_ATTRIBUTE');
-    expect(e.details.path).toBe('$.inputs');
+    expect(e.details.path).toBe('$.inputs[1]');
   });
 
   it('neither: required is INVALID_ATTRIBUTE at the attribute, optional is null', () => {
