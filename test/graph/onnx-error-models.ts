@@ -16,3 +16,14 @@ export function bigKernelConv(attrs: Record<string, Attr>, x: (number | string)[
 }
 /** strides, pads, then kernel_shape: kernel_shape is the node's third AttributeProto (attribute[2]), as in torch's exports. */
 export const CONV_ATTRS: Record<string, Attr> = { strides: { ints: [1, 1] }, pads: { ints: [0, 0, 0, 0] }, kernel_shape: { ints: [5, 5] } };
+
+/** The same 5×5 kernel over a 3×3 input as a JSON spec, the conv its fourth layer: its paths stay convlens's ($.layers[3].kernelSize). */
+export const KERNEL_OVER_INPUT_SPEC = {
+  inputs: [{ name: 'x', shape: [1, 2, 3, 3] }],
+  layers: [
+    { name: 'a', op: 'relu' },
+    { name: 'b', op: 'relu' },
+    { name: 'c', op: 'relu' },
+    { name: 'd', op: 'conv2d', outChannels: 4, kernelSize: 5 },
+  ],
+};

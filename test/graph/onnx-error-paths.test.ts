@@ -11,7 +11,7 @@ import { importOnnx } from '../../src/graph/onnx/import.js';
 import { analyze, DEFAULTS, errorOf } from '../helpers.js';
 import { onnxModel } from './onnx-builder.js';
 import type { InitSpec, NodeSpec } from './onnx-builder.js';
-import { bigKernelConv, CONV_ATTRS } from './onnx-error-models.js';
+import { bigKernelConv, CONV_ATTRS, KERNEL_OVER_INPUT_SPEC } from './onnx-error-models.js';
 
 const analyzeOnnx = (bytes: Uint8Array) => analyzeGraph(importOnnx(bytes, { inputShapes: {} }).graph, DEFAULTS);
 const int64 = (name: string, data: number[]): InitSpec => ({ name, dims: [data.length], data, type: 'int64' });
@@ -100,15 +100,7 @@ describe('an attribute convlens defaults or derives: the path is the node', () =
 
 describe('a JSON spec keeps its own paths', () => {
   it('conv2d kernelSize 5 over a 3×3 input as layers[3]: KERNEL_TOO_LARGE at $.layers[3].kernelSize, no onnxAttribute', () => {
-    const spec = {
-      inputs: [{ name: 'x', shape: [1, 2, 3, 3] }],
-      layers: [
-        { name: 'a', op: 'relu' },
-        { name: 'b', op: 'relu' },
-        { name: 'c', op: 'relu' },
-        { name: 'd', op: 'conv2d', outChannels: 4, kernelSize: 5 },
-      ],
-    };
+    const spec = KERNEL_OVER_INPUT_SPEC;
     const e = errorOf(() => analyze(spec));
     expect([e.code, e.details.path]).toEqual(['KERNEL_TOO_LARGE', '$.layers[3].kernelSize']);
     expect(e.details).not.toHaveProperty('onnxAttribute');

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onnxModel } from '../graph/onnx-builder.js';
 import type { NodeSpec } from '../graph/onnx-builder.js';
-import { bigKernelConv, CONV_ATTRS } from '../graph/onnx-error-models.js';
+import { bigKernelConv, CONV_ATTRS, KERNEL_OVER_INPUT_SPEC } from '../graph/onnx-error-models.js';
 import { testApp } from './app.js';
 
 let app: FastifyInstance;
@@ -53,15 +53,7 @@ describe('ONNX error paths through HTTP', () => {
   });
 
   it('a bare JSON spec body with the 5×5 conv2d as layers[3]: 400 KERNEL_TOO_LARGE at $.layers[3].kernelSize, unchanged', async () => {
-    const spec = {
-      inputs: [{ name: 'x', shape: [1, 2, 3, 3] }],
-      layers: [
-        { name: 'a', op: 'relu' },
-        { name: 'b', op: 'relu' },
-        { name: 'c', op: 'relu' },
-        { name: 'd', op: 'conv2d', outChannels: 4, kernelSize: 5 },
-      ],
-    };
+    const spec = KERNEL_OVER_INPUT_SPEC;
     const res = await request(app.server).post('/v1/analyze').send(spec).expect(400);
     expect(res.body.error).toMatchObject({ code: 'KERNEL_TOO_LARGE', path: '$.layers[3].kernelSize' });
     expect(res.body.error).not.toHaveProperty('onnxAttribute');
