@@ -4,18 +4,21 @@
  * next task: 0.2–1.4 s measured, more on a loaded host. That boot counted in the next task's time,
  * so with TASK_TIMEOUT_MS at 2000 a 30 ms analysis right after a replacement was 503 TIMEOUT
  * (found by fuzzing, 2026-12-03). The worker marks the task started as its first act
- * (markTaskStarted: the time, in a SharedArrayBuffer the task carries, and a notify); the main
- * thread learns it with Atomics.waitAsync, off its event loop, and sets the deadline to that time
- * plus TASK_TIMEOUT_MS. Until then the clock allows WORKER_START_MS more, so a worker that never
- * starts still ends its task.
+ * (markTaskStarted: the time, in a SharedArrayBuffer the task carries, then the flag); the main
+ * thread reads it only when a timer it set fires, and sets the next one from it: the deadline is
+ * the start plus TASK_TIMEOUT_MS, or, for a task not started yet, no earlier than a start now
+ * would give, and never later than WORKER_START_MS more than TASK_TIMEOUT_MS from the clock's making,
+ * so a worker that never starts still ends its task.
+ * Why read it lazily: most tasks answer before TASK_TIMEOUT_MS, and a notify at the start woke the
+ * main thread while the task's threads were starting on a machine with two vCPUs (the worker and
+ * its partner), for nothing but moving a timer (until 2026-12-06, with Atomics.waitAsync).
  */
 
 /** Most a worker's start may add to a task's time before the task is stopped anyway. */
 export const WORKER_START_MS = 30_000;
 
-const NOT_STARTED = 0;
+/** The flag once the worker started the task (0 before). */
 const STARTED = 1;
-const STOPPED = 2;
 
 /** The flag (Int32 at 0) and the start time (Float64 at 8: ms since the epoch, performance.timeOrigin + now). */
 const CLOCK_BYTES = 16;
@@ -38,28 +41,24 @@ export interface TaskClock {
 export function taskClock(timeoutMs: number, startMs = WORKER_START_MS): TaskClock {
   const started = new SharedArrayBuffer(CLOCK_BYTES);
   const flag = new Int32Array(started, 0, 1);
+  const at = new Float64Array(started, 8, 1);
   const controller = new AbortController();
-  const timeUp = () => controller.abort(new DOMException(`the task ran longer than ${timeoutMs} ms`, 'TimeoutError'));
-  let timer = setTimeout(timeUp, timeoutMs + startMs);
-  let stopped = false;
-  const onStart = () => {
-    if (stopped || Atomics.load(flag, 0) !== STARTED) return;
-    clearTimeout(timer);
-    // from the worker's own start time: the notify reaches this thread when its event loop gets to it
-    const at = new Float64Array(started, 8, 1)[0];
-    timer = setTimeout(timeUp, Math.max(0, at + timeoutMs - epochNow()));
+  const latest = epochNow() + timeoutMs + startMs;
+  let timer: NodeJS.Timeout;
+  const check = () => {
+    const now = epochNow();
+    // from the worker's own start time (written before the flag), whenever this thread reads it
+    const deadline = Atomics.load(flag, 0) === STARTED ? at[0] + timeoutMs : Math.min(latest, now + timeoutMs);
+    if (now >= deadline) controller.abort(new DOMException(`the task ran longer than ${timeoutMs} ms`, 'TimeoutError'));
+    else timer = setTimeout(check, deadline - now);
   };
-  const waiting = waitAsync(flag, 0, NOT_STARTED);
-  if (waiting.async) void waiting.value.then(onStart);
-  else onStart();
+  // the earliest a deadline can be: a task started at once
+  timer = setTimeout(check, timeoutMs);
   return {
     signal: controller.signal,
     started,
     stop() {
-      stopped = true;
       clearTimeout(timer);
-      // ends the waitAsync of a task that never started (a cancelled one), so no waiter is left behind
-      if (Atomics.compareExchange(flag, 0, NOT_STARTED, STOPPED) === NOT_STARTED) Atomics.notify(flag, 0);
     },
   };
 }
@@ -68,6 +67,5 @@ export function taskClock(timeoutMs: number, startMs = WORKER_START_MS): TaskClo
 export function markTaskStarted(started: SharedArrayBuffer | undefined): void {
   if (!started) return;
   new Float64Array(started, 8, 1)[0] = epochNow();
-  const flag = new Int32Array(started, 0, 1);
-  if (Atomics.compareExchange(flag, 0, NOT_STARTED, STARTED) === NOT_STARTED) Atomics.notify(flag, 0);
+  Atomics.store(new Int32Array(started, 0, 1), 0, STARTED);
 }

@@ -3,7 +3,7 @@
  * (markTaskStarted), WORKER_START_MS more when it never starts, nothing left behind once stopped.
  * Marked from this thread here (the time is in the buffer: any thread may mark it).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { markTaskStarted, taskClock } from '../../src/runtime/task-clock.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -60,6 +60,21 @@ describe('taskClock', () => {
     clock.stop();
     await sleep(400);
     expect(clock.signal.aborted).toBe(false);
+  });
+
+  it('marking a task started wakes no thread (no Atomics.notify: the main thread reads the start when its timer fires), and a start after the first check still sets the deadline: timeout 200 ms, started at 300 ms, aborted at about 500', async () => {
+    const notify = vi.spyOn(Atomics, 'notify');
+    const t0 = performance.now();
+    const clock = taskClock(200, 30_000);
+    await sleep(300);
+    markTaskStarted(clock.started);
+    expect(notify).not.toHaveBeenCalled();
+    notify.mockRestore();
+    const at = await abortedAfter(clock.signal, t0, 3000);
+    clock.stop();
+    expect(at).not.toBeNull();
+    expect(at!).toBeGreaterThanOrEqual(490);
+    expect(at!).toBeLessThan(2000);
   });
 
   it('a task sent without a clock: markTaskStarted(undefined) does nothing', () => {
