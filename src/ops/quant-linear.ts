@@ -45,12 +45,12 @@ function perChannel<A>(ctx: InferContext<A>, index: number, name: string, channe
   // absent (an omitted optional input reads as shape []) or one element: per tensor
   if (p === undefined || (numel(p) === 1 && p.length <= 1)) return;
   if (p.length === 1 && p[0] === channels) return;
-  ctx.fail('SHAPE_MISMATCH', `${name} ${fmtShape(p)} must be a scalar or 1-D of ${channels} elements (one per output channel)`, 'inputs', { shapes: { [name]: p } });
+  ctx.fail('SHAPE_MISMATCH', `${name} ${fmtShape(p)} must be a scalar or 1-D of ${channels} elements (one per output channel)`, ['inputs', index], { shapes: { [name]: p } });
 }
 
 function scalar<A>(ctx: InferContext<A>, index: number, name: string): void {
   const p = ctx.inputs[index];
-  if (p !== undefined && numel(p) !== 1) ctx.fail('SHAPE_MISMATCH', `${name} must be a scalar (per-tensor), got ${fmtShape(p)}`, 'inputs', { shapes: { [name]: p } });
+  if (p !== undefined && numel(p) !== 1) ctx.fail('SHAPE_MISMATCH', `${name} must be a scalar (per-tensor), got ${fmtShape(p)}`, ['inputs', index], { shapes: { [name]: p } });
 }
 
 function convCost(plan: ConvPlan, bias: boolean, requantize: boolean) {
@@ -222,7 +222,7 @@ function rowOrCol<A>(ctx: InferContext<A>, index: number, name: string, len: num
   const p = ctx.inputs[index];
   if (p === undefined || (numel(p) === 1 && p.length <= 1)) return;
   if (p.length === 1 && p[0] === len) return;
-  ctx.fail('SHAPE_MISMATCH', `${name} ${fmtShape(p)} must be a scalar or 1-D of ${len} elements (one per ${what})`, 'inputs', { shapes: { [name]: p } });
+  ctx.fail('SHAPE_MISMATCH', `${name} ${fmtShape(p)} must be a scalar or 1-D of ${len} elements (one per ${what})`, ['inputs', index], { shapes: { [name]: p } });
 }
 
 /** acc = (A − za)·(B − zb) per batch matrix, exact (float64 sums of integer products). */

@@ -65,7 +65,7 @@ export function checkQuantParam<A>(ctx: InferContext<A>, index: number, name: st
   const p = ctx.inputs[index];
   if (p === undefined || (numel(p) === 1 && p.length <= 1)) return false;
   if (p.length === 1 && p[0] === x[axis]) return true;
-  return ctx.fail('SHAPE_MISMATCH', `${name} ${fmtShape(p)} must be a scalar or 1-D of ${x[axis]} elements (x ${fmtShape(x)} along axis ${axis})`, 'inputs', {
+  return ctx.fail('SHAPE_MISMATCH', `${name} ${fmtShape(p)} must be a scalar or 1-D of ${x[axis]} elements (x ${fmtShape(x)} along axis ${axis})`, ['inputs', index], {
     shapes: { x, [name]: p },
   });
 }
@@ -173,7 +173,7 @@ function qlinearBinary(name: string, summary: string, combine: (a: number, b: nu
     infer(ctx) {
       for (const i of [1, 2, 4, 5, 6, 7]) {
         const p = ctx.inputs[i];
-        if (p !== undefined && numel(p) !== 1) ctx.fail('SHAPE_MISMATCH', `${QBINARY_INPUTS[i]} must be a scalar (per-tensor quantization), got ${fmtShape(p)}`, 'inputs');
+        if (p !== undefined && numel(p) !== 1) ctx.fail('SHAPE_MISMATCH', `${QBINARY_INPUTS[i]} must be a scalar (per-tensor quantization), got ${fmtShape(p)}`, ['inputs', i]);
       }
       const out = inferBroadcast({ ...ctx, inputs: [ctx.inputs[0], ctx.inputs[3]] });
       return { outputs: [out], weights: [], cost: { macs: 0, exactMacOps: 0, biasOps: 0, elementwise: 10 * numel(out) }, plan: null };

@@ -6,18 +6,9 @@
  * name (`$.graph.node[1].kernelSize`), which the file does not have. A JSON spec keeps its own paths.
  */
 import { describe, expect, it } from 'vitest';
-import { analyzeGraph } from '../../src/analysis/analyze.js';
-import { importOnnx } from '../../src/graph/onnx/import.js';
-import { analyze, DEFAULTS, errorOf } from '../helpers.js';
+import { analyze, errorOf } from '../helpers.js';
 import { onnxModel } from './onnx-builder.js';
-import type { InitSpec, NodeSpec } from './onnx-builder.js';
-import { bigKernelConv, CONV_ATTRS, KERNEL_OVER_INPUT_SPEC } from './onnx-error-models.js';
-
-const analyzeOnnx = (bytes: Uint8Array) => analyzeGraph(importOnnx(bytes, { inputShapes: {} }).graph, DEFAULTS);
-const int64 = (name: string, data: number[]): InitSpec => ({ name, dims: [data.length], data, type: 'int64' });
-
-const oneNode = (node: NodeSpec, initializers: InitSpec[] = [], opset = 13, x: number[] = [1, 2, 8, 8]) =>
-  onnxModel({ inputs: [{ name: 'x', shape: x }], outputs: node.outputs, initializers, nodes: [node], opset });
+import { analyzeOnnx, bigKernelConv, CONV_ATTRS, int64, KERNEL_OVER_INPUT_SPEC, oneNode } from './onnx-error-models.js';
 
 describe('an attribute read from one ONNX attribute: the path is that AttributeProto', () => {
   it('Conv 5×5 (kernel_shape at attribute[2]) over a 3×3 input, pads 0: KERNEL_TOO_LARGE at $.graph.node[1].attribute[2], onnxAttribute kernel_shape (was $.graph.node[1].kernelSize)', () => {

@@ -24,11 +24,21 @@ function quantDtype(ctx: MapContext, zpIndex: number, allowInt32 = false): strin
   return d;
 }
 
+/** What quantDtype reads (Mapped.from): the zero point (input `zpIndex`) when given, else output_dtype; neither: uint8, the node. */
+const DTYPE_FROM = (zpIndex: number) => [zpIndex, 'output_dtype'] as const;
+
 function noBlocks(ctx: MapContext): void {
   if (ctx.a.int('block_size', 0) !== 0) throw new Unsupported('blocked quantization (block_size)');
 }
 
 const weight = (c: GraphConstant) => ({ constant: c.name });
+
+/**
+ * What a quantized conv's attributes are read from (Mapped.from): the window's attributes as a
+ * Conv's, the kernel and output channels from W (input `w`: QLinearConv's 3, ConvInteger's 1),
+ * since these ops read no kernel_shape.
+ */
+const convFrom = (w: number) => ({ outChannels: w, kernelSize: w, stride: 'strides', padding: ['pads', 'auto_pad'], dilation: 'dilations', groups: 'group' }) as const;
 
 /** Conv attributes from ONNX's, the kernel from the constant weight [M, C/g, kh, kw]. */
 function convAttrs(ctx: MapContext, w: GraphConstant): Record<string, unknown> {
@@ -67,13 +77,14 @@ function matB(ctx: MapContext, bIndex: number): { inputs: string[]; attrs: Recor
 export const QUANT_MAPPERS: Record<string, NodeMapper> = {
   QuantizeLinear(ctx) {
     noBlocks(ctx);
-    return ctx.same('quantizeLinear', { axis: ctx.a.int('axis', 1), dtype: quantDtype(ctx, 2) });
+    return ctx.same('quantizeLinear', { axis: ctx.a.int('axis', 1), dtype: quantDtype(ctx, 2) }, { axis: 'axis', dtype: DTYPE_FROM(2) });
   },
   DequantizeLinear(ctx) {
     noBlocks(ctx);
     const x = ctx.constOf(0);
-    const dtype = x && (QUANTIZED.has(x.dataType) || x.dataType === 'int32') ? x.dataType : quantDtype(ctx, 2, true);
-    return ctx.same('dequantizeLinear', { axis: ctx.a.int('axis', 1), dtype });
+    const stored = x && (QUANTIZED.has(x.dataType) || x.dataType === 'int32');
+    const dtype = stored ? x.dataType : quantDtype(ctx, 2, true);
+    return ctx.same('dequantizeLinear', { axis: ctx.a.int('axis', 1), dtype }, { axis: 'axis', dtype: stored ? 0 : DTYPE_FROM(2) });
   },
   QLinearConv(ctx) {
     const ins = ctx.node.input;
@@ -85,30 +96,31 @@ export const QUANT_MAPPERS: Record<string, NodeMapper> = {
       inputs: [ins[0], ins[1], ins[2], ins[4], ins[5], ins[6], ins[7] ?? ''],
       attrs: { ...convAttrs(ctx, w), bias: b !== null, dtype: quantDtype(ctx, 7) },
       weights: { weight: weight(w), ...(b ? { bias: weight(b) } : {}) },
+      from: { ...convFrom(3), bias: 8, dtype: DTYPE_FROM(7) },
     };
   },
   ConvInteger(ctx) {
     const ins = ctx.node.input;
     const w = constantWeight(ctx, 1, 'the weight');
-    return { op: 'convInteger', inputs: [ins[0], ins[2] ?? '', ins[3] ?? ''], attrs: convAttrs(ctx, w), weights: { weight: weight(w) } };
+    return { op: 'convInteger', inputs: [ins[0], ins[2] ?? '', ins[3] ?? ''], attrs: convAttrs(ctx, w), weights: { weight: weight(w) }, from: convFrom(1) };
   },
   QLinearMatMul(ctx) {
     const m = matB(ctx, 3);
-    return { op: 'qlinearMatMul', inputs: m.inputs, attrs: { ...m.attrs, dtype: quantDtype(ctx, 7) }, ...(m.weights ? { weights: m.weights } : {}) };
+    return { op: 'qlinearMatMul', inputs: m.inputs, attrs: { ...m.attrs, dtype: quantDtype(ctx, 7) }, ...(m.weights ? { weights: m.weights } : {}), from: { weightShape: 3, dtype: DTYPE_FROM(7) } };
   },
   MatMulInteger(ctx) {
     const m = matB(ctx, 1);
-    return { op: 'matMulInteger', inputs: m.inputs, attrs: m.attrs, ...(m.weights ? { weights: m.weights } : {}) };
+    return { op: 'matMulInteger', inputs: m.inputs, attrs: m.attrs, ...(m.weights ? { weights: m.weights } : {}), from: { weightShape: 1 } };
   },
   DynamicQuantizeLinear: (ctx) => ctx.same('dynamicQuantizeLinear'),
   // com.microsoft contrib ops (onnxruntime's quantizer writes them for Add and Mul)
-  QLinearAdd: (ctx) => ctx.same('qlinearAdd', { dtype: quantDtype(ctx, 7) }),
-  QLinearMul: (ctx) => ctx.same('qlinearMul', { dtype: quantDtype(ctx, 7) }),
+  QLinearAdd: (ctx) => ctx.same('qlinearAdd', { dtype: quantDtype(ctx, 7) }, { dtype: DTYPE_FROM(7) }),
+  QLinearMul: (ctx) => ctx.same('qlinearMul', { dtype: quantDtype(ctx, 7) }, { dtype: DTYPE_FROM(7) }),
   QLinearGlobalAveragePool(ctx) {
     if (ctx.a.int('channels_last', 0) !== 0) throw new Unsupported('channels_last 1 (NHWC)');
-    return ctx.same('qlinearGlobalAvgPool', { dtype: quantDtype(ctx, 4) });
+    return ctx.same('qlinearGlobalAvgPool', { dtype: quantDtype(ctx, 4) }, { dtype: DTYPE_FROM(4) });
   },
-  QLinearConcat: (ctx) => ctx.same('qlinearConcat', { axis: ctx.a.int('axis', 0), dtype: quantDtype(ctx, 1) }),
+  QLinearConcat: (ctx) => ctx.same('qlinearConcat', { axis: ctx.a.int('axis', 0), dtype: quantDtype(ctx, 1) }, { axis: 'axis', dtype: DTYPE_FROM(1) }),
 };
 
 /** Ops of the com.microsoft domain the importer maps (through the same table). */
