@@ -94,7 +94,8 @@ export const nonMaxSuppression: OpDef<NmsAttrs, NmsPlan> = {
     // max 0 selects nothing whatever the boxes (ONNX's reading of an absent input): refused as before.
     // No boxes (an image whose detections a score threshold removed, in a staged run's later stage)
     // is an ordinary empty selection: [0, 3], as torchvision.ops.nms returns an empty index tensor
-    if (max === 0) ctx.fail('INVALID_ATTRIBUTE', `maxOutputBoxesPerClass is 0 (ONNX reads an absent one as 0): nothing can be selected`, 'maxOutputBoxesPerClass');
+    // at the attribute when the layer has one, else at input 2, where the value came from
+    if (max === 0) ctx.fail('INVALID_ATTRIBUTE', `maxOutputBoxesPerClass is 0 (ONNX reads an absent one as 0): nothing can be selected`, ctx.attrs.maxOutputBoxesPerClass === undefined ? ['inputs', 2] : 'maxOutputBoxesPerClass');
     const perRun = n + n * Math.ceil(Math.log2(Math.max(n, 1))) + 3 * n + (13 * n * (n - 1)) / 2;
     const flops = b * c * perRun;
     return { outputs: [[bound, 3]], values: [null], weights: [], cost: { ...ZERO_COST, elementwise: flops }, kernelWork: NMS_SLOWDOWN * flops, plan: { b, c, n, bound } };

@@ -8,8 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { errorOf } from '../helpers.js';
+import { onnxModel } from './onnx-builder.js';
 import type { NodeSpec } from './onnx-builder.js';
-import { analyzeOnnx, oneNode, qlinearConv } from './onnx-error-models.js';
+import { analyzeOnnx, int64, oneNode, qlinearConv } from './onnx-error-models.js';
 
 describe('quantization (map-quant.ts)', () => {
   it('QuantizeLinear-13 per axis (scale and zero point [2]) with axis 5 over rank 4, block_size its attribute[0]: INVALID_ATTRIBUTE at $.graph.node[0].attribute[1], onnxAttribute axis (was the node)', () => {
@@ -37,5 +38,52 @@ describe('quantization (map-quant.ts)', () => {
   it('QLinearConv group 3 (attribute[1]) over 2 channels: INVALID_ATTRIBUTE at $.graph.node[0].attribute[1], onnxAttribute group', () => {
     const e = errorOf(() => analyzeOnnx(qlinearConv([0.1], { group: { i: 3 } })));
     expect([e.code, e.details.path, e.details.onnxAttribute]).toEqual(['INVALID_ATTRIBUTE', '$.graph.node[0].attribute[1]', 'group']);
+  });
+});
+
+describe('detection (map-detection.ts)', () => {
+  const boxesAndScores = [{ name: 'boxes', shape: [1, 6, 4] }, { name: 'scores', shape: [1, 2, 6] }];
+
+  it('NonMaxSuppression center_point_box 2 (ONNX: 0 or 1): ONNX_GRAPH_INVALID at $.graph.node[0].attribute[0], onnxAttribute center_point_box (was .attribute, the list)', () => {
+    const bytes = onnxModel({
+      inputs: boxesAndScores,
+      outputs: ['sel'],
+      initializers: [int64('max', [3])],
+      nodes: [{ op: 'NonMaxSuppression', inputs: ['boxes', 'scores', 'max'], outputs: ['sel'], name: 'nms', attrs: { center_point_box: { i: 2 } } }],
+    });
+    const e = errorOf(() => analyzeOnnx(bytes));
+    expect(e.code).toBe('ONNX_GRAPH_INVALID');
+    expect(e.details).toMatchObject({ path: '$.graph.node[0].attribute[0]', onnxAttribute: 'center_point_box', layer: 'nms', opType: 'NonMaxSuppression' });
+  });
+
+  it('NonMaxSuppression whose max_output_boxes_per_class is computed, Sub(Gather(Shape(boxes), 0), the same) = 0: INVALID_ATTRIBUTE at the node\'s input 2, $.graph.node[3].input[2] (was $.graph.node[3], the node)', () => {
+    const bytes = onnxModel({
+      inputs: boxesAndScores,
+      outputs: ['sel'],
+      initializers: [{ name: 'zero', dims: [], data: [0], type: 'int64' }],
+      nodes: [
+        { op: 'Shape', inputs: ['boxes'], outputs: ['shape'], name: 'shape' },
+        { op: 'Gather', inputs: ['shape', 'zero'], outputs: ['batch'], name: 'batch' },
+        { op: 'Sub', inputs: ['batch', 'batch'], outputs: ['max'], name: 'none' },
+        { op: 'NonMaxSuppression', inputs: ['boxes', 'scores', 'max'], outputs: ['sel'], name: 'nms' },
+      ],
+    });
+    const e = errorOf(() => analyzeOnnx(bytes));
+    expect(e.message).toBe("layer 'nms': maxOutputBoxesPerClass is 0 (ONNX reads an absent one as 0): nothing can be selected");
+    expect(e.code).toBe('INVALID_ATTRIBUTE');
+    expect(e.details).toMatchObject({ path: '$.graph.node[3].input[2]', layer: 'nms' });
+    expect(e.details).not.toHaveProperty('onnxAttribute');
+  });
+
+  it('RoiAlign-16 spatial_scale 0 (its attribute[2]; convlens needs it positive): ONNX_GRAPH_INVALID at $.graph.node[0].attribute[2], onnxAttribute spatial_scale', () => {
+    const bytes = onnxModel({
+      opset: 16,
+      inputs: [{ name: 'x', shape: [1, 8, 16, 16] }, { name: 'rois', shape: [5, 4] }, { name: 'idx', shape: [5] }],
+      outputs: ['y'],
+      nodes: [{ op: 'RoiAlign', inputs: ['x', 'rois', 'idx'], outputs: ['y'], name: 'roi', attrs: { output_height: { i: 7 }, output_width: { i: 7 }, spatial_scale: { f: 0 } } }],
+    });
+    const e = errorOf(() => analyzeOnnx(bytes));
+    expect(e.code).toBe('ONNX_GRAPH_INVALID');
+    expect(e.details).toMatchObject({ path: '$.graph.node[0].attribute[2]', onnxAttribute: 'spatial_scale', layer: 'roi', opType: 'RoiAlign' });
   });
 });

@@ -16,7 +16,7 @@ export const DETECTION_MAPPERS: Record<string, NodeMapper> = {
     if (!ins[2]) throw new Unsupported('max_output_boxes_per_class absent: ONNX reads it as 0 and selects no box');
     const max = ctx.constOf(2)?.value?.data[0];
     if (max === 0) throw new Unsupported('max_output_boxes_per_class 0 selects no box');
-    return ctx.same('nonMaxSuppression', { centerPointBox: ctx.a.int('center_point_box', 0) });
+    return ctx.same('nonMaxSuppression', { centerPointBox: ctx.a.int('center_point_box', 0) }, { centerPointBox: 'center_point_box' });
   },
   RoiAlign(ctx) {
     return ctx.same('roiAlign', {
@@ -28,6 +28,14 @@ export const DETECTION_MAPPERS: Record<string, NodeMapper> = {
       coordinateTransformationMode: ctx.opset >= 16 ? ctx.a.string('coordinate_transformation_mode', 'half_pixel') : 'output_half_pixel',
       // opset ≥ 16 without the attribute: ONNX's default, which torchvision < 0.15 exports did not mean (ops/detection.ts)
       modeDefaulted: ctx.opset >= 16 && ctx.a.string('coordinate_transformation_mode', '') === '',
+    }, {
+      mode: 'mode',
+      outputHeight: 'output_height',
+      outputWidth: 'output_width',
+      samplingRatio: 'sampling_ratio',
+      spatialScale: 'spatial_scale',
+      // opset 10 has no such attribute (output_half_pixel is its behaviour): the node
+      ...(ctx.opset >= 16 && { coordinateTransformationMode: 'coordinate_transformation_mode' }),
     });
   },
 };
