@@ -7,6 +7,7 @@
  * test/graph/onnx-error-paths.test.ts has the Conv, pooling, Slice and Softmax cases.
  */
 import { describe, expect, it } from 'vitest';
+import { importOnnx } from '../../src/graph/onnx/import.js';
 import { errorOf } from '../helpers.js';
 import { onnxModel } from './onnx-builder.js';
 import type { NodeSpec } from './onnx-builder.js';
@@ -85,5 +86,18 @@ describe('detection (map-detection.ts)', () => {
     const e = errorOf(() => analyzeOnnx(bytes));
     expect(e.code).toBe('ONNX_GRAPH_INVALID');
     expect(e.details).toMatchObject({ path: '$.graph.node[0].attribute[2]', onnxAttribute: 'spatial_scale', layer: 'roi', opType: 'RoiAlign' });
+  });
+});
+
+describe('math (map-math.ts): Mod is the one op with an attribute', () => {
+  it('Mod fmod 2 (ONNX Runtime: "fmod must have value either 0 or 1"; was read as 0, Python\'s %): ONNX_GRAPH_INVALID at $.graph.node[0].attribute[0], attribute fmod', () => {
+    const e = errorOf(() => analyzeOnnx(oneNode({ op: 'Mod', inputs: ['x', 'x'], outputs: ['y'], name: 'm', attrs: { fmod: { i: 2 } } })));
+    expect(e.message).toBe("node 'm' (Mod): attribute 'fmod' must be 0 or 1, got 2");
+    expect(e.details).toEqual({ path: '$.graph.node[0].attribute[0]', layer: 'm', opType: 'Mod', attribute: 'fmod' });
+  });
+
+  it('Mod fmod 1: the layer reads it (fmod true), so a valid file is unchanged', () => {
+    const { graph } = importOnnx(oneNode({ op: 'Mod', inputs: ['x', 'x'], outputs: ['y'], name: 'm', attrs: { fmod: { i: 1 } } }));
+    expect(graph.layers.map((l) => [l.op, l.attrs])).toEqual([['mod', { fmod: true }]]);
   });
 });

@@ -29,6 +29,8 @@ export interface Attributes {
   strings(key: string): string[] | undefined;
   strings(key: string, dflt: string[]): string[];
   tensor(key: string): TensorProto | undefined;
+  /** An INT the spec allows only 0 or 1 (Mod's fmod) as a boolean; any other value is ONNX_GRAPH_INVALID at its AttributeProto, never read as 0. */
+  flag(key: string, dflt: boolean): boolean;
   /**
    * INTS that are slice bounds: values beyond ±(2^53 − 1), which the spec's INT64_MAX / INT64_MIN
    * "to the end" bounds are, saturate there (both mean past the end of any dimension).
@@ -175,6 +177,14 @@ class NodeAttributes implements Attributes {
 
   tensor(key: string): TensorProto | undefined {
     return this.get(key, AttributeType.TENSOR)?.proto.t ?? undefined;
+  }
+
+  flag(key: string, dflt: boolean): boolean {
+    const e = this.get(key, AttributeType.INT);
+    if (!e) return dflt;
+    const v = this.integer(e, e.proto.i);
+    if (v !== 0 && v !== 1) throw this.error(e, `must be 0 or 1, got ${v}`);
+    return v === 1;
   }
 }
 

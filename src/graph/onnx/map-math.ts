@@ -1,6 +1,7 @@
 /**
  * ONNX element-wise math and logic → convlens ops (src/ops/math.ts, src/ops/logic.ts). All are one
- * to one, inputs and all; only Mod carries an attribute (fmod). Opsets 7–21 share these forms.
+ * to one, inputs and all; only Mod carries an attribute (fmod, 0 or 1: any other value is refused at
+ * its AttributeProto, as ONNX Runtime refuses it). Opsets 7–21 share these forms.
  */
 import type { NodeMapper } from './mapping.js';
 
@@ -19,7 +20,7 @@ export const MATH_MAPPERS: Record<string, NodeMapper> = {
   Floor: direct('floor'),
   Ceil: direct('ceil'),
   Pow: direct('pow'),
-  Mod: (ctx) => ctx.same('mod', { fmod: ctx.a.int('fmod', 0) === 1 }),
+  Mod: (ctx) => ctx.same('mod', { fmod: ctx.a.flag('fmod', false) }, { fmod: 'fmod' }),
   Min: direct('minimum'),
   Max: direct('maximum'),
   Equal: direct('equal'),
