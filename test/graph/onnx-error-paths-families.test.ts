@@ -6,7 +6,9 @@
  * (`$.graph.node[0].input[4]`), never the node alone when the file has the field.
  * test/graph/onnx-error-paths.test.ts has the Conv, pooling, Slice and Softmax cases.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { fieldUnderLayer } from '../../src/errors.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import { errorOf } from '../helpers.js';
 import { onnxModel } from './onnx-builder.js';
@@ -99,5 +101,87 @@ describe('math (map-math.ts): Mod is the one op with an attribute', () => {
   it('Mod fmod 1: the layer reads it (fmod true), so a valid file is unchanged', () => {
     const { graph } = importOnnx(oneNode({ op: 'Mod', inputs: ['x', 'x'], outputs: ['y'], name: 'm', attrs: { fmod: { i: 1 } } }));
     expect(graph.layers.map((l) => [l.op, l.attrs])).toEqual([['mod', { fmod: true }]]);
+  });
+});
+
+describe('sequences (sequences.ts) and control flow (control-flow.ts): a node written in the place of the file\'s names the file\'s fields', () => {
+  const x = [{ name: 'x', shape: [1, 2, 8, 8] }];
+
+  it('SplitToSequence (keepdims its attribute[0], axis 7 its attribute[1]) read by SequenceAt, resolved to a Split: INVALID_ATTRIBUTE at $.graph.node[0].attribute[1], onnxAttribute axis (was attribute[0], the keepdims, the index of the Split convlens wrote)', () => {
+    const bytes = onnxModel({
+      inputs: x,
+      outputs: ['y'],
+      initializers: [int64('sp', [4, 4]), { name: 'p', dims: [], data: [0], type: 'int64' }],
+      nodes: [
+        { op: 'SplitToSequence', inputs: ['x', 'sp'], outputs: ['s'], name: 'split', attrs: { keepdims: { i: 1 }, axis: { i: 7 } } },
+        { op: 'SequenceAt', inputs: ['s', 'p'], outputs: ['y'], name: 'at' },
+      ],
+    });
+    const e = errorOf(() => analyzeOnnx(bytes));
+    expect(e.message).toBe("layer 'split': axis=7 is out of range for rank 4 (input [1, 2, 8, 8]): valid values are -4…3");
+    expect(e.details).toMatchObject({ path: '$.graph.node[0].attribute[1]', onnxAttribute: 'axis', layer: 'split' });
+  });
+
+  it('ConcatFromSequence (new_axis 0 its attribute[0], axis 7 its attribute[1]) of SequenceConstruct(x, x), resolved to a Concat: INVALID_ATTRIBUTE at $.graph.node[1].attribute[1], onnxAttribute axis (was attribute[0])', () => {
+    const bytes = onnxModel({
+      inputs: x,
+      outputs: ['y'],
+      nodes: [
+        { op: 'SequenceConstruct', inputs: ['x', 'x'], outputs: ['s'], name: 'make' },
+        { op: 'ConcatFromSequence', inputs: ['s'], outputs: ['y'], name: 'cat', attrs: { new_axis: { i: 0 }, axis: { i: 7 } } },
+      ],
+    });
+    const e = errorOf(() => analyzeOnnx(bytes));
+    expect(e.code).toBe('INVALID_ATTRIBUTE');
+    expect(e.details).toMatchObject({ path: '$.graph.node[1].attribute[1]', onnxAttribute: 'axis', layer: 'cat' });
+  });
+
+  it('If on a constant true whose then_branch output names a tensor nothing defines: ONNX_GRAPH_INVALID at the If, $.graph.node[0] (was $.graph.node[0].input[0], its condition: the index in the Identity convlens wrote)', () => {
+    const branch = (output: string) => ({ g: { nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['r'], name: 'r' }], outputs: [output] } });
+    const bytes = onnxModel({
+      inputs: x,
+      outputs: ['y'],
+      initializers: [{ name: 'c', dims: [], data: [1], type: 'bool' }],
+      nodes: [{ op: 'If', inputs: ['c'], outputs: ['y'], name: 'if', attrs: { then_branch: branch('nowhere'), else_branch: branch('r') } }],
+    });
+    const e = errorOf(() => analyzeOnnx(bytes));
+    expect(e.message).toBe("node 'if/output0' (Identity) reads 'nowhere', which no input, initializer or node produces");
+    expect(e.details).toEqual({ path: '$.graph.node[0]', layer: 'if/output0' });
+  });
+
+  it('a node inlined from a branch keeps its own attributes: Concat axis 7 in then_branch at $.graph.node[0].then_branch.node[0].attribute[0]', () => {
+    const bytes = onnxModel({
+      inputs: x,
+      outputs: ['y'],
+      initializers: [{ name: 'c', dims: [], data: [1], type: 'bool' }],
+      nodes: [
+        {
+          op: 'If',
+          inputs: ['c'],
+          outputs: ['y'],
+          name: 'if',
+          attrs: {
+            then_branch: { g: { nodes: [{ op: 'Concat', inputs: ['x', 'x'], outputs: ['r'], name: 'cat', attrs: { axis: { i: 7 } } }], outputs: ['r'] } },
+            else_branch: { g: { nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['r'], name: 'r' }], outputs: ['r'] } },
+          },
+        },
+      ],
+    });
+    const e = errorOf(() => analyzeOnnx(bytes));
+    expect(e.details).toMatchObject({ path: '$.graph.node[0].then_branch.node[0].attribute[0]', onnxAttribute: 'axis', layer: 'if/then/cat' });
+  });
+});
+
+describe('a Loop kept whole (import.ts: one loop layer)', () => {
+  // torchvision's paste_masks_in_image (test/graph/onnx-control-flow.test.ts): Loop node 61 reads (M, cond, masks); its layer
+  // reads those, then the two tensors its body takes from the enclosing graph, which are no input of the node
+  const graph = importOnnx(readFileSync(new URL('../fixtures/onnx/detection/paste_masks.onnx', import.meta.url))).graph;
+  const loop = graph.layers.find((l) => l.op === 'loop')!;
+
+  it('its body (attribute[0]) is that AttributeProto; a carried input is the node\'s; a tensor the body captures is no input of the node: .input, the list (was .input[3], a field the node does not have)', () => {
+    expect([loop.path, loop.inputs.length]).toEqual(['$.graph.node[61]', 5]);
+    expect(fieldUnderLayer(loop, '$.body')).toEqual({ path: '$.graph.node[61].attribute[0]', onnxAttribute: 'body' });
+    expect(fieldUnderLayer(loop, '$.inputs[2]')).toEqual({ path: '$.graph.node[61].input[2]' });
+    expect(fieldUnderLayer(loop, '$.inputs[3]')).toEqual({ path: '$.graph.node[61].input' });
   });
 });

@@ -41,6 +41,13 @@ export interface FlatNode {
   node: NodeProto;
   /** JSONPath of the node in the file ($.graph.node[3].then_branch.node[0]) */
   path: string;
+  /**
+   * The file's node at `path` (its inputs and outputs renamed as here) when `node` is one the import
+   * writes in its place: an If's output Identity and IfSelect, an unrolled Loop's guards, final
+   * Identity, scan Unsqueeze and Concat, a Loop run whole, a resolved sequence's Split, Concat or
+   * Identity (sequences.ts). Errors name that node's fields (file-fields.ts), never `node`'s own.
+   */
+  file?: NodeProto;
   /** a node left as it is, and why (a Loop convlens cannot unroll) */
   unsupported?: string;
   /** a Loop kept whole to run iteration by iteration (ops/loop.ts): its body, and what the body reads from the enclosing graphs */
@@ -166,8 +173,9 @@ export function flattenControlFlow(
     const thenG = subgraph(n, 'then_branch');
     const elseG = subgraph(n, 'else_branch');
     const outs = n.output.map((o) => fresh(o));
+    const file = node(n.opType, ins, outs, name, n.domain, n.attribute);
     if (!thenG || !elseG) {
-      out.nodes.push({ node: node(n.opType, ins, outs, name, n.domain, n.attribute), path, unsupported: 'an If without both branches' });
+      out.nodes.push({ node: file, path, unsupported: 'an If without both branches' });
       return;
     }
     checkIfArity(n, { then: thenG, else: elseG }, name, path);
@@ -181,30 +189,31 @@ export function flattenControlFlow(
     const cond = scalar(ins[0]);
     if (cond !== undefined) {
       const res = branch(cond !== 0 ? thenG : elseG, cond !== 0 ? 'then' : 'else');
-      outs.forEach((o, k) => out.nodes.push({ node: node('Identity', [res[k]], [o], `${name}/output${k}`), path }));
+      outs.forEach((o, k) => out.nodes.push({ node: node('Identity', [res[k]], [o], `${name}/output${k}`), path, file }));
       return;
     }
     const t = branch(thenG, 'then');
     const e = branch(elseG, 'else');
-    out.nodes.push({ node: node('IfSelect', [ins[0], ...t, ...e], outs, name, 'convlens'), path, branches: { then: inlined.then, else: inlined.else } });
+    out.nodes.push({ node: node('IfSelect', [ins[0], ...t, ...e], outs, name, 'convlens'), path, file, branches: { then: inlined.then, else: inlined.else } });
   }
 
   function expandLoop(n: NodeProto, ins: string[], name: string, path: string, scope: Map<string, string>, fresh: (o: string) => string): void {
     const body = subgraph(n, 'body');
     const outs = n.output.map((o) => (o === '' ? '' : fresh(o)));
-    const keep = (why: string): void => void out.nodes.push({ node: node(n.opType, ins, outs, name, n.domain, n.attribute), path, unsupported: why });
+    const file = node(n.opType, ins, outs, name, n.domain, n.attribute);
+    const keep = (why: string): void => void out.nodes.push({ node: file, path, unsupported: why });
     // run no iteration (M ≤ 0, or a false initial condition): each loop-carried output is its initial
     // value; a scan output would be an empty tensor, so a loop with one stays unsupported, saying which
     const noIteration = (why: string): void => {
       const k = ins.length - 2;
       const scans = n.output.slice(k).filter((o) => o !== '');
       if (scans.length > 0) return keep(`${why}: its scan output${scans.length > 1 ? 's' : ''} ${scans.join(', ')} would be empty`);
-      outs.slice(0, k).forEach((o, j) => o && out.nodes.push({ node: node('Identity', [ins[2 + j]], [o], `${name}/final${j}`), path }));
+      outs.slice(0, k).forEach((o, j) => o && out.nodes.push({ node: node('Identity', [ins[2 + j]], [o], `${name}/final${j}`), path, file }));
     };
     if (!body) return keep('a Loop without a body');
     checkLoopArity(n, body, name, path);
     if (ins[0] && refused.has(ins[0])) return keep(refused.get(ins[0])!);
-    if (ins[0] && runtime.has(ins[0])) return runtimeLoop(body, ins, outs, name, path, scope);
+    if (ins[0] && runtime.has(ins[0])) return runtimeLoop(body, file, name, path, scope);
     const initialCond = ins[1] ? scalar(ins[1]) : 1;
     const constant = ins[0] ? scalar(ins[0]) : undefined;
     const fromShapes = constant === undefined && ins[0] ? tripCounts.get(ins[0]) : undefined;
@@ -267,7 +276,7 @@ export function flattenControlFlow(
           { name: 'tripCount', type: 2, i: m },
           { name: 'fromShapes', type: 2, i: 1 },
         ] as unknown as AttributeProto[];
-        out.nodes.push({ node: node('LoopContinue', [condName, ...pass], guarded, `${prefix}/trip-count`, 'convlens', attrs), path });
+        out.nodes.push({ node: node('LoopContinue', [condName, ...pass], guarded, `${prefix}/trip-count`, 'convlens', attrs), path, file });
         if (next.length > 0) next = guarded;
         else scans.forEach((sc, j) => (sc[0] = guarded[j]));
       } else if (!condPassed(bodyOut[0], res) && it < m - 1 && next.length > 0) {
@@ -278,14 +287,14 @@ export function flattenControlFlow(
           { name: 'iteration', type: 2, i: it },
           { name: 'tripCount', type: 2, i: m },
         ] as unknown as AttributeProto[];
-        out.nodes.push({ node: node('LoopContinue', [got[0], ...next], guarded, `${prefix}/continue`, 'convlens', attrs), path });
+        out.nodes.push({ node: node('LoopContinue', [got[0], ...next], guarded, `${prefix}/continue`, 'convlens', attrs), path, file });
         next = guarded;
       }
       values = next;
       cond = got[0];
     }
     // final loop-carried values, then the scan outputs stacked on a new axis 0
-    outs.slice(0, k).forEach((o, j) => o && out.nodes.push({ node: node('Identity', [values[j]], [o], `${name}/final${j}`), path }));
+    outs.slice(0, k).forEach((o, j) => o && out.nodes.push({ node: node('Identity', [values[j]], [o], `${name}/final${j}`), path, file }));
     outs.slice(k).forEach((o, j) => {
       if (!o) return;
       const axes = int64Tensor(`${name}/scan${j}/axes`, [1], [0]);
@@ -293,15 +302,16 @@ export function flattenControlFlow(
       const parts = scans[j].map((v, it) => {
         const u = `${name}/scan${j}/${it}`;
         const attr = opset >= 13 ? [] : ([{ name: 'axes', type: 7, ints: [0] }] as unknown as AttributeProto[]);
-        out.nodes.push({ node: node('Unsqueeze', opset >= 13 ? [v, axes.name] : [v], [u], u, '', attr), path });
+        out.nodes.push({ node: node('Unsqueeze', opset >= 13 ? [v, axes.name] : [v], [u], u, '', attr), path, file });
         return u;
       });
-      out.nodes.push({ node: node('Concat', parts, [o], `${name}/scan${j}`, '', [{ name: 'axis', type: 2, i: 0 } as unknown as AttributeProto]), path });
+      out.nodes.push({ node: node('Concat', parts, [o], `${name}/scan${j}`, '', [{ name: 'axis', type: 2, i: 0 } as unknown as AttributeProto]), path, file });
     });
   }
 
   /** The Loop kept whole (ops/loop.ts): its inputs, then the tensors its body reads from outside, constants handed over as they are. */
-  function runtimeLoop(body: GraphProto, ins: string[], outs: string[], name: string, path: string, scope: Map<string, string>): void {
+  function runtimeLoop(body: GraphProto, file: NodeProto, name: string, path: string, scope: Map<string, string>): void {
+    const { input: ins, output: outs } = file;
     const carried = ins.slice(2);
     let cond = ins[1] ?? '';
     if (!cond) {
@@ -327,7 +337,7 @@ export function flattenControlFlow(
       const declared = body.output[1 + k]?.type?.tensorType?.elemType;
       if (o) types.set(o, declared ? dtypeOfOnnx(declared) : (types.get(carried[k]) ?? 'float32'));
     });
-    out.nodes.push({ node: node('RuntimeLoop', [ins[0], cond, ...carried, ...outer], outs, name, 'convlens'), path, loop });
+    out.nodes.push({ node: node('RuntimeLoop', [ins[0], cond, ...carried, ...outer], outs, name, 'convlens'), path, file, loop });
   }
 
   try {

@@ -10,6 +10,13 @@
  *
  * A layer input i is the node's input of the same tensor (Resize-10's scales is layer input 2 and
  * node input 1); a layer output likewise among the node's outputs.
+ *
+ * A node the import writes in the place of the file's (an unrolled Loop's Concat, a
+ * SplitToSequence's Split: control-flow.ts FlatNode.file) is what `from` is read against, and
+ * its fields are located in the file's node: an attribute by its name among the file node's
+ * (ConcatFromSequence's axis wherever it stands), an input by its tensor among the file node's
+ * inputs. One the file's node does not have (the Concat's inputs, which were a sequence's
+ * elements) names the node itself.
  */
 import type { NodeProto } from './proto.js';
 
@@ -29,15 +36,18 @@ export interface OnnxFields {
   outputs?: number[];
 }
 
-function resolve(node: NodeProto, source: FieldSource): OnnxField | undefined {
-  const attributes = node.attribute ?? [];
+/** The first of `source` that `node` has, located in `file` (the node itself, or the file's node it was written for). */
+function resolve(node: NodeProto, source: FieldSource, file: NodeProto): OnnxField | undefined {
   for (const candidate of typeof source === 'object' ? source : [source]) {
     if (typeof candidate === 'number') {
-      if ((node.input[candidate] ?? '') !== '') return { path: `.input[${candidate}]` };
-      continue;
+      const tensor = node.input[candidate] ?? '';
+      if (tensor === '') continue;
+      const i = file === node ? candidate : file.input.indexOf(tensor);
+      return i >= 0 ? { path: `.input[${i}]` } : undefined;
     }
-    const j = attributes.findIndex((a) => a.name === candidate);
-    if (j >= 0) return { path: `.attribute[${j}]`, attribute: candidate };
+    if (!(node.attribute ?? []).some((a) => a.name === candidate)) continue;
+    const j = (file.attribute ?? []).findIndex((a) => a.name === candidate);
+    return j >= 0 ? { path: `.attribute[${j}]`, attribute: candidate } : undefined;
   }
   return undefined;
 }
@@ -48,14 +58,17 @@ function indexIn(tensors: readonly string[], names: readonly string[]): number[]
   return at.every((j, i) => j === i || (j === -1 && tensors[i] === '' && (names[i] ?? '') === '')) ? undefined : at;
 }
 
-/** The file fields of a layer mapped from `node` that reads `inputs` and writes `outputs`, declared by the mapper's `from`. */
-export function onnxFieldsOf(node: NodeProto, from: Readonly<Record<string, FieldSource>> | undefined, inputs: readonly string[], outputs: readonly string[]): OnnxFields {
+/**
+ * The file fields of a layer mapped from `node` that reads `inputs` and writes `outputs`, declared by
+ * the mapper's `from`; `file`: the file's node `node` was written in the place of, when it was.
+ */
+export function onnxFieldsOf(node: NodeProto, from: Readonly<Record<string, FieldSource>> | undefined, inputs: readonly string[], outputs: readonly string[], file: NodeProto = node): OnnxFields {
   const fields: Record<string, OnnxField> = {};
   for (const [key, source] of Object.entries(from ?? {})) {
-    const f = resolve(node, source);
+    const f = resolve(node, source, file);
     if (f) fields[key] = f;
   }
-  const ins = indexIn(inputs, node.input);
-  const outs = indexIn(outputs, node.output);
+  const ins = indexIn(inputs, file.input);
+  const outs = indexIn(outputs, file.output);
   return { ...(Object.keys(fields).length > 0 && { fields }), ...(ins && { inputs: ins }), ...(outs && { outputs: outs }) };
 }

@@ -176,7 +176,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
   const names = new Set<string>();
   /** An Identity-of-a-constant's output → the constant it stands for (repeated-calls.ts). */
   const aliasOf = new Map<string, string>();
-  flat.nodes.forEach(({ node, path, unsupported, loop, branches }, index) => {
+  flat.nodes.forEach(({ node, path, unsupported, loop, branches, file }, index) => {
     let name = node.name || `${node.opType}_${index}`;
     while (names.has(name)) name = `${name}_${index}`;
     names.add(name);
@@ -184,8 +184,10 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
     if (isDefault(node.domain) && FOLDED_SINGLE_OUTPUT.has(node.opType)) checkExtraOutputs(node, 1, read, name, path);
     node.input.forEach((ref, k) => {
       if (ref !== '' && !known.has(ref)) {
+        // a node written in the file's node's place reads it where the file's node does, or names the node
+        const at = file ? file.input.indexOf(ref) : k;
         throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${node.opType}) reads '${ref}', which no input, initializer or node produces`, {
-          path: `${path}.input[${k}]`,
+          path: at >= 0 ? `${path}.input[${at}]` : path,
           layer: name,
         });
       }
@@ -236,7 +238,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
       const image = inputs.find((i) => i.shape.length >= 3);
       const body = loopBody(importBody(model, loop, options), bodyTypes(loop), node.input.length - 2 - loop.captured.length, options.maxFolded, image ? { h: image.shape.at(-2)!, w: image.shape.at(-1)!, source: `'${image.name}' ${fmtShape(image.shape)} (the graph input)` } : null);
       bodies.push(body);
-      layers.push({ name, op: 'loop', inputs: [...node.input], outputs: [...node.output], attrs: LoopAttrs.parse({ body }), path, source: { format: 'onnx', opType: 'Loop' } });
+      layers.push({ name, op: 'loop', inputs: [...node.input], outputs: [...node.output], attrs: LoopAttrs.parse({ body }), path, source: { format: 'onnx', opType: 'Loop', ...onnxFieldsOf(file ?? node, { body: 'body' }, node.input, node.output) } });
       return;
     }
     let mapped: Mapped | null = null;
@@ -267,7 +269,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
       if (parsed.success) return parsed.data as Record<string, unknown>;
       const issue = parsed.error.issues[0];
       // the AttributeProto the value came from (a MaxPool's strides), else the node's attribute list
-      const field = onnxFieldsOf(node, from, [], []).fields?.[String(issue.path[0])];
+      const field = onnxFieldsOf(node, from, [], [], file).fields?.[String(issue.path[0])];
       throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${node.opType}): ${issue.path.join('.') || 'attributes'}: ${issue.message}`, {
         path: `${path}${field?.path ?? '.attribute'}`,
         layer: name,
@@ -290,7 +292,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
       outputs,
       attrs,
       path,
-      source: { ...source, ...onnxFieldsOf(node, mapped.from, layerInputs, outputs) },
+      source: { ...source, ...onnxFieldsOf(node, mapped.from, layerInputs, outputs, file) },
       ...(mapped.weights ? { weights: mapped.weights } : {}),
     });
     mapped.after?.forEach(extra);

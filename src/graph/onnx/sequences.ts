@@ -42,6 +42,8 @@ import type { DataType } from '../../tensor/dtype.js';
 interface SequenceFlatNode {
   node: NodeProto;
   path: string;
+  /** The file's node at `path` when `node` is written in its place (control-flow.ts FlatNode.file). */
+  file?: NodeProto;
   unsupported?: string;
 }
 
@@ -170,7 +172,7 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
           made(i, out, { list: [...parts], length: parts.length }, parts.length, what);
           if (!seqs.get(out)) return;
           parts.forEach((p) => ctx.types.set(p, ctx.types.get(n.input[0]) ?? 'float32'));
-          plan.set(i, [{ ...f, node: node('Split', inputs, parts, n.name, attrs) }]);
+          plan.set(i, [{ ...f, node: node('Split', inputs, parts, n.name, attrs), file: f.file ?? n }]);
           return;
         }
         case 'SequenceInsert':
@@ -205,7 +207,7 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
       const e = seq.list[at];
       ctx.types.set(out, ctx.types.get(e) ?? 'float32');
       taken.add(e);
-      plan.set(i, [{ ...f, node: node('Identity', [e], [out], n.name) }]);
+      plan.set(i, [{ ...f, node: node('Identity', [e], [out], n.name), file: f.file ?? n }]);
     } else if (n.opType === 'SequenceLength') {
       ctx.initializers.push(ctx.int64(out, [], [seq.length]));
       ctx.types.set(out, 'int64');
@@ -231,12 +233,12 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
         parts = elements.map((e, k) => {
           const u = `${out}/${k}`;
           const attr = ctx.opset >= 13 ? [] : ([{ name: 'axes', type: 7, ints: [axis] }] as unknown as AttributeProto[]);
-          rewritten.push({ ...f, node: node('Unsqueeze', ctx.opset >= 13 ? [e, axes.name] : [e], [u], `${n.name}/unsqueeze${k}`, attr) });
+          rewritten.push({ ...f, node: node('Unsqueeze', ctx.opset >= 13 ? [e, axes.name] : [e], [u], `${n.name}/unsqueeze${k}`, attr), file: f.file ?? n });
           ctx.types.set(u, ctx.types.get(e) ?? 'float32');
           return u;
         });
       }
-      rewritten.push({ ...f, node: node('Concat', parts, [out], n.name, concatAttrs) });
+      rewritten.push({ ...f, node: node('Concat', parts, [out], n.name, concatAttrs), file: f.file ?? n });
       elements.forEach((e) => taken.add(e));
       ctx.types.set(out, ctx.types.get(elements[0]) ?? 'float32');
       plan.set(i, rewritten);
