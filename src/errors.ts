@@ -118,14 +118,15 @@ export function movePaths(e: ConvlensError, move: (path: string) => string, mess
 
 /**
  * Where an ONNX node's layer is in the file (graph/onnx/file-fields.ts): its convlens attributes as
- * the node's AttributeProto or input they were read from, and each layer input/output as the node's
- * (−1: not one of them).
+ * the node's AttributeProto or input they were read from, each layer input/output as the node's
+ * (−1: not one of them), and the node input each bound weight role is.
  */
 export interface OnnxLayerSource {
   format: 'onnx';
   fields?: Readonly<Record<string, { path: string; attribute?: string }>>;
   inputs?: readonly number[];
   outputs?: readonly number[];
+  weights?: Readonly<Record<string, number>>;
 }
 
 /** `.input[1]` of `[1]` (a layer's input or output index) as the node's, or the repeated field itself when the index is none of the node's. */
@@ -138,8 +139,9 @@ function nodeSlot(field: 'input' | 'output', index: string | undefined, map: rea
 /**
  * A layer's own field under the layer, with the ONNX attribute it names: `$.inputs[1]` (its second
  * input) under `$.layers[3]`. An ONNX node's field is one the file has: `$.graph.node[5].input[1]`,
- * `$.kernelSize` as `$.graph.node[5].attribute[2]` (its kernel_shape), and an attribute convlens
- * derives or defaults as the node itself.
+ * `$.kernelSize` as `$.graph.node[5].attribute[2]` (its kernel_shape), a bound weight
+ * (`$.weights.weight`) as the node input holding it, and an attribute convlens derives or defaults
+ * as the node itself.
  */
 export function fieldUnderLayer(layer: { path: string; source?: OnnxLayerSource }, relative: string): { path: string; onnxAttribute?: string } {
   const rest = relative.slice(1);
@@ -149,6 +151,11 @@ export function fieldUnderLayer(layer: { path: string; source?: OnnxLayerSource 
   const [, name, index] = step;
   if (name === 'inputs') return { path: layer.path + nodeSlot('input', index, layer.source.inputs) };
   if (name === 'outputs') return { path: layer.path + nodeSlot('output', index, layer.source.outputs) };
+  if (name === 'weights') {
+    const role = /^\.weights\.([A-Za-z_$][\w$]*)/.exec(rest)?.[1];
+    const j = role !== undefined && layer.source.weights && Object.hasOwn(layer.source.weights, role) ? layer.source.weights[role] : undefined;
+    return { path: j === undefined ? layer.path : `${layer.path}.input[${j}]` };
+  }
   const field = layer.source.fields && Object.hasOwn(layer.source.fields, name) ? layer.source.fields[name] : undefined;
   if (!field) return { path: layer.path };
   return { path: layer.path + field.path, ...(field.attribute !== undefined && { onnxAttribute: field.attribute }) };

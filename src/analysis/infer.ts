@@ -150,7 +150,8 @@ function checkBoundWeights(layer: GraphLayer, inferred: Inferred, graph: Graph, 
     const bound = layer.weights?.[spec.name];
     const c = bound ? graph.constants.get(bound.constant) : undefined;
     if (c && numel(c.shape) !== numel(spec.shape)) {
-      fail('SHAPE_MISMATCH', `initializer '${c.name}' ${fmtShape(c.shape)} cannot be the ${spec.name} ${fmtShape(spec.shape)} this layer needs`, 'inputs', {
+      // at the node input that holds it (an ONNX Conv's W: .input[1])
+      fail('SHAPE_MISMATCH', `initializer '${c.name}' ${fmtShape(c.shape)} cannot be the ${spec.name} ${fmtShape(spec.shape)} this layer needs`, ['weights', spec.name], {
         shapes: { [c.name]: c.shape, [spec.name]: spec.shape },
       });
     }

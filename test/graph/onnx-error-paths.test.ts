@@ -55,6 +55,19 @@ describe('an attribute read from a node input: the path is that input', () => {
     expect(e.details).not.toHaveProperty('onnxAttribute');
   });
 
+  it('Conv over 3 channels whose W is [4, 2, 3, 3] (C/group = 3 needs [4, 3, 3, 3]): SHAPE_MISMATCH at the weight, $.graph.node[0].input[1] (was .input, the list)', () => {
+    const conv = { op: 'Conv', inputs: ['x', 'W'], outputs: ['y'], name: 'c', attrs: { strides: { ints: [1, 1] } } };
+    const e = errorOf(() => analyzeOnnx(oneNode(conv, [{ name: 'W', dims: [4, 2, 3, 3] }], 13, [1, 3, 8, 8])));
+    expect(e.message).toBe("layer 'c': initializer 'W' [4, 2, 3, 3] cannot be the weight [4, 3, 3, 3] this layer needs");
+    expect(e.details).toMatchObject({ path: '$.graph.node[0].input[1]', layer: 'c', opType: 'Conv', shapes: { W: [4, 2, 3, 3], weight: [4, 3, 3, 3] } });
+  });
+
+  it('BatchNormalization on 8 channels whose mean (input 3) holds 4: at $.graph.node[0].input[3], whichever weight it is', () => {
+    const bn = { op: 'BatchNormalization', inputs: ['x', 'g', 'b', 'm', 'v'], outputs: ['y'], name: 'bn' };
+    const e = errorOf(() => analyzeOnnx(oneNode(bn, [{ name: 'g', dims: [8] }, { name: 'b', dims: [8] }, { name: 'm', dims: [4] }, { name: 'v', dims: [8] }], 13, [1, 8, 4, 4])));
+    expect([e.code, e.details.path]).toEqual(['SHAPE_MISMATCH', '$.graph.node[0].input[3]']);
+  });
+
   it('Slice (opset 13) whose starts is a graph input, not a constant: INVALID_ATTRIBUTE at $.graph.node[0].input[1] (was .input, the list)', () => {
     const bytes = onnxModel({
       inputs: [{ name: 'x', shape: [1, 2, 8, 8] }, { name: 'st', shape: [1], elemType: 7 }],

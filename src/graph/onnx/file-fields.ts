@@ -29,11 +29,15 @@ export interface OnnxField {
   attribute?: string;
 }
 
-/** What GraphLayer.source carries for errors: the fields resolved, and the node's input/output index of each layer input/output (−1: none). */
+/**
+ * What GraphLayer.source carries for errors: the fields resolved, the node's input/output index of
+ * each layer input/output (−1: none), and the node input each bound weight is (a Conv's weight: 1).
+ */
 export interface OnnxFields {
   fields?: Record<string, OnnxField>;
   inputs?: number[];
   outputs?: number[];
+  weights?: Record<string, number>;
 }
 
 /** The first of `source` that `node` has, located in `file` (the node itself, or the file's node it was written for). */
@@ -58,17 +62,27 @@ function indexIn(tensors: readonly string[], names: readonly string[]): number[]
   return at.every((j, i) => j === i || (j === -1 && tensors[i] === '' && (names[i] ?? '') === '')) ? undefined : at;
 }
 
+/** What a layer mapped from a node reads and writes: its tensors, and the constants its weight roles are bound to. */
+export interface LayerTensors {
+  inputs: readonly string[];
+  outputs: readonly string[];
+  weights?: Readonly<Record<string, { constant: string }>>;
+}
+
 /**
- * The file fields of a layer mapped from `node` that reads `inputs` and writes `outputs`, declared by
- * the mapper's `from`; `file`: the file's node `node` was written in the place of, when it was.
+ * The file fields of a layer mapped from `node`, declared by the mapper's `from`; `file`: the file's
+ * node `node` was written in the place of, when it was. A weight is the node input that holds its
+ * constant (a folded one, a Gemm's α·B, is none: its errors name the node).
  */
-export function onnxFieldsOf(node: NodeProto, from: Readonly<Record<string, FieldSource>> | undefined, inputs: readonly string[], outputs: readonly string[], file: NodeProto = node): OnnxFields {
+export function onnxFieldsOf(node: NodeProto, from: Readonly<Record<string, FieldSource>> | undefined, layer: LayerTensors, file: NodeProto = node): OnnxFields {
   const fields: Record<string, OnnxField> = {};
   for (const [key, source] of Object.entries(from ?? {})) {
     const f = resolve(node, source, file);
     if (f) fields[key] = f;
   }
-  const ins = indexIn(inputs, file.input);
-  const outs = indexIn(outputs, file.output);
-  return { ...(Object.keys(fields).length > 0 && { fields }), ...(ins && { inputs: ins }), ...(outs && { outputs: outs }) };
+  const ins = indexIn(layer.inputs, file.input);
+  const outs = indexIn(layer.outputs, file.output);
+  const weights = Object.fromEntries(Object.entries(layer.weights ?? {}).flatMap(([role, w]) => (file.input.includes(w.constant) ? [[role, file.input.indexOf(w.constant)]] : [])));
+  const bound = Object.keys(weights).length > 0;
+  return { ...(Object.keys(fields).length > 0 && { fields }), ...(ins && { inputs: ins }), ...(outs && { outputs: outs }), ...(bound && { weights }) };
 }

@@ -238,7 +238,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
       const image = inputs.find((i) => i.shape.length >= 3);
       const body = loopBody(importBody(model, loop, options), bodyTypes(loop), node.input.length - 2 - loop.captured.length, options.maxFolded, image ? { h: image.shape.at(-2)!, w: image.shape.at(-1)!, source: `'${image.name}' ${fmtShape(image.shape)} (the graph input)` } : null);
       bodies.push(body);
-      layers.push({ name, op: 'loop', inputs: [...node.input], outputs: [...node.output], attrs: LoopAttrs.parse({ body }), path, source: { format: 'onnx', opType: 'Loop', ...onnxFieldsOf(file ?? node, { body: 'body' }, node.input, node.output) } });
+      layers.push({ name, op: 'loop', inputs: [...node.input], outputs: [...node.output], attrs: LoopAttrs.parse({ body }), path, source: { format: 'onnx', opType: 'Loop', ...onnxFieldsOf(file ?? node, { body: 'body' }, { inputs: node.input, outputs: node.output }) } });
       return;
     }
     let mapped: Mapped | null = null;
@@ -269,7 +269,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
       if (parsed.success) return parsed.data as Record<string, unknown>;
       const issue = parsed.error.issues[0];
       // the AttributeProto the value came from (a MaxPool's strides), else the node's attribute list
-      const field = onnxFieldsOf(node, from, [], [], file).fields?.[String(issue.path[0])];
+      const field = onnxFieldsOf(node, from, { inputs: [], outputs: [] }, file).fields?.[String(issue.path[0])];
       throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${node.opType}): ${issue.path.join('.') || 'attributes'}: ${issue.message}`, {
         path: `${path}${field?.path ?? '.attribute'}`,
         layer: name,
@@ -292,7 +292,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
       outputs,
       attrs,
       path,
-      source: { ...source, ...onnxFieldsOf(node, mapped.from, layerInputs, outputs, file) },
+      source: { ...source, ...onnxFieldsOf(node, mapped.from, { inputs: layerInputs, outputs, weights: mapped.weights }, file) },
       ...(mapped.weights ? { weights: mapped.weights } : {}),
     });
     mapped.after?.forEach(extra);
