@@ -359,8 +359,9 @@ function walk(graph: Graph, options: InferOptions): Walked {
     const ins = layer.inputs.map((r) => (r === '' ? null : tensors.get(r) ?? unknown));
     const present = ins.filter((t): t is TensorInfo => t !== null);
     if (!op || present.some((t) => t.shape === null)) {
-      // Unsupported here (an imported operator convlens does not model) or downstream of one.
-      analysed.push({ layer, op, inferred: null, inputShapes: ins.map((t) => t?.shape ?? []), rf: null, folded: false, standIn: false });
+      // Unsupported here (an imported operator convlens does not model: at the field its mapper refused, when it named one) or downstream of one.
+      const refused = !op && layer.source?.refused ? { unsupportedPath: layer.path + layer.source.refused.path } : {};
+      analysed.push({ layer, op, inferred: null, inputShapes: ins.map((t) => t?.shape ?? []), rf: null, folded: false, standIn: false, ...refused });
       for (const o of layer.outputs) tensors.set(o, unknown);
       continue;
     }

@@ -57,3 +57,9 @@ export function qlinearConv(wScale: number[], attrs: NodeSpec['attrs'] = {}): Ui
     scalar('yz', 128, 'uint8'),
   ]);
 }
+
+/** QuantizeLinear over x [1, 2, 8, 8] with axis 1 then block_size 2 (attribute[1]): blocked quantization, which convlens leaves unsupported. */
+export function blockedQuantize(): Uint8Array {
+  const node: NodeSpec = { op: 'QuantizeLinear', inputs: ['x', 's'], outputs: ['y'], name: 'q', attrs: { axis: { i: 1 }, block_size: { i: 2 } } };
+  return oneNode(node, [{ name: 's', dims: [2, 4, 8] }]);
+}

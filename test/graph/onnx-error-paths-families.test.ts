@@ -9,11 +9,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fieldUnderLayer } from '../../src/errors.js';
+import { inferGraph } from '../../src/analysis/infer.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import { errorOf } from '../helpers.js';
 import { onnxModel } from './onnx-builder.js';
 import type { NodeSpec } from './onnx-builder.js';
-import { analyzeOnnx, int64, oneNode, qlinearConv } from './onnx-error-models.js';
+import { analyzeOnnx, blockedQuantize, int64, oneNode, qlinearConv, scalar } from './onnx-error-models.js';
 
 describe('quantization (map-quant.ts)', () => {
   it('QuantizeLinear-13 per axis (scale and zero point [2]) with axis 5 over rank 4, block_size its attribute[0]: INVALID_ATTRIBUTE at $.graph.node[0].attribute[1], onnxAttribute axis (was the node)', () => {
@@ -41,6 +42,41 @@ describe('quantization (map-quant.ts)', () => {
   it('QLinearConv group 3 (attribute[1]) over 2 channels: INVALID_ATTRIBUTE at $.graph.node[0].attribute[1], onnxAttribute group', () => {
     const e = errorOf(() => analyzeOnnx(qlinearConv([0.1], { group: { i: 3 } })));
     expect([e.code, e.details.path, e.details.onnxAttribute]).toEqual(['INVALID_ATTRIBUTE', '$.graph.node[0].attribute[1]', 'group']);
+  });
+});
+
+describe("a mapper's refusal names the field it is about: where a run refuses the node (UNSUPPORTED_OPERATOR)", () => {
+  it('QuantizeLinear with block_size 2 (attribute[1], after axis): left unsupported, its report reason unchanged, and refused at $.graph.node[0].attribute[1]', () => {
+    const bytes = blockedQuantize();
+    const { graph } = importOnnx(bytes);
+    expect(graph.layers[0].attrs).toEqual({ reason: 'blocked quantization (block_size)' });
+    expect(inferGraph(graph).analysed[0].unsupportedPath).toBe('$.graph.node[0].attribute[1]');
+  });
+
+  it('QLinearConv whose w_scale is fine but whose W is no constant (a graph input): refused at W, $.graph.node[0].input[3]', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2, 8, 8] }, { name: 'w', shape: [4, 2, 3, 3], elemType: 3 }],
+      outputs: ['y'],
+      initializers: [scalar('xs', 0.1), scalar('xz', 128, 'uint8'), scalar('ws', 0.1), scalar('wz', 0, 'int8'), scalar('ys', 0.1), scalar('yz', 128, 'uint8')],
+      nodes: [{ op: 'QLinearConv', inputs: ['x', 'xs', 'xz', 'w', 'ws', 'wz', 'ys', 'yz'], outputs: ['y'], name: 'qc' }],
+    });
+    const { graph } = importOnnx(bytes);
+    expect(graph.layers[0].attrs).toEqual({ reason: 'the weight is not a constant' });
+    expect(inferGraph(graph).analysed[0].unsupportedPath).toBe('$.graph.node[0].input[3]');
+  });
+
+  it('NonMaxSuppression with max_output_boxes_per_class 0, a constant: refused at $.graph.node[0].input[2]; absent, at the node', () => {
+    const nms = (inputs: string[]) =>
+      importOnnx(
+        onnxModel({
+          inputs: [{ name: 'boxes', shape: [1, 6, 4] }, { name: 'scores', shape: [1, 2, 6] }],
+          outputs: ['sel'],
+          initializers: [int64('max', [0])],
+          nodes: [{ op: 'NonMaxSuppression', inputs, outputs: ['sel'], name: 'nms' }],
+        }),
+      ).graph;
+    expect(inferGraph(nms(['boxes', 'scores', 'max'])).analysed[0].unsupportedPath).toBe('$.graph.node[0].input[2]');
+    expect(inferGraph(nms(['boxes', 'scores'])).analysed[0]).not.toHaveProperty('unsupportedPath');
   });
 });
 

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onnxModel } from '../graph/onnx-builder.js';
 import type { NodeSpec } from '../graph/onnx-builder.js';
-import { bigKernelConv, CONV_ATTRS, KERNEL_OVER_INPUT_SPEC, qlinearConv } from '../graph/onnx-error-models.js';
+import { bigKernelConv, blockedQuantize, CONV_ATTRS, KERNEL_OVER_INPUT_SPEC, qlinearConv } from '../graph/onnx-error-models.js';
 import { testApp } from './app.js';
 
 let app: FastifyInstance;
@@ -55,6 +55,15 @@ describe('ONNX error paths through HTTP', () => {
   it("POST /v1/analyze, QLinearConv 2 → 4 channels with w_scale [3] (map-quant.ts): 400 SHAPE_MISMATCH at $.graph.node[0].input[4], the node's w_scale", async () => {
     const res = await octets('/v1/analyze', qlinearConv([0.1, 0.1, 0.1])).expect(400);
     expect(res.body.error).toMatchObject({ code: 'SHAPE_MISMATCH', path: '$.graph.node[0].input[4]', layer: 'qc', opType: 'QLinearConv' });
+  });
+
+  it('POST /v1/run with a QuantizeLinear of block_size 2 (attribute[1]), which convlens leaves unsupported: 400 UNSUPPORTED_OPERATOR at $.graph.node[0].attribute[1] (was the node)', async () => {
+    const res = await request(app.server)
+      .post('/v1/run')
+      .send({ onnxBase64: Buffer.from(blockedQuantize()).toString('base64'), inputs: { x: { shape: [1, 2, 8, 8], data: new Array(128).fill(1) } } })
+      .expect(400);
+    expect(res.body.error).toMatchObject({ code: 'UNSUPPORTED_OPERATOR', path: '$.graph.node[0].attribute[1]', layer: 'q' });
+    expect(res.body.error.message).toMatch(/blocked quantization \(block_size\)/);
   });
 
   it('a bare JSON spec body with the 5×5 conv2d as layers[3]: 400 KERNEL_TOO_LARGE at $.layers[3].kernelSize, unchanged', async () => {

@@ -38,10 +38,12 @@ export interface OnnxFields {
   inputs?: number[];
   outputs?: number[];
   weights?: Record<string, number>;
+  /** The field a mapper's refusal is about (Unsupported.field), on a node left unsupported: where a run refuses it. */
+  refused?: OnnxField;
 }
 
 /** The first of `source` that `node` has, located in `file` (the node itself, or the file's node it was written for). */
-function resolve(node: NodeProto, source: FieldSource, file: NodeProto): OnnxField | undefined {
+export function resolveField(node: NodeProto, source: FieldSource, file: NodeProto): OnnxField | undefined {
   for (const candidate of typeof source === 'object' ? source : [source]) {
     if (typeof candidate === 'number') {
       const tensor = node.input[candidate] ?? '';
@@ -77,7 +79,7 @@ export interface LayerTensors {
 export function onnxFieldsOf(node: NodeProto, from: Readonly<Record<string, FieldSource>> | undefined, layer: LayerTensors, file: NodeProto = node): OnnxFields {
   const fields: Record<string, OnnxField> = {};
   for (const [key, source] of Object.entries(from ?? {})) {
-    const f = resolve(node, source, file);
+    const f = resolveField(node, source, file);
     if (f) fields[key] = f;
   }
   const ins = indexIn(layer.inputs, file.input);

@@ -34,7 +34,8 @@ import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { MICROSOFT_OPS } from './map-quant.js';
 import type { ValueInfoProto } from './proto.js';
 import { constantView } from './constant-views.js';
-import { onnxFieldsOf } from './file-fields.js';
+import { onnxFieldsOf, resolveField } from './file-fields.js';
+import type { OnnxField } from './file-fields.js';
 import { opsetRefusal } from './opsets.js';
 import { FOLDED_SINGLE_OUTPUT, checkExtraOutputs, checkGraphOutputs, checkKernelShape, checkSingleAssignment, checkedLayerInputs, checkNodeWrites } from './node-checks.js';
 
@@ -243,6 +244,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
     }
     let mapped: Mapped | null = null;
     let reason = unsupported ?? '';
+    let refused: OnnxField | undefined;
     if (unsupported) {
       // control flow convlens cannot inline (a computed trip count): stays unsupported with its reason
     } else if (node.domain === 'convlens') {
@@ -253,6 +255,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
       } catch (e) {
         if (!(e instanceof Unsupported)) throw e;
         reason = e.message;
+        refused = e.field === undefined ? undefined : resolveField(node, e.field, file ?? node);
       }
       // after mapping: a weight folded from constants has its shape only then
       checkKernelShape(node, a.ints('kernel_shape'), constants, name, path);
@@ -261,7 +264,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
     }
     const source = { format: 'onnx' as const, opType: node.opType };
     if (!mapped) {
-      layers.push({ name, op: node.opType, inputs: [...node.input], outputs: [...node.output], attrs: reason ? { reason } : {}, path, source });
+      layers.push({ name, op: node.opType, inputs: [...node.input], outputs: [...node.output], attrs: reason ? { reason } : {}, path, source: { ...source, ...(refused && { refused }) } });
       return;
     }
     const parsedAttrs = (opName: string, attrs: Record<string, unknown>, from?: Mapped['from']) => {

@@ -15,7 +15,7 @@ export const DETECTION_MAPPERS: Record<string, NodeMapper> = {
     const ins = ctx.node.input;
     if (!ins[2]) throw new Unsupported('max_output_boxes_per_class absent: ONNX reads it as 0 and selects no box');
     const max = ctx.constOf(2)?.value?.data[0];
-    if (max === 0) throw new Unsupported('max_output_boxes_per_class 0 selects no box');
+    if (max === 0) throw new Unsupported('max_output_boxes_per_class 0 selects no box', 2);
     return ctx.same('nonMaxSuppression', { centerPointBox: ctx.a.int('center_point_box', 0) }, { centerPointBox: 'center_point_box' });
   },
   RoiAlign(ctx) {

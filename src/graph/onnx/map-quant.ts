@@ -15,20 +15,20 @@ import type { MapContext, Mapped, NodeMapper } from './mapping.js';
 
 const QUANTIZED = new Set(['uint8', 'int8', 'uint16', 'int16']);
 
+/** What quantDtype reads (Mapped.from): the zero point (input `zpIndex`) when given, else output_dtype; neither: uint8, the node. */
+const DTYPE_FROM = (zpIndex: number) => [zpIndex, 'output_dtype'] as const;
+
 /** The quantized type: a constant zero point's type; else output_dtype (opset 21); else uint8. */
 function quantDtype(ctx: MapContext, zpIndex: number, allowInt32 = false): string {
   const zp = ctx.constOf(zpIndex);
   const out = ctx.a.int('output_dtype', 0);
   const d = zp ? zp.dataType : out ? dtypeOfOnnx(out) : 'uint8';
-  if (!QUANTIZED.has(d) && !(allowInt32 && d === 'int32')) throw new Unsupported(`quantized type ${d} (convlens reads uint8, int8, uint16, int16)`);
+  if (!QUANTIZED.has(d) && !(allowInt32 && d === 'int32')) throw new Unsupported(`quantized type ${d} (convlens reads uint8, int8, uint16, int16)`, DTYPE_FROM(zpIndex));
   return d;
 }
 
-/** What quantDtype reads (Mapped.from): the zero point (input `zpIndex`) when given, else output_dtype; neither: uint8, the node. */
-const DTYPE_FROM = (zpIndex: number) => [zpIndex, 'output_dtype'] as const;
-
 function noBlocks(ctx: MapContext): void {
-  if (ctx.a.int('block_size', 0) !== 0) throw new Unsupported('blocked quantization (block_size)');
+  if (ctx.a.int('block_size', 0) !== 0) throw new Unsupported('blocked quantization (block_size)', 'block_size');
 }
 
 const weight = (c: GraphConstant) => ({ constant: c.name });
@@ -41,11 +41,11 @@ const weight = (c: GraphConstant) => ({ constant: c.name });
 const convFrom = (w: number) => ({ outChannels: w, kernelSize: w, stride: 'strides', padding: ['pads', 'auto_pad'], dilation: 'dilations', groups: 'group' }) as const;
 
 /** Conv attributes from ONNX's, the kernel from the constant weight [M, C/g, kh, kw]. */
-function convAttrs(ctx: MapContext, w: GraphConstant): Record<string, unknown> {
-  if (w.shape.length !== 4) throw new Unsupported(convRankReason(w.shape, 'convolution', '2-D is'));
+function convAttrs(ctx: MapContext, w: GraphConstant, wIndex: number): Record<string, unknown> {
+  if (w.shape.length !== 4) throw new Unsupported(convRankReason(w.shape, 'convolution', '2-D is'), wIndex);
   const auto = ctx.a.string('auto_pad', 'NOTSET');
   const pads = ctx.a.ints('pads');
-  if (pads && pads.length !== 4) throw new Unsupported(`pads of length ${pads.length}: only 2-D windows are supported`);
+  if (pads && pads.length !== 4) throw new Unsupported(`pads of length ${pads.length}: only 2-D windows are supported`, 'pads');
   const padding = auto === 'SAME_UPPER' ? 'sameUpper' : auto === 'SAME_LOWER' ? 'sameLower' : auto === 'VALID' ? 'valid' : (pads ?? 0);
   return {
     outChannels: w.shape[0],
@@ -59,7 +59,7 @@ function convAttrs(ctx: MapContext, w: GraphConstant): Record<string, unknown> {
 
 function constantWeight(ctx: MapContext, i: number, what: string): GraphConstant {
   const w = ctx.constOf(i);
-  if (!w) throw new Unsupported(`${what} is not a constant`);
+  if (!w) throw new Unsupported(`${what} is not a constant`, i);
   return w;
 }
 
@@ -90,11 +90,11 @@ export const QUANT_MAPPERS: Record<string, NodeMapper> = {
     const ins = ctx.node.input;
     const w = constantWeight(ctx, 3, 'the weight');
     const b = ctx.constOf(8);
-    if (ins[8] && !b) throw new Unsupported('the bias is not a constant');
+    if (ins[8] && !b) throw new Unsupported('the bias is not a constant', 8);
     return {
       op: 'qlinearConv',
       inputs: [ins[0], ins[1], ins[2], ins[4], ins[5], ins[6], ins[7] ?? ''],
-      attrs: { ...convAttrs(ctx, w), bias: b !== null, dtype: quantDtype(ctx, 7) },
+      attrs: { ...convAttrs(ctx, w, 3), bias: b !== null, dtype: quantDtype(ctx, 7) },
       weights: { weight: weight(w), ...(b ? { bias: weight(b) } : {}) },
       from: { ...convFrom(3), bias: 8, dtype: DTYPE_FROM(7) },
     };
@@ -102,7 +102,7 @@ export const QUANT_MAPPERS: Record<string, NodeMapper> = {
   ConvInteger(ctx) {
     const ins = ctx.node.input;
     const w = constantWeight(ctx, 1, 'the weight');
-    return { op: 'convInteger', inputs: [ins[0], ins[2] ?? '', ins[3] ?? ''], attrs: convAttrs(ctx, w), weights: { weight: weight(w) }, from: convFrom(1) };
+    return { op: 'convInteger', inputs: [ins[0], ins[2] ?? '', ins[3] ?? ''], attrs: convAttrs(ctx, w, 1), weights: { weight: weight(w) }, from: convFrom(1) };
   },
   QLinearMatMul(ctx) {
     const m = matB(ctx, 3);
@@ -117,7 +117,7 @@ export const QUANT_MAPPERS: Record<string, NodeMapper> = {
   QLinearAdd: (ctx) => ctx.same('qlinearAdd', { dtype: quantDtype(ctx, 7) }, { dtype: DTYPE_FROM(7) }),
   QLinearMul: (ctx) => ctx.same('qlinearMul', { dtype: quantDtype(ctx, 7) }, { dtype: DTYPE_FROM(7) }),
   QLinearGlobalAveragePool(ctx) {
-    if (ctx.a.int('channels_last', 0) !== 0) throw new Unsupported('channels_last 1 (NHWC)');
+    if (ctx.a.int('channels_last', 0) !== 0) throw new Unsupported('channels_last 1 (NHWC)', 'channels_last');
     return ctx.same('qlinearGlobalAvgPool', { dtype: quantDtype(ctx, 4) }, { dtype: DTYPE_FROM(4) });
   },
   QLinearConcat: (ctx) => ctx.same('qlinearConcat', { axis: ctx.a.int('axis', 0), dtype: quantDtype(ctx, 1) }, { axis: 'axis', dtype: DTYPE_FROM(1) }),

@@ -35,7 +35,15 @@ export interface ExtraLayer {
   output: string;
 }
 
-export class Unsupported extends Error {}
+/** A node convlens does not map, and why; `field`: what the refusal is about (Mapped.from's form), where a run's UNSUPPORTED_OPERATOR points. */
+export class Unsupported extends Error {
+  constructor(
+    message: string,
+    readonly field?: FieldSource,
+  ) {
+    super(message);
+  }
+}
 
 /** Float constant folding at import (graph/fold-constants.ts ConstantFolder), as the mappers use it. */
 export interface WeightFolder {
