@@ -13,7 +13,7 @@ import { inferGraph } from '../../src/analysis/infer.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import { errorOf } from '../helpers.js';
 import { onnxModel } from './onnx-builder.js';
-import type { NodeSpec } from './onnx-builder.js';
+import type { InitSpec, NodeSpec } from './onnx-builder.js';
 import { analyzeOnnx, blockedQuantize, int64, oneNode, qlinearConv, scalar } from './onnx-error-models.js';
 
 describe('quantization (map-quant.ts)', () => {
@@ -205,6 +205,44 @@ describe('sequences (sequences.ts) and control flow (control-flow.ts): a node wr
     });
     const e = errorOf(() => analyzeOnnx(bytes));
     expect(e.details).toMatchObject({ path: '$.graph.node[0].then_branch.node[0].attribute[0]', onnxAttribute: 'axis', layer: 'if/then/cat' });
+  });
+});
+
+describe('a Loop left unsupported (control-flow.ts): refused at the input its reason is about', () => {
+  /** Loop (M, cond, v) → (v_final, scan): the body passes v on and scans it. */
+  const loop = (inputs: string[], initializers: InitSpec[], graphInputs: { name: string; shape: number[]; elemType?: number }[] = []) =>
+    importOnnx(
+      onnxModel({
+        inputs: [{ name: 'x', shape: [2, 3] }, ...graphInputs],
+        outputs: ['v_final', 'scan'],
+        initializers,
+        nodes: [
+          {
+            op: 'Loop',
+            inputs,
+            outputs: ['v_final', 'scan'],
+            name: 'loop',
+            attrs: { body: { g: { inputs: ['i', 'c', 'v'], outputs: ['c', 'v_out', 'v_scan'], nodes: [{ op: 'Identity', inputs: ['v'], outputs: ['v_out'], name: 'id' }, { op: 'Identity', inputs: ['v'], outputs: ['v_scan'], name: 'sc' }] } } },
+          },
+        ],
+      }),
+    ).graph;
+  const refusal = (graph: ReturnType<typeof loop>) => {
+    const a = inferGraph(graph).analysed.find((l) => l.layer.name === 'loop')!;
+    return [a.layer.attrs.reason, a.unsupportedPath];
+  };
+
+  it('M a graph input (computed, not from shapes): at M, $.graph.node[0].input[0] (was the node)', () => {
+    expect(refusal(loop(['m', '', 'x'], [], [{ name: 'm', shape: [], elemType: 7 }]))).toEqual(['its trip count M is computed, and not from shapes convlens can fold: the loop cannot be unrolled', '$.graph.node[0].input[0]']);
+  });
+
+  it('M 3 and a constant false condition with a scan output (which would be empty): at the condition, .input[1]', () => {
+    const graph = loop(['m', 'c0', 'x'], [int64('m', [3]), { name: 'c0', dims: [], data: [0], type: 'bool' }]);
+    expect(refusal(graph)).toEqual(['a loop whose condition is false at the start runs no iteration: its scan output scan would be empty', '$.graph.node[0].input[1]']);
+  });
+
+  it('no trip count and no condition (a while loop): at the node, no input being at fault', () => {
+    expect(refusal(loop(['', '', 'x'], []))).toEqual(['a loop without a trip count (a while loop) cannot be unrolled', undefined]);
   });
 });
 

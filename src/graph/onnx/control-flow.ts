@@ -30,6 +30,7 @@ import { toConstant } from './constants.js';
 import { checkIfArity, checkLoopArity, checkTripCount } from './node-checks.js';
 import { resolveSequences } from './sequences.js';
 import { nodeOutputType } from './node-types.js';
+import type { FieldSource } from './file-fields.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
 
@@ -50,6 +51,8 @@ export interface FlatNode {
   file?: NodeProto;
   /** a node left as it is, and why (a Loop convlens cannot unroll) */
   unsupported?: string;
+  /** the field of the node that reason is about (a computed trip count: input 0), where a run refuses it; absent: the node */
+  unsupportedAt?: FieldSource;
   /** a Loop kept whole to run iteration by iteration (ops/loop.ts): its body, and what the body reads from the enclosing graphs */
   loop?: LoopNode;
   /** an If's selection (IfSelect): the nodes each branch inlined, by name */
@@ -201,18 +204,19 @@ export function flattenControlFlow(
     const body = subgraph(n, 'body');
     const outs = n.output.map((o) => (o === '' ? '' : fresh(o)));
     const file = node(n.opType, ins, outs, name, n.domain, n.attribute);
-    const keep = (why: string): void => void out.nodes.push({ node: file, path, unsupported: why });
+    // `at`: the input the reason is about (0 the trip count M, 1 the condition)
+    const keep = (why: string, at?: number): void => void out.nodes.push({ node: file, path, unsupported: why, ...(at !== undefined && { unsupportedAt: at }) });
     // run no iteration (M ≤ 0, or a false initial condition): each loop-carried output is its initial
     // value; a scan output would be an empty tensor, so a loop with one stays unsupported, saying which
-    const noIteration = (why: string): void => {
+    const noIteration = (why: string, at: number): void => {
       const k = ins.length - 2;
       const scans = n.output.slice(k).filter((o) => o !== '');
-      if (scans.length > 0) return keep(`${why}: its scan output${scans.length > 1 ? 's' : ''} ${scans.join(', ')} would be empty`);
+      if (scans.length > 0) return keep(`${why}: its scan output${scans.length > 1 ? 's' : ''} ${scans.join(', ')} would be empty`, at);
       outs.slice(0, k).forEach((o, j) => o && out.nodes.push({ node: node('Identity', [ins[2 + j]], [o], `${name}/final${j}`), path, file }));
     };
     if (!body) return keep('a Loop without a body');
     checkLoopArity(n, body, name, path);
-    if (ins[0] && refused.has(ins[0])) return keep(refused.get(ins[0])!);
+    if (ins[0] && refused.has(ins[0])) return keep(refused.get(ins[0])!, 0);
     if (ins[0] && runtime.has(ins[0])) return runtimeLoop(body, file, name, path, scope);
     const initialCond = ins[1] ? scalar(ins[1]) : 1;
     const constant = ins[0] ? scalar(ins[0]) : undefined;
@@ -220,15 +224,15 @@ export function flattenControlFlow(
     const m = constant ?? fromShapes;
     if (m !== undefined) checkTripCount(m, name, path);
     // no iteration (ONNX Runtime: while (i < M && cond)), with any M or none: the loop-carried values pass through as given
-    if (constant !== undefined && constant < 1) return noIteration(`a trip count of ${m} runs no iteration`);
-    if (initialCond === 0) return noIteration('a loop whose condition is false at the start runs no iteration');
+    if (constant !== undefined && constant < 1) return noIteration(`a trip count of ${m} runs no iteration`, 0);
+    if (initialCond === 0) return noIteration('a loop whose condition is false at the start runs no iteration', 1);
     if (m === undefined) {
       if (ins[0]) out.computedTripCounts.push(ins[0]);
-      return keep(ins[0] ? 'its trip count M is computed, and not from shapes convlens can fold: the loop cannot be unrolled' : 'a loop without a trip count (a while loop) cannot be unrolled');
+      return ins[0] ? keep('its trip count M is computed, and not from shapes convlens can fold: the loop cannot be unrolled', 0) : keep('a loop without a trip count (a while loop) cannot be unrolled');
     }
-    if (m > MAX_UNROLL) return keep(`a trip count of ${m}, over the ${MAX_UNROLL} iterations convlens unrolls`);
-    if (m < 1) return keep(`a trip count of ${m}: the loop runs no iteration and its scan outputs are empty`);
-    if (ins[1] && initialCond === undefined) return keep('its initial condition is computed, not a constant');
+    if (m > MAX_UNROLL) return keep(`a trip count of ${m}, over the ${MAX_UNROLL} iterations convlens unrolls`, 0);
+    if (m < 1) return keep(`a trip count of ${m}: the loop runs no iteration and its scan outputs are empty`, 0);
+    if (ins[1] && initialCond === undefined) return keep('its initial condition is computed, not a constant', 1);
     if (ins[0]) out.unrolled.push({ name, tripCount: ins[0] });
     const carried = ins.slice(2);
     const k = carried.length;

@@ -35,7 +35,6 @@ import { MICROSOFT_OPS } from './map-quant.js';
 import type { ValueInfoProto } from './proto.js';
 import { constantView } from './constant-views.js';
 import { onnxFieldsOf, resolveField } from './file-fields.js';
-import type { OnnxField } from './file-fields.js';
 import { opsetRefusal } from './opsets.js';
 import { FOLDED_SINGLE_OUTPUT, checkExtraOutputs, checkGraphOutputs, checkKernelShape, checkSingleAssignment, checkedLayerInputs, checkNodeWrites } from './node-checks.js';
 
@@ -177,7 +176,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
   const names = new Set<string>();
   /** An Identity-of-a-constant's output → the constant it stands for (repeated-calls.ts). */
   const aliasOf = new Map<string, string>();
-  flat.nodes.forEach(({ node, path, unsupported, loop, branches, file }, index) => {
+  flat.nodes.forEach(({ node, path, unsupported, unsupportedAt, loop, branches, file }, index) => {
     let name = node.name || `${node.opType}_${index}`;
     while (names.has(name)) name = `${name}_${index}`;
     names.add(name);
@@ -244,7 +243,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
     }
     let mapped: Mapped | null = null;
     let reason = unsupported ?? '';
-    let refused: OnnxField | undefined;
+    let refusedAt = unsupportedAt === undefined ? undefined : resolveField(node, unsupportedAt, file ?? node);
     if (unsupported) {
       // control flow convlens cannot inline (a computed trip count): stays unsupported with its reason
     } else if (node.domain === 'convlens') {
@@ -255,7 +254,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
       } catch (e) {
         if (!(e instanceof Unsupported)) throw e;
         reason = e.message;
-        refused = e.field === undefined ? undefined : resolveField(node, e.field, file ?? node);
+        refusedAt = e.field === undefined ? undefined : resolveField(node, e.field, file ?? node);
       }
       // after mapping: a weight folded from constants has its shape only then
       checkKernelShape(node, a.ints('kernel_shape'), constants, name, path);
@@ -264,7 +263,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
     }
     const source = { format: 'onnx' as const, opType: node.opType };
     if (!mapped) {
-      layers.push({ name, op: node.opType, inputs: [...node.input], outputs: [...node.output], attrs: reason ? { reason } : {}, path, source: { ...source, ...(refused && { refused }) } });
+      layers.push({ name, op: node.opType, inputs: [...node.input], outputs: [...node.output], attrs: reason ? { reason } : {}, path, source: { ...source, ...(refusedAt && { refused: refusedAt }) } });
       return;
     }
     const parsedAttrs = (opName: string, attrs: Record<string, unknown>, from?: Mapped['from']) => {
