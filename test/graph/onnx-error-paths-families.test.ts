@@ -208,6 +208,26 @@ describe('sequences (sequences.ts) and control flow (control-flow.ts): a node wr
   });
 });
 
+describe('a sequence node left unsupported (sequences.ts): refused at the input its own reason is about', () => {
+  const reasons = (bytes: Uint8Array) => inferGraph(importOnnx(bytes).graph).analysed.filter((a) => !a.op).map((a) => [a.layer.name, a.layer.attrs.reason, a.unsupportedPath]);
+
+  it("SequenceAt at a computed position (a graph input): at its position, $.graph.node[1].input[1]; the SplitToSequence kept for it, whose reason is the reader's, at the node", () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 4, 2] }, { name: 'p', shape: [], elemType: 7 }],
+      outputs: ['y'],
+      initializers: [int64('sp', [2, 2])],
+      nodes: [
+        { op: 'SplitToSequence', inputs: ['x', 'sp'], outputs: ['s'], name: 'split', attrs: { axis: { i: 1 } } },
+        { op: 'SequenceAt', inputs: ['s', 'p'], outputs: ['y'], name: 'at' },
+      ],
+    });
+    expect(reasons(bytes)).toEqual([
+      ['split', "a sequence convlens cannot resolve: the sequence 's' is read by 'at' (SequenceAt), which cannot be resolved: SequenceAt 'at': its position 'p' is computed, not a constant", undefined],
+      ['at', "a sequence convlens cannot resolve: SequenceAt 'at': its position 'p' is computed, not a constant", '$.graph.node[1].input[1]'],
+    ]);
+  });
+});
+
 describe('a Loop left unsupported (control-flow.ts): refused at the input its reason is about', () => {
   /** Loop (M, cond, v) → (v_final, scan): the body passes v on and scans it. */
   const loop = (inputs: string[], initializers: InitSpec[], graphInputs: { name: string; shape: number[]; elemType?: number }[] = []) =>

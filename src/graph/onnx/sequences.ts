@@ -38,6 +38,7 @@
  */
 import type { AttributeProto, NodeProto, TensorProto } from './proto.js';
 import type { DataType } from '../../tensor/dtype.js';
+import type { FieldSource } from './file-fields.js';
 
 interface SequenceFlatNode {
   node: NodeProto;
@@ -45,6 +46,8 @@ interface SequenceFlatNode {
   /** The file's node at `path` when `node` is written in its place (control-flow.ts FlatNode.file). */
   file?: NodeProto;
   unsupported?: string;
+  /** The input of the node its own reason is about (a computed position), where a run refuses it (control-flow.ts FlatNode.unsupportedAt). */
+  unsupportedAt?: FieldSource;
 }
 
 /** What the resolution needs of the flattened graph. */
@@ -125,13 +128,18 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
     if (at < 0 || at > top) return `position ${p} is outside a sequence of ${length} element${length === 1 ? '' : 's'}`;
     return at;
   };
-  /** why a node's sequence cannot be resolved, by the node's index */
+  /** why a node's sequence cannot be resolved, by the node's index, and the input of the node that is about (a computed position) */
   const failed = new Map<number, string>();
-  const fail = (i: number, out: string, why: string) => {
+  const failedAt = new Map<number, number>();
+  const refuse = (i: number, why: string, at?: number) => {
+    failed.set(i, why);
+    if (at !== undefined) failedAt.set(i, at);
+  };
+  const fail = (i: number, out: string, why: string, at?: number) => {
     seqs.set(out, null);
     unknown.set(out, why);
     builders.set(out, i);
-    failed.set(i, why);
+    refuse(i, why, at);
   };
   /** a sequence made by node i, `cost` elements written into lists: past MAX_SEQUENCE_ELEMENTS it fails instead */
   const made = (i: number, out: string, seq: Seq, cost: number, what: string) => {
@@ -162,7 +170,7 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
           return made(i, out, { list: [...n.input], length: n.input.length }, n.input.length, what);
         case 'SplitToSequence': {
           const split = n.input[1] ? ctx.ints(n.input[1]) : undefined;
-          if (!split || split.rank !== 1) return fail(i, out, `SplitToSequence '${n.name}' ${n.input[1] ? 'with a scalar or computed split' : 'without a split'}: the number of parts depends on the input's shape, which the import does not know`);
+          if (!split || split.rank !== 1) return fail(i, out, `SplitToSequence '${n.name}' ${n.input[1] ? 'with a scalar or computed split' : 'without a split'}: the number of parts depends on the input's shape, which the import does not know`, n.input[1] ? 1 : undefined);
           const parts = split.values.map((_, k) => `${out}/${k}`);
           const axis = intAttr(n, 'axis', 0);
           const attrs = [{ name: 'axis', type: 2, i: axis }] as unknown as AttributeProto[];
@@ -177,12 +185,12 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
         }
         case 'SequenceInsert':
         case 'SequenceErase': {
-          if (!seqIn) return fail(i, out, `${n.opType} '${n.name}' reads '${n.input[0]}', which is not a sequence built by constant steps`);
+          if (!seqIn) return fail(i, out, `${n.opType} '${n.name}' reads '${n.input[0]}', which is not a sequence built by constant steps`, 0);
           if (!seq) return fail(i, out, unknown.get(seqIn)!);
           const insert = n.opType === 'SequenceInsert';
           const { list, length } = seq;
           const at = position(n.input[insert ? 2 : 1], length, insert, insert ? length : length - 1);
-          if (typeof at === 'string') return fail(i, out, `${what}: ${at}`);
+          if (typeof at === 'string') return fail(i, out, `${what}: ${at}`, insert ? 2 : 1);
           // appending to the longest view of its list, or dropping the last element: shared, no copy
           if (insert && at === length && list.length === length) {
             list.push(n.input[1]);
@@ -199,11 +207,11 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
       }
     }
     if (!READS.has(n.opType)) return;
-    if (!seqIn) return void failed.set(i, `'${n.input[0]}' is not a sequence built by constant steps`);
+    if (!seqIn) return refuse(i, `'${n.input[0]}' is not a sequence built by constant steps`, 0);
     if (!seq) return void failed.set(i, unknown.get(seqIn)!);
     if (n.opType === 'SequenceAt') {
       const at = position(n.input[1], seq.length, false, 0);
-      if (typeof at === 'string') return void failed.set(i, `SequenceAt '${n.name}': ${at}`);
+      if (typeof at === 'string') return refuse(i, `SequenceAt '${n.name}': ${at}`, 1);
       const e = seq.list[at];
       ctx.types.set(out, ctx.types.get(e) ?? 'float32');
       taken.add(e);
@@ -250,7 +258,10 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
   for (const o of ctx.outputs) if (seqs.has(o)) keep(o, unknown.get(o) ?? `the sequence '${o}' is a graph output: convlens analyses tensors`);
   ctx.nodes.forEach((f, i) => {
     const own = failed.get(i);
-    if (own !== undefined && !f.unsupported) f.unsupported = `a sequence convlens cannot resolve: ${own}`;
+    if (own !== undefined && !f.unsupported) {
+      f.unsupported = `a sequence convlens cannot resolve: ${own}`;
+      if (failedAt.has(i)) f.unsupportedAt = failedAt.get(i);
+    }
     if (plan.has(i)) return;
     f.node.input.forEach((r, k) => {
       if (!seqs.has(r)) return;
