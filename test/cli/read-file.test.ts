@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { jsonText, readBounded } from '../../src/cli/read-file.js';
+import { jsonText, readBounded, readChunks } from '../../src/cli/read-file.js';
 import { errorOf } from '../helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'convlens-read-'));
@@ -41,6 +41,46 @@ describe('readBounded', () => {
     } finally {
       writer.kill();
     }
+  });
+
+  it('a pipe that brings 3 MiB of a counting pattern: every byte, in order (chunks of 1 MiB filled across reads)', () => {
+    const fifo = path.join(dir, 'pattern');
+    execFileSync('mkfifo', [fifo]);
+    const source = path.join(dir, 'pattern.bin');
+    const bytes = Buffer.alloc(3 * 2 ** 20 + 12_345, 0);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + (i >> 16)) & 0xff;
+    writeFileSync(source, bytes);
+    const writer = spawn('sh', ['-c', `cat ${source} > ${fifo}`]);
+    try {
+      expect(readBounded(fifo, 2 ** 31 - 1, '-').equals(bytes)).toBe(true);
+    } finally {
+      writer.kill();
+    }
+  });
+
+  it('readChunks over a pipe giving 64 KiB a read (Linux\'s pipe buffer), 5 MiB in all: pieces of ≤ 6 MiB in all, filled before another is taken (a 1 MiB piece per read held 80 MiB; a 553 MB ONNX piped in held 9.4 GB)', () => {
+    const source = Buffer.alloc(5 * 2 ** 20);
+    for (let i = 0; i < source.length; i++) source[i] = i % 251;
+    let at = 0;
+    const read = (buffer: Buffer, offset: number, length: number) => {
+      const n = Math.min(length, 65_536, source.length - at);
+      source.copy(buffer, offset, at, at + n);
+      at += n;
+      return n;
+    };
+    const chunks = readChunks(read, 2 ** 31 - 1, () => new Error('too large'));
+    expect(Buffer.concat(chunks).equals(source)).toBe(true);
+    expect(chunks.reduce((sum, c) => sum + c.buffer.byteLength, 0)).toBeLessThanOrEqual(6 * 2 ** 20);
+  });
+
+  it('readChunks with a bound of 100,000 over 64 KiB reads: throws its error once 100,001 bytes came, not at the end', () => {
+    let reads = 0;
+    const read = (_b: Buffer, _o: number, length: number) => {
+      reads++;
+      return Math.min(length, 65_536);
+    };
+    expect(() => readChunks(read, 100_000, () => new Error('too large'))).toThrow('too large');
+    expect(reads).toBe(2);
   });
 
   it('a directory: EISDIR with the directory as its path (Node\'s readFileSync gave none)', () => {
