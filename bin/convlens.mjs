@@ -36,5 +36,15 @@ if (!existsSync(file)) {
   process.stderr.write(`convlens: ${file} is missing: this copy of convlens was packed without a build (npm pack runs it in "prepack")\n`);
   process.exit(3);
 }
-const { run } = await import(pathToFileURL(file).href);
+// a command that cannot load is an internal error, exit 3 (README: Exit codes), as one that fails
+// while running: Node's own exit for an uncaught error is 1, which a pipeline reads as a failed
+// gate (under `ulimit -v 4000000` the WebAssembly kernels' address space cannot be reserved and
+// `convlens models` exited 1 with a stack trace)
+let run;
+try {
+  ({ run } = await import(pathToFileURL(file).href));
+} catch (e) {
+  process.stderr.write(`convlens: internal error: cannot load ${file}: ${e?.stack ?? e}\n`);
+  process.exit(3);
+}
 await run(process.argv.slice(2));
