@@ -245,7 +245,23 @@ export const matmul: OpDef<Record<string, never>, null> = {
     // the VJP transposes both operands and sums each gradient over the broadcast batch (vjp-plumbing.ts matmulVjp)
     return { outputs: [out], weights: [], cost, runWork: matmulWork(numel(batch), m, k, n), plan: null, vjpIntermediates: matmulVjpIntermediates(ctx.inputs[0], ctx.inputs[1], batch, [m, k, n]) };
   },
-  receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf, ctx.warn),
+  // out[…, m, n] = Σ_k a[…, m, k]·b[…, k, n]: every unit reads the contracted axis (a's last dim,
+  // b's second to last; a vector's only one) whole, so a field along it is global, as einsum's
+  // summed labels are (a 1-D signal's feature Gram matrix F·Fᵀ, or torch.onnx's x·Wᵀ with Wᵀ a
+  // Transpose node, exported without constant folding: both kept the conv's 3-unit field); a's
+  // rows and b's columns move to the output's last two dims, the batch dims right-aligned
+  receptiveField(ctx) {
+    const [a, b] = ctx.inputs;
+    const y = ctx.outputs[0];
+    const batch = y.length - (a.length === 1 ? 0 : 1) - (b.length === 1 ? 0 : 1);
+    const where = (i: number) => (d: number): number => {
+      const r = ctx.inputs[i].length;
+      if (i === 0 ? d === r - 1 : r === 1 || d === r - 2) return -1;
+      if (d < r - 2) return d + batch - (r - 2);
+      return i === 0 ? batch : batch + (a.length === 1 ? 0 : 1);
+    };
+    return mergeRF(ctx.layer, ctx.rf.map((rf, i) => moveDims(rf, where(i))), ctx.warn);
+  },
   run(ctx) {
     const [a, b] = ctx.inputs;
     const aShape = a.shape.length === 1 ? [1, a.shape[0]] : a.shape;
