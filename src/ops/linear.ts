@@ -260,7 +260,9 @@ export const matmul: OpDef<Record<string, never>, null> = {
       if (d < r - 2) return d + batch - (r - 2);
       return i === 0 ? batch : batch + (a.length === 1 ? 0 : 1);
     };
-    return mergeRF(ctx.layer, ctx.rf.map((rf, i) => moveDims(rf, where(i))), ctx.warn);
+    // the fields now at the output's dims: an axis at two dims (tᵀ·t's unit (l, m) reads around l
+    // and around m) has no box of one stride, and a global operand is a path, not a broadcast gate
+    return mergeRF(ctx.layer, ctx.rf.map((rf, i) => moveDims(rf, where(i))), ctx.warn, [y, y]);
   },
   run(ctx) {
     const [a, b] = ctx.inputs;

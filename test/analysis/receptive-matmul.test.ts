@@ -67,3 +67,23 @@ describe('an ONNX MatMul by a Transpose node\'s output (torch.onnx without const
     expect(layer(r, 'across').receptiveField).toEqual(CONV_3);
   });
 });
+
+describe('matmul pairing positions of a 1-D signal (conv1d k3 p1 on 1×2×8, t = cᵀ [1, 8, 4])', () => {
+  const layers = [
+    { name: 'c', op: 'conv1d', inputs: 'x', outChannels: 4, kernelSize: 3, padding: 1 },
+    { name: 't', op: 'transpose', inputs: 'c', perm: [0, 2, 1] },
+    { name: 'scores', op: 'matmul', inputs: ['t', 'c'] },
+    { name: 'p', op: 'softmax', inputs: 'scores', dim: -1 },
+    { name: 'attended', op: 'matmul', inputs: ['p', 't'] },
+  ];
+  const r = analyze({ inputs: [{ name: 'x', shape: [1, 2, 8] }], layers });
+
+  it('t·c [1, 8, 8]: unit (l, m) reads the 3 units around l and the 3 around m, no box of one stride: global (it was the 3 around l)', () => {
+    expect(layer(r, 'scores').receptiveField).toEqual(GLOBAL_8);
+  });
+
+  it('softmax(t·c)·t, self-attention over the 8 positions: global, all 8 (it was 3: the attention weights were read as a gate)', () => {
+    expect(layer(r, 'attended').outputShape).toEqual([1, 8, 4]);
+    expect(layer(r, 'attended').receptiveField).toEqual(GLOBAL_8);
+  });
+});
