@@ -173,7 +173,9 @@ export const einsum: OpDef<z.infer<typeof EinsumAttrs>, EinsumPlan> = {
   receptiveField(ctx) {
     const { axes, outRank } = ctx.plan;
     const moved = ctx.rf.map((rf, i) => moveDims(rf, (d) => (axes[i][d] < outRank ? axes[i][d] : -1)));
-    return mergeRF(ctx.layer, moved, ctx.warn);
+    // merged at the output's shape, as matmul's: one axis at two output dims ('bcl,bcm->blm': unit
+    // (l, m) reads around l and around m) has no box of one stride, and a global operand is a path
+    return mergeRF(ctx.layer, moved, ctx.warn, ctx.inputs.map(() => ctx.outputs[0]));
   },
   run(ctx) {
     const { sizes, outRank, strides } = ctx.plan;

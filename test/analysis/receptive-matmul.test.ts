@@ -87,3 +87,28 @@ describe('matmul pairing positions of a 1-D signal (conv1d k3 p1 on 1×2×8, t =
     expect(layer(r, 'attended').receptiveField).toEqual(GLOBAL_8);
   });
 });
+
+describe('einsum pairing positions, as matmul (conv1d k3 p1 on 1×2×8)', () => {
+  const r = analyze({
+    inputs: [{ name: 'x', shape: [1, 2, 8] }],
+    layers: [
+      { name: 'c', op: 'conv1d', inputs: 'x', outChannels: 4, kernelSize: 3, padding: 1 },
+      { name: 'scores', op: 'einsum', inputs: ['c', 'c'], equation: 'bcl,bcm->blm' },
+      { name: 'p', op: 'softmax', inputs: 'scores', dim: -1 },
+      { name: 'attended', op: 'einsum', inputs: ['p', 'c'], equation: 'blm,bcm->bcl' },
+      { name: 'scaled', op: 'einsum', inputs: ['c', 'c'], equation: 'bcl,bdl->bcl' },
+    ],
+  });
+
+  it('bcl,bcm->blm [1, 8, 8]: global, all 8 (it was the 3 around l), as matmul t·c', () => {
+    expect(layer(r, 'scores').receptiveField).toEqual(GLOBAL_8);
+  });
+
+  it('blm,bcm->bcl after the softmax (attention over the positions): global (it was 3)', () => {
+    expect(layer(r, 'attended').receptiveField).toEqual(GLOBAL_8);
+  });
+
+  it('bcl,bdl->bcl (each position with itself, the channels summed): the conv\'s 3 kept', () => {
+    expect(layer(r, 'scaled').receptiveField).toEqual(CONV_3);
+  });
+});
