@@ -113,6 +113,9 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
     process.stderr.write(`convlens: INVALID_OPTION: cannot write the report to stdout: ${fileProblem(e)} (at stdout)\n`);
     process.exit(EXIT.INVALID_INPUT);
   });
+  // `convlens … 2>&1 | head -1`: stderr closed by its reader (or failing) leaves nowhere to say
+  // anything, and the exit code stays the command's; the unhandled EPIPE made it 1, a failed gate's
+  process.stderr.on('error', () => {});
   process.exitCode = await main(argv, streamIo(process.stdout, process.stderr));
 }
 
