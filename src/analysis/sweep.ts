@@ -108,13 +108,27 @@ function optionError(e: z.ZodError): ConvlensError {
   return new ConvlensError('INVALID_OPTION', `sweep: ${issue.message} at ${path}`, { path });
 }
 
-/** The source with `input` resized to h×w (see the header). */
-export function resizedSource(source: GraphSource, base: Graph, input: string, h: number, w: number): GraphSource {
+/**
+ * The inputs resized with `input`: itself and every other of its rank and its height and width (RAFT's
+ * second image, a stereo pair), which a network that joins them needs at the same size; a sweep of
+ * RAFT resized image1 alone, and every size but the export's was SHAPE_MISMATCH at its Concat.
+ */
+export function resizedWith(base: Graph, input: string): string[] {
   const shape = base.inputs.find((i) => i.name === input)!.shape;
+  const twin = (s: readonly number[]) => s.length === shape.length && s.at(-2) === shape.at(-2) && s.at(-1) === shape.at(-1);
+  return base.inputs.filter((i) => i.name === input || twin(i.shape)).map((i) => i.name);
+}
+
+/** The source with `input`, and the inputs resizedWith it, resized to h×w (see the header). */
+export function resizedSource(source: GraphSource, base: Graph, input: string, h: number, w: number): GraphSource {
+  const names = resizedWith(base, input);
+  const resized = (name: string) => {
+    const shape = base.inputs.find((i) => i.name === name)!.shape;
+    return [...shape.slice(0, -2), h, w];
+  };
   const resize = (spec: unknown): unknown => {
     const copy = structuredClone(spec) as { inputs: { name: string; shape: number[] }[] };
-    const inp = copy.inputs.find((i) => i.name === input)!;
-    inp.shape = [...inp.shape.slice(0, -2), h, w];
+    for (const inp of copy.inputs) if (names.includes(inp.name)) inp.shape = [...inp.shape.slice(0, -2), h, w];
     return copy;
   };
   switch (source.kind) {
@@ -128,8 +142,8 @@ export function resizedSource(source: GraphSource, base: Graph, input: string, h
       // the size by the input's name replaces the request's; for the first input, its unnamed shape
       // (?input=) too, which would otherwise contradict it (graph/onnx/graph-inputs.ts refuses both)
       const { '': unnamed, ...named } = source.inputShapes;
-      const kept = base.inputs[0]?.name === input || unnamed === undefined ? named : { ...named, '': unnamed };
-      return { ...source, inputShapes: { ...kept, [input]: [...shape.slice(0, -2), h, w] } };
+      const kept = (base.inputs[0] !== undefined && names.includes(base.inputs[0].name)) || unnamed === undefined ? named : { ...named, '': unnamed };
+      return { ...source, inputShapes: { ...kept, ...Object.fromEntries(names.map((n) => [n, resized(n)])) } };
     }
   }
 }

@@ -303,3 +303,37 @@ describe('video models (N×C×D×H×W)', () => {
     expect(s.reference.validInputSizes).toMatch(/^not judged: the k·2\^n check is of 2-D maps/);
   });
 });
+
+describe('two images of one size (RAFT\'s image1 and image2, a stereo pair) are resized together', () => {
+  // conv 3→8, 3×3, pad 1 on each: 8·H·W·3·9 MACs each, 221,184 at 32×32 (× 4 at 64×64)
+  const pair = {
+    inputs: [{ name: 'left', shape: [1, 3, 32, 32] }, { name: 'right', shape: [1, 3, 32, 32] }],
+    layers: [
+      { name: 'cl', op: 'conv2d', inputs: 'left', outChannels: 8, kernelSize: 3, padding: 1 },
+      { name: 'cr', op: 'conv2d', inputs: 'right', outChannels: 8, kernelSize: 3, padding: 1 },
+      { name: 'joined', op: 'concat', inputs: ['cl', 'cr'] },
+    ],
+  };
+
+  it('a spec at 64: both inputs 64×64, 2 · 884,736 MACs, output [1, 16, 64, 64] (right stayed 32×32: SHAPE_MISMATCH at the concat)', () => {
+    const s = sweep({ kind: 'spec', spec: pair }, { sizes: [32, 64] });
+    expect(s.sizes.map((e) => [e.status, e.macs, e.outputs[0]?.shape])).toEqual([
+      ['ok', 2 * 221_184, [1, 16, 32, 32]],
+      ['ok', 2 * 884_736, [1, 16, 64, 64]],
+    ]);
+  });
+
+  it('an ONNX file with two dynamic images (h, w), given at 32: at 64 both are 64×64 (image2 kept 32: SHAPE_MISMATCH at the Concat, as RAFT\'s sweep was)', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'image1', shape: [1, 3, 'h', 'w'] }, { name: 'image2', shape: [1, 3, 'h', 'w'] }],
+      outputs: ['joined'],
+      initializers: [{ name: 'k', dims: [8, 3, 3, 3] }],
+      nodes: [
+        { op: 'Concat', inputs: ['image1', 'image2'], outputs: ['both'], attrs: { axis: { i: 0 } } },
+        { op: 'Conv', inputs: ['both', 'k'], outputs: ['joined'], attrs: { pads: { ints: [1, 1, 1, 1] } } },
+      ],
+    });
+    const s = sweep({ kind: 'onnx', bytes, inputShapes: { image1: [1, 3, 32, 32], image2: [1, 3, 32, 32] } }, { sizes: [64] });
+    expect([s.input, s.sizes[0].status, s.sizes[0].error?.message ?? null, s.sizes[0].macs, s.sizes[0].outputs[0]?.shape]).toEqual(['image1', 'ok', null, 2 * 884_736, [2, 8, 64, 64]]);
+  });
+});
