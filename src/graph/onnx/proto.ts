@@ -126,9 +126,22 @@ export function inexactSize(v: Long | undefined | null): string | null {
   return n > 2n ** 53n || n < -(2n ** 53n) ? digits : null;
 }
 
-/** A hint when the bytes given as an ONNX file are JSON text: a spec sent as the file. */
-const jsonHint = (bytes: Uint8Array): string =>
-  looksLikeJson(bytes) ? '; it reads as JSON text: a network spec goes in a JSON body (Content-Type: application/json) or in a form\'s "request" field, not as the ONNX file' : '';
+/**
+ * What the bytes given as an ONNX file are instead, when they say so: JSON text (a spec sent as the
+ * file), a Git LFS pointer (a checkout without `git lfs pull`: a CI job's model.onnx is then ~130
+ * bytes of text) or an HTML page (a download that fetched a web page: a login, an error, a GitHub
+ * blob page rather than its raw file). Else nothing: protobuf's reason alone.
+ */
+const notOnnxHint = (bytes: Uint8Array): string => {
+  if (looksLikeJson(bytes)) return '; it reads as JSON text: a network spec goes in a JSON body (Content-Type: application/json) or in a form\'s "request" field, not as the ONNX file';
+  const head = new TextDecoder('utf-8').decode(bytes.subarray(0, 512));
+  if (head.startsWith('version https://git-lfs.github.com/spec/')) {
+    const size = /\nsize (\d+)/.exec(head)?.[1];
+    return `; it is a Git LFS pointer${size === undefined ? '' : ` to a file of ${Number(size).toLocaleString('en-US')} bytes`}, not the file: fetch its content first (git lfs pull)`;
+  }
+  if (/^\s*<(!doctype html|html[\s>])/i.test(head)) return '; it is an HTML page, not a model: the download fetched a web page (a login, an error page, or a repository\'s page for the file rather than its raw bytes)';
+  return '';
+};
 
 /** The file a withDecodeBudget scope is for, its budget, and its model once decoded. */
 interface DecodeScope {
@@ -185,12 +198,12 @@ function decodeChecked(bytes: Uint8Array): ModelProto {
   try {
     decoded = model().decode(bytes) as unknown as ModelProto;
   } catch (e) {
-    throw new ConvlensError('ONNX_INVALID', `the file is not an ONNX model, or is truncated (protobuf: ${(e as Error).message})${jsonHint(bytes)}`, {
+    throw new ConvlensError('ONNX_INVALID', `the file is not an ONNX model, or is truncated (protobuf: ${(e as Error).message})${notOnnxHint(bytes)}`, {
       bytes: bytes.byteLength,
     });
   }
   if (!decoded.graph || decoded.graph.node.length === 0 || num(decoded.irVersion) <= 0) {
-    throw new ConvlensError('ONNX_INVALID', `the file decodes, but holds no ONNX graph (no ir_version or no nodes): it is not an ONNX model${jsonHint(bytes)}`, { bytes: bytes.byteLength });
+    throw new ConvlensError('ONNX_INVALID', `the file decodes, but holds no ONNX graph (no ir_version or no nodes): it is not an ONNX model${notOnnxHint(bytes)}`, { bytes: bytes.byteLength });
   }
   // IR version 3 on names the opset of each domain its nodes use (onnx.checker refuses a model with
   // no opset_import at all); ai.onnx nodes read as opset 1 misread every operator changed since
