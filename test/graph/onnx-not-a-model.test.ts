@@ -28,3 +28,17 @@ describe('bytes given as an ONNX file that are not one', () => {
     expect(errorOf(() => decodeModel(text('garbage\n'))).message).toBe('the file is not an ONNX model, or is truncated (protobuf: invalid wire type 7 at offset 1)');
   });
 });
+
+describe('a PyTorch file given as the ONNX model (torch 1.13\'s first 48 bytes of resnet18\'s state_dict)', () => {
+  const hex = (h: string) => Uint8Array.from(h.match(/../g)!.map((b) => parseInt(b, 16)));
+
+  it('torch.save (a ZIP archive, PK\\x03\\x04): ONNX_INVALID saying so and pointing to torch.onnx.export', () => {
+    const zip = hex('504b0304000008080000000000000000000000000000000000000c0016007231382f646174612e706b6c464212005a5a');
+    expect(errorOf(() => decodeModel(zip)).message).toMatch(/\); it is a ZIP archive, as torch\.save and TorchScript write \(\.pt, \.pth\): export the module with torch\.onnx\.export instead \(README: Exporting a model from PyTorch\)$/);
+  });
+
+  it('torch.save(…, _use_new_zipfile_serialization=False) (a pickle, protocol 2): ONNX_INVALID saying so', () => {
+    const pickle = hex('80028a0a6cfc9c46f9206aa850192e80024de9032e80027d710028581000000070726f746f636f6c5f76657273696f6e');
+    expect(errorOf(() => decodeModel(pickle)).message).toMatch(/\); it is a Python pickle \(protocol 2\), as torch\.save wrote before torch 1\.6 \(\.pt, \.pth\): export the module with torch\.onnx\.export instead/);
+  });
+});

@@ -129,8 +129,9 @@ export function inexactSize(v: Long | undefined | null): string | null {
 /**
  * What the bytes given as an ONNX file are instead, when they say so: JSON text (a spec sent as the
  * file), a Git LFS pointer (a checkout without `git lfs pull`: a CI job's model.onnx is then ~130
- * bytes of text) or an HTML page (a download that fetched a web page: a login, an error, a GitHub
- * blob page rather than its raw file). Else nothing: protobuf's reason alone.
+ * bytes of text), a PyTorch file (torch.save's ZIP archive or pickle, TorchScript's ZIP) or an
+ * HTML page (a download that fetched a web page: a login, an error, a GitHub blob page rather than
+ * its raw file). Else nothing: protobuf's reason alone.
  */
 const notOnnxHint = (bytes: Uint8Array): string => {
   if (looksLikeJson(bytes)) return '; it reads as JSON text: a network spec goes in a JSON body (Content-Type: application/json) or in a form\'s "request" field, not as the ONNX file';
@@ -139,6 +140,11 @@ const notOnnxHint = (bytes: Uint8Array): string => {
     const size = /\nsize (\d+)/.exec(head)?.[1];
     return `; it is a Git LFS pointer${size === undefined ? '' : ` to a file of ${Number(size).toLocaleString('en-US')} bytes`}, not the file: fetch its content first (git lfs pull)`;
   }
+  // torch.save's file (a ZIP archive since torch 1.6; a pickle, protocol 2, before and with
+  // _use_new_zipfile_serialization=False) and TorchScript's (.pt, a ZIP archive) are PyTorch's own
+  const pytorch = '(.pt, .pth): export the module with torch.onnx.export instead (README: Exporting a model from PyTorch)';
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) return `; it is a ZIP archive, as torch.save and TorchScript write ${pytorch}`;
+  if (bytes[0] === 0x80 && bytes[1] !== undefined && bytes[1] >= 2 && bytes[1] <= 5) return `; it is a Python pickle (protocol ${bytes[1]}), as torch.save wrote before torch 1.6 ${pytorch}`;
   if (/^\s*<(!doctype html|html[\s>])/i.test(head)) return '; it is an HTML page, not a model: the download fetched a web page (a login, an error page, or a repository\'s page for the file rather than its raw bytes)';
   return '';
 };
