@@ -24,6 +24,7 @@ import { windowEnd, windowStart } from './adaptive-windows.js';
 import type { AdaptiveAxis } from './adaptive-windows.js';
 import type { ReadPeriod } from './read-period.js';
 import { oneUnitReads, piecesEnvelope, spreadAxes, widestRank } from './receptive-broadcast.js';
+import { phaseGrid } from './receptive-phases.js';
 
 export const INPUT_RF: AxisRF = Object.freeze({ r: 1, j: 1, p: 0 });
 
@@ -379,9 +380,9 @@ export function mergeRF(
   // on a map of one unit, a global operand is read, not broadcast (oneUnitReads)
   const axes = shapes && joined !== true && local.length > 0 ? oneUnitReads(merged, fields, shapes, fields.indexOf(present[0]), joined === false ? undefined : joined.along) : merged;
   // global fields (no local path left) have no stride or centre to misalign
-  // nor a spread operand a centre of its own: its box is the envelope of every unit's reads (x · x[..., :1])
+  // nor a spread operand a centre of its own (its box is the envelope of its reads), nor a stride's phases joined along C (phaseGrid)
   const spreadOut = new Set(fields.filter((f, i) => f !== nonEmpty[i]));
-  const misaligned = !present[0].global && present.some((f) =>
+  const misaligned = !present[0].global && !(pieces !== null && along < 0 && phaseGrid(present)) && present.some((f) =>
     f.axes.some((ax, a) => a !== along && (Math.abs(ax.j - present[0].axes[a].j) > EPS || (!spreadOut.has(f) && !spreadOut.has(present[0]) && Math.abs(centre(ax) - centre(present[0].axes[a])) > EPS))),
   );
   if (misaligned) {
