@@ -14,7 +14,7 @@ import type { Inferred, LayerField, OpDef, Shape, TensorRF, TensorValue, Warning
 import { MAX_DIM } from '../ops/geometry.js';
 import { DEFAULT_MAX_FOLDED_ELEMENTS, MAX_COUNT, MAX_FOLDED_TENSOR } from '../limits.js';
 import { statisticsRF } from '../ops/norm-group.js';
-import { layerNormDivisions } from './patterns.js';
+import { decomposedNorms } from './patterns.js';
 import { notRunAtThisSize, sizeFreeWeights, standInInputs } from './stand-in.js';
 import { imageRF, unbatchedImageInputs } from './input-layout.js';
 import type { StandIn } from './stand-in.js';
@@ -173,7 +173,7 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
 
 /** A walk's inference, and what its fields' second propagation needs (refield). */
 interface Walked extends Inference {
-  layerNorms: ReturnType<typeof layerNormDivisions>;
+  layerNorms: ReturnType<typeof decomposedNorms>;
   /** The index in `warnings` of each analysed layer's first warning. */
   starts: number[];
   /** The warnings the receptive-field rules gave (the others are the shapes'). */
@@ -195,12 +195,13 @@ function layerField(layer: GraphLayer, op: OpDef, inferred: Inferred, inputShape
     warn: (w: Omit<Warning, 'layer'>) => warn({ ...w, layer: layer.name } as Warning),
   };
   let rf = op.receptiveField(rfCtx);
-  // a decomposed layerNorm's division: its statistics over spatial axes make the field global (or
-  // span those axes, over some of them), as nn.LayerNorm's; its ReduceMean alone reads as a gate
-  const norm = rf && !rf.global ? layerNorms.get(layer.name) : undefined;
+  // a decomposed layerNorm's division, groupNorm's InstanceNormalization: statistics over spatial axes make
+  // the field global (or span those axes), as nn.LayerNorm's and nn.GroupNorm's (patterns.ts decomposedNorms)
+  const norm = rf ? layerNorms.get(layer.name) : undefined;
   const x = norm && tensors.get(norm.input);
-  if (norm && x?.shape) {
-    const normed = statisticsRF({ ...rfCtx, rf: [x.rf], inputs: [x.shape] }, norm.axes.map((a) => (a < 0 ? a + x.shape!.length : a)));
+  if (norm && x?.shape && x.rf && !x.rf.global) {
+    const dims = norm.from !== undefined ? x.shape.map((_, d) => d).slice(norm.from) : norm.axes.map((a) => (a < 0 ? a + x.shape!.length : a));
+    const normed = statisticsRF({ ...rfCtx, rf: [x.rf], inputs: [x.shape] }, dims);
     if (normed && normed !== x.rf) rf = normed;
   }
   // outputs whose fields differ (a split's pieces along a spatial axis start where they were cut)
@@ -271,7 +272,7 @@ function walk(graph: Graph, options: InferOptions): Walked {
   const unknown: TensorInfo = { shape: null, value: null, rf: null, inputDependent: true };
   const analysed: AnalysedLayer[] = [];
   const executed = executedLayers(graph);
-  const layerNorms = layerNormDivisions(graph);
+  const layerNorms = decomposedNorms(graph);
   /** One layer's inference from its inputs: throws on an invalid layer. `withField` false: no receptive field (a stand-in size's would mean nothing). */
   const step = (layer: GraphLayer, op: OpDef, ins: readonly (TensorInfo | null)[], withField: boolean) => {
     const inputShapes = ins.map((t) => t?.shape ?? []);

@@ -289,18 +289,25 @@ function groupNormAt(v: View, inst: GraphLayer): Match | null {
 const MATCHERS = [layerNormAt, geluExactAt, geluTanhAt, mishAt, swishAt, groupNormAt];
 
 /**
- * The Div of each decomposed layerNorm, with the tensor it normalises and the axes of its
- * statistics: where inference makes the field global as nn.LayerNorm's (infer.ts). Its
- * ReduceMean's broadcast result alone would read as a gate and keep the field local.
+ * Where a decomposed normalisation divides by its statistics, with the tensor it normalises and the
+ * dims of its statistics (`axes`, or every dim from `from` on): where inference makes the field
+ * global (or span those dims), with NORMALISATION_RECEPTIVE_FIELD, as nn.LayerNorm's and
+ * nn.GroupNorm's (infer.ts). A layerNorm's Div: its ReduceMean's broadcast result alone would read
+ * as a gate and keep the field local. A groupNorm's InstanceNormalization: its Reshape to
+ * [N, G, −1] merges H and W, so the field there is global already, with no warning (torch.onnx's
+ * GroupNorm before opset 18: retinanet_resnet50_fpn_v2's and fcos_resnet50_fpn's heads).
  */
-export function layerNormDivisions(graph: Graph): Map<string, { input: string; axes: number[] }> {
-  const found = new Map<string, { input: string; axes: number[] }>();
-  // inference asks on every graph: one without a reduceMean (most specs, every classic CNN) has none, and no View to build
-  if (!graph.layers.some((l) => OPS_BY_NAME.get(l.op) === reduceMean)) return found;
+export function decomposedNorms(graph: Graph): Map<string, { input: string; axes: number[]; from?: number }> {
+  const found = new Map<string, { input: string; axes: number[]; from?: number }>();
+  // inference asks on every graph: one without a reduceMean or an instanceNorm (most specs, every classic CNN) has none, and no View to build
+  if (!graph.layers.some((l) => OPS_BY_NAME.get(l.op) === reduceMean || OPS_BY_NAME.get(l.op) === instanceNorm2d)) return found;
   const v = new View(graph);
   for (const l of graph.layers) {
     const m = layerNormAt(v, l);
     if (m) found.set(l.name, { input: m.input, axes: m.attributes.axes as number[] });
+    // statistics over C/G and every spatial dim of the map the Reshape read
+    const g = groupNormAt(v, l);
+    if (g) found.set(l.name, { input: g.input, axes: [], from: 1 });
   }
   return found;
 }
