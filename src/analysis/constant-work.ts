@@ -54,7 +54,7 @@ export function constantLayersWarning(layers: readonly LayerReport[], constant: 
   return {
     code: 'CONSTANT_LAYERS_NOT_COUNTED',
     severity: 'info',
-    message: `${rows.length} layer(s) compute a constant of the model from its literals alone (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}: an attention mask built node by node, as Swin's shifted-window mask), too large to fold: listed with their figures (${flops.toLocaleString('en-US')} FLOPs, ${bytes.toLocaleString('en-US')} B of memory access), which the totals leave out as they leave out the constants that fold. A runtime computes them once (ONNX Runtime folds them when it loads the model); PyTorch's module may build them at each forward.`,
+    message: `${rows.length} layer(s) compute a constant of the model from its literals alone (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}: a tensor built node by node from shapes and index tables, as Swin's shifted-window attention mask or a detector's anchor grid is), too large to fold: listed with their figures (${flops.toLocaleString('en-US')} FLOPs, ${bytes.toLocaleString('en-US')} B of memory access), which the totals leave out as they leave out the constants that fold. A runtime computes them once (ONNX Runtime folds them when it loads the model); PyTorch's module may build them at each forward.`,
     layers: names,
     flops,
     memoryBytes: bytes,

@@ -8,7 +8,7 @@
 export const WARNING_CODE_DESCRIPTIONS = {
   BATCHNORM_FOLDED: 'an ONNX export whose batch norms the exporter folded into the convolutions',
   EXPORTER_CONSTANTS_AS_BUFFERS: "an ONNX export's constants the exporter computed (onnx::Add_…) added to attention scores, counted as buffers: a relative-position bias gathered from its table, or a mask",
-  CONSTANT_LAYERS_NOT_COUNTED: "layers of an ONNX file computing a constant from its literals alone (Swin's shifted-window mask) too large to fold: listed, left out of the totals as folded constants are",
+  CONSTANT_LAYERS_NOT_COUNTED: "layers of an ONNX file computing a constant from its literals alone (Swin's shifted-window mask, a detector's anchor grid) too large to fold: listed, left out of the totals as folded constants are",
   EXPORTER_CONSTANTS_COUNTED: "an ONNX export's constants the exporter computed (onnx::Add_…, read by element-wise layers) counted as parameters: a gathered bias table or a mask, where the PyTorch module holds fewer",
   UNSUPPORTED_OPERATOR: 'an operator convlens cannot analyse; the totals are incomplete',
   LAYERS_NOT_ANALYSED: 'layers downstream of an unsupported operator, whose input shape is unknown',

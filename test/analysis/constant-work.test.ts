@@ -57,3 +57,13 @@ describe('an attention mask computed from literals alone counts the same folded 
     expect(scaledError(outputs.logits.data, truth.output.data)).toBeLessThanOrEqual(1e-5);
   });
 });
+
+describe('a detector\'s anchor grid, a constant built node by node too, is not called an attention mask', () => {
+  it('torchvision fasterrcnn_mobilenet_v3_large_fpn at 320 (test/fixtures/detection-catalog): the note lists /rpn/anchor_generator layers and names both kinds, Swin\'s mask and anchor grids, as examples (it said "an attention mask built node by node")', () => {
+    const { graph } = importOnnx(new Uint8Array(readFileSync(new URL('../fixtures/detection-catalog/fasterrcnn_mobilenet_v3_large_fpn.op17.onnx', import.meta.url))), { inputShapes: { '': [3, 320, 320] } });
+    const w = analyzeGraph(graph, DEFAULTS).warnings.find((x) => x.code === 'CONSTANT_LAYERS_NOT_COUNTED') as { layers?: string[]; message: string } | undefined;
+    expect(w?.layers?.some((l) => l.startsWith('/rpn/anchor_generator/'))).toBe(true);
+    expect(w?.message).not.toContain('an attention mask built node by node');
+    expect(w?.message).toContain("as Swin's shifted-window attention mask or a detector's anchor grid is");
+  });
+});
