@@ -293,5 +293,10 @@ function flattenedMap(fc: AnalysedLayer, producers: Map<string, AnalysedLayer>, 
 /** What would shrink a dominant fully connected layer, by what it reads (flattenedMap). */
 function fcAdvice(fc: AnalysedLayer, map: number[] | null): string {
   if (map) return `it reads the ${map.slice(1).join('×')} map flattened (C×H×W): global average pooling before it cuts its cost by ${numel(map.slice(2)).toLocaleString('en-US')} (H·W)`;
-  return `it reads ${fc.inputShapes[0]?.[1]?.toLocaleString('en-US') ?? 'its'} features already pooled to one position, so its cost is the classifier's own (in × out): a narrower last stage or fewer classes shrinks it`;
+  const x = fc.inputShapes[0];
+  // over the last dim of a map or a token sequence (a channels-last MLP, Swin's PatchMerging reduction): at every position, not pooled
+  if (x && x.length >= 3) {
+    return `it applies at each of the ${numel(x.slice(1, -1)).toLocaleString('en-US')} positions of its ${x.slice(1).join('×')} input, over ${x[x.length - 1].toLocaleString('en-US')} features (a 1×1 convolution's cost, in × out per position): fewer features in or out shrinks it`;
+  }
+  return `it reads ${x?.[1]?.toLocaleString('en-US') ?? 'its'} features already pooled to one position, so its cost is the classifier's own (in × out): a narrower last stage or fewer classes shrinks it`;
 }
