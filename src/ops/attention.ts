@@ -28,9 +28,10 @@
  * = 524,391,936 MACs.
  *
  * Receptive field: every output unit of global attention reads every position, so the field is
- * global; with windows, a unit reads exactly the wh×ww window that holds it. That field is not
- * centred on the unit, so it is reported as a window of size (wh, ww) and step 1 centred on the
- * unit, with an ATTENTION_RECEPTIVE_FIELD note that says so.
+ * global; with windows, a unit reads exactly the wh×ww window that holds it, anywhere from w − 1
+ * units before it to w − 1 after it. It is reported as the box of step 1 that holds every unit's
+ * window, (2·wh − 1) × (2·ww − 1) centred on the unit, with an ATTENTION_RECEPTIVE_FIELD note that
+ * says so (as shiftedWindowAttention's).
  *
  * Initialisation as PyTorch's: in_proj xavier_uniform_ on [3C, C], bound √(6/(C + 3C)) =
  * 1/√(2C/3), i.e. the fan-in rule with fan_in = 2C/3; out_proj.weight kaiming_uniform_(a = √5),
@@ -148,13 +149,19 @@ export const multiHeadAttention: OpDef<MultiHeadAttentionAttrs, AttentionPlan> =
       });
       return globalRF(rf, ctx.inputs[0].slice(SPATIAL_START));
     }
+    // a unit's window lies anywhere from w − 1 before it to w − 1 after it: the box of step 1 holding
+    // every unit's spans 2(w − 1), centred on the unit (a w-wide one left out up to w − 1 of its window:
+    // window 3 put unit 0 at [−1, 1], which reads 0 … 2). The windows cut dims 2 (H) and 3 (W)
+    const read = (d: number) => (d === SPATIAL_START ? win[0] : d === SPATIAL_START + 1 ? win[1] : 0);
+    if (rf.dims.some((d) => read(d) === 0)) return globalOver(rf, ctx.inputs[0]);
+    const span = win.map((k) => 2 * k - 1);
     ctx.warn({
       code: 'ATTENTION_RECEPTIVE_FIELD',
       severity: 'info',
-      message: `layer '${ctx.layer}': windowed self-attention: each output unit reads exactly the ${win[0]}×${win[1]} window that holds it (not a window centred on the unit); the field is reported as a ${win[0]}×${win[1]} window of step 1`,
+      message: `layer '${ctx.layer}': windowed self-attention: each output unit reads exactly the ${win[0]}×${win[1]} window that holds it, not a window centred on the unit; the field is reported as the ${span[0]}×${span[1]} box of step 1 centred on the unit, which holds the window of every unit`,
       window: [...win],
     });
-    return { global: false, dims: rf.dims, axes: rf.axes.map((ax, i) => resample(ax, 1, win[i] - 1, 0)) };
+    return { global: false, dims: rf.dims, axes: rf.axes.map((ax, k) => resample(ax, 1, 2 * (read(rf.dims[k]) - 1), 0)) };
   },
   run(ctx) {
     const { c } = ctx.plan;

@@ -49,11 +49,11 @@ describe('multiHeadAttention', () => {
     expect(whole).toBe(qkv + out + layer(scores, 's').macs + layer(scores, 'a').macs);
   });
 
-  it('window [2, 2] on a 4×4 map: 4 windows of T=4 tokens, MACs 16·(4·C² + 2·4·C); the field is the 2×2 window, with a note', () => {
+  it('window [2, 2] on a 4×4 map: 4 windows of T=4 tokens, MACs 16·(4·C² + 2·4·C); the field is the 3×3 box centred on the unit that holds its 2×2 window (unit 0 reads 0 … 1, unit 1 reads 0 … 1: [u − 1, u + 1]), with a note', () => {
     const r = analyze(net([1, 8, 4, 4], { op: 'conv2d', outChannels: 8, kernelSize: 1 }, mha({ numHeads: 2, window: 2 })));
     const l = layer(r, 'l1');
     expect(l.macs).toBe(16 * (4 * 64 + 2 * 4 * 8));
-    expect(l.receptiveField).toMatchObject({ global: false, size: [2, 2], stride: [1, 1] });
+    expect(l.receptiveField).toMatchObject({ global: false, size: [3, 3], stride: [1, 1], padding: [1, 1] });
     const note = r.warnings.find((w) => w.code === 'ATTENTION_RECEPTIVE_FIELD');
     expect(note).toMatchObject({ severity: 'info', layer: 'l1', window: [2, 2] });
   });
