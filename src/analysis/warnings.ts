@@ -294,9 +294,11 @@ function flattenedMap(fc: AnalysedLayer, producers: Map<string, AnalysedLayer>, 
 function fcAdvice(fc: AnalysedLayer, map: number[] | null): string {
   if (map) return `it reads the ${map.slice(1).join('×')} map flattened (C×H×W): global average pooling before it cuts its cost by ${numel(map.slice(2)).toLocaleString('en-US')} (H·W)`;
   const x = fc.inputShapes[0];
-  // over the last dim of a map or a token sequence (a channels-last MLP, Swin's PatchMerging reduction): at every position, not pooled
-  if (x && x.length >= 3) {
-    return `it applies at each of the ${numel(x.slice(1, -1)).toLocaleString('en-US')} positions of its ${x.slice(1).join('×')} input, over ${x[x.length - 1].toLocaleString('en-US')} features (a 1×1 convolution's cost, in × out per position): fewer features in or out shrinks it`;
+  // over the last dim of a map or a token sequence (a channels-last MLP, Swin's PatchMerging reduction): at every position, not pooled;
+  // one position kept as dims of 1 ([1, 1, 1, C] pooled with keepdim, a class token [1, 1, C]) is pooled
+  const positions = x && x.length >= 3 ? numel(x.slice(1, -1)) : 1;
+  if (x && positions > 1) {
+    return `it applies at each of the ${positions.toLocaleString('en-US')} positions of its ${x.slice(1).join('×')} input, over ${x[x.length - 1].toLocaleString('en-US')} features (a 1×1 convolution's cost, in × out per position): fewer features in or out shrinks it`;
   }
-  return `it reads ${x?.[1]?.toLocaleString('en-US') ?? 'its'} features already pooled to one position, so its cost is the classifier's own (in × out): a narrower last stage or fewer classes shrinks it`;
+  return `it reads ${x && x.length >= 2 ? x[x.length - 1].toLocaleString('en-US') : 'its'} features already pooled to one position, so its cost is the classifier's own (in × out): a narrower last stage or fewer classes shrinks it`;
 }

@@ -25,6 +25,13 @@ describe('FC_DOMINATES for a linear at every position: positions and features, n
     expect(w?.message).toContain('it applies at each of the 197 positions of its 197×96 input, over 96 features');
   });
 
+  it('one position kept as dims of 1 (a channels-last map pooled with keepdim [1, 1, 1, 64], a class token [1, 1, 64]) → linear(1000): 64 features already pooled, not "each of the 1 positions"', () => {
+    const pooled = fcWarning(net([1, 8, 8, 64], { op: 'reduceMean', axes: [1, 2], keepDims: true }, { op: 'linear', outFeatures: 1000 }));
+    expect(pooled?.message).toContain('it reads 64 features already pooled to one position');
+    const token = fcWarning(net([1, 1, 64], { op: 'linear', outFeatures: 1000 }));
+    expect(token?.message).toContain('it reads 64 features already pooled to one position');
+  });
+
   it('pooled features [1, 64] keep the classifier advice', () => {
     const w = fcWarning(net([1, 3, 16, 16], { op: 'conv2d', outChannels: 64, kernelSize: 1 }, { op: 'reduceMean', axes: [2, 3], keepDims: false }, { op: 'linear', outFeatures: 1000 }));
     expect(w?.message).toContain('it reads 64 features already pooled to one position');
