@@ -14,7 +14,7 @@ import { broadcastIndex, broadcastShapes } from './broadcast.js';
 import { normalizeAxis, normalizeBoundary } from './axes.js';
 import { weightAndBias } from './common.js';
 import { ZERO_COST, numel } from './types.js';
-import type { OpDef } from './types.js';
+import type { OpDef, RFContext, Shape, TensorRF } from './types.js';
 import { gemm, gemmTiled } from './gemm-tiles.js';
 import { gemv } from '../tensor/gemm.js';
 import { tensor } from '../tensor/tensor.js';
@@ -206,6 +206,28 @@ export function matmulWork(batches: number, m: number, k: number, n: number): nu
 }
 
 /**
+ * The field of a matrix product y[…, m, n] = Σ_k a[…, m, k]·b[…, k, n] with fields `rf` on a and b
+ * (null: none, as a constant weight's), for matmul and the quantized qlinearMatMul and matMulInteger
+ * (quant-linear.ts). Every unit reads the contracted axis (a's last dim, b's second to last; a
+ * vector's only one) whole, so a field along it is global, as einsum's summed labels are (a 1-D
+ * signal's feature Gram matrix F·Fᵀ, or torch.onnx's x·Wᵀ with Wᵀ a Transpose node, exported without
+ * constant folding: both kept the conv's 3-unit field); a's rows and b's columns move to the output's
+ * last two dims, the batch dims right-aligned.
+ */
+export function matmulRF(ctx: Pick<RFContext<unknown>, 'layer' | 'warn'>, rf: readonly (TensorRF | null)[], [a, b]: readonly Shape[], y: Shape): TensorRF | null {
+  const batch = y.length - (a.length === 1 ? 0 : 1) - (b.length === 1 ? 0 : 1);
+  const where = (i: number) => (d: number): number => {
+    const r = (i === 0 ? a : b).length;
+    if (i === 0 ? d === r - 1 : r === 1 || d === r - 2) return -1;
+    if (d < r - 2) return d + batch - (r - 2);
+    return i === 0 ? batch : batch + (a.length === 1 ? 0 : 1);
+  };
+  // the fields now at the output's dims: an axis at two dims (tᵀ·t's unit (l, m) reads around l
+  // and around m) has no box of one stride, and a global operand is a path, not a broadcast gate
+  return mergeRF(ctx.layer, [moveDims(rf[0] ?? null, where(0)), moveDims(rf[1] ?? null, where(1))], ctx.warn, [y, y]);
+}
+
+/**
  * matmul: batched matrix product with NumPy broadcasting of the batch dims (attention, imported
  * MatMul of two activations). MACs = prod(batch)·M·K·N; exact = prod(batch)·M·N·(2·K − 1).
  */
@@ -245,25 +267,7 @@ export const matmul: OpDef<Record<string, never>, null> = {
     // the VJP transposes both operands and sums each gradient over the broadcast batch (vjp-plumbing.ts matmulVjp)
     return { outputs: [out], weights: [], cost, runWork: matmulWork(numel(batch), m, k, n), plan: null, vjpIntermediates: matmulVjpIntermediates(ctx.inputs[0], ctx.inputs[1], batch, [m, k, n]) };
   },
-  // out[…, m, n] = Σ_k a[…, m, k]·b[…, k, n]: every unit reads the contracted axis (a's last dim,
-  // b's second to last; a vector's only one) whole, so a field along it is global, as einsum's
-  // summed labels are (a 1-D signal's feature Gram matrix F·Fᵀ, or torch.onnx's x·Wᵀ with Wᵀ a
-  // Transpose node, exported without constant folding: both kept the conv's 3-unit field); a's
-  // rows and b's columns move to the output's last two dims, the batch dims right-aligned
-  receptiveField(ctx) {
-    const [a, b] = ctx.inputs;
-    const y = ctx.outputs[0];
-    const batch = y.length - (a.length === 1 ? 0 : 1) - (b.length === 1 ? 0 : 1);
-    const where = (i: number) => (d: number): number => {
-      const r = ctx.inputs[i].length;
-      if (i === 0 ? d === r - 1 : r === 1 || d === r - 2) return -1;
-      if (d < r - 2) return d + batch - (r - 2);
-      return i === 0 ? batch : batch + (a.length === 1 ? 0 : 1);
-    };
-    // the fields now at the output's dims: an axis at two dims (tᵀ·t's unit (l, m) reads around l
-    // and around m) has no box of one stride, and a global operand is a path, not a broadcast gate
-    return mergeRF(ctx.layer, ctx.rf.map((rf, i) => moveDims(rf, where(i))), ctx.warn, [y, y]);
-  },
+  receptiveField: (ctx) => matmulRF(ctx, ctx.rf, ctx.inputs, ctx.outputs[0]),
   run(ctx) {
     const [a, b] = ctx.inputs;
     const aShape = a.shape.length === 1 ? [1, a.shape[0]] : a.shape;

@@ -24,7 +24,8 @@ import { fmtShape } from '../errors.js';
 import { ConvAttrs, convAttrsFromWeights, convPlan, convWeights } from './conv.js';
 import type { ConvPlan } from './conv.js';
 import { spatialOut } from './geometry.js';
-import { windowRF, mergeRF } from './receptive-field.js';
+import { windowRF } from './receptive-field.js';
+import { matmulRF } from './linear.js';
 import { broadcastIndex, broadcastShapes } from './broadcast.js';
 import { QUANT_RANGE, QuantDtype, paramAt, saturateRound } from './quant.js';
 import { numel } from './types.js';
@@ -273,7 +274,8 @@ export const matMulInteger: OpDef<z.infer<typeof MatMulIntegerAttrs>, MatPlan> =
     rowOrCol(ctx, 3, 'bZeroPoint', plan.n, 'column of B');
     return { outputs: [matOutput(plan)], weights, cost: matCost(plan, false), plan };
   },
-  receptiveField: (ctx) => (ctx.attrs.weightShape ? ctx.rf[0] : mergeRF(ctx.layer, ctx.rf.slice(0, 2), ctx.warn)),
+  // a matrix product, B an input or the constant weight (no field)
+  receptiveField: (ctx) => matmulRF(ctx, [ctx.rf[0], ctx.attrs.weightShape ? null : ctx.rf[1]], [ctx.plan.a, ctx.plan.b], ctx.outputs[0]),
   run(ctx) {
     const [a, b, za, zb] = ctx.inputs;
     const B = ctx.attrs.weightShape ? ctx.weights.weight.data : b.data;
@@ -299,7 +301,7 @@ export const qlinearMatMul: OpDef<z.infer<typeof QLinearMatMulAttrs>, MatPlan> =
     scalar(ctx, 7, 'yZeroPoint');
     return { outputs: [matOutput(plan)], weights, cost: matCost(plan, true), plan };
   },
-  receptiveField: (ctx) => (ctx.attrs.weightShape ? ctx.rf[0] : mergeRF(ctx.layer, [ctx.rf[0], ctx.rf[3]], ctx.warn)),
+  receptiveField: (ctx) => matmulRF(ctx, [ctx.rf[0], ctx.attrs.weightShape ? null : ctx.rf[3]], [ctx.plan.a, ctx.plan.b], ctx.outputs[0]),
   run(ctx) {
     const [a, sa, za, b, sb, zb, sy, zy] = ctx.inputs;
     const p = ctx.plan;

@@ -112,3 +112,46 @@ describe('einsum pairing positions, as matmul (conv1d k3 p1 on 1×2×8)', () => 
     expect(layer(r, 'scaled').receptiveField).toEqual(CONV_3);
   });
 });
+
+describe('quantized matmuls (ONNX QLinearMatMul, MatMulInteger) contract their inner axis as matmul does (conv1d k3 p1 on 1×2×8, quantized)', () => {
+  // c [1, 4, 8] quantized to uint8 (cq), t = cqᵀ [1, 8, 4]: cq·t is the Gram matrix over the 8
+  // positions, cq·W (W a constant int8 [8, 5]) a linear over the positions, t·V (V [4, 3]) one over the channels
+  const model = onnxModel({
+    inputs: [{ name: 'x', shape: [1, 2, 8] }],
+    outputs: ['gram', 'gramInt', 'along', 'across'],
+    initializers: [
+      { name: 'k', dims: [4, 2, 3] },
+      { name: 's', dims: [], data: [0.1] },
+      { name: 'z', dims: [], data: [128], type: 'uint8' },
+      { name: 'W', dims: [8, 5], data: new Array(40).fill(1), type: 'int8' },
+      { name: 'V', dims: [4, 3], data: new Array(12).fill(1), type: 'int8' },
+      { name: 'wz', dims: [], data: [0], type: 'int8' },
+    ],
+    nodes: [
+      { op: 'Conv', name: 'conv', inputs: ['x', 'k'], outputs: ['c'], attrs: { pads: { ints: [1, 1] } } },
+      { op: 'QuantizeLinear', name: 'q', inputs: ['c', 's', 'z'], outputs: ['cq'] },
+      { op: 'Transpose', name: 't', inputs: ['cq'], outputs: ['t'], attrs: { perm: { ints: [0, 2, 1] } } },
+      { op: 'QLinearMatMul', name: 'gram', inputs: ['cq', 's', 'z', 't', 's', 'z', 's', 'z'], outputs: ['gram'] },
+      { op: 'MatMulInteger', name: 'gramInt', inputs: ['cq', 't', 'z', 'z'], outputs: ['gramInt'] },
+      { op: 'QLinearMatMul', name: 'along', inputs: ['cq', 's', 'z', 'W', 's', 'wz', 's', 'z'], outputs: ['along'] },
+      { op: 'QLinearMatMul', name: 'across', inputs: ['t', 's', 'z', 'V', 's', 'wz', 's', 'z'], outputs: ['across'] },
+    ],
+  });
+  const r = analyzeGraph(importOnnx(model, { inputShapes: {} }).graph, DEFAULTS);
+
+  it('QLinearMatMul cq·cqᵀ [1, 4, 4] and MatMulInteger likewise sum over the 8 positions: global, all 8 (they kept the conv\'s 3)', () => {
+    expect(layer(r, 'gram').outputShape).toEqual([1, 4, 4]);
+    expect(layer(r, 'gram').receptiveField).toEqual(GLOBAL_8);
+    expect(layer(r, 'gramInt').receptiveField).toEqual(GLOBAL_8);
+  });
+
+  it('QLinearMatMul by a constant W [8, 5] over the positions: global, all 8 (as a linear over a spatial axis; it kept 3)', () => {
+    expect(layer(r, 'along').outputShape).toEqual([1, 4, 5]);
+    expect(layer(r, 'along').receptiveField).toEqual(GLOBAL_8);
+  });
+
+  it('QLinearMatMul of cqᵀ by a constant V [4, 3] over the channels: each position keeps the conv\'s 3', () => {
+    expect(layer(r, 'across').outputShape).toEqual([1, 8, 3]);
+    expect(layer(r, 'across').receptiveField).toEqual(CONV_3);
+  });
+});
