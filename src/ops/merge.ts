@@ -22,7 +22,7 @@ import { broadcastIndex, broadcastShapes, broadcastValue } from './broadcast.js'
 import { MAX_FOLD_WORK } from '../limits.js';
 import { mayFold } from './common.js';
 import { normalizeAxis } from './axes.js';
-import type { InferContext, Intermediate, OpDef, RunContext, Shape, TensorValue } from './types.js';
+import type { InferContext, Intermediate, OpDef, RFContext, RunContext, Shape, TensorRF, TensorValue } from './types.js';
 import { binaryBroadcast } from '../tensor/nd.js';
 import { arithAll, broadcastRows, ROW_KERNELS } from '../tensor/broadcast-loops.js';
 import type { Arith } from '../tensor/broadcast-loops.js';
@@ -252,6 +252,26 @@ export const div = arithmetic({
 export const ConcatAttrs = z.strictObject({ dim: z.number().int().default(1) });
 export type ConcatAttrs = z.infer<typeof ConcatAttrs>;
 
+/**
+ * The field of pieces `xs` (fields `rf`) joined along `dim`: concat's, and the quantized
+ * qlinearConcat's (quant-extra.ts). With the shapes, a global path joined along the channels
+ * (attention's output) makes the field global; pieces joined along a spatial dim (a roll) start
+ * their boxes where they land; a stride's phases joined along the channels are not misaligned.
+ */
+export function concatRF(ctx: Pick<RFContext<unknown>, 'layer' | 'warn'>, rf: (TensorRF | null)[], xs: readonly Shape[], dim: number): TensorRF | null {
+  // a running sum: a concat of 200,000 inputs summed each one's predecessors anew, minutes of a worker
+  let at = 0;
+  const offsets = xs.map((x) => {
+    const start = at;
+    at += x[dim] ?? 0;
+    return start;
+  });
+  // pieces, never broadcast: a piece of one unit per spatial axis (a roll's last unit) is a path;
+  // a piece's stride-0 axis is spread (expand(x[:, :, :1]) joined to x along the channels; a
+  // replicate padding's edge pieces along the concat's own dim)
+  return mergeRF(ctx.layer, rf.map((f, i) => offsetAlong(f, dim, offsets[i])), ctx.warn, xs, { along: dim });
+}
+
 export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'concat',
@@ -291,21 +311,7 @@ export const concat: OpDef<z.infer<typeof ConcatAttrs>, { dim: number }> = {
       : null;
     return { outputs: [out], values: [value], weights: [], cost: ZERO_COST, plan: { dim } };
   },
-  // with the shapes, a global path joined along the channels (attention's output) makes the field
-  // global; pieces joined along a spatial dim (a roll) start their boxes where they land
-  receptiveField(ctx) {
-    // a running sum: a concat of 200,000 inputs summed each one's predecessors anew, minutes of a worker
-    let at = 0;
-    const offsets = ctx.inputs.map((x) => {
-      const start = at;
-      at += x[ctx.plan.dim] ?? 0;
-      return start;
-    });
-    // pieces, never broadcast: a piece of one unit per spatial axis (a roll's last unit) is a path;
-    // a piece's stride-0 axis is spread (expand(x[:, :, :1]) joined to x along the channels; a
-    // replicate padding's edge pieces along the concat's own dim)
-    return mergeRF(ctx.layer, ctx.rf.map((f, i) => offsetAlong(f, ctx.plan.dim, offsets[i])), ctx.warn, ctx.inputs, { along: ctx.plan.dim });
-  },
+  receptiveField: (ctx) => concatRF(ctx, ctx.rf, ctx.inputs, ctx.plan.dim),
   run(ctx) {
     const { dim } = ctx.plan;
     const out = ctx.outputs[0];

@@ -14,7 +14,8 @@ import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { normalizeAxis } from './axes.js';
 import { QUANT_RANGE, QuantDtype, paramAt, saturateRound } from './quant.js';
-import { globalRF, mergeRF } from './receptive-field.js';
+import { globalRF } from './receptive-field.js';
+import { concatRF } from './merge.js';
 import { NCHW_RANK, SPATIAL_START } from './common.js';
 import { numel } from './types.js';
 import type { OpDef } from './types.js';
@@ -79,7 +80,11 @@ export const qlinearConcat: OpDef<z.infer<typeof ConcatAttrs>, { axis: number }>
     const out = xs[0].map((d, i) => (i === axis ? xs.reduce((s, x) => s + x[axis], 0) : d));
     return { outputs: [out], weights: [], cost: { macs: 0, exactMacOps: 0, biasOps: 0, elementwise: 5 * numel(out) }, plan: { axis } };
   },
-  receptiveField: (ctx) => mergeRF(ctx.layer, ctx.rf.filter((_, i) => i >= 2 && (i - 2) % 3 === 0), ctx.warn),
+  // concat's: pieces along a spatial axis start where they land, a stride's phases along C are no drift
+  receptiveField: (ctx) => {
+    const x = (_: unknown, i: number) => i >= 2 && (i - 2) % 3 === 0;
+    return concatRF(ctx, ctx.rf.filter(x), ctx.inputs.filter(x), ctx.plan.axis);
+  },
   run(ctx) {
     const [sy, zy] = ctx.inputs;
     const [lo, hi] = QUANT_RANGE[ctx.attrs.dtype];

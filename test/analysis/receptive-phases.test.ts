@@ -9,7 +9,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ZOO_BY_NAME } from '../../src/zoo/index.js';
-import { analyze, layer } from '../helpers.js';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
+import { DEFAULTS, analyze, layer } from '../helpers.js';
+import { onnxModel } from '../graph/onnx-builder.js';
 
 interface Golden {
   input: number[];
@@ -80,5 +83,50 @@ describe('phases of a stride joined along the channels (a space-to-depth as slic
     expect(r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS').map((w) => w.layer)).toEqual([]);
     // stage 2's merge: the 4×4/4 embedding's phases at stride 8, union size 8 (the merge after it reads global attention)
     expect(layer(r, 'features.2.cat').receptiveField).toMatchObject({ stride: [8, 8] });
+  });
+});
+
+describe('the same joins quantized (com.microsoft QLinearConcat, as ONNX Runtime\'s QOperator quantizer writes Concat): the fields and warnings of concat', () => {
+  // x [1, 3, 8, 8] → QuantizeLinear → the four phases as Slices (steps 2, 2) → QLinearConcat along `axis`
+  const quantized = (axis: number, phases: number[][]) =>
+    analyzeGraph(
+      importOnnx(
+        onnxModel({
+          inputs: [{ name: 'x', shape: [1, 3, 8, 8] }],
+          outputs: ['y'],
+          initializers: [
+            { name: 's', dims: [], data: [0.1] },
+            { name: 'z', dims: [], data: [128], type: 'uint8' },
+            { name: 'ends', dims: [2], data: [8, 8], type: 'int64' },
+            { name: 'axes', dims: [2], data: [2, 3], type: 'int64' },
+            { name: 'steps', dims: [2], data: [2, 2], type: 'int64' },
+            ...phases.map((o, i) => ({ name: `starts${i}`, dims: [2], data: o, type: 'int64' as const })),
+          ],
+          nodes: [
+            { op: 'QuantizeLinear', name: 'q', inputs: ['x', 's', 'z'], outputs: ['xq'] },
+            ...phases.map((_, i) => ({ op: 'Slice', name: `x${i}`, inputs: ['xq', `starts${i}`, 'ends', 'axes', 'steps'], outputs: [`x${i}`] })),
+            { op: 'QLinearConcat', name: 'cat', domain: 'com.microsoft', inputs: ['s', 'z', ...phases.flatMap((_, i) => [`x${i}`, 's', 'z'])], outputs: ['y'], attrs: { axis: { i: axis } } },
+          ],
+        }),
+        { inputShapes: {} },
+      ).graph,
+      DEFAULTS,
+    );
+  const misaligned = (r: { warnings: { code: string }[] }) => r.warnings.filter((w) => w.code === 'MISALIGNED_PATHS').length;
+
+  it('a quantized Focus stem (four phases along C): 2×2 at stride 2, padding 0, as the float one, and no MISALIGNED_PATHS (it warned)', () => {
+    const r = quantized(1, FOUR);
+    expect(layer(r, 'cat').receptiveField).toEqual(layer(analyze(SPECS.focus.spec), 'cat').receptiveField);
+    expect(layer(r, 'cat').receptiveField).toMatchObject({ size: [2, 2], stride: [2, 2], padding: [0, 0] });
+    expect(misaligned(r)).toBe(0);
+  });
+
+  it('the diagonal two phases alone still warn, as concat\'s control', () => {
+    expect(misaligned(quantized(1, [FOUR[0], FOUR[3]]))).toBeGreaterThan(0);
+  });
+
+  it('phase (0, 0) twice joined along W (axis 3): the second piece starts 4 units on, as concat along a spatial dim reads it', () => {
+    const float = analyze({ inputs: [{ name: 'x', shape: [1, 3, 8, 8] }], layers: [slice('x0', 'x', [0, 0], [2, 2], [2, 3]), slice('x1', 'x', [0, 0], [2, 2], [2, 3]), { name: 'cat', op: 'concat', inputs: ['x0', 'x1'], dim: 3 }] });
+    expect(layer(quantized(3, [FOUR[0], FOUR[0]]), 'cat').receptiveField).toEqual(layer(float, 'cat').receptiveField);
   });
 });
