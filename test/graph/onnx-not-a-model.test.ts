@@ -37,6 +37,19 @@ describe('a PyTorch file given as the ONNX model (torch 1.13\'s first 48 bytes o
     expect(errorOf(() => decodeModel(zip)).message).toMatch(/\); it is a ZIP archive, as torch\.save and TorchScript write \(\.pt, \.pth\): export the module with torch\.onnx\.export instead \(README: Exporting a model from PyTorch\)$/);
   });
 
+  it('traced TorchScript (torch.jit.save: its first entry archive/data/0): the same', () => {
+    const name = text('archive/data/0');
+    const jit = Uint8Array.from([0x50, 0x4b, 0x03, 0x04, ...new Array(22).fill(0), name.length, 0, 0, 0, ...name]);
+    expect(errorOf(() => decodeModel(jit)).message).toMatch(/; it is a ZIP archive, as torch\.save and TorchScript write \(\.pt, \.pth\)/);
+  });
+
+  it('another ZIP archive (model.zip holding model.onnx: the first 40 bytes Python\'s zipfile writes): ONNX_INVALID saying to unzip it, not naming PyTorch', () => {
+    const zip = hex('504b0304140000000800319d865d987c78d407000000c80000000a0000006d6f64656c2e6f6e6e78');
+    const message = errorOf(() => decodeModel(zip)).message;
+    expect(message).toMatch(/\); it is a ZIP archive, not an ONNX file: if it holds the model, unzip it and give the \.onnx file inside$/);
+    expect(message).not.toContain('torch');
+  });
+
   it('torch.save(…, _use_new_zipfile_serialization=False) (a pickle, protocol 2): ONNX_INVALID saying so', () => {
     const pickle = hex('80028a0a6cfc9c46f9206aa850192e80024de9032e80027d710028581000000070726f746f636f6c5f76657273696f6e');
     expect(errorOf(() => decodeModel(pickle)).message).toMatch(/\); it is a Python pickle \(protocol 2\), as torch\.save wrote before torch 1\.6 \(\.pt, \.pth\): export the module with torch\.onnx\.export instead/);

@@ -129,7 +129,8 @@ export function inexactSize(v: Long | undefined | null): string | null {
 /**
  * What the bytes given as an ONNX file are instead, when they say so: JSON text (a spec sent as the
  * file), a Git LFS pointer (a checkout without `git lfs pull`: a CI job's model.onnx is then ~130
- * bytes of text), a PyTorch file (torch.save's ZIP archive or pickle, TorchScript's ZIP) or an
+ * bytes of text), a PyTorch file (torch.save's ZIP archive or pickle, TorchScript's ZIP), another
+ * ZIP archive (a zipped model) or an
  * HTML page (a download that fetched a web page: a login, an error, a GitHub blob page rather than
  * its raw file). Else nothing: protobuf's reason alone.
  */
@@ -143,7 +144,14 @@ const notOnnxHint = (bytes: Uint8Array): string => {
   // torch.save's file (a ZIP archive since torch 1.6; a pickle, protocol 2, before and with
   // _use_new_zipfile_serialization=False) and TorchScript's (.pt, a ZIP archive) are PyTorch's own
   const pytorch = '(.pt, .pth): export the module with torch.onnx.export instead (README: Exporting a model from PyTorch)';
-  if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) return `; it is a ZIP archive, as torch.save and TorchScript write ${pytorch}`;
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) {
+    // PyTorch's archives name their first entry <archive>/data.pkl (torch.save) or <archive>/data/0
+    // (torch.jit.save): any other ZIP (a zipped model.onnx) is no PyTorch file
+    const nameLength = bytes.length >= 30 ? bytes[26] | (bytes[27] << 8) : 0;
+    const first = new TextDecoder('utf-8').decode(bytes.subarray(30, 30 + nameLength));
+    if (/^[^/]+\/(data\.pkl|data\/|code\/|constants\.pkl|version)/.test(first)) return `; it is a ZIP archive, as torch.save and TorchScript write ${pytorch}`;
+    return '; it is a ZIP archive, not an ONNX file: if it holds the model, unzip it and give the .onnx file inside';
+  }
   if (bytes[0] === 0x80 && bytes[1] !== undefined && bytes[1] >= 2 && bytes[1] <= 5) return `; it is a Python pickle (protocol ${bytes[1]}), as torch.save wrote before torch 1.6 ${pytorch}`;
   if (/^\s*<(!doctype html|html[\s>])/i.test(head)) return '; it is an HTML page, not a model: the download fetched a web page (a login, an error page, or a repository\'s page for the file rather than its raw bytes)';
   return '';
