@@ -17,7 +17,8 @@
  * How the network is re-shaped for each size: a zoo model is rebuilt at the size (graph/load.ts
  * modelSpec, with [H, W] for a non-square one); a JSON spec gets the resized input's H and W
  * replaced; an ONNX file gets `inputShapes[input] = [N, C, H, W]`, N and C from the file as
- * imported with the request's own shapes.
+ * imported with the request's own shapes. Inputs of the swept one's rank and H×W are resized with
+ * it, in a spec and in a file alike (resizedWith: RAFT's second image).
  */
 import { z } from 'zod';
 import { ConvlensError, jsonPath } from '../errors.js';
