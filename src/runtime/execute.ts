@@ -17,21 +17,21 @@ import { dict, own } from '../records.js';
 import type { Graph } from '../graph/graph.js';
 import { hash32 } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { numel, tensor } from '../tensor/tensor.js';
+import { tensor } from '../tensor/tensor.js';
 import { withEpilogue } from '../tensor/gemm.js';
 import type { WeightSpec } from '../ops/types.js';
 import { layerWeights, weightAllocation } from './weights.js';
 import { checkRun } from './checks.js';
 import type { RunLimits } from './checks.js';
 import { envLimits } from './limits.js';
-import { batchNormInPlace, foldGroup, fusedStepBytes, planFusions, residualTail } from './fuse.js';
-import { planPatterns } from './fuse-patterns.js';
+import { batchNormInPlace, foldGroup, fusedStepBytes, residualTail } from './fuse.js';
+import { runPlan } from './run-plan.js';
 import { WeightStore } from './weight-store.js';
 import { collectYoung, detach } from './memory.js';
 import type { RunGroup, RunMember } from './fuse.js';
 import { checkRunShapes } from './run-shapes.js';
 import { liveTensors } from './live-tensors.js';
-import { askRunMemory, lastReaders } from './run-memory.js';
+import { askRunMemory } from './run-memory.js';
 import { checkAnswer } from './answer-bound.js';
 import { answerTensor, float16Inputs, float16Tensors, roundFloat16Outputs } from './float16-run.js';
 
@@ -86,12 +86,13 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   // an answer over its limit from the inferred shapes: refused before the first kernel (answer-bound.ts)
   checkAnswer(opts.answer, graph, inference, opts.capture);
 
-  // where each tensor is dropped: after its last running reader (a folded Shape of it holds nothing)
-  const lastUse = lastReaders(analysed, executed);
   const weightStore = opts.store ?? new WeightStore();
   // tensors every step must write as the unfused graph does: the captures, and float16 ones (each rounded)
   const mustWrite = new Set([...captureTensors.values(), ...half]);
-  const fusion = planFusions(graph, inference, opts.training || opts.fuse === false, mustWrite);
+  // where each tensor is dropped (after its last running reader: a folded Shape of it holds nothing),
+  // the fused steps, decomposed modules (linear → bias add → GELU, a lone GELU) run as one step
+  // (runtime/fuse-patterns.ts): kept with the inference (runtime/run-plan.ts)
+  const { lastUse, fusion, patterns, analysedByName, laterWeights, largest } = runPlan(graph, inference, executed, opts.training || opts.fuse === false, mustWrite);
   // the run's peak memory, asked of the request before any kernel runs (weights its store keeps, or
   // reads in place from the file, allocate nothing; a fused host's step holds its fold besides)
   let enclosingAt: ((layer: string) => number) | undefined;
@@ -119,9 +120,6 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   /** This step's results: the store's scratch they hold is not handed out again. */
   let stepResults: Float32Array[] = [];
 
-  // decomposed modules (linear → bias add → GELU, a lone GELU) run as one step (runtime/fuse-patterns.ts)
-  const patterns = planPatterns(graph, inference, opts.training || opts.fuse === false, mustWrite);
-  const analysedByName = new Map(analysed.map((x) => [x.layer.name, x]));
   const givenKeys = Object.keys(opts.weights);
   /** Members already run in their host's step (the epilogue, while the buffer is warm). */
   const done = new Set<string>();
@@ -277,18 +275,9 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     for (const t of live.viewsOf(data.buffer)) if (t.data.byteOffset < region[1] && t.data.byteOffset + t.data.byteLength > region[0]) return;
     opts.shared!.release(data);
   };
-  // the largest weight any step from i on reads, so the pool can let go of larger scratch
-  const laterWeights = new Array<number>(analysed.length + 1).fill(0);
-  for (let i = analysed.length - 1; i >= 0; i--) {
-    const specs = analysed[i].inferred?.weights ?? [];
-    laterWeights[i] = specs.reduce((m, w) => Math.max(m, numel(w.shape)), laterWeights[i + 1]);
-  }
   // bytes of tensors dropped since the last scavenge, and the bytes live now (computed tensors)
   let dropped = 0;
   let liveBytes = 0;
-  /** Bytes of the graph's largest activation (an output of any layer). */
-  let largest = 0;
-  for (const a of analysed) for (const o of a.inferred?.outputs ?? []) largest = Math.max(largest, numel(o) * 4);
   for (const t of live.values()) liveBytes += t.data.byteLength;
   // and what it still holds when it ends, however it ends
   try {
