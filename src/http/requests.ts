@@ -322,11 +322,20 @@ export type Where = { in: 'body'; prefix?: PropertyKey[] } | { in: 'query' };
 
 const pathOf = (where: Where, parts: readonly PropertyKey[]) => (where.in === 'query' ? `query.${parts.map(String).join('.')}` : jsonPath([...(where.prefix ?? []), ...parts]));
 
-/** Unknown keys, named with their paths and the closest known key. */
-export function unknownKeys(keys: readonly string[], known: readonly string[], where: Where, at: readonly PropertyKey[] = []): ConvlensError {
+/**
+ * Unknown keys, named with their paths and the closest known key; or, for a key that is a field of
+ * one of the known objects there (`homes`: {"model": …, "convention": "fvcore"} at the top of an
+ * analysis, whose convention goes in its options), that field's place: suggestion `options.convention`.
+ */
+export function unknownKeys(keys: readonly string[], known: readonly string[], where: Where, at: readonly PropertyKey[] = [], homes: ReadonlyMap<string, string> = new Map()): ConvlensError {
   const what = where.in === 'query' ? 'query parameter' : 'field';
-  const found = keys.map((key) => ({ key, path: pathOf(where, [...at, key]), suggestion: closest(key, known) }));
-  const named = found.map((f) => `'${f.key}'${f.suggestion ? ` (did you mean '${f.suggestion}'?)` : ''}`).join(', ');
+  const found = keys.map((key) => {
+    const home = homes.get(key);
+    return { key, path: pathOf(where, [...at, key]), suggestion: home === undefined ? closest(key, known) : `${home}.${key}`, home };
+  });
+  const named = found
+    .map((f) => `'${f.key}'${f.home !== undefined ? ` (a field of '${f.home}': ${pathOf(where, [...at, f.home, f.key])})` : f.suggestion ? ` (did you mean '${f.suggestion}'?)` : ''}`)
+    .join(', ');
   const first = found[0];
   return new ConvlensError('INVALID_OPTION', `unknown ${what}${found.length > 1 ? 's' : ''} ${named} at ${found.map((f) => f.path).join(', ')}${known.length ? `; known: ${known.join(', ')}` : ''}`, {
     path: first.path,
@@ -360,7 +369,13 @@ export function parseRequest<S extends z.ZodType>(schema: S, raw: unknown, where
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues;
   const issue = inBranch(issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]);
-  if (issue.code === 'unrecognized_keys') throw unknownKeys(issue.keys, keysAt(schema, issue.path), where, issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const known = keysAt(schema, issue.path);
+    // a key that belongs one level down, in a known object field (only in a body: a query string is flat)
+    const homes = new Map<string, string>();
+    if (where.in === 'body') for (const field of known) for (const key of keysAt(schema, [...issue.path, field])) if (!homes.has(key)) homes.set(key, field);
+    throw unknownKeys(issue.keys, known, where, issue.path, homes);
+  }
   const parts = issue.path as PropertyKey[];
   const path = pathOf(where, parts);
   // a query key given twice comes as an array: said so, not "expected string, received array" or "must be one of …"

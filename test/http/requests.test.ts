@@ -51,6 +51,22 @@ describe('unknown keys: 400 INVALID_OPTION naming the key, its JSONPath and the 
     expect(e.details).toMatchObject({ path: '$.gama', suggestion: 'gamma' });
   });
 
+  it("a key that is a field of an object beside it: { model, convention: 'fvcore' } → $.convention, a field of 'options' ($.options.convention), suggestion options.convention", () => {
+    const e = errorOf(() => parseRequest(AnalyzeBody, { model: 'resnet18', convention: 'fvcore' }, body));
+    expect(e.code).toBe('INVALID_OPTION');
+    expect(e.details).toMatchObject({ path: '$.convention', suggestion: 'options.convention', known: ['spec', 'model', 'resolution', 'options'] });
+    expect(e.message).toBe("unknown field 'convention' (a field of 'options': $.options.convention) at $.convention; known: spec, model, resolution, options");
+    // and with another unknown key beside it, each its own: memory homed, zebra nothing close
+    const two = errorOf(() => parseRequest(AnalyzeBody, { model: 'resnet18', memory: true, zebra: 1 }, body));
+    expect(two.details).toMatchObject({ unknown: [{ path: '$.memory', suggestion: 'options.memory' }, { path: '$.zebra' }] });
+  });
+
+  it('a query parameter is not homed (a query string is flat): ?convention= on a query without it is unknown with no suggestion', () => {
+    const e = errorOf(() => parseRequest(ModelQuery, { convention: 'fvcore' }, query));
+    expect(e.details.path).toBe('query.convention');
+    expect(String(e.details.suggestion ?? '')).not.toContain('.');
+  });
+
   it('under a prefix (options parsed on their own): $.options.<key>', () => {
     const e = errorOf(() => parseRequest(AnalyzeBody.shape.options.unwrap(), { flop: 'macs' }, { in: 'body', prefix: ['options'] }));
     expect(e.details).toMatchObject({ path: '$.options.flop', suggestion: 'flops' });
