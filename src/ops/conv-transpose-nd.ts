@@ -4,6 +4,7 @@
  * [Cin, Cout/g, …K].
  *
  *   O = (I − 1)·s − pb − pe + d·(K − 1) + 1 + outputPadding          (per axis)
+ *   padding "sameUpper" / "sameLower" and outputSize: ONNX's auto_pad and output_shape (conv-transpose-padding.ts)
  *   params = Cin·(Cout/g)·ΠK (+ Cout bias)
  *   MACs   = N·Cin·ΠI·(Cout/g)·ΠK      over INPUT positions, as convTranspose2d (each input
  *                                      element scatters one kernel per output channel of its group)
@@ -27,6 +28,8 @@ import type { ConvNdPlan } from './conv-nd-kernels.js';
 import { tensor } from '../tensor/tensor.js';
 import { READS_SHAPES_ONLY } from './types.js';
 import { ZerosPaddingOnly } from './conv-padding-mode.js';
+import { outputSizeAttr, resolveTransposedPadding } from './conv-transpose-padding.js';
+import type { PaddingNd } from './geometry-nd.js';
 import type { OpDef } from './types.js';
 
 function attrs(rank: number) {
@@ -37,6 +40,7 @@ function attrs(rank: number) {
     stride: perAxis(rank).default(1),
     padding: paddingNd(rank).default(0),
     outputPadding: z.union([nonNegInt, z.array(nonNegInt).length(rank)]).default(0),
+    outputSize: outputSizeAttr(rank),
     dilation: perAxis(rank).default(1),
     groups: posInt.default(1),
     bias: z.boolean().default(true),
@@ -76,7 +80,8 @@ function makeConvTransposeNd(rank: 1 | 3): OpDef<ConvTransposeNdAttrs, ConvTrans
       const x = expectSpatialRank(ctx, rank);
       const a = ctx.attrs;
       checkChannels(ctx, x, a.inChannels, 'inChannels', a.groups, a.outChannels);
-      const geo = transposedGeometryNd(ctx, x.slice(2), { kernel: a.kernelSize, stride: a.stride, dilation: a.dilation, padding: a.padding, outputPadding: a.outputPadding });
+      const resolved = resolveTransposedPadding(ctx, x.slice(2), { kernel: a.kernelSize, stride: a.stride, dilation: a.dilation, padding: a.padding, outputPadding: a.outputPadding, outputSize: a.outputSize });
+      const geo = transposedGeometryNd(ctx, x.slice(2), { kernel: a.kernelSize, stride: a.stride, dilation: a.dilation, padding: resolved.padding as PaddingNd, outputPadding: resolved.outputPadding });
       const [n, cin] = x;
       const cout = a.outChannels;
       const kernel = geo.map((g) => g.kernel);

@@ -3,6 +3,8 @@
  * PyTorch: torch.nn.ConvTranspose2d. Weight [Cin, Cout/g, Kh, Kw].
  *
  *   H' = (H − 1)·s − pt − pb + d·(Kh − 1) + 1 + outputPadding
+ *   padding "sameUpper" / "sameLower" and outputSize: ONNX's auto_pad and output_shape, resolved at
+ *   the input's size to pt, pb and outputPadding (conv-transpose-padding.ts)
  *   MACs = N·Cin·H·W·(Cout/g)·Kh·Kw     counted over INPUT positions: each input pixel scatters
  *                                       one kernel (domain.md; thop, torchinfo, onnx-tool count
  *                                       output positions instead, which is wrong)
@@ -25,6 +27,8 @@ import { gradOrZeros } from './vjp-kernels.js';
 import type { ConvTransposePlan } from './conv-transpose-kernel.js';
 import { READS_SHAPES_ONLY } from './types.js';
 import { ZerosPaddingOnly } from './conv-padding-mode.js';
+import { outputSizeAttr, resolveTransposedPadding } from './conv-transpose-padding.js';
+import type { Padding } from './geometry.js';
 import { KERNEL_SCRATCH } from '../limits.js';
 
 export const ConvTransposeAttrs = z.strictObject({
@@ -32,8 +36,9 @@ export const ConvTransposeAttrs = z.strictObject({
   inChannels: posInt.optional(),
   kernelSize: Pair.describe("the kernel's [height, width], or one number for both"),
   stride: Pair.default(1),
-  padding: PaddingSchema.default(0),
+  padding: PaddingSchema.default(0).describe('integers, or "sameUpper" / "sameLower": ONNX ConvTranspose\'s auto_pad (output in·stride, or outputSize; conv-transpose-padding.ts)'),
   outputPadding: pairOf(nonNegInt).default(0),
+  outputSize: outputSizeAttr(2),
   dilation: Pair.default(1),
   groups: posInt.default(1),
   bias: z.boolean().default(true),
@@ -89,12 +94,13 @@ export const convTranspose2d: OpDef<ConvTransposeAttrs, ConvTransposePlan> = {
     const x = expectRank(ctx, 0, NCHW_RANK);
     const a = ctx.attrs;
     checkChannels(ctx, x, a.inChannels, 'inChannels', a.groups, a.outChannels);
+    const resolved = resolveTransposedPadding(ctx, [x[2], x[3]], { kernel: a.kernelSize, stride: a.stride, dilation: a.dilation, padding: a.padding, outputPadding: a.outputPadding, outputSize: a.outputSize });
     const geo = transposedGeometry(ctx, [x[2], x[3]], {
       kernel: a.kernelSize,
       stride: a.stride,
       dilation: a.dilation,
-      padding: a.padding,
-      outputPadding: a.outputPadding,
+      padding: resolved.padding as Padding,
+      outputPadding: resolved.outputPadding,
     });
     const [n, cin, h, w] = x;
     const cout = a.outChannels;

@@ -1,22 +1,50 @@
 /**
- * ONNX Conv, ConvTranspose, MaxPool and AveragePool over 1 or 3 spatial axes (audio, video) →
- * conv1d/conv3d, convTranspose1d/3d, maxPool1d/3d, avgPool1d/3d. The 2-D cases stay in map-node.ts; it asks mapWindowNd first and
- * keeps its own mapping when this returns null (a 2-D window). Attribute names and defaults per
- * the ONNX operator specs: pads [b1 … bN, e1 … eN] (our padding's 2N form, same order), auto_pad.
+ * ONNX Conv, MaxPool and AveragePool over 1 or 3 spatial axes (audio, video) → conv1d/conv3d,
+ * maxPool1d/3d, avgPool1d/3d, and ConvTranspose over 1, 2 or 3 → convTranspose1d/2d/3d. The 2-D
+ * Conv and pools stay in map-node.ts; it asks mapWindowNd first and keeps its own mapping when this
+ * returns null (a 2-D window). Attribute names and defaults per the ONNX operator specs: pads
+ * [b1 … bN, e1 … eN] (our padding's 2N form, same order; 2-D: [t, l, b, r]), auto_pad.
+ * ConvTranspose's auto_pad SAME_UPPER / SAME_LOWER and output_shape need the input's size: they go
+ * to the op as padding "sameUpper" / "sameLower" and outputSize, resolved there
+ * (ops/conv-transpose-padding.ts). A refusal names the field it is about (Unsupported.field).
  */
 import type { Mapped, MapContext } from './mapping.js';
 import { Unsupported } from './mapping.js';
 
+const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'];
+
+/** auto_pad, refused at the attribute when it is none of ONNX's four. */
+function autoPad(ctx: MapContext): string {
+  const auto = ctx.a.string('auto_pad', 'NOTSET');
+  if (!AUTO_PADS.includes(auto)) throw new Unsupported(`auto_pad "${auto}" (ONNX's are ${AUTO_PADS.join(', ')})`, 'auto_pad');
+  return auto;
+}
+
+/** pads as the 2N form, or 0 when absent; refused at the attribute when its length is not 2N. */
+function explicitPads(ctx: MapContext, rank: number): number | number[] {
+  const pads = ctx.a.ints('pads');
+  if (!pads) return 0;
+  if (pads.length !== 2 * rank) throw new Unsupported(`pads of length ${pads.length} for a ${rank}-D window (expected ${2 * rank})`, 'pads');
+  return [...pads];
+}
+
 /** auto_pad or pads → a conv-nd/pool-nd padding attribute. */
 function paddingNd(ctx: MapContext, rank: number): unknown {
-  const auto = ctx.a.string('auto_pad', 'NOTSET');
+  const auto = autoPad(ctx);
   if (auto === 'SAME_UPPER') return 'sameUpper';
   if (auto === 'SAME_LOWER') return 'sameLower';
   if (auto === 'VALID') return 'valid';
-  const pads = ctx.a.ints('pads');
-  if (!pads) return 0;
-  if (pads.length !== 2 * rank) throw new Unsupported(`pads of length ${pads.length} for a ${rank}-D window (expected ${2 * rank})`);
-  return [...pads];
+  return explicitPads(ctx, rank);
+}
+
+/** ctx.weightOf(i, role), whose refusal (a weight computed in the graph that does not fold) names node input i. */
+export function weightAt(ctx: MapContext, i: number, role: string): ReturnType<MapContext['weightOf']> {
+  try {
+    return ctx.weightOf(i, role);
+  } catch (e) {
+    if (e instanceof Unsupported && e.field === undefined) throw new Unsupported(e.message, i);
+    throw e;
+  }
 }
 
 /**
@@ -47,10 +75,10 @@ export const WINDOW_FROM = {
 const ints = (ctx: MapContext, name: string): readonly number[] | number => ctx.a.ints(name) ?? 1;
 
 function conv(ctx: MapContext): Mapped | null {
-  const w = ctx.weightOf(1, 'the weight W');
+  const w = weightAt(ctx, 1, 'the weight W');
   if (!w || (w.shape.length !== 3 && w.shape.length !== 5)) return null;
   const rank = w.shape.length - 2;
-  const b = ctx.weightOf(2, 'the bias B');
+  const b = weightAt(ctx, 2, 'the bias B');
   return {
     op: `conv${rank}d`,
     inputs: [ctx.node.input[0]],
@@ -68,14 +96,32 @@ function conv(ctx: MapContext): Mapped | null {
   };
 }
 
-function convTranspose(ctx: MapContext): Mapped | null {
-  const w = ctx.weightOf(1, 'the weight W');
-  if (!w || (w.shape.length !== 3 && w.shape.length !== 5)) return null;
+/**
+ * ConvTranspose's padding: output_shape (spatial sizes only, as onnxruntime reads it) → outputSize,
+ * its padding split as SAME_UPPER says, else as the spec's "else" (sameLower); auto_pad SAME_*
+ * alone → "sameUpper" / "sameLower" (output in·stride); VALID → 0 (onnxruntime: the plain
+ * output); else pads. What each is read from goes along (Mapped.from), pads being ignored under
+ * output_shape and auto_pad.
+ */
+function transposedPadding(ctx: MapContext, rank: number): { attrs: Record<string, unknown>; from: Record<string, readonly string[]> } {
+  const auto = autoPad(ctx);
+  const outputShape = ctx.a.ints('output_shape');
+  if (outputShape) {
+    if (outputShape.length !== rank) throw new Unsupported(`output_shape of length ${outputShape.length} for a ${rank}-D transposed convolution (ONNX gives the ${rank} spatial sizes)`, 'output_shape');
+    return { attrs: { padding: auto === 'SAME_UPPER' ? 'sameUpper' : 'sameLower', outputSize: [...outputShape] }, from: { padding: ['output_shape'], outputSize: ['output_shape'] } };
+  }
+  if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') return { attrs: { padding: auto === 'SAME_UPPER' ? 'sameUpper' : 'sameLower' }, from: { padding: ['auto_pad'] } };
+  if (auto === 'VALID') return { attrs: { padding: 0 }, from: { padding: ['auto_pad'] } };
+  return { attrs: { padding: explicitPads(ctx, rank) }, from: { padding: ['pads'] } };
+}
+
+function convTranspose(ctx: MapContext): Mapped {
+  const w = weightAt(ctx, 1, 'the weight W');
+  if (!w) throw new Unsupported('no weight W (input 1)');
+  if (w.shape.length < 3 || w.shape.length > 5) throw new Unsupported(convRankReason(w.shape, 'transposed convolution'), 1);
   const rank = w.shape.length - 2;
-  if (ctx.a.has('output_shape')) throw new Unsupported('output_shape (give explicit pads and output_padding)');
-  const padding = paddingNd(ctx, rank);
-  if (typeof padding === 'string') throw new Unsupported(`auto_pad ${ctx.a.string('auto_pad', '')} on a transposed convolution`);
-  const b = ctx.weightOf(2, 'the bias B');
+  const padding = transposedPadding(ctx, rank);
+  const b = weightAt(ctx, 2, 'the bias B');
   const group = ctx.a.int('group', 1);
   return {
     op: `convTranspose${rank}d`,
@@ -84,14 +130,14 @@ function convTranspose(ctx: MapContext): Mapped | null {
       outChannels: w.shape[1] * group,
       kernelSize: w.shape.slice(2),
       stride: ints(ctx, 'strides'),
-      padding,
+      ...padding.attrs,
       outputPadding: ctx.a.ints('output_padding') ?? 0,
       dilation: ints(ctx, 'dilations'),
       groups: group,
       bias: b !== null,
     },
     weights: { weight: { constant: w.name }, ...(b ? { bias: { constant: b.name } } : {}) },
-    from: WINDOW_FROM,
+    from: { ...WINDOW_FROM, ...padding.from },
   };
 }
 
@@ -101,17 +147,17 @@ function pool(ctx: MapContext, kind: 'max' | 'avg'): Mapped | null {
   const rank = k.length;
   const common = { kernelSize: [...k], stride: ints(ctx, 'strides'), padding: paddingNd(ctx, rank), ceilMode: ctx.a.int('ceil_mode', 0) === 1 };
   if (kind === 'max') {
-    if (ctx.a.int('storage_order', 0) !== 0) throw new Unsupported('storage_order 1 (column-major indices)');
+    if (ctx.a.int('storage_order', 0) !== 0) throw new Unsupported('storage_order 1 (column-major indices)', 'storage_order');
     if (ctx.node.output.length > 1 && ctx.node.output[1] !== '') throw new Unsupported(`the indices output of a ${rank}-D max pooling`);
     return { op: `maxPool${rank}d`, inputs: [ctx.node.input[0]], attrs: { ...common, dilation: ints(ctx, 'dilations') }, from: WINDOW_FROM };
   }
-  if (ctx.a.ints('dilations')?.some((d) => d !== 1)) throw new Unsupported('dilated average pooling (opset 19)');
+  if (ctx.a.ints('dilations')?.some((d) => d !== 1)) throw new Unsupported('dilated average pooling (opset 19)', 'dilations');
   // ONNX pools the padded input where the unpadded one is smaller than the kernel, which PyTorch's avg_pool3d refuses
   const onnxWindows = rank === 3 ? { smallInput: 'pad' } : {};
   return { op: `avgPool${rank}d`, inputs: [ctx.node.input[0]], attrs: { ...common, countIncludePad: ctx.a.int('count_include_pad', 0) === 1, ...onnxWindows }, from: WINDOW_FROM };
 }
 
-/** The 1-D/3-D mapping of a Conv/ConvTranspose/MaxPool/AveragePool node, or null when it is 2-D (or another op). */
+/** The 1-D/3-D mapping of a Conv/MaxPool/AveragePool node, or null when it is 2-D (or another op); a ConvTranspose of any rank. */
 export function mapWindowNd(ctx: MapContext): Mapped | null {
   switch (ctx.node.opType) {
     case 'Conv':
