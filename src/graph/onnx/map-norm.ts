@@ -37,13 +37,14 @@
 import type { GraphConstant } from '../graph.js';
 import { constantData } from '../constant-data.js';
 import { onnxChannelsBefore } from '../../ops/local-response-norm.js';
+import { weightAt } from './map-conv-nd.js';
 import { Unsupported } from './mapping.js';
 import type { MapContext, NodeMapper } from './mapping.js';
 
-/** The constant behind input i (folded when the graph computes it from constants), or Unsupported naming the role. */
+/** The constant behind input i (folded when the graph computes it from constants), or Unsupported naming the role, at that input. */
 function constantInput(ctx: MapContext, i: number, role: string): GraphConstant {
-  const c = ctx.weightOf(i, `${role} (input ${i})`);
-  if (!c) throw new Unsupported(`${role} (input ${i}) is not a constant`);
+  const c = weightAt(ctx, i, `${role} (input ${i})`);
+  if (!c) throw new Unsupported(`${role} (input ${i}) is not a constant`, i);
   return c;
 }
 
@@ -65,13 +66,13 @@ function singleOutput(ctx: MapContext, names: string): void {
 const layerNormalization: NodeMapper = (ctx) => {
   singleOutput(ctx, 'Mean, InvStdDev');
   const scale = constantInput(ctx, 1, 'Scale');
-  const bias = ctx.weightOf(2, 'B (input 2)');
+  const bias = weightAt(ctx, 2, 'B (input 2)');
   // the Scale's shape is the normalised dims' (layerNorm checks it against the input): a Scale
   // that broadcasts over them (fewer values) would not fit one weight per normalised element
   const normalizedShape = stripLeadingOnes(scale.shape);
   const axis = ctx.a.int('axis', -1);
-  if (axis < 0 && normalizedShape.length < -axis) throw new Unsupported(`a Scale of shape [${scale.shape.join(', ')}] broadcast over the ${-axis} normalised dims`);
-  if (bias && numelOf(bias) !== numelOf(scale)) throw new Unsupported(`B of shape [${bias.shape.join(', ')}] beside Scale [${scale.shape.join(', ')}]`);
+  if (axis < 0 && normalizedShape.length < -axis) throw new Unsupported(`a Scale of shape [${scale.shape.join(', ')}] broadcast over the ${-axis} normalised dims`, 1);
+  if (bias && numelOf(bias) !== numelOf(scale)) throw new Unsupported(`B of shape [${bias.shape.join(', ')}] beside Scale [${scale.shape.join(', ')}]`, 2);
   return {
     op: 'layerNorm',
     inputs: [ctx.node.input[0]],
@@ -102,7 +103,7 @@ const instanceNormalization: NodeMapper = (ctx) => {
   const eps = ctx.a.float('epsilon', 1e-5);
   // scale and B hold one value per channel: instanceNorm2d checks that count against the input
   const numFeatures = numelOf(scale);
-  if (numelOf(bias) !== numFeatures) throw new Unsupported(`B of shape [${bias.shape.join(', ')}] beside scale [${scale.shape.join(', ')}]`);
+  if (numelOf(bias) !== numFeatures) throw new Unsupported(`B of shape [${bias.shape.join(', ')}] beside scale [${scale.shape.join(', ')}]`, 2);
   const from = { eps: 'epsilon', numFeatures: 1 };
   if (filledWith(scale, 1) && filledWith(bias, 0)) return { op: 'instanceNorm2d', inputs: [ctx.node.input[0]], attrs: { eps, affine: false, numFeatures, singleValue: 'beta' }, from };
   return {
