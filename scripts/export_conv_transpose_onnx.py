@@ -15,6 +15,8 @@ or, total < 0, zeros (plus the bias) appended at the end as onnxruntime writes t
   output_shape_extra   1-D output_shape 12 of the plain 11: one position past it (output padding)
   same_upper_3d        3-D SAME_UPPER, s [1, 2, 2], k [2, 3, 3]: totals 1, 1, 1
   same_lower_1d        1-D SAME_LOWER, k 4, s 1: total 3
+  same_upper_output_padding_1d  1-D SAME_UPPER, k 3, s 3, output_padding 1: the plain 13 cropped to
+                       in·s = 12 (onnx's shape inference in onnxruntime expects 13 and warns; it writes 12)
 
 Writes test/fixtures/onnx/conv-transpose/<case>.onnx and inputs.json ({case: {attrs, input, reference}}).
 Run: /usr/bin/python3 scripts/export_conv_transpose_onnx.py && node scripts/conv_transpose_goldens.mjs
@@ -38,6 +40,7 @@ CASES = {
     'output_shape_extra': dict(x=[1, 2, 5], w=[2, 3, 3], attrs=dict(output_shape=[12], strides=[2])),
     'same_upper_3d': dict(x=[1, 2, 2, 3, 3], w=[2, 2, 2, 3, 3], attrs=dict(auto_pad='SAME_UPPER', strides=[1, 2, 2])),
     'same_lower_1d': dict(x=[1, 3, 6], w=[3, 2, 4], attrs=dict(auto_pad='SAME_LOWER')),
+    'same_upper_output_padding_1d': dict(x=[1, 2, 4], w=[2, 2, 3], attrs=dict(auto_pad='SAME_UPPER', strides=[3], output_padding=[1])),
 }
 
 

@@ -11,7 +11,9 @@
  *
  * The mapper writes an output_shape under auto_pad NOTSET or VALID as "sameLower": the spec's
  * "else" branch, which splits so. onnxruntime 1.30 agrees on every case above (1-D, in 4, k 3,
- * s 2: SAME_UPPER keeps y[0 … 7] of the plain 9, SAME_LOWER y[1 … 8]).
+ * s 2: SAME_UPPER keeps y[0 … 7] of the plain 9, SAME_LOWER y[1 … 8]). With output_padding under
+ * SAME_*, the target stays in·s, as the spec's text and onnxruntime's kernel have it (k 3, s 3,
+ * output_padding 1, in 4: 12); onnx's shape inference says in·s + output_padding (13).
  *
  * total < 0, the target past the plain output: with outputSize, the extra positions are output
  * padding at the end (onnxruntime writes them so: output_shape 10 of the plain 9 is y[0 … 8] and a

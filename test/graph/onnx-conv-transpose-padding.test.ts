@@ -40,6 +40,8 @@ describe(`against onnxruntime ${truth.onnxruntime}`, () => {
     ['output_shape_extra', 'convTranspose1d', 'output_shape 12 of the plain 11: one position past it, its bias alone', 2 * 5 * 3 * 3, 2 * 3 * 3 + 3],
     ['same_upper_3d', 'convTranspose3d', 'SAME_UPPER, s [1, 2, 2], 2×3×3 → 2×6×6: totals 1, 1, 1', 2 * 18 * 2 * 18, 2 * 2 * 18 + 2],
     ['same_lower_1d', 'convTranspose1d', 'SAME_LOWER, k 4, s 1, 6 → 6: total 3 (2 at the begin)', 3 * 6 * 2 * 4, 3 * 2 * 4 + 2],
+    // onnx's shape inference (inside onnxruntime) expects in·s + output_padding = 13 and warns; the spec's text and onnxruntime's kernel give 12
+    ['same_upper_output_padding_1d', 'convTranspose1d', 'SAME_UPPER, k 3, s 3, output_padding 1, 4 → in·s = 12: the plain 13 less 1 at the end', 2 * 4 * 2 * 3, 2 * 2 * 3 + 2],
   ])('%s → %s: %s; shape and output as onnxruntime', (name, op, _, macs, params) => {
     const c = truth.cases[name];
     // onnxruntime's output agrees with the spec's formula worked independently with PyTorch
