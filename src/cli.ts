@@ -119,17 +119,33 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
   process.exitCode = await main(argv, streamIo(process.stdout, process.stderr));
 }
 
-/** What a stream needs to be for the CLI: written to, and maybe a terminal. */
+/** What a stream needs to be for the CLI: written to, maybe a terminal, and its write's failure (a Writable's `errored`, set as the write fails). */
 export interface OutStream {
   write(data: string | Uint8Array): unknown;
   isTTY?: boolean;
+  readonly errored?: Error | null;
+}
+
+/**
+ * Ends the process as a Unix tool whose reader went away ends (`yes | head -1`): killed by SIGPIPE,
+ * which the shell reports as 141. Node ignores SIGPIPE; a listener added and removed gives it back
+ * its default action (libuv resets it to SIG_DFL), and the process signals itself.
+ */
+export function exitBySigpipe(): never {
+  const listener = () => {};
+  process.on('SIGPIPE', listener);
+  process.off('SIGPIPE', listener);
+  process.kill(process.pid, 'SIGPIPE');
+  // not reached where signals are POSIX's; elsewhere the shell's code for it
+  process.exit(128 + 13);
 }
 
 /**
  * The Io on two streams: a line each, and progress redrawn in place only on a terminal that can
  * (TERM=dumb cannot: it gets lines, no `\r` and no escape codes; a pipe or file gets neither).
+ * `stop` ends the process when stdout's reader has gone during a report written as it goes.
  */
-export function streamIo(stdout: OutStream, stderr: OutStream, env: NodeJS.ProcessEnv = process.env): Io {
+export function streamIo(stdout: OutStream, stderr: OutStream, env: NodeJS.ProcessEnv = process.env, stop: () => void = exitBySigpipe): Io {
   const line = (stream: OutStream) => (t: string) => void stream.write(t.endsWith('\n') ? t : `${t}\n`);
   return {
     out: line(stdout),
@@ -139,6 +155,10 @@ export function streamIo(stdout: OutStream, stderr: OutStream, env: NodeJS.Proce
     errIsTTY: stderr.isTTY === true,
     errDumb: env.TERM === 'dumb',
     errWrite: (t) => void stderr.write(t),
+    // a report written as it goes (sweep) stops at the write its reader no longer reads (cli/sweep-stream.ts)
+    stopIfOutClosed: () => {
+      if ((stdout.errored as NodeJS.ErrnoException | null | undefined)?.code === 'EPIPE') stop();
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,10 @@ import { PRESETS } from '../src/conventions/index.js';
 import { main } from '../src/cli.js';
 import type { Io } from '../src/cli.js';
 import { sizesOption } from '../src/cli/sweep.js';
+import { sweepTable } from '../src/cli/sweep-stream.js';
+import { sweepMarkdown } from '../src/analysis/formats/sweep-markdown.js';
+import { AnalyzeOptionsSchema } from '../src/analysis/report.js';
+import { sweepResolutions } from '../src/analysis/sweep.js';
 import { hardmaxNet } from './graph/onnx-builder.js';
 
 async function cli(argv: string[], extra: Partial<Io> = {}) {
@@ -171,5 +175,42 @@ describe('convlens devices and conventions', () => {
 describe('--sizes spellings', () => {
   it('224x160, 224X160 and 224×160 are one size (the capital X was refused); 160 is a side', () => {
     expect(sizesOption('224x160,224X160,224×160,160')).toEqual([[224, 160], [224, 160], [224, 160], 160]);
+  });
+});
+
+describe('the report on stdout written as the sweep goes (cli/sweep-stream.ts)', () => {
+  /** main() with stdout as streamIo writes it (a line break added where a write has none), and each write's text. */
+  async function written(argv: string[]) {
+    const writes: string[] = [];
+    const code = await main(argv, { out: (t) => void writes.push(t.endsWith('\n') ? t : `${t}\n`), err: () => {} });
+    return { code, text: writes.join(''), writes };
+  }
+  const source = { kind: 'model', name: 'resnet18' } as const;
+  const sweepOf = (device?: string) => sweepResolutions(source, { sizes: [160, 225, [224, 320]], ...(device && { device }) }, AnalyzeOptionsSchema.parse({}));
+
+  it('json: the bytes of JSON.stringify(report, null, 2), in 4 writes for 3 sizes (the head, then each size once the next, or the end, says whether a comma follows)', async () => {
+    const r = await written(['sweep', 'resnet18', '--sizes', '160,225,224x320', '--format', 'json', '--device', 'raspberry-pi-5']);
+    expect(r.code).toBe(0);
+    expect(r.text).toBe(`${JSON.stringify(sweepOf('raspberry-pi-5'), null, 2)}\n`);
+    expect(r.writes).toHaveLength(4);
+    expect(r.writes[0]).toMatch(/"sizes": \[\n$/);
+  });
+
+  it('md: the bytes of sweepMarkdown(report), the head then a write per row', async () => {
+    const r = await written(['sweep', 'resnet18', '--sizes', '160,225,224x320', '--format', 'md']);
+    expect(r.text).toBe(sweepMarkdown(sweepOf()));
+    expect(r.writes).toHaveLength(4);
+  });
+
+  it('table: the bytes of sweepTable(report) (what --out writes), columns fixed before the rows (params and MACs 9 wide, size as the widest asked for), the reasons last', async () => {
+    const r = await written(['sweep', 'resnet18', '--sizes', '160,225,224x320']);
+    expect(r.text).toBe(`${sweepTable(sweepOf())}\n`);
+    expect(r.writes).toHaveLength(1 + 3 + 1);
+    const file = path.join(tmp, 'sweep.txt');
+    await written(['sweep', 'resnet18', '--sizes', '160,225,224x320', '--out', file]);
+    expect(readFileSync(file, 'utf8')).toBe(r.text);
+    // 11.690 M is 8 wide: right-aligned in 9; 925.798 M fills them
+    expect(r.text).toMatch(/^160×160  yes     11\.690 M  925\.798 M {20}3\.584 MB  5×5        435×435\/32×32$/m);
+    expect(r.text).toMatch(/\n\n225×225: input 225×225 is not k·2\^n: the final map 8×8 after stride 32×32 expects 256×256\n$/);
   });
 });

@@ -94,6 +94,8 @@ export const SweepReportSchema = z
   .describe('The network analysed at several input sizes');
 export type SweepReport = z.infer<typeof SweepReportSchema>;
 type Entry = SweepReport['sizes'][number];
+/** A sweep's report without its sizes: known once the reference is analysed, before any size (the CLI writes it then). */
+export type SweepHead = Omit<SweepReport, 'sizes'>;
 
 function optionError(e: z.ZodError): ConvlensError {
   const issue = e.issues[0];
@@ -153,9 +155,12 @@ export function sweepResolutions(
   source: GraphSource,
   options: SweepOptions,
   analyze: AnalyzeOptions,
-  onProgress?: (done: number, total: number) => void,
+  /** After each size, with its entry (the CLI writes its row then: a reader gone stops the sweep, cli/sweep-stream.ts). */
+  onProgress?: (done: number, total: number, entry: SweepReport['sizes'][number]) => void,
   /** Called with the network once loaded, before any analysis (the worker charges its memory then). */
   onLoaded?: (graph: Graph) => void,
+  /** Called with the report's head once the reference is analysed, before the first size. */
+  onHead?: (head: SweepHead) => void,
 ): SweepReport {
   const parsed = SweepOptionsSchema.safeParse(options);
   if (!parsed.success) throw optionError(parsed.error);
@@ -185,14 +190,7 @@ export function sweepResolutions(
   // where a size's own error points before it is moved to `$.sizes[k]`: a zoo model's resolution, an ONNX file's
   // inputShapes entry of the swept input (which the sweep wrote, not the request: it was `query.input.x` or `$.inputShapes.x`)
   const sweptAt = source.kind === 'onnx' ? shapeKeyPath(source, image.name) : '$.resolution';
-  const entries: Entry[] = sizes.map((s, k) => {
-    const [h, w] = typeof s === 'number' ? [s, s] : s;
-    // the source is built inside the size's try: a zoo model that cannot be built at a non-square size's height is that size's error row
-    const entry = analyseAt(() => resizedSource(source, base, image.name, h, w), [h, w], analyze, device, inPlace, reference?.fixedBy && refMap ? { map: refMap, by: reference.fixedBy } : null, `$.sizes[${k}]`, sweptAt);
-    onProgress?.(k + 1, sizes.length);
-    return entry;
-  });
-  return {
+  const head: SweepHead = {
     name: base.name,
     input: image.name,
     reference: {
@@ -205,8 +203,16 @@ export function sweepResolutions(
     device: device ? { id: 'id' in device ? String(device.id) : null, name: device.name, dtype: analyze.dtype } : null,
     dtype: analyze.dtype,
     inPlace,
-    sizes: entries,
   };
+  onHead?.(head);
+  const entries: Entry[] = sizes.map((s, k) => {
+    const [h, w] = typeof s === 'number' ? [s, s] : s;
+    // the source is built inside the size's try: a zoo model that cannot be built at a non-square size's height is that size's error row
+    const entry = analyseAt(() => resizedSource(source, base, image.name, h, w), [h, w], analyze, device, inPlace, reference?.fixedBy && refMap ? { map: refMap, by: reference.fixedBy } : null, `$.sizes[${k}]`, sweptAt);
+    onProgress?.(k + 1, sizes.length, entry);
+    return entry;
+  });
+  return { ...head, sizes: entries };
 }
 
 function analyseAt(

@@ -36,6 +36,12 @@ export interface Io {
   errDumb?: boolean;
   /** stderr without an added line break (progress redraws); absent: progress writes lines with err. */
   errWrite?(text: string): void;
+  /**
+   * Called after a write of a report written as it goes (sweep): when stdout's reader has gone (that
+   * write failed with EPIPE) the process stops as a Unix tool's does, killed by SIGPIPE (cli.ts
+   * streamIo); absent in-process (main() called by tests), where it goes on.
+   */
+  stopIfOutClosed?(): void;
 }
 
 /** A decimal number, with an exponent or not: Number('') and Number(' ') are 0, Number('0x10') 16. */

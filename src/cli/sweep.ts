@@ -2,7 +2,8 @@
  * `convlens sweep TARGET --sizes 160,224,320`: the network at several input sizes
  * (analysis/sweep.ts): params, MACs, peak activation memory, latency on --device, final feature
  * map, its receptive field, and which sizes are valid. A progress bar on stderr ticks once per
- * size (on a terminal, or with --progress).
+ * size (on a terminal, or with --progress). On stdout the report is written row by row as the sizes
+ * are analysed, and a reader gone stops the sweep (cli/sweep-stream.ts).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { sweepMarkdown } from '../analysis/formats/sweep-markdown.js';
@@ -11,15 +12,13 @@ import { MAX_SWEEP_SIZES, sweepResolutions } from '../analysis/sweep.js';
 import { MAX_RESOLUTION } from '../graph/load.js';
 import { withDecode } from '../runtime/memory-grant.js';
 import type { SweepReport } from '../analysis/sweep.js';
-import { fieldCell } from '../analysis/formats/md.js';
-import { human, withUnit } from './format.js';
 import { withFlags } from './errors.js';
 import { targetFile, targetSource } from './target.js';
 import type { FlagPaths } from './errors.js';
 import { EXIT, SWEEP_EXIT_HELP } from './gates.js';
 import { deviceFile, deviceOption, emit, fileOption, progress, inputShapesOption, refuseOverwrite } from './io.js';
 import type { Io } from './io.js';
-import { columns, secondsText } from './sections.js';
+import { sizeLabel, sweepStream, sweepTable } from './sweep-stream.js';
 
 export const SWEEP_FORMATS = ['table', 'json', 'md'] as const;
 
@@ -70,18 +69,21 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
         const device = o.device === undefined ? undefined : deviceFile(o.device) !== undefined ? deviceOption(o.device) : (o.device as string);
         const bar = progress(io, o.progress);
         const sizes = o.sizes as (number | [number, number])[];
-        const label = (s: number | [number, number]) => (typeof s === 'number' ? `${s}×${s}` : s.join('×'));
-        bar.tick(0, sizes.length, label(sizes[0]));
+        bar.tick(0, sizes.length, sizeLabel(sizes[0]));
         const source = targetSource(target, { inputShape: o.input }, flags);
+        // on stdout the report is written as the sweep goes, and a reader gone stops it (cli/sweep-stream.ts); a file gets it at the end
+        const stream = o.out === undefined || o.out === '-' ? sweepStream(io, o.format, sizes) : undefined;
+        const onSize = (done: number, total: number, entry: SweepReport['sizes'][number]) => {
+          bar.tick(done, total, done < total ? sizeLabel(sizes[done]) : 'done');
+          stream?.row(entry);
+        };
         // an ONNX file judged before it is decoded (its work counted for the reference and each size), and decoded once
         const report = withDecode(source, sizes.length + 1, () =>
-          sweepResolutions(source, { sizes, device, inPlace: o.inPlace, ...(o.inputName !== undefined && { input: o.inputName }) }, options, (done, total) =>
-            bar.tick(done, total, done < total ? label(sizes[done]) : 'done'),
-          ),
+          sweepResolutions(source, { sizes, device, inPlace: o.inPlace, ...(o.inputName !== undefined && { input: o.inputName }) }, options, onSize, undefined, stream && ((head) => stream.head(head))),
         );
         bar.end();
-        const text = o.format === 'json' ? JSON.stringify(report, null, 2) : o.format === 'md' ? sweepMarkdown(report) : sweepTable(report);
-        emit(io, text, o.out, `${o.format} sweep`);
+        if (stream) stream.end(report);
+        else emit(io, o.format === 'json' ? JSON.stringify(report, null, 2) : o.format === 'md' ? sweepMarkdown(report) : sweepTable(report), o.out, `${o.format} sweep`);
         // as analyze and compare say it: the counts of an incomplete analysis are lower bounds
         if (report.sizes.some((s) => s.complete === false)) io.err('convlens: an analysis is incomplete (unsupported operators): its totals are lower bounds');
         const failed = report.sizes.filter((s) => s.status === 'error');
@@ -90,27 +92,4 @@ export function sweepCommand(io: Io, setCode: (code: number) => void): Command {
         setCode(failed.length === report.sizes.length ? EXIT.INVALID_INPUT : EXIT.OK);
       });
     });
-}
-
-const cells = (e: SweepReport['sizes'][number], withLatency: boolean) => [
-  e.size.join('×'),
-  e.status === 'error' ? 'error' : e.valid ? 'yes' : 'no',
-  e.params === null ? '-' : human(e.params),
-  e.macs === null ? '-' : human(e.macs),
-  e.peakActivationBytes === null ? '-' : withUnit(e.peakActivationBytes, 'B'),
-  ...(withLatency ? [e.latencySeconds === null ? '-' : secondsText(e.latencySeconds)] : []),
-  e.finalFeatureMap?.join('×') ?? '-',
-  e.receptiveField ? fieldCell(e.receptiveField) : '-',
-];
-
-export function sweepTable(r: SweepReport): string {
-  const latency = r.device !== null;
-  const head = ['size', 'valid', 'params', 'MACs', `peak activations (${r.dtype}${r.inPlace ? ', in place' : ''})`, ...(latency ? ['latency ≥'] : []), 'final map', 'RF h×w/stride h×w'];
-  const reasons = r.sizes.filter((e) => e.reasons.length).map((e) => `${e.size.join('×')}: ${e.reasons.join('; ')}`);
-  return [
-    `input '${r.input}', built for ${r.reference.size.join('×')}${r.reference.validInputSizes ? `; valid sizes: ${r.reference.validInputSizes}` : ''}${r.device ? `; latency: roofline lower bound on ${r.device.name} (${r.device.dtype})` : ''}`,
-    '',
-    columns(head, r.sizes.map((e) => cells(e, latency)), [2, 3, 4, ...(latency ? [5] : [])]),
-    ...(reasons.length ? ['', ...reasons] : []),
-  ].join('\n');
 }
