@@ -57,7 +57,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
   program
     .command('worker')
-    .description('run jobs from the queue on REDIS_URL (BullMQ) with WORKERS threads, configured by the server\'s environment variables; logs JSON to stdout; stops on SIGTERM/SIGINT after the running jobs')
+    .description('run jobs from the queue on REDIS_URL (BullMQ) with WORKERS threads, configured by the server\'s environment variables; logs JSON to stdout; stops on SIGTERM/SIGINT after the running jobs; exits 5 when Redis cannot be reached within WORKER_REDIS_WAIT_MS (60 s) of the start')
     .action(async () => {
       // without the server's V8 flag (npx convlens worker), the worker runs as a child that has it
       // (only as the process's own command: main() called in-process, as tests do, runs here)

@@ -96,6 +96,11 @@ export const ConfigSchema = z.object({
    * ones; the oldest finished results are forgotten first, then submissions get 503 OVERLOADED.
    */
   JOB_STORE_MAX_BYTES: int(1024).default(512 * 1024 * 1024),
+  /**
+   * `convlens worker`: ms it waits at start for Redis before it exits 5, so that an orchestrator
+   * restarts it (and says so); 0 waits for ever. Once connected, a Redis lost is waited for.
+   */
+  WORKER_REDIS_WAIT_MS: int(0).default(60_000),
   /** Jobs on Redis (BullMQ) when set, redis:// or rediss://; any replica answers for any job, `convlens worker` runs them. Unset or empty: in-process. */
   REDIS_URL: z.preprocess(
     (v) => (v === '' ? undefined : v),

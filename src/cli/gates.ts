@@ -26,6 +26,8 @@ export const EXIT = {
   INTERNAL_ERROR: 3,
   /** A gate was given but the analysis is incomplete (unsupported operators) and --allow-incomplete was not. */
   INCOMPLETE: 4,
+  /** `convlens worker` only: Redis could not be reached within WORKER_REDIS_WAIT_MS of the start. */
+  QUEUE_UNREACHABLE: 5,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

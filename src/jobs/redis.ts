@@ -70,9 +70,11 @@ type Logger = { warn(obj: unknown, msg: string): void; error(obj: unknown, msg: 
  * An ioredis client that reports connection trouble to the log instead of throwing it at the
  * process. `patient`: commands wait for Redis however long it is away (a worker starting before
  * Redis); otherwise a command fails after two reconnection attempts (an API request).
+ * `retryStrategy`: the wait before each reconnection (the worker's backoff, jobs/redis-link.ts);
+ * ioredis's own otherwise. Without `log` its errors are the caller's to report.
  */
-export function redisClient(url: string, log?: Logger, name = 'convlens', patient = false): Redis {
-  const client = new Redis(url, { connectionName: name, maxRetriesPerRequest: patient ? null : 2 });
+export function redisClient(url: string, log?: Logger, name = 'convlens', patient = false, retryStrategy?: (attempt: number) => number): Redis {
+  const client = new Redis(url, { connectionName: name, maxRetriesPerRequest: patient ? null : 2, ...(retryStrategy && { retryStrategy }) });
   let last = 0;
   client.on('error', (err: Error) => {
     // at most one line every 10 s while Redis is away

@@ -2,11 +2,13 @@
  * The `convlens worker` process: configuration from the environment (the server's variables:
  * REDIS_URL required, WORKERS, TASK_TIMEOUT_MS, MAX_TENSOR_ELEMENTS, JOB_*, LOG_LEVEL, LOG_FORMAT),
  * a worker pool, the BullMQ consumer (jobs/worker.ts), JSON logs on stdout; on SIGTERM or SIGINT it
- * stops taking jobs, finishes the running ones and exits 0. Loaded by the CLI only for this command.
+ * stops taking jobs, finishes the running ones and exits 0. Redis not reached within
+ * WORKER_REDIS_WAIT_MS of the start: one error line on stderr, exit 5 (an orchestrator restarts it). Loaded by the CLI only for this command.
  */
 import { pino } from 'pino';
 import { EXIT } from '../cli/gates.js';
 import { ConfigError, loadConfig } from '../config.js';
+import { ConvlensError } from '../errors.js';
 import { loggerOptions } from '../logging.js';
 import { missingNodeFlags } from '../node-flags.js';
 import { createPool } from '../runtime/pool.js';
@@ -44,9 +46,20 @@ export async function runWorkerProcess(io: WorkerProcessIo, env: NodeJS.ProcessE
   });
   const stopping = stop ?? signalled;
   let abandoned = false;
+  let unreachable = false;
   try {
     // a signal while Redis cannot be reached stops it too (it waited for a connection, deaf to SIGTERM)
-    const worker = await startJobWorker(config, pool, log, stopping);
+    let worker;
+    try {
+      worker = await startJobWorker(config, pool, log, stopping);
+    } catch (e) {
+      if (!(e instanceof ConvlensError && e.code === 'QUEUE_UNAVAILABLE')) throw e;
+      // Redis not reached within WORKER_REDIS_WAIT_MS: a non-zero exit, for an orchestrator to restart it
+      log.error({ waitedMs: config.WORKER_REDIS_WAIT_MS }, e.message);
+      io.err(`convlens: ${e.code}: ${e.message} (at REDIS_URL)`);
+      unreachable = true;
+      return EXIT.QUEUE_UNREACHABLE;
+    }
     if (!worker) {
       log.info({ signal: await stopping }, 'stopped before the queue on REDIS_URL could be reached');
       return EXIT.OK;
@@ -63,5 +76,7 @@ export async function runWorkerProcess(io: WorkerProcessIo, env: NodeJS.ProcessE
     // to reach it, would hold the process for ever; as the process's own command (signals, no `stop`
     // given by an embedding caller), it exits
     if (abandoned && stop === undefined) process.exit(EXIT.OK);
+    // not started (Redis not reached in time): BullMQ's connections may hold it likewise
+    if (unreachable && stop === undefined) process.exit(EXIT.QUEUE_UNREACHABLE);
   }
 }

@@ -20,6 +20,7 @@ import { requestBudgetBytes } from '../http/admission.js';
 import { MemoryBudget } from '../memory-budget.js';
 import { prepareJob } from './request.js';
 import { CANCEL_CHANNEL, QUEUE_NAME, QUEUE_PREFIX, jobKeys, redisClient } from './redis.js';
+import { isConnectionError, redisLink, redisWhere, retryDelay } from './redis-link.js';
 import type { JobData } from './redis-data.js';
 import type { JobFiles } from './types.js';
 import type { Redis } from 'ioredis';
@@ -85,8 +86,12 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
   const url = config.REDIS_URL;
   if (!url) throw new ConvlensError('INVALID_OPTION', 'convlens worker needs REDIS_URL (redis://host:6379): it consumes the job queue there', { path: 'REDIS_URL' });
   const ttlMs = config.JOB_TTL_SECONDS * 1000;
-  const redis = redisClient(url, log, 'convlens-worker', true);
-  const subscriber = redisClient(url, log, 'convlens-worker-cancel', true);
+  // every connection retries with a capped exponential backoff, and the log says when the link changes, not at each attempt (jobs/redis-link.ts)
+  const link = redisLink(log, redisWhere(url));
+  const redis = redisClient(url, undefined, 'convlens-worker', true, retryDelay);
+  const subscriber = redisClient(url, undefined, 'convlens-worker-cancel', true, retryDelay);
+  link.watch(redis, 'convlens-worker');
+  link.watch(subscriber, 'convlens-worker-cancel');
   const limits = { maxElements: config.MAX_TENSOR_ELEMENTS, batchMax: config.JOB_BATCH_MAX };
   // this process's memory budget, less its workers' model caches, as the API's requests have theirs
   const budget = new MemoryBudget(requestBudgetBytes(config, workerCount(config)));
@@ -128,13 +133,14 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
   };
 
   const worker = new Worker<JobData>(QUEUE_NAME, processor, {
-    connection: { url },
+    connection: { url, retryStrategy: retryDelay },
     prefix: QUEUE_PREFIX,
     concurrency: Math.max(1, pool.threads),
     // a job whose worker died is handed to another worker once, then failed
     maxStalledCount: 1,
   });
-  worker.on('error', (err: Error) => log.warn({ err: err.message }, 'job worker error'));
+  // BullMQ's connection errors are the link's (one line per change); any other is logged as it comes
+  worker.on('error', (err: Error) => (isConnectionError(err) ? link.error(err, 'bullmq') : log.warn({ err: err.message }, 'job worker error')));
 
   subscriber.on('message', (_channel: string, id: string) => {
     if (worker.cancelJob(id, 'DELETE /v1/jobs/{id}')) log.info({ job: id }, 'job cancelled');
@@ -144,14 +150,23 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
     await worker.waitUntilReady();
     return true;
   })();
-  if (!(await Promise.race([ready, stopping.then(() => false)]))) {
+  // Redis not reached within WORKER_REDIS_WAIT_MS of the start (0: no limit) ends the wait too
+  let waitTimer: NodeJS.Timeout | undefined;
+  const waitMs = config.WORKER_REDIS_WAIT_MS;
+  const gaveUp = waitMs > 0 ? new Promise<'gave up'>((resolve) => (waitTimer = setTimeout(() => resolve('gave up'), waitMs))) : new Promise<never>(() => undefined);
+  const started = await Promise.race([ready, stopping.then(() => 'stopped' as const), gaveUp]).finally(() => clearTimeout(waitTimer));
+  if (started !== true) {
     ready.catch(() => undefined);
     // nothing runs yet: let BullMQ go (bounded, it may be waiting on a connection) and disconnect
     await Promise.race([worker.close(true).catch(() => undefined), new Promise((r) => setTimeout(r, STOP_UNREADY_MS).unref())]);
     subscriber.disconnect();
     redis.disconnect();
+    if (started === 'gave up') {
+      throw new ConvlensError('QUEUE_UNAVAILABLE', `Redis at ${redisWhere(url)} could not be reached in ${waitMs / 1000} s (WORKER_REDIS_WAIT_MS; 0 waits for ever): exiting for the orchestrator to restart the worker`, { path: 'REDIS_URL' });
+    }
     return null;
   }
+  link.ready();
   log.info({ queue: `${QUEUE_PREFIX}:${QUEUE_NAME}`, concurrency: worker.opts.concurrency }, 'convlens worker ready');
 
   return {
