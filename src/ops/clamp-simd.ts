@@ -14,12 +14,17 @@
  * withEpilogue), the GEMM module's copy of the same kernels runs where the values lie, no copy.
  */
 import { mapOnHeap } from '../tensor/gemm.js';
-import { WasmFloats, wasmInstance } from '../tensor/wasm-memory.js';
+import { WasmFloats, lazily, wasmInstance } from '../tensor/wasm-memory.js';
 
-const instance = wasmInstance('clamp.wasm');
-const mem = new WasmFloats(instance.exports.memory as WebAssembly.Memory);
-const clampKernel = instance.exports.clamp as (ptr: number, n: number, lo: number, hi: number) => void;
-const reluKernel = instance.exports.relu as (ptr: number, n: number) => void;
+/** wasm/clamp.wat, instantiated at its first use (tensor/wasm-memory.ts lazily). */
+const kernels = lazily(() => {
+  const instance = wasmInstance('clamp.wasm');
+  return {
+    mem: new WasmFloats(instance.exports.memory as WebAssembly.Memory),
+    clampKernel: instance.exports.clamp as (ptr: number, n: number, lo: number, hi: number) => void,
+    reluKernel: instance.exports.relu as (ptr: number, n: number) => void,
+  };
+});
 
 /**
  * Floats per chunk (256 KiB): what the module's memory grows to, held for the process's life (a
@@ -30,23 +35,23 @@ const CHUNK = 1 << 16;
 /** Copies x into the module's memory chunk by chunk, runs `kernel(ptr, floats)` there in place, copies the result to out (which may be x). */
 function chunked(x: Float32Array, out: Float32Array, kernel: (ptr: number, n: number) => void): void {
   const n = x.length;
-  mem.reserve(Math.min(n, CHUNK) * 4);
+  kernels().mem.reserve(Math.min(n, CHUNK) * 4);
   for (let i0 = 0; i0 < n; i0 += CHUNK) {
     const m = Math.min(CHUNK, n - i0);
-    mem.heap.set(x.subarray(i0, i0 + m), 0);
+    kernels().mem.heap.set(x.subarray(i0, i0 + m), 0);
     kernel(0, m);
-    out.set(mem.heap.subarray(0, m), i0);
+    out.set(kernels().mem.heap.subarray(0, m), i0);
   }
 }
 
 /** out[i] = min(max(x[i], lo), hi); out may be x (in place). lo and hi are taken to float32, which changes no answer (see the header). */
 export function clampSimd(x: Float32Array, out: Float32Array, lo: number, hi: number): void {
   if (x === out && mapOnHeap(x, [lo, hi])) return;
-  chunked(x, out, (ptr, m) => clampKernel(ptr, m, lo, hi));
+  chunked(x, out, (ptr, m) => kernels().clampKernel(ptr, m, lo, hi));
 }
 
 /** out[i] = x[i] > 0 || x[i] NaN ? x[i] : 0 (−0 → +0, NaN kept: ReLU's JavaScript compares, PyTorch's relu); out may be x. */
 export function reluSimd(x: Float32Array, out: Float32Array): void {
   if (x === out && mapOnHeap(x, null)) return;
-  chunked(x, out, reluKernel);
+  chunked(x, out, kernels().reluKernel);
 }

@@ -25,17 +25,22 @@
  * for their transform where V and M then go), with Kr kernels (a multiple of 4) per pass and a
  * chunk of tc tile rows, both chosen to keep U and the chunk's areas within their budgets.
  */
-import { GEMM_MEMORY, block, blockColumns, heapUses, im2col, mapFinalOutputs, place, wasmFloats, wasmInts } from '../tensor/gemm.js';
-import { wasmInstance } from '../tensor/wasm-memory.js';
+import { block, gemmMemory, blockColumns, heapUses, im2col, mapFinalOutputs, place, wasmFloats, wasmInts } from '../tensor/gemm.js';
+import { lazily, wasmInstance } from '../tensor/wasm-memory.js';
 import type { AxisGeometry, ConvSizes } from './geometry.js';
 
-const instance = wasmInstance('winograd.wasm', { gemm: { memory: GEMM_MEMORY } });
-/** wasm/winograd.wat input (byte addresses): see its header. */
-const inputTransform = instance.exports.input as (src: number, rowBytes: number, planeBytes: number, C: number, rows: number, TW: number, dst: number, ldv: number, xi: number) => void;
-/** wasm/winograd.wat kernels (byte addresses): see its header. */
-const kernelTransform = instance.exports.kernels as (w: number, C: number, blocks: number, dst: number, plane: number) => void;
-/** wasm/winograd.wat output (byte addresses): see its header; 1 when an output it wrote is not finite. */
-const outputTransform = instance.exports.output as (m: number, ldm: number, xi: number, K: number, rows: number, TW: number, OW: number, bias: number, y: number, plane: number) => number;
+/** wasm/winograd.wat (on the GEMM module's memory), instantiated at its first use (tensor/wasm-memory.ts lazily). */
+const winogradKernels = lazily(() => {
+  const instance = wasmInstance('winograd.wasm', { gemm: { memory: gemmMemory() } });
+  return {
+    /** wasm/winograd.wat input (byte addresses): see its header. */
+    inputTransform: instance.exports.input as (src: number, rowBytes: number, planeBytes: number, C: number, rows: number, TW: number, dst: number, ldv: number, xi: number) => void,
+    /** wasm/winograd.wat kernels (byte addresses): see its header. */
+    kernelTransform: instance.exports.kernels as (w: number, C: number, blocks: number, dst: number, plane: number) => void,
+    /** wasm/winograd.wat output (byte addresses): see its header; 1 when an output it wrote is not finite. */
+    outputTransform: instance.exports.output as (m: number, ldm: number, xi: number, K: number, rows: number, TW: number, OW: number, bias: number, y: number, plane: number) => number,
+  };
+});
 
 /** Floats of U, the transformed kernels of one pass (4 MiB). */
 const U_BUDGET = 1 << 20;
@@ -111,7 +116,7 @@ function transformKernels(w: Float32Array, wOff: number, C: number, kernels: num
   const heap = wasmFloats(stageAt + Kr * C * 9);
   heap.set(w.subarray(wOff, wOff + kernels * C * 9), stageAt);
   heap.fill(0, stageAt + kernels * C * 9, stageAt + Kr * C * 9);
-  kernelTransform(stageAt * 4, C, Kr >> 2, uAt * 4, Kr * C * 4);
+  winogradKernels().kernelTransform(stageAt * 4, C, Kr >> 2, uAt * 4, Kr * C * 4);
 }
 
 /**
@@ -242,7 +247,7 @@ export function winogradRows(
             for (let c = 0; c < C; c++) heap.set(x.subarray(xOff + (c * H + iyA) * W, xOff + (c * H + iyB) * W), xsAt + c * n * W);
             for (let c = 0; c < C; c++) place((xsAt + c * n * W) * 4, W * 4, n, (pAt + (c * Hp + iyA + pt - 2 * tyA) * Wp + pl) * 4, Wp * 4);
           }
-          inputTransform(pAt * 4, Wp * 4, Hp * Wp * 4, C, rows, TW, vAt * 4, ldv * 4, C * ldv * 4);
+          winogradKernels().inputTransform(pAt * 4, Wp * 4, Hp * Wp * 4, C, rows, TW, vAt * 4, ldv * 4, C * ldv * 4);
           for (let xi = 0; xi < 16; xi++) {
             for (let jb = 0; jb < Tc; jb += bw) {
               const width = Math.min(bw, Tc - jb);
@@ -251,7 +256,7 @@ export function winogradRows(
               block((xi * Kr * C) * 4, panelsAt * 4, (mAt + xi * Kr * ldm + jb) * 4, C, Kr >> 2, panels, zeroAt * 4, ldm * 4);
             }
           }
-          const notAllFinite = outputTransform(mAt * 4, ldm * 4, Kr * ldm * 4, kernels, rows, TW, OW, biasAt * 4, yAt * 4, 2 * rows * OW * 4);
+          const notAllFinite = winogradKernels().outputTransform(mAt * 4, ldm * 4, Kr * ldm * 4, kernels, rows, TW, OW, biasAt * 4, yAt * 4, 2 * rows * OW * 4);
           // the band's rows of this chunk, kernel by kernel (contiguous in both)
           const r0 = Math.max(from, 2 * tyA);
           const r1 = Math.min(to, 2 * (tyA + rows), OH);

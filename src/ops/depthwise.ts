@@ -36,17 +36,35 @@ type Kernel = (
   bias: number,
 ) => void;
 
-const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path.join(PACKAGE_ROOT, 'wasm', 'depthwise.wasm'))));
-const memory = instance.exports.memory as WebAssembly.Memory;
-const ex = instance.exports as Record<string, Kernel>;
-const place = instance.exports.place as (src: number, rowBytes: number, rows: number, dst: number, pitch: number) => void;
-/** 3×3 stride 1, two output rows per pass (vertical stride and dilation 1): each input row loaded once for both. */
-const k3s1r2 = instance.exports.k3s1r2 as (x: number, w: number, out: number, rowPitch: number, pairs: number, groups: number, outPitch: number, bias: number) => void;
-let heap = new Float32Array(memory.buffer);
+interface DepthwiseKernels {
+  memory: WebAssembly.Memory;
+  ex: Record<string, Kernel>;
+  place: (src: number, rowBytes: number, rows: number, dst: number, pitch: number) => void;
+  /** 3×3 stride 1, two output rows per pass (vertical stride and dilation 1): each input row loaded once for both. */
+  k3s1r2: (x: number, w: number, out: number, rowPitch: number, pairs: number, groups: number, outPitch: number, bias: number) => void;
+}
+let kernels: DepthwiseKernels | undefined;
+/** The module's memory as floats: empty until the module is instantiated (reserve first). */
+let heap = new Float32Array(0);
+
+/** wasm/depthwise.wat, instantiated at its first use, not at import (tensor/wasm-memory.ts lazily says why). */
+function depthwiseKernels(): DepthwiseKernels {
+  if (kernels) return kernels;
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path.join(PACKAGE_ROOT, 'wasm', 'depthwise.wasm'))));
+  kernels = {
+    memory: instance.exports.memory as WebAssembly.Memory,
+    ex: instance.exports as Record<string, Kernel>,
+    place: instance.exports.place as DepthwiseKernels['place'],
+    k3s1r2: instance.exports.k3s1r2 as DepthwiseKernels['k3s1r2'],
+  };
+  heap = new Float32Array(kernels.memory.buffer);
+  return kernels;
+}
 
 /** The kernel for a horizontal stride and kernel shape, or undefined (the scalar loop runs). */
 function kernelFor(sx: number, KH: number, KW: number, dw: number): Kernel | undefined {
   const k3 = KH === 3 && KW === 3 && dw === 1;
+  const { ex } = depthwiseKernels();
   if (sx === 1) return k3 ? ex.k3s1 : ex.s1;
   if (sx === 2) return k3 ? ex.k3s2 : ex.s2;
   return undefined;
@@ -54,6 +72,7 @@ function kernelFor(sx: number, KH: number, KW: number, dw: number): Kernel | und
 
 /** Grows the module's memory to at least `bytes` (growing keeps the contents; views are renewed). */
 function reserve(bytes: number): void {
+  const { memory } = depthwiseKernels();
   const have = memory.buffer.byteLength;
   if (bytes > have) {
     memory.grow(Math.ceil((bytes - have) / 65536));
@@ -102,18 +121,18 @@ export function depthwiseRows(x: Float32Array, w: Float32Array, out: Float32Arra
   const taps = KH * KW;
   const [tapRow, tapCol, rowStep] = [gh.dilation * pitch * 4, gw.dilation * 4, gh.stride * pitch * 4];
   // the two-row 3×3 kernel where consecutive output rows read consecutive input rows
-  const pairs = kernel === ex.k3s1 && gh.stride === 1 && gh.dilation === 1 ? rows >> 1 : 0;
+  const pairs = kernel === depthwiseKernels().ex.k3s1 && gh.stride === 1 && gh.dilation === 1 ? rows >> 1 : 0;
   for (let b = 0; b < p.n; b++) {
     for (let co = 0; co < p.cout; co++) {
       if (co % mult === 0 && r1 > r0) {
         // a new input channel: its band rows (contiguous in x) in one copy, then placed with padding
         const src = (b * p.cin + co / mult) * H * W + (firstRow + r0) * W;
         heap.set(x.subarray(src, src + (r1 - r0) * W), stageAt);
-        place(stageAt * 4, W * 4, r1 - r0, (xAt + r0 * pitch + gw.padBegin) * 4, pitch * 4);
+        depthwiseKernels().place(stageAt * 4, W * 4, r1 - r0, (xAt + r0 * pitch + gw.padBegin) * 4, pitch * 4);
       }
       const [wq, bq] = [(wAt + co * taps) * 4, bias ? bias[co] : 0];
       if (pairs > 0) {
-        k3s1r2(xAt * 4, wq, outAt * 4, pitch * 4, pairs, groups, OW * 4, bq);
+        depthwiseKernels().k3s1r2(xAt * 4, wq, outAt * 4, pitch * 4, pairs, groups, OW * 4, bq);
         if (rows & 1) kernel(xAt * 4 + (rows - 1) * rowStep, wq, (outAt + (rows - 1) * OW) * 4, KH, KW, tapRow, tapCol, rowStep, 1, groups, OW * 4, bq);
       } else kernel(xAt * 4, wq, outAt * 4, KH, KW, tapRow, tapCol, rowStep, rows, groups, OW * 4, bq);
       const oc = (b * p.cout + co) * gh.out * OW;

@@ -8,11 +8,16 @@
  * The rows are copied into the module's memory in chunks of at most CHUNK floats (its memory only
  * grows, so a bound keeps a huge tensor from pinning gigabytes), transformed there, copied back.
  */
-import { WasmFloats, wasmInstance } from '../tensor/wasm-memory.js';
+import { WasmFloats, lazily, wasmInstance } from '../tensor/wasm-memory.js';
 
-const instance = wasmInstance('elementwise.wasm');
-const mem = new WasmFloats(instance.exports.memory as WebAssembly.Memory);
-const geluRows = instance.exports.gelu_rows as (ptr: number, rows: number, cols: number, bias: number, hasBias: number) => void;
+/** wasm/elementwise.wat, instantiated at its first use (tensor/wasm-memory.ts lazily). */
+const kernels = lazily(() => {
+  const instance = wasmInstance('elementwise.wasm');
+  return {
+    mem: new WasmFloats(instance.exports.memory as WebAssembly.Memory),
+    geluRows: instance.exports.gelu_rows as (ptr: number, rows: number, cols: number, bias: number, hasBias: number) => void,
+  };
+});
 
 /** Floats per chunk (4 MiB), unless one row is longer. */
 const CHUNK = 1 << 20;
@@ -22,13 +27,13 @@ export function geluRowsSimd(y: Float32Array, rows: number, cols: number, bias: 
   if (rows === 0 || cols === 0) return;
   const perChunk = Math.max(1, Math.floor(CHUNK / cols));
   const biasAt = Math.min(perChunk, rows) * cols; // float index of the chunk's biases, after its rows
-  mem.reserve((biasAt + perChunk) * 4);
+  kernels().mem.reserve((biasAt + perChunk) * 4);
   for (let r0 = 0; r0 < rows; r0 += perChunk) {
     const n = Math.min(perChunk, rows - r0);
     const src = y.subarray(r0 * cols, (r0 + n) * cols);
-    mem.heap.set(src, 0);
-    if (bias) mem.heap.set(bias.subarray(r0, r0 + n), biasAt);
-    geluRows(0, n, cols, biasAt * 4, bias ? 1 : 0);
-    src.set(mem.heap.subarray(0, n * cols));
+    kernels().mem.heap.set(src, 0);
+    if (bias) kernels().mem.heap.set(bias.subarray(r0, r0 + n), biasAt);
+    kernels().geluRows(0, n, cols, biasAt * 4, bias ? 1 : 0);
+    src.set(kernels().mem.heap.subarray(0, n * cols));
   }
 }

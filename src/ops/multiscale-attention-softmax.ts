@@ -7,27 +7,32 @@
  * for: at most SCORE_BAND floats or one row of scores, whichever is larger). The VJP's softmax
  * Jacobian goes the same way (softmaxVjpBand: the probabilities and their gradient side by side).
  */
-import { WasmFloats, wasmInstance } from '../tensor/wasm-memory.js';
+import { WasmFloats, lazily, wasmInstance } from '../tensor/wasm-memory.js';
 
-const instance = wasmInstance('softmax.wasm');
-const mem = new WasmFloats(instance.exports.memory as WebAssembly.Memory);
-const softmaxKernel = instance.exports.softmax_rows as (ptr: number, rows: number, cols: number) => void;
-const softmaxVjpKernel = instance.exports.softmax_vjp_rows as (p: number, g: number, rows: number, cols: number) => void;
-const expKernel = instance.exports.exp_rows as (ptr: number, n: number) => void;
+/** wasm/softmax.wat, instantiated at its first use (tensor/wasm-memory.ts lazily). */
+const kernels = lazily(() => {
+  const instance = wasmInstance('softmax.wasm');
+  return {
+    mem: new WasmFloats(instance.exports.memory as WebAssembly.Memory),
+    softmaxKernel: instance.exports.softmax_rows as (ptr: number, rows: number, cols: number) => void,
+    softmaxVjpKernel: instance.exports.softmax_vjp_rows as (p: number, g: number, rows: number, cols: number) => void,
+    expKernel: instance.exports.exp_rows as (ptr: number, n: number) => void,
+  };
+});
 
 /**
  * A view of `floats` floats of the module's memory from byte 0, for a band of scores: valid until the
  * next scoreBand or expF32 call (a larger one may grow the memory and detach it).
  */
 export function scoreBand(floats: number): Float32Array {
-  return mem.reserve(floats * 4).subarray(0, floats);
+  return kernels().mem.reserve(floats * 4).subarray(0, floats);
 }
 
 /** Softmax of each of `rows` rows of `cols` scores in place; `band` must be a scoreBand view (refused otherwise: the kernel reads the module's memory). */
 export function softmaxBand(band: Float32Array, rows: number, cols: number): void {
-  if (band.buffer !== mem.memory.buffer) throw new Error('softmaxBand: the scores must be a scoreBand view of the softmax module’s memory');
+  if (band.buffer !== kernels().mem.memory.buffer) throw new Error('softmaxBand: the scores must be a scoreBand view of the softmax module’s memory');
   if (rows * cols > band.length) throw new Error(`softmaxBand: ${rows} × ${cols} scores overrun a band of ${band.length}`);
-  softmaxKernel(band.byteOffset, rows, cols);
+  kernels().softmaxKernel(band.byteOffset, rows, cols);
 }
 
 /**
@@ -35,15 +40,15 @@ export function softmaxBand(band: Float32Array, rows: number, cols: number): voi
  * sums, four partial). p and g are `rows` rows of `cols` in scoreBand views, not overlapping.
  */
 export function softmaxVjpBand(p: Float32Array, g: Float32Array, rows: number, cols: number): void {
-  if (p.buffer !== mem.memory.buffer || g.buffer !== mem.memory.buffer) throw new Error('softmaxVjpBand: the probabilities and their gradient must be scoreBand views of the softmax module’s memory');
+  if (p.buffer !== kernels().mem.memory.buffer || g.buffer !== kernels().mem.memory.buffer) throw new Error('softmaxVjpBand: the probabilities and their gradient must be scoreBand views of the softmax module’s memory');
   if (rows * cols > p.length || rows * cols > g.length) throw new Error(`softmaxVjpBand: ${rows} × ${cols} values overrun a band of ${Math.min(p.length, g.length)}`);
-  softmaxVjpKernel(p.byteOffset, g.byteOffset, rows, cols);
+  kernels().softmaxVjpKernel(p.byteOffset, g.byteOffset, rows, cols);
 }
 
 /** The kernel's exp (x ≤ 0) of each value, for tests of its accuracy: copied through the module's memory (from byte 0). */
 export function expF32(values: Float32Array): Float32Array {
   const band = scoreBand(values.length);
   band.set(values);
-  expKernel(0, values.length);
+  kernels().expKernel(0, values.length);
   return band.slice();
 }

@@ -23,14 +23,19 @@
  * and a bound keeps it near L2 size.
  */
 import type { AxisGeometry } from './geometry.js';
-import { WasmFloats, wasmInstance } from '../tensor/wasm-memory.js';
+import { WasmFloats, lazily, wasmInstance } from '../tensor/wasm-memory.js';
 
-const instance = wasmInstance('pool.wasm');
-const mem = new WasmFloats(instance.exports.memory as WebAssembly.Memory);
 type Kernel = (...args: number[]) => void;
-const maxPlanes = instance.exports.max_planes as Kernel;
-const avgPlanes = instance.exports.avg_planes as Kernel;
-const stage = instance.exports.stage as Kernel;
+/** wasm/pool.wat, instantiated at its first use (tensor/wasm-memory.ts lazily). */
+const kernels = lazily(() => {
+  const instance = wasmInstance('pool.wasm');
+  return {
+    mem: new WasmFloats(instance.exports.memory as WebAssembly.Memory),
+    maxPlanes: instance.exports.max_planes as Kernel,
+    avgPlanes: instance.exports.avg_planes as Kernel,
+    stage: instance.exports.stage as Kernel,
+  };
+});
 
 /** Staged input floats per call (1 MiB; the raw copy about as much), unless one plane is larger. */
 const BAND = 1 << 18;
@@ -70,7 +75,7 @@ export function poolPlanesSimd(
   const inAt = divisors ? align(OH * OW + SLACK) : 0;
   const outAt = inAt + align(perBand * staged + SLACK);
   const rawAt = outAt + align(perBand * OH * OW + SLACK);
-  const heap = mem.reserve((rawAt + perBand * H * W + SLACK) * 4);
+  const heap = kernels().mem.reserve((rawAt + perBand * H * W + SLACK) * 4);
   // no padding and every input row and column in a window (floor mode, or ceil mode without overhang): the raw planes are the staged ones
   const asIs = gh.padBegin === 0 && gw.padBegin === 0 && PH === H && PW === W;
   if (divisors) heap.set(divisors, divAt);
@@ -79,10 +84,10 @@ export function poolPlanesSimd(
     const planes = Math.min(perBand, p1 - b0);
     // the band's planes are contiguous in xd: one copy in, padded by the module (a JS loop per row cost more than the kernel)
     heap.set(xd.subarray(b0 * H * W, (b0 + planes) * H * W), rawAt);
-    if (!asIs) stage(rawAt * 4, inAt * 4, planes, H, W, PH, PW, gh.padBegin, gw.padBegin, border);
+    if (!asIs) kernels().stage(rawAt * 4, inAt * 4, planes, H, W, PH, PW, gh.padBegin, gw.padBegin, border);
     const from = (asIs ? rawAt : inAt) * 4;
-    if (divisors) avgPlanes(from, outAt * 4, divAt * 4, planes, PW, PH, OH, OW, kh, kw, sy, sx);
-    else maxPlanes(from, outAt * 4, planes, PW, PH, OH, OW, kh, kw, sy, sx);
+    if (divisors) kernels().avgPlanes(from, outAt * 4, divAt * 4, planes, PW, PH, OH, OW, kh, kw, sy, sx);
+    else kernels().maxPlanes(from, outAt * 4, planes, PW, PH, OH, OW, kh, kw, sy, sx);
     out.set(heap.subarray(outAt, outAt + planes * OH * OW), b0 * OH * OW);
   }
   return true;

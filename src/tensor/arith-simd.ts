@@ -5,19 +5,22 @@
  * and the chunk copied back: on ResNet-50's residual adds (5.5 M elements a forward) about a third
  * of the loop's time.
  */
-import { WasmFloats, wasmInstance } from './wasm-memory.js';
+import { WasmFloats, lazily, wasmInstance } from './wasm-memory.js';
 
 export type Arith = 'add' | 'sub' | 'mul' | 'div';
 
-const instance = wasmInstance('arith.wasm');
-const mem = new WasmFloats(instance.exports.memory as WebAssembly.Memory);
 type Kernel = (a: number, b: number, r: number, n: number) => void;
-const KERNELS: Record<Arith, Kernel> = {
-  add: instance.exports.add as Kernel,
-  sub: instance.exports.sub as Kernel,
-  mul: instance.exports.mul as Kernel,
-  div: instance.exports.div as Kernel,
-};
+/** wasm/arith.wat, instantiated at its first use (wasm-memory.ts lazily). */
+const kernels = lazily(() => {
+  const instance = wasmInstance('arith.wasm');
+  const kernel: Record<Arith, Kernel> = {
+    add: instance.exports.add as Kernel,
+    sub: instance.exports.sub as Kernel,
+    mul: instance.exports.mul as Kernel,
+    div: instance.exports.div as Kernel,
+  };
+  return { mem: new WasmFloats(instance.exports.memory as WebAssembly.Memory), kernel };
+});
 
 /**
  * Floats per operand per chunk (128 KiB each): the module's memory only grows, held for the
@@ -37,7 +40,8 @@ export function arithSimdElements(): number {
 
 /** r[ro + i] = a[ao + i] ∘ b[bo + i] for i < n; r may be a or b (each element is read before it is written). */
 export function arithSimd(op: Arith, r: Float32Array, ro: number, a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): void {
-  const kernel = KERNELS[op];
+  const { mem, kernel: byOp } = kernels();
+  const kernel = byOp[op];
   simdFloats += n;
   const heap = mem.reserve(Math.min(n, CHUNK) * 8);
   const bAt = Math.min(n, CHUNK);

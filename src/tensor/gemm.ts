@@ -53,36 +53,65 @@ export function workingSetFloats(rows: number, K: number): number {
  */
 const relaxedBytes = readFileSync(path.join(PACKAGE_ROOT, 'wasm', 'gemm-relaxed.wasm'));
 export const GEMM_FMA = WebAssembly.validate(relaxedBytes);
-const instance = new WebAssembly.Instance(new WebAssembly.Module(GEMM_FMA ? relaxedBytes : readFileSync(path.join(PACKAGE_ROOT, 'wasm', 'gemm.wasm'))));
-const memory = instance.exports.memory as WebAssembly.Memory;
+
+interface GemmKernels {
+  memory: WebAssembly.Memory;
+  block: (a: number, b: number, out: number, K: number, mBlocks: number, panels: number, bias: number, stride: number) => void;
+  im2col: (src: number, taps: number, K: number, pos: number, width: number, OW: number, rowStep: number, sx: number, dst: number) => void;
+  pack: (src: number, K: number, lda: number, blocks: number, dst: number) => void;
+  place: (src: number, rowBytes: number, rows: number, dst: number, pitch: number) => void;
+  gemv: (w: number, x: number, y: number, K: number, rows: number) => void;
+  clamp: (ptr: number, n: number, lo: number, hi: number) => void;
+  relu: (ptr: number, n: number) => void;
+}
+let kernels: GemmKernels | undefined;
+/** The module's memory as floats: empty until the module is instantiated (every user reserves first). */
+let heap = new Float32Array(0);
+
+/**
+ * The module, instantiated at its first use rather than at import: its memory reserves gigabytes
+ * of address space (V8's guard regions), and a command that runs no kernel (`convlens models`,
+ * `analyze`) could not start under `ulimit -v` (README, Command line).
+ */
+function gemmKernels(): GemmKernels {
+  if (kernels) return kernels;
+  const e = new WebAssembly.Instance(new WebAssembly.Module(GEMM_FMA ? relaxedBytes : readFileSync(path.join(PACKAGE_ROOT, 'wasm', 'gemm.wasm')))).exports;
+  kernels = {
+    memory: e.memory as WebAssembly.Memory,
+    block: e.block as GemmKernels['block'],
+    im2col: e.im2col as GemmKernels['im2col'],
+    pack: e.pack as GemmKernels['pack'],
+    place: e.place as GemmKernels['place'],
+    gemv: e.gemv as GemmKernels['gemv'],
+    clamp: e.clamp as GemmKernels['clamp'],
+    relu: e.relu as GemmKernels['relu'],
+  };
+  heap = new Float32Array(kernels.memory.buffer);
+  return kernels;
+}
+
 /** The module's memory, for a module that works on the GEMM's operands in place (wasm/winograd.wat imports it). */
-export const GEMM_MEMORY = memory;
+export const gemmMemory = (): WebAssembly.Memory => gemmKernels().memory;
 /**
  * wasm/gemm.wat's block (byte addresses): out[i][j] = bias[i] + Σ_k A[i][k]·B[k][j] for A packed
  * (packA's layout) at a, mBlocks blocks of 4 rows, B's `panels` 8-column panels at b, output rows
  * `stride` bytes apart. For a driver that lays out its own operands (ops/conv-winograd.ts).
  */
-export const block = instance.exports.block as (a: number, b: number, out: number, K: number, mBlocks: number, panels: number, bias: number, stride: number) => void;
-let heap = new Float32Array(memory.buffer);
+export const block: GemmKernels['block'] = (a, b, out, K, mBlocks, panels, bias, stride) => gemmKernels().block(a, b, out, K, mBlocks, panels, bias, stride);
 
 /** wasm/gemm.wat's im2col (byte addresses): a convolution's panels from a padded input staged in this module's memory (ops/conv-im2col.ts). */
-export const im2col = instance.exports.im2col as (src: number, taps: number, K: number, pos: number, width: number, OW: number, rowStep: number, sx: number, dst: number) => void;
-/** wasm/gemm.wat's pack (src, dst in bytes; K, lda in floats): whole 4-row blocks of A, staged row-major, into packA's layout. */
-const pack = instance.exports.pack as (src: number, K: number, lda: number, blocks: number, dst: number) => void;
-/** Floats of A staged at once for pack (rows of a larger A go in several copies). */
+export const im2col: GemmKernels['im2col'] = (src, taps, K, pos, width, OW, rowStep, sx, dst) => gemmKernels().im2col(src, taps, K, pos, width, OW, rowStep, sx, dst);
+/** Floats of A staged at once for pack (wasm/gemm.wat's pack: whole 4-row blocks of A, staged row-major, into packA's layout; rows of a larger A go in several copies). */
 const PACK_STAGE = 1 << 16;
 /** wasm/gemm.wat's place (byte addresses): rows of rowBytes copied `pitch` bytes apart. */
-export const place = instance.exports.place as (src: number, rowBytes: number, rows: number, dst: number, pitch: number) => void;
+export const place: GemmKernels['place'] = (src, rowBytes, rows, dst, pitch) => gemmKernels().place(src, rowBytes, rows, dst, pitch);
 
-/** wasm/gemm.wat's gemv (byte addresses): y[o] = Σ_k w[o·K + k]·x[k] for o < rows. */
-const gemvKernel = instance.exports.gemv as (w: number, x: number, y: number, K: number, rows: number) => void;
+/* wasm/gemm.wat's gemv (byte addresses): y[o] = Σ_k w[o·K + k]·x[k] for o < rows. */
 /** Floats of a weight staged at once for gemv (a slice of its rows; about 256 KiB, L2-sized). */
 const GEMV_STAGE = 1 << 16;
 /** Most floats gemv stages (x rows and one weight row): beyond, a JavaScript loop (16 MiB). */
 const GEMV_MAX = 1 << 22;
 
-const clampHere = instance.exports.clamp as (ptr: number, n: number, lo: number, hi: number) => void;
-const reluHere = instance.exports.relu as (ptr: number, n: number) => void;
 
 /**
  * Clamp (lo, hi given) or ReLU in place on `v` when it is a view into this module's memory (the
@@ -90,9 +119,10 @@ const reluHere = instance.exports.relu as (ptr: number, n: number) => void;
  * kernels are wasm/clamp.wat's (ops/clamp-simd.ts), so the values are the same.
  */
 export function mapOnHeap(v: Float32Array, bounds: readonly [number, number] | null): boolean {
-  if (v.buffer !== memory.buffer) return false;
-  if (bounds) clampHere(v.byteOffset, v.length, bounds[0], bounds[1]);
-  else reluHere(v.byteOffset, v.length);
+  // not instantiated: nothing is on its heap (and nothing instantiates it to say so)
+  if (kernels === undefined || v.buffer !== kernels.memory.buffer) return false;
+  if (bounds) kernels.clamp(v.byteOffset, v.length, bounds[0], bounds[1]);
+  else kernels.relu(v.byteOffset, v.length);
   return true;
 }
 
@@ -109,6 +139,7 @@ export const heapUses = (): number => uses;
 /** Grows the module's memory to at least `bytes` (growing keeps the contents; views are renewed). */
 function reserve(bytes: number): void {
   uses++;
+  const { memory } = gemmKernels();
   const have = memory.buffer.byteLength;
   if (bytes > have) {
     memory.grow(Math.ceil((bytes - have) / 65536));
@@ -125,7 +156,7 @@ export function wasmFloats(floats: number): Float32Array {
 /** The module's memory as 32-bit integers (for index tables), at least `ints` long. */
 export function wasmInts(ints: number): Int32Array {
   reserve(ints * 4);
-  return new Int32Array(memory.buffer);
+  return new Int32Array(gemmKernels().memory.buffer);
 }
 
 /** Floats from 0 that gemmPacked with this packed A uses (A, one block of panels, its output): scratch may follow. */
@@ -189,7 +220,7 @@ function packNow(M: number, K: number, A: Float32Array, aOff: number, lda: numbe
       const nb = Math.min(perCopy, (full >> 2) - b0);
       const src = aOff + b0 * 4 * lda;
       h.set(A.subarray(src, src + (nb * 4 - 1) * lda + K), stage);
-      pack(stage * 4, K, lda, nb, b0 * 16 * K);
+      gemmKernels().pack(stage * 4, K, lda, nb, b0 * 16 * K);
     }
   }
   // JS: whole blocks of 4 rows, the packed block written in order, four source rows read side by side
@@ -392,7 +423,7 @@ export function gemv(rows: number, N: number, K: number, X: Float32Array, xOff: 
     const n = Math.min(per, N - o0);
     h.set(W.subarray(wOff + o0 * K, wOff + (o0 + n) * K), wAt);
     for (let r = 0; r < rows; r++) {
-      gemvKernel(wAt * 4, (xAt + r * K) * 4, yAt * 4, K, n);
+      gemmKernels().gemv(wAt * 4, (xAt + r * K) * 4, yAt * 4, K, n);
       Y.set(h.subarray(yAt, yAt + n), yOff + r * ldy + o0);
     }
   }

@@ -12,6 +12,16 @@ export function wasmInstance(file: string, imports?: WebAssembly.Imports): WebAs
   return new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path.join(PACKAGE_ROOT, 'wasm', file))), imports);
 }
 
+/**
+ * `load`'s value, computed at the first call rather than at import: a kernel module's instance,
+ * whose memory reserves gigabytes of address space (V8's guard regions), so that a command that
+ * runs no kernel (`convlens models`, `analyze`) starts under `ulimit -v` (README, Command line).
+ */
+export function lazily<T>(load: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= load());
+}
+
 export class WasmFloats {
   heap: Float32Array;
 
