@@ -58,9 +58,12 @@ interface GemmKernels {
   memory: WebAssembly.Memory;
   block: (a: number, b: number, out: number, K: number, mBlocks: number, panels: number, bias: number, stride: number) => void;
   im2col: (src: number, taps: number, K: number, pos: number, width: number, OW: number, rowStep: number, sx: number, dst: number) => void;
+  /** src, dst in bytes; K, lda in floats: whole 4-row blocks of A, staged row-major, into packA's layout. */
   pack: (src: number, K: number, lda: number, blocks: number, dst: number) => void;
   place: (src: number, rowBytes: number, rows: number, dst: number, pitch: number) => void;
+  /** Byte addresses: y[o] = Σ_k w[o·K + k]·x[k] for o < rows. */
   gemv: (w: number, x: number, y: number, K: number, rows: number) => void;
+  /** The clamp.wat kernels on this module's memory (mapOnHeap). */
   clamp: (ptr: number, n: number, lo: number, hi: number) => void;
   relu: (ptr: number, n: number) => void;
 }
@@ -106,7 +109,6 @@ const PACK_STAGE = 1 << 16;
 /** wasm/gemm.wat's place (byte addresses): rows of rowBytes copied `pitch` bytes apart. */
 export const place: GemmKernels['place'] = (src, rowBytes, rows, dst, pitch) => gemmKernels().place(src, rowBytes, rows, dst, pitch);
 
-/* wasm/gemm.wat's gemv (byte addresses): y[o] = Σ_k w[o·K + k]·x[k] for o < rows. */
 /** Floats of a weight staged at once for gemv (a slice of its rows; about 256 KiB, L2-sized). */
 const GEMV_STAGE = 1 << 16;
 /** Most floats gemv stages (x rows and one weight row): beyond, a JavaScript loop (16 MiB). */
