@@ -175,8 +175,8 @@ describe('the `convlens worker` command', () => {
     const redis = await startRedis();
     const pool = createPool(loadConfig({ WORKERS: '1' }));
     const app = await buildApp({ config: loadConfig({ WORKERS: '1', REDIS_URL: redis.url }), pool });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], { cwd: root, env: { ...process.env, REDIS_URL: redis.url, WORKERS: '1', LOG_LEVEL: 'info' } });
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], { cwd: root, env: { ...process.env, REDIS_URL: redis.url, WORKERS: '1', LOG_LEVEL: 'info' } });
       let stdout = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d));
       child.stderr.on('data', (d: Buffer) => (stdout += d));
@@ -190,6 +190,8 @@ describe('the `convlens worker` command', () => {
       expect(stdout).toContain('"msg":"job done"');
       expect(stdout).toContain('convlens worker stopped');
     } finally {
+      // a failed expectation above left the worker running (it polled a stopped Redis on its own): ended here
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await app.close();
       await pool.close();
       await redis.stop();
