@@ -90,7 +90,7 @@ describe('the typed attribute reader, method by method (values encoded by protob
     const e = errorOf(() => reader({ group: { i: '9007199254740993' } }).int('group', 1));
     expect(e.code).toBe('ONNX_GRAPH_INVALID');
     expect(e.message).toBe("node 'n' (Custom): attribute 'group' holds 9007199254740993, beyond the ±(2^53 − 1) that are read exactly");
-    expect(e.details).toMatchObject({ path: '$.graph.node[0].attribute[0]', attribute: 'group' });
+    expect(e.details).toMatchObject({ path: '$.graph.node[0].attribute[0]', onnxAttribute: 'group' });
     expect(errorOf(() => reader({ axes: { ints: [0, INT64_MAX] } }).ints('axes')).code).toBe('ONNX_GRAPH_INVALID');
   });
 
@@ -127,7 +127,7 @@ describe('wrong-typed attributes through importOnnx: 400 ONNX_GRAPH_INVALID nami
     expect(e.status).toBe(400);
     expect(e.code).toBe('ONNX_GRAPH_INVALID');
     expect(e.message).toBe("node 'conv1' (Conv): attribute 'group' must be an INT, got FLOATS");
-    expect(e.details).toEqual({ path: '$.graph.node[1].attribute[1]', layer: 'conv1', opType: 'Conv', attribute: 'group' });
+    expect(e.details).toEqual({ path: '$.graph.node[1].attribute[1]', layer: 'conv1', opType: 'Conv', onnxAttribute: 'group' });
   });
 
   it.each<[string, Record<string, Attr>, string]>([

@@ -128,10 +128,10 @@ describe('detection (map-detection.ts)', () => {
 });
 
 describe('math (map-math.ts): Mod is the one op with an attribute', () => {
-  it('Mod fmod 2 (ONNX Runtime: "fmod must have value either 0 or 1"; was read as 0, Python\'s %): ONNX_GRAPH_INVALID at $.graph.node[0].attribute[0], attribute fmod', () => {
+  it('Mod fmod 2 (ONNX Runtime: "fmod must have value either 0 or 1"; was read as 0, Python\'s %): ONNX_GRAPH_INVALID at $.graph.node[0].attribute[0], onnxAttribute fmod', () => {
     const e = errorOf(() => analyzeOnnx(oneNode({ op: 'Mod', inputs: ['x', 'x'], outputs: ['y'], name: 'm', attrs: { fmod: { i: 2 } } })));
     expect(e.message).toBe("node 'm' (Mod): attribute 'fmod' must be 0 or 1, got 2");
-    expect(e.details).toEqual({ path: '$.graph.node[0].attribute[0]', layer: 'm', opType: 'Mod', attribute: 'fmod' });
+    expect(e.details).toEqual({ path: '$.graph.node[0].attribute[0]', layer: 'm', opType: 'Mod', onnxAttribute: 'fmod' });
   });
 
   it('Mod fmod 1: the layer reads it (fmod true), so a valid file is unchanged', () => {

@@ -52,6 +52,11 @@ describe('ONNX error paths through HTTP', () => {
     expect(res.body.error.onnxAttribute).toBe(onnxAttribute);
   });
 
+  it('POST /v1/analyze, a Conv whose group (attribute[1], after strides) is FLOATS: 400 ONNX_GRAPH_INVALID at $.graph.node[1].attribute[1], named in onnxAttribute as every error about an AttributeProto (the attribute reader said `attribute`)', async () => {
+    const res = await octets('/v1/analyze', bigKernelConv({ strides: { ints: [1, 1] }, group: { floats: [1] } }, [1, 2, 5, 5])).expect(400);
+    expect(res.body.error).toEqual({ code: 'ONNX_GRAPH_INVALID', message: "node 'c' (Conv): attribute 'group' must be an INT, got FLOATS", path: '$.graph.node[1].attribute[1]', layer: 'c', opType: 'Conv', onnxAttribute: 'group' });
+  });
+
   it("POST /v1/analyze, QLinearConv 2 → 4 channels with w_scale [3] (map-quant.ts): 400 SHAPE_MISMATCH at $.graph.node[0].input[4], the node's w_scale", async () => {
     const res = await octets('/v1/analyze', qlinearConv([0.1, 0.1, 0.1])).expect(400);
     expect(res.body.error).toMatchObject({ code: 'SHAPE_MISMATCH', path: '$.graph.node[0].input[4]', layer: 'qc', opType: 'QLinearConv' });

@@ -2,7 +2,9 @@
  * Typed reading of an ONNX node's attributes. Every read checks AttributeProto.type (onnx.proto's
  * AttributeType) against the type the ONNX operator spec gives the attribute, so a Conv whose
  * `group` arrives as FLOATS is a 400 naming the node, its op type and the attribute, with the
- * JSONPath of the AttributeProto, never a silently defaulted or mis-typed layer attribute.
+ * JSONPath of the AttributeProto and its name in details.onnxAttribute (the one key every error
+ * about an ONNX attribute uses: errors.ts fieldUnderLayer, import.ts), never a silently defaulted
+ * or mis-typed layer attribute.
  *
  *   const attr = attributesOf(node, 'conv1', '$.graph.node[3]');
  *   attr.int('group', 1); attr.ints('strides'); attr.string('auto_pad', 'NOTSET');
@@ -102,7 +104,7 @@ class NodeAttributes implements Attributes {
       path: `${this.path}.attribute[${e.index}]`,
       layer: this.layer,
       opType: this.node.opType,
-      attribute: e.proto.name,
+      onnxAttribute: e.proto.name,
     });
   }
 
