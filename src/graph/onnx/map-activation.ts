@@ -15,12 +15,12 @@ const direct = (op: string): NodeMapper => (ctx) => ({ op, inputs: [ctx.node.inp
 
 const prelu: NodeMapper = (ctx) => {
   const slope = ctx.constOf(1);
-  if (!slope) throw new Unsupported('the slope (input 1) is not a constant');
+  if (!slope) throw new Unsupported('the slope (input 1) is not a constant', 1);
   const dims = slope.shape;
   const n = dims.reduce((p, d) => p * d, 1);
   if (n === 1) return { op: 'prelu', inputs: [ctx.node.input[0]], attrs: { numParameters: 1 }, weights: { weight: { constant: slope.name } } };
   const big = dims.flatMap((d, i) => (d !== 1 ? [i] : []));
-  if (big.length !== 1) throw new Unsupported(`a slope of shape [${dims.join(', ')}]: only one shared slope or one per channel is supported`);
+  if (big.length !== 1) throw new Unsupported(`a slope of shape [${dims.join(', ')}]: only one shared slope or one per channel is supported`, 1);
   // right-aligned broadcasting: axis i of the slope meets the input's dim −(rank_slope − i)
   const channelDim = -(dims.length - big[0]);
   return { op: 'prelu', inputs: [ctx.node.input[0]], attrs: { numParameters: n, channelDim }, weights: { weight: { constant: slope.name } } };
@@ -51,7 +51,7 @@ export const ACTIVATION_MAPPERS: Record<string, NodeMapper> = {
   Softplus: direct('softplus'),
   Gelu: (ctx) => {
     const approximate = ctx.a.string('approximate', 'none');
-    if (approximate !== 'none' && approximate !== 'tanh') throw new Unsupported(`approximate '${approximate}'`);
+    if (approximate !== 'none' && approximate !== 'tanh') throw new Unsupported(`approximate '${approximate}'`, 'approximate');
     return { op: 'gelu', inputs: [ctx.node.input[0]], attrs: { approximate }, from: { approximate: 'approximate' } };
   },
   PRelu: prelu,

@@ -24,13 +24,13 @@ import { Unsupported } from './mapping.js';
 
 const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
-/** c·k by the mul kernel, with k a scalar or, given `n`, a [n] of k (which broadcasts C to the features). */
-function scaled(ctx: MapContext, c: GraphConstant, k: number, n: number | null, what: string): GraphConstant {
-  if (!ctx.folder) throw new Unsupported(`${what} ≠ 1 where constants are not folded`);
+/** c·k by the mul kernel, with k a scalar or, given `n`, a [n] of k (which broadcasts C to the features); `what`: the attribute k is (alpha, beta), where a refusal points. */
+function scaled(ctx: MapContext, c: GraphConstant, k: number, n: number | null, what: 'alpha' | 'beta'): GraphConstant {
+  if (!ctx.folder) throw new Unsupported(`${what} ≠ 1 where constants are not folded`, what);
   const shape = n === null ? [] : [n];
   const factor: GraphConstant = { name: `${c.name}:${what}`, shape, dataType: 'float32', value: { data: new Array<number>(n ?? 1).fill(k), integer: false }, raw: null, typed: null, initializer: false };
   const out = ctx.folder.apply('mul', {}, [c, factor], `${c.name}:${what}`);
-  if (notFoldable(out)) throw new Unsupported(`${what}·${c.name} does not fold: ${out.reason}`);
+  if (notFoldable(out)) throw new Unsupported(`${what}·${c.name} does not fold: ${out.reason}`, what);
   return out;
 }
 
@@ -41,7 +41,7 @@ const gemm: NodeMapper = (ctx): Mapped => {
   const beta = a.float('beta', 1);
   const transB = a.int('transB', 0) === 1;
   const b = ctx.weightOf(1, 'B (the weight)');
-  if (!b || b.shape.length !== 2) throw new Unsupported(`B of shape ${fmt(b?.shape ?? [])}: a Gemm's B is a matrix`);
+  if (!b || b.shape.length !== 2) throw new Unsupported(`B of shape ${fmt(b?.shape ?? [])}: a Gemm's B is a matrix`, 1);
   const out = transB ? b.shape[0] : b.shape[1];
   const w = alpha === 1 ? b : scaled(ctx, b, alpha, null, 'alpha');
   const c = ctx.weightOf(2, 'the bias C');
@@ -49,7 +49,7 @@ const gemm: NodeMapper = (ctx): Mapped => {
   let rowC: GraphConstant | null = null;
   if (c) {
     const last = c.shape.at(-1) ?? 1;
-    if (c.shape.length > 2 || (last !== out && last !== 1)) throw new Unsupported(`a bias C of shape ${fmt(c.shape)}: ONNX's C broadcasts to [M, ${out}] (unidirectionally)`);
+    if (c.shape.length > 2 || (last !== out && last !== 1)) throw new Unsupported(`a bias C of shape ${fmt(c.shape)}: ONNX's C broadcasts to [M, ${out}] (unidirectionally)`, 2);
     if (c.shape.slice(0, -1).some((d) => d !== 1)) rowC = beta === 1 ? c : scaled(ctx, c, beta, null, 'beta');
     else bias = beta === 1 && last === out ? c : scaled(ctx, c, beta, out, 'beta');
   }

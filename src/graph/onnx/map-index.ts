@@ -29,8 +29,8 @@ function constantOfShape({ a, same, node }: MapContext) {
   if (!t) return same('constantOfShape', { value: 0, dtype: 'float32' });
   const dtype = dtypeOfOnnx(t.dataType);
   const c = toConstant(t, `${node.output[0]}:value`, false, { left: 1 });
-  if (!c.value || c.value.data.length !== 1) throw new Unsupported(`a value tensor of ${c.shape.length ? c.shape.join('×') : 'no'} elements (must be one ${dtype})`);
-  if (dtype === 'other') throw new Unsupported(`a value of ONNX data type ${t.dataType}`);
+  if (!c.value || c.value.data.length !== 1) throw new Unsupported(`a value tensor of ${c.shape.length ? c.shape.join('×') : 'no'} elements (must be one ${dtype})`, 'value');
+  if (dtype === 'other') throw new Unsupported(`a value of ONNX data type ${t.dataType}`, 'value');
   return same('constantOfShape', { value: c.value.data[0], dtype });
 }
 
@@ -71,7 +71,7 @@ export const INDEX_MAPPERS: Record<string, NodeMapper> = {
   Scatter: ({ a, same }) => same('scatterElements', { dim: a.int('axis', 0) }, { dim: 'axis' }),
   Einsum: ({ a, same }) => {
     const equation = a.string('equation');
-    if (!equation) throw new Unsupported('no equation');
+    if (!equation) throw new Unsupported('no equation', 'equation');
     return same('einsum', { equation }, { equation: 'equation' });
   },
   // k: an attribute before opset 10, input 1 since (a constant, or folded shape arithmetic)
@@ -85,7 +85,7 @@ export const INDEX_MAPPERS: Record<string, NodeMapper> = {
     // kernel; a 5-D input is refused for it, as ONNX Runtime and torch refuse it
     const mode = a.string('mode', 'bilinear');
     const ours = GRID_SAMPLE_MODES.get(mode);
-    if (!ours) throw new Unsupported(`mode ${mode} (bilinear/linear, nearest and bicubic/cubic are supported)`);
+    if (!ours) throw new Unsupported(`mode ${mode} (bilinear/linear, nearest and bicubic/cubic are supported)`, 'mode');
     return same(
       'gridSample',
       { mode: ours, paddingMode: a.string('padding_mode', 'zeros'), alignCorners: a.int('align_corners', 0) === 1 },

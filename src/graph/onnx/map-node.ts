@@ -1,7 +1,8 @@
 /**
  * ONNX node → convlens op: attribute names, types and defaults per the ONNX operator specs
  * (opsets 7–21: graph/onnx/opsets.ts), read through the typed attribute reader. A node convlens cannot map throws
- * Unsupported with the reason; it then stays in the graph under its op type.
+ * Unsupported with the reason and the field it is about (an AttributeProto's name, a node input's
+ * index: Mapped.from's form), where a run refuses it; it then stays in the graph under its op type.
  */
 import { dtypeOfOnnx, isInteger, TensorDataType } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
@@ -22,7 +23,7 @@ function padding(a: Attributes): unknown {
   if (auto === 'VALID') return 'valid';
   const pads = a.ints('pads');
   if (!pads) return 0;
-  if (pads.length !== 4) throw new Unsupported(`pads of length ${pads.length}: only 2-D windows are supported`);
+  if (pads.length !== 4) throw new Unsupported(`pads of length ${pads.length}: only 2-D windows are supported`, 'pads');
   return pads;
 }
 
@@ -46,8 +47,8 @@ const DIRECT: Record<string, string> = {
  * constant (it reads the graph's input, as a dynamic or hyper-network conv does; a node convlens
  * does not model; a cycle). Weight standardisation over the stored weight folds at import.
  */
-function computedWeight(role: string, reason: string): Unsupported {
-  return new Unsupported(`${role} is computed in the graph and does not fold to a constant: ${reason}; convlens reads a weight from the file or from constants it can fold (onnx-simplifier folds the rest: onnxsim in.onnx out.onnx)`);
+function computedWeight(role: string, reason: string, input: number): Unsupported {
+  return new Unsupported(`${role} is computed in the graph and does not fold to a constant: ${reason}; convlens reads a weight from the file or from constants it can fold (onnx-simplifier folds the rest: onnxsim in.onnx out.onnx)`, input);
 }
 
 export function mapNode(node: NodeProto, a: Attributes, opset: number, constants: Map<string, GraphConstant>, types: ReadonlyMap<string, DataType> = new Map(), folder?: WeightFolder): Mapped {
@@ -59,7 +60,7 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
   const constOf = (i: number): GraphConstant | null => (ins[i] ? constants.get(ins[i]) ?? null : null);
   const scalarOf = (i: number): number | undefined => {
     const c = constOf(i);
-    if (ins[i] && !c) throw new Unsupported(`input ${i} is not a constant`);
+    if (ins[i] && !c) throw new Unsupported(`input ${i} is not a constant`, i);
     return c?.value?.data[0];
   };
   const weightOf = (i: number, role: string): GraphConstant | null => {
@@ -68,9 +69,9 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
     const folded = folder?.fold(ins[i]) ?? { reason: `'${ins[i]}' is not a constant` };
     // one reason for every such node (mobilenet_v3's 64 layers wrote 25 KB of reasons naming each tensor), which names no remedy that cannot help
     if ('reason' in folded && folded.graphInput && folded.reason.startsWith(`'${ins[i]}'`)) {
-      throw new Unsupported(`${role} is an input of the graph, not an initializer: a model fed its kernel (a dynamic conv), or a file written with torch.onnx.export(export_params=False), which leaves the weights out (export with export_params=True: a file with its weights' data stripped keeps their shapes)`);
+      throw new Unsupported(`${role} is an input of the graph, not an initializer: a model fed its kernel (a dynamic conv), or a file written with torch.onnx.export(export_params=False), which leaves the weights out (export with export_params=True: a file with its weights' data stripped keeps their shapes)`, i);
     }
-    if ('reason' in folded) throw computedWeight(role, folded.reason);
+    if ('reason' in folded) throw computedWeight(role, folded.reason, i);
     return folded;
   };
   const same = (op: string, attrs: Record<string, unknown> = {}, from?: Mapped['from']): Mapped => ({ op, inputs: [...ins], attrs, ...(from && { from }) });
@@ -84,7 +85,7 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
     case 'Conv': {
       const w = weightOf(1, 'the weight W');
       if (!w) throw new Unsupported('no weight W (input 1)');
-      if (w.shape.length !== 4) throw new Unsupported(convRankReason(w.shape, 'convolution'));
+      if (w.shape.length !== 4) throw new Unsupported(convRankReason(w.shape, 'convolution'), 1);
       const b = weightOf(2, 'the bias B');
       return {
         op: 'conv2d',
@@ -105,8 +106,8 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
     case 'ConvTranspose': {
       const w = weightOf(1, 'the weight W');
       if (!w) throw new Unsupported('no weight W (input 1)');
-      if (w.shape.length !== 4) throw new Unsupported(convRankReason(w.shape, 'transposed convolution'));
-      if (a.has('output_shape')) throw new Unsupported('output_shape (give explicit pads and output_padding)');
+      if (w.shape.length !== 4) throw new Unsupported(convRankReason(w.shape, 'transposed convolution'), 1);
+      if (a.has('output_shape')) throw new Unsupported('output_shape (give explicit pads and output_padding)', 'output_shape');
       const b = weightOf(2, 'the bias B');
       const group = a.int('group', 1);
       return {
@@ -145,8 +146,8 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
       return same('concat', { dim: a.int('axis') }, { dim: 'axis' });
     case 'MaxPool': {
       const k = a.ints('kernel_shape');
-      if (!k || k.length !== 2) throw new Unsupported('only 2-D max pooling is supported');
-      if (a.int('storage_order', 0) !== 0) throw new Unsupported('storage_order 1 (column-major indices)');
+      if (!k || k.length !== 2) throw new Unsupported('only 2-D max pooling is supported', 'kernel_shape');
+      if (a.int('storage_order', 0) !== 0) throw new Unsupported('storage_order 1 (column-major indices)', 'storage_order');
       return {
         op: 'maxPool2d',
         inputs: [ins[0]],
@@ -165,7 +166,7 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
     }
     case 'AveragePool': {
       const k = a.ints('kernel_shape');
-      if (!k || k.length !== 2) throw new Unsupported('only 2-D average pooling is supported');
+      if (!k || k.length !== 2) throw new Unsupported('only 2-D average pooling is supported', 'kernel_shape');
       return {
         op: 'avgPool2d',
         inputs: [ins[0]],
