@@ -65,6 +65,19 @@ describe("a mapper's refusal names the field it is about: where a run refuses th
     expect(inferGraph(graph).analysed[0].unsupportedPath).toBe('$.graph.node[0].input[3]');
   });
 
+  it('QuantizeLinear-21 whose zero point is a graph input (not a constant) and output_dtype INT32 (attribute[1], after axis): the type came from output_dtype, refused at $.graph.node[0].attribute[1] (was .input[2], the zero point, which says nothing of it)', () => {
+    const bytes = onnxModel({
+      opset: 21,
+      inputs: [{ name: 'x', shape: [1, 2, 8, 8] }, { name: 'z', shape: [], elemType: 6 }],
+      outputs: ['y'],
+      initializers: [scalar('s', 0.1)],
+      nodes: [{ op: 'QuantizeLinear', inputs: ['x', 's', 'z'], outputs: ['y'], name: 'q', attrs: { axis: { i: 1 }, output_dtype: { i: 6 } } }],
+    });
+    const { graph } = importOnnx(bytes);
+    expect(graph.layers[0].attrs).toEqual({ reason: 'quantized type int32 (convlens reads uint8, int8, uint16, int16)' });
+    expect(inferGraph(graph).analysed[0].unsupportedPath).toBe('$.graph.node[0].attribute[1]');
+  });
+
   it('NonMaxSuppression with max_output_boxes_per_class 0, a constant: refused at $.graph.node[0].input[2]; absent, at the node', () => {
     const nms = (inputs: string[]) =>
       importOnnx(

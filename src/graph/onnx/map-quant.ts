@@ -15,15 +15,18 @@ import type { MapContext, Mapped, NodeMapper } from './mapping.js';
 
 const QUANTIZED = new Set(['uint8', 'int8', 'uint16', 'int16']);
 
-/** What quantDtype reads (Mapped.from): the zero point (input `zpIndex`) when given, else output_dtype; neither: uint8, the node. */
-const DTYPE_FROM = (zpIndex: number) => [zpIndex, 'output_dtype'] as const;
+/**
+ * What quantDtype reads (Mapped.from): the zero point (input `zpIndex`) when it is a constant, else
+ * output_dtype; neither: uint8, the node. A zero point that is not a constant says nothing here.
+ */
+const DTYPE_FROM = (ctx: MapContext, zpIndex: number) => (ctx.constOf(zpIndex) ? zpIndex : 'output_dtype');
 
 /** The quantized type: a constant zero point's type; else output_dtype (opset 21); else uint8. */
 function quantDtype(ctx: MapContext, zpIndex: number, allowInt32 = false): string {
   const zp = ctx.constOf(zpIndex);
   const out = ctx.a.int('output_dtype', 0);
   const d = zp ? zp.dataType : out ? dtypeOfOnnx(out) : 'uint8';
-  if (!QUANTIZED.has(d) && !(allowInt32 && d === 'int32')) throw new Unsupported(`quantized type ${d} (convlens reads uint8, int8, uint16, int16)`, DTYPE_FROM(zpIndex));
+  if (!QUANTIZED.has(d) && !(allowInt32 && d === 'int32')) throw new Unsupported(`quantized type ${d} (convlens reads uint8, int8, uint16, int16)`, DTYPE_FROM(ctx, zpIndex));
   return d;
 }
 
@@ -77,14 +80,14 @@ function matB(ctx: MapContext, bIndex: number): { inputs: string[]; attrs: Recor
 export const QUANT_MAPPERS: Record<string, NodeMapper> = {
   QuantizeLinear(ctx) {
     noBlocks(ctx);
-    return ctx.same('quantizeLinear', { axis: ctx.a.int('axis', 1), dtype: quantDtype(ctx, 2) }, { axis: 'axis', dtype: DTYPE_FROM(2) });
+    return ctx.same('quantizeLinear', { axis: ctx.a.int('axis', 1), dtype: quantDtype(ctx, 2) }, { axis: 'axis', dtype: DTYPE_FROM(ctx, 2) });
   },
   DequantizeLinear(ctx) {
     noBlocks(ctx);
     const x = ctx.constOf(0);
     const stored = x && (QUANTIZED.has(x.dataType) || x.dataType === 'int32');
     const dtype = stored ? x.dataType : quantDtype(ctx, 2, true);
-    return ctx.same('dequantizeLinear', { axis: ctx.a.int('axis', 1), dtype }, { axis: 'axis', dtype: stored ? 0 : DTYPE_FROM(2) });
+    return ctx.same('dequantizeLinear', { axis: ctx.a.int('axis', 1), dtype }, { axis: 'axis', dtype: stored ? 0 : DTYPE_FROM(ctx, 2) });
   },
   QLinearConv(ctx) {
     const ins = ctx.node.input;
@@ -96,7 +99,7 @@ export const QUANT_MAPPERS: Record<string, NodeMapper> = {
       inputs: [ins[0], ins[1], ins[2], ins[4], ins[5], ins[6], ins[7] ?? ''],
       attrs: { ...convAttrs(ctx, w, 3), bias: b !== null, dtype: quantDtype(ctx, 7) },
       weights: { weight: weight(w), ...(b ? { bias: weight(b) } : {}) },
-      from: { ...convFrom(3), bias: 8, dtype: DTYPE_FROM(7) },
+      from: { ...convFrom(3), bias: 8, dtype: DTYPE_FROM(ctx, 7) },
     };
   },
   ConvInteger(ctx) {
@@ -106,7 +109,7 @@ export const QUANT_MAPPERS: Record<string, NodeMapper> = {
   },
   QLinearMatMul(ctx) {
     const m = matB(ctx, 3);
-    return { op: 'qlinearMatMul', inputs: m.inputs, attrs: { ...m.attrs, dtype: quantDtype(ctx, 7) }, ...(m.weights ? { weights: m.weights } : {}), from: { weightShape: 3, dtype: DTYPE_FROM(7) } };
+    return { op: 'qlinearMatMul', inputs: m.inputs, attrs: { ...m.attrs, dtype: quantDtype(ctx, 7) }, ...(m.weights ? { weights: m.weights } : {}), from: { weightShape: 3, dtype: DTYPE_FROM(ctx, 7) } };
   },
   MatMulInteger(ctx) {
     const m = matB(ctx, 1);
@@ -114,13 +117,13 @@ export const QUANT_MAPPERS: Record<string, NodeMapper> = {
   },
   DynamicQuantizeLinear: (ctx) => ctx.same('dynamicQuantizeLinear'),
   // com.microsoft contrib ops (onnxruntime's quantizer writes them for Add and Mul)
-  QLinearAdd: (ctx) => ctx.same('qlinearAdd', { dtype: quantDtype(ctx, 7) }, { dtype: DTYPE_FROM(7) }),
-  QLinearMul: (ctx) => ctx.same('qlinearMul', { dtype: quantDtype(ctx, 7) }, { dtype: DTYPE_FROM(7) }),
+  QLinearAdd: (ctx) => ctx.same('qlinearAdd', { dtype: quantDtype(ctx, 7) }, { dtype: DTYPE_FROM(ctx, 7) }),
+  QLinearMul: (ctx) => ctx.same('qlinearMul', { dtype: quantDtype(ctx, 7) }, { dtype: DTYPE_FROM(ctx, 7) }),
   QLinearGlobalAveragePool(ctx) {
     if (ctx.a.int('channels_last', 0) !== 0) throw new Unsupported('channels_last 1 (NHWC)', 'channels_last');
-    return ctx.same('qlinearGlobalAvgPool', { dtype: quantDtype(ctx, 4) }, { dtype: DTYPE_FROM(4) });
+    return ctx.same('qlinearGlobalAvgPool', { dtype: quantDtype(ctx, 4) }, { dtype: DTYPE_FROM(ctx, 4) });
   },
-  QLinearConcat: (ctx) => ctx.same('qlinearConcat', { axis: ctx.a.int('axis', 0), dtype: quantDtype(ctx, 1) }, { axis: 'axis', dtype: DTYPE_FROM(1) }),
+  QLinearConcat: (ctx) => ctx.same('qlinearConcat', { axis: ctx.a.int('axis', 0), dtype: quantDtype(ctx, 1) }, { axis: 'axis', dtype: DTYPE_FROM(ctx, 1) }),
 };
 
 /** Ops of the com.microsoft domain the importer maps (through the same table). */
