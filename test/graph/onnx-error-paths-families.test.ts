@@ -198,7 +198,7 @@ describe('sequences (sequences.ts) and control flow (control-flow.ts): a node wr
     expect(e.details).toEqual({ path: '$.graph.node[0]', layer: 'if/output0' });
   });
 
-  it('a node inlined from a branch keeps its own attributes: Concat axis 7 in then_branch at $.graph.node[0].then_branch.node[0].attribute[0]', () => {
+  it('a node inlined from a branch keeps its own attributes, under the AttributeProto that holds the branch: Concat axis 7 in then_branch (the If\'s attribute[1], after else_branch) at $.graph.node[0].attribute[1].g.node[0].attribute[0] (was .then_branch.node[0], a field the file does not have)', () => {
     const bytes = onnxModel({
       inputs: x,
       outputs: ['y'],
@@ -210,14 +210,37 @@ describe('sequences (sequences.ts) and control flow (control-flow.ts): a node wr
           outputs: ['y'],
           name: 'if',
           attrs: {
-            then_branch: { g: { nodes: [{ op: 'Concat', inputs: ['x', 'x'], outputs: ['r'], name: 'cat', attrs: { axis: { i: 7 } } }], outputs: ['r'] } },
             else_branch: { g: { nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['r'], name: 'r' }], outputs: ['r'] } },
+            then_branch: { g: { nodes: [{ op: 'Concat', inputs: ['x', 'x'], outputs: ['r'], name: 'cat', attrs: { axis: { i: 7 } } }], outputs: ['r'] } },
           },
         },
       ],
     });
     const e = errorOf(() => analyzeOnnx(bytes));
-    expect(e.details).toMatchObject({ path: '$.graph.node[0].then_branch.node[0].attribute[0]', onnxAttribute: 'axis', layer: 'if/then/cat' });
+    expect(e.details).toMatchObject({ path: '$.graph.node[0].attribute[1].g.node[0].attribute[0]', onnxAttribute: 'axis', layer: 'if/then/cat' });
+  });
+});
+
+describe('a node of an unrolled Loop body is under the body AttributeProto (its field g)', () => {
+  it('Loop M 2 over x whose body concatenates its carried value with axis a FLOAT: ONNX_GRAPH_INVALID at $.graph.node[1].attribute[0].g.node[0].attribute[0], onnxAttribute axis (was .body.node[0])', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2, 8, 8] }],
+      outputs: ['v_final'],
+      initializers: [int64('m', [2])],
+      nodes: [
+        { op: 'Relu', inputs: ['x'], outputs: ['r'], name: 'relu' },
+        {
+          op: 'Loop',
+          inputs: ['m', '', 'r'],
+          outputs: ['v_final'],
+          name: 'loop',
+          attrs: { body: { g: { inputs: ['i', 'c', 'v'], outputs: ['c', 'v_out'], nodes: [{ op: 'Concat', inputs: ['v', 'v'], outputs: ['v_out'], name: 'cat', attrs: { axis: { f: 1 } } }] } } },
+        },
+      ],
+    });
+    const e = errorOf(() => analyzeOnnx(bytes));
+    expect(e.message).toBe("node 'loop/0/cat' (Concat): attribute 'axis' must be an INT, got FLOAT");
+    expect(e.details).toEqual({ path: '$.graph.node[1].attribute[0].g.node[0].attribute[0]', onnxAttribute: 'axis', layer: 'loop/0/cat', opType: 'Concat' });
   });
 });
 

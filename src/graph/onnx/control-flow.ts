@@ -40,7 +40,7 @@ export const MAX_INLINED_NODES = 20_000;
 
 export interface FlatNode {
   node: NodeProto;
-  /** JSONPath of the node in the file ($.graph.node[3].then_branch.node[0]) */
+  /** JSONPath of the node in the file: a branch's or body's node is under its AttributeProto's g ($.graph.node[3].attribute[0].g.node[0]) */
   path: string;
   /**
    * The file's node at `path` (its inputs and outputs renamed as here) when `node` is one the import
@@ -85,6 +85,9 @@ export interface Flattened {
 function subgraph(node: NodeProto, name: string): GraphProto | undefined {
   return (node.attribute.find((a) => a.name === name) as (AttributeProto & { g?: GraphProto }) | undefined)?.g ?? undefined;
 }
+
+/** Where the file holds that subgraph, under the node's path: the AttributeProto's field g (`.attribute[1].g`), as onnx.proto writes it. */
+const subgraphPath = (node: NodeProto, name: string, path: string) => `${path}.attribute[${node.attribute.findIndex((a) => a.name === name)}].g`;
 
 const isDefault = (d: string | null | undefined) => !d || d === 'ai.onnx';
 
@@ -185,7 +188,7 @@ export function flattenControlFlow(
     const inlined: Record<string, string[]> = { then: [], else: [] };
     const branch = (g: GraphProto, tag: 'then' | 'else') => {
       const from = out.nodes.length;
-      const s = walk(g, scope, `${name}/${tag}`, `${path}.${tag}_branch`);
+      const s = walk(g, scope, `${name}/${tag}`, subgraphPath(n, `${tag}_branch`, path));
       inlined[tag] = out.nodes.slice(from).map((f) => f.node.name);
       return g.output.map((o) => s.get(o.name) ?? o.name);
     };
@@ -234,6 +237,7 @@ export function flattenControlFlow(
     if (m < 1) return keep(`a trip count of ${m}: the loop runs no iteration and its scan outputs are empty`, 0);
     if (ins[1] && initialCond === undefined) return keep('its initial condition is computed, not a constant', 1);
     if (ins[0]) out.unrolled.push({ name, tripCount: ins[0] });
+    const bodyPath = subgraphPath(n, 'body', path);
     const carried = ins.slice(2);
     const k = carried.length;
     const bodyIn = body.input.map((v) => v.name);
@@ -259,7 +263,7 @@ export function flattenControlFlow(
       s.set(bodyIn[0], iter.name);
       if (bodyIn[1]) s.set(bodyIn[1], condIn);
       bodyIn.slice(2).forEach((v, j) => s.set(v, values[j]));
-      const res = walk(body, s, prefix, `${path}.body`);
+      const res = walk(body, s, prefix, bodyPath);
       const got = bodyOut.map((o) => res.get(o) ?? o);
       let next = got.slice(1, 1 + k);
       got.slice(1 + k).forEach((v, j) => scans[j].push(v));
