@@ -1,13 +1,15 @@
 /**
- * An ONNX Loop whose constants say it runs no iteration: a trip count M of 0 or below, or an
- * initial condition that is false. ONNX Runtime's Loop (`while (iter < M && cond)`) then hands the
+ * An ONNX Loop whose constants say it runs no iteration: a trip count M of 0 or below (a constant,
+ * or computed from shapes and folded by the analysis), or an initial condition that is false. ONNX Runtime's Loop (`while (iter < M && cond)`) then hands the
  * loop-carried values through as given; the importer writes them through (Identity), so the
  * analysis is complete and a run answers the input. A scan output would be an empty tensor, which
  * convlens holds nowhere: that loop stays unsupported, saying so with the trip count as the file
  * gives it (M = −5 was reported as "a trip count of 0").
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { inferGraph } from '../../src/analysis/infer.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import { tensor } from '../../src/tensor/tensor.js';
@@ -87,5 +89,36 @@ describe('ONNX Loop that runs no iteration (constant M ≤ 0, or a constant fals
     const r = analyzeGraph(importOnnx(loopModel(-5, true, true)).graph, DEFAULTS);
     expect(r.totals.complete).toBe(false);
     expect(r.totals.unsupported).toEqual([{ opType: 'Loop', count: 1, nodes: ['loop'], reasons: ['a trip count of -5 runs no iteration: its scan output ys would be empty'] }]);
+  });
+});
+
+describe('ONNX Loop whose trip count is computed from shapes and folds to 0 or below (scripts/export_loop_no_iteration.py: M = Gather(Shape(x), 0) − Gather(Shape(x), a) over x [2, 3])', () => {
+  /** onnxruntime-node's outputs on these files (scripts/loop_no_iteration_truth.mjs) */
+  const truth = JSON.parse(readFileSync(new URL('../fixtures/onnx/control/no_iteration_truth.json', import.meta.url), 'utf8')) as {
+    input: { shape: number[]; data: number[] };
+    cases: Record<string, Record<string, { shape: number[]; data: number[] }>>;
+  };
+  const file = (name: string) => readFileSync(new URL(`../fixtures/onnx/control/${name}.onnx`, import.meta.url));
+
+  it.each([
+    ['loop_shapes_zero', 'M = 2 − 2 = 0'],
+    ['loop_shapes_negative', 'M = 2 − 3 = −1'],
+  ])('%s (%s): no iteration, as ONNX Runtime runs it: y is x as given, the analysis complete (it was unsupported, "a trip count of 0: the loop runs no iteration and its scan outputs are empty")', (name) => {
+    const graph = importOnnx(file(name)).graph;
+    const r = analyzeGraph(graph, DEFAULTS);
+    expect(r.totals.unsupported).toEqual([]);
+    expect(r.totals.complete).toBe(true);
+    const ort = truth.cases[name].y;
+    expect(ort.data).toEqual(truth.input.data);
+    expect(r.outputs[0].shape).toEqual(ort.shape);
+    const y = runGraph(graph, { x: tensor(truth.input.shape, Float32Array.from(truth.input.data)) }, OPTS).outputs.y;
+    expect(Array.from(y.data)).toEqual(ort.data);
+  });
+
+  it('loop_shapes_zero_scan (M folds to 0, and a scan output, which ONNX Runtime gives as [0, 2, 3]): unsupported, saying so, refused at M, $.graph.node[4].input[0]', () => {
+    expect(truth.cases.loop_shapes_zero_scan.ys.shape).toEqual([0, 2, 3]);
+    const graph = importOnnx(file('loop_shapes_zero_scan')).graph;
+    const a = inferGraph(graph).analysed.find((l) => l.layer.name === 'loop')!;
+    expect([a.layer.attrs.reason, a.unsupportedPath]).toEqual(['a trip count of 0 (folded from shapes) runs no iteration: its scan output ys would be empty', '$.graph.node[4].input[0]']);
   });
 });

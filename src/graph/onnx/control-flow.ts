@@ -9,8 +9,8 @@
  *          analysis then counts both (an upper bound) and says so.
  *   Loop   a constant trip count M (≤ MAX_UNROLL) unrolls the body M times: iteration i reads
  *          iteration i − 1's loop-carried values, its iteration number as a constant, and its
- *          scan outputs are stacked on a new first axis (Unsqueeze, Concat). A constant M ≤ 0
- *          or a constant false condition runs no iteration (ONNX Runtime: while (i < M && cond)):
+ *          scan outputs are stacked on a new first axis (Unsqueeze, Concat). An M ≤ 0 (a constant,
+ *          or folded from shapes) or a constant false condition runs no iteration (ONNX Runtime: while (i < M && cond)):
  *          the loop-carried outputs are the initial values (Identity); a scan output would be
  *          empty, so such a loop with one stays unsupported. A body that
  *          computes its own condition may stop early: the unrolled loop is its upper bound and
@@ -226,15 +226,15 @@ export function flattenControlFlow(
     const fromShapes = constant === undefined && ins[0] ? tripCounts.get(ins[0]) : undefined;
     const m = constant ?? fromShapes;
     if (m !== undefined) checkTripCount(m, name, path);
-    // no iteration (ONNX Runtime: while (i < M && cond)), with any M or none: the loop-carried values pass through as given
-    if (constant !== undefined && constant < 1) return noIteration(`a trip count of ${m} runs no iteration`, 0);
+    // no iteration (ONNX Runtime: while (i < M && cond)), with any M or none: the loop-carried values pass through as given;
+    // so too an M folded from shapes to 0 or below (Gather(Shape(x), 0) − Gather(Shape(x), 1))
+    if (m !== undefined && m < 1) return noIteration(`a trip count of ${m}${fromShapes !== undefined ? ' (folded from shapes)' : ''} runs no iteration`, 0);
     if (initialCond === 0) return noIteration('a loop whose condition is false at the start runs no iteration', 1);
     if (m === undefined) {
       if (ins[0]) out.computedTripCounts.push(ins[0]);
       return ins[0] ? keep('its trip count M is computed, and not from shapes convlens can fold: the loop cannot be unrolled', 0) : keep('a loop without a trip count (a while loop) cannot be unrolled');
     }
     if (m > MAX_UNROLL) return keep(`a trip count of ${m}, over the ${MAX_UNROLL} iterations convlens unrolls`, 0);
-    if (m < 1) return keep(`a trip count of ${m}: the loop runs no iteration and its scan outputs are empty`, 0);
     if (ins[1] && initialCond === undefined) return keep('its initial condition is computed, not a constant', 1);
     if (ins[0]) out.unrolled.push({ name, tripCount: ins[0] });
     const bodyPath = subgraphPath(n, 'body', path);
