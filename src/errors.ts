@@ -127,6 +127,8 @@ export interface OnnxLayerSource {
   inputs?: readonly number[];
   outputs?: readonly number[];
   weights?: Readonly<Record<string, number>>;
+  /** The file node's op type when the layer is a node the import writes in its place (an unrolled Loop's Concat: Loop): what errors name. */
+  fileOpType?: string;
 }
 
 /** `.input[1]` of `[1]` (a layer's input or output index) as the node's, or the repeated field itself when the index is none of the node's. */
@@ -183,7 +185,7 @@ export function atLayer(e: unknown, layer: { name: string; path: string; attrs?:
   const attribute = typeof given === 'string' ? /^\$\.([A-Za-z_$][\w$]*)/.exec(given)?.[1] : undefined;
   const ownField = typeof given === 'string' && (/^\$\.inputs\[\d+\]/.test(given) || (attribute !== undefined && layer.attrs !== undefined && Object.hasOwn(layer.attrs, attribute)));
   const field = typeof given !== 'string' ? { path: layer.path } : ownField ? fieldUnderLayer(layer, given) : { path: given };
-  return new ConvlensError(e.code, message, { ...e.details, ...field, layer: layer.name, ...(layer.source && { opType: layer.source.opType }) });
+  return new ConvlensError(e.code, message, { ...e.details, ...field, layer: layer.name, ...(layer.source && { opType: layer.source.fileOpType ?? layer.source.opType }) });
 }
 
 /** The wire form of an error, also used to move errors across worker threads. */

@@ -75,7 +75,7 @@ function failer(layer: GraphLayer, shapes: Shape[]) {
       layer: layer.name,
       shapes: Object.fromEntries(shapes.map((s, i) => [`input${i}`, s])),
       ...details,
-      ...(layer.source ? { opType: layer.source.opType } : {}),
+      ...(layer.source ? { opType: layer.source.fileOpType ?? layer.source.opType } : {}),
       ...(onnxAttribute !== undefined && { onnxAttribute }),
     });
   };

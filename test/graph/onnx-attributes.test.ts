@@ -113,6 +113,14 @@ describe('the typed attribute reader, method by method (values encoded by protob
     expect(e.details.path).toBe('$.graph.node[2].attribute[0]');
   });
 
+  it("a node the import writes in a file node's place names the file node's op type: an Identity written for an If, read with opType 'If', says (If) and opType If", () => {
+    const bare = decodedNode({ group: { floats: [1] } }).attribute[0];
+    const node: NodeProto = { name: 'if/output0', opType: 'Identity', domain: '', input: [], output: [], attribute: [bare] };
+    const e = errorOf(() => attributesOf(node, 'if/output0', '$.graph.node[0]', 'If').int('group', 1));
+    expect(e.message).toBe("node 'if/output0' (If): attribute 'group' must be an INT, got FLOATS");
+    expect(e.details).toMatchObject({ opType: 'If' });
+  });
+
   it('the same attribute name twice → ONNX_GRAPH_INVALID at the second one', () => {
     const two = decodedNode({ group: { i: 1 } }).attribute[0];
     const node: NodeProto = { name: 'c', opType: 'Conv', domain: '', input: [], output: [], attribute: [two, { ...two }] };

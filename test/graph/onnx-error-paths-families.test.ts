@@ -156,7 +156,7 @@ describe('math (map-math.ts): Mod is the one op with an attribute', () => {
 describe('sequences (sequences.ts) and control flow (control-flow.ts): a node written in the place of the file\'s names the file\'s fields', () => {
   const x = [{ name: 'x', shape: [1, 2, 8, 8] }];
 
-  it('SplitToSequence (keepdims its attribute[0], axis 7 its attribute[1]) read by SequenceAt, resolved to a Split: INVALID_ATTRIBUTE at $.graph.node[0].attribute[1], onnxAttribute axis (was attribute[0], the keepdims, the index of the Split convlens wrote)', () => {
+  it('SplitToSequence (keepdims its attribute[0], axis 7 its attribute[1]) read by SequenceAt, resolved to a Split: INVALID_ATTRIBUTE at $.graph.node[0].attribute[1], onnxAttribute axis (was attribute[0], the keepdims, the index of the Split convlens wrote), opType SplitToSequence (was Split)', () => {
     const bytes = onnxModel({
       inputs: x,
       outputs: ['y'],
@@ -168,10 +168,10 @@ describe('sequences (sequences.ts) and control flow (control-flow.ts): a node wr
     });
     const e = errorOf(() => analyzeOnnx(bytes));
     expect(e.message).toBe("layer 'split': axis=7 is out of range for rank 4 (input [1, 2, 8, 8]): valid values are -4…3");
-    expect(e.details).toMatchObject({ path: '$.graph.node[0].attribute[1]', onnxAttribute: 'axis', layer: 'split' });
+    expect(e.details).toMatchObject({ path: '$.graph.node[0].attribute[1]', onnxAttribute: 'axis', layer: 'split', opType: 'SplitToSequence' });
   });
 
-  it('ConcatFromSequence (new_axis 0 its attribute[0], axis 7 its attribute[1]) of SequenceConstruct(x, x), resolved to a Concat: INVALID_ATTRIBUTE at $.graph.node[1].attribute[1], onnxAttribute axis (was attribute[0])', () => {
+  it('ConcatFromSequence (new_axis 0 its attribute[0], axis 7 its attribute[1]) of SequenceConstruct(x, x), resolved to a Concat: INVALID_ATTRIBUTE at $.graph.node[1].attribute[1], onnxAttribute axis (was attribute[0]), opType ConcatFromSequence (was Concat)', () => {
     const bytes = onnxModel({
       inputs: x,
       outputs: ['y'],
@@ -182,10 +182,10 @@ describe('sequences (sequences.ts) and control flow (control-flow.ts): a node wr
     });
     const e = errorOf(() => analyzeOnnx(bytes));
     expect(e.code).toBe('INVALID_ATTRIBUTE');
-    expect(e.details).toMatchObject({ path: '$.graph.node[1].attribute[1]', onnxAttribute: 'axis', layer: 'cat' });
+    expect(e.details).toMatchObject({ path: '$.graph.node[1].attribute[1]', onnxAttribute: 'axis', layer: 'cat', opType: 'ConcatFromSequence' });
   });
 
-  it('If on a constant true whose then_branch output names a tensor nothing defines: ONNX_GRAPH_INVALID at the If, $.graph.node[0] (was $.graph.node[0].input[0], its condition: the index in the Identity convlens wrote)', () => {
+  it('If on a constant true whose then_branch output names a tensor nothing defines: ONNX_GRAPH_INVALID at the If, $.graph.node[0] (was $.graph.node[0].input[0], its condition: the index in the Identity convlens wrote), naming the If op type (was Identity)', () => {
     const branch = (output: string) => ({ g: { nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['r'], name: 'r' }], outputs: [output] } });
     const bytes = onnxModel({
       inputs: x,
@@ -194,7 +194,8 @@ describe('sequences (sequences.ts) and control flow (control-flow.ts): a node wr
       nodes: [{ op: 'If', inputs: ['c'], outputs: ['y'], name: 'if', attrs: { then_branch: branch('nowhere'), else_branch: branch('r') } }],
     });
     const e = errorOf(() => analyzeOnnx(bytes));
-    expect(e.message).toBe("node 'if/output0' (Identity) reads 'nowhere', which no input, initializer or node produces");
+    // the If's own op type, not that of the Identity convlens writes for its output (was '(Identity)')
+    expect(e.message).toBe("node 'if/output0' (If) reads 'nowhere', which no input, initializer or node produces");
     expect(e.details).toEqual({ path: '$.graph.node[0]', layer: 'if/output0' });
   });
 

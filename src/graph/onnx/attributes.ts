@@ -89,9 +89,10 @@ class NodeAttributes implements Attributes {
   private readonly byName = new Map<string, Entry>();
 
   constructor(
-    private readonly node: NodeProto,
+    node: NodeProto,
     private readonly layer: string,
     private readonly path: string,
+    private readonly opType: string,
   ) {
     (node.attribute ?? []).forEach((proto, index) => {
       if (this.byName.has(proto.name)) throw this.error({ proto, index }, 'appears twice');
@@ -100,10 +101,10 @@ class NodeAttributes implements Attributes {
   }
 
   private error(e: Entry, what: string): ConvlensError {
-    return new ConvlensError('ONNX_GRAPH_INVALID', `node '${this.layer}' (${this.node.opType}): attribute '${e.proto.name}' ${what}`, {
+    return new ConvlensError('ONNX_GRAPH_INVALID', `node '${this.layer}' (${this.opType}): attribute '${e.proto.name}' ${what}`, {
       path: `${this.path}.attribute[${e.index}]`,
       layer: this.layer,
-      opType: this.node.opType,
+      opType: this.opType,
       onnxAttribute: e.proto.name,
     });
   }
@@ -192,8 +193,10 @@ class NodeAttributes implements Attributes {
 
 /**
  * The attributes of `node`, read by type. `layer` is the node's name in the graph and `path` its
- * JSONPath (`$.graph.node[3]`), for errors. A name given twice is ONNX_GRAPH_INVALID at once.
+ * JSONPath (`$.graph.node[3]`), for errors; `opType` the op type they name: the file's node's when
+ * `node` is one the import writes in its place (an If's output Identity names the If). A name given
+ * twice is ONNX_GRAPH_INVALID at once.
  */
-export function attributesOf(node: NodeProto, layer: string, path: string): Attributes {
-  return new NodeAttributes(node, layer, path);
+export function attributesOf(node: NodeProto, layer: string, path: string, opType = node.opType): Attributes {
+  return new NodeAttributes(node, layer, path, opType);
 }

@@ -40,6 +40,8 @@ export interface OnnxFields {
   weights?: Record<string, number>;
   /** The field a mapper's refusal is about (Unsupported.field), on a node left unsupported: where a run refuses it. */
   refused?: OnnxField;
+  /** The file node's op type, on a layer written in its place (an If's output Identity: If): what errors name, where opType stays the op the layer computes. */
+  fileOpType?: string;
 }
 
 /** The first of `source` that `node` has, located in `file` (the node itself, or the file's node it was written for). */
@@ -86,5 +88,6 @@ export function onnxFieldsOf(node: NodeProto, from: Readonly<Record<string, Fiel
   const outs = indexIn(layer.outputs, file.output);
   const weights = Object.fromEntries(Object.entries(layer.weights ?? {}).flatMap(([role, w]) => (file.input.includes(w.constant) ? [[role, file.input.indexOf(w.constant)]] : [])));
   const bound = Object.keys(weights).length > 0;
-  return { ...(Object.keys(fields).length > 0 && { fields }), ...(ins && { inputs: ins }), ...(outs && { outputs: outs }), ...(bound && { weights }) };
+  const written = file !== node && file.opType !== node.opType;
+  return { ...(Object.keys(fields).length > 0 && { fields }), ...(ins && { inputs: ins }), ...(outs && { outputs: outs }), ...(bound && { weights }), ...(written && { fileOpType: file.opType }) };
 }

@@ -180,19 +180,21 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
     let name = node.name || `${node.opType}_${index}`;
     while (names.has(name)) name = `${name}_${index}`;
     names.add(name);
-    checkNodeWrites(node, name, path);
-    if (isDefault(node.domain) && FOLDED_SINGLE_OUTPUT.has(node.opType)) checkExtraOutputs(node, 1, read, name, path);
+    // errors name the file's node: its op type too, for a node written in its place (an If's output Identity: If)
+    const opType = (file ?? node).opType;
+    checkNodeWrites(node, name, path, opType);
+    if (isDefault(node.domain) && FOLDED_SINGLE_OUTPUT.has(node.opType)) checkExtraOutputs(node, 1, read, name, path, node.opType, opType);
     node.input.forEach((ref, k) => {
       if (ref !== '' && !known.has(ref)) {
         // a node written in the file's node's place reads it where the file's node does, or names the node
         const at = file ? file.input.indexOf(ref) : k;
-        throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${node.opType}) reads '${ref}', which no input, initializer or node produces`, {
+        throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${opType}) reads '${ref}', which no input, initializer or node produces`, {
           path: at >= 0 ? `${path}.input[${at}]` : path,
           layer: name,
         });
       }
     });
-    const a = attributesOf(node, name, path);
+    const a = attributesOf(node, name, path, opType);
     // Identity of a constant (torch's export shares equal initializers this way) is that constant.
     const aliased = node.opType === 'Identity' ? constants.get(node.input[0]) : undefined;
     if (aliased) {
@@ -261,6 +263,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
     } else {
       reason = `domain ${node.domain}`;
     }
+    // the op the layer computes (an unrolled Loop's Concat: Concat); errors name `opType`, the file's (OnnxFields.fileOpType)
     const source = { format: 'onnx' as const, opType: node.opType };
     if (!mapped) {
       layers.push({ name, op: node.opType, inputs: [...node.input], outputs: [...node.output], attrs: reason ? { reason } : {}, path, source: { ...source, ...(refusedAt && { refused: refusedAt }) } });
@@ -272,19 +275,19 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
       const issue = parsed.error.issues[0];
       // the AttributeProto the value came from (a MaxPool's strides), else the node's attribute list
       const field = onnxFieldsOf(node, from, { inputs: [], outputs: [] }, file).fields?.[String(issue.path[0])];
-      throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${node.opType}): ${issue.path.join('.') || 'attributes'}: ${issue.message}`, {
+      throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${opType}): ${issue.path.join('.') || 'attributes'}: ${issue.message}`, {
         path: `${path}${field?.path ?? '.attribute'}`,
         layer: name,
-        opType: node.opType,
+        opType,
         ...(field?.attribute !== undefined && { onnxAttribute: field.attribute }),
       });
     };
     // a node mapped to a chain (Gemm with transA or a per-row C): its extra layers, named after it
     const extra = (x: ExtraLayer) => layers.push({ name: `${name}:${x.suffix}`, op: x.op, inputs: x.inputs, outputs: [x.output], attrs: parsedAttrs(x.op, x.attrs), path, source });
     const op = OPS_BY_NAME.get(mapped.op)!;
-    const layerInputs = checkedLayerInputs(op, mapped.inputs, mapped.weights !== undefined, name, node, path);
+    const layerInputs = checkedLayerInputs(op, mapped.inputs, mapped.weights !== undefined, name, node, path, opType);
     const attrs = parsedAttrs(mapped.op, mapped.attrs, mapped.from);
-    checkExtraOutputs(node, op.outputCount?.(attrs) ?? 1, read, name, path, op.name);
+    checkExtraOutputs(node, op.outputCount?.(attrs) ?? 1, read, name, path, op.name, opType);
     mapped.before?.forEach(extra);
     const outputs = mapped.outputs ?? [...node.output];
     layers.push({

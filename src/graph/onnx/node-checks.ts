@@ -6,7 +6,8 @@
  * or an If asks no more outputs of its bodies than they give, and each output the graph declares
  * is a tensor something produces. A file that breaks one is ONNX_GRAPH_INVALID at the node's or
  * the output's path (onnx.checker and onnxruntime refuse such files too), not a kernel's crash on
- * a missing tensor.
+ * a missing tensor. A node the import writes in the place of the file's (control-flow.ts
+ * FlatNode.file) is named by the file node's op type (`opType`), the node the user can find.
  */
 import { ConvlensError } from '../../errors.js';
 import type { OpDef } from '../../ops/types.js';
@@ -50,10 +51,10 @@ export function checkSingleAssignment(g: GraphProto): void {
   g.node.forEach((n, i) => n.output.forEach((o, k) => claim(o, `node ${i}${n.name ? ` '${n.name}'` : ''} (${n.opType})`, `$.graph.node[${i}].output[${k}]`)));
 }
 
-/** A node must write at least one named tensor (ONNX leaves an omitted optional output's name empty). */
-export function checkNodeWrites(node: NodeProto, name: string, path: string): void {
+/** A node must write at least one named tensor (ONNX leaves an omitted optional output's name empty). `opType`: the one errors name (the file node's, for a node written in its place). */
+export function checkNodeWrites(node: NodeProto, name: string, path: string, opType = node.opType): void {
   if (node.output.some((o) => o !== '')) return;
-  throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${node.opType}) writes no output: a node needs at least one named output`, { path: `${path}.output`, layer: name, opType: node.opType });
+  throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${opType}) writes no output: a node needs at least one named output`, { path: `${path}.output`, layer: name, opType });
 }
 
 /**
@@ -65,11 +66,11 @@ export function checkNodeWrites(node: NodeProto, name: string, path: string): vo
  * names a tensor there) counts as given, and such a layer's inputs are kept as the mapper left
  * them: `bound` says it has weights. Conv('', W) binds W but has no data: its x is missing.
  */
-export function checkedLayerInputs(op: OpDef, mapped: readonly string[], bound: boolean, name: string, node: NodeProto, path: string): string[] {
+export function checkedLayerInputs(op: OpDef, mapped: readonly string[], bound: boolean, name: string, node: NodeProto, path: string, opType = node.opType): string[] {
   const inputs = [...mapped];
   if (!bound) while (inputs.length > 0 && inputs[inputs.length - 1] === '') inputs.pop();
   const fail = (why: string) => {
-    throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${node.opType}) ${why}`, { path: `${path}.input`, layer: name, opType: node.opType });
+    throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${opType}) ${why}`, { path: `${path}.input`, layer: name, opType });
   };
   // emptied by the mapper (bound as a weight) when the node itself names a tensor in that slot
   const boundThere = (k: number) => bound && inputs[k] === '' && (node.input[k] ?? '') !== '';
@@ -92,13 +93,13 @@ export function checkedLayerInputs(op: OpDef, mapped: readonly string[], bound: 
  * no node reads and the graph does not return is left unwritten; one that is `read` is
  * ONNX_GRAPH_INVALID, since nothing would compute it.
  */
-export function checkExtraOutputs(node: NodeProto, count: number, read: ReadonlySet<string>, name: string, path: string, opName = node.opType): void {
+export function checkExtraOutputs(node: NodeProto, count: number, read: ReadonlySet<string>, name: string, path: string, opName = node.opType, opType = node.opType): void {
   node.output.forEach((o, k) => {
     if (k < count || o === '' || !read.has(o)) return;
-    throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${node.opType}) names '${o}' as its output ${k + 1}, which is read, but ${opName} writes ${count} output${count === 1 ? '' : 's'} here: nothing would compute it`, {
+    throw new ConvlensError('ONNX_GRAPH_INVALID', `node '${name}' (${opType}) names '${o}' as its output ${k + 1}, which is read, but ${opName} writes ${count} output${count === 1 ? '' : 's'} here: nothing would compute it`, {
       path: `${path}.output[${k}]`,
       layer: name,
-      opType: node.opType,
+      opType,
     });
   });
 }
