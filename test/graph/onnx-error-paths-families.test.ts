@@ -185,6 +185,20 @@ describe('sequences (sequences.ts) and control flow (control-flow.ts): a node wr
     expect(e.details).toMatchObject({ path: '$.graph.node[1].attribute[1]', onnxAttribute: 'axis', layer: 'cat', opType: 'ConcatFromSequence' });
   });
 
+  it("ConcatFromSequence whose axis (attribute[1]) is a FLOAT: ONNX_GRAPH_INVALID at $.graph.node[1].attribute[1], onnxAttribute axis (sequences.ts read its .i: the default 0, silently)", () => {
+    const bytes = onnxModel({
+      inputs: x,
+      outputs: ['y'],
+      nodes: [
+        { op: 'SequenceConstruct', inputs: ['x', 'x'], outputs: ['s'], name: 'make' },
+        { op: 'ConcatFromSequence', inputs: ['s'], outputs: ['y'], name: 'cat', attrs: { new_axis: { i: 0 }, axis: { f: 1 } } },
+      ],
+    });
+    const e = errorOf(() => analyzeOnnx(bytes));
+    expect(e.message).toBe("node 'cat' (ConcatFromSequence): attribute 'axis' must be an INT, got FLOAT");
+    expect(e.details).toEqual({ path: '$.graph.node[1].attribute[1]', layer: 'cat', opType: 'ConcatFromSequence', onnxAttribute: 'axis' });
+  });
+
   it('If on a constant true whose then_branch output names a tensor nothing defines: ONNX_GRAPH_INVALID at the If, $.graph.node[0] (was $.graph.node[0].input[0], its condition: the index in the Identity convlens wrote), naming the If op type (was Identity)', () => {
     const branch = (output: string) => ({ g: { nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['r'], name: 'r' }], outputs: [output] } });
     const bytes = onnxModel({

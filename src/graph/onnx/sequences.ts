@@ -39,6 +39,7 @@
 import type { AttributeProto, NodeProto, TensorProto } from './proto.js';
 import type { DataType } from '../../tensor/dtype.js';
 import type { FieldSource } from './file-fields.js';
+import { attributesOf } from './attributes.js';
 
 interface SequenceFlatNode {
   node: NodeProto;
@@ -88,10 +89,8 @@ const READS = new Set(['SequenceAt', 'SequenceLength', 'ConcatFromSequence']);
 const node = (opType: string, input: string[], output: string[], name: string, attribute: AttributeProto[] = []): NodeProto =>
   ({ opType, input, output, name, domain: '', attribute }) as NodeProto;
 
-const intAttr = (n: NodeProto, name: string, fallback: number): number => {
-  const a = n.attribute.find((x) => x.name === name);
-  return a ? Number(a.i ?? fallback) : fallback;
-};
+/** An INT attribute of the file's node `f`, read by its type (attributes.ts): a FLOAT axis is ONNX_GRAPH_INVALID at its AttributeProto, never the default. */
+const intAttr = (f: SequenceFlatNode, name: string, fallback: number): number => attributesOf(f.node, f.node.name || f.node.opType, f.path).int(name, fallback);
 
 /** Whether the flattened graph holds a sequence operator at all (most do not: nothing to do). */
 function hasSequences(nodes: readonly SequenceFlatNode[]): boolean {
@@ -172,7 +171,7 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
           const split = n.input[1] ? ctx.ints(n.input[1]) : undefined;
           if (!split || split.rank !== 1) return fail(i, out, `SplitToSequence '${n.name}' ${n.input[1] ? 'with a scalar or computed split' : 'without a split'}: the number of parts depends on the input's shape, which the import does not know`, n.input[1] ? 1 : undefined);
           const parts = split.values.map((_, k) => `${out}/${k}`);
-          const axis = intAttr(n, 'axis', 0);
+          const axis = intAttr(f, 'axis', 0);
           const attrs = [{ name: 'axis', type: 2, i: axis }] as unknown as AttributeProto[];
           let inputs = [n.input[0]];
           if (ctx.opset >= 13) inputs = [n.input[0], n.input[1]];
@@ -222,7 +221,7 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
       plan.set(i, []);
     } else {
       if (seq.length === 0) return void failed.set(i, `ConcatFromSequence '${n.name}' of an empty sequence`);
-      const newAxis = intAttr(n, 'new_axis', 0) === 1;
+      const newAxis = intAttr(f, 'new_axis', 0) === 1;
       // its Concat's inputs, and with new_axis an Unsqueeze per element: against the import's node limit
       const cost = newAxis ? 2 * seq.length : seq.length;
       if (cost > nodesLeft) {
@@ -231,7 +230,7 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
       }
       nodesLeft -= cost;
       const elements = elementsOf(seq);
-      const axis = intAttr(n, 'axis', 0);
+      const axis = intAttr(f, 'axis', 0);
       const concatAttrs = [{ name: 'axis', type: 2, i: axis }] as unknown as AttributeProto[];
       const rewritten: F[] = [];
       let parts = elements;
