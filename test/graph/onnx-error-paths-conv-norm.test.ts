@@ -30,6 +30,14 @@ describe('windows (map-conv-nd.ts)', () => {
     expect(refusal(oneNode(node, [ones('W', [4, 2, 3])], 17, [1, 2, 9]))).toEqual({ reason: 'auto_pad "SAME" (ONNX\'s are NOTSET, SAME_UPPER, SAME_LOWER, VALID)', path: '$.graph.node[0].attribute[0]' });
   });
 
+  it('Conv 2-D (W [4, 2, 3, 3]) and MaxPool 2-D with auto_pad "SAME" (map-node.ts read it as NOTSET): refused at auto_pad, $.graph.node[0].attribute[0]', () => {
+    const conv: NodeSpec = { op: 'Conv', name: 'c', inputs: ['x', 'W'], outputs: ['y'], attrs: { auto_pad: { s: 'SAME' } } };
+    const reason = 'auto_pad "SAME" (ONNX\'s are NOTSET, SAME_UPPER, SAME_LOWER, VALID)';
+    expect(refusal(oneNode(conv, [ones('W', [4, 2, 3, 3])], 17, [1, 2, 9, 9]))).toEqual({ reason, path: '$.graph.node[0].attribute[0]' });
+    const pool: NodeSpec = { op: 'MaxPool', name: 'p', inputs: ['x'], outputs: ['y'], attrs: { auto_pad: { s: 'SAME' }, kernel_shape: { ints: [2, 2] } } };
+    expect(refusal(oneNode(pool, [], 13, [1, 2, 8, 8]))).toEqual({ reason, path: '$.graph.node[0].attribute[0]' });
+  });
+
   it('MaxPool 1-D storage_order 1, its attribute[1] after kernel_shape: refused at $.graph.node[0].attribute[1]', () => {
     const node: NodeSpec = { op: 'MaxPool', name: 'p', inputs: ['x'], outputs: ['y'], attrs: { kernel_shape: { ints: [2] }, storage_order: { i: 1 } } };
     expect(refusal(oneNode(node, [], 13, [1, 2, 8]))).toEqual({ reason: 'storage_order 1 (column-major indices)', path: '$.graph.node[0].attribute[1]' });

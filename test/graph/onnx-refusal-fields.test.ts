@@ -35,9 +35,9 @@ describe('map-node.ts', () => {
     expect(path).toBe('$.graph.node[0].input[1]');
   });
 
-  it('ConvTranspose with output_shape (its attribute[1], after strides): at .attribute[1]', () => {
-    const [reason, path] = refusal(n('ConvTranspose', ['x', 'w'], { strides: { ints: [2, 2] }, output_shape: { ints: [16, 16] } }), [{ name: 'w', dims: [2, 4, 3, 3] }]);
-    expect(reason).toBe('output_shape (give explicit pads and output_padding)');
+  it('ConvTranspose 2-D with an output_shape of 3 sizes (its attribute[1], after strides; ONNX gives the 2 spatial ones): at .attribute[1]', () => {
+    const [reason, path] = refusal(n('ConvTranspose', ['x', 'w'], { strides: { ints: [2, 2] }, output_shape: { ints: [4, 16, 16] } }), [{ name: 'w', dims: [2, 4, 3, 3] }]);
+    expect(reason).toBe('output_shape of length 3 for a 2-D transposed convolution (ONNX gives the 2 spatial sizes)');
     expect(path).toBe('$.graph.node[0].attribute[1]');
   });
 

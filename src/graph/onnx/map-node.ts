@@ -11,13 +11,13 @@ import type { Attributes } from './attributes.js';
 import type { NodeProto } from './proto.js';
 import { FAMILY_MAPPERS } from './mappers.js';
 import { Unsupported, type Mapped, type WeightFolder } from './mapping.js';
-import { convRankReason, mapWindowNd, WINDOW_FROM } from './map-conv-nd.js';
+import { autoPad, convRankReason, mapWindowNd, WINDOW_FROM } from './map-conv-nd.js';
 
 export { Unsupported, type Mapped, type MapContext, type NodeMapper } from './mapping.js';
 
 /** ONNX 2-D pads [t, l, b, r] or auto_pad → our padding. */
 function padding(a: Attributes): unknown {
-  const auto = a.string('auto_pad', 'NOTSET');
+  const auto = autoPad({ a });
   if (auto === 'SAME_UPPER') return 'sameUpper';
   if (auto === 'SAME_LOWER') return 'sameLower';
   if (auto === 'VALID') return 'valid';
@@ -97,30 +97,6 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
           padding: padding(a),
           dilation: a.ints('dilations') ?? 1,
           groups: a.int('group', 1),
-          bias: b !== null,
-        },
-        weights: { weight: { constant: w.name }, ...(b ? { bias: { constant: b.name } } : {}) },
-        from: WINDOW_FROM,
-      };
-    }
-    case 'ConvTranspose': {
-      const w = weightOf(1, 'the weight W');
-      if (!w) throw new Unsupported('no weight W (input 1)');
-      if (w.shape.length !== 4) throw new Unsupported(convRankReason(w.shape, 'transposed convolution'), 1);
-      if (a.has('output_shape')) throw new Unsupported('output_shape (give explicit pads and output_padding)', 'output_shape');
-      const b = weightOf(2, 'the bias B');
-      const group = a.int('group', 1);
-      return {
-        op: 'convTranspose2d',
-        inputs: [ins[0]],
-        attrs: {
-          outChannels: w.shape[1] * group,
-          kernelSize: [w.shape[2], w.shape[3]],
-          stride: a.ints('strides') ?? 1,
-          padding: a.ints('pads') ?? 0,
-          outputPadding: a.ints('output_padding') ?? 0,
-          dilation: a.ints('dilations') ?? 1,
-          groups: group,
           bias: b !== null,
         },
         weights: { weight: { constant: w.name }, ...(b ? { bias: { constant: b.name } } : {}) },
