@@ -78,6 +78,22 @@ describe("a mapper's refusal names the field it is about: where a run refuses th
     expect(inferGraph(graph).analysed[0].unsupportedPath).toBe('$.graph.node[0].attribute[1]');
   });
 
+  it('QuantizeLinear-13 whose zero point is an INT8 graph input, no output_dtype: the quantized type is int8, the zero point\'s (ONNX: the output takes its type T2; it was read as uint8, every value 128 off), read from .input[2]', () => {
+    const bytes = onnxModel({
+      opset: 13,
+      inputs: [{ name: 'x', shape: [1, 2, 8, 8] }, { name: 'z', shape: [], elemType: 3 }],
+      outputs: ['y'],
+      initializers: [scalar('s', 0.1)],
+      nodes: [{ op: 'QuantizeLinear', inputs: ['x', 's', 'z'], outputs: ['y'], name: 'q' }],
+    });
+    const { graph } = importOnnx(bytes);
+    expect(graph.layers[0].op).toBe('quantizeLinear');
+    expect(graph.layers[0].attrs).toMatchObject({ dtype: 'int8' });
+    // and with no zero point at all: uint8, the spec's default
+    const plain = importOnnx(onnxModel({ opset: 13, inputs: [{ name: 'x', shape: [1, 2, 8, 8] }], outputs: ['y'], initializers: [scalar('s', 0.1)], nodes: [{ op: 'QuantizeLinear', inputs: ['x', 's'], outputs: ['y'], name: 'q' }] })).graph;
+    expect(plain.layers[0].attrs).toMatchObject({ dtype: 'uint8' });
+  });
+
   it('NonMaxSuppression with max_output_boxes_per_class 0, a constant: refused at $.graph.node[0].input[2]; absent, at the node', () => {
     const nms = (inputs: string[]) =>
       importOnnx(

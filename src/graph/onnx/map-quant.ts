@@ -16,16 +16,27 @@ import type { MapContext, Mapped, NodeMapper } from './mapping.js';
 const QUANTIZED = new Set(['uint8', 'int8', 'uint16', 'int16']);
 
 /**
- * What quantDtype reads (Mapped.from): the zero point (input `zpIndex`) when it is a constant, else
- * output_dtype; neither: uint8, the node. A zero point that is not a constant says nothing here.
+ * Where the quantized type is read (quantDtype), which is also what Mapped.from names: a constant
+ * zero point (input `zpIndex`); else output_dtype (opset 21) when given; else a zero point that is
+ * not a constant, by the type the graph declares for it (a graph input's, a value_info's); else
+ * none of them, uint8 (the spec's default).
  */
-const DTYPE_FROM = (ctx: MapContext, zpIndex: number) => (ctx.constOf(zpIndex) ? zpIndex : 'output_dtype');
-
-/** The quantized type: a constant zero point's type; else output_dtype (opset 21); else uint8. */
-function quantDtype(ctx: MapContext, zpIndex: number, allowInt32 = false): string {
+function dtypeSource(ctx: MapContext, zpIndex: number): { type: string; from: number | 'output_dtype' } {
   const zp = ctx.constOf(zpIndex);
+  if (zp) return { type: zp.dataType, from: zpIndex };
   const out = ctx.a.int('output_dtype', 0);
-  const d = zp ? zp.dataType : out ? dtypeOfOnnx(out) : 'uint8';
+  if (out) return { type: dtypeOfOnnx(out), from: 'output_dtype' };
+  // ONNX: the output takes the zero point's type (T2); an int8 graph input read as uint8 shifted every value by 128
+  const declared = ctx.node.input[zpIndex] ? ctx.typeOf(zpIndex) : undefined;
+  if (declared) return { type: declared, from: zpIndex };
+  return { type: 'uint8', from: 'output_dtype' };
+}
+
+const DTYPE_FROM = (ctx: MapContext, zpIndex: number) => dtypeSource(ctx, zpIndex).from;
+
+/** The quantized type (dtypeSource). */
+function quantDtype(ctx: MapContext, zpIndex: number, allowInt32 = false): string {
+  const d = dtypeSource(ctx, zpIndex).type;
   if (!QUANTIZED.has(d) && !(allowInt32 && d === 'int32')) throw new Unsupported(`quantized type ${d} (convlens reads uint8, int8, uint16, int16)`, DTYPE_FROM(ctx, zpIndex));
   return d;
 }
