@@ -17,7 +17,8 @@
  * element-wise products) (operands − 1)·L element-wise multiplications; one operand (transpose,
  * trace, sums) numel(x) − numel(y) additions.
  * Receptive fields: an axis that survives to the output moves to its place there; a spatial axis
- * that is summed makes the field global; the operands' fields then merge (as matmul's).
+ * that is summed makes the field global; the operands' fields then merge (as matmul's), and two
+ * activations' local fields made global state ATTENTION_RECEPTIVE_FIELD (receptive-products.ts).
  * Kernel: two operands of batch, M, N and K labels (attention, projections) are gathered into
  * blocks and multiplied by the GEMM (gemm-tiles.ts); anything else runs one loop over every
  * label combination, its work counted at LOOP_SLOWDOWN per operand and combination (kernelWork).
@@ -29,6 +30,7 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { mergeRF, moveDims } from './receptive-field.js';
+import { noteGlobalProduct } from './receptive-products.js';
 import { numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
@@ -175,7 +177,10 @@ export const einsum: OpDef<z.infer<typeof EinsumAttrs>, EinsumPlan> = {
     const moved = ctx.rf.map((rf, i) => moveDims(rf, (d) => (axes[i][d] < outRank ? axes[i][d] : -1)));
     // merged at the output's shape, as matmul's: one axis at two output dims ('bcl,bcm->blm': unit
     // (l, m) reads around l and around m) has no box of one stride, and a global operand is a path
-    return mergeRF(ctx.layer, moved, ctx.warn, ctx.inputs.map(() => ctx.outputs[0]));
+    const product = mergeRF(ctx.layer, moved, ctx.warn, ctx.inputs.map(() => ctx.outputs[0]));
+    // attention's 'bhqd,bhkd->bhqk' pairs the positions of two activations: ATTENTION_RECEPTIVE_FIELD
+    noteGlobalProduct(ctx, ctx.rf, product);
+    return product;
   },
   run(ctx) {
     const { sizes, outRank, strides } = ctx.plan;

@@ -11,6 +11,7 @@ import { fmtShape } from '../errors.js';
 import { posInt } from './geometry.js';
 import { globalOver, mergeRF, moveDims } from './receptive-field.js';
 import { broadcastIndex, broadcastShapes } from './broadcast.js';
+import { noteGlobalProduct } from './receptive-products.js';
 import { normalizeAxis, normalizeBoundary } from './axes.js';
 import { weightAndBias } from './common.js';
 import { ZERO_COST, numel } from './types.js';
@@ -212,7 +213,9 @@ export function matmulWork(batches: number, m: number, k: number, n: number): nu
  * vector's only one) whole, so a field along it is global, as einsum's summed labels are (a 1-D
  * signal's feature Gram matrix F·Fᵀ, or torch.onnx's x·Wᵀ with Wᵀ a Transpose node, exported without
  * constant folding: both kept the conv's 3-unit field); a's rows and b's columns move to the output's
- * last two dims, the batch dims right-aligned.
+ * last two dims, the batch dims right-aligned. A product of two activations that turns their local
+ * fields global (attention's q·kᵀ as torch.onnx writes it) states ATTENTION_RECEPTIVE_FIELD
+ * (receptive-products.ts).
  */
 export function matmulRF(ctx: Pick<RFContext<unknown>, 'layer' | 'warn'>, rf: readonly (TensorRF | null)[], [a, b]: readonly Shape[], y: Shape): TensorRF | null {
   const batch = y.length - (a.length === 1 ? 0 : 1) - (b.length === 1 ? 0 : 1);
@@ -224,7 +227,9 @@ export function matmulRF(ctx: Pick<RFContext<unknown>, 'layer' | 'warn'>, rf: re
   };
   // the fields now at the output's dims: an axis at two dims (tᵀ·t's unit (l, m) reads around l
   // and around m) has no box of one stride, and a global operand is a path, not a broadcast gate
-  return mergeRF(ctx.layer, [moveDims(rf[0] ?? null, where(0)), moveDims(rf[1] ?? null, where(1))], ctx.warn, [y, y]);
+  const product = mergeRF(ctx.layer, [moveDims(rf[0] ?? null, where(0)), moveDims(rf[1] ?? null, where(1))], ctx.warn, [y, y]);
+  noteGlobalProduct(ctx, rf, product);
+  return product;
 }
 
 /**
