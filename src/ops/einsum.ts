@@ -174,10 +174,23 @@ export const einsum: OpDef<z.infer<typeof EinsumAttrs>, EinsumPlan> = {
   },
   receptiveField(ctx) {
     const { axes, outRank } = ctx.plan;
+    // an operand's field at the output's dims; a summed spatial label makes it global (moveDims). A
+    // global field whose dims do not all survive keeps the operand's own dims, which name no output
+    // dim: mergeRF reads such an operand by the shape it presents below, never by those dims
     const moved = ctx.rf.map((rf, i) => moveDims(rf, (d) => (axes[i][d] < outRank ? axes[i][d] : -1)));
-    // merged at the output's shape, as matmul's: one axis at two output dims ('bcl,bcm->blm': unit
-    // (l, m) reads around l and around m) has no box of one stride, and a global operand is a path
-    const product = mergeRF(ctx.layer, moved, ctx.warn, ctx.inputs.map(() => ctx.outputs[0]));
+    // each operand merged at the shape it presents at the output, as broadcasting presents an
+    // element-wise operand: its size along the output labels it has, 1 along those it lacks. One axis
+    // at two output dims ('bcl,bcm->blm': unit (l, m) reads around l and around m) has no box of one
+    // stride, and a global operand with the output's spatial labels is a path (attention's scores);
+    // one without them is a summary broadcast over the map, a gate as mul's ('nchw,nc->nchw' of a
+    // pooled s: the squeeze-excitation mul(x, s[:, :, None, None]) is). Merged at the output's shape,
+    // such a summary was a path: 'nchw,ncij->nchw' of x.mean((2, 3), keepdim=True) made the field
+    // global where the same product written as mul kept x's
+    const presented = axes.map((ax, i) => ctx.outputs[0].map((_, l) => {
+      const k = ax.indexOf(l);
+      return k < 0 ? 1 : ctx.inputs[i][k];
+    }));
+    const product = mergeRF(ctx.layer, moved, ctx.warn, presented);
     // attention's 'bhqd,bhkd->bhqk' pairs the positions of two activations: ATTENTION_RECEPTIVE_FIELD
     noteGlobalProduct(ctx, ctx.rf, product);
     return product;
