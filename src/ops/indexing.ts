@@ -182,7 +182,11 @@ export const slice: OpDef<z.infer<typeof SliceAttrs>, SlicePlan> = {
       return ctx.plan.steps[i] > 0 ? resample(ax, ctx.plan.steps[i], 0, ctx.plan.starts[i], ctx.inputs[0][d] - ctx.plan.steps[i] * ctx.outputs[0][d]) : null;
     });
     if (axes.some((a) => a === null)) return { ...rf, global: true };
-    return { ...rf, axes: axes as TensorRF['axes'] };
+    const kept = axes as TensorRF['axes'];
+    // a step over a field axis takes one phase of the map (a Focus stem's x[..., 1::2, ::2]); a slice
+    // of a piece stays a piece of the first map (torch.onnx writes x[:, 0::2, 1::2] as two Slices)
+    const strided = rf.dims.some((d) => (ctx.plan.steps[ctx.plan.axes.indexOf(d)] ?? 1) > 1);
+    return { ...rf, axes: kept, ...(strided || rf.phase ? { phase: { of: rf.phase?.of ?? rf, axes: kept } } : {}) };
   },
   run: (ctx) => [sliceKernel(ctx.inputs[0], ctx.plan, ctx.outputs[0])],
   vjp: sliceVjp,

@@ -37,4 +37,11 @@ export interface TensorRF {
    * squeeze-excitation gate, which a merge leaves out (receptive-field.ts mergeRF).
    */
   broadcast?: boolean;
+  /**
+   * A strided slice's piece of one map (indexing.ts slice: x[..., 1::2, ::2]): `of` is that map's
+   * field (the first sliced, through chained slices), `axes` the field the slices left. A concat of
+   * pieces that are all phases of one map, their fields still the slices' (receptive-phases.ts
+   * phaseGrid), is a space-to-depth by design, not misaligned paths.
+   */
+  phase?: { of: TensorRF; axes: readonly AxisRF[] };
 }
