@@ -19,6 +19,7 @@ import type { OpDef, RFContext, Shape, TensorRF } from './types.js';
 import { gemm, gemmTiled } from './gemm-tiles.js';
 import { gemv } from '../tensor/gemm.js';
 import { tensor } from '../tensor/tensor.js';
+import { zeroed } from '../tensor/large-buffers.js';
 import { linearVjp, matmulVjp, matmulVjpIntermediates, reshapeVjp } from './vjp-plumbing.js';
 import { READS_SHAPES_ONLY } from './types.js';
 
@@ -89,7 +90,8 @@ export const linear: OpDef<LinearAttrs, { rows: number; inFeatures: number }> = 
     const w = ctx.weights.weight.data;
     const x = ctx.inputs[0].data;
     const bias = ctx.weights.bias?.data;
-    const y = new Float32Array(rows * co);
+    // (a large one in a dead tensor's buffer during a run: MViT's MLP hidden tensors, tensor/large-buffers.ts)
+    const y = zeroed(rows * co);
     linearColumns(x, rows, ci, w, bias, co, 0, co, y);
     return [tensor(ctx.outputs[0], y)];
   },

@@ -55,6 +55,7 @@ import { nonNegInt, posInt } from './geometry.js';
 import { globalOver } from './receptive-field.js';
 import type { InferContext, OpDef, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
+import { recycle, zeroed } from '../tensor/large-buffers.js';
 import { multiscaleAttentionVjp, multiscaleVjpIntermediates } from './multiscale-attention-vjp.js';
 import { SCORE_BAND, attendMultiscaleHead, bandRows, headScratch, multiscaleKernels, prod } from './multiscale-attention-kernels.js';
 import type { MultiscaleRunAttrs } from './multiscale-attention-kernels.js';
@@ -161,14 +162,17 @@ export function multiscaleForward(x: Float32Array, p: MultiscaleAttentionPlan, a
   const { n, c, dim, heads } = p;
   const l = 1 + prod(p.thw);
   const lq = 1 + prod(p.qThw);
-  const qkv = new Float32Array(n * l * 3 * dim);
+  // large ones in the run's pooled buffers, the scratch given back after (tensor/large-buffers.ts)
+  const qkv = zeroed(n * l * 3 * dim);
   linearColumns(x, n * l, c, w.qkvWeight.data, w.qkvBias.data, 3 * dim, 0, 3 * dim, qkv);
   const kern = multiscaleKernels(p, w);
   const scr = headScratch(p, false, bandFloats);
-  const att = new Float32Array(n * lq * dim);
+  const att = zeroed(n * lq * dim);
   for (let s = 0; s < n; s++) for (let hd = 0; hd < heads; hd++) attendMultiscaleHead(qkv, s, hd, p, a, kern, scr, att, s * lq * dim + hd * p.d, dim);
-  const y = new Float32Array(n * lq * dim);
+  recycle(qkv);
+  const y = zeroed(n * lq * dim);
   linearColumns(att, n * lq, dim, w['project.0.weight'].data, w['project.0.bias'].data, dim, 0, dim, y);
+  recycle(att);
   return y;
 }
 

@@ -34,6 +34,7 @@ import { liveTensors } from './live-tensors.js';
 import { askRunMemory } from './run-memory.js';
 import { checkAnswer } from './answer-bound.js';
 import { answerTensor, float16Inputs, float16Tensors, roundFloat16Outputs } from './float16-run.js';
+import { largeBuffers, largeBuffersInUse, withLargeBuffers } from '../tensor/large-buffers.js';
 
 import type { RunOptions, RunResult, SplitEpilogue } from './run-options.js';
 
@@ -279,9 +280,14 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   let dropped = 0;
   let liveBytes = 0;
   for (const t of live.values()) liveBytes += t.data.byteLength;
+  // dead buffers of at least 16 MiB go to the thread's pool, for the next large tensor of this run or
+  // (a cached model's) the next run, instead of fresh pages (tensor/large-buffers.ts); what it holds
+  // free stays within the largest activation or scratch buffer asked for
+  const nested = largeBuffersInUse();
+  largeBuffers.cap = Math.max(nested || opts.store ? largeBuffers.cap : 0, largest);
   // and what it still holds when it ends, however it ends
   try {
-    analysed.forEach((a, i) => {
+    withLargeBuffers(() => analysed.forEach((a, i) => {
       const { layer, op, inferred } = a;
       if (!executed.has(layer.name) || a.folded || !op || !inferred) return;
       const member = fusion.memberOf.get(layer.name);
@@ -323,8 +329,10 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
         if (t && live.delete(r)) {
           liveBytes -= t.data.byteLength;
           if (freeable(t.data.buffer)) {
-            dropped += t.data.byteLength;
-            detach(t.data.buffer);
+            if (!largeBuffers.give(t.data.buffer)) {
+              dropped += t.data.byteLength;
+              detach(t.data.buffer);
+            }
           } else releaseShared(t.data);
         }
       }
@@ -338,7 +346,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
         collectYoung();
         dropped = 0;
       }
-    });
+    }));
 
     // a result that is a view into the file (a constant output, or a reshape of one) is copied: the
     // worker moves results' buffers to the caller, and the file's buffer must stay where it is
@@ -353,6 +361,9 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   } finally {
     // a failed run too: its scratch goes back and its pool is let go (a cached store outlives it)
     weightStore.endRun();
+    // a cached model's next run finds its large buffers again; any other run's go
+    if (!nested && !opts.store) largeBuffers.cap = 0;
+    largeBuffers.trim(largeBuffers.cap);
     if (sharedMark !== undefined) opts.shared!.endRun(sharedMark);
   }
 }

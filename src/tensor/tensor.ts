@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { pooledArray } from './large-buffers.js';
 
 /** A dense float32 tensor in row-major (NCHW) order. */
 export interface Tensor {
@@ -44,9 +45,13 @@ const UNCLEARED_MIN = 1 << 14;
  * A Float32Array of n elements whose memory is not cleared first, for a kernel that sets every
  * element before anything reads it. A large zeroed array is a memset of a reused heap block (a
  * 6.4 MB conv output: 0.3–0.7 ms, measured); Buffer.allocUnsafeSlow skips it, in an ArrayBuffer of
- * its own (so it can be transferred, unlike a slice of Buffer's shared pool).
+ * its own (so it can be transferred, unlike a slice of Buffer's shared pool). During a run, a large
+ * one may be a dead tensor's buffer again (tensor/large-buffers.ts): its stale values are overwritten.
  */
 export function uncleared(n: number): Float32Array {
   if (n < UNCLEARED_MIN) return new Float32Array(n);
+  // a large one from the run's pool of dead buffers, when it has one of this size (large-buffers.ts)
+  const pooled = pooledArray(n);
+  if (pooled) return pooled;
   return new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
 }
