@@ -32,6 +32,7 @@ import { modelCache } from '../src/runtime/model-cache.js';
 import { runTask } from '../src/runtime/tasks.js';
 import { WeightStore } from '../src/runtime/weight-store.js';
 import { wasmFloats } from '../src/tensor/gemm.js';
+import { instantiateKernels } from '../src/tensor/wasm-memory.js';
 import { tensor } from '../src/tensor/tensor.js';
 import { record, say } from './records.js';
 
@@ -76,6 +77,8 @@ function anonBytes(): number | null {
  * with the cache on, which keeps every folded weight (a kept WeightStore) for the next run.
  */
 function child(file: string, cached = false): ChildResult {
+  // the idle process as a pool worker is idle: its kernel modules instantiated at its start (runtime/worker.ts)
+  instantiateKernels();
   (globalThis as { gc?: () => void }).gc?.();
   const idleBytes = process.memoryUsage().rss;
   const idleAnonBytes = anonBytes();

@@ -48,4 +48,19 @@ describe('commands that run no kernel instantiate none', () => {
     gemm(8, 16, 8, A, 0, 8, B, 0, 16, C, 0, 16, false);
     expect(made).toHaveLength(1);
   });
+
+  it('instantiateKernels (a pool worker and a partner thread at their start) instantiates every kernel module imported so far, each once: winograd, depthwise, pool, clamp, element-wise, arith, softmax besides gemm; again, none', async () => {
+    // the op modules that bind the kernels (the executor's imports bring them all in a worker)
+    await import('../src/ops/registry.js');
+    const { instantiateKernels } = await import('../src/tensor/wasm-memory.js');
+    const before = made.length;
+    instantiateKernels();
+    // depthwise's own loader, and six through tensor/wasm-memory.ts's wasmInstance (the stack's first of ours)
+    const files = made.slice(before).map((f) => f.replace(/^.*[/\\]src[/\\]/, '').replace(/\\/g, '/'));
+    expect(files.filter((f) => f === 'ops/depthwise.ts')).toHaveLength(1);
+    expect(files.filter((f) => f === 'tensor/wasm-memory.ts')).toHaveLength(6);
+    expect(files).toHaveLength(7);
+    instantiateKernels();
+    expect(made.length).toBe(before + 7);
+  });
 });

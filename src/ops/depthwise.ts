@@ -19,6 +19,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../paths.js';
+import { kernelModule } from '../tensor/wasm-memory.js';
 import type { AxisGeometry } from './geometry.js';
 
 type Kernel = (
@@ -60,6 +61,7 @@ function depthwiseKernels(): DepthwiseKernels {
   heap = new Float32Array(kernels.memory.buffer);
   return kernels;
 }
+kernelModule(depthwiseKernels);
 
 /** The kernel for a horizontal stride and kernel shape, or undefined (the scalar loop runs). */
 function kernelFor(sx: number, KH: number, KW: number, dw: number): Kernel | undefined {

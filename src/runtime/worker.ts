@@ -18,7 +18,10 @@ import { erfTask } from './erf-task.js';
 import { configureTeams, lastTeamJob, splitHeads, splitKernel, splitLinear, splitMlp, splitStats, teamActivations } from './split.js';
 import type { TeamSettings } from './split.js';
 import type { TaskName } from './task-names.js';
+import { instantiateKernels } from '../tensor/wasm-memory.js';
 
+// this thread runs kernels: their modules compiled now, not in its first task (tensor/wasm-memory.ts)
+instantiateKernels();
 // RUN_THREADS and the pool's admitted-task count, from the pool (absent when run inline: no split)
 const settings = workerData as { team?: TeamSettings; modelCacheBytes?: number } | undefined;
 void configureTeams(settings?.team ?? null);

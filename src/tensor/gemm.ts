@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../paths.js';
+import { kernelModule } from './wasm-memory.js';
 
 /** Output columns per packed block of B, at most (a block stays in L2: K·columns·4 bytes, blockColumns). */
 export const BLOCK = 256;
@@ -92,6 +93,8 @@ function gemmKernels(): GemmKernels {
   heap = new Float32Array(kernels.memory.buffer);
   return kernels;
 }
+
+kernelModule(gemmKernels);
 
 /** The module's memory, for a module that works on the GEMM's operands in place (wasm/winograd.wat imports it). */
 export const gemmMemory = (): WebAssembly.Memory => gemmKernels().memory;

@@ -19,7 +19,26 @@ export function wasmInstance(file: string, imports?: WebAssembly.Imports): WebAs
  */
 export function lazily<T>(load: () => T): () => T {
   let value: T | undefined;
-  return () => (value ??= load());
+  return kernelModule(() => (value ??= load()));
+}
+
+/** The getters of every kernel module imported so far (lazily's, and tensor/gemm.ts's and ops/depthwise.ts's own). */
+const modules: (() => unknown)[] = [];
+
+/** Registers a kernel module's lazy getter (instantiateKernels calls it); returns it. */
+export function kernelModule<T>(get: () => T): () => T {
+  modules.push(get);
+  return get;
+}
+
+/**
+ * Instantiates every kernel module imported so far. A pool worker and a team's partner thread do
+ * at their start (runtime/worker.ts, runtime/team-partner-main.ts): they run kernels, so their
+ * first task pays no compile, and their memory when idle holds the modules, as it did when modules
+ * were instantiated at import. The command line leaves them to their first use.
+ */
+export function instantiateKernels(): void {
+  for (const get of modules) get();
 }
 
 export class WasmFloats {
