@@ -1,6 +1,6 @@
 /**
  * The WebAssembly kernels are instantiated at their first use, not when their modules load
- * (tensor/wasm-memory.ts lazily, tensor/gemm.ts, ops/depthwise.ts): each instance's memory reserves
+ * (tensor/wasm-memory.ts lazily, tensor/gemm-module.ts, ops/depthwise.ts): each instance's memory reserves
  * gigabytes of address space (V8's guard regions), and under `ulimit -v 4000000` `convlens models`
  * could not start (RangeError: WebAssembly.Instance(): Out of memory, exit 1). Here every
  * `new WebAssembly.Instance` made by convlens's own modules is counted while commands that run no
@@ -36,13 +36,13 @@ describe('commands that run no kernel instantiate none', () => {
     expect(made).toEqual([]);
   }, 120_000);
 
-  it('a kernel run instantiates its module at that first use, once: gemm (tensor/gemm.ts), then the same product again makes none', async () => {
+  it('a kernel run instantiates its module at that first use, once: gemm (tensor/gemm-module.ts), then the same product again makes none', async () => {
     const { gemm } = await import('../src/tensor/gemm.js');
     const A = Float32Array.from({ length: 8 * 8 }, (_, i) => i % 5);
     const B = Float32Array.from({ length: 8 * 16 }, (_, i) => i % 3);
     const C = new Float32Array(8 * 16);
     gemm(8, 16, 8, A, 0, 8, B, 0, 16, C, 0, 16, false);
-    expect(made).toEqual([expect.stringMatching(/tensor[/\\]gemm\.ts$/)]);
+    expect(made).toEqual([expect.stringMatching(/tensor[/\\]gemm-module\.ts$/)]);
     // C[0][0] = Σ_k A[0][k]·B[k][0] = Σ_k (k mod 5)·((16k) mod 3)
     expect(C[0]).toBe([0, 1, 2, 3, 4, 0, 1, 2].reduce((s, a, k) => s + a * ((16 * k) % 3), 0));
     gemm(8, 16, 8, A, 0, 8, B, 0, 16, C, 0, 16, false);

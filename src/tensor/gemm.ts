@@ -10,10 +10,9 @@
  * are bound by reading A once. A linear layer on a few rows (a classifier head) is `gemv`: its
  * weight streamed through the module's memory in slices, four weight rows per pass over x.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { PACKAGE_ROOT } from '../paths.js';
-import { kernelModule } from './wasm-memory.js';
+import { block, gemmHeap, gemv as gemvKernel, pack, wasmFloats } from './gemm-module.js';
+
+export { GEMM_FMA, block, gemmMemory, heapUses, im2col, mapOnHeap, place, wasmFloats, wasmInts } from './gemm-module.js';
 
 /** Output columns per packed block of B, at most (a block stays in L2: K·columns·4 bytes, blockColumns). */
 export const BLOCK = 256;
@@ -45,125 +44,12 @@ export function outColumns(rows: number): number {
 export function workingSetFloats(rows: number, K: number): number {
   return rows * K + K * BLOCK + rows * outColumns(rows) + rows;
 }
-
-/**
- * The relaxed-SIMD build (wasm/gemm-relaxed.wasm: the same kernel, its multiply-adds fused by
- * f32x4.relaxed_madd, scripts/build-wasm.ts) where the engine validates it, the plain SIMD build
- * otherwise. Node 20's V8 does not enable relaxed SIMD by default (--experimental-wasm-relaxed-simd
- * does); the micro-kernel is about 1.2× faster with it (FMA on x86).
- */
-const relaxedBytes = readFileSync(path.join(PACKAGE_ROOT, 'wasm', 'gemm-relaxed.wasm'));
-export const GEMM_FMA = WebAssembly.validate(relaxedBytes);
-
-interface GemmKernels {
-  memory: WebAssembly.Memory;
-  block: (a: number, b: number, out: number, K: number, mBlocks: number, panels: number, bias: number, stride: number) => void;
-  im2col: (src: number, taps: number, K: number, pos: number, width: number, OW: number, rowStep: number, sx: number, dst: number) => void;
-  /** src, dst in bytes; K, lda in floats: whole 4-row blocks of A, staged row-major, into packA's layout. */
-  pack: (src: number, K: number, lda: number, blocks: number, dst: number) => void;
-  place: (src: number, rowBytes: number, rows: number, dst: number, pitch: number) => void;
-  /** Byte addresses: y[o] = Σ_k w[o·K + k]·x[k] for o < rows. */
-  gemv: (w: number, x: number, y: number, K: number, rows: number) => void;
-  /** The clamp.wat kernels on this module's memory (mapOnHeap). */
-  clamp: (ptr: number, n: number, lo: number, hi: number) => void;
-  relu: (ptr: number, n: number) => void;
-}
-let kernels: GemmKernels | undefined;
-/** The module's memory as floats: empty until the module is instantiated (every user reserves first). */
-let heap = new Float32Array(0);
-
-/**
- * The module, instantiated at its first use rather than at import: its memory reserves gigabytes
- * of address space (V8's guard regions), and a command that runs no kernel (`convlens models`,
- * `analyze`) could not start under `ulimit -v` (README, Command line).
- */
-function gemmKernels(): GemmKernels {
-  if (kernels) return kernels;
-  const e = new WebAssembly.Instance(new WebAssembly.Module(GEMM_FMA ? relaxedBytes : readFileSync(path.join(PACKAGE_ROOT, 'wasm', 'gemm.wasm')))).exports;
-  kernels = {
-    memory: e.memory as WebAssembly.Memory,
-    block: e.block as GemmKernels['block'],
-    im2col: e.im2col as GemmKernels['im2col'],
-    pack: e.pack as GemmKernels['pack'],
-    place: e.place as GemmKernels['place'],
-    gemv: e.gemv as GemmKernels['gemv'],
-    clamp: e.clamp as GemmKernels['clamp'],
-    relu: e.relu as GemmKernels['relu'],
-  };
-  heap = new Float32Array(kernels.memory.buffer);
-  return kernels;
-}
-
-kernelModule(gemmKernels);
-
-/** The module's memory, for a module that works on the GEMM's operands in place (wasm/winograd.wat imports it). */
-export const gemmMemory = (): WebAssembly.Memory => gemmKernels().memory;
-/**
- * wasm/gemm.wat's block (byte addresses): out[i][j] = bias[i] + Σ_k A[i][k]·B[k][j] for A packed
- * (packA's layout) at a, mBlocks blocks of 4 rows, B's `panels` 8-column panels at b, output rows
- * `stride` bytes apart. For a driver that lays out its own operands (ops/conv-winograd.ts).
- */
-export const block: GemmKernels['block'] = (a, b, out, K, mBlocks, panels, bias, stride) => gemmKernels().block(a, b, out, K, mBlocks, panels, bias, stride);
-
-/** wasm/gemm.wat's im2col (byte addresses): a convolution's panels from a padded input staged in this module's memory (ops/conv-im2col.ts). */
-export const im2col: GemmKernels['im2col'] = (src, taps, K, pos, width, OW, rowStep, sx, dst) => gemmKernels().im2col(src, taps, K, pos, width, OW, rowStep, sx, dst);
 /** Floats of A staged at once for pack (wasm/gemm.wat's pack: whole 4-row blocks of A, staged row-major, into packA's layout; rows of a larger A go in several copies). */
 const PACK_STAGE = 1 << 16;
-/** wasm/gemm.wat's place (byte addresses): rows of rowBytes copied `pitch` bytes apart. */
-export const place: GemmKernels['place'] = (src, rowBytes, rows, dst, pitch) => gemmKernels().place(src, rowBytes, rows, dst, pitch);
-
 /** Floats of a weight staged at once for gemv (a slice of its rows; about 256 KiB, L2-sized). */
 const GEMV_STAGE = 1 << 16;
 /** Most floats gemv stages (x rows and one weight row): beyond, a JavaScript loop (16 MiB). */
 const GEMV_MAX = 1 << 22;
-
-
-/**
- * Clamp (lo, hi given) or ReLU in place on `v` when it is a view into this module's memory (the
- * GEMM's output area, mapped by a fused activation: withEpilogue); false when it is not. The
- * kernels are wasm/clamp.wat's (ops/clamp-simd.ts), so the values are the same.
- */
-export function mapOnHeap(v: Float32Array, bounds: readonly [number, number] | null): boolean {
-  // not instantiated: nothing is on its heap (and nothing instantiates it to say so)
-  if (kernels === undefined || v.buffer !== kernels.memory.buffer) return false;
-  if (bounds) kernels.clamp(v.byteOffset, v.length, bounds[0], bounds[1]);
-  else kernels.relu(v.byteOffset, v.length);
-  return true;
-}
-
-/** Calls that may write the module's memory: every writer reserves first (see heapUses). */
-let uses = 0;
-
-/**
- * A count that moves whenever something may have written this module's memory since: every user
- * (packA, gemmPacked, gemv, wasmFloats, wasmInts) reserves first. ops/conv-winograd.ts keeps its
- * transformed kernels in place from one band to the next only while it has not moved.
- */
-export const heapUses = (): number => uses;
-
-/** Grows the module's memory to at least `bytes` (growing keeps the contents; views are renewed). */
-function reserve(bytes: number): void {
-  uses++;
-  const { memory } = gemmKernels();
-  const have = memory.buffer.byteLength;
-  if (bytes > have) {
-    memory.grow(Math.ceil((bytes - have) / 65536));
-    heap = new Float32Array(memory.buffer);
-  }
-}
-
-/** The module's memory as floats, at least `floats` long (a fresh view after growth: do not keep it across calls that may grow). */
-export function wasmFloats(floats: number): Float32Array {
-  reserve(floats * 4);
-  return heap;
-}
-
-/** The module's memory as 32-bit integers (for index tables), at least `ints` long. */
-export function wasmInts(ints: number): Int32Array {
-  reserve(ints * 4);
-  return new Int32Array(gemmKernels().memory.buffer);
-}
-
 /** Floats from 0 that gemmPacked with this packed A uses (A, one block of panels, its output): scratch may follow. */
 export function workingSet(Ap: PackedA): number {
   return workingSetFloats(Ap.rows, Ap.K);
@@ -217,15 +103,14 @@ function packNow(M: number, K: number, A: Float32Array, aOff: number, lda: numbe
   // ops/gemm-tiles.ts) keeps the JS loop, which reads only the tile's columns.
   const staged = full > 0 && lda <= 4 * K + 64;
   const perCopy = Math.max(1, Math.floor(PACK_STAGE / (4 * lda)));
-  reserve((rows * K + (staged ? perCopy * 4 * lda : 0)) * 4);
-  const h = heap;
+  const h = wasmFloats(rows * K + (staged ? perCopy * 4 * lda : 0));
   if (staged) {
     const stage = rows * K;
     for (let b0 = 0; b0 < full >> 2; b0 += perCopy) {
       const nb = Math.min(perCopy, (full >> 2) - b0);
       const src = aOff + b0 * 4 * lda;
       h.set(A.subarray(src, src + (nb * 4 - 1) * lda + K), stage);
-      gemmKernels().pack(stage * 4, K, lda, nb, b0 * 16 * K);
+      pack(stage * 4, K, lda, nb, b0 * 16 * K);
     }
   }
   // JS: whole blocks of 4 rows, the packed block written in order, four source rows read side by side
@@ -276,7 +161,7 @@ export function gemmPacked(N: number, Ap: PackedA, fill: PanelFill, C: Float32Ar
   const outBase = bBase + K * cols;
   const chunk = N < BLOCK ? cols : outColumns(rows);
   const biasAt = outBase + rows * chunk;
-  reserve((biasAt + rows) * 4);
+  let heap = wasmFloats(biasAt + rows);
   heap.fill(0, biasAt, biasAt + rows);
   if (bias) heap.set(bias.subarray(biasOff, biasOff + M), biasAt);
   const bw = blockColumns(K);
@@ -285,6 +170,7 @@ export function gemmPacked(N: number, Ap: PackedA, fill: PanelFill, C: Float32Ar
     for (let jb = c0; jb < c0 + cw; jb += bw) {
       const width = Math.min(bw, c0 + cw - jb);
       const panels = (width + 7) >> 3;
+      heap = gemmHeap();
       const view = heap.subarray(bBase, bBase + panels * K * 8);
       view.fill(0, (panels - 1) * K * 8);
       fill(jb, width, view, K);
@@ -294,6 +180,7 @@ export function gemmPacked(N: number, Ap: PackedA, fill: PanelFill, C: Float32Ar
     // activation while they are in cache, in as few calls as the layout allows: on the output
     // area when its rows are contiguous, else on C just after the copy when C's are (a small
     // plane: ldc = cw), else row by row
+    heap = gemmHeap();
     const mapping = epilogue && bias && !accumulate ? epilogue : null;
     if (mapping && cw === chunk) mapping.map(heap.subarray(outBase, outBase + M * chunk));
     for (let i = 0; i < M; i++) {
@@ -421,14 +308,13 @@ export function gemv(rows: number, N: number, K: number, X: Float32Array, xOff: 
   const xAt = 0;
   const yAt = (rows * K + 3) & ~3;
   const wAt = (yAt + per + 3) & ~3;
-  reserve((wAt + per * K) * 4);
-  const h = heap;
+  const h = wasmFloats(wAt + per * K);
   h.set(X.subarray(xOff, xOff + rows * K), xAt);
   for (let o0 = 0; o0 < N; o0 += per) {
     const n = Math.min(per, N - o0);
     h.set(W.subarray(wOff + o0 * K, wOff + (o0 + n) * K), wAt);
     for (let r = 0; r < rows; r++) {
-      gemmKernels().gemv(wAt * 4, (xAt + r * K) * 4, yAt * 4, K, n);
+      gemvKernel(wAt * 4, (xAt + r * K) * 4, yAt * 4, K, n);
       Y.set(h.subarray(yAt, yAt + n), yOff + r * ldy + o0);
     }
   }

@@ -22,7 +22,7 @@ export function lazily<T>(load: () => T): () => T {
   return kernelModule(() => (value ??= load()));
 }
 
-/** The getters of every kernel module imported so far (lazily's, and tensor/gemm.ts's and ops/depthwise.ts's own). */
+/** The getters of every kernel module imported so far (lazily's, and tensor/gemm-module.ts's and ops/depthwise.ts's own). */
 const modules: (() => unknown)[] = [];
 
 /** Registers a kernel module's lazy getter (instantiateKernels calls it); returns it. */
