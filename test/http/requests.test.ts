@@ -65,6 +65,14 @@ describe('unknown keys: 400 INVALID_OPTION naming the key, its JSONPath and the 
     const e = errorOf(() => parseRequest(ModelQuery, { convention: 'fvcore' }, query));
     expect(e.details.path).toBe('query.convention');
     expect(String(e.details.suggestion ?? '')).not.toContain('.');
+    // no query schema has an object field, so the case above holds with or without the rule: a schema
+    // with one, where the same key in a body is homed ($.options.convention), is not in a query
+    const nested = z.strictObject({ model: z.string(), options: z.strictObject({ convention: z.string() }).optional() });
+    expect(errorOf(() => parseRequest(nested, { model: 'resnet18', convention: 'fvcore' }, body)).details.suggestion).toBe('options.convention');
+    const flat = errorOf(() => parseRequest(nested, { model: 'resnet18', convention: 'fvcore' }, query));
+    expect(flat.details).toMatchObject({ path: 'query.convention' });
+    expect(flat.details.suggestion).toBeUndefined();
+    expect(flat.message).not.toContain('a field of');
   });
 
   it('under a prefix (options parsed on their own): $.options.<key>', () => {
