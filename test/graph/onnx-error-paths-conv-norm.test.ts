@@ -38,6 +38,20 @@ describe('windows (map-conv-nd.ts)', () => {
     expect(refusal(oneNode(pool, [], 13, [1, 2, 8, 8]))).toEqual({ reason, path: '$.graph.node[0].attribute[0]' });
   });
 
+  it('auto_pad "" is NOTSET, as onnxruntime reads it (StringToAutoPadType; 1.30 runs Conv auto_pad "" pads [1, 1, 1, 1] on ones 1×1×4×4 to 1×2×4×4, corners 4, edges 6, inside 9): Conv 2-D and 1-D and ConvTranspose map with their pads, not refused', () => {
+    const conv: NodeSpec = { op: 'Conv', name: 'c', inputs: ['x', 'W'], outputs: ['y'], attrs: { auto_pad: { s: '' }, pads: { ints: [1, 1, 1, 1] } } };
+    const two = importOnnx(oneNode(conv, [ones('W', [2, 1, 3, 3])], 17, [1, 1, 4, 4])).graph;
+    expect(two.layers[0]).toMatchObject({ op: 'conv2d', attrs: { padding: [1, 1, 1, 1] } });
+    expect(inferGraph(two).analysed[0].inferred?.outputs[0]).toEqual([1, 2, 4, 4]);
+    const conv1: NodeSpec = { ...conv, attrs: { auto_pad: { s: '' }, pads: { ints: [1, 1] } } };
+    expect(importOnnx(oneNode(conv1, [ones('W', [2, 1, 3])], 17, [1, 1, 4])).graph.layers[0]).toMatchObject({ op: 'conv1d', attrs: { padding: [1, 1] } });
+    // a transposed conv with pads 1: (4 − 1)·1 − 2 + 3 = 4
+    const t: NodeSpec = { op: 'ConvTranspose', name: 't', inputs: ['x', 'W'], outputs: ['y'], attrs: { auto_pad: { s: '' }, pads: { ints: [1, 1, 1, 1] } } };
+    const tg = importOnnx(oneNode(t, [ones('W', [1, 2, 3, 3])], 17, [1, 1, 4, 4])).graph;
+    expect(tg.layers[0]).toMatchObject({ op: 'convTranspose2d', attrs: { padding: [1, 1, 1, 1] } });
+    expect(inferGraph(tg).analysed[0].inferred?.outputs[0]).toEqual([1, 2, 4, 4]);
+  });
+
   it('MaxPool 1-D storage_order 1, its attribute[1] after kernel_shape: refused at $.graph.node[0].attribute[1]', () => {
     const node: NodeSpec = { op: 'MaxPool', name: 'p', inputs: ['x'], outputs: ['y'], attrs: { kernel_shape: { ints: [2] }, storage_order: { i: 1 } } };
     expect(refusal(oneNode(node, [], 13, [1, 2, 8]))).toEqual({ reason: 'storage_order 1 (column-major indices)', path: '$.graph.node[0].attribute[1]' });

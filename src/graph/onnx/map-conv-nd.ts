@@ -13,9 +13,13 @@ import { Unsupported } from './mapping.js';
 
 const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'];
 
-/** auto_pad, refused at the attribute when it is none of ONNX's four (map-node.ts's 2-D windows read it here too). */
+/**
+ * auto_pad, refused at the attribute when it is none of ONNX's four (map-node.ts's 2-D windows read
+ * it here too); an empty string is NOTSET, as onnxruntime reads it (StringToAutoPadType), which
+ * refuses any other value ('SAME').
+ */
 export function autoPad(ctx: Pick<MapContext, 'a'>): string {
-  const auto = ctx.a.string('auto_pad', 'NOTSET');
+  const auto = ctx.a.string('auto_pad', 'NOTSET') || 'NOTSET';
   if (!AUTO_PADS.includes(auto)) throw new Unsupported(`auto_pad "${auto}" (ONNX's are ${AUTO_PADS.join(', ')})`, 'auto_pad');
   return auto;
 }
