@@ -53,6 +53,13 @@ describe("a mapper's refusal names the field it is about: where a run refuses th
     expect(inferGraph(graph).analysed[0].unsupportedPath).toBe('$.graph.node[0].attribute[1]');
   });
 
+  it('QLinearConv with auto_pad "SAME" (attribute[1], after pads; none of ONNX\'s four, which onnxruntime refuses): refused at $.graph.node[0].attribute[1], as Conv is (it was read as NOTSET: the pads); auto_pad "" is NOTSET (the pads [1, 1, 1, 1])', () => {
+    const { graph } = importOnnx(qlinearConv([0.1], { auto_pad: { s: 'SAME' } }));
+    expect(graph.layers[0].attrs).toEqual({ reason: 'auto_pad "SAME" (ONNX\'s are NOTSET, SAME_UPPER, SAME_LOWER, VALID)' });
+    expect(inferGraph(graph).analysed[0].unsupportedPath).toBe('$.graph.node[0].attribute[1]');
+    expect(importOnnx(qlinearConv([0.1], { auto_pad: { s: '' } })).graph.layers[0]).toMatchObject({ op: 'qlinearConv', attrs: { padding: [1, 1, 1, 1] } });
+  });
+
   it('QLinearConv whose w_scale is fine but whose W is no constant (a graph input): refused at W, $.graph.node[0].input[3]', () => {
     const bytes = onnxModel({
       inputs: [{ name: 'x', shape: [1, 2, 8, 8] }, { name: 'w', shape: [4, 2, 3, 3], elemType: 3 }],

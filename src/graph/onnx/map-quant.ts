@@ -9,7 +9,7 @@
  */
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import type { GraphConstant } from '../graph.js';
-import { convRankReason } from './map-conv-nd.js';
+import { autoPad, convRankReason } from './map-conv-nd.js';
 import { Unsupported } from './mapping.js';
 import type { MapContext, Mapped, NodeMapper } from './mapping.js';
 
@@ -57,7 +57,8 @@ const convFrom = (w: number) => ({ outChannels: w, kernelSize: w, stride: 'strid
 /** Conv attributes from ONNX's, the kernel from the constant weight [M, C/g, kh, kw]. */
 function convAttrs(ctx: MapContext, w: GraphConstant, wIndex: number): Record<string, unknown> {
   if (w.shape.length !== 4) throw new Unsupported(convRankReason(w.shape, 'convolution', '2-D is'), wIndex);
-  const auto = ctx.a.string('auto_pad', 'NOTSET');
+  // refused at the attribute when none of ONNX's four, '' read as NOTSET (map-conv-nd.ts autoPad), as Conv
+  const auto = autoPad(ctx);
   const pads = ctx.a.ints('pads');
   if (pads && pads.length !== 4) throw new Unsupported(`pads of length ${pads.length}: only 2-D windows are supported`, 'pads');
   const padding = auto === 'SAME_UPPER' ? 'sameUpper' : auto === 'SAME_LOWER' ? 'sameLower' : auto === 'VALID' ? 'valid' : (pads ?? 0);
