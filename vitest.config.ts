@@ -118,6 +118,7 @@ const ISOLATED = [
   'test/bench/sides.test.ts', // full collections of its own process, --expose-gc
   'test/runtime/parallel-team.test.ts', // its process's RSS
   'test/node-flags.test.ts', // sets V8 flags (--expose-gc)
+  'test/cli-lazy-kernels.test.ts', // counts the WebAssembly instances its modules make (a shared graph made them before)
 ];
 
 /**
