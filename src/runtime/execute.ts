@@ -329,10 +329,11 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
         if (t && live.delete(r)) {
           liveBytes -= t.data.byteLength;
           if (freeable(t.data.buffer)) {
+            const letGo = largeBuffers.letGo;
             if (!largeBuffers.give(t.data.buffer)) {
               dropped += t.data.byteLength;
               detach(t.data.buffer);
-            }
+            } else dropped += largeBuffers.letGo - letGo; // what the pool let go past its cap (this buffer, or smaller ones)
           } else releaseShared(t.data);
         }
       }

@@ -3,7 +3,8 @@
  * Atomics.wait, where V8 never collects garbage: what one large run allocated (hundreds of MB of
  * tensors dropped after their last reader) stayed resident until the next task. A thread holding
  * more than WORKER_HEAP_LIMIT_MB after a task (its V8 heap plus its array buffers and WebAssembly
- * memory: V8's heap statistics of this thread) collects at once, before it answers; V8 frees
+ * memory: V8's heap statistics of this thread) lets go of the free large buffers its runs keep
+ * (tensor/large-buffers.ts) and collects at once, before it answers; V8 frees
  * the large buffers from a background thread while this one waits. Every worker entry calls
  * collectIfOver after each task (runtime/task-answer.ts, for runtime/worker.ts and http/offload-worker.ts). The main
  * thread releases what workers answered once it is sent (releaseBuffers).
@@ -12,6 +13,7 @@ import v8 from 'node:v8';
 import { collectGarbage, sharedDrops } from './collect.js';
 import { workerHeapLimitMb } from './limits.js';
 import { modelCache } from './model-cache.js';
+import { largeBuffers } from '../tensor/large-buffers.js';
 const limitBytes = workerHeapLimitMb() * 2 ** 20;
 
 /** Shared weights dropped (runtime/collect.ts sharedDrops) past which a thread collects after its task. */
@@ -28,6 +30,8 @@ export function collectIfOver(limit = limitBytes): boolean {
   const { used_heap_size: heapUsed, external_memory: external } = v8.getHeapStatistics();
   if (heapUsed + external - modelCache.bytes <= limit && sharedDrops.bytes < SHARED_DROP_LIMIT) return false;
   sharedDrops.bytes = 0;
+  // the free large buffers a cached model's runs keep (tensor/large-buffers.ts) are not garbage: let go of them first
+  largeBuffers.trim(0);
   collectGarbage();
   return true;
 }

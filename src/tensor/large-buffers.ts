@@ -32,6 +32,8 @@ export class LargeBufferPool {
   /** Counters for measurements: buffers taken from the pool, and large requests it had none for. */
   hits = 0;
   misses = 0;
+  /** Bytes let go (trim) since the pool was made: the executor counts them toward its next scavenge, as the bytes it detaches itself. */
+  letGo = 0;
 
   /**
    * The smallest free buffer of at least `bytes`, taken out of the pool; undefined when there is
@@ -72,6 +74,7 @@ export class LargeBufferPool {
       const buffer = this.free.shift()!;
       this.held -= buffer.byteLength;
       gone += buffer.byteLength;
+      this.letGo += buffer.byteLength;
       // handed to a young object the next scavenge frees (runtime/memory.ts detach)
       structuredClone(buffer, { transfer: [buffer] });
     }

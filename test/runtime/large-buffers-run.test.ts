@@ -10,6 +10,7 @@ import { loadGraph } from '../../src/graph/load.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import { WeightStore } from '../../src/runtime/weight-store.js';
 import { largeBuffers } from '../../src/tensor/large-buffers.js';
+import { collectIfOver } from '../../src/runtime/memory.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 
@@ -81,6 +82,22 @@ describe('large buffers across a run (16 MiB activations)', () => {
     // a run without a cached store lets its pool go when it ends
     run(x1);
     expect(largeBuffers.freeBytes).toBe(0);
+  });
+
+  it('a worker over its memory limit after a task lets go of the free large buffers a cached model kept (collectIfOver: they are not garbage a collection frees)', () => {
+    const store = new WeightStore(true);
+    run(input(1), store);
+    run(input(2), store);
+    expect(largeBuffers.freeBytes).toBeGreaterThanOrEqual(16 * 2 ** 20);
+    const letGo = largeBuffers.letGo;
+    const held = largeBuffers.freeBytes;
+    // under a limit it holds more than: nothing to do
+    expect(collectIfOver(Number.MAX_SAFE_INTEGER)).toBe(false);
+    expect(largeBuffers.freeBytes).toBe(held);
+    // over it (a limit of 0): the pool first, then the collection
+    expect(collectIfOver(0)).toBe(true);
+    expect(largeBuffers.freeBytes).toBe(0);
+    expect(largeBuffers.letGo - letGo).toBe(held);
   });
 
   it('a captured l1 is never pooled: l3 is new memory, and l1 as captured', () => {

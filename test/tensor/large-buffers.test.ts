@@ -36,6 +36,8 @@ describe('LargeBufferPool', () => {
     expect(b16.byteLength).toBe(0);
     expect(pool.trim(0)).toBe(56 * MiB);
     expect([b24.byteLength, b32.byteLength, pool.freeBytes]).toEqual([0, 0, 0]);
+    // every byte let go is counted (the executor adds them to what its next scavenge frees): 16 + 56
+    expect(pool.letGo).toBe(72 * MiB);
   });
 
   it('refuses a buffer under 16 MiB and one it already holds', () => {
