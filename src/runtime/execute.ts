@@ -28,6 +28,7 @@ import { batchNormInPlace, foldGroup, fusedStepBytes, residualTail } from './fus
 import { runPlan } from './run-plan.js';
 import { WeightStore } from './weight-store.js';
 import { collectYoung, detach } from './memory.js';
+import { lentAnswers } from './lent-answers.js';
 import type { RunGroup, RunMember } from './fuse.js';
 import { checkRunShapes } from './run-shapes.js';
 import { liveTensors } from './live-tensors.js';
@@ -354,8 +355,9 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
     const fileBuffers = new Set<ArrayBufferLike>();
     for (const c of graph.constants.values()) if (c.raw) fileBuffers.add(c.raw.buffer);
     // so is one in shared memory (the arena's regions go back when the run ends; one of a team
-    // replaced mid-run would pin its whole arena)
-    const result = (t: Tensor): Tensor => (fileBuffers.has(t.data.buffer) || !(t.data.buffer instanceof ArrayBuffer) ? { shape: t.shape, data: t.data.slice() } : t);
+    // replaced mid-run would pin its whole arena), unless lent to the answer (an operator call's
+    // output its team wrote into a buffer lent to the main thread: runtime/lent-answers.ts)
+    const result = (t: Tensor): Tensor => (fileBuffers.has(t.data.buffer) || (!(t.data.buffer instanceof ArrayBuffer) && !lentAnswers.pendingHolds(t.data.buffer)) ? { shape: t.shape, data: t.data.slice() } : t);
     const outputs = dict(outputNames.map((o) => [o, answerTensor(o, result(read(o)!), half)] as const));
     const captured = dict([...captureTensors].map(([name, t]) => [name, answerTensor(t, result(read(t)!), half)] as const));
     return { outputs, captured };

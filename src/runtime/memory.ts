@@ -14,6 +14,7 @@ import { collectGarbage, sharedDrops } from './collect.js';
 import { workerHeapLimitMb } from './limits.js';
 import { modelCache } from './model-cache.js';
 import { largeBuffers } from '../tensor/large-buffers.js';
+import { returnLease, lentAnswers } from './lent-answers.js';
 const limitBytes = workerHeapLimitMb() * 2 ** 20;
 
 /** Shared weights dropped (runtime/collect.ts sharedDrops) past which a thread collects after its task. */
@@ -32,6 +33,8 @@ export function collectIfOver(limit = limitBytes): boolean {
   sharedDrops.bytes = 0;
   // the free large buffers a cached model's runs keep (tensor/large-buffers.ts) are not garbage: let go of them first
   largeBuffers.trim(0);
+  // and the free buffers it lends operator answers in (runtime/lent-answers.ts)
+  lentAnswers.dropFree();
   collectGarbage();
   return true;
 }
@@ -64,13 +67,18 @@ let youngScheduled = false;
  * memory, started one every few large answers (a 3×3 conv 128→128 at 112²: one per 2–3 calls,
  * 10–18 ms of the main thread and as much on V8's helper threads, taken from the workers' CPUs).
  * Detaching them and one scavenge after (coalesced per turn of the event loop) frees them at once.
- * Only for buffers nothing reads again: plain ArrayBuffers (never shared memory) of at least
- * RELEASE_MIN_BYTES that can be transferred; the rest are left alone. Never throws. Returns the
- * bytes released.
+ * Only for buffers nothing reads again: plain ArrayBuffers of at least RELEASE_MIN_BYTES that can
+ * be transferred; a shared buffer a worker lent the answer in goes back to that worker
+ * (runtime/lent-answers.ts returnLease); the rest are left alone. Never throws. Returns the bytes
+ * released (a lent buffer's count: its worker writes its next answer there).
  */
 export function releaseBuffers(buffers: Iterable<ArrayBufferLike>): number {
   let bytes = 0;
   for (const buffer of new Set(buffers)) {
+    if (buffer instanceof SharedArrayBuffer) {
+      if (returnLease(buffer)) bytes += buffer.byteLength;
+      continue;
+    }
     // a detached buffer has length 0, so a buffer given twice is released once
     if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < RELEASE_MIN_BYTES) continue;
     const size = buffer.byteLength;

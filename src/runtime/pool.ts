@@ -22,6 +22,7 @@ import { modelCacheBytesPerWorker } from './model-cache.js';
 import type { TeamSettings } from './split.js';
 import { openMemoryGrant } from './memory-grant.js';
 import { taskClock } from './task-clock.js';
+import { takeLeases } from './lent-answers.js';
 import type { MemoryCharge } from './memory-grant.js';
 
 /**
@@ -257,6 +258,8 @@ export function createPool(config: Config): TaskPool {
           throw e;
         }
         if (result.worker) lastMemory.set(result.worker.thread, result.worker);
+        // the answer's lent buffers: given back once it is sent (runtime/memory.ts releaseBuffers), or when collected here
+        if (result.leases) takeLeases(result.leases);
         if (!result.ok) {
           // a task refused for memory once running (runtime/memory-grant.ts) is an overload, not bad input
           outcome = result.error.code === 'OVERLOADED' ? 'overloaded' : 'invalid';

@@ -35,6 +35,7 @@ import { MAX_BANDS, MAX_PARTNERS, MODE_ROWS } from './team-protocol.js';
 import { balance, bandBounds, bandsFor, bandsPerJob, learn, learnsShare, partnerBands, rowQuantum, shareOf } from './bands.js';
 import { SharedArena } from './shared-arena.js';
 import { Team } from './team.js';
+import { lentAnswers } from './lent-answers.js';
 
 /** Below this many MACs one thread is faster than waking a partner. */
 export const SPLIT_MACS = 8_000_000;
@@ -102,6 +103,8 @@ export async function closeTeam(): Promise<void> {
   retire = null;
   const t = team;
   team = null;
+  // the lent answers' free buffers go with it (the next team's partners would be posted them again)
+  lentAnswers.dropFree();
   if (t) await t.close();
 }
 
@@ -136,9 +139,11 @@ function acquire(): { team: Team; partners: number } | null {
 }
 
 /** Runs `job` on the team (counted in splitStats, its times learnt for `key`'s bands); a partner's failure closes the team and throws PARTNER_FAILED. */
-function onTeam(t: Team, key: string, job: (t: Team) => Float32Array): Float32Array {
+function onTeam(t: Team, key: string, job: (t: Team, into: Float32Array | undefined) => Float32Array, answerLen = 0): Float32Array {
+  // an operator call's output, its answer: in a shared buffer lent to the main thread when one is free (runtime/lent-answers.ts)
+  const into = answerLen > 0 ? (lentAnswers.lend(answerLen) ?? undefined) : undefined;
   try {
-    const out = job(t);
+    const out = job(t, into);
     learn(key, t);
     splitStats.jobs++;
     splitStats.bands += t.lastJob.bands;
@@ -154,6 +159,8 @@ function onTeam(t: Team, key: string, job: (t: Team) => Float32Array): Float32Ar
     else retireTeam(TEAM_IDLE_MS);
     return out;
   } catch (e) {
+    // never lent again: a broken team's partners may still write it
+    if (into) lentAnswers.forget(into);
     if (team?.broken) void closeTeam();
     throw e;
   }
@@ -165,7 +172,7 @@ function onTeam(t: Team, key: string, job: (t: Team) => Float32Array): Float32Ar
  * spawns them and runs alone). A partner's failure closes the team (a new one next time) and
  * throws PARTNER_FAILED.
  */
-export function teamConv(p: ConvPlan, input: Float32Array | (() => Float32Array), kernels: Float32Array | (() => Float32Array), bias: Float32Array | undefined, keep = true, epilogue?: BandEpilogue): Float32Array | null {
+export function teamConv(p: ConvPlan, input: Float32Array | (() => Float32Array), kernels: Float32Array | (() => Float32Array), bias: Float32Array | undefined, keep = true, epilogue?: BandEpilogue, answer = false): Float32Array | null {
   if (!settings || convMacs(p) < (settings.splitMacs ?? SPLIT_MACS)) return null;
   const got = acquire();
   if (!got) return null;
@@ -180,7 +187,8 @@ export function teamConv(p: ConvPlan, input: Float32Array | (() => Float32Array)
   // rows staged in, or bands copied out: the partner's rows in bands, so that both overlap its work (bands.ts partnerBands)
   const overlap = learnsShare(members) && layout.mode === MODE_ROWS && (keep || !got.team.arena.owns(x));
   const bands = overlap ? { ...layout, bounds: partnerBands(layout.bounds, rowQuantum(p)) } : layout;
-  return onTeam(got.team, key, (t) => t.conv({ plan: p, x, weight, bias, ...bands, partners: got.partners, inArena: !keep, epilogue }));
+  const outLen = p.n * p.cout * p.geo[0].out * p.geo[1].out;
+  return onTeam(got.team, key, (t, into) => t.conv({ plan: p, x, weight, bias, ...bands, partners: got.partners, inArena: !keep, into, epilogue }), keep && answer ? outLen : 0);
 }
 
 /**
@@ -202,7 +210,7 @@ export const SPLIT_SIMD_POOL_TAPS = 8_000_000;
  * leader's share learnt as a conv's; null when it would not gain. `more`: an MLP's second weight
  * and residual, or what a linear layer applies to its bands (its fused activation, a residual add).
  */
-function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array, outLen: number, weight?: Float32Array, bias?: Float32Array, more?: { weight2: Float32Array; residual: Float32Array | null } | { epilogue: BandEpilogue }): Float32Array | null {
+function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array, outLen: number, weight?: Float32Array, bias?: Float32Array, more?: { weight2: Float32Array; residual: Float32Array | null } | { epilogue: BandEpilogue }, answer = false): Float32Array | null {
   if (units < 2) return null;
   const got = acquire();
   if (!got) return null;
@@ -210,7 +218,7 @@ function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array
   const members = got.partners + 1;
   const bounds = bandBounds(units, Math.min(units, bandsPerJob(members), MAX_BANDS), shareOf(key, members), 1);
   const extra = more && ('epilogue' in more ? more : { weight2: more.weight2, ...(more.residual && { epilogue: { op: null, attrs: undefined, residual: more.residual } }) });
-  return onTeam(got.team, key, (t) => t.run({ ...job, x, weight, bias, outLen, bounds, partners: got.partners, inArena: !keep, ...extra }));
+  return onTeam(got.team, key, (t, into) => t.run({ ...job, x, weight, bias, outLen, bounds, partners: got.partners, inArena: !keep, into, ...extra }), keep && answer ? outLen : 0);
 }
 
 /**
@@ -246,20 +254,20 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
   const result = (out: Float32Array | null, mapped = false) => out && { outputs: [tensor(ctx.outputs[0], out)], mapped };
   switch (bands.kind) {
     case 'conv': {
-      const out = teamConv(bands.plan, bands.input ?? x.data, bands.weight ?? ctx.weights.weight.data, ctx.weights.bias?.data, keep, epi);
+      const out = teamConv(bands.plan, bands.input ?? x.data, bands.weight ?? ctx.weights.weight.data, ctx.weights.bias?.data, keep, epi, true);
       if (out && epi?.residual) splitStats.residualJobs++;
       return result(out, epi !== undefined);
     }
     case 'maxPool': {
       const { geo } = bands;
       if (outLen * geo[0].kernel * geo[1].kernel < (poolSimdFits(geo) ? SPLIT_SIMD_POOL_TAPS : SPLIT_TAPS)) return null;
-      return result(teamUnits(maxPoolJob(bands.H, bands.W, geo), bands.planes, keep, x.data, outLen));
+      return result(teamUnits(maxPoolJob(bands.H, bands.W, geo), bands.planes, keep, x.data, outLen, undefined, undefined, undefined, true));
     }
     case 'planeMean':
       if (x.data.length < SPLIT_TAPS) return null;
-      return result(teamUnits(planeMeanJob(bands.plane), bands.planes, keep, x.data, bands.planes));
+      return result(teamUnits(planeMeanJob(bands.plane), bands.planes, keep, x.data, bands.planes, undefined, undefined, undefined, true));
     case 'linear': {
-      const out = linearOnTeam(x.data, bands.rows, bands.inFeatures, ctx.weights.weight.data, ctx.weights.bias?.data, bands.outFeatures, keep, epi);
+      const out = linearOnTeam(x.data, bands.rows, bands.inFeatures, ctx.weights.weight.data, ctx.weights.bias?.data, bands.outFeatures, keep, epi, true);
       if (out && epi?.residual) splitStats.residualJobs++;
       return result(out, epi !== undefined);
     }
@@ -271,9 +279,9 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
  * A classifier head (few rows) is bound by reading its weight once: copying the partner's half
  * costs as much as computing it (measured: no gain), so only a compute-bound GEMM is split.
  */
-function linearOnTeam(x: Float32Array, rows: number, ci: number, w: Float32Array, bias: Float32Array | undefined, co: number, keep: boolean, epilogue?: BandEpilogue): Float32Array | null {
+function linearOnTeam(x: Float32Array, rows: number, ci: number, w: Float32Array, bias: Float32Array | undefined, co: number, keep: boolean, epilogue?: BandEpilogue, answer = false): Float32Array | null {
   if (!settings || rows < LINEAR_SPLIT_ROWS || rows * ci * co < (settings.splitMacs ?? SPLIT_MACS)) return null;
-  return teamUnits(linearJob(rows, ci, co), co, keep, x, rows * co, w, bias, epilogue && { epilogue });
+  return teamUnits(linearJob(rows, ci, co), co, keep, x, rows * co, w, bias, epilogue && { epilogue }, answer);
 }
 
 /**

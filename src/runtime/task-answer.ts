@@ -10,6 +10,7 @@ import { threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { ConvlensError } from '../errors.js';
 import { collectIfOver } from './memory.js';
+import { lentAnswers } from './lent-answers.js';
 import { withMemoryGrant } from './memory-grant.js';
 import type { MemoryGrant } from './memory-grant.js';
 import { modelCache } from './model-cache.js';
@@ -26,14 +27,15 @@ export function workerMemory(): WorkerMemory {
   return { thread: threadId, heapUsedBytes: heap.used_heap_size, externalBytes: heap.external_memory, modelCacheBytes: modelCache.bytes, modelCacheEntries: modelCache.size };
 }
 
-/** The ArrayBuffers behind the typed arrays of a result (in objects, arrays and Maps), to move rather than copy. */
-function buffersOf(value: unknown, found: Set<ArrayBuffer>, depth = 0): Set<ArrayBuffer> {
+/** The buffers behind the typed arrays of a result (in objects, arrays and Maps): ArrayBuffers to move rather than copy, and shared ones (lent answers). */
+function buffersOf(value: unknown, found: Set<ArrayBuffer>, shared: Set<SharedArrayBuffer>, depth = 0): Set<ArrayBuffer> {
   if (depth > 8 || value === null || typeof value !== 'object') return found;
   if (ArrayBuffer.isView(value)) {
     if (value.buffer instanceof ArrayBuffer) found.add(value.buffer);
+    else if (value.buffer instanceof SharedArrayBuffer) shared.add(value.buffer);
     return found;
   }
-  for (const v of value instanceof Map ? value.values() : Array.isArray(value) ? value : Object.values(value)) buffersOf(v, found, depth + 1);
+  for (const v of value instanceof Map ? value.values() : Array.isArray(value) ? value : Object.values(value)) buffersOf(v, found, shared, depth + 1);
   return found;
 }
 
@@ -50,7 +52,11 @@ export function answerTask(work: () => unknown, memoryGrant: MemoryGrant | undef
     collectIfOver();
   }
   result.worker = workerMemory();
-  const buffers = result.ok ? [...buffersOf(result.value, new Set())] : [];
+  const shared = new Set<SharedArrayBuffer>();
+  const buffers = result.ok ? [...buffersOf(result.value, new Set(), shared)] : [];
+  // the buffers lent to the answer go with it (runtime/lent-answers.ts); what the task lent and did not answer is free again
+  const leases = lentAnswers.handOver(shared);
+  if (leases.length > 0) result.leases = leases;
   if (buffers.length === 0) return result;
   return Piscina.move({ [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: result } as never);
 }

@@ -5,6 +5,7 @@
  * runner).
  */
 import type { SerializedError } from '../errors.js';
+import type { Lease } from './lent-answers.js';
 
 export const TASK_NAMES = ['analyze', 'operator', 'run', 'foldBatchNorm', 'erf', 'compare', 'sweep'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
@@ -22,4 +23,5 @@ export interface WorkerMemory {
   modelCacheEntries: number;
 }
 
-export type TaskResult<T> = ({ ok: true; value: T } | { ok: false; error: SerializedError }) & { worker?: WorkerMemory };
+/** leases: the shared buffers of the answer its worker lent (runtime/lent-answers.ts). */
+export type TaskResult<T> = ({ ok: true; value: T } | { ok: false; error: SerializedError }) & { worker?: WorkerMemory; leases?: Lease[] };

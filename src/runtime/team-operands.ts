@@ -11,8 +11,9 @@
  *    linear band's rows); a weight in a SharedArrayBuffer of its own (a cached model's, or a
  *    request's large .npy part) is read in place, by its id (runtime/team-weights.ts jobId);
  *  - the bias, the epilogue's bytes, a residual (read in place when a split layer left it there).
- * The output: an arena region every member writes (BandJob.inArena), or a fresh array the leader's
- * bands go straight into and the partners' bands are copied into out of an arena region. Neither is
+ * The output: an arena region every member writes (BandJob.inArena), a shared buffer of its own
+ * every member writes (BandJob.into: an operator call's answer, runtime/lent-answers.ts), or a fresh
+ * array the leader's bands go straight into and the partners' bands are copied into out of an arena region. Neither is
  * cleared: every band sets its outputs (a conv band whose kernel adds clears its rows first).
  */
 import { uncleared } from '../tensor/tensor.js';
@@ -21,6 +22,7 @@ import { epilogueBytes } from './team-epilogue.js';
 import type { BandEpilogue } from './team-epilogue.js';
 import { copyRegion } from './team-kernels.js';
 import type { KernelJob } from './team-kernels.js';
+import { lastingShared } from './team-weights.js';
 import type { SharedWeightIds } from './team-weights.js';
 
 /** A job of any kind: its kernel's description (runtime/team-kernels.ts), its operands and its bands. */
@@ -39,6 +41,12 @@ export interface BandJob extends KernelJob {
    * array, the partners' bands copied into it out of the arena.
    */
   inArena?: boolean;
+  /**
+   * Otherwise, where the output goes: a shared buffer of its own (an operator call's answer, lent
+   * to the main thread: runtime/lent-answers.ts), which every member writes straight into, so
+   * nothing is copied out; by default a fresh array.
+   */
+  into?: Float32Array;
   /** What a conv applies to every band as it is written: its fused activation, a residual add before it (runtime/team-epilogue.ts); an MLP job's residual. */
   epilogue?: BandEpilogue;
 }
@@ -62,7 +70,9 @@ export interface JobOperands {
   residual: Float32Array | null;
   /** The whole output as the partners write it. */
   out: Float32Array;
-  /** What the job answers: `out` itself (inArena), or the fresh array the leader writes. */
+  /** Where the partners find `out`: −1 in the arena, else its shared buffer's id (team-protocol.ts OUT_BUF). */
+  outBuf: number;
+  /** What the job answers: `out` itself (inArena, or into), or the fresh array the leader writes. */
   result: Float32Array;
   /** Floats copied into the arena for the partners (Team.lastJob.stagedFloats), stageRest's included. */
   staged: number;
@@ -141,6 +151,8 @@ export function stageOperands(job: BandJob, arena: SharedArena, shared: SharedWe
   }
   const r = job.epilogue?.residual ?? null;
   const residual = r && !arena.owns(r) ? stage(r) : r;
-  const out = job.inArena ? arena.alloc(job.outLen) : temp(job.outLen);
-  return { x, xBuf, weight, weight2, bias, epilogue, residual, out, result: job.inArena ? out : uncleared(job.outLen), staged, stageRest };
+  const into = !job.inArena && job.into ? job.into : null;
+  const out = job.inArena ? arena.alloc(job.outLen) : (into ?? temp(job.outLen));
+  const outBuf = into ? shared.idOf(lastingShared(into.buffer as SharedArrayBuffer)) : -1;
+  return { x, xBuf, weight, weight2, bias, epilogue, residual, out, outBuf, result: job.inArena || into ? out : uncleared(job.outLen), staged, stageRest };
 }

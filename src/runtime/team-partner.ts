@@ -13,6 +13,7 @@ import {
   B_OFF,
   DONE,
   NBANDS,
+  OUT_BUF,
   OUT_LEN,
   OUT_OFF,
   PARTNER_FAILED,
@@ -104,7 +105,7 @@ export function partnerLoop(d: PartnerData, makeKernel: MakeKernel = bandKernel)
       const x = new Float32Array(ctl[X_BUF] < 0 ? d.arena : shared.get(ctl[X_BUF]), ctl[X_OFF] * 4, ctl[X_LEN]);
       const w = new Float32Array(ctl[W_BUF] < 0 ? d.arena : shared.get(ctl[W_BUF]), ctl[W_OFF] * 4, ctl[W_LEN]);
       const b = ctl[B_OFF] < 0 ? undefined : new Float32Array(d.arena, ctl[B_OFF] * 4, ctl[B_LEN]);
-      const out = new Float32Array(d.arena, ctl[OUT_OFF] * 4, ctl[OUT_LEN]);
+      const out = new Float32Array(ctl[OUT_BUF] < 0 ? d.arena : shared.get(ctl[OUT_BUF]), ctl[OUT_OFF] * 4, ctl[OUT_LEN]);
       const act = ctl[EPI_LEN] > 0 ? activationOf(new Uint8Array(d.arena, ctl[EPI_OFF] * 4, ctl[EPI_LEN])) : null;
       const residual = ctl[R_LEN] > 0 ? new Float32Array(d.arena, ctl[R_OFF] * 4, ctl[R_LEN]) : null;
       const epilogue: BandEpilogue | null = act || residual ? { op: act?.op ?? null, attrs: act?.attrs, residual } : null;

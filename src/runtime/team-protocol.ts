@@ -99,7 +99,13 @@ export const BAND_DONE = STAGED + 1;
  * lets in (runtime/team-weights.ts jobId), X_OFF floats into it.
  */
 export const X_BUF = BAND_DONE + MAX_BANDS;
-export const CONTROL_INTS = X_BUF + 1;
+/**
+ * Where the job's output lies: −1, in the arena at OUT_OFF; else the id of a SharedArrayBuffer of
+ * its own (an operator call's answer, lent to the main thread: runtime/lent-answers.ts), posted
+ * once to every partner (runtime/team-weights.ts idOf), OUT_OFF floats into it.
+ */
+export const OUT_BUF = X_BUF + 1;
+export const CONTROL_INTS = OUT_BUF + 1;
 /** START_US before any partner has started a band of the job. */
 export const NO_START = -0x80000000;
 /**

@@ -40,6 +40,7 @@ import {
   MAX_BANDS,
   MAX_PARTNERS,
   NBANDS,
+  OUT_BUF,
   OUT_LEN,
   OUT_OFF,
   PARTNER_FAILED,
@@ -105,6 +106,8 @@ export interface TeamJob {
   partners: number;
   /** The output in an arena region the caller releases (BandJob.inArena). */
   inArena?: boolean;
+  /** Else the output in this shared buffer of its own, written in place by every member (BandJob.into). */
+  into?: Float32Array;
   /** What a conv applies to every band as it is written: its fused activation, a residual add before it (runtime/team-epilogue.ts). */
   epilogue?: BandEpilogue;
 }
@@ -215,7 +218,7 @@ export class Team {
   conv(job: TeamJob): Float32Array {
     const p = job.plan;
     const outLen = p.n * p.cout * p.geo[0].out * p.geo[1].out;
-    return this.run({ ...convJob(p, job.mode, job.weight.length), x: job.x, weight: job.weight, bias: job.bias, outLen, bounds: job.bounds, partners: job.partners, inArena: job.inArena, epilogue: job.epilogue });
+    return this.run({ ...convJob(p, job.mode, job.weight.length), x: job.x, weight: job.weight, bias: job.bias, outLen, bounds: job.bounds, partners: job.partners, inArena: job.inArena, into: job.into, epilogue: job.epilogue });
   }
 
   /** Runs a job of any kind (runtime/team-kernels.ts) across the leader and job.partners partners; the output in a new array, or a region of the arena when job.inArena. */
@@ -234,6 +237,8 @@ export class Team {
       const seq = Atomics.load(ctl, SEQ) + 1;
       const o = stageOperands(job, this.arena, this.sharedWeights, temps, allowed, seq);
       const { out, result } = o;
+      // every member writes the output where the caller reads it: nothing to copy out
+      const inPlace = job.inArena || o.outBuf >= 0;
       const at = (a: Float32Array | null) => (a ? a.byteOffset / 4 : 0);
       // the descriptor, then the claim opened, then SEQ: a partner that sees SEQ sees all of it
       ctl[KIND] = job.kind;
@@ -250,6 +255,7 @@ export class Team {
       ctl[W2_LEN] = o.weight2?.at.length ?? 0;
       ctl[B_OFF] = o.bias ? at(o.bias) : -1;
       ctl[B_LEN] = bias?.length ?? 0;
+      ctl[OUT_BUF] = o.outBuf;
       ctl[OUT_OFF] = at(out);
       ctl[OUT_LEN] = outLen;
       ctl[EPI_OFF] = at(o.epilogue?.at ?? null);
@@ -300,7 +306,7 @@ export class Team {
           ownMs = Math.max(ownMs, performance.now() - t);
           Atomics.add(ctl, DONE, 1);
           // a partner's band that is done is copied now, while the partners still compute theirs
-          if (!job.inArena) this.lastJob.earlyCopies += copyDone(ctl, seq, job.region, out, result, bounds, mine, copied);
+          if (!inPlace) this.lastJob.earlyCopies += copyDone(ctl, seq, job.region, out, result, bounds, mine, copied);
         }
       } catch (e) {
         // partners may still be writing this job's bands into the arena: the team cannot take the
@@ -314,7 +320,7 @@ export class Team {
       const t2 = performance.now();
       this.waitDone(bands, job.partners, ownMs, KIND_NAMES[job.kind]);
       const t3 = performance.now();
-      if (!job.inArena) for (let i = 0; i < bands; i++) if (!mine[i] && !copied[i]) copyRegion(job.region, out, result, bounds[i], bounds[i + 1]);
+      if (!inPlace) for (let i = 0; i < bands; i++) if (!mine[i] && !copied[i]) copyRegion(job.region, out, result, bounds[i], bounds[i + 1]);
       const lagMs = startLagMs(Atomics.load(ctl, START_US), openUs);
       Object.assign(this.lastJob, { ownMs: t2 - t1, waitMs: t3 - t2, copyMs: performance.now() - t3, partnerMs: Atomics.load(ctl, WORK_US) / 1000, partnerUnits: Atomics.load(ctl, WORK_UNITS), lagMs });
       return result;

@@ -14,6 +14,7 @@ import type { OperatorResult } from './operator.js';
 import type { MemoryGrant } from './memory-grant.js';
 import { modelCache } from './model-cache.js';
 import { answerTask } from './task-answer.js';
+import { lentAnswers } from './lent-answers.js';
 import { erfTask } from './erf-task.js';
 import { configureTeams, lastTeamJob, splitHeads, splitKernel, splitLinear, splitMlp, splitStats, teamActivations } from './split.js';
 import type { TeamSettings } from './split.js';
@@ -43,7 +44,8 @@ function runWithTeam(t: RunTask): RunTaskResult {
  */
 function operatorWithTeam(t: OperatorTask): OperatorResult {
   const jobs = splitStats.jobs;
-  const r = runOperator(t, { split: splitKernel, shared: teamActivations });
+  // its output, its answer, in a buffer lent to the main thread when its team computes it (runtime/lent-answers.ts)
+  const r = lentAnswers.lendingAnswers(() => runOperator(t, { split: splitKernel, shared: teamActivations }));
   const job = splitStats.jobs > jobs ? lastTeamJob() : null;
   return job && job.bands > job.leaderBands ? { ...r, extra: { ...r.extra, workers: 1 + job.partners } } : r;
 }
