@@ -16,7 +16,8 @@
  * output is a fresh array again, as before.
  *
  * Lending is scoped to one task (lendingAnswers: operator calls, whose output is their answer):
- * what a task lent and did not answer is free again when the task answers (handOver), and a slot
+ * what a task lent and did not answer is free again when the task answers (handOver); what was
+ * lent outside a task (an in-process call: nothing hands it over) is never lent again; and a slot
  * whose job failed is dropped, never reused, as a broken team's partners may still write to it
  * (forget). A shared buffer costs the main thread's collector nothing (V8 counts no external memory
  * per thread for shared buffers), so the answers it holds start no collections there.
@@ -64,11 +65,13 @@ export class LentAnswers {
   }
 
   /**
-   * Runs `work` with lending on: `lend` answers buffers only within it. A slot still pending from
-   * an earlier scope was never handed over (a call outside a task): it is free again.
+   * Runs `work` with lending on: `lend` answers buffers only within it. A buffer still pending from
+   * an earlier scope was never handed over (a call on a thread that answers no task: its caller may
+   * still hold the output): let go of, never lent again.
    */
   lendingAnswers<T>(work: () => T): T {
-    this.freePending();
+    for (const slot of this.pending.keys()) this.slots[slot] = null;
+    this.pending.clear();
     this.active++;
     try {
       return work();
@@ -158,11 +161,6 @@ export class LentAnswers {
       }
     }
     return bytes;
-  }
-
-  private freePending(): void {
-    for (const [slot, gen] of this.pending) Atomics.compareExchange(this.table, slot, gen, 0);
-    this.pending.clear();
   }
 }
 

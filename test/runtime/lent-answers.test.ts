@@ -117,6 +117,15 @@ describe('LentAnswers: a worker thread lends its answers in shared buffers', () 
     expect(p.buffer.byteLength).toBe(16 * 2 ** 20);
   });
 
+  it('lent but never handed over (an in-process call, which its caller may still hold): the next scope lends another buffer', () => {
+    const lent = new LentAnswers();
+    const a = lent.lendingAnswers(() => lent.lend(MIB))!;
+    const b = lent.lendingAnswers(() => lent.lend(MIB))!;
+    expect(b.buffer).not.toBe(a.buffer);
+    lent.handOver(new Set());
+    expect(lent.lendingAnswers(() => lent.lend(MIB))!.buffer).toBe(b.buffer);
+  });
+
   it('forget (its job failed): the buffer is never lent again; dropFree lets go of free buffers but keeps lent ones', () => {
     const lent = new LentAnswers();
     const [a, b, c] = lent.lendingAnswers(() => [lent.lend(MIB)!, lent.lend(MIB)!, lent.lend(MIB)!]);
