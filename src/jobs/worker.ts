@@ -21,6 +21,7 @@ import { MemoryBudget } from '../memory-budget.js';
 import { prepareJob } from './request.js';
 import { CANCEL_CHANNEL, QUEUE_NAME, QUEUE_PREFIX, jobKeys, redisClient } from './redis.js';
 import { isConnectionError, redisLink, redisWhere, retryDelay } from './redis-link.js';
+import type { RedisLink } from './redis-link.js';
 import type { JobData } from './redis-data.js';
 import type { JobFiles } from './types.js';
 import type { Redis } from 'ioredis';
@@ -44,6 +45,8 @@ async function jobFiles(redis: Redis, id: string, data: JobData): Promise<JobFil
 
 export interface JobWorker {
   readonly worker: Worker<JobData>;
+  /** Its link to Redis: the aggregate state and each connection's (jobs/redis-link.ts). */
+  readonly link: Pick<RedisLink, 'state' | 'connections'>;
   /**
    * Stops taking jobs, waits for the running ones, disconnects: true. False when Redis could not be
    * reached for STOP_UNREACHABLE_MS meanwhile: it stopped without Redis, and BullMQ's connections may
@@ -139,8 +142,12 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
     // a job whose worker died is handed to another worker once, then failed
     maxStalledCount: 1,
   });
-  // BullMQ's connection errors are the link's (one line per change); any other is logged as it comes
-  worker.on('error', (err: Error) => (isConnectionError(err) ? link.error(err, 'bullmq') : log.warn({ err: err.message }, 'job worker error')));
+  // BullMQ's two connections are the link's too, each followed on its own (their other errors reach the worker's `error`)
+  const backend = worker.getBackend();
+  link.watch(backend.connection, 'bullmq', true);
+  if (backend.blockingConnection) link.watch(backend.blockingConnection, 'bullmq-blocking', true);
+  // a connection error here is one of those connections' (or its command's, which they report): the link's, one line per change
+  worker.on('error', (err: Error) => (isConnectionError(err) ? undefined : log.warn({ err: err.message }, 'job worker error')));
 
   subscriber.on('message', (_channel: string, id: string) => {
     if (worker.cancelJob(id, 'DELETE /v1/jobs/{id}')) log.info({ job: id }, 'job cancelled');
@@ -166,11 +173,11 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
     }
     return null;
   }
-  link.ready();
   log.info({ queue: `${QUEUE_PREFIX}:${QUEUE_NAME}`, concurrency: worker.opts.concurrency }, 'convlens worker ready');
 
   return {
     worker,
+    link,
     async close() {
       const orderly = (async () => {
         await worker.close();

@@ -21,20 +21,38 @@ export interface RedisServer {
   /** SIGSTOP / SIGCONT: a Redis that holds its connections and answers nothing, then answers again. */
   pause(): void;
   resume(): void;
+  /** SIGKILL: Redis gone at once, its connections cut (resolves once it has exited). */
+  kill(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Whether `port` (0: any) can be listened on at 127.0.0.1: the port, or null. */
+function tryPort(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+    srv.once('error', () => resolve(null));
+    srv.listen(port, '127.0.0.1', () => {
+      const { port: got } = srv.address() as { port: number };
+      srv.close(() => resolve(got));
     });
   });
 }
 
-/** A throwaway redis-server (Debian's /usr/bin/redis-server): loopback, no persistence. */
+/**
+ * A free loopback port: any the system gives, or with TEST_PORT_RANGE=FIRST-LAST (a machine shared
+ * with other test runs, each given its range) the first free one from a random start in that range.
+ */
+export async function freePort(): Promise<number> {
+  const range = /^(\d+)-(\d+)$/.exec(process.env.TEST_PORT_RANGE ?? '');
+  if (!range) return (await tryPort(0))!;
+  const [first, last] = [Number(range[1]), Number(range[2])];
+  const start = Math.floor(Math.random() * (last - first + 1));
+  for (let i = 0; i <= last - first; i++) {
+    const port = await tryPort(first + ((start + i) % (last - first + 1)));
+    if (port !== null) return port;
+  }
+  throw new Error(`no free port in TEST_PORT_RANGE ${range[0]}`);
+}
+
 /** Whether a process of this pid is still running (signal 0 probes it). */
 export function alive(pid: number): boolean {
   try {
@@ -45,8 +63,12 @@ export function alive(pid: number): boolean {
   }
 }
 
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
+/**
+ * A throwaway redis-server (Debian's /usr/bin/redis-server): loopback, no persistence. `port`: a
+ * given one (a Redis started again where a killed one was), else a free one.
+ */
+export async function startRedis(port?: number): Promise<RedisServer> {
+  port ??= await freePort();
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -72,10 +94,16 @@ export async function startRedis(): Promise<RedisServer> {
     resume: () => void child.kill('SIGCONT'),
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGCONT');
         child.kill('SIGTERM');
+      }),
+    kill: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
       }),
   };
 }
