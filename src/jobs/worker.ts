@@ -100,10 +100,13 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
   const budget = new MemoryBudget(requestBudgetBytes(config, workerCount(config)));
 
   // three parameters: BullMQ passes the abort signal only to a processor that declares it
+  /** The jobs this worker runs: their cancel flags are read again when the cancel subscriber is back. */
+  const running = new Set<string>();
   const processor = async (job: Job<JobData>, _token: string | undefined, signal: AbortSignal | undefined): Promise<{ bytes: number }> => {
     const id = job.id!;
     const keys = jobKeys(id);
     const started = performance.now();
+    running.add(id);
     try {
       if (await redis.exists(keys.cancel)) throw cancelledError();
       // a job handed over from a worker that stopped starts again from its first line (the lines come out the same)
@@ -129,6 +132,7 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
       // the failedReason BullMQ keeps is the catalog error, as JSON (jobs/redis.ts reads it back)
       throw new Error(JSON.stringify(jobError(e)));
     } finally {
+      running.delete(id);
       await redis.pexpire(keys.lines, ttlMs).catch(() => undefined);
       // its files are read (and the job will not run again: a processor that ends is the job's last attempt)
       if (job.data.files?.length) await redis.del(...job.data.files.map((_, i) => keys.file(i))).catch(() => undefined);
@@ -149,8 +153,19 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
   // a connection error here is one of those connections' (or its command's, which they report): the link's, one line per change
   worker.on('error', (err: Error) => (isConnectionError(err) ? undefined : log.warn({ err: err.message }, 'job worker error')));
 
-  subscriber.on('message', (_channel: string, id: string) => {
+  const cancel = (id: string) => {
     if (worker.cancelJob(id, 'DELETE /v1/jobs/{id}')) log.info({ job: id }, 'job cancelled');
+  };
+  subscriber.on('message', (_channel: string, id: string) => cancel(id));
+  // a DELETE published while the subscriber was away is lost (pub/sub keeps nothing): once subscribed
+  // again (ioredis resubscribes after its `ready`; a SUBSCRIBE answered after that one), the running
+  // jobs' flags say. Before, such a job ran on to done and its DELETE answered it running.
+  subscriber.on('ready', () => {
+    if (running.size === 0) return;
+    void (async () => {
+      await subscriber.subscribe(CANCEL_CHANNEL);
+      for (const id of [...running]) if (await redis.exists(jobKeys(id).cancel)) cancel(id);
+    })().catch((err: Error) => log.warn({ err: err.message }, 'reading the cancel flags of the running jobs failed'));
   });
   const ready = (async () => {
     await subscriber.subscribe(CANCEL_CHANNEL);
