@@ -7,7 +7,8 @@
  *
  * close() stops taking jobs and waits for the running ones (BullMQ Worker.close), so a rolling
  * update loses nothing; a worker killed outright leaves its jobs to BullMQ's stalled-job check,
- * which hands them to another worker once.
+ * which hands them to another worker once. A worker whose job was handed over so while it still ran
+ * it (cut from Redis past BullMQ's 30 s lock) writes nothing more of it (jobs/redis-owned.ts).
  */
 import { constants } from 'node:buffer';
 import { Worker } from 'bullmq';
@@ -22,6 +23,7 @@ import { prepareJob } from './request.js';
 import { CANCEL_CHANNEL, QUEUE_NAME, QUEUE_PREFIX, jobKeys, redisClient } from './redis.js';
 import { isConnectionError, redisLink, redisWhere, retryDelay } from './redis-link.js';
 import type { RedisLink } from './redis-link.js';
+import { LockLost, ownedWrites } from './redis-owned.js';
 import type { JobData } from './redis-data.js';
 import type { JobFiles } from './types.js';
 import type { Redis } from 'ioredis';
@@ -99,13 +101,15 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
   // this process's memory budget, less its workers' model caches, as the API's requests have theirs
   const budget = new MemoryBudget(requestBudgetBytes(config, workerCount(config)));
 
-  // three parameters: BullMQ passes the abort signal only to a processor that declares it
   /** The jobs this worker runs: their cancel flags are read again when the cancel subscriber is back. */
   const running = new Set<string>();
-  const processor = async (job: Job<JobData>, _token: string | undefined, signal: AbortSignal | undefined): Promise<{ bytes: number }> => {
+  // three parameters: BullMQ passes the abort signal only to a processor that declares it
+  const processor = async (job: Job<JobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<{ bytes: number }> => {
     const id = job.id!;
     const keys = jobKeys(id);
     const started = performance.now();
+    // its lines, result and the files' deletion only while the job's lock is this run's (jobs/redis-owned.ts)
+    const owned = ownedWrites(redis, id, `${worker.toKey(id)}:lock`, token ?? '');
     running.add(id);
     try {
       if (await redis.exists(keys.cancel)) throw cancelledError();
@@ -119,23 +123,27 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
         log,
         // Redis keeps strings up to 512 MB (proto-max-bulk-len), V8 a little less
         maxResultBytes: Math.min(constants.MAX_STRING_LENGTH, 512 * 1024 * 1024),
-        line: async (text) => {
-          await redis.multi().rpush(keys.lines, text).pexpire(keys.lines, ttlMs + 24 * 3600_000).exec();
-        },
+        line: (text) => owned.line(keys.lines, text, ttlMs + 24 * 3600_000),
         progress: (done, total) => job.updateProgress({ done, total }),
       });
-      await redis.set(keys.result, result, 'PX', ttlMs);
+      await owned.result(keys.result, result, ttlMs);
       log.info({ job: id, kind: job.data.kind, seconds: (performance.now() - started) / 1000 }, 'job done');
       return { bytes: result.byteLength };
     } catch (e) {
+      if (e instanceof LockLost) {
+        // the other run writes what this one would have: stop the rest of it (a batch's other models)
+        worker.cancelJob(id, 'lock lost');
+        log.warn({ job: id }, "the job's lock is another worker's (BullMQ handed it over as stalled): stopped it, writing nothing more");
+        throw e;
+      }
       if (!(e instanceof ConvlensError)) log.error({ err: e, job: id }, 'job failed');
       // the failedReason BullMQ keeps is the catalog error, as JSON (jobs/redis.ts reads it back)
       throw new Error(JSON.stringify(jobError(e)));
     } finally {
       running.delete(id);
-      await redis.pexpire(keys.lines, ttlMs).catch(() => undefined);
-      // its files are read (and the job will not run again: a processor that ends is the job's last attempt)
-      if (job.data.files?.length) await redis.del(...job.data.files.map((_, i) => keys.file(i))).catch(() => undefined);
+      // its files are read (and the job will not run again: a processor that ends is the job's last attempt),
+      // unless its lock is another run's, which reads them
+      await owned.end(keys.lines, ttlMs, (job.data.files ?? []).map((_, i) => keys.file(i))).catch(() => undefined);
     }
   };
 
@@ -153,6 +161,10 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
   // a connection error here is one of those connections' (or its command's, which they report): the link's, one line per change
   worker.on('error', (err: Error) => (isConnectionError(err) ? undefined : log.warn({ err: err.message }, 'job worker error')));
 
+  // BullMQ's lock renewal found a job's lock another worker's: stopped at once, rather than at its next write
+  worker.on('lockRenewalFailed', (ids: string[]) => {
+    for (const id of ids) if (worker.cancelJob(id, 'lock lost')) log.warn({ job: id }, "the job's lock is another worker's (BullMQ handed it over as stalled): stopped it, writing nothing more");
+  });
   const cancel = (id: string) => {
     if (worker.cancelJob(id, 'DELETE /v1/jobs/{id}')) log.info({ job: id }, 'job cancelled');
   };
