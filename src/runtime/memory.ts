@@ -30,11 +30,11 @@ export function collectIfOver(limit = limitBytes): boolean {
   // reads the process's RSS from /proc: 14 µs warm, 0.13–0.17 ms right after a large kernel, every task
   const { used_heap_size: heapUsed, external_memory: external } = v8.getHeapStatistics();
   if (heapUsed + external - modelCache.bytes <= limit && sharedDrops.bytes < SHARED_DROP_LIMIT) return false;
-  sharedDrops.bytes = 0;
   // the free large buffers a cached model's runs keep (tensor/large-buffers.ts) are not garbage: let go of them first
   largeBuffers.trim(0);
-  // and the free buffers it lends operator answers in (runtime/lent-answers.ts)
+  // and the free buffers it lends operator answers in (runtime/lent-answers.ts), counted in sharedDrops: the collection below frees them
   lentAnswers.dropFree();
+  sharedDrops.bytes = 0;
   collectGarbage();
   return true;
 }

@@ -14,8 +14,8 @@ import { convForward } from '../../src/ops/conv.js';
 import type { ConvPlan } from '../../src/ops/conv.js';
 import { bandsFor } from '../../src/runtime/bands.js';
 import { LENT_MAX_BYTES, LENT_MIN_BYTES, LENT_SLOTS, LentAnswers, leaseOf, returnLease, takeLeases } from '../../src/runtime/lent-answers.js';
-import { collectGarbage } from '../../src/runtime/collect.js';
-import { releaseBuffers } from '../../src/runtime/memory.js';
+import { collectGarbage, sharedDrops } from '../../src/runtime/collect.js';
+import { collectIfOver, releaseBuffers, SHARED_DROP_LIMIT } from '../../src/runtime/memory.js';
 import { runOperator } from '../../src/runtime/operator.js';
 import type { OperatorCall } from '../../src/runtime/operator.js';
 import { createPool } from '../../src/runtime/pool.js';
@@ -137,6 +137,50 @@ describe('LentAnswers: a worker thread lends its answers in shared buffers', () 
     lent.handOver(new Set());
     expect(lent.dropFree()).toBe(LENT_MIN_BYTES);
     expect([lent.bytes, lent.lent]).toEqual([LENT_MIN_BYTES, 1]);
+  });
+
+  it('every buffer let go of counts toward the thread\'s next collection (sharedDrops: V8 counts shared buffers nowhere): a free 16 MiB one for a 31 MiB output, a failed job\'s 2 MiB, an abandoned 1 MiB, dropFree\'s 31 MiB', () => {
+    const lent = new LentAnswers();
+    const dropped = () => sharedDrops.bytes - before;
+    const before = sharedDrops.bytes;
+    const [p, q] = lent.lendingAnswers(() => [lent.lend(16 * MIB)!, lent.lend(16 * MIB)!]);
+    lent.handOver(new Set([q.buffer as SharedArrayBuffer]));
+    expect(p.buffer.byteLength).toBe(16 * 2 ** 20);
+    // 32 MiB kept (q lent, p free), 2 MiB more fits: nothing let go of
+    lent.lendingAnswers(() => lent.lend(2 * MIB));
+    lent.handOver(new Set());
+    expect(dropped()).toBe(0);
+    // 34 + 31 > 64: p, the largest free, goes
+    lent.lendingAnswers(() => lent.lend(31 * MIB));
+    lent.handOver(new Set());
+    expect(dropped()).toBe(16 * 2 ** 20);
+    // a failed job's buffer (forget: the free 2 MiB one), then a new 1 MiB one lent outside a task and abandoned by the next scope
+    lent.lendingAnswers(() => lent.forget(lent.lend(2 * MIB)!));
+    lent.handOver(new Set());
+    expect(dropped()).toBe(18 * 2 ** 20);
+    lent.lendingAnswers(() => lent.lend(MIB));
+    lent.lendingAnswers(() => null);
+    expect(dropped()).toBe(19 * 2 ** 20);
+    // the free one (31 MiB; q is lent)
+    expect(lent.dropFree()).toBe(31 * 2 ** 20);
+    expect(dropped()).toBe(50 * 2 ** 20);
+  });
+
+  it('five output sizes (1, 2.5, 6, 13, 28 MiB) in turn through 4 slots: the 13 and 28 MiB buffers let go of each other; the thread collects (collectIfOver) once 64 MiB went, at the 14th call (13 + 28 + 13 + 28 MiB), not never', () => {
+    const lent = new LentAnswers();
+    const sizes = [1, 2.5, 6, 13, 28].map((m) => m * MIB);
+    sharedDrops.bytes = 0;
+    let calls = 0;
+    let collected = false;
+    // calls 1–4 fill the slots (22.5 MiB); the 5th lets go of 13 MiB for 28, the 9th of 28 for 13, the 10th of 13, the 14th of 28
+    while (!collected && calls < 20) {
+      lent.lendingAnswers(() => lent.lend(sizes[calls % sizes.length])!.fill(1));
+      lent.handOver(new Set());
+      calls++;
+      collected = collectIfOver(Infinity);
+    }
+    expect([collected, calls]).toEqual([true, 14]);
+    expect(SHARED_DROP_LIMIT).toBe(64 * 2 ** 20);
   });
 
   it('a lease the main thread drops unreturned goes back once its buffer is collected there', async () => {
