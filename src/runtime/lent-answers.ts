@@ -10,8 +10,9 @@
  * one word in a small shared table: 0 free, else the generation of its current lease. The worker
  * lends a free slot by storing a new generation; the main thread returns it with a compare-exchange
  * of that generation for 0, so a lease returned twice, or returned after its buffer was lent again
- * (a stale one), changes nothing. A lease the main thread drops unreturned (an answer never sent: a
- * failure after the task, a job result kept) goes back when its buffer is collected there
+ * (a stale one), changes nothing. A lease the main thread drops unreturned (an answer never sent: its
+ * client gone before the reply was handed over, when the response never finishes; a GraphQL call
+ * without a reply; jobs run no operator calls) goes back when its buffer is collected there
  * (FinalizationRegistry); until then the worker lends other slots, and with every slot out a call's
  * output is a fresh array again, as before.
  *
