@@ -22,7 +22,7 @@ import { modelCacheBytesPerWorker } from './model-cache.js';
 import type { TeamSettings } from './split.js';
 import { openMemoryGrant } from './memory-grant.js';
 import { taskClock } from './task-clock.js';
-import { takeLeases } from './lent-answers.js';
+import { noteLentDropped, takeLeases } from './lent-answers.js';
 import type { MemoryCharge } from './memory-grant.js';
 
 /**
@@ -260,6 +260,8 @@ export function createPool(config: Config): TaskPool {
         if (result.worker) lastMemory.set(result.worker.thread, result.worker);
         // the answer's lent buffers: given back once it is sent (runtime/memory.ts releaseBuffers), or when collected here
         if (result.leases) takeLeases(result.leases);
+        // and what the worker let go of of the buffers it lent: this thread's objects of them pin them until it collects
+        if (result.lentDropped) noteLentDropped(result.lentDropped);
         if (!result.ok) {
           // a task refused for memory once running (runtime/memory-grant.ts) is an overload, not bad input
           outcome = result.error.code === 'OVERLOADED' ? 'overloaded' : 'invalid';

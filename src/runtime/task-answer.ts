@@ -57,6 +57,9 @@ export function answerTask(work: () => unknown, memoryGrant: MemoryGrant | undef
   // the buffers lent to the answer go with it (runtime/lent-answers.ts); what the task lent and did not answer is free again
   const leases = lentAnswers.handOver(shared);
   if (leases.length > 0) result.leases = leases;
+  // and the bytes of buffers once lent that this thread let go of: the main thread's objects of them pin them until it collects
+  const dropped = lentAnswers.takeDropped();
+  if (dropped > 0) result.lentDropped = dropped;
   if (buffers.length === 0) return result;
   return Piscina.move({ [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: result } as never);
 }

@@ -23,5 +23,5 @@ export interface WorkerMemory {
   modelCacheEntries: number;
 }
 
-/** leases: the shared buffers of the answer its worker lent (runtime/lent-answers.ts). */
-export type TaskResult<T> = ({ ok: true; value: T } | { ok: false; error: SerializedError }) & { worker?: WorkerMemory; leases?: Lease[] };
+/** leases: the shared buffers of the answer its worker lent; lentDropped: bytes of buffers once lent it let go of since its last answer (runtime/lent-answers.ts). */
+export type TaskResult<T> = ({ ok: true; value: T } | { ok: false; error: SerializedError }) & { worker?: WorkerMemory; leases?: Lease[]; lentDropped?: number };

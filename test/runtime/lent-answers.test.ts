@@ -13,10 +13,12 @@ import { loadConfig } from '../../src/config.js';
 import { convForward } from '../../src/ops/conv.js';
 import type { ConvPlan } from '../../src/ops/conv.js';
 import { bandsFor } from '../../src/runtime/bands.js';
-import { LENT_MAX_BYTES, LENT_MIN_BYTES, LENT_SLOTS, LentAnswers, leaseOf, returnLease, takeLeases } from '../../src/runtime/lent-answers.js';
+import { LENT_MAX_BYTES, LENT_MIN_BYTES, LENT_SLOTS, LentAnswers, lentAnswers, leaseOf, noteLentDropped, returnLease, takeLeases } from '../../src/runtime/lent-answers.js';
 import { collectGarbage, sharedDrops } from '../../src/runtime/collect.js';
 import { collectIfOver, releaseBuffers, SHARED_DROP_LIMIT } from '../../src/runtime/memory.js';
 import { runOperator } from '../../src/runtime/operator.js';
+import { answerTask } from '../../src/runtime/task-answer.js';
+import type { TaskResult } from '../../src/runtime/task-names.js';
 import type { OperatorCall } from '../../src/runtime/operator.js';
 import { createPool } from '../../src/runtime/pool.js';
 import { Team } from '../../src/runtime/team.js';
@@ -181,6 +183,58 @@ describe('LentAnswers: a worker thread lends its answers in shared buffers', () 
     }
     expect([collected, calls]).toEqual([true, 14]);
     expect(SHARED_DROP_LIMIT).toBe(64 * 2 ** 20);
+  });
+
+  it('takeDropped: a buffer let go of after it was lent to the main thread is reported once (1 MiB); one never handed over (free since its task, or its job failed) is not', () => {
+    const lent = new LentAnswers();
+    const a = lent.lendingAnswers(() => lent.lend(MIB))!;
+    const [lease] = lent.handOver(new Set([a.buffer as SharedArrayBuffer]));
+    // the main thread gives it back
+    Atomics.compareExchange(new Int32Array(lease.table), lease.slot, lease.gen, 0);
+    lent.lendingAnswers(() => lent.lend(2 * MIB));
+    lent.handOver(new Set());
+    expect(lent.takeDropped()).toBe(0);
+    expect(lent.dropFree()).toBe(3 * LENT_MIN_BYTES);
+    expect([lent.takeDropped(), lent.takeDropped()]).toEqual([LENT_MIN_BYTES, 0]);
+    lent.lendingAnswers(() => lent.forget(lent.lend(MIB)!));
+    lent.handOver(new Set());
+    expect(lent.takeDropped()).toBe(0);
+  });
+
+  it('a task\'s answer (answerTask) carries its lent buffer\'s lease, and the next one the 1 MiB of it the thread let go of once it came back (lentDropped)', () => {
+    lentAnswers.takeDropped();
+    const first = answerTask(() => lentAnswers.lendingAnswers(() => ({ out: lentAnswers.lend(MIB) })), undefined, undefined) as TaskResult<unknown>;
+    const [lease] = first.leases!;
+    expect([first.lentDropped, lease.buffer.byteLength]).toEqual([undefined, LENT_MIN_BYTES]);
+    Atomics.compareExchange(new Int32Array(lease.table), lease.slot, lease.gen, 0);
+    const next = answerTask(() => lentAnswers.dropFree(), undefined, undefined) as TaskResult<unknown>;
+    expect(next.lentDropped).toBe(LENT_MIN_BYTES);
+  });
+
+  it('noteLentDropped (the main thread): false under 64 MiB of lent buffers let go of, true at it, and the collection it schedules finalizes an old-generation object dropped before (as a lease\'s buffer object pins its buffer)', async () => {
+    const settle = async (done: () => boolean, ms: number) => {
+      for (const until = Date.now() + ms; !done() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
+    };
+    // whatever earlier files counted: flushed, its collection run
+    noteLentDropped(LENT_MAX_BYTES);
+    await new Promise((r) => setImmediate(r));
+    let finalized = false;
+    const registry = new FinalizationRegistry(() => {
+      finalized = true;
+    });
+    const holder: { old: object | null } = { old: { buffer: new SharedArrayBuffer(16) } };
+    registry.register(holder.old!, 0);
+    // two scavenges: it is in the old generation, which only a full collection sweeps
+    collectGarbage({ type: 'minor' });
+    collectGarbage({ type: 'minor' });
+    holder.old = null;
+    collectGarbage({ type: 'minor' });
+    await settle(() => finalized, 200);
+    expect(finalized).toBe(false);
+    expect(noteLentDropped(LENT_MAX_BYTES - 1)).toBe(false);
+    expect(noteLentDropped(1)).toBe(true);
+    await settle(() => finalized, 5000);
+    expect(finalized).toBe(true);
   });
 
   it('a lease the main thread drops unreturned goes back once its buffer is collected there', async () => {
