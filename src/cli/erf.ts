@@ -66,6 +66,12 @@ function npyInput(file: string) {
   }
 }
 
+/** --input-name names a graph input: an empty name ("$UNSET") would quietly mean the first image input. */
+const inputName = (v: string): string => {
+  if (v.trim() === '') throw new InvalidArgumentError('--input-name: an input of the network, got ""; leave --input-name out for its first image input');
+  return v;
+};
+
 /** --layer names a layer: an empty name ("$UNSET") would quietly mean the default layer. */
 const layerName = (v: string): string => {
   if (v.trim() === '') throw new InvalidArgumentError('--layer: a layer name, got ""; leave --layer out for the final feature map');
@@ -105,6 +111,7 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--channels <list>', 'channels summed into the unit, e.g. 0,5 (default: all)', list('--channels'))
     .option('--position <row,column>', "the unit in its map; t,row,column in a clip's map [N, C, T, H, W] (default: the centre)", list('--position'))
     .option('--input <random|luo|file.npy>', 'the input: a .npy file, seeded N(0,1) inputs (random), or Luo et al.\'s setting (luo: weights re-seeded per sample too)', inputOption, 'random')
+    .option('--input-name <name>', "the network input the ERF is measured at, on a network of several (default: its first image or clip); with random and luo every other input is drawn too", inputName)
     .option('--samples <k>', `random inputs averaged over (1–${MAX_SAMPLES})`, samplesOption, 8)
     .option('--seed <n>', 'seed of random inputs and of weights not in the file (0 to 2^32 − 1)', seedOption, 0)
     .option('--resolution <pixels>', 'input resolution for a zoo model', resolutionOption)
@@ -134,6 +141,7 @@ const erfFlags = (shapeFromNpy: boolean): FlagPaths => ({
   '$.channels': '--channels',
   '$.position': '--position',
   '$.input': '--input',
+  '$.inputName': '--input-name',
   // the given input's tensor (`$.inputs.input`); `$.inputs` alone is the network's inputs
   '$.inputs.': '--input',
   // an ONNX file's dynamic input: --input-shape (the option that sets it), or the shape of the .npy given as --input
@@ -183,6 +191,7 @@ async function erf(io: Io, setCode: (code: number) => void, target: string, o: O
     mode: given ? 'given' : (o.input as 'random' | 'luo'),
     samples: given ? 1 : o.samples,
     inputs: given ? { input: given } : {},
+    ...(o.inputName !== undefined && { inputName: o.inputName as string }),
     weights: {},
     weightInit: weightInitFor(o.weightInit, source),
     seed: o.seed,
@@ -202,7 +211,7 @@ async function erf(io: Io, setCode: (code: number) => void, target: string, o: O
   } else {
     const chosen = unitChannels(summary.target);
     const unit = `${summary.target.layer} ${summary.target.shape.join('×')}, unit ${summary.target.position?.join(', ') ?? '-'}, ${chosen ? `channels ${chosen.join(', ')}` : 'all channels'}`;
-    const input = summary.mode === 'given' ? `the given input` : `mean |gradient| over ${summary.inputs} ${summary.mode === 'luo' ? "inputs (Luo et al.'s setting)" : 'seeded random inputs'}`;
+    const input = `${summary.input}: ${summary.mode === 'given' ? `the given input` : `mean |gradient| over ${summary.inputs} ${summary.mode === 'luo' ? "inputs (Luo et al.'s setting)" : 'seeded random inputs'}`}`;
     const rows = [['unit', unit], ['input', input], ...statsRows(summary.stats), ...(summary.temporal ? temporalRows(summary.temporal) : [])];
     const width = Math.max(...rows.map((r) => r[0].length));
     const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);

@@ -49,6 +49,13 @@ export const ErfRequest = z
       .describe(
         'given: the gradient at the tensors in "inputs" (default when they are given); random: the mean of |gradient| over `samples` seeded N(0, 1) inputs (default otherwise); luo: Luo et al. 2016\'s setting, random inputs and seeded weights re-drawn per sample (weights from the file or the request stay as given), nonlinearities kept',
       ),
+    inputName: z
+      .string({ error: "inputName is the name of one of the network's inputs" })
+      .min(1, { error: 'inputName is empty; leave it out for the first image input' })
+      .optional()
+      .describe(
+        "the network input the ERF is measured at (an image [N, C, H, W] or a clip [N, C, T, H, W]); default: the first such input. Another name is INVALID_OPTION at $.inputName listing the network's inputs. The other inputs: with input given, their tensors in `inputs` (every input is given, as a run's are); with random and luo, seeded N(0, 1) draws of their own",
+      ),
     samples: integerIn(1, MAX_SAMPLES, 'samples').default(8).describe(`random inputs averaged over (1–${MAX_SAMPLES}), run in parallel across the workers`),
     inputs: z.union([TensorField, NamedTensors], { error: 'inputs is a tensor or an object of tensors by input name' }).optional().describe('the input (mode given): one tensor, or tensors by input name; .npy parts named after the input also count'),
     weights: NamedTensors.optional().describe('weights by `<layer>.<role>` or as a PyTorch state_dict names them, as POST /v1/run takes them; .npy parts named `weights.<key>` also count'),
@@ -113,6 +120,7 @@ export function erfRequest(body: ErfRequestFiles, maxElements: number, preferenc
       mode,
       samples: mode === 'given' ? 1 : f.samples,
       inputs: dict([...given.byName].map(([k, v]) => [k === '' ? 'input' : k, v] as const)),
+      ...(f.inputName !== undefined && { inputName: f.inputName }),
       weights: dict(weights),
       weightInit: weightInitFor(f.weightInit, source),
       seed: f.seed,

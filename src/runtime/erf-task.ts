@@ -25,14 +25,14 @@ import type { ErfStats, ErfTemporal, TemporalUnit, UnitField } from '../analysis
 import { heatmapPng } from '../analysis/erf-png.js';
 import { erfSvg } from '../analysis/formats/erf-svg.js';
 import { ConvlensError, fmtShape } from '../errors.js';
+import { checkReached, measuredInput, randomInputs, reachedFrom } from './erf-input.js';
 import { loadGraph } from '../graph/load.js';
 import { atGivenWeightKey, runtimeWeights } from '../graph/given-weights.js';
 import { reportedRf } from '../ops/receptive-field.js';
 import type { GraphOrigin, GraphSource } from '../graph/load.js';
 import type { Graph } from '../graph/graph.js';
-import { dict, own } from '../records.js';
-import { hash32, rng } from '../tensor/random.js';
-import { numel, tensor } from '../tensor/tensor.js';
+import { own } from '../records.js';
+import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { backward, forwardForBackward, resolveTarget } from './backward.js';
 import type { GradTarget, ResolvedTarget } from './backward.js';
@@ -51,6 +51,8 @@ export interface ErfGradientTask {
   mode: ErfInputMode;
   /** Given inputs by name (mode given); a single unnamed one feeds the graph's only input. */
   inputs: Record<string, Tensor>;
+  /** The graph input the gradient is of (runtime/erf-input.ts); default: the first image or clip. */
+  inputName?: string;
   /** Which random input this is (modes random and luo). */
   index: number;
   /** The job's tasks in all (its samples): their work together is held to MAX_RUN_WORK. */
@@ -127,32 +129,6 @@ export interface ErfSummary {
 }
 
 export type ErfTask = ErfGradientTask | ErfSummaryTask;
-
-/** The image input: a 4-D graph input [N, C, H, W] or a clip [N, C, T, H, W] (the only input, or the first such). */
-function imageInput(graph: Graph): { name: string; shape: number[] } {
-  const found = graph.inputs.find((i) => i.shape.length === 4 || i.shape.length === 5);
-  if (!found) {
-    throw new ConvlensError('INVALID_OPTION', `an effective receptive field needs an image input [N, C, H, W] or a clip [N, C, T, H, W]; the network's inputs are ${graph.inputs.map((i) => `${i.name} ${fmtShape(i.shape)}`).join(', ')}`, {
-      path: '$.inputs',
-    });
-  }
-  return { name: found.name, shape: [...found.shape] };
-}
-
-/** Standard normal values from the seeded stream (Box–Muller). */
-export function normalInput(shape: readonly number[], seed: number): Tensor {
-  const n = numel(shape);
-  const out = new Float32Array(n);
-  const random = rng(seed);
-  for (let k = 0; k < n; k += 2) {
-    const u = 1 - random();
-    const v = random();
-    const r = Math.sqrt(-2 * Math.log(u));
-    out[k] = r * Math.cos(2 * Math.PI * v);
-    if (k + 1 < n) out[k + 1] = r * Math.sin(2 * Math.PI * v);
-  }
-  return tensor(shape, out);
-}
 
 /**
  * The unit's field over the input's [h, w] (what the statistics read) and, for a clip, over its
@@ -259,25 +235,33 @@ export function stageOutputs(inference: Inference, target: ResolvedTarget, rule:
  * different layers where the last maps are channels-last (Swin's norm before the permute) or global
  * (where resolution is null).
  */
-export function finalFeatureMap(graph: Graph, inference: Inference): string {
+export function finalFeatureMap(graph: Graph, inference: Inference, from?: MeasuredFrom): string {
   // a network whose every map has a size of its own (one upsample to a size, an adaptive pool):
   // the same rule over those, rather than no default
-  const best = deepestMap(graph, inference, true) ?? deepestMap(graph, inference, false);
+  const best = deepestMap(graph, inference, true, from) ?? deepestMap(graph, inference, false, from);
   if (!best) {
     throw new ConvlensError('INVALID_OPTION', `'${graph.name}' has no spatial feature map to take the gradient of; name a layer`, { path: '$.layer' });
   }
   return best.layer;
 }
 
-function deepestMap(graph: Graph, inference: Inference, followsInput: boolean): { layer: string; stride: number; depth: number } | null {
-  // an image's maps [N, C, H, W], or a clip's [N, C, T, H, W] (its H and W strides: a map deeper in time alone is not deeper)
-  const image = graph.inputs.find((i) => i.shape.length === 4 || i.shape.length === 5)?.shape;
+/** The measured input (runtime/erf-input.ts): its shape, and the tensors it reaches. */
+interface MeasuredFrom {
+  shape: readonly number[];
+  reached: ReadonlySet<string>;
+}
+
+function deepestMap(graph: Graph, inference: Inference, followsInput: boolean, from?: MeasuredFrom): { layer: string; stride: number; depth: number } | null {
+  // an image's maps [N, C, H, W], or a clip's [N, C, T, H, W] (its H and W strides: a map deeper in time alone is not deeper):
+  // the measured input's, among the maps it reaches (a two-stream network's other stream has maps of its own)
+  const image = from?.shape ?? graph.inputs.find((i) => i.shape.length === 4 || i.shape.length === 5)?.shape;
   const rank = image?.length ?? 4;
   let best: { layer: string; stride: number; depth: number } | null = null;
   const depths = layerDepths(inference.analysed.map((a) => a.layer));
   for (const a of inference.analysed) {
     const t = inference.tensors.get(a.layer.outputs[0]);
     if (a.folded || !a.inferred || !t?.shape || t.shape.length !== rank || t.shape.includes(0) || !t.rf || !channelsFirst(t.rf) || (!t.rf.global && t.rf.axes.length !== rank - 2) || (followsInput && !t.inputDependent)) continue;
+    if (from && !from.reached.has(a.layer.outputs[0])) continue;
     const [h, w] = t.shape.slice(-2);
     if (t.rf.global && (!image || h * w < 2)) continue;
     const [ih, iw] = image ? image.slice(-2) : [0, 0];
@@ -301,21 +285,22 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   const { graph, origin } = withDecode(source, t.samples ?? 1, () => atGivenInput(sized ? given[0][0] : null, () => loadGraph(source, { maxFolded, maxElements: t.maxElements, chargeFold: chargeFold(source) })));
   chargeGraph(graph, source);
   const inference = inferGraph(graph, { maxFolded });
-  const { name: image, shape: imageShape } = imageInput(graph);
+  // the measured input (runtime/erf-input.ts); random and luo draw every input, each from its own stream
+  const { name: image, shape: imageShape } = measuredInput(graph, t.inputName);
   const rank = imageShape.length;
-  const inputs = t.mode === 'given' ? feedInputs(graph, given, image) : dict(given);
-  if (t.mode !== 'given') {
-    if (graph.inputs.length !== 1) {
-      throw new ConvlensError('INVALID_OPTION', `random inputs feed a network with one input; this one has ${graph.inputs.length} (${graph.inputs.map((i) => i.name).join(', ')}): give each its tensor in "inputs" (REST and GraphQL; the command line's --input takes one .npy, for a network of one input)`, { path: '$.input' });
-    }
-    inputs[image] = normalInput(graph.inputs[0].shape, (t.seed ^ hash32(`erf-input#${t.index}`)) >>> 0);
-  }
+  const inputs = t.mode === 'given' ? feedInputs(graph, given, image) : randomInputs(graph, t.seed, t.index);
   const seed = t.mode === 'luo' ? (t.seed + t.index) >>> 0 : t.seed;
-  const target = resolveTarget(graph, inference, t.target.layer === '' ? { ...t.target, layer: finalFeatureMap(graph, inference) } : t.target);
-  const stageList = t.stages ? stageOutputs(inference, target, t.stageBy ?? 'stride', rank) : [];
-  const stageTargets = stageList.map((s) => resolveTarget(graph, inference, { layer: s.layer, channels: null, position: null }));
+  const reached = reachedFrom(inference, image);
+  const target = resolveTarget(graph, inference, t.target.layer === '' ? { ...t.target, layer: finalFeatureMap(graph, inference, { shape: imageShape, reached }) } : t.target);
+  // the stages the measured input reaches (not the other stream's of a two-stream network)
+  const stageList = (t.stages ? stageOutputs(inference, target, t.stageBy ?? 'stride', rank) : [])
+    .map((s) => ({ ...s, target: resolveTarget(graph, inference, { layer: s.layer, channels: null, position: null }) }))
+    .filter((s) => reached.has(s.target.tensor));
+  const stageTargets = stageList.map((s) => s.target);
   // a target the field refuses (a channels-last map) is refused before the forward runs
   const { field, temporal } = fieldOf(inference, target, rank);
+  // … and a unit the measured input does not reach (another input's stream)
+  checkReached(graph, inference, target, image, reached, t.inputName !== undefined);
   // its memory asked of the request before the forward runs (runtime/backward.ts), refused at the
   // field that sizes it: the given inputs, else the network's input (a model's resolution, a spec's inputs, an ONNX file's inputShape)
   const sizedAt =

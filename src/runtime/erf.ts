@@ -20,6 +20,8 @@ export interface ErfJob {
   /** K: random inputs to average over (modes random and luo). */
   samples: number;
   inputs: Record<string, Tensor>;
+  /** The graph input the ERF is measured at (runtime/erf-input.ts); default: the first image or clip. */
+  inputName?: string;
   weights: Record<string, Tensor>;
   weightInit: WeightInit;
   seed: number;
@@ -110,6 +112,7 @@ export async function computeErf(run: ErfRunner, job: ErfJob): Promise<ErfSummar
     source,
     mode: job.mode,
     inputs: job.inputs,
+    ...(job.inputName !== undefined && { inputName: job.inputName }),
     weights: job.weights,
     weightInit: job.weightInit,
     seed: job.seed,

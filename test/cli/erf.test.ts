@@ -126,7 +126,7 @@ describe('erf: options that contradict each other are usage errors (exit 2), not
     expect([r.code, r.out, r.err]).toEqual([2, '', `convlens: INVALID_OPTION: --samples averages over random inputs; --input ${file('x.npy')} is one given input: leave --samples out, or use --input random (at --samples)`]);
     const ok = await cli(['erf', file('net.json'), '--input', file('x.npy'), '--no-stages']);
     expect(ok.code).toBe(0);
-    expect(ok.out).toMatch(/^input\s+the given input$/m);
+    expect(ok.out).toMatch(/^input\s+x: the given input$/m);
   });
 
   it('--weight-init file on a spec (or a zoo model): no file weights to read, refused; seed runs', async () => {
