@@ -1,0 +1,89 @@
+/**
+ * inputName over HTTP: POST /v1/erf and GraphQL's effectiveReceptiveField measure the ERF at the
+ * named input of a two-input spec (test/fixtures/erf/two-streams.json: rgb through a 3×3 conv, depth
+ * through a 3×3 conv of dilation 2, added), hand-worked: the sum's centre unit (4, 4) has
+ * ∂/∂rgb[3 + u, 3 + v] = ca.weight[u, v] and ∂/∂depth[2 + 2u, 2 + 2v] = cb.weight[u, v]. A name the
+ * network has no input for is 400 INVALID_OPTION at $.inputName, its inputs listed.
+ */
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErfResponse } from '../../src/http/openapi-erf.js';
+import { testApp } from './app.js';
+
+let app: FastifyInstance;
+beforeAll(async () => {
+  app = await testApp();
+});
+afterAll(async () => app.close());
+
+const spec = JSON.parse(readFileSync(new URL('../fixtures/erf/two-streams.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const WA = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+const WB = [1, -2, 3, -4, 5, -6, 7, -8, 9];
+const weights = { 'ca.weight': { shape: [1, 1, 3, 3], data: WA }, 'cb.weight': { shape: [1, 1, 3, 3], data: WB } };
+const inputs = { rgb: { shape: [1, 1, 9, 9], data: new Array(81).fill(1) }, depth: { shape: [1, 1, 9, 9], data: new Array(81).fill(2) } };
+
+const placed = (cells: [number, number, number][]) => {
+  const out = new Array<number>(81).fill(0);
+  for (const [r, c, v] of cells) out[r * 9 + c] = v;
+  return out;
+};
+const rgbGradient = placed(WA.map((w, k) => [3 + Math.floor(k / 3), 3 + (k % 3), w]));
+const depthGradient = placed(WB.map((w, k) => [2 + 2 * Math.floor(k / 3), 2 + 2 * (k % 3), w]));
+const UNKNOWN = "the network has no input 'dpeth' (did you mean 'depth'?); its inputs are 'rgb' [1, 1, 9, 9], 'depth' [1, 1, 9, 9]";
+
+describe('POST /v1/erf inputName', () => {
+  const erf = (body: Record<string, unknown>) => request(app.server).post('/v1/erf').send({ spec, weights, format: 'flat', heatmap: false, ...body });
+
+  it('given inputs: without inputName the first input (rgb, ca.weight at rows and columns 3…5); inputName depth: cb.weight at the even rows and columns 2…6', async () => {
+    const first = await erf({ inputs }).expect(200);
+    expect(first.body.input).toEqual({ name: 'rgb', mode: 'given', samples: 1 });
+    expect(first.body.gradient.data).toEqual(rgbGradient);
+    const second = await erf({ inputs, inputName: 'depth' }).expect(200);
+    expect(ErfResponse.safeParse(second.body).success).toBe(true);
+    expect(second.body).toMatchObject({ layer: 'sum', unit: { position: [4, 4] }, input: { name: 'depth', mode: 'given', samples: 1 } });
+    expect(second.body.gradient.data).toEqual(depthGradient);
+    expect(second.body.statistics.support).toEqual({ box: { top: 2, left: 2, bottom: 6, right: 6 }, pixels: 9, insideTheoretical: true });
+  });
+
+  it('random inputs on the two-input network: mean |gradient| over 2 samples is |cb.weight| placed (a linear net)', async () => {
+    const res = await erf({ inputName: 'depth', samples: 2 }).expect(200);
+    expect(res.body.input).toEqual({ name: 'depth', mode: 'random', samples: 2 });
+    expect(res.body.gradient).toMatchObject({ name: 'meanAbsGradient', data: depthGradient.map(Math.abs) });
+  });
+
+  it('an unknown name: 400 INVALID_OPTION at $.inputName listing the inputs; an empty one at $.inputName too', async () => {
+    const res = await erf({ inputs, inputName: 'dpeth' }).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: '$.inputName', message: UNKNOWN, suggestion: 'depth' });
+    const empty = await erf({ inputs, inputName: '' }).expect(400);
+    expect(empty.body.error).toMatchObject({ path: '$.inputName' });
+  });
+});
+
+describe('GraphQL effectiveReceptiveField inputName', () => {
+  const QUERY = `query($spec: JSON, $inputs: JSON, $weights: JSON, $inputName: String) {
+    effectiveReceptiveField(spec: $spec, inputs: $inputs, weights: $weights, inputName: $inputName, stages: false) {
+      layer input { name mode samples } gradient { shape data } statistics { support { box { top left bottom right } pixels } }
+    }
+  }`;
+  const gql = (variables: Record<string, unknown>) => request(app.server).post('/graphql').set('accept', 'application/json').send({ query: QUERY, variables: { spec, weights, inputs, ...variables } });
+
+  it('inputName depth: the gradient at depth, cb.weight at the even rows and columns 2…6; without it, rgb', async () => {
+    const res = await gql({ inputName: 'depth' }).expect(200);
+    expect(res.body.errors).toBeUndefined();
+    const r = res.body.data.effectiveReceptiveField;
+    expect(r.input).toEqual({ name: 'depth', mode: 'given', samples: 1 });
+    expect(r.gradient).toEqual({ shape: [1, 1, 9, 9], data: depthGradient });
+    expect(r.statistics.support).toEqual({ box: { top: 2, left: 2, bottom: 6, right: 6 }, pixels: 9 });
+    const first = await gql({}).expect(200);
+    expect(first.body.data.effectiveReceptiveField.gradient.data).toEqual(rgbGradient);
+  });
+
+  it('an unknown name: data null, INVALID_OPTION at $.inputName in extensions, the inputs listed', async () => {
+    const res = await gql({ inputName: 'dpeth' }).expect(200);
+    expect(res.body.data.effectiveReceptiveField).toBeNull();
+    expect(res.body.errors[0].extensions).toMatchObject({ code: 'INVALID_OPTION', path: '$.inputName' });
+    expect(res.body.errors[0].message).toContain(UNKNOWN);
+  });
+});
