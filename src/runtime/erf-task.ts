@@ -137,24 +137,29 @@ export type ErfTask = ErfGradientTask | ErfSummaryTask;
 function fieldOf(inference: Inference, t: ResolvedTarget, rank: number): { field: UnitField; temporal: TemporalUnit | null } {
   const rf = inference.tensors.get(t.tensor)?.rf;
   const spatial = rank - 2;
+  // an image run as a one-frame clip (unsqueezed to [N, C, 1, H, W], then Conv3d or AvgPool3d): a map of
+  // more axes than the input whose field is on its trailing ones; the unit's [row, column] are its last
+  // coordinates, the axis between counts as channels do (PyTorch's x.grad of y[0, c, d, i, j])
+  const lifted = !!rf && t.shape.length > rank && rf.dims.length === spatial && rf.dims.every((d, k) => d === t.shape.length - spatial + k);
   // the reverse pass seeds unit (c, i, j) of an N, C, H, W map (c, t, i, j of N, C, T, H, W): a
   // channels-last map (Swin's blocks, ConvNeXt's MLP) would be seeded along the wrong axes, whether
   // its field is local or global (a window that covers the whole map): a global field still names its spatial dims
-  if (rf && t.position && rf.dims.length === spatial && !channelsFirst(rf)) {
+  if (rf && t.position && rf.dims.length === spatial && !channelsFirst(rf) && !lifted) {
     throw new ConvlensError('INVALID_OPTION', `'${t.layer}' is a channels-last map (its spatial axes are dims ${rf.dims.join(', ')} of the tensor, not ${rf.dims.map((_, k) => k + 2).join(', ')}): choose an N, C, ${rank === 5 ? 'T, ' : ''}H, W map (the block's output after its permute back)`, { path: '$.layer' });
   }
   if (!rf || rf.global || !t.position) {
     return { field: { axes: rf?.axes ?? [], global: true, position: null }, temporal: rank === 5 ? { axis: null, position: null } : null };
   }
   // a 4-D map can carry the field of a 1-D or 3-D input (an N,C,L input unsqueezed): the ERF is of an image's 2-D fields or a clip's 3-D ones
-  if (rf.axes.length !== spatial || t.shape.length !== rank) {
+  if (rf.axes.length !== spatial || (t.shape.length !== rank && !lifted)) {
     const over = rf.axes.length === 1 ? '1 axis' : `${rf.axes.length} axes`;
     const want = rank === 5 ? "a clip's [t, h, w] in a map [N, C, T, H, W]" : "an image's [h, w]";
     throw new ConvlensError('INVALID_OPTION', `'${t.layer}' ${fmtShape(t.shape)} carries a receptive field over ${over}, not ${want}: the effective receptive field is computed for maps of the input's axes only`, { path: '$.layer' });
   }
   const [h, w] = [rf.axes[spatial - 2], rf.axes[spatial - 1]];
-  const position: [number, number] = [t.position[spatial - 2], t.position[spatial - 1]];
-  return { field: { axes: [h, w], global: false, position }, temporal: rank === 5 ? { axis: rf.axes[0], position: t.position[0] } : null };
+  const at = t.position.length - spatial;
+  const position: [number, number] = [t.position[at + spatial - 2], t.position[at + spatial - 1]];
+  return { field: { axes: [h, w], global: false, position }, temporal: rank === 5 ? { axis: rf.axes[0], position: t.position[at] } : null };
 }
 
 /** A field over dims 2, 3 (N, C, H, W) or 2, 3, 4 (N, C, T, H, W), the layout the reverse pass seeds. */
