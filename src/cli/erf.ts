@@ -5,6 +5,8 @@
  * or averaged over seeded random ones; the statistics (and per stage) as a table or JSON; the
  * heatmap as PNG and SVG files, the gradient as .npy. A video network's clip [N, C, T, H, W]: the
  * unit is t,row,column and the frames get rows of their own (the theoretical extent, each one's share).
+ * A network of several inputs: --input-name names the one measured (runtime/erf-input.ts); random and
+ * luo draw every input, a .npy --input feeds a network of one input.
  */
 import { MAX_TARGET_BYTES, STDIN, readBounded } from './read-file.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -171,6 +173,16 @@ function checkStdout(io: Io, o: OptionValues): void {
   if (toStdout[0] !== '--svg' && io.outIsTTY) refuse(`${toStdout[0]} - writes binary to stdout, which is a terminal: redirect it to a file or a pipe`);
 }
 
+/**
+ * A .npy --input on a network of several inputs: the one tensor feeds none of them by name (or
+ * leaves the others without theirs): the message says what does (random or luo draw every input).
+ */
+function oneNpyOnly(e: unknown): unknown {
+  if (!(e instanceof ConvlensError) || e.code !== 'INVALID_TENSOR' || !String(e.details.path ?? '').startsWith('$.inputs.')) return e;
+  if (!/has no input 'input'|no tensor for input/.test(e.message)) return e;
+  return new ConvlensError(e.code, `${e.message}: --input FILE.npy feeds a network of one input; for one of several use --input random or luo (every input drawn, --input-name the one measured), or POST /v1/erf with a tensor for each`, e.details);
+}
+
 /** `flags`: the request fields' options (erfFlags), for targetSource's messages as for withFlags's paths. */
 async function erf(io: Io, setCode: (code: number) => void, target: string, o: OptionValues, flags: FlagPaths, samplesGiven = false): Promise<void> {
   // its length is checked against the map it indexes (row,column; t,row,column in a clip's map), at --position (erfFlags)
@@ -200,6 +212,8 @@ async function erf(io: Io, setCode: (code: number) => void, target: string, o: O
     stageBy: o.stageBy,
     heatmap: Boolean(o.png || o.svg || o.format === 'json'),
     maxElements: 1 << 28,
+  }).catch((e: unknown) => {
+    throw given ? oneNpyOnly(e) : e;
   });
   if (o.png && summary.png) writeOutput(io, o.png, summary.png);
   if (o.svg && summary.svg) writeOutput(io, o.svg, summary.svg);

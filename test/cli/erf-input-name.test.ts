@@ -6,13 +6,14 @@
  * its 25): where the gradient is non-zero tells the inputs apart. An unknown name is a usage error at
  * --input-name listing the inputs.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
-import { decodeNpy } from '../../src/tensor/encoding.js';
+import { decodeNpy, encodeNpy } from '../../src/tensor/encoding.js';
+import { tensor } from '../../src/tensor/tensor.js';
 
 async function cli(argv: string[]) {
   const out: string[] = [];
@@ -57,5 +58,15 @@ describe('convlens erf --input-name', () => {
     const empty = await cli(['erf', SPEC, '--input-name', '', '--samples', '1']);
     expect(empty.code).toBe(2);
     expect(empty.err).toContain('--input-name: an input of the network, got ""');
+  });
+
+  it('a .npy --input on the two-input network: INVALID_TENSOR at --input saying one .npy feeds a network of one input, and what does', async () => {
+    const npy = path.join(tmp, 'x.npy');
+    writeFileSync(npy, encodeNpy(tensor([1, 1, 9, 9], new Float32Array(81).fill(1))));
+    const r = await cli(['erf', SPEC, '--input', npy, '--input-name', 'depth']);
+    expect([r.code, r.out]).toEqual([2, '']);
+    expect(r.err).toBe(
+      "convlens: INVALID_TENSOR: --input: the network has no input 'input'; its inputs are 'rgb', 'depth': --input FILE.npy feeds a network of one input; for one of several use --input random or luo (every input drawn, --input-name the one measured), or POST /v1/erf with a tensor for each (at --input)",
+    );
   });
 });
