@@ -12,7 +12,7 @@ import { importOnnx } from '../../src/graph/onnx/import.js';
 import { MAX_SEQUENCE_ELEMENTS } from '../../src/graph/onnx/sequences.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import { tensor } from '../../src/tensor/tensor.js';
-import { DEFAULTS } from '../helpers.js';
+import { DEFAULTS, errorOf } from '../helpers.js';
 import { onnxModel } from './onnx-builder.js';
 
 const dir = new URL('../fixtures/onnx/sequence/', import.meta.url);
@@ -219,5 +219,55 @@ describe('resolution is linear and bounded: a long chain shares its list, copies
     expect(concat.count).toBe(100 - resolved);
     expect(concat.reasons[0]).toMatch(new RegExp(`of 1000 elements: its 1000 Unsqueezes and Concat inputs would pass the import's limit of ${MAX_INLINED_NODES} inlined nodes \\(MAX_INLINED_NODES`));
     expect(r.totals.unsupported.find((u) => u.opType === 'SequenceConstruct')!.reasons[0]).toMatch(/MAX_INLINED_NODES/);
+  });
+});
+
+describe('unnamed sequence nodes are named <op type>_<index>, as the importer names any unnamed node', () => {
+  /** x [2, 6] → SplitToSequence (split [3, 3] on axis 1) → ConcatFromSequence; neither node named */
+  const unnamed = (concatAttrs: Record<string, { i: number } | { f: number }>, split = true) =>
+    onnxModel({
+      inputs: [{ name: 'x', shape: [2, 6] }],
+      outputs: ['y'],
+      initializers: split ? [{ name: 'three', dims: [2], type: 'int64', data: [3, 3] }] : [],
+      nodes: [
+        { op: 'SplitToSequence', inputs: split ? ['x', 'three'] : ['x'], outputs: ['parts'], name: '', attrs: { axis: { i: 1 } } },
+        { op: 'ConcatFromSequence', inputs: ['parts'], outputs: ['y'], name: '', attrs: concatAttrs },
+      ],
+    });
+
+  it("a FLOAT axis on the unnamed ConcatFromSequence (node 1): ONNX_GRAPH_INVALID naming 'ConcatFromSequence_1' at $.graph.node[1].attribute[0] (it named the node 'ConcatFromSequence')", () => {
+    const e = errorOf(() => importOnnx(unnamed({ axis: { f: 1 } })));
+    expect(e.code).toBe('ONNX_GRAPH_INVALID');
+    expect(e.message).toMatch(/^node 'ConcatFromSequence_1' \(ConcatFromSequence\): attribute 'axis' /);
+    expect(e.details).toMatchObject({ layer: 'ConcatFromSequence_1', path: '$.graph.node[1].attribute[0]', onnxAttribute: 'axis' });
+  });
+
+  it("a FLOAT axis on the unnamed SplitToSequence (node 0): 'SplitToSequence_0' at $.graph.node[0].attribute[0]", () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [2, 6] }],
+      outputs: ['y'],
+      initializers: [{ name: 'three', dims: [2], type: 'int64', data: [3, 3] }],
+      nodes: [
+        { op: 'SplitToSequence', inputs: ['x', 'three'], outputs: ['parts'], name: '', attrs: { axis: { f: 1 } } },
+        { op: 'ConcatFromSequence', inputs: ['parts'], outputs: ['y'], name: '', attrs: { axis: { i: 1 } } },
+      ],
+    });
+    const e = errorOf(() => importOnnx(bytes));
+    expect(e.details).toMatchObject({ layer: 'SplitToSequence_0', path: '$.graph.node[0].attribute[0]' });
+  });
+
+  it('the reasons of unnamed nodes left unsupported name them so too (a SplitToSequence without a split: it read "SplitToSequence \'\'")', () => {
+    const r = analyzeGraph(importOnnx(unnamed({ axis: { i: 1 } }, false)).graph, DEFAULTS);
+    const reasons = Object.fromEntries(r.totals.unsupported.map((u) => [u.opType, u.reasons.join('; ')]));
+    expect(reasons.SplitToSequence).toMatch(/^a sequence convlens cannot resolve: SplitToSequence 'SplitToSequence_0' without a split/);
+    expect(r.totals.unsupported.find((u) => u.opType === 'SplitToSequence')!.nodes).toEqual(['SplitToSequence_0']);
+  });
+
+  it('resolved, the unnamed pair still runs: [2, 6] split 3 + 3 on axis 1 and concatenated back is x', () => {
+    const graph = importOnnx(unnamed({ axis: { i: 1 } })).graph;
+    const x = Array.from({ length: 12 }, (_, i) => i - 5);
+    const y = runGraph(graph, { x: tensor([2, 6], Float32Array.from(x)) }, OPTS).outputs.y;
+    expect([...y.shape]).toEqual([2, 6]);
+    expect(Array.from(y.data)).toEqual(x);
   });
 });

@@ -89,8 +89,11 @@ const READS = new Set(['SequenceAt', 'SequenceLength', 'ConcatFromSequence']);
 const node = (opType: string, input: string[], output: string[], name: string, attribute: AttributeProto[] = []): NodeProto =>
   ({ opType, input, output, name, domain: '', attribute }) as NodeProto;
 
-/** An INT attribute of the file's node `f`, read by its type (attributes.ts): a FLOAT axis is ONNX_GRAPH_INVALID at its AttributeProto, never the default. */
-const intAttr = (f: SequenceFlatNode, name: string, fallback: number): number => attributesOf(f.node, f.node.name || f.node.opType, f.path).int(name, fallback);
+/** A node's name in messages: an unnamed one `<op type>_<index>` (its index in the flattened graph), as the importer names it (import.ts). */
+const nameOf = (n: NodeProto, i: number): string => n.name || `${n.opType}_${i}`;
+
+/** An INT attribute of the file's node `f` (at index i), read by its type (attributes.ts): a FLOAT axis is ONNX_GRAPH_INVALID at its AttributeProto, never the default. */
+const intAttr = (f: SequenceFlatNode, i: number, name: string, fallback: number): number => attributesOf(f.node, nameOf(f.node, i), f.path).int(name, fallback);
 
 /** Whether the flattened graph holds a sequence operator at all (most do not: nothing to do). */
 function hasSequences(nodes: readonly SequenceFlatNode[]): boolean {
@@ -155,7 +158,8 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
     const out = n.output[0] ?? '';
     const seqIn = n.input[0] !== undefined && seqs.has(n.input[0]) ? n.input[0] : null;
     const seq = seqIn ? seqs.get(seqIn)! : null;
-    const what = `${n.opType} '${n.name}'`;
+    const label = nameOf(n, i);
+    const what = `${n.opType} '${label}'`;
     if (n.opType === 'Identity' && seqIn) {
       if (seq) made(i, out, seq, 0, what);
       else fail(i, out, unknown.get(seqIn)!);
@@ -169,9 +173,9 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
           return made(i, out, { list: [...n.input], length: n.input.length }, n.input.length, what);
         case 'SplitToSequence': {
           const split = n.input[1] ? ctx.ints(n.input[1]) : undefined;
-          if (!split || split.rank !== 1) return fail(i, out, `SplitToSequence '${n.name}' ${n.input[1] ? 'with a scalar or computed split' : 'without a split'}: the number of parts depends on the input's shape, which the import does not know`, n.input[1] ? 1 : undefined);
+          if (!split || split.rank !== 1) return fail(i, out, `SplitToSequence '${label}' ${n.input[1] ? 'with a scalar or computed split' : 'without a split'}: the number of parts depends on the input's shape, which the import does not know`, n.input[1] ? 1 : undefined);
           const parts = split.values.map((_, k) => `${out}/${k}`);
-          const axis = intAttr(f, 'axis', 0);
+          const axis = intAttr(f, i, 'axis', 0);
           const attrs = [{ name: 'axis', type: 2, i: axis }] as unknown as AttributeProto[];
           let inputs = [n.input[0]];
           if (ctx.opset >= 13) inputs = [n.input[0], n.input[1]];
@@ -179,12 +183,12 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
           made(i, out, { list: [...parts], length: parts.length }, parts.length, what);
           if (!seqs.get(out)) return;
           parts.forEach((p) => ctx.types.set(p, ctx.types.get(n.input[0]) ?? 'float32'));
-          plan.set(i, [{ ...f, node: node('Split', inputs, parts, n.name, attrs), file: f.file ?? n }]);
+          plan.set(i, [{ ...f, node: node('Split', inputs, parts, label, attrs), file: f.file ?? n }]);
           return;
         }
         case 'SequenceInsert':
         case 'SequenceErase': {
-          if (!seqIn) return fail(i, out, `${n.opType} '${n.name}' reads '${n.input[0]}', which is not a sequence built by constant steps`, 0);
+          if (!seqIn) return fail(i, out, `${n.opType} '${label}' reads '${n.input[0]}', which is not a sequence built by constant steps`, 0);
           if (!seq) return fail(i, out, unknown.get(seqIn)!);
           const insert = n.opType === 'SequenceInsert';
           const { list, length } = seq;
@@ -210,27 +214,27 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
     if (!seq) return void failed.set(i, unknown.get(seqIn)!);
     if (n.opType === 'SequenceAt') {
       const at = position(n.input[1], seq.length, false, 0);
-      if (typeof at === 'string') return refuse(i, `SequenceAt '${n.name}': ${at}`, 1);
+      if (typeof at === 'string') return refuse(i, `SequenceAt '${label}': ${at}`, 1);
       const e = seq.list[at];
       ctx.types.set(out, ctx.types.get(e) ?? 'float32');
       taken.add(e);
-      plan.set(i, [{ ...f, node: node('Identity', [e], [out], n.name), file: f.file ?? n }]);
+      plan.set(i, [{ ...f, node: node('Identity', [e], [out], label), file: f.file ?? n }]);
     } else if (n.opType === 'SequenceLength') {
       ctx.initializers.push(ctx.int64(out, [], [seq.length]));
       ctx.types.set(out, 'int64');
       plan.set(i, []);
     } else {
-      if (seq.length === 0) return void failed.set(i, `ConcatFromSequence '${n.name}' of an empty sequence`);
-      const newAxis = intAttr(f, 'new_axis', 0) === 1;
+      if (seq.length === 0) return void failed.set(i, `ConcatFromSequence '${label}' of an empty sequence`);
+      const newAxis = intAttr(f, i, 'new_axis', 0) === 1;
       // its Concat's inputs, and with new_axis an Unsqueeze per element: against the import's node limit
       const cost = newAxis ? 2 * seq.length : seq.length;
       if (cost > nodesLeft) {
         const { limit } = ctx.nodeBudget;
-        return void failed.set(i, `ConcatFromSequence '${n.name}' of ${seq.length} elements: its ${newAxis ? `${seq.length} Unsqueezes and ` : ''}Concat inputs would pass the import's limit of ${limit} inlined nodes (MAX_INLINED_NODES; ${Math.max(nodesLeft, 0)} left)`);
+        return void failed.set(i, `ConcatFromSequence '${label}' of ${seq.length} elements: its ${newAxis ? `${seq.length} Unsqueezes and ` : ''}Concat inputs would pass the import's limit of ${limit} inlined nodes (MAX_INLINED_NODES; ${Math.max(nodesLeft, 0)} left)`);
       }
       nodesLeft -= cost;
       const elements = elementsOf(seq);
-      const axis = intAttr(f, 'axis', 0);
+      const axis = intAttr(f, i, 'axis', 0);
       const concatAttrs = [{ name: 'axis', type: 2, i: axis }] as unknown as AttributeProto[];
       const rewritten: F[] = [];
       let parts = elements;
@@ -240,12 +244,12 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
         parts = elements.map((e, k) => {
           const u = `${out}/${k}`;
           const attr = ctx.opset >= 13 ? [] : ([{ name: 'axes', type: 7, ints: [axis] }] as unknown as AttributeProto[]);
-          rewritten.push({ ...f, node: node('Unsqueeze', ctx.opset >= 13 ? [e, axes.name] : [e], [u], `${n.name}/unsqueeze${k}`, attr), file: f.file ?? n });
+          rewritten.push({ ...f, node: node('Unsqueeze', ctx.opset >= 13 ? [e, axes.name] : [e], [u], `${label}/unsqueeze${k}`, attr), file: f.file ?? n });
           ctx.types.set(u, ctx.types.get(e) ?? 'float32');
           return u;
         });
       }
-      rewritten.push({ ...f, node: node('Concat', parts, [out], n.name, concatAttrs), file: f.file ?? n });
+      rewritten.push({ ...f, node: node('Concat', parts, [out], label, concatAttrs), file: f.file ?? n });
       elements.forEach((e) => taken.add(e));
       ctx.types.set(out, ctx.types.get(elements[0]) ?? 'float32');
       plan.set(i, rewritten);
@@ -264,7 +268,7 @@ export function resolveSequences<F extends SequenceFlatNode>(ctx: SequenceContex
     if (plan.has(i)) return;
     f.node.input.forEach((r, k) => {
       if (!seqs.has(r)) return;
-      const reader = `'${f.node.name}' (${f.node.opType}${k > 0 ? `, input ${k}` : ''})`;
+      const reader = `'${nameOf(f.node, i)}' (${f.node.opType}${k > 0 ? `, input ${k}` : ''})`;
       keep(r, unknown.get(r) ?? `the sequence '${r}' is read by ${reader}, ${own ? `which cannot be resolved: ${own}` : 'which convlens does not resolve'}`);
     });
   });
