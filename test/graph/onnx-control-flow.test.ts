@@ -185,6 +185,22 @@ describe('ONNX Loop with a data-dependent body (torchvision paste_masks_in_image
     // not all zeros: every mask lands
     expect(y.data.filter((v) => v > 0).length).toBeGreaterThan(200);
   });
+
+  it("an error inside the body at run time names the body's node in the file: a box of 10⁶ × 10⁶ resizes its mask past the tensor limit at Resize_117, $.graph.node[61].attribute[0].g.node[55] (it named $.graph.node[55], the enclosing graph's node 55)", () => {
+    const ins = Object.fromEntries(Object.entries(golden.inputs).map(([k, v]) => [k, tensor(v.shape, Float32Array.from(v.data))]));
+    ins.boxes.data.set([0, 0, 1e6, 1e6], 0);
+    const e = errorOf(() => runGraph(graph, ins, OPTS));
+    expect(e.code).toBe('TENSOR_TOO_LARGE');
+    expect(loopLayer.path).toBe('$.graph.node[61]');
+    expect(e.details).toMatchObject({ layer: 'Resize_117', path: '$.graph.node[61].attribute[0].g.node[55]' });
+  });
+
+  it('so does an error inferring an iteration: a NaN box coordinate makes a size ConstantOfShape_204 cannot count, at $.graph.node[61].attribute[0].g.node[142]', () => {
+    const ins = Object.fromEntries(Object.entries(golden.inputs).map(([k, v]) => [k, tensor(v.shape, Float32Array.from(v.data))]));
+    ins.boxes.data.set([NaN, 0, 3, 3], 0);
+    const e = errorOf(() => runGraph(graph, ins, OPTS));
+    expect(e.details).toMatchObject({ layer: 'ConstantOfShape_204', path: '$.graph.node[61].attribute[0].g.node[142]' });
+  });
 });
 
 describe('the image extent a Loop kept whole is bounded by (imageExtent)', () => {

@@ -238,7 +238,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
     if (loop) {
       // the image a body's per-ROI sizes are bounded by (loop-body.ts): the first input of rank ≥ 3 until the enclosing graph's shapes are known (settle)
       const image = inputs.find((i) => i.shape.length >= 3);
-      const body = loopBody(importBody(model, loop, options), bodyTypes(loop), node.input.length - 2 - loop.captured.length, options.maxFolded, image ? { h: image.shape.at(-2)!, w: image.shape.at(-1)!, source: `'${image.name}' ${fmtShape(image.shape)} (the graph input)` } : null);
+      const body = loopBody(importBody(model, loop, options, bodyPath(file ?? node, path)), bodyTypes(loop), node.input.length - 2 - loop.captured.length, options.maxFolded, image ? { h: image.shape.at(-2)!, w: image.shape.at(-1)!, source: `'${image.name}' ${fmtShape(image.shape)} (the graph input)` } : null);
       bodies.push(body);
       layers.push({ name, op: 'loop', inputs: [...node.input], outputs: [...node.output], attrs: LoopAttrs.parse({ body }), path, source: { format: 'onnx', opType: 'Loop', ...onnxFieldsOf(file ?? node, { body: 'body' }, { inputs: node.input, outputs: node.output }) } });
       return;
@@ -350,14 +350,30 @@ const isDefault = (domain: string | null | undefined) => !domain || domain === '
  * captured …] with placeholder shapes (each use gives its own), the enclosing graphs' constants it
  * reads as initializers.
  */
-function importBody(model: ReturnType<typeof decodeModel>, loop: LoopNode, options: BuildOptions): Graph {
+function importBody(model: ReturnType<typeof decodeModel>, loop: LoopNode, options: BuildOptions, at: string): Graph {
   const b = loop.body;
   const input = [...b.input.map((v) => ({ name: v.name })), ...loop.captured.map((name) => ({ name }))] as ValueInfoProto[];
   const graph = { ...b, name: b.name || 'loop-body', input, initializer: [...b.initializer, ...loop.constants] };
   const stored = new Set(graph.initializer.map((t) => t.name));
   const shapes = Object.fromEntries(input.filter((v) => !stored.has(v.name)).map((v) => [v.name, [1]]));
-  return build({ ...model, graph } as ReturnType<typeof decodeModel>, { ...options, inputShapes: shapes }, new Map()).result.graph;
+  // built as a graph of its own, its paths are under `$.graph`: in the file they are under the body's AttributeProto's g,
+  // which the errors of its layers (at import, inferring an iteration, running one) must name
+  const inFile = (p: string) => (p === '$.graph' || p.startsWith('$.graph.') || p.startsWith('$.graph[') ? at + p.slice('$.graph'.length) : p);
+  let built: Graph;
+  try {
+    built = build({ ...model, graph } as ReturnType<typeof decodeModel>, { ...options, inputShapes: shapes }, new Map()).result.graph;
+  } catch (e) {
+    if (e instanceof ConvlensError && typeof e.details.path === 'string') throw new ConvlensError(e.code, e.message, { ...e.details, path: inFile(e.details.path) });
+    throw e;
+  }
+  for (const l of built.layers) l.path = inFile(l.path);
+  // the body's own inputs (the captured tensors after them are the enclosing graph's, at no input of the body)
+  built.inputs.forEach((v, i) => i < b.input.length && (v.path = inFile(v.path)));
+  return built;
 }
+
+/** Where the file holds a Loop's body: its AttributeProto's g, under the node's path (`$.graph.node[3].attribute[0].g`). */
+const bodyPath = (loop: NodeProto, path: string) => `${path}.attribute[${loop.attribute.findIndex((a) => a.name === 'body')}].g`;
 
 /** Element types of a body's inputs, as loop-body.ts needs them: the body's own declarations, then the captured tensors'. */
 function bodyTypes(loop: LoopNode): DataType[] {
