@@ -87,7 +87,7 @@ function subgraph(node: NodeProto, name: string): GraphProto | undefined {
 }
 
 /** Where the file holds that subgraph, under the node's path: the AttributeProto's field g (`.attribute[1].g`), as onnx.proto writes it. */
-const subgraphPath = (node: NodeProto, name: string, path: string) => `${path}.attribute[${node.attribute.findIndex((a) => a.name === name)}].g`;
+export const subgraphPath = (node: NodeProto, name: string, path: string) => `${path}.attribute[${node.attribute.findIndex((a) => a.name === name)}].g`;
 
 const isDefault = (d: string | null | undefined) => !d || d === 'ai.onnx';
 

@@ -17,7 +17,7 @@ import type { ExtraLayer } from './mapping.js';
 import { decodeModel, num } from './proto.js';
 import { checkShapeNames, graphInput } from './graph-inputs.js';
 import type { NodeProto } from './proto.js';
-import { flattenControlFlow } from './control-flow.js';
+import { flattenControlFlow, subgraphPath } from './control-flow.js';
 import { recordElementTypes } from './element-types.js';
 import type { LoopNode } from './control-flow.js';
 import { loopBody } from './loop-body.js';
@@ -238,7 +238,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
     if (loop) {
       // the image a body's per-ROI sizes are bounded by (loop-body.ts): the first input of rank ≥ 3 until the enclosing graph's shapes are known (settle)
       const image = inputs.find((i) => i.shape.length >= 3);
-      const body = loopBody(importBody(model, loop, options, bodyPath(file ?? node, path)), bodyTypes(loop), node.input.length - 2 - loop.captured.length, options.maxFolded, image ? { h: image.shape.at(-2)!, w: image.shape.at(-1)!, source: `'${image.name}' ${fmtShape(image.shape)} (the graph input)` } : null);
+      const body = loopBody(importBody(model, loop, options, subgraphPath(file ?? node, 'body', path)), bodyTypes(loop), node.input.length - 2 - loop.captured.length, options.maxFolded, image ? { h: image.shape.at(-2)!, w: image.shape.at(-1)!, source: `'${image.name}' ${fmtShape(image.shape)} (the graph input)` } : null);
       bodies.push(body);
       layers.push({ name, op: 'loop', inputs: [...node.input], outputs: [...node.output], attrs: LoopAttrs.parse({ body }), path, source: { format: 'onnx', opType: 'Loop', ...onnxFieldsOf(file ?? node, { body: 'body' }, { inputs: node.input, outputs: node.output }) } });
       return;
@@ -371,9 +371,6 @@ function importBody(model: ReturnType<typeof decodeModel>, loop: LoopNode, optio
   built.inputs.forEach((v, i) => i < b.input.length && (v.path = inFile(v.path)));
   return built;
 }
-
-/** Where the file holds a Loop's body: its AttributeProto's g, under the node's path (`$.graph.node[3].attribute[0].g`). */
-const bodyPath = (loop: NodeProto, path: string) => `${path}.attribute[${loop.attribute.findIndex((a) => a.name === 'body')}].g`;
 
 /** Element types of a body's inputs, as loop-body.ts needs them: the body's own declarations, then the captured tensors'. */
 function bodyTypes(loop: LoopNode): DataType[] {
