@@ -17,6 +17,8 @@
  *            DATA_DEPENDENT_SHAPE warning with the bound); outputs at the bound. The run work
  *            (LoopBound.runWork, which MAX_RUN_WORK reads) adds the rounding of each body output
  *            the file types FLOAT16, as a run rounds it (graph/onnx/float16-work.ts).
+ *            M ≤ 0 runs no iteration: the carried values as given, each scan output [0, …] of the
+ *            body's shape for them (the body inferred once for its shapes, costing nothing).
  *   run      the body runs M times with the iteration's concrete values (shapes inferred afresh
  *            each time), through the executor's `runSubgraph` hook; it stops early when the body's
  *            condition turns false, as ONNX does. Outputs have their real sizes.
@@ -80,6 +82,8 @@ export const loop: OpDef<LoopAttrs, LoopPlan> = {
   minInputs: 2,
   variadic: true,
   outputCount: (a) => (a.body ? a.body.carried + a.body.scans : 1),
+  // no iteration (M ≤ 0) stacks no scan row: [0, …], as ONNX Runtime gives it
+  emptyOutputs: true,
   attrs: LoopAttrs,
   infer(ctx) {
     const body = ctx.attrs.body ?? ctx.fail('INVALID_ATTRIBUTE', 'a loop layer comes from an ONNX Loop (its body imported with it); a spec cannot write one', 'body');
@@ -88,13 +92,17 @@ export const loop: OpDef<LoopAttrs, LoopPlan> = {
     }
     if (numel(ctx.inputs[0]) !== 1) ctx.fail('SHAPE_MISMATCH', `the trip count must hold one value, got ${fmtShape(ctx.inputs[0])}`, 'inputs');
     const m: number = ctx.values[0]?.data[0] ?? ctx.fail('UNSUPPORTED_OPERATOR', 'the trip count depends on tensor values and no bound of it is known', 'inputs');
-    if (!Number.isInteger(m) || m < 0) ctx.fail('INVALID_ATTRIBUTE', `the trip count folds to ${m}, not a count`, 'inputs');
-    const bound = boundOf(body, m, ctx.inputs, ctx.values, ctx.fail);
-    const outputs = [...bound.carried, ...bound.scans.map((s) => [m, ...s])];
-    return { outputs, values: outputs.map(() => null), weights: [], cost: bound.cost, kernelWork: bound.kernelWork, ...(bound.runWork === undefined ? {} : { runWork: bound.runWork }), plan: { tripCount: m, bound } };
+    if (!Number.isInteger(m)) ctx.fail('INVALID_ATTRIBUTE', `the trip count folds to ${m}, not a count`, 'inputs');
+    // M ≤ 0 runs no iteration (ONNX Runtime: while (i < M && cond)): the carried values as given, empty scans
+    const iterations = Math.max(m, 0);
+    const bound = boundOf(body, iterations, ctx.inputs, ctx.values, ctx.fail);
+    const outputs = [...bound.carried, ...bound.scans.map((s) => [iterations, ...s])];
+    return { outputs, values: outputs.map(() => null), weights: [], cost: bound.cost, kernelWork: bound.kernelWork, ...(bound.runWork === undefined ? {} : { runWork: bound.runWork }), plan: { tripCount: iterations, bound } };
   },
   receptiveField(ctx) {
     const { tripCount, bound } = ctx.plan;
+    // no iteration (M ≤ 0): nothing runs, no bound to state; no field
+    if (tripCount === 0) return null;
     ctx.warn({
       code: 'DATA_DEPENDENT_SHAPE',
       message:

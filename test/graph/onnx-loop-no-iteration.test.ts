@@ -2,9 +2,8 @@
  * An ONNX Loop whose constants say it runs no iteration: a trip count M of 0 or below (a constant,
  * or computed from shapes and folded by the analysis), or an initial condition that is false. ONNX Runtime's Loop (`while (iter < M && cond)`) then hands the
  * loop-carried values through as given; the importer writes them through (Identity), so the
- * analysis is complete and a run answers the input. A scan output would be an empty tensor, which
- * convlens holds nowhere: that loop stays unsupported, saying so with the trip count as the file
- * gives it (M = −5 was reported as "a trip count of 0").
+ * analysis is complete and a run answers the input. A scan output is then empty, [0, …] of the
+ * body's scan shape, as ONNX Runtime gives it: the loop is kept whole (ops/loop.ts) at 0 iterations.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -18,8 +17,8 @@ import { onnxModel } from './onnx-builder.js';
 
 const OPTS = { training: false, seed: 0, weightInit: 'file' as const, weights: {}, capture: [], maxElements: 1 << 20 };
 
-/** y = Loop(M, cond, x) with body v ← v + 1 (and, with `scan`, each v stacked as a second output). */
-function loopModel(m: number | null, cond: boolean, scan = false): Uint8Array {
+/** y = Loop(M, cond, x) with body v ← v + 1 (and, with `scan`, each v stacked as a second output; 'concat': each [v; v]). */
+function loopModel(m: number | null, cond: boolean, scan: boolean | 'concat' = false): Uint8Array {
   return onnxModel({
     inputs: [{ name: 'x', shape: [1, 4] }],
     outputs: scan ? ['y', 'ys'] : ['y'],
@@ -41,7 +40,7 @@ function loopModel(m: number | null, cond: boolean, scan = false): Uint8Array {
               nodes: [
                 { op: 'Identity', inputs: ['c_in'], outputs: ['c_out'] },
                 { op: 'Add', inputs: ['v_in', 'one'], outputs: ['v_out'] },
-                ...(scan ? [{ op: 'Identity', inputs: ['v_out'], outputs: ['v_scan'] }] : []),
+                ...(scan === 'concat' ? [{ op: 'Concat', inputs: ['v_out', 'v_out'], outputs: ['v_scan'], attrs: { axis: { i: 0 } } }] : scan ? [{ op: 'Identity', inputs: ['v_out'], outputs: ['v_scan'] }] : []),
               ],
               outputs: scan ? ['c_out', 'v_out', 'v_scan'] : ['c_out', 'v_out'],
             },
@@ -85,10 +84,26 @@ describe('ONNX Loop that runs no iteration (constant M ≤ 0, or a constant fals
     expect(Array.from(y.data)).toEqual(X.map((v) => v + 1));
   });
 
-  it('a scan output would be empty: the loop stays unsupported, naming the trip count the file gives (−5)', () => {
-    const r = analyzeGraph(importOnnx(loopModel(-5, true, true)).graph, DEFAULTS);
-    expect(r.totals.complete).toBe(false);
-    expect(r.totals.unsupported).toEqual([{ opType: 'Loop', count: 1, nodes: ['loop'], reasons: ['a trip count of -5 runs no iteration: its scan output ys would be empty'] }]);
+  // onnxruntime-node 1.30 on this Loop (its body's inputs typed, as it needs): y = x, ys of shape [0, 1, 4]
+  // (M = 0, −5, or M = 3 with a false condition); with a Concat [v; v] scanned, [0, 2, 4]
+  it.each([
+    ['M = −5', -5, true, true, [0, 1, 4]],
+    ['M = 0', 0, true, true, [0, 1, 4]],
+    ['M = 3, the condition false at the start', 3, false, true, [0, 1, 4]],
+    ['M = 0, the scan a Concat [v; v] on axis 0', 0, true, 'concat', [0, 2, 4]],
+  ] as const)("%s with a scan output: an empty scan (ys [0, …]), as ONNX Runtime gives it (the loop was unsupported: 'its scan output ys would be empty'); y is x, no FLOPs, a run answers both", (_, m, cond, scan, ys) => {
+    const graph = importOnnx(loopModel(m, cond, scan)).graph;
+    const r = analyzeGraph(graph, DEFAULTS);
+    expect(r.totals.unsupported).toEqual([]);
+    expect(r.totals.complete).toBe(true);
+    expect(r.outputs.map((o) => [o.name, o.shape])).toEqual([['y', [1, 4]], ['ys', ys]]);
+    expect(r.totals.flops).toBe(0);
+    // nothing runs: no bound to warn of
+    expect(r.warnings.filter((w) => w.code === 'DATA_DEPENDENT_SHAPE')).toEqual([]);
+    const out = runGraph(graph, { x: tensor([1, 4], Float32Array.from(X)) }, OPTS).outputs;
+    expect(Array.from(out.y.data)).toEqual(X);
+    expect([...out.ys.shape]).toEqual(ys);
+    expect(out.ys.data.length).toBe(0);
   });
 });
 
@@ -115,10 +130,16 @@ describe('ONNX Loop whose trip count is computed from shapes and folds to 0 or b
     expect(Array.from(y.data)).toEqual(ort.data);
   });
 
-  it('loop_shapes_zero_scan (M folds to 0, and a scan output, which ONNX Runtime gives as [0, 2, 3]): unsupported, saying so, refused at M, $.graph.node[4].input[0]', () => {
-    expect(truth.cases.loop_shapes_zero_scan.ys.shape).toEqual([0, 2, 3]);
+  it('loop_shapes_zero_scan (M folds to 0, and a scan output): y is x and ys is [0, 2, 3], as ONNX Runtime gives them (it was unsupported: "its scan output ys would be empty")', () => {
+    const ort = truth.cases.loop_shapes_zero_scan;
+    expect(ort.ys.shape).toEqual([0, 2, 3]);
     const graph = importOnnx(file('loop_shapes_zero_scan')).graph;
     const a = inferGraph(graph).analysed.find((l) => l.layer.name === 'loop')!;
-    expect([a.layer.attrs.reason, a.unsupportedPath]).toEqual(['a trip count of 0 (folded from shapes) runs no iteration: its scan output ys would be empty', '$.graph.node[4].input[0]']);
+    expect([a.layer.op, a.inferred?.outputs]).toEqual(['loop', [ort.y.shape, ort.ys.shape]]);
+    const r = analyzeGraph(graph, DEFAULTS);
+    expect(r.totals.complete).toBe(true);
+    const out = runGraph(graph, { x: tensor(truth.input.shape, Float32Array.from(truth.input.data)) }, OPTS).outputs;
+    expect([[...out.y.shape], Array.from(out.y.data)]).toEqual([ort.y.shape, ort.y.data]);
+    expect([[...out.ys.shape], Array.from(out.ys.data)]).toEqual([ort.ys.shape, ort.ys.data]);
   });
 });

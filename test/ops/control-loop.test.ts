@@ -57,6 +57,14 @@ describe('loop (an ONNX Loop run iteration by iteration)', () => {
     expect(scan.shape).toEqual([0, 2]);
   });
 
+  it('analysis: M = −2 runs no iteration, as ONNX Runtime (while i < M): v [2] as given, an empty scan [0, 2], no cost (it was refused: "the trip count folds to -2, not a count")', () => {
+    const r = inferOf(loop, [[], [], [2]], { body: body() }, [ints(-2), ints(1), null]);
+    expect(r.outputs).toEqual([[2], [0, 2]]);
+    expect(r.cost.elementwise).toBe(0);
+    const [v, scan] = runLoop(body(), -2, [1, 2]);
+    expect([Array.from(v.data), scan.shape]).toEqual([[1, 2], [0, 2]]);
+  });
+
   it('refuses a trip count with no known bound (UNSUPPORTED_OPERATOR) and a loop layer without an imported body (a spec: INVALID_ATTRIBUTE)', () => {
     expect(errorOf(() => inferOf(loop, [[], [], [2]], { body: body() }, [null, ints(1), null])).code).toBe('UNSUPPORTED_OPERATOR');
     expect(errorOf(() => inferOf(loop, [[], [], [2]], {}, [ints(3), ints(1), null])).code).toBe('INVALID_ATTRIBUTE');

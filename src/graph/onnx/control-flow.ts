@@ -11,8 +11,9 @@
  *          iteration i − 1's loop-carried values, its iteration number as a constant, and its
  *          scan outputs are stacked on a new first axis (Unsqueeze, Concat). An M ≤ 0 (a constant,
  *          or folded from shapes) or a constant false condition runs no iteration (ONNX Runtime: while (i < M && cond)):
- *          the loop-carried outputs are the initial values (Identity); a scan output would be
- *          empty, so such a loop with one stays unsupported. A body that
+ *          the loop-carried outputs are the initial values (Identity); with a scan output, the
+ *          loop is kept whole with M = 0 (ops/loop.ts), its scan [0, …] of the body's shape for
+ *          the initial values, as ONNX Runtime gives it. A body that
  *          computes its own condition may stop early: the unrolled loop is its upper bound and
  *          loopContinue guards carry the values between iterations (a DATA_DEPENDENT_SHAPE
  *          warning; a run that would stop early refuses). A trip count computed from shapes
@@ -210,11 +211,17 @@ export function flattenControlFlow(
     // `at`: the input the reason is about (0 the trip count M, 1 the condition)
     const keep = (why: string, at?: number): void => void out.nodes.push({ node: file, path, unsupported: why, ...(at !== undefined && { unsupportedAt: at }) });
     // run no iteration (M ≤ 0, or a false initial condition): each loop-carried output is its initial
-    // value; a scan output would be an empty tensor, so a loop with one stays unsupported, saying which
-    const noIteration = (why: string, at: number): void => {
+    // value; a scan output is empty, [0, …] of the body's scan output as one iteration would give it
+    // (ONNX Runtime's): the loop is kept whole with a trip count of 0 (ops/loop.ts), which infers it
+    const noIteration = (m: number | undefined): void => {
       const k = ins.length - 2;
-      const scans = n.output.slice(k).filter((o) => o !== '');
-      if (scans.length > 0) return keep(`${why}: its scan output${scans.length > 1 ? 's' : ''} ${scans.join(', ')} would be empty`, at);
+      if (n.output.slice(k).some((o) => o !== '')) {
+        // its trip count the file's M ≤ 0; a false condition's, 0
+        if (m !== undefined && m < 1) return runtimeLoop(body!, file, name, path, scope);
+        const zero = int64Tensor(`${name}/no_iteration`, [], [0]);
+        out.initializers.push(zero);
+        return runtimeLoop(body!, node(n.opType, [zero.name, ...ins.slice(1)], outs, name, n.domain, n.attribute), name, path, scope);
+      }
       outs.slice(0, k).forEach((o, j) => o && out.nodes.push({ node: node('Identity', [ins[2 + j]], [o], `${name}/final${j}`), path, file }));
     };
     if (!body) return keep('a Loop without a body');
@@ -228,8 +235,7 @@ export function flattenControlFlow(
     if (m !== undefined) checkTripCount(m, name, path);
     // no iteration (ONNX Runtime: while (i < M && cond)), with any M or none: the loop-carried values pass through as given;
     // so too an M folded from shapes to 0 or below (Gather(Shape(x), 0) − Gather(Shape(x), 1))
-    if (m !== undefined && m < 1) return noIteration(`a trip count of ${m}${fromShapes !== undefined ? ' (folded from shapes)' : ''} runs no iteration`, 0);
-    if (initialCond === 0) return noIteration('a loop whose condition is false at the start runs no iteration', 1);
+    if ((m !== undefined && m < 1) || initialCond === 0) return noIteration(m);
     if (m === undefined) {
       if (ins[0]) out.computedTripCounts.push(ins[0]);
       return ins[0] ? keep('its trip count M is computed, and not from shapes convlens can fold: the loop cannot be unrolled', 0) : keep('a loop without a trip count (a while loop) cannot be unrolled');

@@ -134,9 +134,22 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
       // a scan output keeps one shape (ONNX); at a bound, the largest of each dimension
       scanShapes = i === 0 ? now : scanShapes.map((s, j) => s.map((d, k) => Math.max(d, now[j][k] ?? d)));
     }
-    if (tripCount === 0) scanShapes = outputs.slice(1 + carried).map(() => [0]);
+    // no iteration: each scan's shape is one iteration's at the initial values, its cost not counted; one the
+    // body cannot give (a shape from data) is rank 1, as ONNX Runtime defaults it: the stacked output [0]
+    if (tripCount === 0) scanShapes = firstScanShapes(shapes, values, capturedFeeds, state);
     if (cost.intMacs === 0) delete cost.intMacs;
     return { carried: state.map((s) => s.shape), scans: scanShapes, cost, kernelWork: work, ...(run === work ? {} : { runWork: run }), layers, assumption: assumed.words };
+  };
+
+  /** The scan outputs' shapes of iteration 0, or [] each where the body cannot be inferred. */
+  const firstScanShapes = (shapes: readonly Shape[], values: readonly (TensorValue | null)[], capturedFeeds: Feed[], state: Feed[]): number[][] => {
+    try {
+      const inf = infer(instantiate([{ shape: [], value: { data: [0], integer: true } }, { shape: shapes[0], value: values[0] ?? { data: [1], integer: true } }, ...state, ...capturedFeeds]));
+      return outputs.slice(1 + carried).map((o) => [...(inf.tensors.get(o)?.shape ?? [])]);
+    } catch (e) {
+      if (!(e instanceof ConvlensError)) throw e;
+      return outputs.slice(1 + carried).map(() => []);
+    }
   };
 
   return {
