@@ -12,7 +12,7 @@ import { deformConv2d } from '../ops/deform-conv.js';
 import type { AxisGeometry } from '../ops/geometry.js';
 import { linear, flatten, matmul } from '../ops/linear.js';
 import { add, concat, div, mul, sub } from '../ops/merge.js';
-import { batchNorm2d } from '../ops/norm.js';
+import { batchNorm1d, batchNorm2d, batchNorm3d } from '../ops/norm.js';
 import { maxPool2d, avgPool2d, globalAvgPool2d, adaptiveAvgPool2d, maxUnpool2d } from '../ops/pool.js';
 import { channelShuffle } from '../ops/shuffle.js';
 import { upsample } from '../ops/upsample.js';
@@ -69,6 +69,8 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   [linear, 'linear'],
   [matmul, 'matmul'],
   [batchNorm2d, 'batchNorm'],
+  [batchNorm1d, 'batchNorm'],
+  [batchNorm3d, 'batchNorm'],
   [maxPool2d, 'maxPool'],
   [avgPool2d, 'avgPool'],
   [globalAvgPool2d, 'globalAvgPool'],

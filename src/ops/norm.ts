@@ -1,6 +1,6 @@
 /**
- * batchNorm2d: y = γ·(x − μ)/√(σ² + ε) + β per channel (dim 1; any rank ≥ 2, so imported
- * BatchNorm1d runs too).
+ * batchNorm2d: y = γ·(x − μ)/√(σ² + ε) + β per channel (dim 1; any rank ≥ 2); batchNorm1d and
+ * batchNorm3d (below) compute the same under PyTorch's names for a rank 2–3 and a rank-5 input.
  * PyTorch: torch.nn.BatchNorm2d. Inference uses the running statistics; training mode uses the
  * batch's (biased variance for normalising).
  *   params  = 2·C (γ, β) when affine; buffers = 2·C + 1 (running mean, var; num_batches_tracked, an
@@ -128,6 +128,31 @@ export const batchNorm2d: OpDef<BatchNormAttrs, null> = {
     return [tensor(x.shape, out)];
   },
 };
+
+/**
+ * batchNorm1d and batchNorm3d: batchNorm2d's computation under PyTorch's names for the input's
+ * rank, which their modules check (BatchNorm1d: (N, C) or (N, C, L); BatchNorm3d: (N, C, D, H, W)).
+ * batchNorm2d itself takes any rank ≥ 2, as it always has (specs that write it on video).
+ */
+function batchNormOfRank(d: 1 | 3, ranks: readonly number[], layout: string): OpDef<BatchNormAttrs, null> {
+  return {
+    ...batchNorm2d,
+    name: `batchNorm${d}d`,
+    summary: `Batch normalisation per channel of ${layout}`,
+    pytorch: `torch.nn.BatchNorm${d}d`,
+    infer(ctx) {
+      const x = ctx.inputs[0];
+      if (!ranks.includes(x.length)) ctx.fail('RANK_MISMATCH', `batchNorm${d}d needs ${layout}, got ${fmtShape(x)} (PyTorch: expected ${ranks.map((r) => `${r}D`).join(' or ')} input (got ${x.length}D input))`, 'inputs', { shapes: { input: x } });
+      return batchNorm2d.infer(ctx);
+    },
+  };
+}
+
+export const batchNorm1d = batchNormOfRank(1, [2, 3], '(N, C) or (N, C, L)');
+export const batchNorm3d = batchNormOfRank(3, [5], '(N, C, D, H, W)');
+
+/** The batch norm PyTorch names for an input of this rank: BatchNorm1d (2, 3), BatchNorm2d (4), BatchNorm3d (5); batchNorm2d otherwise, which takes any. */
+export const batchNormForRank = (rank: number): OpDef<BatchNormAttrs, null> => (rank === 2 || rank === 3 ? batchNorm1d : rank === 5 ? batchNorm3d : batchNorm2d);
 
 /**
  * The statistics a batch norm normalises with: the running ones at inference, else the batch's

@@ -22,7 +22,7 @@ import { nonMaxSuppression, roiAlign } from './detection.js';
 import { ifSelect, loopContinue } from './control.js';
 import { loop } from './loop.js';
 import { add, concat, div, mul, sub } from './merge.js';
-import { batchNorm2d } from './norm.js';
+import { batchNorm1d, batchNorm2d, batchNorm3d } from './norm.js';
 import { layerNorm, groupNorm, instanceNorm2d } from './norm-group.js';
 import { localResponseNorm } from './local-response-norm.js';
 import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh, prelu } from './activation-more.js';
@@ -103,6 +103,8 @@ export const OPS: readonly OpDef[] = [
   loop,
   flatten,
   batchNorm2d,
+  batchNorm1d,
+  batchNorm3d,
   layerNorm,
   groupNorm,
   instanceNorm2d,

@@ -185,3 +185,21 @@ export function constantNode(node: NodeProto, attr: Attributes, budget: DecodeBu
   if (is) return scalar(is, true, [is.length]);
   return null;
 }
+
+/** How many nodes (and graph outputs) read each tensor: a value folded for a weight is let go once every reader is folded. */
+export function readerCounts(nodes: readonly NodeProto[], outputs: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const name of [...nodes.flatMap((n) => [...new Set(n.input)]), ...outputs]) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return counts;
+}
+
+/** A damaged initializer's error (toConstant) names the first node that reads it, as the layer. */
+export function withReader<T>(nodes: readonly NodeProto[], name: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof ConvlensError) || e.details.tensor !== name) throw e;
+    const reader = nodes.find((n) => n.input.includes(name));
+    throw reader ? new ConvlensError(e.code, e.message, { ...e.details, layer: reader.name || reader.output[0] }) : e;
+  }
+}

@@ -10,7 +10,7 @@ import { DEFAULT_MAX_FOLDED_ELEMENTS } from '../../limits.js';
 import { OPS_BY_NAME } from '../../ops/registry.js';
 import type { Graph, GraphConstant, GraphInput, GraphLayer } from '../graph.js';
 import { attributesOf } from './attributes.js';
-import { constantNode, toConstant } from './constants.js';
+import { constantNode, readerCounts, toConstant, withReader } from './constants.js';
 import { mapNode, Unsupported } from './map-node.js';
 import type { Mapped } from './map-node.js';
 import type { ExtraLayer } from './mapping.js';
@@ -32,6 +32,7 @@ import { ConstantFolder, pruneFolded } from '../fold-constants.js';
 import type { FoldReserve } from '../fold-budget.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { MICROSOFT_OPS } from './map-quant.js';
+import { nameBatchNormsByRank } from './map-norm.js';
 import type { ValueInfoProto } from './proto.js';
 import { constantView } from './constant-views.js';
 import { onnxFieldsOf, resolveField } from './file-fields.js';
@@ -120,7 +121,7 @@ export function importOnnx(bytes: Uint8Array, given: OnnxImportOptions = {}): { 
       a = attempt(new Map(), runtime, refused);
     } else a = whole;
   }
-  if (a.built.computedTripCounts.length === 0 || !a.tensors) return settle(a.built, a.tensors);
+  if (a.built.computedTripCounts.length === 0 || !a.tensors) return settle(a.built, a.tensors, options.maxFolded);
   // Loops whose trip count is computed: when the analysis folds it from shapes (Gather(Shape(x), 0)),
   // import again with those counts so the loops unroll (control-flow.ts); else they stay unsupported
   const counts = new Map<string, number>();
@@ -128,18 +129,18 @@ export function importOnnx(bytes: Uint8Array, given: OnnxImportOptions = {}): { 
     const v = a.tensors.get(name)?.value;
     if (v && v.data.length === 1 && Number.isInteger(v.data[0])) counts.set(name, v.data[0]);
   }
-  if (counts.size === 0) return settle(a.built, a.tensors);
+  if (counts.size === 0) return settle(a.built, a.tensors, options.maxFolded);
   // the unrolled body must analyse (a Resize to a box's size does not): else the loops run iteration by iteration
   const unrolled = attempt(counts, runtime, refused);
-  if (!unrolled.error) return settle(unrolled.built, unrolled.tensors);
+  if (!unrolled.error) return settle(unrolled.built, unrolled.tensors, options.maxFolded);
   // kept whole (ops/loop.ts): analysed at the folded count, a bound, each iteration's body inferred; run iteration by iteration
   const whole = attempt(new Map(), new Set([...runtime, ...counts.keys()]), refused);
-  if (!whole.error) return settle(whole.built, whole.tensors);
+  if (!whole.error) return settle(whole.built, whole.tensors, options.maxFolded);
   for (const l of a.built.result.graph.layers) {
     const m = l.op === 'Loop' ? counts.get(l.inputs[0]) : undefined;
     if (m !== undefined) l.attrs = { reason: `its trip count folds to ${m} from shapes, but the unrolled body cannot be analysed: ${unrolled.error.message}; nor the body run iteration by iteration: ${whole.error!.message}` };
   }
-  return settle(a.built, a.tensors);
+  return settle(a.built, a.tensors, options.maxFolded);
 }
 
 function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tripCounts: ReadonlyMap<string, number>, runtime: ReadonlySet<string> = new Set(), refused: ReadonlyMap<string, string> = new Map()) {
@@ -324,10 +325,23 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
  * anchors [1, A, 4] (A ≈ H·W/3 over its levels) outgrew the image's area at some sizes
  * (KeypointRCNN at 150×200: 8961×4 against 160×224, its Loop's cost 1,600× too high).
  */
-function settle(built: ReturnType<typeof build>, tensors: ReadonlyMap<string, Pick<TensorInfo, 'shape'>> | null): ReturnType<typeof build>['result'] {
+function settle(built: ReturnType<typeof build>, tensors: ReadonlyMap<string, Pick<TensorInfo, 'shape'>> | null, maxFolded?: number): ReturnType<typeof build>['result'] {
   const best = imageExtent(tensors ?? new Map());
   if (best) for (const b of built.bodies) b.setExtent(best);
+  // a BatchNormalization's name follows its input's rank (map-norm.ts): the shapes inferred here when no Loop needed them
+  const { layers } = built.result.graph;
+  const shapes = tensors ?? (layers.some((l) => l.source?.opType === 'BatchNormalization') ? quietShapes(built.result.graph, maxFolded) : null);
+  if (shapes) nameBatchNormsByRank(layers, (t) => shapes.get(t)?.shape);
   return built.result;
+}
+
+/** The graph's inferred tensors, or null where inference fails (the caller's analysis then reports why). */
+function quietShapes(graph: Graph, maxFolded?: number): ReadonlyMap<string, Pick<TensorInfo, 'shape'>> | null {
+  try {
+    return inferGraph(graph, { maxFolded }).tensors;
+  } catch {
+    return null;
+  }
 }
 
 /** The image extent `settle` gives the bodies kept whole, from the enclosing graph's inferred shapes. */
@@ -385,22 +399,4 @@ function controlNode(node: NodeProto, a: ReturnType<typeof attributesOf>, branch
     inputs: [...node.input],
     attrs: { outputs: node.output.length, iteration: a.int('iteration', 0), tripCount: a.int('tripCount', 1), fromShapes: a.int('fromShapes', 0) === 1 },
   };
-}
-
-/** How many nodes (and graph outputs) read each tensor: a value folded for a weight is let go once every reader is folded. */
-function readerCounts(nodes: readonly NodeProto[], outputs: readonly string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const name of [...nodes.flatMap((n) => [...new Set(n.input)]), ...outputs]) counts.set(name, (counts.get(name) ?? 0) + 1);
-  return counts;
-}
-
-/** A damaged initializer's error (constants.ts) names the first node that reads it, as the layer. */
-function withReader<T>(nodes: readonly NodeProto[], name: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (!(e instanceof ConvlensError) || e.details.tensor !== name) throw e;
-    const reader = nodes.find((n) => n.input.includes(name));
-    throw reader ? new ConvlensError(e.code, e.message, { ...e.details, layer: reader.name || reader.output[0] }) : e;
-  }
 }

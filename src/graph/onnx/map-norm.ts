@@ -21,7 +21,9 @@
  *                                   as the channel count (numFeatures). singleValue 'beta': 1×1 maps
  *                                   give β, as ONNX (and onnxruntime; F.instance_norm refuses them).
  *   BatchNormalization (7–15)       X, scale, B, mean, var → batchNorm2d with epsilon (and momentum, moot
- *                                   at inference); scale and B are γ and β, mean and var its buffers.
+ *                                   at inference), renamed batchNorm1d / batchNorm3d by its input's rank
+ *                                   once shapes are inferred (nameBatchNormsByRank); scale and B are γ
+ *                                   and β, mean and var its buffers.
  *                                   A scale of ones and B of zeros from Constant nodes (not
  *                                   initializers) is no affine map: torch.onnx.export writes them so
  *                                   for BatchNorm2d(affine=False), which has no parameters, while an
@@ -34,7 +36,8 @@
  *                                   ⌊(size − 1)/2⌋ channels before c (PyTorch's ⌊size/2⌋ differs for
  *                                   an even size).
  */
-import type { GraphConstant } from '../graph.js';
+import type { GraphConstant, GraphLayer } from '../graph.js';
+import { batchNorm2d, batchNormForRank } from '../../ops/norm.js';
 import { constantData } from '../constant-data.js';
 import { onnxChannelsBefore } from '../../ops/local-response-norm.js';
 import { weightAt } from './map-conv-nd.js';
@@ -129,6 +132,19 @@ const batchNormalization: NodeMapper = (ctx) => {
   if (literalFilledWith(scale, 1) && literalFilledWith(bias, 0)) return { op: 'batchNorm2d', inputs: [ctx.node.input[0]], attrs: { ...attrs, affine: false }, weights: stats, from };
   return { op: 'batchNorm2d', inputs: [ctx.node.input[0]], attrs, weights: { weight: { constant: scale.name }, bias: { constant: bias.name }, ...stats }, from };
 };
+
+/**
+ * A BatchNormalization maps to batchNorm2d before its input's rank is known; once the graph's
+ * shapes are (import.ts settle), each takes PyTorch's name for that rank (ops/norm.ts
+ * batchNormForRank): batchNorm1d on (N, C) or (N, C, L), batchNorm3d on (N, C, D, H, W).
+ */
+export function nameBatchNormsByRank(layers: GraphLayer[], shapeOf: (tensor: string) => readonly number[] | null | undefined): void {
+  for (const l of layers) {
+    if (l.source?.opType !== 'BatchNormalization' || l.op !== batchNorm2d.name) continue;
+    const shape = shapeOf(l.inputs[0]);
+    if (shape) l.op = batchNormForRank(shape.length).name;
+  }
+}
 
 const lrn: NodeMapper = (ctx) => {
   const size = ctx.a.int('size');
