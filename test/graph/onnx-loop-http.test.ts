@@ -39,3 +39,18 @@ describe('the paste loop through the HTTP routes', () => {
     expect(scaledError(Float32Array.from(out.data), golden.output.data)).toBeLessThanOrEqual(1e-5);
   });
 });
+
+describe('a Loop that runs no iteration with a scan output, through POST /v1/run (scripts/export_loop_no_iteration.py: M folds to 0)', () => {
+  const zeroScan = readFileSync(new URL('../fixtures/onnx/control/loop_shapes_zero_scan.onnx', import.meta.url));
+  const truth = JSON.parse(readFileSync(new URL('../fixtures/onnx/control/no_iteration_truth.json', import.meta.url), 'utf8'));
+
+  it("answers ONNX Runtime's outputs: y = x [2, 3], ys empty [0, 2, 3] (the loop was unsupported)", async () => {
+    const res = await request(app.server)
+      .post('/v1/run')
+      .attach('model', zeroScan, 'zero.onnx')
+      .field('request', JSON.stringify({ inputs: { x: truth.input }, format: 'flat' }))
+      .expect(200);
+    const byName = Object.fromEntries(res.body.outputs.map((o: { name: string; shape: number[]; data: number[] }) => [o.name, [o.shape, o.data]]));
+    expect(byName).toEqual({ y: [truth.cases.loop_shapes_zero_scan.y.shape, truth.cases.loop_shapes_zero_scan.y.data], ys: [[0, 2, 3], []] });
+  });
+});
