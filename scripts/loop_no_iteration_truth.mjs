@@ -16,7 +16,7 @@ const version = require('onnxruntime-node/package.json').version;
 
 const X = [0.5, -1, 2, 3, 4, -5];
 const truth = { onnxruntime: version, input: { shape: [2, 3], data: X }, cases: {} };
-for (const name of ['loop_shapes_zero', 'loop_shapes_negative', 'loop_shapes_zero_scan']) {
+for (const name of ['loop_shapes_zero', 'loop_shapes_negative', 'loop_shapes_zero_scan', 'loop_const_negative_concat_scan']) {
   const session = await ort.InferenceSession.create(new URL(`${name}.onnx`, DIR).pathname);
   const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from(X), [2, 3]) });
   truth.cases[name] = Object.fromEntries(Object.entries(out).map(([k, t]) => [k, { shape: t.dims.map(Number), data: Array.from(t.data) }]));

@@ -107,7 +107,7 @@ describe('ONNX Loop that runs no iteration (constant M ≤ 0, or a constant fals
   });
 });
 
-describe('ONNX Loop whose trip count is computed from shapes and folds to 0 or below (scripts/export_loop_no_iteration.py: M = Gather(Shape(x), 0) − Gather(Shape(x), a) over x [2, 3])', () => {
+describe('ONNX Loop whose trip count folds to 0 or below (scripts/export_loop_no_iteration.py: M = Gather(Shape(x), 0) − Gather(Shape(x), a) over x [2, 3], or a constant)', () => {
   /** onnxruntime-node's outputs on these files (scripts/loop_no_iteration_truth.mjs) */
   const truth = JSON.parse(readFileSync(new URL('../fixtures/onnx/control/no_iteration_truth.json', import.meta.url), 'utf8')) as {
     input: { shape: number[]; data: number[] };
@@ -128,6 +128,17 @@ describe('ONNX Loop whose trip count is computed from shapes and folds to 0 or b
     expect(r.outputs[0].shape).toEqual(ort.shape);
     const y = runGraph(graph, { x: tensor(truth.input.shape, Float32Array.from(truth.input.data)) }, OPTS).outputs.y;
     expect(Array.from(y.data)).toEqual(ort.data);
+  });
+
+  it('loop_const_negative_concat_scan (a constant M = −5, the body scanning Concat(v + 1, v + 1), its sizes not declared): ys [0, 4, 3] as ONNX Runtime gives it, y is x', () => {
+    const ort = truth.cases.loop_const_negative_concat_scan;
+    expect(ort.ys.shape).toEqual([0, 4, 3]);
+    const graph = importOnnx(file('loop_const_negative_concat_scan')).graph;
+    const r = analyzeGraph(graph, DEFAULTS);
+    expect(r.totals.complete).toBe(true);
+    expect(r.outputs.map((o) => o.shape)).toEqual([ort.y.shape, ort.ys.shape]);
+    const out = runGraph(graph, { x: tensor(truth.input.shape, Float32Array.from(truth.input.data)) }, OPTS).outputs;
+    expect([[...out.y.shape], Array.from(out.y.data), [...out.ys.shape], out.ys.data.length]).toEqual([ort.y.shape, ort.y.data, ort.ys.shape, 0]);
   });
 
   it('loop_shapes_zero_scan (M folds to 0, and a scan output): y is x and ys is [0, 2, 3], as ONNX Runtime gives them (it was unsupported: "its scan output ys would be empty")', () => {
