@@ -29,6 +29,7 @@ import { gradOrZeros } from './vjp-kernels.js';
 import { ZERO_COST, numel } from './types.js';
 import { ADAPTIVE_OUTPUT, ADAPTIVE_TAP } from './pool.js';
 import { refuseInexactIndices } from './pool-kernels.js';
+import { acceptUnbatched } from './pool-unbatched.js';
 import type { OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -146,6 +147,7 @@ function makeAdaptiveMaxPool(rank: 1 | 2 | 3): OpDef<AdaptiveMaxAttrs, AdaptiveM
   };
 }
 
-export const adaptiveMaxPool1d = makeAdaptiveMaxPool(1);
-export const adaptiveMaxPool2d = makeAdaptiveMaxPool(2);
-export const adaptiveMaxPool3d = makeAdaptiveMaxPool(3);
+// each also takes an unbatched [C, …spatial] input, as PyTorch's modules (pool-unbatched.ts)
+export const adaptiveMaxPool1d = acceptUnbatched(makeAdaptiveMaxPool(1), 1);
+export const adaptiveMaxPool2d = acceptUnbatched(makeAdaptiveMaxPool(2), 2);
+export const adaptiveMaxPool3d = acceptUnbatched(makeAdaptiveMaxPool(3), 3);

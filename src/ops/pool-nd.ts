@@ -36,6 +36,7 @@ import { adaptiveAxes, adaptiveOutputSize, fixesSize, windowEnd, windowLengthSum
 import type { AdaptiveAxis } from './adaptive-windows.js';
 import { adaptiveAvgPoolGradNd, argmaxAgain, avgPoolGradNd, maxPoolGrad } from './pool-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
+import { acceptUnbatched } from './pool-unbatched.js';
 
 function poolBase(rank: number) {
   return {
@@ -313,9 +314,10 @@ function makeAdaptiveAvgPool(rank: 1 | 3): OpDef<AdaptiveNdAttrs, AdaptiveNdPlan
   };
 }
 
-export const maxPool1d = makeMaxPool(1);
-export const maxPool3d = makeMaxPool(3);
-export const avgPool1d = makeAvgPool(1);
-export const avgPool3d = makeAvgPool(3);
-export const adaptiveAvgPool1d = makeAdaptiveAvgPool(1);
-export const adaptiveAvgPool3d = makeAdaptiveAvgPool(3);
+// each also takes an unbatched [C, …spatial] input, as PyTorch's modules (pool-unbatched.ts)
+export const maxPool1d = acceptUnbatched(makeMaxPool(1), 1);
+export const maxPool3d = acceptUnbatched(makeMaxPool(3), 3);
+export const avgPool1d = acceptUnbatched(makeAvgPool(1), 1);
+export const avgPool3d = acceptUnbatched(makeAvgPool(3), 3);
+export const adaptiveAvgPool1d = acceptUnbatched(makeAdaptiveAvgPool(1), 1);
+export const adaptiveAvgPool3d = acceptUnbatched(makeAdaptiveAvgPool(3), 3);

@@ -33,6 +33,7 @@ import { gradOrZeros } from './vjp-kernels.js';
 import { READS_SHAPES_ONLY } from './types.js';
 import { avgDivisors, avgPoolPlanes, indicesOverTensor, maxPoolArgmaxAgain, maxPoolForward, maxPoolValues, planeMeans, refuseInexactIndices } from './pool-kernels.js';
 import { poolSimdFits } from './pool-simd.js';
+import { acceptUnbatched } from './pool-unbatched.js';
 
 /**
  * MAX_RUN_WORK's work (Inferred.kernelWork) of a window loop in JavaScript, where the SIMD kernel
@@ -110,7 +111,7 @@ function poolGeometry<A extends { kernelSize: number | number[]; stride?: number
 /** Whether the forward's second output is the per-plane argmax the VJP reads. */
 const planeIndices = (a: MaxPoolAttrs): boolean => a.returnIndices && a.indicesOver === 'plane';
 
-export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
+export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = acceptUnbatched({
   name: 'maxPool2d',
   windowedAxes: 2,
   summary: 'Max pooling (optional dilation, ceil mode, and indices for maxUnpool2d)',
@@ -156,10 +157,10 @@ export const maxPool2d: OpDef<MaxPoolAttrs, PoolPlan> = {
     const indices = planeIndices(ctx.attrs) ? ctx.forward[1].data : maxPoolArgmaxAgain(x, ctx.plan.geo);
     return [tensor(x.shape, maxPoolGrad(gradOrZeros(ctx), indices, n * c, H * W))];
   },
-};
+}, 2);
 
 
-export const avgPool2d: OpDef<AvgPoolAttrs, PoolPlan> = {
+export const avgPool2d: OpDef<AvgPoolAttrs, PoolPlan> = acceptUnbatched({
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'avgPool2d',
   windowedAxes: 2,
@@ -192,7 +193,7 @@ export const avgPool2d: OpDef<AvgPoolAttrs, PoolPlan> = {
   vjp: (ctx) => [
     tensor(ctx.inputs[0].shape, avgPoolGrad(gradOrZeros(ctx), ctx.inputs[0].shape, ctx.plan.geo, ctx.attrs.countIncludePad, ctx.attrs.divisorOverride)),
   ],
-};
+}, 2);
 
 export const GlobalPoolAttrs = z.strictObject({});
 
@@ -239,7 +240,7 @@ export interface AdaptivePlan {
   axes: AdaptiveAxis[]; // (in, out) per spatial axis: windows are computed where they are read (adaptive-windows.ts)
 }
 
-export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = {
+export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = acceptUnbatched({
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'adaptiveAvgPool2d',
   summary: 'Adaptive average pooling to a fixed output size',
@@ -283,12 +284,12 @@ export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = {
     return [tensor([n, c, OH, OW], out)];
   },
   vjp: (ctx) => [tensor(ctx.inputs[0].shape, adaptiveAvgPoolGrad(gradOrZeros(ctx), ctx.inputs[0].shape, ctx.plan.axes))],
-};
+}, 2);
 
 export const MaxUnpoolAttrs = z.strictObject({ kernelSize: Pair, stride: Pair.optional(), padding: z.union([z.number().int().nonnegative(), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])]).default(0), outputSize: Pair.optional() });
 export type MaxUnpoolAttrs = z.infer<typeof MaxUnpoolAttrs>;
 
-export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = {
+export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = acceptUnbatched({
   name: 'maxUnpool2d',
   windowedAxes: 2,
   summary: 'Max unpooling: values back at the argmax positions of a maxPool2d (inputs [x, "pool:1"]), zeros elsewhere',
@@ -349,4 +350,4 @@ export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = {
     const [n, c] = x.shape;
     return [tensor(x.shape, maxUnpoolGrad(gradOrZeros(ctx), indices.data, n * c, ctx.plan.geo[0].out * ctx.plan.geo[1].out)), null];
   },
-};
+}, 2, [0, 1]);

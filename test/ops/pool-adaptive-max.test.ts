@@ -60,9 +60,9 @@ describe('adaptiveMaxPool1d/2d/3d: PyTorch windows start = ⌊o·I/O⌋, end = �
     expect(rfOf('adaptiveMaxPool2d', 1)?.global).toBe(true);
   });
 
-  it('refusals: a 4-D input to adaptiveMaxPool1d and a 3-D one to adaptiveMaxPool2d (RANK_MISMATCH), outputSize 0 and a 2-list for 3-D (400 at outputSize)', () => {
+  it('refusals: a 4-D input to adaptiveMaxPool1d and a 2-D one to adaptiveMaxPool2d (RANK_MISMATCH; a 3-D one is unbatched, as PyTorch takes it), outputSize 0 and a 2-list for 3-D (400 at outputSize)', () => {
     expect(errorOf(() => analyze(net([1, 2, 3, 4], { op: 'adaptiveMaxPool1d', outputSize: 2 }))).code).toBe('RANK_MISMATCH');
-    expect(errorOf(() => analyze(net([1, 2, 3], { op: 'adaptiveMaxPool2d', outputSize: 2 }))).code).toBe('RANK_MISMATCH');
+    expect(errorOf(() => analyze(net([2, 3], { op: 'adaptiveMaxPool2d', outputSize: 2 }))).code).toBe('RANK_MISMATCH');
     for (const [shape, op, outputSize] of [
       [[1, 2, 8], 'adaptiveMaxPool1d', 0],
       [[1, 2, 3, 4, 5], 'adaptiveMaxPool3d', [2, 2]],
