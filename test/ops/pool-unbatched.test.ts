@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { analyze, errorOf, layer, net } from '../helpers.js';
-import { run } from './op-helpers.js';
 import { avgPool3d } from '../../src/ops/pool-nd.js';
 import { INPUT_RF } from '../../src/ops/receptive-field.js';
+import type { AvgPoolNdAttrs, PoolNdPlan } from '../../src/ops/pool-nd.js';
 import type { RFContext } from '../../src/ops/types.js';
+import { inferOf, run } from './op-helpers.js';
 
 // PyTorch 1.13's pooling modules take [N, C, …spatial] or one sample [C, …spatial] (pool-unbatched.ts);
 // output shapes below are torch's for the same call (values: test/fixtures/operators/pool_unbatched.json).
@@ -59,22 +60,22 @@ describe('pooling of an unbatched [C, …spatial] input, as PyTorch 1.13 takes i
   ])('%s %j: x.squeeze(0) of %j analysed as the batch of one: shape without N, the same FLOPs and receptive field', (op, attrs, batch) => {
     const batched = layer(analyze(net(batch, { op, ...attrs })), 'l0');
     const single = layer(analyze(net(batch, { op: 'squeeze', axes: [0] }, { op, ...attrs })), 'l1');
-    expect(single.outputShape).toEqual(batched.outputShape.slice(1));
+    expect(single.outputShape).toEqual(batched.outputShape!.slice(1));
     expect(single.flopsByConvention).toEqual(batched.flopsByConvention);
     expect(single.receptiveField).toEqual(batched.receptiveField);
     expect(single.receptiveField).not.toBeNull();
   });
 
   it('avgPool3d k=2 over an unbatched field (dims 1, 2, 3: D, H, W of [C, D, H, W]): size 2, stride 2 on each, the dims kept', () => {
-    const ctx = {
+    const ctx: RFContext<AvgPoolNdAttrs, PoolNdPlan> = {
       layer: 'l',
-      plan: avgPool3d.infer({ layer: 'l', inputs: [[2, 4, 5, 6]], values: [null], attrs: avgPool3d.attrs.parse({ kernelSize: 2 }), fail: () => { throw new Error('refused'); } }).plan,
+      plan: inferOf(avgPool3d, [[2, 4, 5, 6]], { kernelSize: 2 }).plan,
       inputs: [[2, 4, 5, 6]],
       outputs: [[2, 2, 2, 3]],
       attrs: avgPool3d.attrs.parse({ kernelSize: 2 }),
       rf: [{ axes: [INPUT_RF, INPUT_RF, INPUT_RF], dims: [1, 2, 3], global: false }],
       warn: () => {},
-    } as RFContext<never>;
+    };
     const rf = avgPool3d.receptiveField(ctx)!;
     expect(rf.dims).toEqual([1, 2, 3]);
     expect(rf.axes.map((a) => [a.r, a.j])).toEqual([[2, 2], [2, 2], [2, 2]]);
