@@ -168,18 +168,22 @@ export function transposedGeometry<A>(ctx: InferContext<A>, inSpatial: readonly 
  * dilated d·(k − 1) + 1 ("pad should be at most half of kernel size"): maxPool2d k 3, dilation 2
  * takes padding 1, not 2. Average pooling has no dilation, so k is its whole window.
  */
-export function checkPoolPadding<A>(ctx: InferContext<A>, geo: AxisGeometry[]): void {
+export function checkPoolPadding<A>(ctx: InferContext<A>, geo: AxisGeometry[], padding?: number | readonly number[] | string): void {
   if (ctx.fromOnnx) return checkWindowsReadInput(ctx, geo);
-  for (const g of geo) {
-    if (Math.max(g.padBegin, g.padEnd) > Math.floor(g.kernel / 2)) {
-      ctx.fail(
-        'INVALID_ATTRIBUTE',
-        `padding ${Math.max(g.padBegin, g.padEnd)} is more than half the kernel ${g.kernel} (PyTorch rule, the kernel size before dilation)`,
-        'padding',
-      );
-    }
-  }
+  geo.forEach((g, axis) => {
+    const pad = Math.max(g.padBegin, g.padEnd);
+    if (pad <= Math.floor(g.kernel / 2)) return;
+    // the offending entry: one per axis, or [begins…, ends…] (the end's when it is the larger)
+    const entry = typeof padding !== 'object' ? null : padding.length === geo.length || g.padBegin >= g.padEnd ? axis : geo.length + axis;
+    const along = geo.length === 1 ? '' : ` along the ${POOL_AXES[geo.length][axis]}`;
+    ctx.fail(
+      'INVALID_ATTRIBUTE',
+      `padding ${pad} is more than half the kernel ${g.kernel}${along} (PyTorch: "pad should be at most half of kernel size", the kernel size before dilation)`,
+      entry === null ? 'padding' : ['padding', entry],
+    );
+  });
 }
+const POOL_AXES: Record<number, string[]> = { 2: ['height', 'width'], 3: ['depth', 'height', 'width'] };
 
 /**
  * ONNX's rule for a pool's pads: any, so long as every window reads at least one input element

@@ -75,7 +75,7 @@ function poolNdGeometry(ctx: InferContext<MaxPoolNdAttrs | AvgPoolNdAttrs>, rank
     padding: a.padding,
     ceilMode: a.ceilMode,
   });
-  checkPoolPadding(ctx, geo);
+  checkPoolPadding(ctx, geo, a.padding);
   return { x, geo };
 }
 

@@ -104,7 +104,7 @@ function poolGeometry<A extends { kernelSize: number | number[]; stride?: number
     padding: a.padding,
     ceilMode: a.ceilMode,
   });
-  checkPoolPadding(ctx, geo);
+  checkPoolPadding(ctx, geo, a.padding);
   return { x, geo };
 }
 

@@ -27,6 +27,22 @@ describe('maxPool2d and avgPool2d', () => {
     expect(a.macs).toBe(0);
   });
 
+  it('padding over half the kernel names its entry: [1, 2] with k=3 the width\'s at padding[1]; [b…, e…] [0, 1, 2, 1] the height\'s end at padding[2]; 3-D [0, 1, 2] with k=2 the width\'s at padding[2]; one number at padding', () => {
+    for (const [shape, l, path, along] of [
+      [[1, 1, 5, 6], { op: 'maxPool2d', kernelSize: 3, padding: [1, 2] }, '$.layers[0].padding[1]', 'along the width'],
+      [[1, 1, 5, 6], { op: 'avgPool2d', kernelSize: 3, padding: [0, 1, 2, 1] }, '$.layers[0].padding[2]', 'along the height'],
+      [[1, 1, 4, 5, 6], { op: 'avgPool3d', kernelSize: 2, padding: [0, 1, 2] }, '$.layers[0].padding[2]', 'along the width'],
+      [[2, 4, 5, 6], { op: 'maxPool3d', kernelSize: [3, 2, 3], padding: [1, 2, 1] }, '$.layers[0].padding[1]', 'along the height'],
+      [[1, 1, 7], { op: 'maxPool1d', kernelSize: 3, padding: 2 }, '$.layers[0].padding', 'half the kernel 3 ('],
+    ] as [number[], Record<string, unknown>, string, string][]) {
+      const e = errorOf(() => analyze(net(shape, l)));
+      expect(e.code).toBe('INVALID_ATTRIBUTE');
+      expect(e.details.path).toBe(path);
+      expect(e.message).toContain(along);
+      expect(e.message).toContain('pad should be at most half of kernel size');
+    }
+  });
+
   it('maxPool2d dilation 2, k=3: effective 5', () => {
     expect(layer(analyze(net([1, 1, 9, 9], { op: 'maxPool2d', kernelSize: 3, stride: 1, dilation: 2 })), 'l0').outputShape).toEqual([1, 1, 5, 5]);
   });
