@@ -10,7 +10,8 @@
  * The network says which it is: a 2-D window (a kernel over two axes, OpDef.windowedAxes: a
  * conv2d's, a pool's) that reads a 4-D tensor whose field has one axis, at its last dim, while dim
  * 2 (the other spatial axis it windows) is longer than 1 — the rank-3 input's middle axis became a
- * spatial axis. The rank-3 inputs of such a network carry a 2-D field over their last two dims
+ * spatial axis; or that reads a 3-D tensor whose field is over its last dim (a pool of one unbatched
+ * C,H,W sample: nn.MaxPool2d on [C, H, W]). The rank-3 inputs of such a network carry a 2-D field over their last two dims
  * (H, W), and the graph's fields are propagated again from it (inferGraph: its shapes and costs do
  * not depend on it). A 1-D network (conv1d on N,C,L), or one that windows a 1×L map in 2-D (a
  * conv1d written as a 1×k conv2d on x.unsqueeze(2)), keeps N,C,L.
@@ -32,7 +33,10 @@ export function unbatchedImageInputs(graph: Graph, walked: Walked): Set<string> 
     if (a.folded || !a.inferred || a.op?.windowedAxes !== 2) return false;
     const x = a.inputShapes[0];
     const rf = walked.tensors.get(a.layer.inputs[0])?.rf;
-    return x?.length === 4 && x[2] > 1 && !!rf && !rf.global && rf.axes.length === 1 && rf.dims[0] === 3;
+    if (!rf || rf.global || rf.axes.length !== 1) return false;
+    // batched [N, C, H, W] whose field is over W alone; or the 3-D tensor itself, windowed as one
+    // unbatched [C, H, W] sample (a pool takes one, as PyTorch's: ops/pool-unbatched.ts)
+    return (x?.length === 4 && x[2] > 1 && rf.dims[0] === 3) || (x?.length === 3 && x[1] > 1 && rf.dims[0] === 2);
   });
   return new Set(twoD ? rank3 : []);
 }

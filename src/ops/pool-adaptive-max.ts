@@ -106,6 +106,7 @@ function makeAdaptiveMaxPool(rank: 1 | 2 | 3): OpDef<AdaptiveMaxAttrs, AdaptiveM
   const axes = rank === 1 ? '[L]' : rank === 2 ? '[H, W]' : '[T, H, W]';
   return {
     name: `adaptiveMaxPool${rank}d`,
+    windowedAxes: rank, // its windows slide over every spatial axis (analysis/input-layout.ts)
     summary: `Adaptive max pooling over ${axes} to a fixed output size (1: global max), optionally with the argmax indices`,
     pytorch: `torch.nn.AdaptiveMaxPool${rank}d`,
     inputNames: ['x'],

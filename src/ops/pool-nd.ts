@@ -262,6 +262,7 @@ export interface AdaptiveNdPlan {
 function makeAdaptiveAvgPool(rank: 1 | 3): OpDef<AdaptiveNdAttrs, AdaptiveNdPlan> {
   return {
     name: `adaptiveAvgPool${rank}d`,
+    windowedAxes: rank, // its windows slide over every spatial axis (analysis/input-layout.ts)
     summary: `Adaptive average pooling over ${rank === 1 ? '[L]' : '[T, H, W]'} to a fixed output size (1: global)`,
     pytorch: `torch.nn.AdaptiveAvgPool${rank}d`,
     inputNames: ['x'],

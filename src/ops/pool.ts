@@ -243,6 +243,7 @@ export interface AdaptivePlan {
 export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = acceptUnbatched({
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'adaptiveAvgPool2d',
+  windowedAxes: 2, // its windows slide over H and W (analysis/input-layout.ts)
   summary: 'Adaptive average pooling to a fixed output size',
   pytorch: 'torch.nn.AdaptiveAvgPool2d',
   inputNames: ['x'],

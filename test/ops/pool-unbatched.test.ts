@@ -66,6 +66,19 @@ describe('pooling of an unbatched [C, …spatial] input, as PyTorch 1.13 takes i
     expect(single.receptiveField).not.toBeNull();
   });
 
+  // a network input [C, H, W] pooled in 2-D is one unbatched image: its field over H and W (analysis/input-layout.ts), not over W alone as N,C,L
+  it.each([
+    ['maxPool2d', { kernelSize: 3, stride: 2, padding: 1 }],
+    ['avgPool2d', { kernelSize: [2, 3], stride: 2, padding: 1, ceilMode: true }],
+    ['adaptiveAvgPool2d', { outputSize: [3, 4] }],
+    ['adaptiveMaxPool2d', { outputSize: [2, null] }],
+  ])('%s %j on a network input [2,5,7]: the field over [h, w], as the batch of one [1,2,5,7] has it', (op, attrs) => {
+    const single = layer(analyze(net([2, 5, 7], { op, ...attrs })), 'l0');
+    const batched = layer(analyze(net([1, 2, 5, 7], { op, ...attrs })), 'l0');
+    expect(single.receptiveField).toMatchObject({ axes: ['h', 'w'] });
+    expect(single.receptiveField).toEqual(batched.receptiveField);
+  });
+
   it('avgPool3d k=2 over an unbatched field (dims 1, 2, 3: D, H, W of [C, D, H, W]): size 2, stride 2 on each, the dims kept', () => {
     const ctx: RFContext<AvgPoolNdAttrs, PoolNdPlan> = {
       layer: 'l',
