@@ -132,6 +132,10 @@ describe('splitKernel: which layers it splits', () => {
     await splitByTwo(maxPool2d, call('maxPool2d', random([1, 96, 112, 112], 3), { kernelSize: 3, stride: 1, padding: 1 }));
   }, 30_000);
 
+  it(`max pooling 3×3 stride 1 of one unbatched sample [96, 112, 112] (as PyTorch's [C, H, W]; ops/pool-unbatched.ts): split by planes as the batch of one, same bits`, async () => {
+    await splitByTwo(maxPool2d, call('maxPool2d', random([96, 112, 112], 3), { kernelSize: 3, stride: 1, padding: 1 }));
+  }, 30_000);
+
   it(`max pooling 3×3 stride 3 (the JavaScript loop) over 64×180×180 (60×60 outputs: 2.1 M taps, over SPLIT_TAPS ${SPLIT_TAPS}): split, same bits`, async () => {
     await splitByTwo(maxPool2d, call('maxPool2d', random([1, 64, 180, 180], 8), { kernelSize: 3, stride: 3 }));
   }, 30_000);
