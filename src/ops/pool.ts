@@ -11,7 +11,7 @@
  * (pool-simd.ts; the JS loops' bits, a NaN's payload aside), else in JS.
  *   adaptive      window i spans [floor(i·H/H'), ceil((i+1)·H/H')) (adaptive-windows.ts); (window − 1) adds + 1 divide;
  *                 outputSize [h, w] or one number, an entry null keeping that axis's input size (PyTorch's None)
- *   maxUnpool2d   H' = (H − 1)·s − 2p + k (or outputSize); a scatter, no arithmetic
+ *   maxUnpool2d   H' = (H − 1)·s − 2p + k (or outputSize: [h, w], or 4 sizes as PyTorch's x.size(), the last two read); a scatter, no arithmetic
  * Receptive field: max and average pooling a window; one window over the whole map (nn.AvgPool2d(7) on
  * a 7×7 map, a fixed-size export of AdaptiveMaxPool2d(1)) is global pooling: global, as globalAvgPool2d's.
  * Vector-Jacobian products: pool-vjp.ts.
@@ -19,7 +19,7 @@
 import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
 import { coordinates } from './index-faults.js';
-import { MAX_DIM, Pair, PaddingSchema, checkPoolPadding, pair, windowGeometry } from './geometry.js';
+import { MAX_DIM, Pair, PaddingSchema, checkPoolPadding, pair, posInt, windowGeometry } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
 import { adaptiveAxes, adaptiveOutputSize, fixesSize, windowEnd, windowLengthSum, windowStart } from './adaptive-windows.js';
 import type { AdaptiveAxis } from './adaptive-windows.js';
@@ -287,7 +287,12 @@ export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = acce
   vjp: (ctx) => [tensor(ctx.inputs[0].shape, adaptiveAvgPoolGrad(gradOrZeros(ctx), ctx.inputs[0].shape, ctx.plan.axes))],
 }, 2);
 
-export const MaxUnpoolAttrs = z.strictObject({ kernelSize: Pair, stride: Pair.optional(), padding: z.union([z.number().int().nonnegative(), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])]).default(0), outputSize: Pair.optional() });
+export const MaxUnpoolAttrs = z.strictObject({ kernelSize: Pair, stride: Pair.optional(), padding: z.union([z.number().int().nonnegative(), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])]).default(0), outputSize: z
+    .union([Pair, z.tuple([posInt, posInt, posInt, posInt])])
+    .optional()
+    .describe("the output's [height, width]; or 4 sizes, of which the last two are read, as PyTorch takes output_size=input.size() (N and C ignored: it slices [2:])") });
+/** outputSize's [height, width]: PyTorch's _unpool_output_size reads the last two of 4 entries. */
+const unpoolSize = (size: number | readonly number[]): [number, number] => pair(typeof size === 'number' || size.length !== 4 ? size : size.slice(2));
 export type MaxUnpoolAttrs = z.infer<typeof MaxUnpoolAttrs>;
 
 export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = acceptUnbatched({
@@ -311,7 +316,7 @@ export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = acceptUnbatched({
       const def = (x[2 + a] - 1) * s[a] - 2 * p[a] + k[a];
       let out = def;
       if (ctx.attrs.outputSize !== undefined) {
-        out = pair(ctx.attrs.outputSize)[a];
+        out = unpoolSize(ctx.attrs.outputSize)[a];
         // PyTorch (_unpool_output_size) accepts a size strictly within one stride of the default: both ends refused
         if (out <= def - s[a] || out >= def + s[a]) {
           ctx.fail('INVALID_ATTRIBUTE', `outputSize ${out} must lie strictly between ${def - s[a]} and ${def + s[a]} for input ${x[2 + a]}`, 'outputSize', {

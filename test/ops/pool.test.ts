@@ -97,6 +97,20 @@ describe('maxPool2d and avgPool2d', () => {
     }
   });
 
+  it("maxUnpool2d outputSize of 4 sizes reads the last two, as torch's output_size=input.size() (torch: [1,2,5,5] and [9,9,5,5] alike → [.., 5, 5]); 3 sizes refused (torch: \"should be a sequence containing 2 or 4 elements\")", () => {
+    // maxPool2d k=2 of a 5×5 plane: maxima at 6 (1·5 + 1), 8, 16, 18 of 1…25 → back at those offsets
+    const pooled = (shape: number[]) => run('maxPool2d', [[shape, Array.from({ length: 25 * (shape.length === 4 ? shape[1] : shape[0]) }, (_, i) => (i % 25) + 1)]], { kernelSize: 2, returnIndices: true });
+    const [v, i] = pooled([1, 1, 5, 5]);
+    const y = run('maxUnpool2d', [[v.shape, v.data], [i.shape, i.data]], { kernelSize: 2, outputSize: [1, 1, 5, 5] })[0];
+    expect(y.shape).toEqual([1, 1, 5, 5]);
+    expect(y.data.flatMap((x, k) => (x ? [[k, x]] : []))).toEqual([[6, 7], [8, 9], [16, 17], [18, 19]]);
+    const [vu, iu] = pooled([2, 5, 5]);
+    expect(run('maxUnpool2d', [[vu.shape, vu.data], [iu.shape, iu.data]], { kernelSize: 2, outputSize: [9, 9, 5, 5] })[0].shape).toEqual([2, 5, 5]);
+    const e = errorOf(() => run('maxUnpool2d', [[vu.shape, vu.data], [iu.shape, iu.data]], { kernelSize: 2, outputSize: [2, 5, 5] }));
+    expect(e.code).toBe('SPEC_INVALID');
+    expect(e.details.path).toMatch(/^\$\.attributes\.outputSize/);
+  });
+
   // found by a hunt: memory access counted the first output only (48 + 192 = 240)
   it('maxPool2d with returnIndices writes both outputs: memory 192 read + 2 × 48 written = 288 elements; a split [1, 2] of [1, 3, 8, 8] writes 64 + 128', () => {
     const r = analyze({
