@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyze, errorOf, layer, net } from '../helpers.js';
 import { avgPool3d } from '../../src/ops/pool-nd.js';
@@ -111,5 +112,25 @@ describe('pooling of an unbatched [C, …spatial] input, as PyTorch 1.13 takes i
       expect(e.code).toBe('INVALID_ATTRIBUTE');
       expect(e.details.path).toBe(path);
     }
+  });
+});
+
+interface Call {
+  op: string;
+  attributes: Record<string, unknown>;
+  shape: number[];
+  out: number[] | null;
+}
+const ACCEPTANCE = (JSON.parse(readFileSync(new URL('../fixtures/operators/pool_random.json', import.meta.url), 'utf8')) as { acceptance: Call[] }).acceptance;
+
+describe('200 random max/avg pooling calls (scripts/goldens_pool_random.py), batched and unbatched: accepted where torch answers, with its shape; refused (400) where torch refuses', () => {
+  it('the fixture holds both', () => {
+    expect(ACCEPTANCE.filter((c) => c.out).length).toBeGreaterThan(50);
+    expect(ACCEPTANCE.filter((c) => !c.out).length).toBeGreaterThan(50);
+  });
+  it.each(ACCEPTANCE)('%j', ({ op, attributes, shape, out }) => {
+    const call = () => layer(analyze(net(shape, { op, ...attributes })), 'l0').outputShape;
+    if (out) expect(call()).toEqual(out);
+    else expect(errorOf(call).status).toBe(400);
   });
 });
