@@ -54,6 +54,8 @@ export function acceptUnbatched<A, P>(op: OpDef<A, P>, spatial: 1 | 2 | 3, batch
         });
       }
       if (!isUnbatched(x)) return op.infer(ctx);
+      // ONNX's pools take [N, C, …] only (onnxruntime refuses a 2-D kernel_shape over a 3-D X)
+      if (ctx.fromOnnx) ctx.fail('RANK_MISMATCH', `input 0 must have ${spatial + 2} dimensions ${LAYOUTS[spatial][0]} (ONNX pooling takes no unbatched input), got shape ${fmtShape(x)}`, 'inputs', { shapes: { input0: x } });
       // a refusal names the shapes as given, not their batched view
       const given = new Map(view(ctx.inputs, batchShape).map((s, i) => [fmtShape(s), ctx.inputs[i]]));
       const asGiven = (details?: ErrorDetails): ErrorDetails | undefined =>

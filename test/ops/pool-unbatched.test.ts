@@ -6,6 +6,9 @@ import { INPUT_RF } from '../../src/ops/receptive-field.js';
 import type { AvgPoolNdAttrs, PoolNdPlan } from '../../src/ops/pool-nd.js';
 import type { RFContext } from '../../src/ops/types.js';
 import { inferOf, run } from './op-helpers.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { onnxModel } from '../graph/onnx-builder.js';
 
 // PyTorch 1.13's pooling modules take [N, C, …spatial] or one sample [C, …spatial] (pool-unbatched.ts);
 // output shapes below are torch's for the same call (values: test/fixtures/operators/pool_unbatched.json).
@@ -32,6 +35,15 @@ describe('pooling of an unbatched [C, …spatial] input, as PyTorch 1.13 takes i
       expect(e.code).toBe('RANK_MISMATCH');
       expect(e.details.path).toBe('$.layers[0].inputs');
       expect(e.message).toContain(`or ${x.length} unbatched`);
+    }
+  });
+
+  it('an ONNX MaxPool / AveragePool with a 2-D kernel_shape over a 3-D X stays refused (RANK_MISMATCH): ONNX pools take [N, C, …] only (onnxruntime: "Attribute kernel_shape has incorrect size")', () => {
+    for (const op of ['MaxPool', 'AveragePool']) {
+      const bytes = onnxModel({ inputs: [{ name: 'x', shape: [2, 8, 8] }], outputs: ['y'], nodes: [{ op, name: 'p', inputs: ['x'], outputs: ['y'], attrs: { kernel_shape: { ints: [2, 2] } } }] });
+      const e = errorOf(() => inferGraph(importOnnx(bytes).graph));
+      expect(e.code).toBe('RANK_MISMATCH');
+      expect(e.message).toContain('ONNX pooling takes no unbatched input');
     }
   });
 
