@@ -16,6 +16,7 @@
  * Receptive field: adaptiveRF (receptive-field.ts), as adaptive average pooling: the envelope of
  * the windows at the mean spacing of their starts; global at output 1 on every axis.
  * VJP: ∂x[argmax of window o] += g[o] (pool-vjp.ts maxPoolGrad over the forward's indices).
+ * Unbatched [C, …spatial] input: one sample, as PyTorch's modules (pool-unbatched.ts).
  */
 import { z } from 'zod';
 import { product } from './geometry-nd.js';

@@ -20,7 +20,8 @@
  * to each tap of its window inside the input (avgPoolGradNd), as PyTorch's avg_pool2d/3d backward.
  * Receptive field: per spatial axis as pool.ts: max/avg pooling a window (poolWindowRF: one window over the whole map is global pooling), adaptive
  * pooling a window of fractional step in/out spanning the widest window, global at output 1
- * on every axis (adaptiveRF).
+ * on every axis (adaptiveRF). Each also takes one unbatched [C, …spatial] sample, as PyTorch's modules
+ * (pool-unbatched.ts).
  */
 import { z } from 'zod';
 import { checkPoolPadding } from './geometry.js';

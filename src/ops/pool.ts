@@ -14,7 +14,8 @@
  *   maxUnpool2d   H' = (H − 1)·s − 2p + k (or outputSize: [h, w], or 4 sizes as PyTorch's x.size(), the last two read); a scatter, no arithmetic
  * Receptive field: max and average pooling a window; one window over the whole map (nn.AvgPool2d(7) on
  * a 7×7 map, a fixed-size export of AdaptiveMaxPool2d(1)) is global pooling: global, as globalAvgPool2d's.
- * Vector-Jacobian products: pool-vjp.ts.
+ * Vector-Jacobian products: pool-vjp.ts. Each op but globalAvgPool2d (ONNX's GlobalAveragePool: 3-D is
+ * N, C, L) also takes one unbatched [C, H, W] sample, as PyTorch's modules (pool-unbatched.ts).
  */
 import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
