@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { errorOverLargest } from '../helpers.js';
-import { computeErf, inlineRunner } from '../../src/runtime/erf.js';
+import { givenErf } from './erf-given.js';
 import { NetBuilder } from '../../src/zoo/builder.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
@@ -43,20 +43,7 @@ function convPoolConv() {
 const spec = convPoolConv();
 
 /** The ERF of a golden case's unit, the clip and weights given. */
-const erfOf = (c: (typeof golden.cases)[number]) =>
-  computeErf(inlineRunner, {
-    source: { kind: 'spec', spec },
-    mode: 'given',
-    samples: 1,
-    inputs: { input: clip },
-    weights: given,
-    weightInit: 'seed',
-    seed: 0,
-    target: { layer: c.layer, channels: c.channels, position: c.position },
-    stages: false,
-    heatmap: false,
-    maxElements: 1 << 24,
-  });
+const erfOf = (c: (typeof golden.cases)[number]) => givenErf(spec, { input: clip }, given, c, { maxElements: 1 << 24 });
 
 describe("Conv3d → ReLU → AvgPool3d (ceil mode, countIncludePad false) → Conv3d: the ERF over a clip [1, 2, 8, 12, 12] equals PyTorch autograd's", () => {
   it.each(golden.cases.map((c) => [c.name, c] as const))('%s: the gradient, frame shares and the channel- and frame-summed map within 1e-5', async (_, c) => {

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { errorOverLargest } from '../helpers.js';
-import { computeErf, inlineRunner } from '../../src/runtime/erf.js';
+import { givenErf } from './erf-given.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import type { Wire } from '../ops/golden-cases.js';
@@ -37,20 +37,7 @@ const spec = {
   ],
 };
 
-const erfOf = (c: Case) =>
-  computeErf(inlineRunner, {
-    source: { kind: 'spec', spec },
-    mode: 'given',
-    samples: 1,
-    inputs: { x },
-    weights,
-    weightInit: 'seed',
-    seed: 0,
-    target: { layer: c.layer, channels: c.channels, position: c.position },
-    stages: false,
-    heatmap: false,
-    maxElements: 1 << 20,
-  });
+const erfOf = (c: Case) => givenErf(spec, { x }, weights, c);
 
 describe('an image unsqueezed to [N, C, 1, H, W] through Conv3d and AvgPool3d: the ERF of its 5-D maps equals PyTorch autograd\'s', () => {
   it.each(golden.cases.map((c) => [c.name, c] as const))('%s: the gradient within 1e-5', async (_, c) => {

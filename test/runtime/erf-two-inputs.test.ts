@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { errorOverLargest } from '../helpers.js';
-import { computeErf, inlineRunner } from '../../src/runtime/erf.js';
+import { givenErf } from './erf-given.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import type { Wire } from '../ops/golden-cases.js';
@@ -40,21 +40,7 @@ const spec = {
   ],
 };
 
-const erfOf = (c: Case, inputName?: string) =>
-  computeErf(inlineRunner, {
-    source: { kind: 'spec', spec },
-    mode: 'given',
-    samples: 1,
-    inputs,
-    ...(inputName !== undefined && { inputName }),
-    weights,
-    weightInit: 'seed',
-    seed: 0,
-    target: { layer: c.layer, channels: c.channels, position: c.position },
-    stages: false,
-    heatmap: false,
-    maxElements: 1 << 20,
-  });
+const erfOf = (c: Case, inputName?: string) => givenErf(spec, inputs, weights, c, { inputName });
 
 describe("relu(conv(rgb)) · sigmoid(conv(depth)) → conv: the ERF at each input equals PyTorch autograd's", () => {
   it.each(golden.cases.map((c) => [c.name, c] as const))('%s: at rgb (default) and at depth (inputName) within 1e-5', async (_, c) => {
