@@ -40,9 +40,11 @@ export function expand(v: number | readonly number[], rank: number): number[] {
   return typeof v === 'number' ? Array<number>(rank).fill(v) : [...v];
 }
 
-/** Axis names for messages: 1-D [length], 3-D [depth (time), height, width]. */
+/** Axis names for messages: 1-D [length], 2-D [height, width], 3-D [depth (time), height, width]. */
 export function axisName(rank: number, a: number): string {
-  return rank === 1 ? 'length' : (['depth', 'height', 'width'][a] ?? `axis ${a}`);
+  if (rank === 1) return 'length';
+  // the last axes are height and width whatever the rank: a 2-D map's first is its height
+  return (rank <= 3 ? ['depth', 'height', 'width'][a + 3 - rank] : undefined) ?? `axis ${a}`;
 }
 
 function resolvePaddingNd<A>(ctx: InferContext<A>, p: PaddingNd, inSpatial: readonly number[], k: number[], d: number[], s: number[]): [number, number][] {

@@ -1,6 +1,7 @@
 /** ops/geometry.ts inputRows: the input rows a band of output rows reads, worked by hand. */
 import { describe, expect, it } from 'vitest';
 import { inputRows } from '../../src/ops/geometry.js';
+import { axisName } from '../../src/ops/geometry-nd.js';
 import type { AxisGeometry } from '../../src/ops/geometry.js';
 
 const axis = (input: number, kernel: number, stride: number, pad: number, dilation = 1): AxisGeometry => {
@@ -20,5 +21,14 @@ describe('inputRows: [from·stride − padBegin, (to − 1)·stride − padBegin
   });
   it('the last output row of 5×5 padding 4 at 4 (8 rows out), row 7: 7 − 4 = 3 to 6 − 4 + 5 = 7, clamped to 4', () => {
     expect(inputRows(axis(4, 5, 1, 4), 7, 8)).toEqual([3, 4]);
+  });
+});
+
+describe('axisName: an axis of an N-D geometry in messages', () => {
+  it('1-D: length; 2-D: height, width (not depth, height); 3-D: depth, height, width; 4-D: axis a', () => {
+    expect(axisName(1, 0)).toBe('length');
+    expect([0, 1].map((a) => axisName(2, a))).toEqual(['height', 'width']);
+    expect([0, 1, 2].map((a) => axisName(3, a))).toEqual(['depth', 'height', 'width']);
+    expect(axisName(4, 0)).toBe('axis 0');
   });
 });
