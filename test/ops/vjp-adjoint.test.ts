@@ -110,6 +110,14 @@ for (const c of [...VJP_CASES, ...GOLDEN_CASES]) {
   const list = instances.get(c.op);
   if (list && !SURROGATE(c) && !COARSE(c) && list.length < PER_OP && size(c) <= MAX_ELEMENTS && !list.some((i) => i.name === c.name)) list.push(c);
 }
+// batchNorm1d and batchNorm3d (ONNX BatchNormalization by rank) have batchNorm2d's kernel and no golden of their own:
+// batchNorm2d's instances read as (N, C, H·W) and, those of rank 4, as (N, C, 1, H, W)
+for (const c of instances.get('batchNorm2d') ?? []) {
+  const [n, ch, ...rest] = c.inputs[0].shape;
+  const as = (op: string, shape: number[]): Instance => ({ ...c, name: `${c.name}, as ${op} [${shape.join(', ')}]`, op, inputs: [{ ...c.inputs[0], shape }, ...c.inputs.slice(1)] });
+  instances.get('batchNorm1d')?.push(as('batchNorm1d', [n, ch, rest.reduce((a, b) => a * b, 1)]));
+  if (rest.length === 2) instances.get('batchNorm3d')?.push(as('batchNorm3d', [n, ch, 1, ...rest]));
+}
 
 describe('⟨vjp(g), v⟩ = ⟨g, J·v⟩ by central differences, for every operator with a vjp', () => {
   it.each(differentiable.map((op) => [op.name] as const))('%s has instances to check', (name) => {
