@@ -328,20 +328,9 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
 function settle(built: ReturnType<typeof build>, tensors: ReadonlyMap<string, Pick<TensorInfo, 'shape'>> | null, maxFolded?: number): ReturnType<typeof build>['result'] {
   const best = imageExtent(tensors ?? new Map());
   if (best) for (const b of built.bodies) b.setExtent(best);
-  // a BatchNormalization's name follows its input's rank (map-norm.ts): the shapes inferred here when no Loop needed them
-  const { layers } = built.result.graph;
-  const shapes = tensors ?? (layers.some((l) => l.source?.opType === 'BatchNormalization') ? quietShapes(built.result.graph, maxFolded) : null);
-  if (shapes) nameBatchNormsByRank(layers, (t) => shapes.get(t)?.shape);
+  // a BatchNormalization's name follows its input's rank (map-norm.ts)
+  nameBatchNormsByRank(built.result.graph, tensors, maxFolded);
   return built.result;
-}
-
-/** The graph's inferred tensors, or null where inference fails (the caller's analysis then reports why). */
-function quietShapes(graph: Graph, maxFolded?: number): ReadonlyMap<string, Pick<TensorInfo, 'shape'>> | null {
-  try {
-    return inferGraph(graph, { maxFolded }).tensors;
-  } catch {
-    return null;
-  }
 }
 
 /** The image extent `settle` gives the bodies kept whole, from the enclosing graph's inferred shapes. */

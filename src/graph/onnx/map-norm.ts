@@ -36,7 +36,9 @@
  *                                   ⌊(size − 1)/2⌋ channels before c (PyTorch's ⌊size/2⌋ differs for
  *                                   an even size).
  */
-import type { GraphConstant, GraphLayer } from '../graph.js';
+import type { Graph, GraphConstant } from '../graph.js';
+import { inferGraph } from '../../analysis/infer.js';
+import type { TensorInfo } from '../../analysis/infer.js';
 import { batchNorm2d, batchNormForRank } from '../../ops/norm.js';
 import { constantData } from '../constant-data.js';
 import { onnxChannelsBefore } from '../../ops/local-response-norm.js';
@@ -135,13 +137,24 @@ const batchNormalization: NodeMapper = (ctx) => {
 
 /**
  * A BatchNormalization maps to batchNorm2d before its input's rank is known; once the graph's
- * shapes are (import.ts settle), each takes PyTorch's name for that rank (ops/norm.ts
- * batchNormForRank): batchNorm1d on (N, C) or (N, C, L), batchNorm3d on (N, C, D, H, W).
+ * shapes are (import.ts settle: `tensors` when a Loop needed them, else inferred here when the graph
+ * has one), each takes PyTorch's name for that rank (ops/norm.ts batchNormForRank): batchNorm1d on
+ * (N, C) or (N, C, L), batchNorm3d on (N, C, D, H, W). Where inference fails, batchNorm2d stays (the
+ * caller's analysis then reports why).
  */
-export function nameBatchNormsByRank(layers: GraphLayer[], shapeOf: (tensor: string) => readonly number[] | null | undefined): void {
-  for (const l of layers) {
-    if (l.source?.opType !== 'BatchNormalization' || l.op !== batchNorm2d.name) continue;
-    const shape = shapeOf(l.inputs[0]);
+export function nameBatchNormsByRank(graph: Graph, tensors: ReadonlyMap<string, Pick<TensorInfo, 'shape'>> | null, maxFolded?: number): void {
+  const bns = graph.layers.filter((l) => l.source?.opType === 'BatchNormalization' && l.op === batchNorm2d.name);
+  if (bns.length === 0) return;
+  let shapes = tensors;
+  if (!shapes) {
+    try {
+      shapes = inferGraph(graph, { maxFolded }).tensors;
+    } catch {
+      return;
+    }
+  }
+  for (const l of bns) {
+    const shape = shapes.get(l.inputs[0])?.shape;
     if (shape) l.op = batchNormForRank(shape.length).name;
   }
 }
