@@ -205,12 +205,21 @@ export const SPLIT_TAPS = 1_000_000;
  */
 export const SPLIT_SIMD_POOL_TAPS = 8_000_000;
 
+/** What a job of units reads besides x, and whether its output is an operator call's answer (lent: runtime/lent-answers.ts). */
+interface UnitOperands {
+  weight?: Float32Array;
+  bias?: Float32Array;
+  /** An MLP's second weight and residual, or what a linear layer applies to its bands (its fused activation, a residual add). */
+  more?: { weight2: Float32Array; residual: Float32Array | null } | { epilogue: BandEpilogue };
+  answer?: boolean;
+}
+
 /**
  * A layer of `units` bands' units (planes, output features, positions) across the team, the
- * leader's share learnt as a conv's; null when it would not gain. `more`: an MLP's second weight
- * and residual, or what a linear layer applies to its bands (its fused activation, a residual add).
+ * leader's share learnt as a conv's; null when it would not gain.
  */
-function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array, outLen: number, weight?: Float32Array, bias?: Float32Array, more?: { weight2: Float32Array; residual: Float32Array | null } | { epilogue: BandEpilogue }, answer = false): Float32Array | null {
+function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array, outLen: number, operands: UnitOperands = {}): Float32Array | null {
+  const { weight, bias, more, answer = false } = operands;
   if (units < 2) return null;
   const got = acquire();
   if (!got) return null;
@@ -229,7 +238,7 @@ function teamUnits(job: KernelJob, units: number, keep: boolean, x: Float32Array
  */
 export function splitMlp(o: MlpOperands): Float32Array | null {
   if (!settings || mlpMacs(o) < (settings.splitMacs ?? SPLIT_MACS)) return null;
-  return teamUnits(mlpJob(o), o.positions, true, o.h0, o.n * o.c2 * o.positions, o.w1, mlpVectors(o), { weight2: o.w2, residual: o.residual });
+  return teamUnits(mlpJob(o), o.positions, true, o.h0, o.n * o.c2 * o.positions, { weight: o.w1, bias: mlpVectors(o), more: { weight2: o.w2, residual: o.residual } });
 }
 
 /**
@@ -261,11 +270,11 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
     case 'maxPool': {
       const { geo } = bands;
       if (outLen * geo[0].kernel * geo[1].kernel < (poolSimdFits(geo) ? SPLIT_SIMD_POOL_TAPS : SPLIT_TAPS)) return null;
-      return result(teamUnits(maxPoolJob(bands.H, bands.W, geo), bands.planes, keep, x.data, outLen, undefined, undefined, undefined, true));
+      return result(teamUnits(maxPoolJob(bands.H, bands.W, geo), bands.planes, keep, x.data, outLen, { answer: true }));
     }
     case 'planeMean':
       if (x.data.length < SPLIT_TAPS) return null;
-      return result(teamUnits(planeMeanJob(bands.plane), bands.planes, keep, x.data, bands.planes, undefined, undefined, undefined, true));
+      return result(teamUnits(planeMeanJob(bands.plane), bands.planes, keep, x.data, bands.planes, { answer: true }));
     case 'linear': {
       const out = linearOnTeam(x.data, bands.rows, bands.inFeatures, ctx.weights.weight.data, ctx.weights.bias?.data, bands.outFeatures, keep, epi, true);
       if (out && epi?.residual) splitStats.residualJobs++;
@@ -281,7 +290,7 @@ export function splitKernel(op: OpDef, ctx: RunContext<Record<string, unknown>>,
  */
 function linearOnTeam(x: Float32Array, rows: number, ci: number, w: Float32Array, bias: Float32Array | undefined, co: number, keep: boolean, epilogue?: BandEpilogue, answer = false): Float32Array | null {
   if (!settings || rows < LINEAR_SPLIT_ROWS || rows * ci * co < (settings.splitMacs ?? SPLIT_MACS)) return null;
-  return teamUnits(linearJob(rows, ci, co), co, keep, x, rows * co, w, bias, epilogue && { epilogue }, answer);
+  return teamUnits(linearJob(rows, ci, co), co, keep, x, rows * co, { weight: w, bias, more: epilogue && { epilogue }, answer });
 }
 
 /**

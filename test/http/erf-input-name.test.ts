@@ -5,12 +5,12 @@
  * ∂/∂rgb[3 + u, 3 + v] = ca.weight[u, v] and ∂/∂depth[2 + 2u, 2 + 2v] = cb.weight[u, v]. A name the
  * network has no input for is 400 INVALID_OPTION at $.inputName, its inputs listed.
  */
-import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErfResponse } from '../../src/http/openapi-erf.js';
 import { testApp } from './app.js';
+import { WA, WB, depthGradient, rgbGradient, twoStreams } from '../runtime/two-streams.js';
 
 let app: FastifyInstance;
 beforeAll(async () => {
@@ -18,19 +18,10 @@ beforeAll(async () => {
 });
 afterAll(async () => app.close());
 
-const spec = JSON.parse(readFileSync(new URL('../fixtures/erf/two-streams.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-const WA = [1, 2, 3, 4, 5, 6, 7, 8, 9];
-const WB = [1, -2, 3, -4, 5, -6, 7, -8, 9];
+const spec = twoStreams;
 const weights = { 'ca.weight': { shape: [1, 1, 3, 3], data: WA }, 'cb.weight': { shape: [1, 1, 3, 3], data: WB } };
 const inputs = { rgb: { shape: [1, 1, 9, 9], data: new Array(81).fill(1) }, depth: { shape: [1, 1, 9, 9], data: new Array(81).fill(2) } };
 
-const placed = (cells: [number, number, number][]) => {
-  const out = new Array<number>(81).fill(0);
-  for (const [r, c, v] of cells) out[r * 9 + c] = v;
-  return out;
-};
-const rgbGradient = placed(WA.map((w, k) => [3 + Math.floor(k / 3), 3 + (k % 3), w]));
-const depthGradient = placed(WB.map((w, k) => [2 + 2 * Math.floor(k / 3), 2 + 2 * (k % 3), w]));
 const UNKNOWN = "the network has no input 'dpeth' (did you mean 'depth'?); its inputs are 'rgb' [1, 1, 9, 9], 'depth' [1, 1, 9, 9]";
 
 describe('POST /v1/erf inputName', () => {

@@ -11,17 +11,13 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { errorOverLargest } from '../helpers.js';
 import { givenErf } from './erf-given.js';
+import type { GoldenErfCase } from './erf-given.js';
 import { NetBuilder } from '../../src/zoo/builder.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import type { Wire } from '../ops/golden-cases.js';
 
-interface Case {
-  name: string;
-  layer: string;
-  channels: number[] | null;
-  position: number[];
-  gradient: Wire;
+interface Case extends GoldenErfCase {
   frames: number[];
   map: Wire;
 }

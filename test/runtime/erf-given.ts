@@ -1,6 +1,16 @@
 /** The ERF of one unit of a spec network with its inputs and weights given (one sample, no stages, no heat map): the golden ERF specs' request. */
 import { computeErf, inlineRunner } from '../../src/runtime/erf.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import type { Wire } from '../ops/golden-cases.js';
+
+/** A golden ERF case (scripts/erf_goldens_*.py): its unit, and PyTorch autograd's gradient at the input. */
+export interface GoldenErfCase {
+  name: string;
+  layer: string;
+  channels: number[] | null;
+  position: number[];
+  gradient: Wire;
+}
 
 export interface GivenUnit {
   layer: string;

@@ -4,15 +4,12 @@
  * unit the input does not reach follow the chosen input; random inputs fill every input. Hand-worked
  * on two small two-input specs (test/fixtures/erf/two-streams.json and two strided streams).
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { computeErf, inlineRunner } from '../../src/runtime/erf.js';
 import type { ErfJob } from '../../src/runtime/erf.js';
 import { tensor } from '../../src/tensor/tensor.js';
+import { WA, WB, depthGradient, rgbGradient, twoStreams } from './two-streams.js';
 
-const twoStreams = JSON.parse(readFileSync(new URL('../fixtures/erf/two-streams.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-const WA = [1, 2, 3, 4, 5, 6, 7, 8, 9];
-const WB = [1, -2, 3, -4, 5, -6, 7, -8, 9];
 const weights = { 'ca.weight': tensor([1, 1, 3, 3], Float32Array.from(WA)), 'cb.weight': tensor([1, 1, 3, 3], Float32Array.from(WB)) };
 
 const job = (over: Partial<ErfJob>): ErfJob => ({
@@ -30,14 +27,6 @@ const job = (over: Partial<ErfJob>): ErfJob => ({
   ...over,
 });
 
-/** A 9×9 map, zero but `cells` ([row, column, value]). */
-const placed = (cells: [number, number, number][]) => {
-  const out = new Array<number>(81).fill(0);
-  for (const [r, c, v] of cells) out[r * 9 + c] = v;
-  return out;
-};
-const rgbGradient = placed(WA.map((w, k) => [3 + Math.floor(k / 3), 3 + (k % 3), w]));
-const depthGradient = placed(WB.map((w, k) => [2 + 2 * Math.floor(k / 3), 2 + 2 * (k % 3), w]));
 
 /** Two streams of different strides: rgb [1, 1, 8, 8] → k2 s2 → k2 s2 (4×4 then 2×2), depth [1, 1, 8, 8] → k3 p1 (8×8); two outputs. */
 const strided = {

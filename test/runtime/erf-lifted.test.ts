@@ -13,14 +13,7 @@ import { givenErf } from './erf-given.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import type { Wire } from '../ops/golden-cases.js';
-
-interface Case {
-  name: string;
-  layer: string;
-  channels: number[] | null;
-  position: number[];
-  gradient: Wire;
-}
+import type { GoldenErfCase as Case } from './erf-given.js';
 
 const golden = JSON.parse(readFileSync(new URL('../fixtures/erf/lifted.json', import.meta.url), 'utf8')) as { stateDict: Record<string, Wire>; cases: Case[] };
 const weights: Record<string, Tensor> = Object.fromEntries(Object.entries(golden.stateDict).map(([k, w]) => [k, tensor(w.shape, Float32Array.from(w.data))]));
