@@ -100,7 +100,7 @@ describe('an error from a value the user typed names its option, not the REST pa
     const npy = file('small.npy', encodeNpy(tensor([1, 1, 4, 4])));
     const r = await cli(['erf', net(), '--input', npy]);
     expect(r.code).toBe(2);
-    expect(r.err).toBe("convlens: SHAPE_MISMATCH: --input: input 'x' must be [1, 1, 9, 9], got [1, 1, 4, 4] (at --input)");
+    expect(r.err).toBe(`convlens: SHAPE_MISMATCH: --input ${npy}: input 'x' must be [1, 1, 9, 9], got [1, 1, 4, 4] (at --input)`);
   });
 
   it('erf ONNX --input-shape 1,3,64 (3 of 4 dimensions): SHAPE_MISMATCH at --input-shape (it was at $.inputShapes[""])', async () => {

@@ -6,9 +6,9 @@
  * heatmap as PNG and SVG files, the gradient as .npy. A video network's clip [N, C, T, H, W]: the
  * unit is t,row,column and the frames get rows of their own (the theoretical extent, each one's share).
  * A network of several inputs: --input-name names the one measured (runtime/erf-input.ts); random and
- * luo draw every input, a .npy --input feeds a network of one input.
+ * luo draw every input; a .npy file for each, `--input NAME=FILE.npy` repeated (cli/erf-inputs.ts),
+ * gives them as POST /v1/erf's `inputs` by name; a bare `--input FILE.npy` feeds a network of one input.
  */
-import { MAX_TARGET_BYTES, STDIN, readBounded } from './read-file.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { OptionValues } from 'commander';
 import type { ErfStats, ErfTemporal } from '../analysis/erf.js';
@@ -16,15 +16,17 @@ import { erfResponse } from '../http/erf.js';
 import { MAX_SAMPLES } from '../http/erf-request.js';
 import { computeErf, inlineRunner } from '../runtime/erf.js';
 import { unitChannels } from '../runtime/backward.js';
-import { decodeNpy, encodeNpy } from '../tensor/encoding.js';
+import { encodeNpy } from '../tensor/encoding.js';
 import { MAX_SEED } from '../tensor/random.js';
-import { ConvlensError, movePaths } from '../errors.js';
+import { ConvlensError } from '../errors.js';
 import { withFlags } from './errors.js';
 import { readTarget, targetFile, targetLabel, targetSource } from './target.js';
 import { weightInitFor } from '../runtime/weights.js';
 import type { FlagPaths } from './errors.js';
 import { ERF_EXIT_HELP, EXIT } from './gates.js';
-import { emit, fileOption, refuseOverwrite, resolutionOption, shape, writeOutput } from './io.js';
+import { collector, emit, fileOption, refuseOverwrite, resolutionOption, shape, writeOutput } from './io.js';
+import { DEFAULT_INPUT, checkStdin, erfInputOption, explain, npyArgs, readInputs, sizedByFiles } from './erf-inputs.js';
+import type { ErfInput } from './erf-inputs.js';
 import { columns } from './sections.js';
 import type { Io } from './io.js';
 
@@ -51,22 +53,6 @@ const samplesOption = (v: string): number => {
   if (v.trim() === '' || !Number.isInteger(n) || n < 1 || n > MAX_SAMPLES) throw new InvalidArgumentError(`an integer from 1 to ${MAX_SAMPLES} (random inputs averaged over), got ${JSON.stringify(v)}`);
   return n;
 };
-
-/** --input: `random`, `luo` or a .npy file; an empty value ("$UNSET") ran as if no input mode were named. */
-const inputOption = (v: string): string => {
-  if (v.trim() === '') throw new InvalidArgumentError('random, luo or a .npy file, got ""');
-  return v;
-};
-
-/** --input FILE.npy: its errors name the file and are at --input, as a file option's are (README: Command line). */
-function npyInput(file: string) {
-  const bytes = new Uint8Array(readBounded(file, MAX_TARGET_BYTES, '--input'));
-  try {
-    return decodeNpy(bytes, file, 1 << 28);
-  } catch (e) {
-    throw e instanceof ConvlensError ? movePaths(e, () => '--input') : e;
-  }
-}
 
 /** --input-name names a graph input: an empty name ("$UNSET") would quietly mean the first image input. */
 const inputName = (v: string): string => {
@@ -112,7 +98,11 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--layer <name>', 'the layer whose unit it is (default: the final feature map)', layerName)
     .option('--channels <list>', 'channels summed into the unit, e.g. 0,5 (default: all)', list('--channels'))
     .option('--position <row,column>', "the unit in its map; t,row,column in a clip's map [N, C, T, H, W] (default: the centre)", list('--position'))
-    .option('--input <random|luo|file.npy>', 'the input: a .npy file, seeded N(0,1) inputs (random), or Luo et al.\'s setting (luo: weights re-seeded per sample too)', inputOption, 'random')
+    .addOption(
+      new Option('--input <random|luo|[name=]file.npy>', "the input: seeded N(0,1) inputs (random), Luo et al.'s setting (luo: weights re-seeded per sample too), a .npy file, or on a network of several inputs NAME=FILE.npy repeated, one for each")
+        .argParser(collector(erfInputOption))
+        .default(DEFAULT_INPUT, 'random'),
+    )
     .option('--input-name <name>', "the network input the ERF is measured at, on a network of several (default: its first image or clip); with random and luo every other input is drawn too", inputName)
     .option('--samples <k>', `random inputs averaged over (1–${MAX_SAMPLES})`, samplesOption, 8)
     .option('--seed <n>', 'seed of random inputs and of weights not in the file (0 to 2^32 − 1)', seedOption, 0)
@@ -128,7 +118,7 @@ export function erfCommand(io: Io, setCode: (code: number) => void): Command {
     .option('--out <file>', 'write the statistics to this file; stderr gets one line saying where (- is stdout itself)', fileOption)
     .action((target: string, o, command: Command) => {
       // the shapes came from the .npy given as --input only when --input-shape was not given
-      const flags = erfFlags(o.inputShape === undefined && npyFile(o) !== null);
+      const flags = erfFlags(o.inputShape === undefined && npyFiles(o).length > 0);
       // --samples has a default: only one typed conflicts with a given input
       const samplesGiven = command.getOptionValueSource('samples') === 'cli';
       return withFlags(flags, () => erf(io, setCode, target, o, flags, samplesGiven));
@@ -153,8 +143,8 @@ const erfFlags = (shapeFromNpy: boolean): FlagPaths => ({
   '$.seed': '--seed',
 });
 
-/** The .npy file given as --input, or null for `random` and `luo`. */
-const npyFile = (o: OptionValues): string | null => (o.input !== 'random' && o.input !== 'luo' ? (o.input as string) : null);
+/** The .npy files given as --input (none for `random` and `luo`). */
+const npyFiles = (o: OptionValues) => npyArgs(o.input as ErfInput);
 
 /**
  * `-` is stdout for --out, --png, --svg and --gradient; stdout holds one of them. With the heatmap
@@ -173,36 +163,29 @@ function checkStdout(io: Io, o: OptionValues): void {
   if (toStdout[0] !== '--svg' && io.outIsTTY) refuse(`${toStdout[0]} - writes binary to stdout, which is a terminal: redirect it to a file or a pipe`);
 }
 
-/**
- * A .npy --input on a network of several inputs: the one tensor feeds none of them by name (or
- * leaves the others without theirs): the message says what does (random or luo draw every input).
- */
-function oneNpyOnly(e: unknown): unknown {
-  if (!(e instanceof ConvlensError) || e.code !== 'INVALID_TENSOR' || !String(e.details.path ?? '').startsWith('$.inputs.')) return e;
-  if (!/has no input 'input'|no tensor for input/.test(e.message)) return e;
-  return new ConvlensError(e.code, `${e.message}: --input FILE.npy feeds a network of one input; for one of several use --input random or luo (every input drawn, --input-name the one measured), or POST /v1/erf with a tensor for each`, e.details);
-}
-
 /** `flags`: the request fields' options (erfFlags), for targetSource's messages as for withFlags's paths. */
 async function erf(io: Io, setCode: (code: number) => void, target: string, o: OptionValues, flags: FlagPaths, samplesGiven = false): Promise<void> {
   // its length is checked against the map it indexes (row,column; t,row,column in a clip's map), at --position (erfFlags)
   checkStdout(io, o);
-  const file = npyFile(o);
-  refuseOverwrite([targetFile(target), file ?? undefined], [['--out', o.out], ['--png', o.png], ['--svg', o.svg], ['--gradient', o.gradient]]);
-  if (file !== null && samplesGiven) throw new ConvlensError('INVALID_OPTION', `--samples averages over random inputs; --input ${file} is one given input: leave --samples out, or use --input random`, { path: '--samples' });
-  if (file === STDIN && target === STDIN) throw new ConvlensError('INVALID_OPTION', '--input - and the target - both read stdin, which holds one file: give one of them as a file', { path: '--input' });
-  const given = file ? npyInput(file) : null;
+  const files = npyFiles(o);
+  refuseOverwrite([targetFile(target), ...files.map((f) => f.file)], [['--out', o.out], ['--png', o.png], ['--svg', o.svg], ['--gradient', o.gradient]]);
+  if (files.length > 0 && samplesGiven) {
+    const what = files.length === 1 ? `--input ${files[0].arg} is one given input` : `--input ${files.map((f) => f.arg).join(', ')} are given inputs`;
+    throw new ConvlensError('INVALID_OPTION', `--samples averages over random inputs; ${what}: leave --samples out, or use --input random`, { path: '--samples' });
+  }
+  checkStdin(target, files);
+  const given = files.length > 0 ? readInputs(files, 1 << 28) : null;
   const read = readTarget(target);
   if (o.weightInit === 'file' && read.kind !== 'onnx') {
     throw new ConvlensError('INVALID_OPTION', `--weight-init file reads an ONNX file's weights; '${targetLabel(target)}' is ${read.kind === 'model' ? 'a zoo model' : 'a JSON spec'}, which has none: its weights are seeded (--seed)`, { path: '--weight-init' });
   }
-  // a given input's shape sizes an ONNX file's dynamic input; a zoo model or spec checks it against its own
-  const source = targetSource(read, { inputShape: o.inputShape ?? (read.kind === 'onnx' ? given?.shape : undefined), resolution: o.resolution }, flags);
+  // the given inputs' shapes size an ONNX file's dynamic inputs (unless --input-shape does); a zoo model or spec checks them against its own
+  const source = sizedByFiles(targetSource(read, { inputShape: o.inputShape, resolution: o.resolution }, flags), files, given ?? {});
   const summary = await computeErf(inlineRunner, {
     source,
-    mode: given ? 'given' : (o.input as 'random' | 'luo'),
+    mode: given ? 'given' : (o.input as { mode: 'random' | 'luo' }).mode,
     samples: given ? 1 : o.samples,
-    inputs: given ? { input: given } : {},
+    inputs: given ?? {},
     ...(o.inputName !== undefined && { inputName: o.inputName as string }),
     weights: {},
     weightInit: weightInitFor(o.weightInit, source),
@@ -213,7 +196,7 @@ async function erf(io: Io, setCode: (code: number) => void, target: string, o: O
     heatmap: Boolean(o.png || o.svg || o.format === 'json'),
     maxElements: 1 << 28,
   }).catch((e: unknown) => {
-    throw given ? oneNpyOnly(e) : e;
+    throw explain(e, source, files);
   });
   if (o.png && summary.png) writeOutput(io, o.png, summary.png);
   if (o.svg && summary.svg) writeOutput(io, o.svg, summary.svg);

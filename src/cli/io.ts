@@ -76,6 +76,15 @@ export const inputShapesOption = (v: string, previous?: Record<string, number[]>
   return out;
 };
 
+/** Parsers of options that add up over repeats, each refusing what contradicts (erf's --input NAME=FILE.npy): refuseRepeats leaves them be. */
+const collectors = new WeakSet<object>();
+
+/** `parse`, a collector (commander passes it the value so far): its option may be repeated (refuseRepeats). */
+export function collector<T>(parse: (v: string, previous: T) => T): (v: string, previous: T) => T {
+  collectors.add(parse);
+  return parse;
+}
+
 /**
  * A gate's limit given once: commander keeps the last of a repeated option, so a pipeline that
  * appends `--max-macs-increase 500%` to its template's 5% would loosen the gate without a word.
@@ -122,8 +131,8 @@ export function refuseRepeats(cmd: Command): Command {
       });
       continue;
     }
-    // variadic options (--fail-on) and --input's shapes by name (inputShapesOption, which refuses a name given twice) add up
-    if (option.variadic || option.parseArg === inputShapesOption) continue;
+    // variadic options (--fail-on), --input's shapes by name (inputShapesOption, which refuses a name given twice) and collectors add up
+    if (option.variadic || option.parseArg === inputShapesOption || (option.parseArg && collectors.has(option.parseArg))) continue;
     const given: { raw: string; read: string }[] = [];
     cmd.on(`option:${option.name()}`, (value: string) => {
       const read = readAs(option, value);

@@ -60,13 +60,24 @@ describe('convlens erf --input-name', () => {
     expect(empty.err).toContain('--input-name: an input of the network, got ""');
   });
 
-  it('a .npy --input on the two-input network: INVALID_TENSOR at --input saying one .npy feeds a network of one input, and what does', async () => {
+  it('one bare .npy --input on the two-input network: INVALID_TENSOR at --input saying one .npy feeds a network of one input, and what does (a file for each input, by name)', async () => {
     const npy = path.join(tmp, 'x.npy');
     writeFileSync(npy, encodeNpy(tensor([1, 1, 9, 9], new Float32Array(81).fill(1))));
     const r = await cli(['erf', SPEC, '--input', npy, '--input-name', 'depth']);
     expect([r.code, r.out]).toEqual([2, '']);
     expect(r.err).toBe(
-      "convlens: INVALID_TENSOR: --input: the network has no input 'input'; its inputs are 'rgb', 'depth': --input FILE.npy feeds a network of one input; for one of several use --input random or luo (every input drawn, --input-name the one measured), or POST /v1/erf with a tensor for each (at --input)",
+      `convlens: INVALID_TENSOR: --input ${npy}: one .npy file feeds a network of one input; this one has 2, 'rgb' [1, 1, 9, 9], 'depth' [1, 1, 9, 9]: give a file for each, --input rgb=FILE.npy --input depth=FILE.npy (or --input random or luo: every input drawn, --input-name the one measured) (at --input)`,
     );
+  });
+
+  it('a .npy for each input by name (--input rgb=… --input depth=…) and --input-name depth: the gradient at depth, |cb.weight| at the even rows and columns 2…6', async () => {
+    const [rgb, depth] = [path.join(tmp, 'rgb-in.npy'), path.join(tmp, 'depth-in.npy')];
+    writeFileSync(rgb, encodeNpy(tensor([1, 1, 9, 9], new Float32Array(81).fill(1))));
+    writeFileSync(depth, encodeNpy(tensor([1, 1, 9, 9], new Float32Array(81).fill(2))));
+    const g = path.join(tmp, 'given-depth.npy');
+    const r = await cli(['erf', SPEC, '--input', `rgb=${rgb}`, '--input', `depth=${depth}`, '--input-name', 'depth', '--format', 'json', '--gradient', g]);
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(JSON.parse(r.out).input).toEqual({ name: 'depth', mode: 'given', samples: 1 });
+    expect(nonZero(g)).toEqual(square([2, 4, 6]));
   });
 });

@@ -114,7 +114,7 @@ describe('erf: empty and out-of-range values are usage errors (exit 2)', () => {
     const samples = await cli(['erf', file('net.json'), '--samples', '']);
     expect([samples.code, samples.err]).toEqual([2, `convlens: INVALID_OPTION: option '--samples <k>' argument '' is invalid. an integer from 1 to 64 (random inputs averaged over), got "" (at --samples)`]);
     const input = await erf('--input', '');
-    expect([input.code, input.err]).toEqual([2, `convlens: INVALID_OPTION: option '--input <random|luo|file.npy>' argument '' is invalid. random, luo or a .npy file, got "" (at --input)`]);
+    expect([input.code, input.err]).toEqual([2, `convlens: INVALID_OPTION: option '--input <random|luo|[name=]file.npy>' argument '' is invalid. random, luo, a .npy file (a network of one input) or NAME=FILE.npy for each input, got "" (at --input)`]);
   });
 });
 
