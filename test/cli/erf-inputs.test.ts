@@ -190,6 +190,24 @@ describe('erf --input NAME=FILE.npy: each error names the option value it came f
   });
 });
 
+describe("README's Command line section quotes these errors as the command prints them", () => {
+  it('two-streams.json: an unknown name, an input left without a file, a file of the wrong shape (its path as d.npy)', async () => {
+    const streams = path.join(import.meta.dirname, '..', 'fixtures', 'erf', 'two-streams.json');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const nine = npy('nine.npy', Array.from({ length: 81 }, (_, k) => k), [1, 1, 9, 9]);
+    const d = npy('d.npy', values((k) => k), [1, 1, 8, 8]);
+    const quoted = async (argv: string[]) => {
+      const r = await cli(['erf', streams, ...argv]);
+      expect(r.code).toBe(2);
+      return r.err.replace(/^convlens: /, '').replace(/ \(at --input\)$/, '').replaceAll(d, 'd.npy').replaceAll(nine, 'd.npy');
+    };
+    const unknown = await quoted(['--input', `rgb=${nine}`, '--input', `dpeth=${nine}`]);
+    expect(readme).toContain(unknown.slice(0, unknown.indexOf('give a file for each,') + 'give a file for each,'.length));
+    expect(readme).toContain((await quoted(['--input', `rgb=${nine}`])).match(/no \.npy file for input 'depth' \[1, 1, 9, 9\]/)![0]);
+    expect(readme).toContain(await quoted(['--input', `rgb=${nine}`, '--input', `depth=${d}`]));
+  });
+});
+
 describe('erf on an ONNX file of two dynamic inputs: each file sizes its input', () => {
   // ya = conv(a, wa), yb = conv(b, wb), both 3×3 without padding, added: ∂sum[0, 0, 1, 1]/∂a[1 + u, 1 + v] = wa[u, v]
   const WA = [1, 2, 3, 4, 5, 6, 7, 8, 9];
