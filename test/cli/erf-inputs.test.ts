@@ -118,7 +118,7 @@ describe('erf --input NAME=FILE.npy, one for each input: the numbers POST /v1/er
   });
 
   it('the same input and file twice (another spelling of the path) is read once; random and luo still draw every input', async () => {
-    const twice = await cli(['erf', SPEC, '--input', `rgb=${RGB}`, '--input', `depth=${DEPTH}`, '--input', `rgb=${path.join(tmp, '.', 'rgb.npy')}`, '--no-stages', '--format', 'json']);
+    const twice = await cli(['erf', SPEC, '--input', `rgb=${RGB}`, '--input', `depth=${DEPTH}`, '--input', `rgb=${tmp}/./rgb.npy`, '--no-stages', '--format', 'json']);
     expect([twice.code, twice.err]).toEqual([0, '']);
     const random = await cli(['erf', SPEC, '--input', 'random', '--input', 'random', '--samples', '1', '--no-stages', '--format', 'json']);
     expect([random.code, JSON.parse(random.out).input]).toEqual([0, { name: 'rgb', mode: 'random', samples: 1 }]);
@@ -183,6 +183,13 @@ describe('erf --input NAME=FILE.npy: each error names the option value it came f
 
   it('--samples with the files (given inputs): refused, naming them', async () => {
     await refused(['--input', `rgb=${RGB}`, '--input', `depth=${DEPTH}`, '--samples', '2'], `INVALID_OPTION: --samples averages over random inputs; --input rgb=${RGB}, depth=${DEPTH} are given inputs: leave --samples out, or use --input random (at --samples)`);
+  });
+
+  it('an output onto one of the files (another spelling of its path): refused before any work, the file kept', async () => {
+    const before = readFileSync(DEPTH);
+    const onto = `${tmp}/./depth.npy`;
+    await refused(['--input', `rgb=${RGB}`, '--input', `depth=${DEPTH}`, '--gradient', onto], `INVALID_OPTION: --gradient ${onto} is ${DEPTH}, this command reads: writing it would replace it; give another file (at --gradient)`);
+    expect(readFileSync(DEPTH)).toEqual(before);
   });
 
   it('two files and the target reading stdin (-): refused, stdin holds one file', async () => {
