@@ -143,7 +143,7 @@ const eachFile = (inputs: readonly { name: string }[]) => inputs.map((i) => `--i
 const DRAWN = '--input random or luo: every input drawn, --input-name the one measured';
 
 /** A name the network has no input for: its inputs with their shapes, and a file for each. */
-function noSuchInput(e: ConvlensError, source: GraphSource, given: NpyArg): string {
+function unknownInput(e: ConvlensError, source: GraphSource, given: NpyArg): string {
   const inputs = networkInputs(source, given.name ?? 'input');
   if (given.name === null) {
     // a bare file stood for the only input ('input'), of a network of several
@@ -177,7 +177,7 @@ export function explain(e: unknown, source: GraphSource, files: readonly NpyArg[
   const lone = files.length === 1 && (files[0].name === null || isUnnamedInput(files[0].name)) && /^\$\.inputs[.[]/.test(at) ? files[0] : undefined;
   const given = files.find((f) => under(jsonPath(['inputs', f.name ?? 'input']))) ?? lone;
   if (!given) return e;
-  const message = e.code === 'INVALID_TENSOR' && /has no input '/.test(e.message) ? noSuchInput(e, source, given) : e.message;
+  const message = e.code === 'INVALID_TENSOR' && /has no input '/.test(e.message) ? unknownInput(e, source, given) : e.message;
   const lead = `--input ${given.arg}`;
   return movePaths(e, () => '--input', message.startsWith(lead) ? message : `${lead}: ${message}`);
 }
