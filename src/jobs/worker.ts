@@ -21,7 +21,7 @@ import { requestBudgetBytes } from '../http/admission.js';
 import { MemoryBudget } from '../memory-budget.js';
 import { prepareJob } from './request.js';
 import { CANCEL_CHANNEL, QUEUE_NAME, QUEUE_PREFIX, jobKeys, redisClient } from './redis.js';
-import { isConnectionError, redisLink, redisWhere, retryDelay } from './redis-link.js';
+import { isConnectionError, redisLink, redisWhere, retryDelay as linkRetryDelay } from './redis-link.js';
 import type { RedisLink } from './redis-link.js';
 import { LockLost, ownedWrites } from './redis-owned.js';
 import type { JobData } from './redis-data.js';
@@ -83,14 +83,20 @@ function unreachableFor(redis: Redis, ms: number): { gone: Promise<void>; cancel
   return { gone, cancel: () => clearInterval(timer) };
 }
 
+export interface JobWorkerOptions {
+  /** The wait before each reconnection attempt of every connection (jobs/redis-link.ts retryDelay); tests shorten it. */
+  retryDelay?: (attempt: number) => number;
+}
+
 /**
  * The BullMQ consumer, once it is ready; null when `stopping` settles first (a signal while Redis
  * cannot be reached: the process must still stop, not wait for a connection that may never come).
  */
-export async function startJobWorker(config: Config, pool: TaskPool, log: Logger, stopping: Promise<unknown> = new Promise(() => undefined)): Promise<JobWorker | null> {
+export async function startJobWorker(config: Config, pool: TaskPool, log: Logger, stopping: Promise<unknown> = new Promise(() => undefined), options: JobWorkerOptions = {}): Promise<JobWorker | null> {
   const url = config.REDIS_URL;
   if (!url) throw new ConvlensError('INVALID_OPTION', 'convlens worker needs REDIS_URL (redis://host:6379): it consumes the job queue there', { path: 'REDIS_URL' });
   const ttlMs = config.JOB_TTL_SECONDS * 1000;
+  const retryDelay = options.retryDelay ?? linkRetryDelay;
   // every connection retries with a capped exponential backoff, and the log says when the link changes, not at each attempt (jobs/redis-link.ts)
   const link = redisLink(log, redisWhere(url));
   const redis = redisClient(url, undefined, 'convlens-worker', true, retryDelay);

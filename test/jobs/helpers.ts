@@ -65,11 +65,14 @@ export function alive(pid: number): boolean {
 
 /**
  * A throwaway redis-server (Debian's /usr/bin/redis-server): loopback, no persistence. `port`: a
- * given one (a Redis started again where a killed one was), else a free one.
+ * given one (a Redis started again where a killed one was), else a free one. `dir`: its data is
+ * saved there as it stops (SIGTERM, stop()) and loaded from there as it starts: a Redis restarted
+ * with the same `dir` and port has its keys back, as a production one does.
  */
-export async function startRedis(port?: number): Promise<RedisServer> {
+export async function startRedis(port?: number, dir?: string): Promise<RedisServer> {
   port ??= await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], {
+  const persistence = dir === undefined ? ['--save', ''] : ['--dir', dir, '--dbfilename', 'dump.rdb', '--save', '3600 1'];
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', ...persistence, '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -9,60 +9,42 @@
  * is given another worker's token, as BullMQ's stalled check and the other worker's take leave it.
  */
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { QUEUE_NAME, QUEUE_PREFIX, createRedisJobs, jobKeys } from '../../src/jobs/redis.js';
-import { startJobWorker } from '../../src/jobs/worker.js';
-import type { JobWorker } from '../../src/jobs/worker.js';
-import { inlinePool, startRedis, tinySpec } from './helpers.js';
-import type { RedisServer } from './helpers.js';
+import { QUEUE_NAME, QUEUE_PREFIX, jobKeys } from '../../src/jobs/redis.js';
+import { heldWorker, sleep } from './redis-worker.js';
+import type { HeldWorker } from './redis-worker.js';
+import { tinySpec } from './helpers.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const resnet18 = readFileSync(new URL('../fixtures/onnx/resnet18.onnx', import.meta.url));
 
 describe('a Redis job whose lock its worker lost to another worker', () => {
-  let redis: RedisServer | null = null;
-  let worker: JobWorker | null = null;
+  let held: HeldWorker | null = null;
   afterEach(async () => {
-    await worker?.close();
-    await redis?.stop();
-    [worker, redis] = [null, null];
+    await held?.close();
+    held = null;
   });
 
   it('a batch (a file part, a spec) held while its lock is taken over, then let go: the first worker writes no line nor result, keeps the file part for the new run, and stops', async () => {
-    redis = await startRedis();
-    const pool = inlinePool(1);
-    pool.hold();
-    const config = loadConfig({ WORKERS: '1', REDIS_URL: redis.url });
+    held = await heldWorker();
+    const { api, pool, client, worker } = held;
     const errors: string[] = [];
-    worker = await startJobWorker(config, pool, pino({ level: 'silent' }));
-    worker!.worker.on('error', (e: Error) => errors.push(e.message));
-    const api = createRedisJobs({ ...config, REDIS_URL: redis.url });
-    const client = new Redis(redis.url);
-    try {
-      const body = { kind: 'batch', models: [{ name: 'r18', inputShapes: { '': [1, 3, 224, 224] } }, { spec: tinySpec }] };
-      const { head } = await api.submit(body, { files: new Map([['models[0]', new Uint8Array(resnet18)]]) });
-      const k = jobKeys(head.id);
-      for (let i = 0; i < 200 && (await api.get(head.id))!.head.status !== 'running'; i++) await sleep(25);
-      for (let i = 0; i < 200 && pool.calls.length === 0; i++) await sleep(25);
-      const lock = `${QUEUE_PREFIX}:${QUEUE_NAME}:${head.id}:lock`;
-      expect(await client.get(lock)).toBeTruthy();
-      // another worker's now (its stalled check moved the job back, the other worker took it)
-      await client.set(lock, 'another-worker-token', 'PX', 30_000);
-      pool.release();
-      for (let i = 0; i < 100 && errors.length === 0; i++) await sleep(50);
-      await sleep(300);
-      expect({ lines: await client.llen(k.lines), result: await client.exists(k.result), file: await client.exists(k.file(0)) }, errors.join('\n')).toEqual({ lines: 0, result: 0, file: 1 });
-      // the job is the other worker's to finish: still running
-      expect((await api.get(head.id))!.head.status).toBe('running');
-      // stopped at its first refused line: the spec (model 1) was never analysed
-      expect(pool.calls).toHaveLength(1);
-    } finally {
-      pool.release();
-      client.disconnect();
-      await api.close();
-    }
+    worker.worker.on('error', (e: Error) => errors.push(e.message));
+    const body = { kind: 'batch', models: [{ name: 'r18', inputShapes: { '': [1, 3, 224, 224] } }, { spec: tinySpec }] };
+    const { head } = await api.submit(body, { files: new Map([['models[0]', new Uint8Array(resnet18)]]) });
+    const k = jobKeys(head.id);
+    expect(await held.until(head.id, 'running')).toBe('running');
+    for (let i = 0; i < 200 && pool.calls.length === 0; i++) await sleep(25);
+    const lock = `${QUEUE_PREFIX}:${QUEUE_NAME}:${head.id}:lock`;
+    expect(await client.get(lock)).toBeTruthy();
+    // another worker's now (its stalled check moved the job back, the other worker took it)
+    await client.set(lock, 'another-worker-token', 'PX', 30_000);
+    pool.release();
+    for (let i = 0; i < 100 && errors.length === 0; i++) await sleep(50);
+    await sleep(300);
+    expect({ lines: await client.llen(k.lines), result: await client.exists(k.result), file: await client.exists(k.file(0)) }, errors.join('\n')).toEqual({ lines: 0, result: 0, file: 1 });
+    // the job is the other worker's to finish: still running
+    expect((await api.get(head.id))!.head.status).toBe('running');
+    // stopped at its first refused line: the spec (model 1) was never analysed
+    expect(pool.calls).toHaveLength(1);
   }, 30_000);
 });
