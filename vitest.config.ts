@@ -71,6 +71,7 @@ const SERIAL = [
   'test/jobs/redis-close.test.ts', // clocks
   'test/jobs/redis-delete-race.test.ts', // sleeps
   'test/jobs/redis-delete-stream.test.ts', // sleeps
+  'test/jobs/redis-outage.test.ts', // sleeps against a worker and a Redis stopped
   'test/jobs/redis.test.ts', // clocks, sleeps
   'test/memory-budget.test.ts', // clocks, memory, sleeps
   'test/node-flags.test.ts', // sleeps

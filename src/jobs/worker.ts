@@ -24,6 +24,7 @@ import { CANCEL_CHANNEL, QUEUE_NAME, QUEUE_PREFIX, jobKeys, redisClient } from '
 import { isConnectionError, redisLink, redisWhere, retryDelay as linkRetryDelay } from './redis-link.js';
 import type { RedisLink } from './redis-link.js';
 import { LockLost, ownedWrites } from './redis-owned.js';
+import { progressWriter } from './progress-writer.js';
 import type { JobData } from './redis-data.js';
 import type { JobFiles } from './types.js';
 import type { Redis } from 'ioredis';
@@ -116,6 +117,11 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
     const started = performance.now();
     // its lines, result and the files' deletion only while the job's lock is this run's (jobs/redis-owned.ts)
     const owned = ownedWrites(redis, id, `${worker.toKey(id)}:lock`, token ?? '');
+    // best-effort, never waited for: a Redis away holds or drops it, not the batch (jobs/progress-writer.ts)
+    const progress = progressWriter(
+      (p: { done: number; total: number }) => job.updateProgress(p),
+      (err, p) => log.warn({ err: (err as Error).message, job: id, progress: p }, 'a progress update failed (dropped: the next one or the result tells)'),
+    );
     running.add(id);
     try {
       if (await redis.exists(keys.cancel)) throw cancelledError();
@@ -130,8 +136,10 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
         // Redis keeps strings up to 512 MB (proto-max-bulk-len), V8 a little less
         maxResultBytes: Math.min(constants.MAX_STRING_LENGTH, 512 * 1024 * 1024),
         line: (text) => owned.line(keys.lines, text, ttlMs + 24 * 3600_000),
-        progress: (done, total) => job.updateProgress({ done, total }),
+        progress: (done, total) => progress.set({ done, total }),
       });
+      // the status of a finished batch reads its last progress
+      await progress.flush();
       await owned.result(keys.result, result, ttlMs);
       log.info({ job: id, kind: job.data.kind, seconds: (performance.now() - started) / 1000 }, 'job done');
       return { bytes: result.byteLength };
@@ -147,6 +155,8 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
       throw new Error(JSON.stringify(jobError(e)));
     } finally {
       running.delete(id);
+      // a batch that stopped: its last update written (or dropped) before the job ends, not after
+      await progress.flush();
       // its files are read (and the job will not run again: a processor that ends is the job's last attempt),
       // unless its lock is another run's, which reads them
       await owned.end(keys.lines, ttlMs, (job.data.files ?? []).map((_, i) => keys.file(i))).catch(() => undefined);
@@ -154,7 +164,9 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
   };
 
   const worker = new Worker<JobData>(QUEUE_NAME, processor, {
-    connection: { url, retryStrategy: retryDelay },
+    // its commands (lock renewals, a job's completion) wait for Redis however long it is away, as the
+    // worker's own do: ioredis's default gave up after 20 reconnection attempts, 7.5 min of the backoff
+    connection: { url, retryStrategy: retryDelay, maxRetriesPerRequest: null, connectionName: 'convlens-worker-bullmq' },
     prefix: QUEUE_PREFIX,
     concurrency: Math.max(1, pool.threads),
     // a job whose worker died is handed to another worker once, then failed

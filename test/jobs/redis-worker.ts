@@ -18,6 +18,7 @@ import type { RedisServer } from './helpers.js';
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface HeldWorker {
+  /** Replaced by a test that starts Redis again (close() stops this one). */
   redis: RedisServer;
   /** Its tasks wait until pool.release() (held from the start). */
   pool: ReturnType<typeof inlinePool>;
@@ -40,6 +41,8 @@ export async function heldWorker(env: Record<string, string> = {}, options: JobW
   expect(worker).not.toBeNull();
   const api = createRedisJobs({ ...config, REDIS_URL: redis.url });
   const client = new Redis(redis.url);
+  // Redis stopped by a test: the client reconnects, quietly
+  client.on('error', () => undefined);
   const held: HeldWorker = {
     redis,
     pool,
