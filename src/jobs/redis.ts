@@ -10,7 +10,7 @@
  *   convlens:job:<id>:cancelled  the status of a job cancelled before it started (its BullMQ job is removed)
  *   convlens:job:<id>:file:<i>   a multipart submission's file parts, as bytes (not base64 in the job's
  *                                data, which every status read fetches), names in JobData.files;
- *                                deleted when the job finishes or is deleted
+ *                                deleted when the job finishes (failed as stalled too) or is deleted
  *
  * A job's files are held in Redis until it runs, then in the worker that runs it: together at most
  * jobFilesLimit (2 × JSON_BODY_LIMIT: a worker is sized to give one job a JSON_BODY_LIMIT JSON

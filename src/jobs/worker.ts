@@ -179,6 +179,19 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
   // a connection error here is one of those connections' (or its command's, which they report): the link's, one line per change
   worker.on('error', (err: Error) => (isConnectionError(err) ? undefined : log.warn({ err: err.message }, 'job worker error')));
 
+  // a failed job's file parts go with it, whoever failed it, and its lines expire with it. A job that
+  // stalled past maxStalledCount (its workers died, or lost its lock, twice) is failed by the next
+  // worker to take it without running the processor, whose end does both: its files stayed in Redis
+  // for JOB_TTL_SECONDS and 7 days. The processor's own failures come here too, done already: a DEL of none
+  worker.on('failed', (job: Job<JobData> | undefined) => {
+    const id = job?.id;
+    if (id === undefined) return;
+    const keys = jobKeys(id);
+    const files = (job!.data?.files ?? []).map((_, i) => keys.file(i));
+    const multi = redis.multi().pexpire(keys.lines, ttlMs);
+    if (files.length > 0) multi.del(...files);
+    multi.exec().catch((err: Error) => log.warn({ err: err.message, job: id }, "deleting a failed job's file parts failed (they expire JOB_TTL_SECONDS and 7 days after its submission)"));
+  });
   // BullMQ's lock renewal found a job's lock another worker's: stopped at once, rather than at its next write
   worker.on('lockRenewalFailed', (ids: string[]) => {
     for (const id of ids) if (worker.cancelJob(id, 'lock lost')) log.warn({ job: id }, "the job's lock is another worker's (BullMQ handed it over as stalled): stopped it, writing nothing more");
