@@ -16,7 +16,7 @@ import { DEFAULT_MAX_FOLDED_ELEMENTS, MAX_COUNT, MAX_FOLDED_TENSOR } from '../li
 import { statisticsRF } from '../ops/norm-group.js';
 import { decomposedNorms } from './patterns.js';
 import { notRunAtThisSize, sizeFreeWeights, standInInputs } from './stand-in.js';
-import { imageRF, unbatchedImageInputs } from './input-layout.js';
+import { unbatchedInputs, unbatchedRF } from './input-layout.js';
 import type { StandIn } from './stand-in.js';
 
 /** A value this small (a shape, pads, axes) folds whatever the budget has left: it costs at most this many numbers per layer. */
@@ -86,7 +86,7 @@ export interface Inference {
   tensors: Map<string, TensorInfo>;
   /** What the receptive-field rules noticed (misaligned paths, data-dependent fields). */
   warnings: Warning[];
-  /** Rank-3 inputs read as one unbatched C,H,W image (analysis/input-layout.ts); absent: none. */
+  /** Inputs read as one unbatched sample, a C,H,W image (rank 3) or a C,D,H,W clip (rank 4) (analysis/input-layout.ts); absent: none. */
   imageInputs?: string[];
 }
 
@@ -165,9 +165,9 @@ function checkBoundWeights(layer: GraphLayer, inferred: Inferred, graph: Graph, 
 export function inferGraph(graph: Graph, options: InferOptions = {}): Inference {
   const walked = walk(graph, options);
   const { analysed, tensors, warnings } = walked;
-  // a rank-3 input the network batches itself (a detector's image) carries a 2-D field: only the
-  // fields are propagated again from it (the shapes, values and costs do not depend on it)
-  const images = unbatchedImageInputs(graph, walked);
+  // an unbatched input (a detector's C,H,W image, a C,D,H,W clip into a 3-D pool) carries a field over
+  // all its axes but the first: only the fields are propagated again from it (the shapes, values and costs do not depend on it)
+  const images = unbatchedInputs(graph, walked);
   return images.size === 0 ? { analysed, tensors, warnings } : { ...refield(graph, walked, images), imageInputs: [...images] };
 }
 
@@ -210,15 +210,15 @@ function layerField(layer: GraphLayer, op: OpDef, inferred: Inferred, inputShape
 }
 
 /**
- * The walk's fields propagated again from `images` read as unbatched C,H,W images (their field over
- * H and W), layer by layer in the walk's order; shapes, values, costs, stand-ins and the shapes'
+ * The walk's fields propagated again from `images` read as unbatched samples (their field over
+ * all their axes but the first: H, W; D, H, W), layer by layer in the walk's order; shapes, values, costs, stand-ins and the shapes'
  * warnings are the walk's, as they do not read a field. The fields' warnings are given anew.
  */
 function refield(graph: Graph, walked: Walked, images: ReadonlySet<string>): Inference {
   const tensors = new Map(walked.tensors);
   for (const inp of graph.inputs) {
     const t = tensors.get(inp.name);
-    if (images.has(inp.name) && t) tensors.set(inp.name, { ...t, rf: imageRF() });
+    if (images.has(inp.name) && t) tensors.set(inp.name, { ...t, rf: unbatchedRF(inp.shape.length) });
   }
   const warnings: Warning[] = [];
   const analysed = walked.analysed.map((a, i) => {

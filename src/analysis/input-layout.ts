@@ -11,10 +11,17 @@
  * conv2d's, a pool's) that reads a 4-D tensor whose field has one axis, at its last dim, while dim
  * 2 (the other spatial axis it windows) is longer than 1 — the rank-3 input's middle axis became a
  * spatial axis; or that reads a 3-D tensor whose field is over its last dim (a pool of one unbatched
- * C,H,W sample: nn.MaxPool2d on [C, H, W]). The rank-3 inputs of such a network carry a 2-D field over their last two dims
- * (H, W), and the graph's fields are propagated again from it (inferGraph: its shapes and costs do
- * not depend on it). A 1-D network (conv1d on N,C,L), or one that windows a 1×L map in 2-D (a
- * conv1d written as a 1×k conv2d on x.unsqueeze(2)), keeps N,C,L.
+ * C,H,W sample: nn.MaxPool2d on [C, H, W]). The rank-3 inputs of such a network carry a 2-D field
+ * over their last two dims (H, W), and the graph's fields are propagated again from it (inferGraph:
+ * its shapes and costs do not depend on it). A 1-D network (conv1d on N,C,L), or one that windows a
+ * 1×L map in 2-D (a conv1d written as a 1×k conv2d on x.unsqueeze(2)), keeps N,C,L.
+ *
+ * The rule is one for k-D windows: a rank-(k + 1) input read by a k-D window as one unbatched sample
+ * gets its field over its last k axes. So a rank-4 input [C, D, H, W] into nn.MaxPool3d, AvgPool3d or
+ * an adaptive 3-D pool (PyTorch takes it unbatched), or batched by x[None] into a conv3d, has a
+ * field over D, H and W, named [d, h, w] (read as N,C,H,W its field missed D). A network whose
+ * (k − 1)-D windows read such maps as N, C, … (a conv2d on [N, C, H, W]) keeps that reading: its k-D
+ * pool over them pools channels (maxout). A rank-2 input [C, L] into a 1-D pool has no field either way.
  */
 import type { Graph } from '../graph/graph.js';
 import { INPUT_RF, fieldInputSizes } from '../ops/receptive-field.js';
@@ -25,32 +32,69 @@ interface Walked {
   tensors: ReadonlyMap<string, { rf: TensorRF | null }>;
 }
 
-/** The rank-3 inputs to read as C,H,W: all of them when a 2-D window of the walk read a 1-D field over a 2-D map; else none. */
-export function unbatchedImageInputs(graph: Graph, walked: Walked): Set<string> {
-  const rank3 = graph.inputs.filter((i) => i.shape.length === 3).map((i) => i.name);
-  if (rank3.length === 0) return new Set();
-  const twoD = walked.analysed.some((a) => {
-    if (a.folded || !a.inferred || a.op?.windowedAxes !== 2) return false;
+/**
+ * Whether a k-D window of the walk (OpDef.windowedAxes = k) reads a field over the last k − 1 dims
+ * of a map whose dim before them is longer than 1: the map is one unbatched sample, rank k + 1
+ * (a pool of [C, H, W]: nn.MaxPool2d; of [C, D, H, W]: nn.MaxPool3d, ops/pool-unbatched.ts), or
+ * that sample batched by the network, rank k + 2 (image[None]).
+ */
+function windowsUnbatched(walked: Walked, k: number): boolean {
+  return walked.analysed.some((a) => {
+    if (a.folded || !a.inferred || a.op?.windowedAxes !== k) return false;
     const x = a.inputShapes[0];
     const rf = walked.tensors.get(a.layer.inputs[0])?.rf;
-    if (!rf || rf.global || rf.axes.length !== 1) return false;
-    // batched [N, C, H, W] whose field is over W alone; or the 3-D tensor itself, windowed as one
-    // unbatched [C, H, W] sample (a pool takes one, as PyTorch's: ops/pool-unbatched.ts)
-    return (x?.length === 4 && x[2] > 1 && rf.dims[0] === 3) || (x?.length === 3 && x[1] > 1 && rf.dims[0] === 2);
+    if (!x || !rf || rf.global || !overLast(rf, x, k - 1)) return false;
+    return (x.length === k + 1 || x.length === k + 2) && x[x.length - k] > 1;
   });
-  return new Set(twoD ? rank3 : []);
 }
 
-/** The field of an unbatched C,H,W image: every unit sees itself, over H and W. */
-export function imageRF(): TensorRF {
-  return { axes: [INPUT_RF, INPUT_RF], dims: [1, 2], global: false };
+/**
+ * Whether a (k − 1)-D window reads a map of rank k + 1 with its field over its last k − 1 dims: the
+ * N, C, … layout, as a conv2d reads an [N, C, H, W] batch. A network that does so reads its rank-(k + 1)
+ * inputs batched, and its k-D pool over such a map pools channels (maxout: nn.MaxPool3d((2, 1, 1))
+ * over [N, C, H, W] reads C as depth).
+ */
+function windowsBatched(walked: Walked, k: number): boolean {
+  return walked.analysed.some((a) => {
+    if (a.folded || !a.inferred || a.op?.windowedAxes !== k - 1) return false;
+    const x = a.inputShapes[0];
+    const rf = walked.tensors.get(a.layer.inputs[0])?.rf;
+    return !!x && !!rf && !rf.global && x.length === k + 1 && overLast(rf, x, k - 1);
+  });
 }
 
-/** The network input each field is compared with, by its number of axes: an unbatched image's [H, W], else ops' N,C,… reading. */
-export function inputFieldSizes(graph: Graph, images: readonly string[] = []): Map<number, number[]> {
+/** Whether the field has n axes, over the map's last n dims in order. */
+const overLast = (rf: TensorRF, x: Shape, n: number): boolean => rf.axes.length === n && rf.dims.every((d, i) => d === x.length - n + i);
+
+/** The windows (OpDef.windowedAxes) whose one unbatched sample a network input may be: 2-D (C, H, W) and 3-D (C, D, H, W). */
+const UNBATCHED_WINDOWS = [2, 3];
+
+/**
+ * The inputs to read as one unbatched sample, each with its field over all its axes but the first:
+ * those of rank 3 (C, H, W) when a 2-D window of the walk read a 1-D field over a 2-D map, those of
+ * rank 4 (C, D, H, W) when a 3-D window read a 2-D field over a 3-D map; unless a window of one axis
+ * fewer reads maps of that rank as N, C, … (windowsBatched).
+ */
+export function unbatchedInputs(graph: Graph, walked: Walked): Set<string> {
+  const found = new Set<string>();
+  for (const k of UNBATCHED_WINDOWS) {
+    const inputs = graph.inputs.filter((i) => i.shape.length === k + 1);
+    if (inputs.length > 0 && windowsUnbatched(walked, k) && !windowsBatched(walked, k)) for (const i of inputs) found.add(i.name);
+  }
+  return found;
+}
+
+/** The field of an unbatched input of this rank: every unit sees itself, on each axis after the first (H, W; D, H, W). */
+export function unbatchedRF(rank: number): TensorRF {
+  const dims = Array.from({ length: rank - 1 }, (_, i) => i + 1);
+  return { axes: dims.map(() => INPUT_RF), dims, global: false };
+}
+
+/** The network input each field is compared with, by its number of axes: an unbatched input's all but its first, else ops' N,C,… reading. */
+export function inputFieldSizes(graph: Graph, unbatched: readonly string[] = []): Map<number, number[]> {
   const sizes = new Map<number, number[]>();
-  for (const i of graph.inputs) if (images.includes(i.name) && !sizes.has(2)) sizes.set(2, i.shape.slice(1));
-  const others = fieldInputSizes(graph.inputs.filter((i) => !images.includes(i.name)).map((i) => i.shape));
+  for (const i of graph.inputs) if (unbatched.includes(i.name) && !sizes.has(i.shape.length - 1)) sizes.set(i.shape.length - 1, i.shape.slice(1));
+  const others = fieldInputSizes(graph.inputs.filter((i) => !unbatched.includes(i.name)).map((i) => i.shape));
   for (const [k, v] of others) if (!sizes.has(k)) sizes.set(k, v);
   return sizes;
 }
