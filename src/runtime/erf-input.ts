@@ -27,10 +27,16 @@ import type { ResolvedTarget } from './backward.js';
 export const INPUT_NAME_PATH = '$.inputName';
 
 const listed = (graph: Graph) => graph.inputs.map((i) => `'${i.name}' ${fmtShape(i.shape)}`).join(', ');
-const isImage = (shape: readonly number[]) => shape.length === 4 || shape.length === 5;
 
-/** The measured input: `name`'s (checked), else the first image [N, C, H, W] or clip [N, C, T, H, W]. */
-export function measuredInput(graph: Graph, name?: string): { name: string; shape: number[] } {
+/**
+ * The measured input: `name`'s (checked), else the first image [N, C, H, W] or clip [N, C, T, H, W].
+ * An input the network reads as one unbatched sample (`unbatched`, Inference.imageInputs: a
+ * [C, D, H, W] clip into a 3-D pool, analysis/input-layout.ts) is not one: its maps have no batch
+ * axis, and read as [N, C, H, W] its C would be the batch and D the channels.
+ */
+export function measuredInput(graph: Graph, name?: string, unbatched: readonly string[] = []): { name: string; shape: number[] } {
+  const isImage = (i: { name: string; shape: readonly number[] }) => (i.shape.length === 4 || i.shape.length === 5) && !unbatched.includes(i.name);
+  const single = (i: { name: string; shape: readonly number[] }) => (unbatched.includes(i.name) ? ` ('${i.name}' ${fmtShape(i.shape)} is one unbatched [${i.shape.length === 4 ? 'C, D, H, W' : 'C, H, W'}] sample, as the network's ${i.shape.length === 4 ? '3-D' : '2-D'} windows read it: give it its batch axis, [1, ${i.shape.join(', ')}])` : '');
   if (name !== undefined) {
     const found = graph.inputs.find((i) => i.name === name);
     if (!found) {
@@ -40,17 +46,17 @@ export function measuredInput(graph: Graph, name?: string): { name: string; shap
         ...(suggestion !== undefined && { suggestion }),
       });
     }
-    if (!isImage(found.shape)) {
-      const images = graph.inputs.filter((i) => isImage(i.shape)).map((i) => `'${i.name}'`);
-      throw new ConvlensError('INVALID_OPTION', `input '${name}' ${fmtShape(found.shape)} is not an image [N, C, H, W] or a clip [N, C, T, H, W]: an effective receptive field is over an image's or a clip's pixels; ${images.length ? `the network's are ${images.join(', ')}` : 'the network has none'} (its inputs are ${listed(graph)})`, {
+    if (!isImage(found)) {
+      const images = graph.inputs.filter(isImage).map((i) => `'${i.name}'`);
+      throw new ConvlensError('INVALID_OPTION', `input '${name}' ${fmtShape(found.shape)} is not an image [N, C, H, W] or a clip [N, C, T, H, W]${single(found)}: an effective receptive field is over an image's or a clip's pixels; ${images.length ? `the network's are ${images.join(', ')}` : 'the network has none'} (its inputs are ${listed(graph)})`, {
         path: INPUT_NAME_PATH,
       });
     }
     return { name: found.name, shape: [...found.shape] };
   }
-  const found = graph.inputs.find((i) => isImage(i.shape));
+  const found = graph.inputs.find(isImage);
   if (!found) {
-    throw new ConvlensError('INVALID_OPTION', `an effective receptive field needs an image input [N, C, H, W] or a clip [N, C, T, H, W]; the network's inputs are ${graph.inputs.map((i) => `${i.name} ${fmtShape(i.shape)}`).join(', ')}`, {
+    throw new ConvlensError('INVALID_OPTION', `an effective receptive field needs an image input [N, C, H, W] or a clip [N, C, T, H, W]; the network's inputs are ${graph.inputs.map((i) => `${i.name} ${fmtShape(i.shape)}`).join(', ')}${graph.inputs.map(single).join('')}`, {
       path: '$.inputs',
     });
   }

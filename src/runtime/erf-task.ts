@@ -291,7 +291,7 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   chargeGraph(graph, source);
   const inference = inferGraph(graph, { maxFolded });
   // the measured input (runtime/erf-input.ts); random and luo draw every input, each from its own stream
-  const { name: image, shape: imageShape } = measuredInput(graph, t.inputName);
+  const { name: image, shape: imageShape } = measuredInput(graph, t.inputName, inference.imageInputs);
   const rank = imageShape.length;
   const inputs = t.mode === 'given' ? feedInputs(graph, given, image) : randomInputs(graph, t.seed, t.index);
   const seed = t.mode === 'luo' ? (t.seed + t.index) >>> 0 : t.seed;

@@ -113,3 +113,20 @@ describe('inputName: the input the ERF is measured at', () => {
     expect(unnamed).toMatchObject({ code: 'NO_GRADIENT', details: { path: '$.layer' } });
   });
 });
+
+describe('an unbatched [C, D, H, W] clip (a 3-D pool reads it so: analysis/input-layout.ts) is not an image', () => {
+  const pooled = (shape: number[]) => ({ name: 't', inputs: [{ name: 'x', shape }], layers: [{ name: 'p', op: 'avgPool3d', kernelSize: 3, stride: 1, padding: 1 }] });
+
+  it('avgPool3d k3 p1 on x [2,6,8,8]: INVALID_OPTION at $.inputs, naming the clip and its batched shape (was: measured as an image, C the batch and D the channels)', async () => {
+    const e = await computeErf(inlineRunner, job({ weights: {}, source: { kind: 'spec', spec: pooled([2, 6, 8, 8]) } })).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'INVALID_OPTION', details: { path: '$.inputs' } });
+    expect((e as Error).message).toContain("'x' [2, 6, 8, 8] is one unbatched [C, D, H, W] sample, as the network's 3-D windows read it: give it its batch axis, [1, 2, 6, 8, 8]");
+  });
+
+  it('named (inputName x): INVALID_OPTION at $.inputName; batched [1,2,6,8,8] the same pool is measured, its 3×3 (h, w) theoretical field at the centre unit', async () => {
+    const e = await computeErf(inlineRunner, job({ weights: {}, source: { kind: 'spec', spec: pooled([2, 6, 8, 8]) }, inputName: 'x' })).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'INVALID_OPTION', details: { path: '$.inputName' } });
+    const r = await computeErf(inlineRunner, job({ weights: {}, source: { kind: 'spec', spec: pooled([1, 2, 6, 8, 8]) }, stages: false }));
+    expect([r.input, r.target.position, r.stats.theoretical.size]).toEqual(['x', [3, 4, 4], [3, 3]]);
+  });
+});
