@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch goldens for unbatched pooling (src/ops/pool-unbatched.ts): every pooling module convlens
-has (MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d, MaxUnpool2d)
+has (MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d, MaxUnpool2d,
+and AdaptiveAvgPool2d(1), globalAvgPool2d)
 called on one sample without its batch axis, [C, …spatial], as PyTorch 1.13 accepts it: values
 (and indices), and autograd's input gradient. Attributes in each form PyTorch takes them (an int,
 a tuple per axis), with ceil_mode, count_include_pad, divisor_override and padding up to half the
@@ -95,6 +96,11 @@ v, i = nn.MaxPool2d(2, 2, 1, return_indices=True)(x)
 y = nn.MaxUnpool2d(2, 2, 1)(v, i, output_size=[5, 5])
 CASES.append({"name": "maxUnpool2d unbatched [1,3,3] k=2 s=2 p=1 outputSize (5,5) (of MaxPool2d(2, 2, 1) on [1,5,5])", "op": "maxUnpool2d",
               "attributes": {"kernelSize": 2, "stride": 2, "padding": 1, "outputSize": [5, 5]}, "inputs": [enc(v), enc(i.float())], "outputs": [enc(y)]})
+
+# global average pooling: globalAvgPool2d is nn.AdaptiveAvgPool2d(1), which reads a 3-D input as one
+# unbatched [C, H, W] (an imported ONNX GlobalAveragePool reads it as N, C, L: test/ops/pool-global.test.ts)
+case("globalAvgPool2d unbatched [3,5,4] (nn.AdaptiveAvgPool2d(1))", "globalAvgPool2d", nn.AdaptiveAvgPool2d(1), {}, rnd(3, 5, 4))
+case("globalAvgPool2d unbatched [2,1,7] (nn.AdaptiveAvgPool2d(1))", "globalAvgPool2d", nn.AdaptiveAvgPool2d(1), {}, rnd(2, 1, 7))
 
 HEADER = torch.__version__
 (ROOT / "operators" / "pool_unbatched.json").write_text(json.dumps({"torch": HEADER, "cases": CASES}) + "\n")

@@ -25,22 +25,23 @@
  */
 import type { Graph } from '../graph/graph.js';
 import { INPUT_RF, fieldInputSizes } from '../ops/receptive-field.js';
-import type { OpDef, Shape, TensorRF } from '../ops/types.js';
+import type { Inferred, OpDef, Shape, TensorRF } from '../ops/types.js';
 
 interface Walked {
-  analysed: readonly { layer: { inputs: string[] }; op: Pick<OpDef, 'windowedAxes'> | null; inferred: unknown; inputShapes: Shape[]; folded: boolean }[];
+  analysed: readonly { layer: { inputs: string[] }; op: Pick<OpDef, 'windowedAxes'> | null; inferred: Pick<Inferred, 'unbatched'> | null; inputShapes: Shape[]; folded: boolean }[];
   tensors: ReadonlyMap<string, { rf: TensorRF | null }>;
 }
 
 /**
- * Whether a k-D window of the walk (OpDef.windowedAxes = k) reads a field over the last k − 1 dims
- * of a map whose dim before them is longer than 1: the map is one unbatched sample, rank k + 1
- * (a pool of [C, H, W]: nn.MaxPool2d; of [C, D, H, W]: nn.MaxPool3d, ops/pool-unbatched.ts), or
+ * Whether a k-D window of the walk (OpDef.windowedAxes = k), or a layer that read one unbatched
+ * sample over k axes (Inferred.unbatched: globalAvgPool2d's [C, H, W]), reads a field over the last
+ * k − 1 dims of a map whose dim before them is longer than 1: the map is one unbatched sample, rank
+ * k + 1 (a pool of [C, H, W]: nn.MaxPool2d; of [C, D, H, W]: nn.MaxPool3d, ops/pool-unbatched.ts), or
  * that sample batched by the network, rank k + 2 (image[None]).
  */
 function windowsUnbatched(walked: Walked, k: number): boolean {
   return walked.analysed.some((a) => {
-    if (a.folded || !a.inferred || a.op?.windowedAxes !== k) return false;
+    if (a.folded || !a.inferred || (a.op?.windowedAxes !== k && a.inferred.unbatched !== k)) return false;
     const x = a.inputShapes[0];
     const rf = walked.tensors.get(a.layer.inputs[0])?.rf;
     if (!x || !rf || rf.global || !overLast(rf, x, k - 1)) return false;

@@ -65,7 +65,7 @@ export function acceptUnbatched<A, P>(op: OpDef<A, P>, spatial: 1 | 2 | 3, batch
         inputs: view(ctx.inputs, batchShape),
         fail: (code, message, field, details) => ctx.fail(code, message, field, asGiven(details)),
       });
-      return { ...inferred, outputs: inferred.outputs.map(unbatchShape) };
+      return { ...inferred, outputs: inferred.outputs.map(unbatchShape), unbatched: spatial };
     },
     receptiveField(ctx: RFContext<A, P>) {
       if (!isUnbatched(ctx.inputs[0])) return op.receptiveField(ctx);

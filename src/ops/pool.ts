@@ -14,8 +14,9 @@
  *   maxUnpool2d   H' = (H − 1)·s − 2p + k (or outputSize: [h, w], or 4 sizes as PyTorch's x.size(), the last two read); a scatter, no arithmetic
  * Receptive field: max and average pooling a window; one window over the whole map (nn.AvgPool2d(7) on
  * a 7×7 map, a fixed-size export of AdaptiveMaxPool2d(1)) is global pooling: global, as globalAvgPool2d's.
- * Vector-Jacobian products: pool-vjp.ts. Each op but globalAvgPool2d (ONNX's GlobalAveragePool: 3-D is
- * N, C, L) also takes one unbatched [C, H, W] sample, as PyTorch's modules (pool-unbatched.ts).
+ * Vector-Jacobian products: pool-vjp.ts. Each op also takes one unbatched [C, H, W] sample, as PyTorch's
+ * modules (pool-unbatched.ts); globalAvgPool2d in a JSON spec only (an imported ONNX GlobalAveragePool
+ * reads a 3-D input as N, C, L).
  */
 import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
@@ -205,33 +206,55 @@ export const GlobalPoolAttrs = z.strictObject({});
  */
 export const GLOBAL_POOL_ELEMENT = 5;
 
-export const globalAvgPool2d: OpDef<Record<string, never>, null> = {
+/**
+ * globalAvgPool2d's planes, each averaged to one value: an [N, C, …spatial] input's N·C planes of its
+ * spatial size, or, in a JSON spec, a 3-D input's C planes of H·W (unbatched).
+ */
+export interface GlobalPoolPlan {
+  unbatched: boolean;
+  planes: number;
+  plane: number;
+}
+
+/**
+ * As nn.AdaptiveAvgPool2d(1) in a JSON spec, which takes a 3-D input as one unbatched [C, H, W]
+ * sample ([C, 1, 1]); as ONNX GlobalAveragePool in an imported graph, which reads it as N, C, L
+ * ([N, C, 1]). 4-D is N, C, H, W in both; 5-D and up N, C, … (ONNX's; nn.AdaptiveAvgPool2d refuses it).
+ */
+export const globalAvgPool2d: OpDef<Record<string, never>, GlobalPoolPlan> = {
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'globalAvgPool2d',
-  summary: 'Global average pooling over every spatial axis: (N, C, H, W) → (N, C, 1, 1); also (N, C, L) and (N, C, D, H, W), as ONNX GlobalAveragePool',
+  summary: 'Global average pooling over every spatial axis: (N, C, H, W) → (N, C, 1, 1); an unbatched (C, H, W) → (C, 1, 1), as nn.AdaptiveAvgPool2d(1); (N, C, D, H, W) → (N, C, 1, 1, 1), and an imported ONNX GlobalAveragePool\'s (N, C, L) → (N, C, 1)',
   pytorch: 'torch.nn.AdaptiveAvgPool2d(1)',
   inputNames: ['x'],
   minInputs: 1,
   attrs: GlobalPoolAttrs,
   infer(ctx) {
     const x = ctx.inputs[0];
-    if (x.length < 3) ctx.fail('RANK_MISMATCH', `input 0 must have a channel and at least one spatial axis (N, C, …), got shape ${fmtShape(x)}`, 'inputs', { shapes: { input0: x } });
-    return { outputs: [[x[0], x[1], ...x.slice(2).map(() => 1)]], weights: [], cost: { ...ZERO_COST, elementwise: numel(x) }, runWork: GLOBAL_POOL_ELEMENT * numel(x), plan: null, fixedSize: true };
+    if (x.length < 3) ctx.fail('RANK_MISMATCH', `input 0 must have a channel and at least one spatial axis (N, C, …; or one unbatched (C, H, W)), got shape ${fmtShape(x)}`, 'inputs', { shapes: { input0: x } });
+    const unbatched = x.length === 3 && !ctx.fromOnnx;
+    const lead = unbatched ? 1 : 2;
+    const out = [...x.slice(0, lead), ...x.slice(lead).map(() => 1)];
+    return {
+      outputs: [out],
+      weights: [],
+      cost: { ...ZERO_COST, elementwise: numel(x) },
+      runWork: GLOBAL_POOL_ELEMENT * numel(x),
+      plan: { unbatched, planes: numel(x.slice(0, lead)), plane: numel(x.slice(lead)) },
+      fixedSize: true,
+      ...(unbatched ? { unbatched: 2 } : {}),
+    };
   },
-  // the field turns global over every spatial axis (1-D, 2-D and 3-D maps alike)
+  // the field turns global over every spatial axis (1-D, 2-D and 3-D maps alike; an unbatched image's H and W)
   receptiveField: (ctx) => globalOver(ctx.rf[0], ctx.inputs[0]),
-  teamBands: (ctx) => {
-    const [n, c, ...spatial] = ctx.inputs[0].shape;
-    return { kind: 'planeMean', planes: n * c, plane: numel(spatial) };
-  },
+  teamBands: (ctx) => ({ kind: 'planeMean', planes: ctx.plan.planes, plane: ctx.plan.plane }),
   run(ctx) {
-    const x = ctx.inputs[0];
-    const [n, c] = x.shape;
-    const out = new Float32Array(n * c);
-    planeMeans(x.data, numel(x.shape.slice(2)), out, 0, n * c);
+    const { planes, plane } = ctx.plan;
+    const out = new Float32Array(planes);
+    planeMeans(ctx.inputs[0].data, plane, out, 0, planes);
     return [tensor(ctx.outputs[0], out)];
   },
-  vjp: (ctx) => [tensor(ctx.inputs[0].shape, globalAvgPoolGrad(gradOrZeros(ctx), numel(ctx.inputs[0].shape.slice(2))))],
+  vjp: (ctx) => [tensor(ctx.inputs[0].shape, globalAvgPoolGrad(gradOrZeros(ctx), ctx.plan.plane))],
 };
 
 export const AdaptiveAvgPoolAttrs = z.strictObject({ outputSize: adaptiveOutputSize(2) });

@@ -76,6 +76,12 @@ export interface Inferred<P = unknown> {
   values?: (TensorValue | null)[];
   /** The output's spatial size is set by attributes (global/adaptive pooling, resizing to a size), not by the input's. */
   fixedSize?: boolean;
+  /**
+   * Input 0 read as one sample without its batch axis, [C, …spatial], over this many spatial axes
+   * (a pool's, PyTorch's: ops/pool-unbatched.ts; globalAvgPool2d's [C, H, W]): analysis/input-layout.ts
+   * reads a network input's layout by it.
+   */
+  unbatched?: number;
   weights: WeightSpec[];
   cost: LayerCost;
   /** Whatever was resolved once (geometry, windows) for the receptive-field rule and the kernel. */

@@ -253,9 +253,9 @@ describe('OpDef.teamBands: what each op declares a team can cut', () => {
     expect(declared(maxPool2d, ctxOf(call('maxPool2d', x, { kernelSize: 3, stride: 2, returnIndices: true })))).toBeNull();
   });
 
-  it('globalAvgPool2d over 2×3×4×5: 6 planes of 20; over 2×3×7 (N, C, L): 6 planes of 7', () => {
+  it('globalAvgPool2d over 2×3×4×5: 6 planes of 20; over 2×3×7 (one unbatched C, H, W, as nn.AdaptiveAvgPool2d(1)): 2 planes of 21 (ONNX N, C, L: test/ops/pool-global.test.ts)', () => {
     expect(declared(globalAvgPool2d, ctxOf(call('globalAvgPool2d', random([2, 3, 4, 5], 1), {})))).toEqual({ kind: 'planeMean', planes: 6, plane: 20 });
-    expect(declared(globalAvgPool2d, ctxOf(call('globalAvgPool2d', random([2, 3, 7], 1), {})))).toEqual({ kind: 'planeMean', planes: 6, plane: 7 });
+    expect(declared(globalAvgPool2d, ctxOf(call('globalAvgPool2d', random([2, 3, 7], 1), {})))).toEqual({ kind: 'planeMean', planes: 2, plane: 21 });
   });
 
   it('linear 24→10 over 2×3×24: 6 rows of 24 features, 10 out', () => {
