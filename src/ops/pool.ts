@@ -206,14 +206,15 @@ export const GlobalPoolAttrs = z.strictObject({});
  */
 export const GLOBAL_POOL_ELEMENT = 5;
 
-/**
- * globalAvgPool2d's planes, each averaged to one value: an [N, C, …spatial] input's N·C planes of its
- * spatial size, or, in a JSON spec, a 3-D input's C planes of H·W (unbatched).
- */
+/** Whether globalAvgPool2d reads its 3-D input as one unbatched [C, H, W] (a JSON spec's) rather than N, C, … */
 export interface GlobalPoolPlan {
   unbatched: boolean;
-  planes: number;
-  plane: number;
+}
+
+/** The planes globalAvgPool2d averages, each to one value: N·C of the spatial size, or an unbatched [C, H, W]'s C of H·W. */
+function meanPlanes(x: readonly number[], plan: GlobalPoolPlan): { planes: number; plane: number } {
+  const lead = plan.unbatched ? 1 : 2;
+  return { planes: numel(x.slice(0, lead)), plane: numel(x.slice(lead)) };
 }
 
 /**
@@ -240,21 +241,21 @@ export const globalAvgPool2d: OpDef<Record<string, never>, GlobalPoolPlan> = {
       weights: [],
       cost: { ...ZERO_COST, elementwise: numel(x) },
       runWork: GLOBAL_POOL_ELEMENT * numel(x),
-      plan: { unbatched, planes: numel(x.slice(0, lead)), plane: numel(x.slice(lead)) },
+      plan: { unbatched },
       fixedSize: true,
       ...(unbatched ? { unbatched: 2 } : {}),
     };
   },
   // the field turns global over every spatial axis (1-D, 2-D and 3-D maps alike; an unbatched image's H and W)
   receptiveField: (ctx) => globalOver(ctx.rf[0], ctx.inputs[0]),
-  teamBands: (ctx) => ({ kind: 'planeMean', planes: ctx.plan.planes, plane: ctx.plan.plane }),
+  teamBands: (ctx) => ({ kind: 'planeMean', ...meanPlanes(ctx.inputs[0].shape, ctx.plan) }),
   run(ctx) {
-    const { planes, plane } = ctx.plan;
+    const { planes, plane } = meanPlanes(ctx.inputs[0].shape, ctx.plan);
     const out = new Float32Array(planes);
     planeMeans(ctx.inputs[0].data, plane, out, 0, planes);
     return [tensor(ctx.outputs[0], out)];
   },
-  vjp: (ctx) => [tensor(ctx.inputs[0].shape, globalAvgPoolGrad(gradOrZeros(ctx), ctx.plan.plane))],
+  vjp: (ctx) => [tensor(ctx.inputs[0].shape, globalAvgPoolGrad(gradOrZeros(ctx), meanPlanes(ctx.inputs[0].shape, ctx.plan).plane))],
 };
 
 export const AdaptiveAvgPoolAttrs = z.strictObject({ outputSize: adaptiveOutputSize(2) });
