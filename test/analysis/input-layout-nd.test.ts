@@ -62,6 +62,14 @@ describe('adaptiveAvgPool3d [4,3,5] on unbatched [2,9,10,12]', () => {
 });
 
 describe('what the report compares with the unbatched clip', () => {
+  it.each(['pooled', 'adaptive'])('%s: every layer\'s field is the batch of one\'s ([1, C, D, H, W], the same layers)', (name) => {
+    const spec = cases[name].spec;
+    const batched = { ...spec, inputs: [{ name: 'x', shape: [1, ...spec.inputs[0].shape] }] };
+    const fields = (s: Case['spec']) => analyze(s).layers.map((l) => l.receptiveField);
+    expect(fields(spec)).toEqual(fields(batched));
+    expect(fields(spec).every((f) => f && !f.global && f.axes.length === 3)).toBe(true);
+  });
+
   it('inference names the clip an unbatched input; the maxout batch is not', () => {
     const graphOf = (c: Case) => loadGraph({ kind: 'spec', spec: c.spec }).graph;
     expect(inferGraph(graphOf(cases.pooled)).imageInputs).toEqual(['x']);
