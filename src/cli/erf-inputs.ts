@@ -115,19 +115,6 @@ export function readInputs(files: readonly NpyArg[], maxElements: number): Recor
   return out;
 }
 
-/**
- * The shapes the files size an ONNX file's dynamic inputs with, as a run's tensors do: a bare
- * file (or the name `input`) the first input's, at `$.inputs[""]`; else by name, at `$.inputs.<name>`.
- */
-export function sizedByFiles(source: GraphSource, files: readonly NpyArg[], tensors: Readonly<Record<string, Tensor>>): GraphSource {
-  if (source.kind !== 'onnx' || files.length === 0 || Object.keys(source.inputShapes).length > 0) return source;
-  // at `$.inputs[""]`, the file's (explain)
-  if (files.length === 1 && (files[0].name === null || isUnnamedInput(files[0].name))) return { ...source, inputShapes: { '': tensors[files[0].name ?? 'input'].shape }, shapesAt: '$.inputs' };
-  const inputShapes: Record<string, number[]> = Object.create(null);
-  for (const f of files) inputShapes[f.name!] = tensors[f.name!].shape;
-  return { ...source, inputShapes, shapesAt: '$.inputs' };
-}
-
 /** The network's inputs (loaded without the shape of `unknown`, a name it lacks), or null when it does not load so. */
 function networkInputs(source: GraphSource, unknown: string): { name: string; shape: number[] }[] | null {
   try {
@@ -173,7 +160,7 @@ export function explain(e: unknown, source: GraphSource, files: readonly NpyArg[
   }
   const under = (p: string) => at === p || at.startsWith(`${p}.`) || at.startsWith(`${p}[`);
   // a lone unnamed file (or `input=`) stands for the only input whatever its name (runtime/checks.ts
-  // feedInputs: `$.inputs.x`), or sizes the first (sizedByFiles: `$.inputs[""]`)
+  // feedInputs: `$.inputs.x`), or sizes the first (runtime/checks.ts sizedByTensors: `$.inputs[""]`)
   const lone = files.length === 1 && (files[0].name === null || isUnnamedInput(files[0].name)) && /^\$\.inputs[.[]/.test(at) ? files[0] : undefined;
   const given = files.find((f) => under(jsonPath(['inputs', f.name ?? 'input']))) ?? lone;
   if (!given) return e;

@@ -25,7 +25,8 @@ import { weightInitFor } from '../runtime/weights.js';
 import type { FlagPaths } from './errors.js';
 import { ERF_EXIT_HELP, EXIT } from './gates.js';
 import { collector, emit, fileOption, refuseOverwrite, resolutionOption, shape, writeOutput } from './io.js';
-import { DEFAULT_INPUT, checkStdin, erfInputOption, explain, npyArgs, readInputs, sizedByFiles } from './erf-inputs.js';
+import { DEFAULT_INPUT, checkStdin, erfInputOption, explain, npyArgs, readInputs } from './erf-inputs.js';
+import { sizedByTensors } from '../runtime/checks.js';
 import type { ErfInput } from './erf-inputs.js';
 import { columns } from './sections.js';
 import type { Io } from './io.js';
@@ -179,8 +180,10 @@ async function erf(io: Io, setCode: (code: number) => void, target: string, o: O
   if (o.weightInit === 'file' && read.kind !== 'onnx') {
     throw new ConvlensError('INVALID_OPTION', `--weight-init file reads an ONNX file's weights; '${targetLabel(target)}' is ${read.kind === 'model' ? 'a zoo model' : 'a JSON spec'}, which has none: its weights are seeded (--seed)`, { path: '--weight-init' });
   }
-  // the given inputs' shapes size an ONNX file's dynamic inputs (unless --input-shape does); a zoo model or spec checks them against its own
-  const source = sizedByFiles(targetSource(read, { inputShape: o.inputShape, resolution: o.resolution }, flags), files, given ?? {});
+  // the given inputs' shapes size an ONNX file's dynamic inputs as the service's ERF does (the
+  // shapes --input-shape sets win); a zoo model or spec checks them against its own. Sized here
+  // too, so that an error's explanation loads the network the ERF loaded
+  const { source } = sizedByTensors(targetSource(read, { inputShape: o.inputShape, resolution: o.resolution }, flags), Object.entries(given ?? {}));
   const summary = await computeErf(inlineRunner, {
     source,
     mode: given ? 'given' : (o.input as { mode: 'random' | 'luo' }).mode,

@@ -18,6 +18,7 @@ import { ConvlensError, fmtShape, jsonPath } from '../errors.js';
 import { executedLayers } from '../graph/walks.js';
 import { noSuchInput, unsupportedReason } from '../graph/graph.js';
 import type { Graph } from '../graph/graph.js';
+import type { GraphSource } from '../graph/load.js';
 import { inputElementType } from '../graph/onnx/element-types.js';
 import { intermediateElements, numel } from '../ops/types.js';
 import { runWork } from '../ops/common.js';
@@ -56,6 +57,25 @@ export function atGivenInput<T>(alias: string | null, fn: () => T): T {
     if (alias === null || !(e instanceof ConvlensError) || e.details.path !== jsonPath(['inputs', ''])) throw e;
     throw new ConvlensError(e.code, e.message, { ...e.details, path: jsonPath(['inputs', alias]) });
   }
+}
+
+/**
+ * An ONNX file's dynamic inputs sized by the request's tensors (a run's inputs, an ERF's given
+ * ones), as `feedInputs` then feeds them: each tensor's shape under its name, and a single tensor's
+ * as the first input's too (''), only there when it is named "" or "input" (it stands for the only
+ * input whatever that is called). Shapes the request set itself (inputShapes) win; when it set none,
+ * the importer's faults are at `$.inputs` (GraphSource's shapesAt), a single tensor's at its own key
+ * once `atGivenInput(alias, …)` moves them there. A zoo model or spec is left as it is: it checks
+ * the tensors against its own inputs.
+ */
+export function sizedByTensors(source: GraphSource, given: readonly (readonly [string, Tensor])[]): { source: GraphSource; alias: string | null } {
+  const alias = given.length === 1 ? given[0][0] : null;
+  if (source.kind !== 'onnx') return { source, alias };
+  const shapes = dict(alias !== null && isUnnamedInput(alias) ? [] : given.map(([k, v]) => [k, v.shape] as const));
+  if (given.length === 1) shapes[''] = given[0][1].shape;
+  const explicit = Object.keys(source.inputShapes).length > 0;
+  const inputShapes = dict([...Object.entries(shapes), ...Object.entries(source.inputShapes)]);
+  return { source: { ...source, inputShapes, ...(!explicit && { shapesAt: '$.inputs' }) }, alias };
 }
 
 /**

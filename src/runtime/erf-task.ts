@@ -37,7 +37,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { backward, forwardForBackward, resolveTarget } from './backward.js';
 import type { GradTarget, ResolvedTarget } from './backward.js';
 import { chargeFold, chargeGraph, chargeRun, withDecode } from './memory-grant.js';
-import { atGivenInput, feedInputs } from './checks.js';
+import { atGivenInput, feedInputs, sizedByTensors } from './checks.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
 import type { TensorRF } from '../ops/types.js';
@@ -281,13 +281,11 @@ function deepestMap(graph: Graph, inference: Inference, followsInput: boolean, f
 function gradientTask(t: ErfGradientTask): ErfGradientResult {
   const { maxWork, maxFolded } = taskLimits(t.limits);
   const given = Object.entries(t.inputs);
-  let source = t.source;
-  // one given tensor sizes an ONNX file's dynamic input, as a run's does (tasks.ts runTask): a shape
-  // the file refuses is at that tensor, `$.inputs.<name>`
-  const sized = source.kind === 'onnx' && given.length === 1 && Object.keys(source.inputShapes).length === 0;
-  if (sized) source = { ...(source as Extract<GraphSource, { kind: 'onnx' }>), inputShapes: { '': given[0][1].shape }, shapesAt: '$.inputs' };
+  // the given tensors size an ONNX file's dynamic inputs, as a run's do (checks.ts sizedByTensors):
+  // a shape the file refuses is at that tensor, `$.inputs.<name>`
+  const { source, alias } = t.mode === 'given' ? sizedByTensors(t.source, given) : { source: t.source, alias: null };
   // every sample is a task that decodes the file: their decodes counted together, in each
-  const { graph, origin } = withDecode(source, t.samples ?? 1, () => atGivenInput(sized ? given[0][0] : null, () => loadGraph(source, { maxFolded, maxElements: t.maxElements, chargeFold: chargeFold(source) })));
+  const { graph, origin } = withDecode(source, t.samples ?? 1, () => atGivenInput(alias, () => loadGraph(source, { maxFolded, maxElements: t.maxElements, chargeFold: chargeFold(source) })));
   chargeGraph(graph, source);
   const inference = inferGraph(graph, { maxFolded });
   // the measured input (runtime/erf-input.ts); random and luo draw every input, each from its own stream

@@ -13,7 +13,7 @@ import type { RenderFormat } from '../analysis/render.js';
 import { SweepOptionsSchema, sweepResolutions } from '../analysis/sweep.js';
 import type { SweepOptions, SweepReport } from '../analysis/sweep.js';
 import { ConvlensError, movePaths } from '../errors.js';
-import { atGivenInput, feedInputs, isUnnamedInput } from './checks.js';
+import { atGivenInput, feedInputs, sizedByTensors } from './checks.js';
 import { loadGraph, placeAtModel } from '../graph/load.js';
 import { graphOutputs } from '../graph/walks.js';
 import { atGivenWeightKey, runtimeWeights } from '../graph/given-weights.js';
@@ -30,7 +30,6 @@ import type { WeightStore } from './weight-store.js';
 import { builtKey, cachedModel, familyKey, modelCache, modelKey } from './model-cache.js';
 import type { Inference } from '../analysis/infer.js';
 import type { Graph } from '../graph/graph.js';
-import { dict } from '../records.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
 import { reportErfSync } from './erf-report.js';
@@ -231,17 +230,10 @@ export interface RunTaskResult extends RunResult {
 export function runTask(t: RunTask): RunTaskResult {
   // names are data: records without a prototype, read by own entries (the payload is a structured clone)
   const given = Object.entries(t.inputs);
-  // one tensor under "" or "input" stands for the only input whatever its name (checks.ts
-  // feedInputs): its shape goes to the importer as the first input's (''), not under the alias
-  const alias = given.length === 1 && isUnnamedInput(given[0][0]);
-  const shapes = dict(alias ? [] : given.map(([k, v]) => [k, v.shape] as const));
-  if (given.length === 1) shapes[''] = given[0][1].shape;
-  const explicit = t.source.kind === 'onnx' && Object.keys(t.source.inputShapes).length > 0;
-  // shapes taken from the tensors are at $.inputs.<name> (a name the model lacks is reported there)
-  const source: GraphSource =
-    t.source.kind === 'onnx' ? { ...t.source, inputShapes: dict([...Object.entries(shapes), ...Object.entries(t.source.inputShapes)]), ...(!explicit && { shapesAt: '$.inputs' }) } : t.source;
+  // the tensors' shapes size an ONNX file's dynamic inputs (checks.ts sizedByTensors)
+  const { source, alias } = sizedByTensors(t.source, given);
   const { maxWork, maxFolded } = taskLimits(t.limits);
-  const { graph, origin, inference, store } = atGivenInput(alias ? given[0][0] : null, () => loadForRun(source, maxFolded, t.maxElements));
+  const { graph, origin, inference, store } = atGivenInput(alias, () => loadForRun(source, maxFolded, t.maxElements));
   const inputs = feedInputs(graph, given);
   // weights named as a PyTorch state_dict or by the file's initializers, keyed as the runtime reads them
   const asGiven = new Map<string, string>();
