@@ -16,7 +16,7 @@
  * torchvision's metadata have none (0). onnx-tool sees what torch.onnx exports of it: a MaxPool
  * of kernel in/out (output × ΠK; an imported file's is a maxPool2d already).
  */
-import { inElements, outElements } from './families.js';
+import { inElements, outElements, poolAxes } from './families.js';
 import { RESAMPLE_ND } from './nd-resample.js';
 import { moduleHook } from './ptflops-hooks.js';
 import { numel } from '../ops/types.js';
@@ -35,7 +35,7 @@ function windowSum(i: number, o: number): number {
   for (let j = 0; j < o; j++) sum += Math.ceil(((j + 1) * i) / o) - Math.floor((j * i) / o);
   return sum;
 }
-/** thop's count_adap_avgpool over every axis: Π of the window sums (N and C pass as themselves) + one divide per output. */
+/** thop's count_adap_avgpool over every axis: Π of the window sums (N and C, or C unbatched, pass as themselves) + one divide per output. */
 function thopAdaptive(f: LayerFacts): number {
   const x = f.inputs[0];
   const y = f.outputs[0];
@@ -43,9 +43,9 @@ function thopAdaptive(f: LayerFacts): number {
 }
 /** thop's count_avgpool: one add per pooled input (window lengths clipped to the padded input, or to the input without countIncludePad) + one divide per output. */
 function thopAvgPool(f: LayerFacts): number {
-  const x = f.inputs[0];
   const includePad = f.attrs.countIncludePad !== false;
-  let windows = x[0] * x[1];
+  // l_prod(x[0].shape[:-dims]): N·C, or C of an unbatched [C, …spatial] sample
+  let windows = poolAxes(f).leading.reduce((p, d) => p * d, 1);
   for (const a of f.geometry ?? []) {
     const p = a.padBegin;
     const [lower, upper] = includePad ? [-p, a.in + p] : [0, a.in];
@@ -90,7 +90,7 @@ export const ND_RULES: Readonly<Record<string, NdRules>> = {
   thop: {
     convNd: moduleOnly({ ...MACS, source: 'thop/vision/basic_hooks.py count_convNd l. 32-51 (nn.Conv1d/Conv3d, profile.py l. 48-50)' }),
     convTransposeNd: moduleOnly({ ...TRANSPOSED, source: 'thop/vision/basic_hooks.py count_convtNd l. 54-65; calc_func.py calculate_conv2d_flops (transpose) l. 27-34' }),
-    avgPoolNd: moduleOnly({ count: thopAvgPool, why: 'nn.AvgPool1d/3d: one add per pooled input over every axis + one divide per output', source: 'thop/vision/basic_hooks.py count_avgpool l. 118-130' }),
+    avgPoolNd: moduleOnly({ count: thopAvgPool, why: 'nn.AvgPool1d/3d: one add per pooled input over every axis (times N·C, or C unbatched) + one divide per output', source: 'thop/vision/basic_hooks.py count_avgpool l. 118-130 (l_prod(x[0].shape[:-dims]) l. 130)' }),
     resampleNd: RESAMPLE_ND.thop,
     adaptiveAvgPoolNd: moduleOnly({ count: thopAdaptive, why: 'nn.AdaptiveAvgPool1d/3d: one add per pooled input (Π of the window sums) + one divide per output', source: 'thop/vision/basic_hooks.py count_adap_avgpool l. 133-149' }),
     adaptiveMaxPool: { count: () => 0, why: 'nn.AdaptiveMaxPool1d/2d/3d are registered as zero_ops: 0', source: 'thop/profile.py register_hooks (nn.AdaptiveMaxPool1d/2d/3d: zero_ops)' },

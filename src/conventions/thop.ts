@@ -15,7 +15,7 @@
  */
 import { MVIT_SOURCE, byCalls } from './multiscale-attention.js';
 import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
-import { affine, attentionDims, convDims, inElements, linearDims, outElements, resampleMode, transposedMacs } from './families.js';
+import { affine, attentionDims, convDims, inElements, linearDims, outElements, poolAxes, resampleMode, transposedMacs } from './families.js';
 import { ndRules } from './nd-rules.js';
 import { withCpb } from './window-attention-v2.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
@@ -58,14 +58,18 @@ function softmaxRows(f: LayerFacts): { rows: number; features: number } {
   return { rows: inElements(f) / features, features };
 }
 
+/**
+ * count_adap_avgpool walks every axis of x and y (`zip(x[0].shape, y.shape)`): an axis it leaves
+ * alone (N, C) counts its length, a pooled one its window sum; so an unbatched [C, H, W] sample
+ * counts as the batch of one.
+ */
 const adaptive: Rule = {
   count: (f) => {
-    const x = f.inputs[0];
     const y = f.outputs[0];
-    return x[0] * x[1] * adaptiveWindowSum(x[2], y[2]) * adaptiveWindowSum(x[3], y[3]) + outElements(f);
+    return f.inputs[0].reduce((p, len, a) => p * adaptiveWindowSum(len, y[a]), 1) + outElements(f);
   },
-  why: 'adaptive average pooling: one add per pooled input (summed window lengths) + one divide per output',
-  source: `${HOOKS} count_adap_avgpool l. 133-149`,
+  why: 'adaptive average pooling: one add per pooled input (summed window lengths, every axis walked: N·C, or C unbatched, as they are) + one divide per output',
+  source: `${HOOKS} count_adap_avgpool l. 133-149 (zip(x[0].shape, y.shape) l. 145)`,
 };
 
 /** Upsample cost per output element by mode (count_upsample): nearest 0, bilinear 11, bicubic 259. */
@@ -108,12 +112,10 @@ export const thop: ConventionPreset = {
       source: `${HOOKS} count_normalization l. 68-79; ${CALC} calculate_norm l. 37-39`,
     }),
     avgPool: moduleOnly({
-      count: (f) => {
-        const x = f.inputs[0];
-        return x[0] * x[1] * avgPoolWindows(f) + outElements(f);
-      },
-      why: 'average pooling: one add per pooled input (window lengths clipped as PyTorch pads) + one divide per output',
-      source: `${HOOKS} count_avgpool l. 118-130`,
+      // l_prod(x[0].shape[:-dims]): the axes before the kernel's, N·C, or C of an unbatched [C, H, W]
+      count: (f) => poolAxes(f).leading.reduce((p, d) => p * d, 1) * avgPoolWindows(f) + outElements(f),
+      why: 'average pooling: one add per pooled input (window lengths clipped as PyTorch pads, times the axes before the kernel\'s: N·C, or C unbatched) + one divide per output',
+      source: `${HOOKS} count_avgpool l. 118-130 (l_prod(x[0].shape[:-dims]) l. 130)`,
     }),
     adaptiveAvgPool: moduleOnly(adaptive),
     globalAvgPool: moduleOnly({ ...adaptive, why: 'global average pooling (nn.AdaptiveAvgPool2d(1)): N·C·H·W adds + N·C divides' }),
