@@ -114,13 +114,15 @@ export function countWith(preset: ConventionPreset, { inference, report }: Conve
       continue;
     }
     const rule = preset.rules[facts.family];
-    // a family the tool has no figure for (Rule.unsupported): 0, and listed
-    if (rule?.unsupported) unsupported.push(a.layer.name);
+    // a family (or, by a function, a layer) the tool has no figure for (Rule.unsupported): 0, and listed
+    const cannot = typeof rule?.unsupported === 'function' ? rule.unsupported(facts) : rule?.unsupported === true;
+    if (cannot) unsupported.push(a.layer.name);
     const biasAdd = !part && biases.addOf.has(a.layer.name);
     if (biasAdd) biasAdds += 1;
     if (part) modulePieces.set(facts.family, [...(modulePieces.get(facts.family) ?? []), part]);
-    const own = rule && !biasAdd && !part ? rule.count(facts, ctx) : 0;
-    const hook = rule?.hook && !biasAdd && !part ? rule.hook(facts, ctx) : 0;
+    const counts = rule && !biasAdd && !part && !cannot;
+    const own = counts ? rule.count(facts, ctx) : 0;
+    const hook = counts && rule.hook ? rule.hook(facts, ctx) : 0;
     hooks += hook;
     rest += own;
     const count = own + hook / batch;

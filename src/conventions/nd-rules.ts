@@ -19,6 +19,7 @@
 import { inElements, outElements, poolAxes } from './families.js';
 import { RESAMPLE_ND } from './nd-resample.js';
 import { moduleHook } from './ptflops-hooks.js';
+import { withUnbatched } from './onnx-tool-pools.js';
 import { numel } from '../ops/types.js';
 import type { Family, LayerFacts, Rule } from './types.js';
 
@@ -155,18 +156,18 @@ export const ND_RULES: Readonly<Record<string, NdRules>> = {
       source: 'onnx_tool/node.py ConvTransposeNode._profile_core l. 2724-2736',
     },
     resampleNd: RESAMPLE_ND['onnx-tool'],
-    maxPoolNd: { count: (f) => outElements(f) * kernelVolume(f), why: 'MaxPool: output elements × ΠK compares', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' },
-    adaptiveMaxPool: {
+    maxPoolNd: withUnbatched({ count: (f) => outElements(f) * kernelVolume(f), why: 'MaxPool: output elements × ΠK compares', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' }, 'window'),
+    adaptiveMaxPool: withUnbatched({
       count: (f) => outElements(f) * f.outputs[0].slice(2).reduce((p, o, k) => p * Math.floor(f.inputs[0][k + 2] / o), 1),
       why: 'nn.AdaptiveMaxPool1d/2d/3d exports as MaxPool with kernel in/out (torch.onnx exports divisible sizes only): output elements × ΠK compares',
       source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451; torch/onnx/symbolic_opset9.py _adaptive_pool',
-    },
-    avgPoolNd: { count: (f) => outElements(f) * kernelVolume(f), why: 'AveragePool: output elements × ΠK (PoolBase charges CMP)', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' },
-    adaptiveAvgPoolNd: {
+    }, 'adaptiveMax'),
+    avgPoolNd: withUnbatched({ count: (f) => outElements(f) * kernelVolume(f), why: 'AveragePool: output elements × ΠK (PoolBase charges CMP)', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' }, 'window'),
+    adaptiveAvgPoolNd: withUnbatched({
       count: (f) => (f.outputs[0].slice(2).every((d) => d === 1) ? inElements(f) + 4 * outElements(f) : outElements(f) * f.inputs[0].slice(2).reduce((p, d, a) => p * Math.floor(d / f.outputs[0][2 + a]), 1)),
       why: 'adaptive pooling exports as GlobalAveragePool (to 1: 1 per input + 4 per output) or AveragePool with kernel ⌊in/out⌋ per axis',
       source: 'onnx_tool/node.py GlobalAveragePoolNode l. 1526-1530, PoolBase l. 1446-1451',
-    },
+    }, 'adaptiveAvg'),
   },
 };
 

@@ -20,6 +20,7 @@
  * (scripts/convention_truth.py) instead.
  */
 import { NEWER_RULES } from './onnx-tool-newer.js';
+import { withUnbatched } from './onnx-tool-pools.js';
 import { ndRules } from './nd-rules.js';
 import { convDims, inElements, linearDims, outElements, poolKernel, resampleMode, transposedMacs, weightShape } from './families.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
@@ -91,10 +92,10 @@ export const onnxTool: ConventionPreset = {
     hardSigmoid: perOutput(MUL + ADD + 2 * CMP, 'HardSigmoid: multiply, add, 2 compares per element', `${NODE} HardSigmoidNode l. 582-586`),
     hardSwish: perOutput(2 * MUL + ADD + 2 * CMP, 'HardSwish: 2 multiplies, add, 2 compares per element', `${NODE} HardSwishNode l. 595-599`),
     softmax: perOutput(EXP + DIV, 'Softmax: exp + divide, 36 per element', `${NODE} SoftmaxNode l. 404-408`),
-    maxPool: { count: (f) => pool(f, poolKernel(f)), why: 'MaxPool: output elements × kh·kw compares', source: `${NODE} PoolBase._profile_core l. 1446-1451` },
-    avgPool: { count: (f) => pool(f, poolKernel(f)), why: 'AveragePool: output elements × kh·kw (PoolBase charges CMP for both pools)', source: `${NODE} PoolBase._profile_core l. 1446-1451` },
+    maxPool: withUnbatched({ count: (f) => pool(f, poolKernel(f)), why: 'MaxPool: output elements × kh·kw compares', source: `${NODE} PoolBase._profile_core l. 1446-1451` }, 'window'),
+    avgPool: withUnbatched({ count: (f) => pool(f, poolKernel(f)), why: 'AveragePool: output elements × kh·kw (PoolBase charges CMP for both pools)', source: `${NODE} PoolBase._profile_core l. 1446-1451` }, 'window'),
     globalAvgPool: { count: globalPool, why: 'GlobalAveragePool: 1 add per input element + a 4-cost divide per output', source: `${NODE} GlobalAveragePoolNode._profile_core l. 1526-1530` },
-    adaptiveAvgPool: {
+    adaptiveAvgPool: withUnbatched({
       count: (f) => {
         const x = f.inputs[0];
         const y = f.outputs[0];
@@ -103,7 +104,7 @@ export const onnxTool: ConventionPreset = {
       },
       why: 'AdaptiveAvgPool2d exports as GlobalAveragePool (1×1: in + 4·out) or AveragePool with kernel in/out (out × kernel)',
       source: `${NODE} GlobalAveragePoolNode l. 1526-1530, PoolBase l. 1446-1451`,
-    },
+    }, 'adaptiveAvg'),
     resample: {
       count: (f) => {
         const mode = resampleMode(f);
