@@ -15,7 +15,14 @@
  *                torch.matmul …) undivided: at batch N they count N images where the hooks count one.
  *   upsample     upsample_flops_counter_hook (pytorch_ops.py l. 21-27) reads output[0], the first
  *                sample, as the output: C·ΠO of one image, which the division then makes 1/N of it.
+ *   unbatched    a model fed one sample without its batch axis ([C, H, W] into nn.MaxPool2d, as
+ *                PyTorch's pools take it): get_flops_pytorch builds (1, *input_res) itself (l. 43-47),
+ *                so such a sample reaches the model only through input_constructor (l. 40), and
+ *                batch_counter_hook (l. 267-277) takes len(input), its first axis C, for the batch:
+ *                the module hooks' total is divided by C (l. 199), the patched functions' not.
+ *                The preset divides by the input's first axis as the tool does; the note says so.
  */
+import { poolAxes } from './families.js';
 import type { DefectInput, Family, LayerFacts, Rule } from './types.js';
 
 const fmt = (n: number) => (Number.isInteger(n) ? n : Math.round(n * 100) / 100).toLocaleString('en-US');
@@ -36,6 +43,9 @@ export function ptflopsDefects(rules: Readonly<Partial<Record<Family, Rule>>>, {
     else byFamily.set(l.facts.family, [l]);
   }
   const out: Partial<Record<Family, string>> = {};
+  // a pool reading one sample without its batch axis: the batch the tool divides by is that sample's first axis
+  const unbatched = batch > 1 ? layers.find((l) => poolAxes(l.facts).unbatched) : undefined;
+  if (unbatched) return unbatchedNotes(byFamily, rules, batch, unbatched.facts);
   for (const [family, members] of byFamily) {
     const rule = rules[family];
     if (!rule?.hook) {
@@ -73,4 +83,15 @@ function functionsNote(members: DefectInput['layers'], batch: number): string | 
   const functions = members.reduce((s, l) => s + (l.count - l.hook / batch), 0);
   if (functions <= 0) return null;
   return `A ptflops defect: at batch ${batch} the patched functions' ${fmt(functions)} are the whole batch's, added after the module hooks' total was divided by the batch (${ENGINE} get_flops_pytorch l. 69-71, compute_average_flops_cost l. 199): ${fmt(functions / batch)} per image`;
+}
+
+/** A model fed one unbatched sample: each family's module hooks, divided by the sample's first axis. */
+function unbatchedNotes(byFamily: ReadonlyMap<Family, DefectInput['layers']>, rules: Readonly<Partial<Record<Family, Rule>>>, batch: number, at: LayerFacts): Partial<Record<Family, string>> {
+  const out: Partial<Record<Family, string>> = {};
+  for (const [family, members] of byFamily) {
+    const hooks = rules[family]?.hook ? members.reduce((s, l) => s + l.hook, 0) : 0;
+    if (hooks <= 0) continue;
+    out[family] = `A ptflops defect: the model reads one sample without its batch axis (${at.name} pools [${at.inputs[0].join(', ')}]), which reaches it only through input_constructor (${ENGINE} l. 40-47), and batch_counter_hook (l. 267-277) takes its first axis, ${batch}, for the batch: the module hooks' ${fmt(hooks)} for the one sample are divided by ${batch} (l. 199), ${fmt(hooks / batch)}; the patched functions' counts are whole`;
+  }
+  return out;
 }
