@@ -29,6 +29,7 @@ import { coveredPositions } from '../ops/conv-transpose.js';
 import { windowLengthSum } from '../ops/adaptive-windows.js';
 import { L, V, ZERO, add, dims, evaluate, mul, sub } from './explain-expr.js';
 import type { Expr, Parts } from './explain-expr.js';
+import { poolAxes } from './families.js';
 import type { Family, LayerFacts } from './types.js';
 
 /** FLOPs per element of the one-op families whose rate does not depend on attributes (activation-more.ts, softmax.ts, learned.ts). */
@@ -110,6 +111,17 @@ const kernels = (f: LayerFacts): number[] => (f.geometry ?? []).map((a) => a.ker
 
 /** Σ over outputs of adaptive-pool window lengths along an axis: [⌊j·I/O⌋, ⌈(j+1)·I/O⌉) (adaptive-windows.ts). */
 const adaptiveWindowSum = (i: number, o: number): number => windowLengthSum({ in: i, out: o });
+/** The axes before an adaptive pool's pooled ones: N·C, or C of an unbatched [C, …spatial] sample (families.ts poolAxes). */
+export const poolLeading = (f: LayerFacts): Expr => {
+  const { leading, unbatched } = poolAxes(f);
+  return V(unbatched ? 'C' : 'N·C', ...leading);
+};
+/** Σ over outputs of the window lengths along each pooled axis (the output's last axes as many). */
+const adaptiveWindows = (f: LayerFacts): Expr => {
+  const { pooled } = poolAxes(f);
+  const y = f.outputs[0].slice(f.outputs[0].length - pooled.length);
+  return V('Σ windows per axis', ...pooled.map((len, a) => adaptiveWindowSum(len, y[a])));
+};
 
 /** conv-nd.ts: N·Cout·ΠO·(Cin/g)·ΠK over 1 or 3 spatial axes. */
 function convNdParts(f: LayerFacts): Parts {
@@ -238,10 +250,10 @@ export function morePartsOf(f: LayerFacts): Parts | null {
     case 'avgPoolNd':
       return only(mul(V('ΠK', ...kernels(f)), outs), f);
     case 'adaptiveAvgPoolNd':
-      return only(mul(V('N·C', x[0], x[1]), V('Σ windows per axis', ...x.slice(2).map((len, a) => adaptiveWindowSum(len, y[2 + a])))), f);
+      return only(mul(poolLeading(f), adaptiveWindows(f)), f);
     case 'adaptiveMaxPool':
       // pool-adaptive-max.ts: (window volume − 1) comparisons per output
-      return only(sub(mul(V('N·C', x[0], x[1]), V('Σ windows per axis', ...x.slice(2).map((len, a) => adaptiveWindowSum(len, y[2 + a])))), outs), f);
+      return only(sub(mul(poolLeading(f), adaptiveWindows(f)), outs), f);
     case 'positionEmbedding': {
       // spatiotemporal-position.ts: with its tables, T·H·W·C to sum them, then 1 per output element added
       if (f.op === spatioTemporalPositionEncoding) return only(f.weights.length > 1 ? add(V('T·H·W·C', x[1], x[2]), dims('outputs', y)) : ZERO, f);

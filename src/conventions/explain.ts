@@ -20,7 +20,7 @@ import { coveredPositions } from '../ops/conv-transpose.js';
 import { pair } from '../ops/geometry.js';
 import { numel } from '../ops/types.js';
 import { layerFacts, resampleMode } from './families.js';
-import { morePartsOf, resizeElementwise } from './explain-families.js';
+import { morePartsOf, poolLeading, resizeElementwise } from './explain-families.js';
 import { resize } from '../ops/resize.js';
 import { L, V, ZERO, add, dims, evaluate, fmt, mul, render, sub } from './explain-expr.js';
 import type { Expr, Parts } from './explain-expr.js';
@@ -164,8 +164,11 @@ function elementwiseOf(f: LayerFacts): Expr {
     case 'globalAvgPool':
     case 'reduceMean':
       return dims('inputs', x);
-    case 'adaptiveAvgPool':
-      return mul(V('N·C', x[0], x[1]), V('Σ windows h', windowSum(x[2], y[2])), V('Σ windows w', windowSum(x[3], y[3])));
+    case 'adaptiveAvgPool': {
+      // the last two axes pooled, after N·C (or C of an unbatched [C, H, W] sample)
+      const [h, w] = [x.length - 2, y.length - 2];
+      return mul(poolLeading(f), V('Σ windows h', windowSum(x[h], y[w])), V('Σ windows w', windowSum(x[h + 1], y[w + 1])));
+    }
     case 'resample':
       if (f.op === resize) return resizeElementwise(f);
       return mul(V(`${resampleMode(f)} per output`, PER_RESAMPLED[resampleMode(f)]), outs);
