@@ -5,7 +5,8 @@
  * thop count_convNd / count_avgpool / count_adap_avgpool walk every axis; ptflops' MODULES_MAPPING
  * lists nn.Conv1d/3d, MaxPool1d/3d, AvgPool1d/3d, AdaptiveAvgPool1d/3d beside the 2-D ones (and
  * patches F.max_pool1d/3d …); calflops patches F.conv1d/3d and the 1-D/3-D pools; torchinfo's
- * "Conv" rule covers Conv1d/3d; onnx-tool's ConvNode and PoolBase read the kernel's every axis.
+ * "Conv" rule covers Conv1d/3d; onnx-tool's ConvNode reads the kernel's every axis, its PoolBase
+ * kernel_shape[0], and [1] only for a 2-axis kernel (onnx-tool-pools.ts profiledKernel).
  * fvcore's _DEFAULT_SUPPORTED_OPS has aten::_convolution (any rank) but only
  * aten::adaptive_avg_pool2d and the 2-D upsampling ops: a 1-D or 3-D adaptive pool or upsampling
  * counts 0 there. Resampling over 1 or 3 axes (upsample1d/3d, a 3-D or 5-D Resize): nd-resample.ts.
@@ -19,7 +20,7 @@
 import { inElements, outElements, poolAxes } from './families.js';
 import { RESAMPLE_ND } from './nd-resample.js';
 import { moduleHook } from './ptflops-hooks.js';
-import { withUnbatched } from './onnx-tool-pools.js';
+import { profiledKernel, withUnbatched } from './onnx-tool-pools.js';
 import { numel } from '../ops/types.js';
 import type { Family, LayerFacts, Rule } from './types.js';
 
@@ -28,6 +29,9 @@ type NdRules = Readonly<Partial<Record<NdFamily, Rule>>>;
 
 const withBias = (f: LayerFacts): number => f.cost.macs + f.cost.biasOps;
 const kernelVolume = (f: LayerFacts): number => (f.geometry ?? []).reduce((p, a) => p * a.kernel, 1);
+const poolKernels = (f: LayerFacts): number[] => (f.geometry ?? []).map((a) => a.kernel);
+/** An adaptive pool's exported kernel, ⌊in/out⌋ per spatial axis of [N, C, …spatial]. */
+const adaptiveKernels = (f: LayerFacts): number[] => f.outputs[0].slice(2).map((o, k) => Math.floor(f.inputs[0][k + 2] / o));
 
 /** Σ over outputs of adaptive-pool window lengths along one axis: [⌊j·I/O⌋, ⌈(j+1)·I/O⌉). */
 function windowSum(i: number, o: number): number {
@@ -156,16 +160,16 @@ export const ND_RULES: Readonly<Record<string, NdRules>> = {
       source: 'onnx_tool/node.py ConvTransposeNode._profile_core l. 2724-2736',
     },
     resampleNd: RESAMPLE_ND['onnx-tool'],
-    maxPoolNd: withUnbatched({ count: (f) => outElements(f) * kernelVolume(f), why: 'MaxPool: output elements × ΠK compares', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' }, 'window'),
+    maxPoolNd: withUnbatched({ count: (f) => outElements(f) * profiledKernel(poolKernels(f)), why: 'MaxPool: output elements × k compares (1-D), × k_d only over 3 axes (PoolBase multiplies kernel_shape[1] only for a 2-axis kernel)', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' }, 'window'),
     adaptiveMaxPool: withUnbatched({
-      count: (f) => outElements(f) * f.outputs[0].slice(2).reduce((p, o, k) => p * Math.floor(f.inputs[0][k + 2] / o), 1),
-      why: 'nn.AdaptiveMaxPool1d/2d/3d exports as MaxPool with kernel in/out (torch.onnx exports divisible sizes only): output elements × ΠK compares',
+      count: (f) => outElements(f) * profiledKernel(adaptiveKernels(f)),
+      why: 'nn.AdaptiveMaxPool1d/2d/3d exports as MaxPool with kernel in/out (torch.onnx exports divisible sizes only): output elements × kernel compares (kh·kw in 2-D; k_d alone in 3-D, as PoolBase reads the kernel)',
       source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451; torch/onnx/symbolic_opset9.py _adaptive_pool',
     }, 'adaptiveMax'),
-    avgPoolNd: withUnbatched({ count: (f) => outElements(f) * kernelVolume(f), why: 'AveragePool: output elements × ΠK (PoolBase charges CMP)', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' }, 'window'),
+    avgPoolNd: withUnbatched({ count: (f) => outElements(f) * profiledKernel(poolKernels(f)), why: 'AveragePool: output elements × k (1-D), × k_d only over 3 axes (PoolBase charges CMP, and multiplies kernel_shape[1] only for a 2-axis kernel)', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' }, 'window'),
     adaptiveAvgPoolNd: withUnbatched({
-      count: (f) => (f.outputs[0].slice(2).every((d) => d === 1) ? inElements(f) + 4 * outElements(f) : outElements(f) * f.inputs[0].slice(2).reduce((p, d, a) => p * Math.floor(d / f.outputs[0][2 + a]), 1)),
-      why: 'adaptive pooling exports as GlobalAveragePool (to 1: 1 per input + 4 per output) or AveragePool with kernel ⌊in/out⌋ per axis',
+      count: (f) => (f.outputs[0].slice(2).every((d) => d === 1) ? inElements(f) + 4 * outElements(f) : outElements(f) * profiledKernel(adaptiveKernels(f))),
+      why: 'adaptive pooling exports as GlobalAveragePool (to 1: 1 per input + 4 per output) or AveragePool with kernel ⌊in/out⌋ per axis: output elements × k (1-D), × k_d alone (3-D)',
       source: 'onnx_tool/node.py GlobalAveragePoolNode l. 1526-1530, PoolBase l. 1446-1451',
     }, 'adaptiveAvg'),
   },

@@ -30,6 +30,13 @@ import type { LayerFacts, Rule } from './types.js';
 
 type PoolKind = 'window' | 'adaptiveAvg' | 'adaptiveMax';
 
+/**
+ * The kernel PoolBase._profile_core (l. 1446-1451) multiplies a pool's output elements by:
+ * kernel_shape[0], times kernel_shape[1] only where the kernel has exactly 2 axes. So a 3-D MaxPool or
+ * AveragePool counts output × k_d (MaxPool3d(2) on [1, 3, 4, 6, 6]: 54 × 2 = 108, where ΠK says 432).
+ */
+export const profiledKernel = (kernel: readonly number[]): number => (kernel.length === 2 ? kernel[0] * kernel[1] : kernel[0]);
+
 /** How torch.onnx exports an unbatched pool: GlobalAveragePool, a pool of kernel dim/out (divisible), or nothing. */
 function unbatchedExport(f: LayerFacts, kind: PoolKind): 'global' | 'pool' | null {
   if (kind === 'window') return null;

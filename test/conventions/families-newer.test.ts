@@ -231,3 +231,15 @@ describe('adaptiveMaxPool1d/2d/3d: one family under every preset', () => {
     expect(count('onnx-tool', net([1, 3, 8, 8], { op: 'adaptiveMaxPool2d', outputSize: 1 }))).toBe(192);
   });
 });
+
+describe("onnx-tool's pools over 3 axes: PoolBase._profile_core multiplies the output by kernel_shape[0], and by kernel_shape[1] only for a 2-axis kernel", () => {
+  it('MaxPool3d(2) and AvgPool3d(2) on [1, 3, 4, 6, 6]: 54 outputs × k_d 2 = 108 (the tool run on the opset 13 and 17 exports; ΠK said 432); 1-D and 2-D keep the whole kernel', () => {
+    expect(count('onnx-tool', net([1, 3, 4, 6, 6], { op: 'maxPool3d', kernelSize: 2 }))).toBe(108);
+    expect(count('onnx-tool', net([1, 3, 4, 6, 6], { op: 'avgPool3d', kernelSize: 2 }))).toBe(108);
+    expect(count('onnx-tool', net([1, 3, 8], { op: 'maxPool1d', kernelSize: 2 }))).toBe(12 * 2);
+  });
+  it('adaptive to 2 over 3 axes exports a kernel [2, 3, 3] or [2, 2, 2]: AdaptiveAvgPool3d on [1, 3, 4, 6, 6] and AdaptiveMaxPool3d on [1, 3, 4, 4, 4] both 24 outputs × 2 = 48', () => {
+    expect(count('onnx-tool', net([1, 3, 4, 6, 6], { op: 'adaptiveAvgPool3d', outputSize: 2 }))).toBe(48);
+    expect(count('onnx-tool', net([1, 3, 4, 4, 4], { op: 'adaptiveMaxPool3d', outputSize: 2 }))).toBe(48);
+  });
+});
