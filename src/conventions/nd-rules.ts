@@ -20,7 +20,7 @@
 import { inElements, outElements, poolAxes } from './families.js';
 import { RESAMPLE_ND } from './nd-resample.js';
 import { moduleHook } from './ptflops-hooks.js';
-import { profiledKernel, withUnbatched } from './onnx-tool-pools.js';
+import { profiledKernel, asExported } from './onnx-tool-pools.js';
 import { numel } from '../ops/types.js';
 import type { Family, LayerFacts, Rule } from './types.js';
 
@@ -160,14 +160,14 @@ export const ND_RULES: Readonly<Record<string, NdRules>> = {
       source: 'onnx_tool/node.py ConvTransposeNode._profile_core l. 2724-2736',
     },
     resampleNd: RESAMPLE_ND['onnx-tool'],
-    maxPoolNd: withUnbatched({ count: (f) => outElements(f) * profiledKernel(poolKernels(f)), why: 'MaxPool: output elements × k compares (1-D), × k_d only over 3 axes (PoolBase multiplies kernel_shape[1] only for a 2-axis kernel)', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' }, 'window'),
-    adaptiveMaxPool: withUnbatched({
+    maxPoolNd: asExported({ count: (f) => outElements(f) * profiledKernel(poolKernels(f)), why: 'MaxPool: output elements × k compares (1-D), × k_d only over 3 axes (PoolBase multiplies kernel_shape[1] only for a 2-axis kernel)', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' }, 'window'),
+    adaptiveMaxPool: asExported({
       count: (f) => outElements(f) * profiledKernel(adaptiveKernels(f)),
       why: 'nn.AdaptiveMaxPool1d/2d/3d exports as MaxPool with kernel in/out (torch.onnx exports divisible sizes only): output elements × kernel compares (kh·kw in 2-D; k_d alone in 3-D, as PoolBase reads the kernel)',
       source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451; torch/onnx/symbolic_opset9.py _adaptive_pool',
     }, 'adaptiveMax'),
-    avgPoolNd: withUnbatched({ count: (f) => outElements(f) * profiledKernel(poolKernels(f)), why: 'AveragePool: output elements × k (1-D), × k_d only over 3 axes (PoolBase charges CMP, and multiplies kernel_shape[1] only for a 2-axis kernel)', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' }, 'window'),
-    adaptiveAvgPoolNd: withUnbatched({
+    avgPoolNd: asExported({ count: (f) => outElements(f) * profiledKernel(poolKernels(f)), why: 'AveragePool: output elements × k (1-D), × k_d only over 3 axes (PoolBase charges CMP, and multiplies kernel_shape[1] only for a 2-axis kernel)', source: 'onnx_tool/node.py PoolBase._profile_core l. 1446-1451' }, 'window'),
+    adaptiveAvgPoolNd: asExported({
       count: (f) => (f.outputs[0].slice(2).every((d) => d === 1) ? inElements(f) + 4 * outElements(f) : outElements(f) * profiledKernel(adaptiveKernels(f))),
       why: 'adaptive pooling exports as GlobalAveragePool (to 1: 1 per input + 4 per output) or AveragePool with kernel ⌊in/out⌋ per axis: output elements × k (1-D), × k_d alone (3-D)',
       source: 'onnx_tool/node.py GlobalAveragePoolNode l. 1526-1530, PoolBase l. 1446-1451',

@@ -20,6 +20,9 @@
  *                  kernel_shape [] fails the ONNX checker, max_pool1d_with_indices refuses it), the export
  *                  fails: no figure.
  *
+ * Batched, an adaptive pool exports the same way over every spatial axis, and not at all where an
+ * output size (not all 1 for the average) does not divide its axis: [1, 2, 5, 5] to 3 has no figure.
+ *
  * Measured: onnx-tool 00f5f0a's own source on those exports (each case of
  * test/conventions/unbatched-pools.test.ts). A layer without a figure is listed as unsupported
  * (Rule.unsupported), as MViT's attention is.
@@ -37,18 +40,25 @@ type PoolKind = 'window' | 'adaptiveAvg' | 'adaptiveMax';
  */
 export const profiledKernel = (kernel: readonly number[]): number => (kernel.length === 2 ? kernel[0] * kernel[1] : kernel[0]);
 
-/** How torch.onnx exports an unbatched pool: GlobalAveragePool, a pool of kernel dim/out (divisible), or nothing. */
-function unbatchedExport(f: LayerFacts, kind: PoolKind): 'global' | 'pool' | null {
-  if (kind === 'window') return null;
-  const out = f.outputs[0].slice(1);
+/**
+ * How torch.onnx exports an adaptive pool (_adaptive_pool): GlobalAveragePool, a pool of kernel
+ * sizes[2:]/out where each divides, or nothing. Batched, sizes[2:] are the spatial axes, so an
+ * output size that does not divide its axis fails the export too ([1, 2, 5, 5] to 3: "output size
+ * that are not factor of input size"); unbatched they are the spatial axes but the first.
+ */
+function adaptiveExport(f: LayerFacts, kind: PoolKind): 'global' | 'pool' | null {
+  const y = f.outputs[0];
+  const out = y.slice(y.length - poolAxes(f).pooled.length);
   if (kind === 'adaptiveAvg' && out.every((o) => o === 1)) return 'global';
   const dim = f.inputs[0].slice(2);
   return dim.length > 0 && dim.every((d, i) => d % out[i] === 0) ? 'pool' : null;
 }
+/** Whether torch.onnx writes a node onnx-tool can profile: a window pool unless unbatched, an adaptive one where it exports. */
+const profiled = (f: LayerFacts, kind: PoolKind): boolean => (kind === 'window' ? !poolAxes(f).unbatched : adaptiveExport(f, kind) !== null);
 
 function unbatchedCount(f: LayerFacts, kind: PoolKind): number {
   const x = f.inputs[0];
-  const exported = unbatchedExport(f, kind);
+  const exported = kind === 'window' ? null : adaptiveExport(f, kind);
   if (exported === 'global') return inElements(f) * ADD + x[0] * x[1] * DIV;
   return exported === 'pool' ? inElements(f) * CMP : 0;
 }
@@ -59,22 +69,22 @@ const NOTES: Record<PoolKind, { why: string; source: string }> = {
     source: `${NODE} PoolBase.shape_infer l. 1399-1444; onnx_tool/graph.py shape_infer l. 1045-1051`,
   },
   adaptiveAvg: {
-    why: 'of an unbatched [C, …spatial] sample: to 1 a GlobalAveragePool over [x0, x1, …] (input + 4·x0·x1); else, where sizes[2:] divide by the first output sizes, an AveragePool that reads each input once (input elements); else, and over 1 axis, the export fails: no figure',
+    why: 'an output size (not 1) that does not divide its axis fails the export: no figure; of an unbatched [C, …spatial] sample: to 1 a GlobalAveragePool over [x0, x1, …] (input + 4·x0·x1); else, where sizes[2:] divide by the first output sizes, an AveragePool that reads each input once (input elements); else, and over 1 axis, the export fails: no figure',
     source: `torch 1.13 torch/onnx/symbolic_opset9.py _adaptive_pool l. 1743-1793; ${NODE} GlobalAveragePoolNode l. 1503-1530, PoolBase l. 1446-1451`,
   },
   adaptiveMax: {
-    why: 'of an unbatched [C, …spatial] sample: where sizes[2:] divide by the first output sizes, a MaxPool that reads each input once (input elements); else, and over 1 axis, the export fails: no figure',
+    why: 'an output size that does not divide its axis fails the export: no figure; of an unbatched [C, …spatial] sample: where sizes[2:] divide by the first output sizes, a MaxPool that reads each input once (input elements); else, and over 1 axis, the export fails: no figure',
     source: `torch 1.13 torch/onnx/symbolic_opset9.py _adaptive_pool l. 1743-1793; ${NODE} PoolBase l. 1446-1451`,
   },
 };
 
-/** A batched pool's onnx-tool rule, extended to an unbatched sample's export. */
-export function withUnbatched(rule: Rule, kind: PoolKind): Rule {
+/** A batched pool's onnx-tool rule, as torch.onnx exports the layer: an unbatched sample's export, and no figure where there is none. */
+export function asExported(rule: Rule, kind: PoolKind): Rule {
   const note = NOTES[kind];
   return {
     ...rule,
     count: (f, ctx) => (poolAxes(f).unbatched ? unbatchedCount(f, kind) : rule.count(f, ctx)),
-    unsupported: (f) => poolAxes(f).unbatched && unbatchedExport(f, kind) === null,
+    unsupported: (f) => !profiled(f, kind),
     why: `${rule.why}; ${note.why}`,
     source: `${rule.source}; ${note.source}`,
   };

@@ -8,7 +8,8 @@
  *
  * A convlens layer is counted as torch.onnx.export writes it (opset 17, BNs kept with
  * training=TrainingMode.PRESERVE): nn.ReLU6 → Clip, SiLU → Sigmoid + Mul, AdaptiveAvgPool2d(1) →
- * GlobalAveragePool, AdaptiveAvgPool2d(k) on a multiple of k → AveragePool(kernel = stride = in/k),
+ * GlobalAveragePool, AdaptiveAvgPool2d(k) on a multiple of k → AveragePool(kernel = stride = in/k) (on
+ * another size torch.onnx refuses it: no figure, onnx-tool-pools.ts),
  * Linear → Gemm (bias as its third input), F.interpolate → Resize. Dropout is removed at export.
  *
  * ConvTranspose (l. 2724-2736) is counted as output elements × volume(weight[1:]) =
@@ -20,7 +21,7 @@
  * (scripts/convention_truth.py) instead.
  */
 import { NEWER_RULES } from './onnx-tool-newer.js';
-import { withUnbatched } from './onnx-tool-pools.js';
+import { asExported } from './onnx-tool-pools.js';
 import { ndRules } from './nd-rules.js';
 import { convDims, inElements, linearDims, outElements, poolKernel, resampleMode, transposedMacs, weightShape } from './families.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
@@ -92,10 +93,10 @@ export const onnxTool: ConventionPreset = {
     hardSigmoid: perOutput(MUL + ADD + 2 * CMP, 'HardSigmoid: multiply, add, 2 compares per element', `${NODE} HardSigmoidNode l. 582-586`),
     hardSwish: perOutput(2 * MUL + ADD + 2 * CMP, 'HardSwish: 2 multiplies, add, 2 compares per element', `${NODE} HardSwishNode l. 595-599`),
     softmax: perOutput(EXP + DIV, 'Softmax: exp + divide, 36 per element', `${NODE} SoftmaxNode l. 404-408`),
-    maxPool: withUnbatched({ count: (f) => pool(f, poolKernel(f)), why: 'MaxPool: output elements × kh·kw compares', source: `${NODE} PoolBase._profile_core l. 1446-1451` }, 'window'),
-    avgPool: withUnbatched({ count: (f) => pool(f, poolKernel(f)), why: 'AveragePool: output elements × kh·kw (PoolBase charges CMP for both pools)', source: `${NODE} PoolBase._profile_core l. 1446-1451` }, 'window'),
+    maxPool: asExported({ count: (f) => pool(f, poolKernel(f)), why: 'MaxPool: output elements × kh·kw compares', source: `${NODE} PoolBase._profile_core l. 1446-1451` }, 'window'),
+    avgPool: asExported({ count: (f) => pool(f, poolKernel(f)), why: 'AveragePool: output elements × kh·kw (PoolBase charges CMP for both pools)', source: `${NODE} PoolBase._profile_core l. 1446-1451` }, 'window'),
     globalAvgPool: { count: globalPool, why: 'GlobalAveragePool: 1 add per input element + a 4-cost divide per output', source: `${NODE} GlobalAveragePoolNode._profile_core l. 1526-1530` },
-    adaptiveAvgPool: withUnbatched({
+    adaptiveAvgPool: asExported({
       count: (f) => {
         const x = f.inputs[0];
         const y = f.outputs[0];

@@ -65,9 +65,10 @@ describe('average pooling: thop multiplies l_prod(x.shape[:-dims]), C unbatched,
 });
 
 describe('adaptive pooling: thop zips every axis; onnx-tool counts what torch.onnx writes', () => {
-  it('adaptiveAvgPool2d 5×5 → 3 on [2, 5, 5]: thop 2·7·7 + 18 = 116 (it was NaN), fvcore and calflops 50, ptflops 50/2 + 50 = 75 (batched 100); onnx-tool: 5 % 3 ≠ 0, no export', () => {
+  it('adaptiveAvgPool2d 5×5 → 3 on [2, 5, 5]: thop 2·7·7 + 18 = 116 (it was NaN), fvcore and calflops 50, ptflops 50/2 + 50 = 75 (batched 100); onnx-tool: 5 % 3 ≠ 0, no export either way', () => {
     expect(counts([2, 5, 5], { op: 'adaptiveAvgPool2d', outputSize: 3 })).toMatchObject({ thop: 116, fvcore: 50, calflops: 50, ptflops: 75, unsupported: ['onnx-tool'] });
-    expect(counts([1, 2, 5, 5], { op: 'adaptiveAvgPool2d', outputSize: 3 })).toMatchObject({ thop: 116, fvcore: 50, calflops: 50, ptflops: 100 });
+    // batched too: "output size that are not factor of input size" (it counted 9 outputs × ⌊5/3⌋² = 18)
+    expect(counts([1, 2, 5, 5], { op: 'adaptiveAvgPool2d', outputSize: 3 })).toMatchObject({ thop: 116, fvcore: 50, calflops: 50, ptflops: 100, 'onnx-tool': 0, unsupported: ['onnx-tool'] });
   });
   it('to 1 on [2, 4, 4]: thop 32 + 2, fvcore 32; onnx-tool a GlobalAveragePool over [N 2, C 4, 4]: 32 + 4·8 = 64, batched 32 + 4·2 = 40', () => {
     expect(counts([2, 4, 4], { op: 'adaptiveAvgPool2d', outputSize: 1 })).toMatchObject({ thop: 34, fvcore: 32, ptflops: 48, 'onnx-tool': 64, unsupported: [] });
@@ -92,6 +93,7 @@ describe('adaptive pooling: thop zips every axis; onnx-tool counts what torch.on
     expect(counts([3, 8, 8], { op: 'adaptiveMaxPool2d', outputSize: 2 })).toMatchObject({ thop: 0, ptflops: 256, calflops: 192, 'onnx-tool': 192, unsupported: [] });
     expect(counts([3, 4, 4, 4], { op: 'adaptiveMaxPool3d', outputSize: 2 })).toMatchObject({ 'onnx-tool': 192, unsupported: [] });
     expect(counts([3, 8, 8], { op: 'adaptiveMaxPool2d', outputSize: 3 }).unsupported).toEqual(['onnx-tool']);
+    expect(counts([1, 3, 8, 8], { op: 'adaptiveMaxPool2d', outputSize: 3 }).unsupported).toEqual(['onnx-tool']);
     expect(counts([3, 8], { op: 'adaptiveMaxPool1d', outputSize: 1 }).unsupported).toEqual(['onnx-tool']);
   });
 });
