@@ -49,6 +49,11 @@ what the real tools print, run from their sources as scripts/convention_truth.py
            on contiguous ones), exported to test/fixtures/conventions/linear_strided.op17.onnx: aten::linear
            takes addmm (ptflops-aten counts the bias) only for a contiguous 3-D input.
 
+  unbatched  every tool on one pooling module (max, average, adaptive; 1-, 2-, 3-D) fed one sample without
+           its batch axis, [C, …spatial], as PyTorch's pools take it, and the batch of one: ptflops through
+           input_constructor (its batch counter reads the sample's first axis), onnx-tool on the opset 13
+           and 17 exports, or why it gives nothing (the export fails, or its shape inference raises).
+
   /usr/bin/python3 scripts/convention_truth_cases.py --tools /tmp/tools            # every case
   /usr/bin/python3 scripts/convention_truth_cases.py --tools /tmp/tools video swin # only these, merged
 """
@@ -255,7 +260,81 @@ def linear_strided():
     return out
 
 
-CASES = {"video": video, "batch": batch, "swin": swin, "onnx": onnx_modules, "swinModules": swin_modules, "linearStrided": linear_strided}
+# (name, module, the unbatched sample's shape): test/conventions/unbatched-pools.test.ts
+UNBATCHED = [
+    ("maxPool2d", lambda: torch.nn.MaxPool2d(2), (3, 8, 8)),
+    ("avgPool2d", lambda: torch.nn.AvgPool2d(3, 2, 1), (3, 8, 8)),
+    ("avgPool2dExcludePad", lambda: torch.nn.AvgPool2d(3, 2, 1, count_include_pad=False), (3, 8, 8)),
+    ("avgPool1d", lambda: torch.nn.AvgPool1d(3, 2, 1), (3, 8)),
+    ("avgPool3d", lambda: torch.nn.AvgPool3d(2), (3, 4, 6, 6)),
+    ("adaptiveAvgPool2d", lambda: torch.nn.AdaptiveAvgPool2d(3), (2, 5, 5)),
+    ("adaptiveAvgPool2dTo1", lambda: torch.nn.AdaptiveAvgPool2d(1), (2, 4, 4)),
+    ("adaptiveAvgPool2dDivisible", lambda: torch.nn.AdaptiveAvgPool2d((2, 4)), (3, 6, 8)),
+    ("adaptiveAvgPool1d", lambda: torch.nn.AdaptiveAvgPool1d(3), (3, 8)),
+    ("adaptiveAvgPool1dTo1", lambda: torch.nn.AdaptiveAvgPool1d(1), (3, 8)),
+    ("adaptiveAvgPool3d", lambda: torch.nn.AdaptiveAvgPool3d((2, 2, 3)), (3, 4, 5, 6)),
+    ("adaptiveAvgPool3dDivisible", lambda: torch.nn.AdaptiveAvgPool3d((2, 2, 3)), (3, 4, 6, 6)),
+    ("adaptiveAvgPool3dTo1", lambda: torch.nn.AdaptiveAvgPool3d(1), (3, 4, 4, 4)),
+    ("adaptiveMaxPool2d", lambda: torch.nn.AdaptiveMaxPool2d(2), (3, 8, 8)),
+    ("adaptiveMaxPool2dIndivisible", lambda: torch.nn.AdaptiveMaxPool2d(3), (3, 8, 8)),
+    ("adaptiveMaxPool3d", lambda: torch.nn.AdaptiveMaxPool3d(2), (3, 4, 4, 4)),
+    ("adaptiveMaxPool1d", lambda: torch.nn.AdaptiveMaxPool1d(1), (3, 8)),
+]
+
+
+class Pool(torch.nn.Module):
+    """One pooling module as a model's child `pool`; with `param`, an unused parameter (calflops reads
+    next(model.parameters()) for the device and fails on a model without one)."""
+
+    def __init__(self, pool, param=False):
+        super().__init__()
+        self.pool = pool
+        if param:
+            self.unused = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return self.pool(x)
+
+
+def onnx_tool_or_error(model, x, opset):
+    """onnx-tool's total on torch.onnx's export at `opset`, or why there is none (the export fails, or
+    onnx-tool's shape inference raises)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.onnx")
+        try:
+            ct.export_onnx(model, x, path, opset=opset)
+        except Exception as e:  # noqa: BLE001 - the exporter's refusal is the fixture's datum
+            return {"error": f"export: {type(e).__name__}: {str(e).splitlines()[0][:160]}"}
+        try:
+            return {"total": profile_onnx(path, {"input": np.zeros(tuple(x.shape), dtype=np.float32)})["total"]}
+        except ValueError as e:
+            return {"error": f"onnx-tool: {str(e).splitlines()[0][:160]}"}
+
+
+def unbatched():
+    """Every tool on one pooling module fed one unbatched [C, …spatial] sample and the batch of one
+    (src/conventions/onnx-tool-pools.ts, ptflops-defects.ts): ptflops through input_constructor (the
+    sample as it is: the batch counter reads its first axis), onnx-tool on the opset 13 and 17 exports."""
+    out = {}
+    for name, ctor, shape in UNBATCHED:
+        out[name] = {}
+        for key, s in (("unbatched", shape), ("batched", (1, *shape))):
+            x = torch.ones(*s)
+            r = {"input": list(s)}
+            r["thop"] = ct.run_thop(Pool(ctor()), x)[0]
+            pt = run_ptflops_batched(Pool(ctor()), x)
+            r["ptflops"] = {"total": pt["total"], "batch": pt["batch"]}
+            r["fvcore"] = ct.run_fvcore(Pool(ctor()), x)[0]
+            r["torchinfo"] = ct.run_torchinfo(Pool(ctor()), x, device="cpu")[0]
+            (flops, _), (macs, _) = ct.run_calflops(Pool(ctor(), param=True), x)
+            r["calflops"], r["calflops-macs"] = flops, macs
+            r["onnx-tool"] = {f"op{o}": onnx_tool_or_error(Pool(ctor()).eval(), x, o) for o in (13, 17)}
+            out[name][key] = r
+            print(name, key, json.dumps(r), flush=True)
+    return out
+
+
+CASES = {"video": video, "batch": batch, "swin": swin, "onnx": onnx_modules, "swinModules": swin_modules, "linearStrided": linear_strided, "unbatched": unbatched}
 
 
 def main():
@@ -264,7 +343,7 @@ def main():
     if unknown:
         args.parser.error(f"unknown cases {sorted(unknown)}: {', '.join(CASES)}")
     out = json.loads(OUT.read_text()) if args.cases and OUT.exists() else {"torch": torch.__version__, "tools": {}}
-    for tool in ct.REPOS if {"onnx", "swinModules", "linearStrided"} & set(args.cases or CASES) else ("ptflops", "onnx-tool"):
+    for tool in ct.REPOS if {"onnx", "swinModules", "linearStrided", "unbatched"} & set(args.cases or CASES) else ("ptflops", "onnx-tool"):
         out["tools"][tool] = {"repository": "github.com/" + ct.REPOS[tool].replace("+", "/"), "commit": ct.revision(args.tools, ct.REPOS[tool])}
     for name, run in CASES.items():
         if args.cases and name not in args.cases:

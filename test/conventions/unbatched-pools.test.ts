@@ -1,11 +1,12 @@
 /**
  * Pools of one sample without its batch axis, [C, …spatial] (src/ops/pool-unbatched.ts), under each
- * preset, worked by hand from the tool's source and set beside the batch of one, [1, C, …spatial].
- * Every unbatched figure here is also what the tool itself printed, run from its source at the
- * commit the preset cites on torch 1.13 (thop fbb5e19, ptflops d612c75 through input_constructor,
- * fvcore 3378afe, calflops 29ca584, torchinfo 5c4164f, onnx-tool 00f5f0a on torch.onnx's opset 13
- * and 17 exports).
+ * preset, worked by hand from the tool's source and set beside the batch of one, [1, C, …spatial];
+ * then every preset against what its tool printed on 17 such modules both ways, run from its source
+ * at the commit the preset cites on torch 1.13 (thop fbb5e19, ptflops d612c75 through
+ * input_constructor, fvcore 3378afe, calflops 29ca584, torchinfo 5c4164f, onnx-tool 00f5f0a on
+ * torch.onnx's opset 13 and 17 exports: scripts/convention_truth_cases.py unbatched).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PRESETS_BY_NAME, countWith } from '../../src/conventions/index.js';
 import { explainReport } from '../../src/conventions/explain.js';
@@ -114,4 +115,58 @@ describe('explain: adaptive pools read C before the pooled axes of an unbatched 
     expect(max.agrees).toBe(true);
     expect(elementwise([1, 3, 8, 8], { op: 'adaptiveMaxPool2d', outputSize: 3 }).elementwise.formula).toBe('273 = N·C 1·3 · Σ windows per axis 10·10 − outputs 1·3·3·3');
   });
+});
+
+/** What each tool printed (scripts/convention_truth_cases.py unbatched → test/fixtures/conventions/cases.json). */
+interface ToolRun {
+  input: number[];
+  thop: number;
+  ptflops: { total: number; batch: number };
+  fvcore: number;
+  torchinfo: number;
+  calflops: number;
+  'calflops-macs': number;
+  'onnx-tool': Record<'op13' | 'op17', { total?: number; error?: string }>;
+}
+const TRUTH = (JSON.parse(readFileSync(new URL('../fixtures/conventions/cases.json', import.meta.url), 'utf8')) as { unbatched: Record<string, Record<'unbatched' | 'batched', ToolRun>> }).unbatched;
+/** The spec layer of each measured module. */
+const LAYERS: Record<string, Record<string, unknown>> = {
+  maxPool2d: { op: 'maxPool2d', kernelSize: 2 },
+  avgPool2d: { op: 'avgPool2d', kernelSize: 3, stride: 2, padding: 1 },
+  avgPool2dExcludePad: { op: 'avgPool2d', kernelSize: 3, stride: 2, padding: 1, countIncludePad: false },
+  avgPool1d: { op: 'avgPool1d', kernelSize: 3, stride: 2, padding: 1 },
+  avgPool3d: { op: 'avgPool3d', kernelSize: 2 },
+  adaptiveAvgPool2d: { op: 'adaptiveAvgPool2d', outputSize: 3 },
+  adaptiveAvgPool2dTo1: { op: 'adaptiveAvgPool2d', outputSize: 1 },
+  adaptiveAvgPool2dDivisible: { op: 'adaptiveAvgPool2d', outputSize: [2, 4] },
+  adaptiveAvgPool1d: { op: 'adaptiveAvgPool1d', outputSize: 3 },
+  adaptiveAvgPool1dTo1: { op: 'adaptiveAvgPool1d', outputSize: 1 },
+  adaptiveAvgPool3d: { op: 'adaptiveAvgPool3d', outputSize: [2, 2, 3] },
+  adaptiveAvgPool3dDivisible: { op: 'adaptiveAvgPool3d', outputSize: [2, 2, 3] },
+  adaptiveAvgPool3dTo1: { op: 'adaptiveAvgPool3d', outputSize: 1 },
+  adaptiveMaxPool2d: { op: 'adaptiveMaxPool2d', outputSize: 2 },
+  adaptiveMaxPool2dIndivisible: { op: 'adaptiveMaxPool2d', outputSize: 3 },
+  adaptiveMaxPool3d: { op: 'adaptiveMaxPool3d', outputSize: 2 },
+  adaptiveMaxPool1d: { op: 'adaptiveMaxPool1d', outputSize: 1 },
+};
+
+describe('every preset equals its tool on each measured pool, unbatched and as the batch of one (cases.json unbatched)', () => {
+  it('the fixture measures every module listed here', () => expect(Object.keys(TRUTH).sort()).toEqual(Object.keys(LAYERS).sort()));
+  for (const [name, runs] of Object.entries(TRUTH)) {
+    for (const key of ['unbatched', 'batched'] as const) {
+      const run = runs[key];
+      it(`${name} on [${run.input.join(', ')}]: thop ${run.thop}, ptflops ${run.ptflops.total} (batch counter ${run.ptflops.batch}), fvcore ${run.fvcore}, calflops ${run.calflops}, onnx-tool ${run['onnx-tool'].op17.total ?? 'none'}`, () => {
+        const input = analysed(net(run.input, LAYERS[name]));
+        const total = (preset: string) => countWith(PRESETS_BY_NAME.get(preset)!, input);
+        for (const tool of ['thop', 'fvcore', 'torchinfo', 'calflops', 'calflops-macs'] as const) expect([tool, total(tool).total]).toEqual([tool, run[tool]]);
+        expect(total('ptflops').total).toBe(run.ptflops.total);
+        expect(input.report.inputs[0].shape[0]).toBe(run.ptflops.batch);
+        const onnx = total('onnx-tool');
+        for (const opset of ['op13', 'op17'] as const) {
+          const measured = run['onnx-tool'][opset];
+          expect([opset, onnx.total, onnx.unsupported]).toEqual([opset, measured.total ?? 0, measured.error ? ['l0'] : []]);
+        }
+      });
+    }
+  }
 });
