@@ -17,8 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { decodeNpy, encodeNpy } from '../../src/tensor/encoding.js';
 import { tensor } from '../../src/tensor/tensor.js';
-import { onnxModel } from '../graph/onnx-builder.js';
 import { testApp } from '../http/app.js';
+import { WA, WB, placed, twoDynamicOnnx } from '../runtime/two-dynamic.js';
 
 async function cli(argv: string[]) {
   const out: string[] = [];
@@ -216,28 +216,11 @@ describe("README's Command line section quotes these errors as the command print
 });
 
 describe('erf on an ONNX file of two dynamic inputs: each file sizes its input', () => {
-  // ya = conv(a, wa), yb = conv(b, wb), both 3×3 without padding, added: ∂sum[0, 0, 1, 1]/∂a[1 + u, 1 + v] = wa[u, v]
-  const WA = [1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const WB = [9, 8, 7, 6, 5, 4, 3, 2, 1];
-  const model = () =>
-    file(
-      'two-dynamic.onnx',
-      onnxModel({
-        inputs: [{ name: 'a', shape: [1, 1, 'h', 'w'] }, { name: 'b', shape: [1, 1, 'h2', 'w2'] }],
-        outputs: ['sum'],
-        nodes: [
-          { op: 'Conv', inputs: ['a', 'wa'], outputs: ['ya'], name: 'ca', attrs: { kernel_shape: { ints: [3, 3] } } },
-          { op: 'Conv', inputs: ['b', 'wb'], outputs: ['yb'], name: 'cb', attrs: { kernel_shape: { ints: [3, 3] } } },
-          { op: 'Add', inputs: ['ya', 'yb'], outputs: ['sum'], name: 'add' },
-        ],
-        initializers: [{ name: 'wa', dims: [1, 1, 3, 3], data: WA }, { name: 'wb', dims: [1, 1, 3, 3], data: WB }],
-      }),
-    );
+  const model = () => file('two-dynamic.onnx', twoDynamicOnnx());
 
   it('a and b 1×1×5×5: the sum 3×3, its unit (1, 1) reads a at rows and columns 1…3, wa there (hand-worked); at b (--input-name b), wb', async () => {
     const onnx = model();
     const [a, b] = [npy('a5.npy', values((k) => k).slice(0, 25), [1, 1, 5, 5]), npy('b5.npy', values((k) => -k).slice(0, 25), [1, 1, 5, 5])];
-    const placed = (w: number[]) => Array.from({ length: 25 }, (_, k) => (k % 5 >= 1 && k % 5 <= 3 && k >= 5 && k < 20 ? w[(Math.floor(k / 5) - 1) * 3 + (k % 5) - 1] : 0));
     const [ga, gb] = [file('ga.npy'), file('gb.npy')];
     const r = await cli(['erf', onnx, '--input', `a=${a}`, '--input', `b=${b}`, '--position', '1,1', '--no-stages', '--gradient', ga, '--format', 'json']);
     expect([r.code, r.err]).toEqual([0, '']);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErfResponse } from '../../src/http/openapi-erf.js';
 import { testApp } from './app.js';
 import { WA, WB, depthGradient, rgbGradient, twoStreams } from '../runtime/two-streams.js';
-import { onnxModel } from '../graph/onnx-builder.js';
+import * as twoDynamic from '../runtime/two-dynamic.js';
 
 let app: FastifyInstance;
 beforeAll(async () => {
@@ -54,29 +54,17 @@ describe('POST /v1/erf inputName', () => {
 });
 
 describe('POST /v1/erf: given tensors size each dynamic input of an ONNX file, as a run\'s do', () => {
-  // ya = conv(a, wa), yb = conv(b, wb), 3×3 without padding, added: ∂sum[0, 0, 1, 1]/∂a[1 + u, 1 + v] = wa[u, v], at b wb
-  const onnxBase64 = Buffer.from(
-    onnxModel({
-      inputs: [{ name: 'a', shape: [1, 1, 'h', 'w'] }, { name: 'b', shape: [1, 1, 'h2', 'w2'] }],
-      outputs: ['sum'],
-      nodes: [
-        { op: 'Conv', inputs: ['a', 'wa'], outputs: ['ya'], name: 'ca', attrs: { kernel_shape: { ints: [3, 3] } } },
-        { op: 'Conv', inputs: ['b', 'wb'], outputs: ['yb'], name: 'cb', attrs: { kernel_shape: { ints: [3, 3] } } },
-        { op: 'Add', inputs: ['ya', 'yb'], outputs: ['sum'], name: 'add' },
-      ],
-      initializers: [{ name: 'wa', dims: [1, 1, 3, 3], data: WA }, { name: 'wb', dims: [1, 1, 3, 3], data: WB }],
-    }),
-  ).toString('base64');
+  // test/runtime/two-dynamic.ts: at a 5×5 a, wa placed on rows and columns 1…3; at b, wb
+  const onnxBase64 = Buffer.from(twoDynamic.twoDynamicOnnx()).toString('base64');
   const five = (v: number) => ({ shape: [1, 1, 5, 5], data: new Array(25).fill(v) });
-  const placed = (w: readonly number[]) => Array.from({ length: 25 }, (_, k) => (k % 5 >= 1 && k % 5 <= 3 && k >= 5 && k < 20 ? w[(Math.floor(k / 5) - 1) * 3 + (k % 5) - 1] : 0));
   const erf = (body: Record<string, unknown>) => request(app.server).post('/v1/erf').send({ onnxBase64, position: [1, 1], stages: false, heatmap: false, format: 'flat', ...body });
 
   it('a and b [1, 1, 5, 5] (both dims dynamic; one tensor sized only the first before): the sum 3×3, at a wa placed on rows and columns 1…3, at b wb', async () => {
     const at = await erf({ inputs: { a: five(1), b: five(2) } }).expect(200);
     expect(at.body).toMatchObject({ layer: 'add', shape: [1, 1, 3, 3], input: { name: 'a', mode: 'given' } });
-    expect(at.body.gradient.data).toEqual(placed(WA));
+    expect(at.body.gradient.data).toEqual(twoDynamic.placed(twoDynamic.WA));
     const bt = await erf({ inputs: { a: five(1), b: five(2) }, inputName: 'b' }).expect(200);
-    expect(bt.body.gradient.data).toEqual(placed(WB));
+    expect(bt.body.gradient.data).toEqual(twoDynamic.placed(twoDynamic.WB));
   });
 
   it('b a 3-D tensor for the 4-D input: 400 SHAPE_MISMATCH at $.inputs.b', async () => {
