@@ -26,7 +26,7 @@ import { reduceMean } from '../ops/reduction.js';
 import { reshape } from '../ops/movement.js';
 import { sigmoid } from '../ops/activation.js';
 import { erfOp, softplus, tanh } from '../ops/activation-more.js';
-import { instanceNorm2d } from '../ops/norm-group.js';
+import { isInstanceNorm } from '../ops/norm-group.js';
 import { constantData } from '../graph/constant-data.js';
 
 /** What a pattern sums of its layers' report rows (structurally a LayerReport; no import of report.ts, which imports this file). */
@@ -262,7 +262,7 @@ function swishAt(v: View, sig: GraphLayer): Match | null {
 }
 
 function groupNormAt(v: View, inst: GraphLayer): Match | null {
-  if (v.opOf(inst) !== instanceNorm2d || inst.attrs.affine !== false) return null;
+  if (!isInstanceNorm(v.opOf(inst)) || inst.attrs.affine !== false) return null;
   const r1 = v.from(inst.inputs[0], reshape);
   const r2 = v.only(inst.outputs[0], reshape);
   if (!r1 || !r2 || !v.readOnlyBy(inst.inputs[0], [inst])) return null;
@@ -300,7 +300,7 @@ const MATCHERS = [layerNormAt, geluExactAt, geluTanhAt, mishAt, swishAt, groupNo
 export function decomposedNorms(graph: Graph): Map<string, { input: string; axes: number[]; from?: number }> {
   const found = new Map<string, { input: string; axes: number[]; from?: number }>();
   // inference asks on every graph: one without a reduceMean or an instanceNorm (most specs, every classic CNN) has none, and no View to build
-  if (!graph.layers.some((l) => OPS_BY_NAME.get(l.op) === reduceMean || OPS_BY_NAME.get(l.op) === instanceNorm2d)) return found;
+  if (!graph.layers.some((l) => OPS_BY_NAME.get(l.op) === reduceMean || isInstanceNorm(OPS_BY_NAME.get(l.op)))) return found;
   const v = new View(graph);
   for (const l of graph.layers) {
     const m = layerNormAt(v, l);

@@ -34,7 +34,7 @@ import { qlinearGlobalAvgPool, qlinearConcat } from '../ops/quant-extra.js';
 import { nonMaxSuppression, roiAlign } from '../ops/detection.js';
 import { ifSelect, loopContinue } from '../ops/control.js';
 import { loop } from '../ops/loop.js';
-import { layerNorm, groupNorm, instanceNorm2d } from '../ops/norm-group.js';
+import { layerNorm, groupNorm, instanceNorm1d, instanceNorm2d, instanceNorm3d } from '../ops/norm-group.js';
 import { localResponseNorm } from '../ops/local-response-norm.js';
 import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh, prelu } from '../ops/activation-more.js';
 import { logSoftmax } from '../ops/softmax.js';
@@ -110,6 +110,8 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   [layerNorm, 'layerNorm'],
   [groupNorm, 'groupNorm'],
   [instanceNorm2d, 'instanceNorm'],
+  [instanceNorm1d, 'instanceNorm'],
+  [instanceNorm3d, 'instanceNorm'],
   [localResponseNorm, 'localResponseNorm'],
   [gelu, 'gelu'],
   [tanh, 'tanh'],

@@ -1,5 +1,6 @@
 /**
- * Normalisations by statistics the layer computes itself: layerNorm, groupNorm, instanceNorm2d.
+ * Normalisations by statistics the layer computes itself: layerNorm, groupNorm, instanceNorm2d
+ * (and instanceNorm1d, instanceNorm3d: its kernel under PyTorch's names, with their rank checks).
  * Each normalises groups of elements by their own mean and (biased) variance, then applies a
  * per-element (layerNorm) or per-channel (groupNorm, instanceNorm2d) affine map:
  *   y = (x − mean)/√(var + ε)·γ + β
@@ -9,7 +10,10 @@
  *   groupNorm                  groups: the (C/G)·H·W values of each (n, group); γ, β [C] (or [G]
  *                              with affinePer 'group', as ONNX GroupNormalization before opset 21)
  *   instanceNorm2d             groups: the H·W values of each (n, c); γ, β [C] when affine. With
- *                              trackRunningStats it normalises by its running statistics at inference, as BN does
+ *                              trackRunningStats it normalises by its running statistics at inference, as BN does.
+ *                              instanceNorm1d: (N, C, L) or unbatched (C, L); instanceNorm3d: (N, C, D, H, W)
+ *                              or unbatched (C, D, H, W), a batch of one (an ONNX InstanceNormalization is
+ *                              named by its input's rank: graph/onnx/map-norm.ts)
  * Refused as PyTorch's functional checks refuse them (F.group_norm, F.instance_norm; the ATen
  * kernels would give β): groupNorm where N·(C/G)·H·W = 1 (the whole batch one value per group),
  * instanceNorm2d on its own statistics where H·W = 1 (each map a single value). With singleValue
@@ -240,6 +244,29 @@ export const InstanceNormAttrs = z.strictObject({
 });
 type InstanceNormAttrs = z.infer<typeof InstanceNormAttrs>;
 
+/**
+ * An instance norm's shape, weights, cost and plan; `unbatched`: x is one sample (C, …) as PyTorch's
+ * modules take it (InstanceNorm1d on (C, L), 3d on (C, D, H, W): unsqueezed to a batch of one), in
+ * the same memory as [1, C, …].
+ */
+function instanceNormInfer(ctx: InferContext<InstanceNormAttrs>, name: string, unbatched: boolean) {
+  const x = ctx.inputs[0];
+  const a = ctx.attrs;
+  const batch = unbatched ? [1, ...x] : x;
+  // nn.InstanceNorm reads numFeatures only for its affine and running-statistics vectors (torch 1.13's _check_input_dim)
+  if (a.affine || a.trackRunningStats) checkDeclaredChannels(ctx, batch, a.numFeatures, 'numFeatures');
+  const [n, c] = batch;
+  const hw = numel(batch.slice(2));
+  // F.instance_norm's _verify_spatial_size whenever it uses the input's statistics (at inference without trackRunningStats; in training: instanceNormRun)
+  if (hw === 1 && !a.trackRunningStats && a.singleValue === 'refuse') ctx.fail('INVALID_TENSOR', oneSpatialValue(name, x), 'inputs', { shapes: { input: x } });
+  const first = unbatched ? 1 : 2;
+  const plan: NormPlan = { outer: n * c, size: hw, inner: 1, affineA: c, affineB: Math.max(1, hw), running: a.trackRunningStats, dims: x.map((_, i) => i).slice(first) };
+  const weights: WeightSpec[] = [];
+  if (a.affine) weights.push(channelVector('weight', c, 1, true), channelVector('bias', c, 0, true));
+  if (a.trackRunningStats) weights.push(...runningStatistics(c, ctx.fromOnnx === true));
+  return { outputs: [x], weights, cost: normCost(x, plan, a.affine ? 2 : 0), runWork: LAYER_NORM_ELEMENT * numel(x), plan, vjpIntermediates: normVjpIntermediates(plan) };
+}
+
 export const instanceNorm2d: OpDef<InstanceNormAttrs, NormPlan> = {
   name: 'instanceNorm2d',
   summary: 'Instance normalisation: each (sample, channel) map normalised over its positions (any rank ≥ 3: N, C, …)',
@@ -248,31 +275,55 @@ export const instanceNorm2d: OpDef<InstanceNormAttrs, NormPlan> = {
   minInputs: 1,
   attrs: InstanceNormAttrs,
   infer(ctx) {
-    const x = ctx.inputs[0];
-    const a = ctx.attrs;
-    needRank(ctx, x, 3, 'instanceNorm2d needs (N, C, H, W) (or N, C, L …)');
-    // nn.InstanceNorm reads numFeatures only for its affine and running-statistics vectors (torch 1.13's _check_input_dim)
-    if (a.affine || a.trackRunningStats) checkDeclaredChannels(ctx, x, a.numFeatures, 'numFeatures');
-    const [n, c] = x;
-    const hw = numel(x.slice(2));
-    // F.instance_norm's _verify_spatial_size whenever it uses the input's statistics (at inference without trackRunningStats; in training: instanceNormRun)
-    if (hw === 1 && !a.trackRunningStats && a.singleValue === 'refuse') ctx.fail('INVALID_TENSOR', oneSpatialValue(x), 'inputs', { shapes: { input: x } });
-    const plan: NormPlan = { outer: n * c, size: hw, inner: 1, affineA: c, affineB: Math.max(1, hw), running: a.trackRunningStats, dims: x.map((_, i) => i).slice(2) };
-    const weights: WeightSpec[] = [];
-    if (a.affine) weights.push(channelVector('weight', c, 1, true), channelVector('bias', c, 0, true));
-    if (a.trackRunningStats) weights.push(...runningStatistics(c, ctx.fromOnnx === true));
-    return { outputs: [x], weights, cost: normCost(x, plan, a.affine ? 2 : 0), runWork: LAYER_NORM_ELEMENT * numel(x), plan, vjpIntermediates: normVjpIntermediates(plan) };
+    needRank(ctx, ctx.inputs[0], 3, 'instanceNorm2d needs (N, C, H, W) (or N, C, L …)');
+    return instanceNormInfer(ctx, 'instanceNorm2d', false);
   },
   receptiveField: normRF,
-  run: instanceNormRun,
+  run: instanceNormRun('instanceNorm2d'),
   vjp: normVjp,
 };
 
-const oneSpatialValue = (x: Shape) =>
-  `instanceNorm2d on ${fmtShape(x)} from its own statistics: one value per (sample, channel) map (H·W = 1) has none (PyTorch: Expected more than 1 spatial element when training)`;
+/**
+ * instanceNorm1d and instanceNorm3d: instanceNorm2d's kernel under PyTorch's names, with their
+ * modules' rank checks (torch 1.13 _check_input_dim): InstanceNorm1d takes (N, C, L) or one sample
+ * (C, L), InstanceNorm3d (N, C, D, H, W) or (C, D, H, W); the unbatched form is a batch of one
+ * (_handle_no_batch_input). instanceNorm2d itself takes any rank ≥ 3 as (N, C, …), as it always has.
+ */
+function instanceNormOfRank(d: 1 | 3, layout: string, single: string): OpDef<InstanceNormAttrs, NormPlan> {
+  const name = `instanceNorm${d}d`;
+  return {
+    ...instanceNorm2d,
+    name,
+    summary: `Instance normalisation of ${layout} or one sample ${single}: each (sample, channel) map normalised over its positions`,
+    pytorch: `torch.nn.InstanceNorm${d}d`,
+    run: instanceNormRun(name),
+    infer(ctx) {
+      const x = ctx.inputs[0];
+      if (x.length !== d + 1 && x.length !== d + 2) {
+        ctx.fail('RANK_MISMATCH', `${name} needs ${layout} or unbatched ${single}, got ${fmtShape(x)} (PyTorch: expected ${d + 1}D or ${d + 2}D input (got ${x.length}D input))`, 'inputs', { shapes: { input: x } });
+      }
+      return instanceNormInfer(ctx, name, x.length === d + 1);
+    },
+  };
+}
 
-/** instanceNorm2d with trackRunningStats in training normalises by the input's statistics, which one value per map has not (PyTorch refuses it). */
-function instanceNormRun(ctx: RunContext<NormAttrs & { singleValue: 'refuse' | 'beta' }, NormPlan>): Tensor[] {
-  if (ctx.training && ctx.plan.size === 1 && ctx.attrs.singleValue === 'refuse') throw new ConvlensError('INVALID_TENSOR', oneSpatialValue(ctx.inputs[0].shape), { shapes: { input: ctx.inputs[0].shape } });
-  return normRun(ctx);
+export const instanceNorm1d = instanceNormOfRank(1, '(N, C, L)', '(C, L)');
+export const instanceNorm3d = instanceNormOfRank(3, '(N, C, D, H, W)', '(C, D, H, W)');
+
+/** The instance norm PyTorch names for an (N, C, …) input of this rank: InstanceNorm1d (3), 2d (4), 3d (5); instanceNorm2d otherwise, which takes any rank ≥ 3. */
+export const instanceNormForRank = (rank: number): OpDef<InstanceNormAttrs, NormPlan> => (rank === 3 ? instanceNorm1d : rank === 5 ? instanceNorm3d : instanceNorm2d);
+
+const INSTANCE_NORMS: ReadonlySet<OpDef> = new Set<OpDef>([instanceNorm1d, instanceNorm2d, instanceNorm3d]);
+/** Whether an op is an instance norm of any rank (the decomposed GroupNorm pattern reads any of them: analysis/patterns.ts). */
+export const isInstanceNorm = (op: OpDef | undefined): boolean => op !== undefined && INSTANCE_NORMS.has(op);
+
+const oneSpatialValue = (name: string, x: Shape) =>
+  `${name} on ${fmtShape(x)} from its own statistics: one value per (sample, channel) map (H·W = 1) has none (PyTorch: Expected more than 1 spatial element when training)`;
+
+/** An instance norm with trackRunningStats in training normalises by the input's statistics, which one value per map has not (PyTorch refuses it). */
+function instanceNormRun(name: string) {
+  return (ctx: RunContext<NormAttrs & { singleValue: 'refuse' | 'beta' }, NormPlan>): Tensor[] => {
+    if (ctx.training && ctx.plan.size === 1 && ctx.attrs.singleValue === 'refuse') throw new ConvlensError('INVALID_TENSOR', oneSpatialValue(name, ctx.inputs[0].shape), { shapes: { input: ctx.inputs[0].shape } });
+    return normRun(ctx);
+  };
 }

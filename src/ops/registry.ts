@@ -23,7 +23,7 @@ import { ifSelect, loopContinue } from './control.js';
 import { loop } from './loop.js';
 import { add, concat, div, mul, sub } from './merge.js';
 import { batchNorm1d, batchNorm2d, batchNorm3d } from './norm.js';
-import { layerNorm, groupNorm, instanceNorm2d } from './norm-group.js';
+import { layerNorm, groupNorm, instanceNorm1d, instanceNorm2d, instanceNorm3d } from './norm-group.js';
 import { localResponseNorm } from './local-response-norm.js';
 import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh, prelu } from './activation-more.js';
 import { logSoftmax } from './softmax.js';
@@ -108,6 +108,8 @@ export const OPS: readonly OpDef[] = [
   layerNorm,
   groupNorm,
   instanceNorm2d,
+  instanceNorm1d,
+  instanceNorm3d,
   localResponseNorm,
   gelu,
   tanh,
