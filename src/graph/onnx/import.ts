@@ -32,7 +32,7 @@ import { ConstantFolder, pruneFolded } from '../fold-constants.js';
 import type { FoldReserve } from '../fold-budget.js';
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { MICROSOFT_OPS } from './map-quant.js';
-import { nameBatchNormsByRank } from './map-norm.js';
+import { nameNormsByRank } from './map-norm.js';
 import type { ValueInfoProto } from './proto.js';
 import { constantView } from './constant-views.js';
 import { onnxFieldsOf, resolveField } from './file-fields.js';
@@ -328,8 +328,8 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
 function settle(built: ReturnType<typeof build>, tensors: ReadonlyMap<string, Pick<TensorInfo, 'shape'>> | null, maxFolded?: number): ReturnType<typeof build>['result'] {
   const best = imageExtent(tensors ?? new Map());
   if (best) for (const b of built.bodies) b.setExtent(best);
-  // a BatchNormalization's name follows its input's rank (map-norm.ts)
-  nameBatchNormsByRank(built.result.graph, tensors, maxFolded);
+  // a BatchNormalization's and an InstanceNormalization's names follow their input's rank (map-norm.ts)
+  nameNormsByRank(built.result.graph, tensors, maxFolded);
   return built.result;
 }
 

@@ -14,7 +14,10 @@
  *                                   per channel, their size is checked as the channel count.
  *                                   singleValue 'beta': ONNX's formula gives β where a group holds
  *                                   one value (N·C/G·H·W = 1), which F.group_norm refuses.
- *   InstanceNormalization (6)       input, scale [C], B [C] → instanceNorm2d with epsilon. A scale of
+ *   InstanceNormalization (6)       input, scale [C], B [C] → instanceNorm2d with epsilon, renamed
+ *                                   instanceNorm1d / instanceNorm3d by its input's rank (3, 5) once
+ *                                   shapes are inferred (nameNormsByRank), as PyTorch names the module
+ *                                   that exports it; any other rank keeps instanceNorm2d. A scale of
  *                                   ones and B of zeros is no affine map (torch.onnx.export writes
  *                                   them for InstanceNorm2d(affine=False) and inside GroupNorm's
  *                                   export): no parameters, as PyTorch counts. Their size is checked
@@ -22,7 +25,7 @@
  *                                   give β, as ONNX (and onnxruntime; F.instance_norm refuses them).
  *   BatchNormalization (7–15)       X, scale, B, mean, var → batchNorm2d with epsilon (and momentum, moot
  *                                   at inference), renamed batchNorm1d / batchNorm3d by its input's rank
- *                                   once shapes are inferred (nameBatchNormsByRank); scale and B are γ
+ *                                   once shapes are inferred (nameNormsByRank); scale and B are γ
  *                                   and β, mean and var its buffers.
  *                                   A scale of ones and B of zeros from Constant nodes (not
  *                                   initializers) is no affine map: torch.onnx.export writes them so
@@ -40,6 +43,7 @@ import type { Graph, GraphConstant } from '../graph.js';
 import { inferGraph } from '../../analysis/infer.js';
 import type { TensorInfo } from '../../analysis/infer.js';
 import { batchNorm2d, batchNormForRank } from '../../ops/norm.js';
+import { instanceNorm2d, instanceNormForRank } from '../../ops/norm-group.js';
 import { constantData } from '../constant-data.js';
 import { onnxChannelsBefore } from '../../ops/local-response-norm.js';
 import { weightAt } from './map-conv-nd.js';
@@ -106,13 +110,13 @@ const instanceNormalization: NodeMapper = (ctx) => {
   const scale = constantInput(ctx, 1, 'scale');
   const bias = constantInput(ctx, 2, 'B');
   const eps = ctx.a.float('epsilon', 1e-5);
-  // scale and B hold one value per channel: instanceNorm2d checks that count against the input
+  // scale and B hold one value per channel: the instance norm checks that count against the input
   const numFeatures = numelOf(scale);
   if (numelOf(bias) !== numFeatures) throw new Unsupported(`B of shape [${bias.shape.join(', ')}] beside scale [${scale.shape.join(', ')}]`, 2);
   const from = { eps: 'epsilon', numFeatures: 1 };
-  if (filledWith(scale, 1) && filledWith(bias, 0)) return { op: 'instanceNorm2d', inputs: [ctx.node.input[0]], attrs: { eps, affine: false, numFeatures, singleValue: 'beta' }, from };
+  if (filledWith(scale, 1) && filledWith(bias, 0)) return { op: instanceNorm2d.name, inputs: [ctx.node.input[0]], attrs: { eps, affine: false, numFeatures, singleValue: 'beta' }, from };
   return {
-    op: 'instanceNorm2d',
+    op: instanceNorm2d.name,
     inputs: [ctx.node.input[0]],
     attrs: { eps, affine: true, numFeatures, singleValue: 'beta' },
     from,
@@ -135,16 +139,24 @@ const batchNormalization: NodeMapper = (ctx) => {
   return { op: 'batchNorm2d', inputs: [ctx.node.input[0]], attrs, weights: { weight: { constant: scale.name }, bias: { constant: bias.name }, ...stats }, from };
 };
 
+/** The ONNX normalisations named by their input's rank: the op they map to first, and PyTorch's name for a rank. */
+const BY_RANK = new Map<string, { mapped: string; forRank: (rank: number) => string }>([
+  ['BatchNormalization', { mapped: batchNorm2d.name, forRank: (r) => batchNormForRank(r).name }],
+  ['InstanceNormalization', { mapped: instanceNorm2d.name, forRank: (r) => instanceNormForRank(r).name }],
+]);
+
 /**
- * A BatchNormalization maps to batchNorm2d before its input's rank is known; once the graph's
- * shapes are (import.ts settle: `tensors` when a Loop needed them, else inferred here when the graph
- * has one), each takes PyTorch's name for that rank (ops/norm.ts batchNormForRank): batchNorm1d on
- * (N, C) or (N, C, L), batchNorm3d on (N, C, D, H, W). Where inference fails, batchNorm2d stays (the
- * caller's analysis then reports why).
+ * A BatchNormalization maps to batchNorm2d, an InstanceNormalization to instanceNorm2d, before its
+ * input's rank is known; once the graph's shapes are (import.ts settle: `tensors` when a Loop needed
+ * them, else inferred here when the graph has one), each takes PyTorch's name for that rank
+ * (ops/norm.ts batchNormForRank: batchNorm1d on (N, C) or (N, C, L), batchNorm3d on (N, C, D, H, W);
+ * ops/norm-group.ts instanceNormForRank: instanceNorm1d on (N, C, L), instanceNorm3d on
+ * (N, C, D, H, W)). Where inference fails, the first name stays (the caller's analysis then reports
+ * why). If branches and unrolled Loops are inlined into the graph: their layers are the graph's.
  */
-export function nameBatchNormsByRank(graph: Graph, tensors: ReadonlyMap<string, Pick<TensorInfo, 'shape'>> | null, maxFolded?: number): void {
-  const bns = graph.layers.filter((l) => l.source?.opType === 'BatchNormalization' && l.op === batchNorm2d.name);
-  if (bns.length === 0) return;
+export function nameNormsByRank(graph: Graph, tensors: ReadonlyMap<string, Pick<TensorInfo, 'shape'>> | null, maxFolded?: number): void {
+  const named = toName(graph);
+  if (named.length === 0) return;
   let shapes = tensors;
   if (!shapes) {
     try {
@@ -153,11 +165,14 @@ export function nameBatchNormsByRank(graph: Graph, tensors: ReadonlyMap<string, 
       return;
     }
   }
-  for (const l of bns) {
+  for (const l of named) {
     const shape = shapes.get(l.inputs[0])?.shape;
-    if (shape) l.op = batchNormForRank(shape.length).name;
+    if (shape) l.op = BY_RANK.get(l.source!.opType)!.forRank(shape.length);
   }
 }
+
+/** The layers of a graph still under the name they were mapped to before their rank was known. */
+const toName = (graph: Graph) => graph.layers.filter((l) => BY_RANK.get(l.source?.opType ?? '')?.mapped === l.op);
 
 const lrn: NodeMapper = (ctx) => {
   const size = ctx.a.int('size');
