@@ -328,8 +328,8 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
 function settle(built: ReturnType<typeof build>, tensors: ReadonlyMap<string, Pick<TensorInfo, 'shape'>> | null, maxFolded?: number): ReturnType<typeof build>['result'] {
   const best = imageExtent(tensors ?? new Map());
   if (best) for (const b of built.bodies) b.setExtent(best);
-  // a BatchNormalization's and an InstanceNormalization's names follow their input's rank (map-norm.ts)
-  nameNormsByRank(built.result.graph, tensors, maxFolded);
+  // a BatchNormalization's and an InstanceNormalization's names follow their input's rank (map-norm.ts), in kept Loop bodies too
+  nameNormsByRank(built.result.graph, tensors, maxFolded, built.bodies.map((b) => b.graph));
   return built.result;
 }
 

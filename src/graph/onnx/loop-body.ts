@@ -36,6 +36,7 @@ import type { DataType } from '../../tensor/dtype.js';
 import { numel } from '../../tensor/tensor.js';
 import { kernelWork, runWork } from '../../ops/common.js';
 import { float16OutputWork } from './float16-work.js';
+import { nameNormsByRank } from './map-norm.js';
 
 /** Most elements of a tensor folded as a constant at run time (boxes, indices): larger ones are fed as inputs. */
 const MAX_FOLDED_FEED = 1 << 16;
@@ -50,6 +51,8 @@ export interface Extent {
 /** A body as the importer holds it: the extent can be set once the enclosing graph's shapes are inferred. */
 export interface ImportedLoopBody extends LoopBody {
   setExtent(extent: Extent | null): void;
+  /** the body as imported (its layers' names settled by rank as it is inferred: map-norm.ts nameNormsByRank) */
+  readonly graph: Graph;
 }
 
 interface Feed {
@@ -79,7 +82,13 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
     });
     return { ...graph, inputs, constants };
   };
-  const infer = (g: Graph): Inference => inferGraph(g, { maxFolded, allowEmpty: true });
+  const infer = (g: Graph): Inference => {
+    const inf = inferGraph(g, { maxFolded, allowEmpty: true });
+    // its normalisations take PyTorch's names by their input's rank, as the enclosing graph's do in
+    // import.ts settle (a body's layers are the same objects in every instantiation)
+    nameNormsByRank(graph, inf.tensors);
+    return inf;
+  };
 
   let last: { key: string; bound: LoopBound } | null = null;
   /** Whether the body's shapes need the per-ROI float values (the bound found so): a run then folds them. */
@@ -156,6 +165,7 @@ export function loopBody(graph: Graph, types: readonly DataType[], carried: numb
     carried,
     scans,
     captured,
+    graph,
     setExtent(e) {
       extent = e;
       last = null;

@@ -152,11 +152,13 @@ const BY_RANK = new Map<string, { mapped: string; forRank: (rank: number) => str
  * (ops/norm.ts batchNormForRank: batchNorm1d on (N, C) or (N, C, L), batchNorm3d on (N, C, D, H, W);
  * ops/norm-group.ts instanceNormForRank: instanceNorm1d on (N, C, L), instanceNorm3d on
  * (N, C, D, H, W)). Where inference fails, the first name stays (the caller's analysis then reports
- * why). If branches and unrolled Loops are inlined into the graph: their layers are the graph's.
+ * why). If branches and unrolled Loops are inlined into the graph: their layers are the graph's. The
+ * bodies of Loops kept whole (loop-body.ts) name theirs each time they are inferred, which inferring
+ * the graph does: `bodies` with such a layer have the graph inferred here too.
  */
-export function nameNormsByRank(graph: Graph, tensors: ReadonlyMap<string, Pick<TensorInfo, 'shape'>> | null, maxFolded?: number): void {
+export function nameNormsByRank(graph: Graph, tensors: ReadonlyMap<string, Pick<TensorInfo, 'shape'>> | null, maxFolded?: number, bodies: readonly Graph[] = []): void {
   const named = toName(graph);
-  if (named.length === 0) return;
+  if (named.length === 0 && !bodies.some((b) => toName(b).length > 0)) return;
   let shapes = tensors;
   if (!shapes) {
     try {
