@@ -60,6 +60,24 @@ describe('ONNX BatchNormalization named by its input rank (it was batchNorm2d wh
     expect(opOf(bnModel([1, 1, 8], [2, 1, 3]))).toBe('batchNorm1d');
   });
 
+  it('after Conv → Relu (a rank no layer states: the import infers the graph) of a 3-D kernel: batchNorm3d', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 1, 2, 3, 3] }],
+      outputs: ['y'],
+      initializers: [
+        { name: 'W', dims: [2, 1, 1, 1, 1], data: [1, 1] },
+        ...['scale', 'B', 'mean', 'var'].map((name) => ({ name, dims: [2], data: [1, 1] })),
+      ],
+      nodes: [
+        { op: 'Conv', name: 'conv', inputs: ['x', 'W'], outputs: ['c'] },
+        { op: 'Relu', name: 'relu', inputs: ['c'], outputs: ['r'] },
+        { op: 'BatchNormalization', name: 'bn', inputs: ['r', 'scale', 'B', 'mean', 'var'], outputs: ['y'] },
+      ],
+      opset: 13,
+    });
+    expect(opOf(bytes)).toBe('batchNorm3d');
+  });
+
   it('batchNorm3d runs the same numbers, hand-worked: x [1, 2, 1, 1, 2] = [1, 2 | 3, 4] → [0, 2 | 1, 1.5] (γ(x − μ)/√(σ² + ε) + β, ε 1e-5)', () => {
     const graph = importOnnx(bnModel([1, 2, 1, 1, 2])).graph;
     const y = runGraph(graph, { x: tensor([1, 2, 1, 1, 2], Float32Array.from([1, 2, 3, 4])) }, OPTS).outputs.y;

@@ -29,8 +29,8 @@ function runAgainst(graph: ReturnType<typeof fixture>, truth: string) {
   return { shape: y.shape, maxDiff: Math.max(...output.data.map((v, i) => Math.abs(v - y.data[i]))) };
 }
 
-/** x → InstanceNormalization over 2 channels (scale [2, 1], B [0, 1]) at opset 13. */
-const inModel = (x: number[]) =>
+/** x → [Relu] → InstanceNormalization over 2 channels (scale [2, 1], B [0, 1]) at opset 13. */
+const inModel = (x: number[], relu = false) =>
   onnxModel({
     inputs: [{ name: 'x', shape: x }],
     outputs: ['y'],
@@ -38,9 +38,10 @@ const inModel = (x: number[]) =>
       { name: 'S', dims: [2], data: [2, 1] },
       { name: 'B', dims: [2], data: [0, 1] },
     ],
-    nodes: [{ op: 'InstanceNormalization', name: 'in', inputs: ['x', 'S', 'B'], outputs: ['y'] }],
+    nodes: [...(relu ? [{ op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['r'] }] : []), { op: 'InstanceNormalization', name: 'in', inputs: [relu ? 'r' : 'x', 'S', 'B'], outputs: ['y'] }],
     opset: 13,
   });
+const inOp = (bytes: Uint8Array) => importOnnx(bytes).graph.layers.find((l) => l.name === 'in')!.op;
 
 describe('ONNX InstanceNormalization named by its input rank (it was instanceNorm2d whatever the rank)', () => {
   it.each([
@@ -49,7 +50,16 @@ describe('ONNX InstanceNormalization named by its input rank (it was instanceNor
     ['(N, C, D, H, W) [1, 2, 2, 3, 3]', 'instanceNorm3d', [1, 2, 2, 3, 3]],
     ['rank 6 [1, 2, 1, 2, 2, 2] (no PyTorch module)', 'instanceNorm2d, which takes any rank ≥ 3', [1, 2, 1, 2, 2, 2]],
   ])('on a graph input %s: %s', (_, op, x) => {
-    expect(importOnnx(inModel(x as number[])).graph.layers.find((l) => l.name === 'in')!.op).toBe((op as string).split(',')[0]);
+    expect(inOp(inModel(x as number[]))).toBe((op as string).split(',')[0]);
+  });
+
+  it('after a Relu (a rank no layer states, so the import infers the graph): [1, 2, 2, 3, 3] instanceNorm3d, [1, 2, 5] instanceNorm1d', () => {
+    expect([inOp(inModel([1, 2, 2, 3, 3], true)), inOp(inModel([1, 2, 5], true))]).toEqual(['instanceNorm3d', 'instanceNorm1d']);
+  });
+
+  it("GroupNorm(2, 8) as torch.onnx.export writes it at opset 13 (Reshape to the constant [0, 2, −1] → InstanceNormalization): instanceNorm1d, the Reshape's shape stating the rank", () => {
+    const graph = importOnnx(readFileSync(new URL('../fixtures/onnx/norm_activation/groupnorm_silu_op13.onnx', import.meta.url))).graph;
+    expect(graph.layers.filter((l) => l.source?.opType === 'InstanceNormalization').map((l) => l.op)).toEqual(['instanceNorm1d']);
   });
 
   it('torch.onnx.export of Conv1d(2, 3, 3) → InstanceNorm1d(3, affine=True) on [1, 2, 8]: instanceNorm1d, 6 parameters, 7·24 + 4·3 FLOPs; runs to PyTorch (≤ 1e-5)', () => {

@@ -39,7 +39,7 @@
  *                                   ⌊(size − 1)/2⌋ channels before c (PyTorch's ⌊size/2⌋ differs for
  *                                   an even size).
  */
-import type { Graph, GraphConstant } from '../graph.js';
+import type { Graph, GraphConstant, GraphLayer } from '../graph.js';
 import { inferGraph } from '../../analysis/infer.js';
 import type { TensorInfo } from '../../analysis/infer.js';
 import { batchNorm2d, batchNormForRank } from '../../ops/norm.js';
@@ -148,7 +148,8 @@ const BY_RANK = new Map<string, { mapped: string; forRank: (rank: number) => str
 /**
  * A BatchNormalization maps to batchNorm2d, an InstanceNormalization to instanceNorm2d, before its
  * input's rank is known; once the graph's shapes are (import.ts settle: `tensors` when a Loop needed
- * them, else inferred here when the graph has one), each takes PyTorch's name for that rank
+ * them; else the ranks the graph states, statedRanks, and only where one is not, the graph inferred
+ * here), each takes PyTorch's name for that rank
  * (ops/norm.ts batchNormForRank: batchNorm1d on (N, C) or (N, C, L), batchNorm3d on (N, C, D, H, W);
  * ops/norm-group.ts instanceNormForRank: instanceNorm1d on (N, C, L), instanceNorm3d on
  * (N, C, D, H, W)). Where inference fails, the first name stays (the caller's analysis then reports
@@ -159,18 +160,48 @@ const BY_RANK = new Map<string, { mapped: string; forRank: (rank: number) => str
 export function nameNormsByRank(graph: Graph, tensors: ReadonlyMap<string, Pick<TensorInfo, 'shape'>> | null, maxFolded?: number, bodies: readonly Graph[] = []): void {
   const named = toName(graph);
   if (named.length === 0 && !bodies.some((b) => toName(b).length > 0)) return;
-  let shapes = tensors;
-  if (!shapes) {
-    try {
-      shapes = inferGraph(graph, { maxFolded }).tensors;
-    } catch {
-      return;
+  let rankOf = (l: GraphLayer): number | undefined => tensors?.get(l.inputs[0])?.shape?.length;
+  if (!tensors) {
+    // where every rank is stated (after a Conv, a Reshape, at a graph input) no inference is needed: it costs as much as the analysis
+    const stated = statedRanks(graph);
+    rankOf = (l) => stated(l.inputs[0]);
+    if (named.some((l) => rankOf(l) === undefined) || bodies.some((b) => toName(b).length > 0)) {
+      try {
+        const shapes = inferGraph(graph, { maxFolded }).tensors;
+        rankOf = (l) => shapes.get(l.inputs[0])?.shape?.length;
+      } catch {
+        return;
+      }
     }
   }
   for (const l of named) {
-    const shape = shapes.get(l.inputs[0])?.shape;
-    if (shape) l.op = BY_RANK.get(l.source!.opType)!.forRank(shape.length);
+    const rank = rankOf(l);
+    if (rank !== undefined) l.op = BY_RANK.get(l.source!.opType)!.forRank(rank);
   }
+}
+
+/**
+ * Ranks the graph states without inference: a graph input's; the output of a Reshape to a constant
+ * shape (the decomposed GroupNorm's [N, G, −1]), that shape's length; of a Conv or ConvTranspose
+ * layer bound to its weight, the weight's rank (ONNX: W (M, C/group, k₁ … kₙ) for X (N, C, D₁ … Dₙ),
+ * and the output's rank is X's).
+ */
+function statedRanks(graph: Graph): (tensor: string) => number | undefined {
+  const producer = new Map<string, GraphLayer>();
+  for (const l of graph.layers) for (const o of l.outputs) producer.set(o, l);
+  const inputs = new Map(graph.inputs.map((i) => [i.name, i.shape.length]));
+  return (tensor) => {
+    if (inputs.has(tensor)) return inputs.get(tensor);
+    const l = producer.get(tensor);
+    const opType = l?.source?.opType;
+    if (!l || l.outputs[0] !== tensor) return undefined;
+    if (opType === 'Reshape') {
+      const shape = graph.constants.get(l.inputs[1] ?? '');
+      return shape?.shape.length === 1 ? shape.shape[0] : undefined;
+    }
+    const w = l.weights?.weight;
+    return (opType === 'Conv' || opType === 'ConvTranspose') && w && !w.transpose ? graph.constants.get(w.constant)?.shape.length : undefined;
+  };
 }
 
 /** The layers of a graph still under the name they were mapped to before their rank was known. */
