@@ -2,8 +2,8 @@
  * ONNX BatchNormalization is named by its input's rank, as PyTorch names the module that exports it
  * (ops/norm.ts batchNormForRank): BatchNorm1d on (N, C) or (N, C, L), BatchNorm2d on (N, C, H, W),
  * BatchNorm3d on (N, C, D, H, W). The importer maps before it knows the rank; the name is settled from
- * the inferred shapes (import.ts settle, map-norm.ts nameBatchNormsByRank). Numbers do not change
- * with the name: the same kernel, the same family for every convention.
+ * the ranks the graph states or its inferred shapes (import.ts settle, map-norm.ts nameNormsByRank).
+ * Numbers do not change with the name: the same kernel, the same family for every convention.
  */
 import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
