@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch goldens for instanceNorm1d and instanceNorm3d (ops/norm-group.ts: instanceNorm2d's kernel
+"""PyTorch goldens for instanceNorm1d and instanceNorm3d (and instanceNorm2d on one unbatched sample) (ops/norm-group.ts: instanceNorm2d's kernel
 under nn.InstanceNorm1d's and nn.InstanceNorm3d's names and rank checks), batched and unbatched
 (the modules unsqueeze one sample to a batch of one), affine or not, on their own statistics, on
 running statistics at inference, and in training with trackRunningStats (the input's statistics).
@@ -64,6 +64,10 @@ def main():
     case("instanceNorm3d unbatched (C, D, H, W) [3,2,3,4] affine=true eps=1e-2", "instanceNorm3d", nn.InstanceNorm3d(3, eps=1e-2, affine=True), {"affine": True, "eps": 1e-2}, x5[1])
     case("instanceNorm3d [2,3,2,3,4] trackRunningStats=true at inference (running statistics)", "instanceNorm3d",
          nn.InstanceNorm3d(3, affine=True, track_running_stats=True), {"affine": True, "trackRunningStats": True}, x5)
+    # nn.InstanceNorm2d on a 3-D tensor: one unbatched sample (C, H, W), each channel over H·W (drawn
+    # last so the cases above keep their values)
+    x3 = rnd(3, 4, 5, scale=2, shift=1)
+    case("instanceNorm2d unbatched (C, H, W) [3,4,5] affine=true (a batch of one, not N, C, L)", "instanceNorm2d", nn.InstanceNorm2d(3, affine=True), {"affine": True, "numFeatures": 3}, x3)
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}) + "\n")
     print(f"wrote {len(CASES)} cases to {OUT}")
 

@@ -110,7 +110,8 @@ def norms():
     case("instanceNorm2d trackRunningStats=true at inference (running statistics)", "instanceNorm2d", {"affine": True, "trackRunningStats": True}, [x],
          [F.instance_norm(x, m, v, g, b, use_input_stats=False)], {"weight": g, "bias": b, "runningMean": m, "runningVar": v})
     x1 = rnd(2, 3, 9, shift=-1)
-    case("instanceNorm2d on [2,3,9] (InstanceNorm1d)", "instanceNorm2d", {}, [x1], [F.instance_norm(x1)])
+    # F.instance_norm on (N, C, L) is nn.InstanceNorm1d (nn.InstanceNorm2d reads a 3-D input as one sample)
+    case("instanceNorm1d on [2,3,9] (F.instance_norm)", "instanceNorm1d", {}, [x1], [F.instance_norm(x1)])
 
 
 def onnx_lrn(x, size, alpha=1e-4, beta=0.75, bias=1.0):

@@ -79,7 +79,7 @@ def norms():
     refusal("instanceNorm2d x=[2,3,1,1]: a 1×1 map has no statistics", "instanceNorm2d", {}, [x],
             lambda: F.instance_norm(x), "INVALID_TENSOR", "$.inputs")
     x = rnd(1, 5, 1)
-    refusal("instanceNorm2d x=[1,5,1] affine (InstanceNorm1d on one step)", "instanceNorm2d", {"affine": True}, [x],
+    refusal("instanceNorm1d x=[1,5,1] affine (one step)", "instanceNorm1d", {"affine": True}, [x],
             lambda: F.instance_norm(x, weight=torch.ones(5), bias=torch.zeros(5)), "INVALID_TENSOR", "$.inputs",
             {"weight": torch.ones(5), "bias": torch.zeros(5)})
     m, v = rnd(3), rnd(3).abs() + 0.5

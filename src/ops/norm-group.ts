@@ -264,19 +264,23 @@ function instanceNormInfer(ctx: InferContext<InstanceNormAttrs>, name: string, u
   const weights: WeightSpec[] = [];
   if (a.affine) weights.push(channelVector('weight', c, 1, true), channelVector('bias', c, 0, true));
   if (a.trackRunningStats) weights.push(...runningStatistics(c, ctx.fromOnnx === true));
-  return { outputs: [x], weights, cost: normCost(x, plan, a.affine ? 2 : 0), runWork: LAYER_NORM_ELEMENT * numel(x), plan, vjpIntermediates: normVjpIntermediates(plan) };
+  // one unbatched sample over x.length − 1 spatial axes: the network input it is read as (analysis/input-layout.ts)
+  return { outputs: [x], weights, cost: normCost(x, plan, a.affine ? 2 : 0), runWork: LAYER_NORM_ELEMENT * numel(x), plan, vjpIntermediates: normVjpIntermediates(plan), ...(unbatched && { unbatched: x.length - 1 }) };
 }
 
 export const instanceNorm2d: OpDef<InstanceNormAttrs, NormPlan> = {
   name: 'instanceNorm2d',
-  summary: 'Instance normalisation: each (sample, channel) map normalised over its positions (any rank ≥ 3: N, C, …)',
+  summary: 'Instance normalisation: each (sample, channel) map normalised over its positions: (N, C, H, W), or one sample (C, H, W) as nn.InstanceNorm2d takes it; also (N, C, …) of rank 5 and more, and an ONNX InstanceNormalization\'s (N, C, L)',
   pytorch: 'torch.nn.InstanceNorm2d',
   inputNames: ['x'],
   minInputs: 1,
   attrs: InstanceNormAttrs,
   infer(ctx) {
-    needRank(ctx, ctx.inputs[0], 3, 'instanceNorm2d needs (N, C, H, W) (or N, C, L …)');
-    return instanceNormInfer(ctx, 'instanceNorm2d', false);
+    needRank(ctx, ctx.inputs[0], 3, 'instanceNorm2d needs (N, C, H, W) or one sample (C, H, W)');
+    // nn.InstanceNorm2d reads a 3-D input as one unbatched sample (C, H, W), its channels in dim 0
+    // (it read it as N, C, L before: each (c, h) row normalised over W, not each channel over H·W);
+    // ONNX's InstanceNormalization reads (N, C, L), which the importer names instanceNorm1d
+    return instanceNormInfer(ctx, 'instanceNorm2d', ctx.inputs[0].length === 3 && ctx.fromOnnx !== true);
   },
   receptiveField: normRF,
   run: instanceNormRun('instanceNorm2d'),
@@ -287,7 +291,8 @@ export const instanceNorm2d: OpDef<InstanceNormAttrs, NormPlan> = {
  * instanceNorm1d and instanceNorm3d: instanceNorm2d's kernel under PyTorch's names, with their
  * modules' rank checks (torch 1.13 _check_input_dim): InstanceNorm1d takes (N, C, L) or one sample
  * (C, L), InstanceNorm3d (N, C, D, H, W) or (C, D, H, W); the unbatched form is a batch of one
- * (_handle_no_batch_input). instanceNorm2d itself takes any rank ≥ 3 as (N, C, …), as it always has.
+ * (_handle_no_batch_input). instanceNorm2d takes (N, C, H, W) or one sample (C, H, W) as
+ * nn.InstanceNorm2d does, and any rank ≥ 5 as (N, C, …), as it always has.
  */
 function instanceNormOfRank(d: 1 | 3, layout: string, single: string): OpDef<InstanceNormAttrs, NormPlan> {
   const name = `instanceNorm${d}d`;
@@ -310,7 +315,7 @@ function instanceNormOfRank(d: 1 | 3, layout: string, single: string): OpDef<Ins
 export const instanceNorm1d = instanceNormOfRank(1, '(N, C, L)', '(C, L)');
 export const instanceNorm3d = instanceNormOfRank(3, '(N, C, D, H, W)', '(C, D, H, W)');
 
-/** The instance norm PyTorch names for an (N, C, …) input of this rank: InstanceNorm1d (3), 2d (4), 3d (5); instanceNorm2d otherwise, which takes any rank ≥ 3. */
+/** The instance norm PyTorch names for an ONNX (N, C, …) input of this rank: InstanceNorm1d (3), 2d (4), 3d (5); instanceNorm2d otherwise, which reads an ONNX input of any rank ≥ 3 as (N, C, …). */
 export const instanceNormForRank = (rank: number): OpDef<InstanceNormAttrs, NormPlan> => (rank === 3 ? instanceNorm1d : rank === 5 ? instanceNorm3d : instanceNorm2d);
 
 const INSTANCE_NORMS: ReadonlySet<OpDef> = new Set<OpDef>([instanceNorm1d, instanceNorm2d, instanceNorm3d]);

@@ -11,7 +11,7 @@ import { run } from './op-helpers.js';
 
 const round = (xs: number[]) => xs.map((v) => Math.round(v * 1e4) / 1e4 + 0);
 
-describe("instanceNorm1d and instanceNorm3d hold PyTorch's ranks (instanceNorm2d takes any rank ≥ 3, as before)", () => {
+describe("instanceNorm1d, 2d and 3d hold PyTorch's ranks (instanceNorm2d: (N, C, H, W) or one sample (C, H, W); rank 5 and more as (N, C, …), as before)", () => {
   it('instanceNorm1d on [1, 2, 4, 4]: RANK_MISMATCH, expected 2D or 3D input (got 4D input); instanceNorm3d on [1, 2, 4]: expected 4D or 5D input (got 3D input)', () => {
     const e1 = errorOf(() => run('instanceNorm1d', [[[1, 2, 4, 4], Array.from({ length: 32 }, (_, i) => i)]]));
     expect([e1.code, e1.message]).toEqual(['RANK_MISMATCH', expect.stringMatching(/expected 2D or 3D input \(got 4D input\)/)]);
@@ -41,4 +41,12 @@ describe("instanceNorm1d and instanceNorm3d hold PyTorch's ranks (instanceNorm2d
     expect([single.params, single.flops, single.outputShapes[0]]).toEqual([4, 48 * 7 + 2 * 4, [2, 2, 3, 4]]);
     expect(layer(analyze(net([1, 2, 2, 3, 4], { op: 'instanceNorm3d', trackRunningStats: true })), 'l0').buffers).toBe(5);
   });
+
+  it('instanceNorm2d on [2, 2, 2] = [0, 0, 2, 2 | 1, 3, 3, 1] is one sample (C, H, W) as nn.InstanceNorm2d reads it: each channel over its 4 values (means 1, 2; σ 1) → [−1, −1, 1, 1 | −1, 1, 1, −1] (read as N, C, L it gave [0, 0, 0, 0 | −1, 1, 1, −1]); a [2, 4, 4] network input into it has a global field over H, W (4 × 4)', () => {
+    const y = run('instanceNorm2d', [[[2, 2, 2], [0, 0, 2, 2, 1, 3, 3, 1]]], { eps: 1e-12 })[0];
+    expect([y.shape, round(y.data)]).toEqual([[2, 2, 2], [-1, -1, 1, 1, -1, 1, 1, -1]]);
+    const field = layer(analyze(net([2, 4, 4], { op: 'instanceNorm2d' })), 'l0').receptiveField;
+    expect(field).toMatchObject({ global: true, axes: ['h', 'w'], size: [4, 4] });
+  });
 });
+
