@@ -62,7 +62,10 @@ export function erfInputOption(v: string, previous: ErfInput = DEFAULT_INPUT): E
   if (previous === DEFAULT_INPUT) return next;
   if ('mode' in previous || 'mode' in next) {
     // the same mode twice contradicts nothing (refuseRepeats' rule)
-    if ('mode' in previous && 'mode' in next && previous.mode === next.mode) return previous;
+    if ('mode' in previous && 'mode' in next) {
+      if (previous.mode === next.mode) return previous;
+      throw new InvalidArgumentError(`given twice (${previous.mode}, then ${next.mode}): one mode draws the inputs, the other would be dropped without a word; give one`);
+    }
     const [mode, other] = 'mode' in previous ? [previous.mode, v] : [(next as { mode: string }).mode, previous.files[0].arg];
     throw new InvalidArgumentError(`--input ${mode} draws every input, and --input ${other} gives one: give the mode or .npy files, not both`);
   }

@@ -172,6 +172,7 @@ describe('erf --input NAME=FILE.npy: each error names the option value it came f
 
   it.each([
     ['an input given two files', [`rgb=${RGB}`, `rgb=${DEPTH}`], `input 'rgb' is given twice (${RGB}, then ${DEPTH}): give each input once`],
+    ['two modes', ['random', 'luo'], 'given twice (random, then luo): one mode draws the inputs, the other would be dropped without a word; give one'],
     ['a mode with files', [`rgb=${RGB}`, 'luo'], `--input luo draws every input, and --input rgb=${RGB} gives one: give the mode or .npy files, not both`],
     ['a bare file with a named one', [RGB, `depth=${DEPTH}`], 'a bare .npy file feeds a network of one input; for a network of several, name each input\'s file: --input NAME=FILE.npy, repeated'],
     ['no name before =', [`=${RGB}`], `NAME=FILE.npy needs the input's name before '=', got ${JSON.stringify(`=${RGB}`)}`],
