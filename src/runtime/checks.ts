@@ -61,18 +61,18 @@ export function atGivenInput<T>(alias: string | null, fn: () => T): T {
 
 /**
  * An ONNX file's dynamic inputs sized by the request's tensors (a run's inputs, an ERF's given
- * ones), as `feedInputs` then feeds them: each tensor's shape under its name, and a single tensor's
- * as the first input's too (''), only there when it is named "" or "input" (it stands for the only
- * input whatever that is called). Shapes the request set itself (inputShapes) win; when it set none,
- * the importer's faults are at `$.inputs` (GraphSource's shapesAt), a single tensor's at its own key
- * once `atGivenInput(alias, …)` moves them there. A zoo model or spec is left as it is: it checks
- * the tensors against its own inputs.
+ * ones), as `feedInputs` then feeds them: each tensor's shape under its name, except a single
+ * tensor named "" or "input" (`alias`: it stands for the only input whatever that is called), whose
+ * shape is the first input's (''). A tensor named for another input sizes that input only (it sized
+ * the first too, which then took its shape or blamed it for the first's). Shapes the request set
+ * itself (inputShapes) win; when it set none, the importer's faults are at `$.inputs` (GraphSource's
+ * shapesAt), the alias's at its own key once `atGivenInput(alias, …)` moves them there. A zoo
+ * model or spec is left as it is: it checks the tensors against its own inputs.
  */
 export function sizedByTensors(source: GraphSource, given: readonly (readonly [string, Tensor])[]): { source: GraphSource; alias: string | null } {
-  const alias = given.length === 1 ? given[0][0] : null;
+  const alias = given.length === 1 && isUnnamedInput(given[0][0]) ? given[0][0] : null;
   if (source.kind !== 'onnx') return { source, alias };
-  const shapes = dict(alias !== null && isUnnamedInput(alias) ? [] : given.map(([k, v]) => [k, v.shape] as const));
-  if (given.length === 1) shapes[''] = given[0][1].shape;
+  const shapes = dict(alias !== null ? [['', given[0][1].shape] as const] : given.map(([k, v]) => [k, v.shape] as const));
   const explicit = Object.keys(source.inputShapes).length > 0;
   const inputShapes = dict([...Object.entries(shapes), ...Object.entries(source.inputShapes)]);
   return { source: { ...source, inputShapes, ...(!explicit && { shapesAt: '$.inputs' }) }, alias };

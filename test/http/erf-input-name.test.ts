@@ -71,6 +71,30 @@ describe('POST /v1/erf: given tensors size each dynamic input of an ONNX file, a
     const res = await erf({ inputs: { a: five(1), b: { shape: [1, 5, 5], data: new Array(25).fill(2) } } }).expect(400);
     expect(res.body.error).toMatchObject({ code: 'SHAPE_MISMATCH', path: '$.inputs.b' });
   });
+
+  // one tensor named for the second input sizes that input only: the first is missing, not b's shape (two
+  // outputs, ya and yb, so that a and b may differ)
+  // (it sized the first input too: its static 9×9 refused at $.inputs.b, or its dynamic dims taken from b)
+  const firstOf = (a: (string | number)[]) =>
+    Buffer.from(
+      onnxModel({
+        inputs: [{ name: 'a', shape: a }, { name: 'b', shape: [1, 1, 'h2', 'w2'] }],
+        outputs: ['ya', 'yb'],
+        nodes: [
+          { op: 'Conv', inputs: ['a', 'wa'], outputs: ['ya'], name: 'ca', attrs: { kernel_shape: { ints: [3, 3] } } },
+          { op: 'Conv', inputs: ['b', 'wb'], outputs: ['yb'], name: 'cb', attrs: { kernel_shape: { ints: [3, 3] } } },
+        ],
+        initializers: [{ name: 'wa', dims: [1, 1, 3, 3], data: WA }, { name: 'wb', dims: [1, 1, 3, 3], data: WB }],
+      }),
+    ).toString('base64');
+  it.each([
+    ['/v1/erf', { stages: false, heatmap: false, format: 'flat' }],
+    ['/v1/run', {}],
+  ])("%s with b alone: a static [1, 1, 9, 9] is 400 INVALID_TENSOR 'no tensor for input 'a' [1, 1, 9, 9]' at $.inputs.a (was SHAPE_MISMATCH 'a dimension 2 is 9 … 5 was given' at $.inputs.b); a dynamic is MISSING_DIMENSION naming a (was 'no tensor for input 'a' [1, 1, 5, 5]', b's shape)", async (route, extra) => {
+    const post = (model: string) => request(app.server).post(route).send({ onnxBase64: model, inputs: { b: five(2) }, ...extra }).expect(400);
+    expect((await post(firstOf([1, 1, 9, 9]))).body.error).toMatchObject({ code: 'INVALID_TENSOR', message: "no tensor for input 'a' [1, 1, 9, 9]", path: '$.inputs.a' });
+    expect((await post(firstOf([1, 1, 'h', 'w']))).body.error).toMatchObject({ code: 'MISSING_DIMENSION', input: 'a' });
+  });
 });
 
 describe('GraphQL effectiveReceptiveField inputName', () => {
