@@ -37,7 +37,12 @@ const arithmetic = (rate: number, why: string, source: string): Rule => ({ count
 /** PoolBase._profile_core: output elements × kh·kw comparisons (AveragePool too: l. 1446-1451 uses CMP). */
 const pool = (f: LayerFacts, kernel: [number, number]): number => outElements(f) * CMP * kernel[0] * kernel[1];
 
-const globalPool = (f: LayerFacts): number => inElements(f) * ADD + outElements(f) * DIV;
+/**
+ * GlobalAveragePoolNode: an add per input element + a divide per output, its output [x0, x1, 1, …]:
+ * N·C outputs, and x0·x1 of a spec's unbatched [C, H, W] (nn.AdaptiveAvgPool2d(1) exports a
+ * GlobalAveragePool over it, read as N, C, L: onnx-tool-pools.ts), not C.
+ */
+const globalPool = (f: LayerFacts): number => inElements(f) * ADD + f.inputs[0][0] * f.inputs[0][1] * DIV;
 
 export const onnxTool: ConventionPreset = {
   name: 'onnx-tool',
@@ -95,7 +100,7 @@ export const onnxTool: ConventionPreset = {
     softmax: perOutput(EXP + DIV, 'Softmax: exp + divide, 36 per element', `${NODE} SoftmaxNode l. 404-408`),
     maxPool: asExported({ count: (f) => pool(f, poolKernel(f)), why: 'MaxPool: output elements × kh·kw compares', source: `${NODE} PoolBase._profile_core l. 1446-1451` }, 'window'),
     avgPool: asExported({ count: (f) => pool(f, poolKernel(f)), why: 'AveragePool: output elements × kh·kw (PoolBase charges CMP for both pools)', source: `${NODE} PoolBase._profile_core l. 1446-1451` }, 'window'),
-    globalAvgPool: { count: globalPool, why: 'GlobalAveragePool: 1 add per input element + a 4-cost divide per output', source: `${NODE} GlobalAveragePoolNode._profile_core l. 1526-1530` },
+    globalAvgPool: { count: globalPool, why: 'GlobalAveragePool: 1 add per input element + a 4-cost divide per output (x0·x1 of its input: an unbatched [C, H, W] read as N, C, L)', source: `${NODE} GlobalAveragePoolNode._profile_core l. 1526-1530` },
     adaptiveAvgPool: asExported({
       count: (f) => {
         const x = f.inputs[0];

@@ -170,3 +170,16 @@ describe('every preset equals its tool on each measured pool, unbatched and as t
     }
   }
 });
+
+describe("globalAvgPool2d in a JSON spec is nn.AdaptiveAvgPool2d(1): every preset equals its tool on the measured module (cases.json unbatched adaptiveAvgPool2dTo1)", () => {
+  for (const key of ['unbatched', 'batched'] as const) {
+    const run = TRUTH.adaptiveAvgPool2dTo1[key];
+    it(`on [${run.input.join(', ')}]: thop ${run.thop}, ptflops ${run.ptflops.total}, onnx-tool ${run['onnx-tool'].op17.total} (a GlobalAveragePool over [x0, x1, …]: its divides per x0·x1; it counted one per output, C, unbatched)`, () => {
+      const input = analysed(net(run.input, { op: 'globalAvgPool2d' }));
+      const total = (preset: string) => countWith(PRESETS_BY_NAME.get(preset)!, input).total;
+      for (const tool of ['thop', 'fvcore', 'torchinfo', 'calflops', 'calflops-macs'] as const) expect([tool, total(tool)]).toEqual([tool, run[tool]]);
+      expect(total('ptflops')).toBe(run.ptflops.total);
+      for (const opset of ['op13', 'op17'] as const) expect([opset, total('onnx-tool')]).toEqual([opset, run['onnx-tool'][opset].total]);
+    });
+  }
+});
