@@ -191,6 +191,7 @@ export function layerFacts(a: AnalysedLayer, marks: SourceMarks = {}): LayerFact
     cost: a.inferred.cost,
     functional: marks.functional === true,
     subclassed: marks.subclassed === true,
+    ...(a.inferred.unbatched !== undefined && { unbatched: a.inferred.unbatched }),
   };
 }
 
@@ -281,13 +282,14 @@ export function resampleMode(f: LayerFacts): 'nearest' | 'linear' | 'cubic' {
 /**
  * A pooling layer's input as [leading, pooled]: the axes before its pooled (spatial) axes, N·C of
  * [N, C, …spatial] or C of an unbatched [C, …spatial] sample (src/ops/pool-unbatched.ts), and the
- * pooled axes (the op's windowedAxes; all but N and C where the op has none). The tools that read
+ * pooled axes (the op's windowedAxes; else those the layer read unbatched, globalAvgPool2d's H and W
+ * of [C, H, W]; else all but N and C). The tools that read
  * `x.shape[:-dims]` or `zip(x.shape, y.shape)` see the same split; those that read `shape[0]`,
  * `shape[1]` and `shape[2:]` do not (thop.ts, onnx-tool.ts say where).
  */
 export function poolAxes(f: LayerFacts): { leading: Shape; pooled: Shape; unbatched: boolean } {
   const x = f.inputs[0];
-  const spatial = Math.min(f.op.windowedAxes ?? x.length - 2, x.length);
+  const spatial = Math.min(f.op.windowedAxes ?? f.unbatched ?? x.length - 2, x.length);
   return { leading: x.slice(0, x.length - spatial), pooled: x.slice(x.length - spatial), unbatched: x.length === spatial + 1 };
 }
 

@@ -151,6 +151,8 @@ export interface LayerFacts {
    * the op's plan implies (attentionDims), a linear's input contiguous.
    */
   strided?: boolean;
+  /** The layer read one sample without its batch axis over this many spatial axes (Inferred.unbatched: a pool's [C, …spatial], globalAvgPool2d's [C, H, W]); absent: batched. */
+  unbatched?: number;
 }
 
 export interface RuleContext {

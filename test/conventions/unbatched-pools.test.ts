@@ -182,4 +182,9 @@ describe("globalAvgPool2d in a JSON spec is nn.AdaptiveAvgPool2d(1): every prese
       for (const opset of ['op13', 'op17'] as const) expect([opset, total('onnx-tool')]).toEqual([opset, run['onnx-tool'][opset].total]);
     });
   }
+  it("ptflops' why on [3, 8, 8] says the first axis was read as the batch (as adaptiveAvgPool2d's does), not 'at batch 3'", () => {
+    const c = countWith(PRESETS_BY_NAME.get('ptflops')!, analysed(net([3, 8, 8], { op: 'globalAvgPool2d' })));
+    expect(c.byFamily[0].why).toContain("takes its first axis, 3, for the batch: the module hooks' 192 for the one sample are divided by 3 (l. 199), 64");
+    expect(c.headline).not.toContain('at batch 3');
+  });
 });
