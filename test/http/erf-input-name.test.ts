@@ -12,6 +12,7 @@ import { ErfResponse } from '../../src/http/openapi-erf.js';
 import { testApp } from './app.js';
 import { WA, WB, depthGradient, rgbGradient, twoStreams } from '../runtime/two-streams.js';
 import * as twoDynamic from '../runtime/two-dynamic.js';
+import { onnxModel } from '../graph/onnx-builder.js';
 
 let app: FastifyInstance;
 beforeAll(async () => {

@@ -8,24 +8,24 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { jobKeys } from '../../src/jobs/redis.js';
 import type { JobView } from '../../src/jobs/types.js';
 import { heldWorker, sleep } from './redis-worker.js';
 import type { HeldWorker } from './redis-worker.js';
 import { startRedis, tinySpec } from './helpers.js';
 
+const tmp = mkdtempSync(path.join(tmpdir(), 'convlens-redis-outage-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
 const batch = { kind: 'batch', models: [{ spec: tinySpec }, { spec: tinySpec }, { spec: tinySpec }] };
 
 describe('a batch on a Redis worker while Redis is away', () => {
   let held: HeldWorker | null = null;
-  let dir: string | null = null;
   afterEach(async () => {
     await held?.close();
     held = null;
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    dir = null;
   });
 
   /** The job's status once finished (the API's reads refused while Redis is away are retried). */
@@ -63,7 +63,8 @@ describe('a batch on a Redis worker while Redis is away', () => {
   }, 30_000);
 
   it('3 models, Redis stopped (its data saved) while the first is analysed and started again 1.5 s later, past 20 reconnection attempts of 20 ms: the batch is done with its 3 lines, progress 3 of 3 and its summary', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'convlens-redis-'));
+    // Redis saves its data here when stopped and loads it when started again
+    const dir = mkdtempSync(path.join(tmp, 'redis-'));
     held = await heldWorker({}, { retryDelay: () => 20 }, await startRedis(undefined, dir));
     const { api, pool } = held;
     const { head } = await api.submit(batch);
