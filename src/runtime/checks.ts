@@ -20,6 +20,7 @@ import { noSuchInput, unsupportedReason } from '../graph/graph.js';
 import type { Graph } from '../graph/graph.js';
 import type { GraphSource } from '../graph/load.js';
 import { inputElementType } from '../graph/onnx/element-types.js';
+import { shapeKeyPath } from '../graph/onnx/graph-inputs.js';
 import { intermediateElements, numel } from '../ops/types.js';
 import { runWork } from '../ops/common.js';
 import { dict, own } from '../records.js';
@@ -46,36 +47,39 @@ export function isUnnamedInput(name: string): boolean {
 }
 
 /**
- * A request's one tensor under "" or "input" (`alias`) sizes an ONNX file's first input through
- * inputShapes[""] at `$.inputs` (GraphSource's shapesAt): a fault the importer finds there is the
- * tensor's, at `$.inputs.<alias>`, not at a key the request never wrote.
- */
-export function atGivenInput<T>(alias: string | null, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (alias === null || !(e instanceof ConvlensError) || e.details.path !== jsonPath(['inputs', ''])) throw e;
-    throw new ConvlensError(e.code, e.message, { ...e.details, path: jsonPath(['inputs', alias]) });
-  }
-}
-
-/**
  * An ONNX file's dynamic inputs sized by the request's tensors (a run's inputs, an ERF's given
  * ones), as `feedInputs` then feeds them: each tensor's shape under its name, except a single
- * tensor named "" or "input" (`alias`: it stands for the only input whatever that is called), whose
- * shape is the first input's (''). A tensor named for another input sizes that input only (it sized
- * the first too, which then took its shape or blamed it for the first's). Shapes the request set
- * itself (inputShapes) win; when it set none, the importer's faults are at `$.inputs` (GraphSource's
- * shapesAt), the alias's at its own key once `atGivenInput(alias, …)` moves them there. A zoo
- * model or spec is left as it is: it checks the tensors against its own inputs.
+ * tensor named "" or "input" (the alias: it stands for the only input whatever that is called),
+ * whose shape is the first input's (''). A tensor named for another input sizes that input only (it
+ * sized the first too, which then took its shape or blamed it for the first's). Shapes the request
+ * set itself (inputShapes) win. A zoo model or spec is left as it is: it checks the tensors against
+ * its own inputs.
+ * `located(load)` runs the import so that a fault at a shape a tensor gave is at that tensor,
+ * `$.inputs.<name>` (the alias's at its own key, not `$.inputs[""]`), also beside shapes the request
+ * set (it was at `$.inputShape.<name>`, a key the request never wrote); a fault at a shape the
+ * request set stays at it.
  */
-export function sizedByTensors(source: GraphSource, given: readonly (readonly [string, Tensor])[]): { source: GraphSource; alias: string | null } {
+export function sizedByTensors(source: GraphSource, given: readonly (readonly [string, Tensor])[]): { source: GraphSource; located: <T>(load: () => T) => T } {
+  if (source.kind !== 'onnx') return { source, located: (load) => load() };
   const alias = given.length === 1 && isUnnamedInput(given[0][0]) ? given[0][0] : null;
-  if (source.kind !== 'onnx') return { source, alias };
-  const shapes = dict(alias !== null ? [['', given[0][1].shape] as const] : given.map(([k, v]) => [k, v.shape] as const));
+  // each shape's key, with the tensor that gave it
+  const derived = alias !== null ? [['', alias] as const] : given.map(([k]) => [k, k] as const);
   const explicit = Object.keys(source.inputShapes).length > 0;
-  const inputShapes = dict([...Object.entries(shapes), ...Object.entries(source.inputShapes)]);
-  return { source: { ...source, inputShapes, ...(!explicit && { shapesAt: '$.inputs' }) }, alias };
+  const shapes = dict(given.length === 1 && alias !== null ? [['', given[0][1].shape] as const] : given.map(([k, v]) => [k, v.shape] as const));
+  const sized = { ...source, inputShapes: dict([...Object.entries(shapes), ...Object.entries(source.inputShapes)]), ...(!explicit && { shapesAt: '$.inputs' }) };
+  const moves = derived.filter(([key]) => !Object.hasOwn(source.inputShapes, key)).map(([key, name]) => [shapeKeyPath(sized, key), jsonPath(['inputs', name])] as const);
+  const located = <T>(load: () => T): T => {
+    try {
+      return load();
+    } catch (e) {
+      const path = e instanceof ConvlensError ? e.details.path : undefined;
+      const move = typeof path === 'string' ? moves.find(([from]) => path === from || path.startsWith(`${from}[`) || path.startsWith(`${from}.`)) : undefined;
+      if (!move || move[0] === move[1]) throw e;
+      const err = e as ConvlensError;
+      throw new ConvlensError(err.code, err.message, { ...err.details, path: move[1] + path!.slice(move[0].length) });
+    }
+  };
+  return { source: sized, located };
 }
 
 /**

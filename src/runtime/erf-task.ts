@@ -37,7 +37,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { backward, forwardForBackward, resolveTarget } from './backward.js';
 import type { GradTarget, ResolvedTarget } from './backward.js';
 import { chargeFold, chargeGraph, chargeRun, withDecode } from './memory-grant.js';
-import { atGivenInput, feedInputs, sizedByTensors } from './checks.js';
+import { feedInputs, sizedByTensors } from './checks.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
 import type { TensorRF } from '../ops/types.js';
@@ -283,9 +283,9 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   const given = Object.entries(t.inputs);
   // the given tensors size an ONNX file's dynamic inputs, as a run's do (checks.ts sizedByTensors):
   // a shape the file refuses is at that tensor, `$.inputs.<name>`
-  const { source, alias } = t.mode === 'given' ? sizedByTensors(t.source, given) : { source: t.source, alias: null };
+  const { source, located } = t.mode === 'given' ? sizedByTensors(t.source, given) : { source: t.source, located: <T>(load: () => T): T => load() };
   // every sample is a task that decodes the file: their decodes counted together, in each
-  const { graph, origin } = withDecode(source, t.samples ?? 1, () => atGivenInput(alias, () => loadGraph(source, { maxFolded, maxElements: t.maxElements, chargeFold: chargeFold(source) })));
+  const { graph, origin } = withDecode(source, t.samples ?? 1, () => located(() => loadGraph(source, { maxFolded, maxElements: t.maxElements, chargeFold: chargeFold(source) })));
   chargeGraph(graph, source);
   const inference = inferGraph(graph, { maxFolded });
   // the measured input (runtime/erf-input.ts); random and luo draw every input, each from its own stream

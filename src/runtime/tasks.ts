@@ -13,7 +13,7 @@ import type { RenderFormat } from '../analysis/render.js';
 import { SweepOptionsSchema, sweepResolutions } from '../analysis/sweep.js';
 import type { SweepOptions, SweepReport } from '../analysis/sweep.js';
 import { ConvlensError, movePaths } from '../errors.js';
-import { atGivenInput, feedInputs, sizedByTensors } from './checks.js';
+import { feedInputs, sizedByTensors } from './checks.js';
 import { loadGraph, placeAtModel } from '../graph/load.js';
 import { graphOutputs } from '../graph/walks.js';
 import { atGivenWeightKey, runtimeWeights } from '../graph/given-weights.js';
@@ -231,9 +231,9 @@ export function runTask(t: RunTask): RunTaskResult {
   // names are data: records without a prototype, read by own entries (the payload is a structured clone)
   const given = Object.entries(t.inputs);
   // the tensors' shapes size an ONNX file's dynamic inputs (checks.ts sizedByTensors)
-  const { source, alias } = sizedByTensors(t.source, given);
+  const { source, located } = sizedByTensors(t.source, given);
   const { maxWork, maxFolded } = taskLimits(t.limits);
-  const { graph, origin, inference, store } = atGivenInput(alias, () => loadForRun(source, maxFolded, t.maxElements));
+  const { graph, origin, inference, store } = located(() => loadForRun(source, maxFolded, t.maxElements));
   const inputs = feedInputs(graph, given);
   // weights named as a PyTorch state_dict or by the file's initializers, keyed as the runtime reads them
   const asGiven = new Map<string, string>();

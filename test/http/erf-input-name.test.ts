@@ -68,9 +68,15 @@ describe('POST /v1/erf: given tensors size each dynamic input of an ONNX file, a
     expect(bt.body.gradient.data).toEqual(twoDynamic.placed(twoDynamic.WB));
   });
 
-  it('b a 3-D tensor for the 4-D input: 400 SHAPE_MISMATCH at $.inputs.b', async () => {
-    const res = await erf({ inputs: { a: five(1), b: { shape: [1, 5, 5], data: new Array(25).fill(2) } } }).expect(400);
+  it('b a 3-D tensor for the 4-D input: 400 SHAPE_MISMATCH at $.inputs.b, also beside an inputShape that sizes a (it was at $.inputShape.b, a key the request never wrote)', async () => {
+    const flat = { a: five(1), b: { shape: [1, 5, 5], data: new Array(25).fill(2) } };
+    const res = await erf({ inputs: flat }).expect(400);
     expect(res.body.error).toMatchObject({ code: 'SHAPE_MISMATCH', path: '$.inputs.b' });
+    const beside = await erf({ inputs: flat, inputShape: [1, 1, 5, 5] }).expect(400);
+    expect(beside.body.error).toMatchObject({ code: 'SHAPE_MISMATCH', path: '$.inputs.b' });
+    // a fault at the shape the request set stays at it
+    const own = await erf({ inputs: { a: five(1), b: five(2) }, inputShape: [1, 5, 5] }).expect(400);
+    expect(own.body.error).toMatchObject({ path: '$.inputShape' });
   });
 
   // one tensor named for the second input sizes that input only: the first is missing, not b's shape (two
