@@ -16,7 +16,7 @@ import { DEFAULT_MAX_FOLDED_ELEMENTS, MAX_COUNT, MAX_FOLDED_TENSOR } from '../li
 import { statisticsRF } from '../ops/norm-group.js';
 import { decomposedNorms } from './patterns.js';
 import { notRunAtThisSize, sizeFreeWeights, standInInputs } from './stand-in.js';
-import { unbatchedInputs, unbatchedRF } from './input-layout.js';
+import { readsSignal, signalCandidates, unbatchedInputs, unbatchedRF } from './input-layout.js';
 import type { StandIn } from './stand-in.js';
 
 /** A value this small (a shape, pads, axes) folds whatever the budget has left: it costs at most this many numbers per layer. */
@@ -86,7 +86,7 @@ export interface Inference {
   tensors: Map<string, TensorInfo>;
   /** What the receptive-field rules noticed (misaligned paths, data-dependent fields). */
   warnings: Warning[];
-  /** Inputs read as one unbatched sample, a C,H,W image (rank 3) or a C,D,H,W clip (rank 4) (analysis/input-layout.ts); absent: none. */
+  /** Inputs read as one unbatched sample, a C,L signal (rank 2), a C,H,W image (rank 3) or a C,D,H,W clip (rank 4) (analysis/input-layout.ts); absent: none. */
   imageInputs?: string[];
 }
 
@@ -168,6 +168,12 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
   // an unbatched input (a detector's C,H,W image, a C,D,H,W clip into a 3-D pool) carries a field over
   // all its axes but the first: only the fields are propagated again from it (the shapes, values and costs do not depend on it)
   const images = unbatchedInputs(graph, walked);
+  // a [C, L] signal into a 1-D pool: the walk gave it no field, so its reading is tried (input-layout.ts)
+  const signals = signalCandidates(graph, walked);
+  if (signals.length > 0) {
+    const trial = refield(graph, walked, new Set([...images, ...signals]));
+    if (readsSignal(trial)) return { ...trial, imageInputs: [...images, ...signals] };
+  }
   return images.size === 0 ? { analysed, tensors, warnings } : { ...refield(graph, walked, images), imageInputs: [...images] };
 }
 

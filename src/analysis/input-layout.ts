@@ -21,14 +21,22 @@
  * an adaptive 3-D pool (PyTorch takes it unbatched), or batched by x[None] into a conv3d, has a
  * field over D, H and W, named [d, h, w] (read as N,C,H,W its field missed D). A network whose
  * (k − 1)-D windows read such maps as N, C, … (a conv2d on [N, C, H, W]) keeps that reading: its k-D
- * pool over them pools channels (maxout). A rank-2 input [C, L] into a 1-D pool has no field either way.
+ * pool over them pools channels (maxout).
+ *
+ * For k = 1 the walk cannot tell: a rank-2 input [C, L] is no layout (inputRF), so it gives no field
+ * at all. A 1-D window (maxPool1d, avgPool1d, an adaptive 1-D pool on [C, L], as nn.MaxPool1d takes a
+ * 2-D tensor; a conv1d after x[None]) reading a map of rank 2 or 3 with no field, reached from a
+ * rank-2 input, names that input a candidate (signalCandidates); the fields are propagated with the
+ * candidates read as [C, L] (a field over L), and kept when a 1-D window then reads that field over its
+ * map's last dim (readsSignal). A network that moves L off the window's axis keeps no field: a
+ * maxPool1d over the features of an [N, F] batch after a linear (maxout) reads a global field.
  */
 import type { Graph } from '../graph/graph.js';
 import { INPUT_RF, fieldInputSizes } from '../ops/receptive-field.js';
 import type { Inferred, OpDef, Shape, TensorRF } from '../ops/types.js';
 
 interface Walked {
-  analysed: readonly { layer: { inputs: string[] }; op: Pick<OpDef, 'windowedAxes'> | null; inferred: Pick<Inferred, 'unbatched'> | null; inputShapes: Shape[]; folded: boolean }[];
+  analysed: readonly { layer: { inputs: string[]; outputs: string[] }; op: Pick<OpDef, 'windowedAxes'> | null; inferred: Pick<Inferred, 'unbatched'> | null; inputShapes: Shape[]; folded: boolean }[];
   tensors: ReadonlyMap<string, { rf: TensorRF | null }>;
 }
 
@@ -85,7 +93,46 @@ export function unbatchedInputs(graph: Graph, walked: Walked): Set<string> {
   return found;
 }
 
-/** The field of an unbatched input of this rank: every unit sees itself, on each axis after the first (H, W; D, H, W). */
+/** Whether a walk's layer is a 1-D window (OpDef.windowedAxes 1, or a pool that read one unbatched [C, L]) reading a map of rank 2 (unbatched) or 3 (batched by the network). */
+function signalWindow(a: Walked['analysed'][number]): boolean {
+  const x = a.inputShapes[0];
+  return !a.folded && !!a.inferred && (a.op?.windowedAxes === 1 || a.inferred.unbatched === 1) && !!x && (x.length === 2 || x.length === 3);
+}
+
+/**
+ * The rank-2 inputs a 1-D window may read as one unbatched [C, L]: those from which a map reaches a
+ * 1-D window of rank 2 or 3 with no field (the walk gave them none). Empty in the common case
+ * (no rank-2 input, or no 1-D window on a fieldless map): no second propagation.
+ */
+export function signalCandidates(graph: Graph, walked: Walked): string[] {
+  const ranked = graph.inputs.filter((i) => i.shape.length === 2).map((i) => i.name);
+  if (ranked.length === 0) return [];
+  const starts = walked.analysed.filter((a) => signalWindow(a) && !walked.tensors.get(a.layer.inputs[0])?.rf).map((a) => a.layer.inputs[0]);
+  if (starts.length === 0) return [];
+  // back from those maps to the network inputs they depend on
+  const producer = new Map<string, Walked['analysed'][number]>();
+  for (const a of walked.analysed) for (const o of a.layer.outputs) producer.set(o, a);
+  const seen = new Set<string>();
+  const stack = [...starts];
+  while (stack.length > 0) {
+    const t = stack.pop()!;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    for (const r of producer.get(t)?.layer.inputs ?? []) if (r !== '') stack.push(r);
+  }
+  return ranked.filter((n) => seen.has(n));
+}
+
+/** Whether, with the candidates read as [C, L] (their field over L), a 1-D window reads a field over its map's last dim. */
+export function readsSignal(trial: Walked): boolean {
+  return trial.analysed.some((a) => {
+    if (!signalWindow(a)) return false;
+    const rf = trial.tensors.get(a.layer.inputs[0])?.rf;
+    return !!rf && !rf.global && overLast(rf, a.inputShapes[0], 1);
+  });
+}
+
+/** The field of an unbatched input of this rank: every unit sees itself, on each axis after the first (L; H, W; D, H, W). */
 export function unbatchedRF(rank: number): TensorRF {
   const dims = Array.from({ length: rank - 1 }, (_, i) => i + 1);
   return { axes: dims.map(() => INPUT_RF), dims, global: false };

@@ -172,8 +172,9 @@ export function sweepResolutions(
   checkAnalysisWork(base.layers.length, { options: ['memory', ...(device ? (['roofline'] as const) : [])], times: sizes.length + 1 }, source);
   onLoaded?.(base);
   const inference = inferGraph(base);
-  // an unbatched C,H,W image the network batches itself (a torchvision detector's; analysis/input-layout.ts)
-  const unbatched = (i: { name: string }) => inference.imageInputs?.includes(i.name) === true;
+  // an unbatched C,H,W image the network batches itself (a torchvision detector's; analysis/input-layout.ts);
+  // not a C,L signal (a 1-D pool's): it has no H and W to resize, as an N,C,L input has not
+  const unbatched = (i: { name: string; shape: readonly number[] }) => i.shape.length >= 3 && inference.imageInputs?.includes(i.name) === true;
   // an image's H and W, or a clip's (N, C, D, H, W: the frames D kept)
   const image = wanted === undefined ? (base.inputs.find((i) => i.shape.length === 4) ?? base.inputs.find((i) => i.shape.length === 5) ?? base.inputs.find(unbatched)) : base.inputs.find((i) => i.name === wanted);
   if (!image) {
