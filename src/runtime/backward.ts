@@ -314,7 +314,10 @@ export function backward(state: ForwardState, target: ResolvedTarget, release = 
   const standIn = standIns();
   const grads = new Map<string, Tensor>();
   const owned = new Set<Tensor>();
-  grads.set(target.tensor, seedGradient(target));
+  // in the tensor's own shape: a map of one unbatched sample [C, H, W] is resolved as its batch of one [1, C, H, W] (runtime/erf-input.ts batchedView), the same data
+  const seed = seedGradient(target);
+  const shape = state.inference.tensors.get(target.tensor)?.shape;
+  grads.set(target.tensor, shape && shape.length !== seed.shape.length && numel(shape) === seed.data.length ? { ...seed, shape: [...shape] } : seed);
   owned.add(grads.get(target.tensor)!);
   // the last step (in forward order) reading each kept tensor, to release it once passed
   const firstReader = new Map<string, number>();

@@ -2,7 +2,9 @@
  * Which graph input an effective receptive field is measured at, and what the others get.
  *
  * - The measured input: the one named by the request (`inputName`, the CLI's --input-name), which
- *   must be an image [N, C, H, W] or a clip [N, C, T, H, W]; without a name, the first such input.
+ *   must be an image [N, C, H, W] or a clip [N, C, T, H, W], or one such sample without its batch
+ *   axis that the network reads so (an unbatched [C, H, W] into 2-D pools: its batch of one's field,
+ *   stages and statistics; its gradient in its own shape); without a name, the first such input.
  *   A name the network has no input for is INVALID_OPTION at `$.inputName`, its inputs listed with
  *   their shapes (and the closest name as the suggestion).
  * - The other inputs: with input "given", the tensors given for them (every input is given, as a
@@ -22,6 +24,7 @@ import { hash32, rng } from '../tensor/random.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ResolvedTarget } from './backward.js';
+import { shiftDims } from '../ops/pool-unbatched.js';
 
 /** Where a request names the measured input. */
 export const INPUT_NAME_PATH = '$.inputName';
@@ -29,14 +32,16 @@ export const INPUT_NAME_PATH = '$.inputName';
 const listed = (graph: Graph) => graph.inputs.map((i) => `'${i.name}' ${fmtShape(i.shape)}`).join(', ');
 
 /**
- * The measured input: `name`'s (checked), else the first image [N, C, H, W] or clip [N, C, T, H, W].
- * An input the network reads as one unbatched sample (`unbatched`, Inference.imageInputs: a
- * [C, D, H, W] clip into a 3-D pool, analysis/input-layout.ts) is not one: its maps have no batch
- * axis, and read as [N, C, H, W] its C would be the batch and D the channels.
+ * The measured input: `name`'s (checked), else the first image [N, C, H, W] or clip [N, C, T, H, W],
+ * or one unbatched image [C, H, W] or clip [C, T, H, W] the network reads without its batch axis
+ * (`unbatched`, Inference.imageInputs: a [C, H, W] into 2-D pools, a [C, D, H, W] into 3-D pools;
+ * analysis/input-layout.ts). Such an input is measured as its batch of one, as PyTorch runs it
+ * (batchedView); a rank-4 input the network reads batched stays an image.
  */
-export function measuredInput(graph: Graph, name?: string, unbatched: readonly string[] = []): { name: string; shape: number[] } {
-  const isImage = (i: { name: string; shape: readonly number[] }) => (i.shape.length === 4 || i.shape.length === 5) && !unbatched.includes(i.name);
-  const single = (i: { name: string; shape: readonly number[] }) => (unbatched.includes(i.name) ? ` ('${i.name}' ${fmtShape(i.shape)} is one unbatched [${i.shape.length === 4 ? 'C, D, H, W' : 'C, H, W'}] sample, as the network's ${i.shape.length === 4 ? '3-D' : '2-D'} windows read it: give it its batch axis, [1, ${i.shape.join(', ')}])` : '');
+export function measuredInput(graph: Graph, name?: string, unbatched: readonly string[] = []): { name: string; shape: number[]; unbatched: boolean } {
+  const single = (i: { name: string; shape: readonly number[] }) => unbatched.includes(i.name) && (i.shape.length === 3 || i.shape.length === 4);
+  const isImage = (i: { name: string; shape: readonly number[] }) => ((i.shape.length === 4 || i.shape.length === 5) && !unbatched.includes(i.name)) || single(i);
+  const measured = (i: { name: string; shape: readonly number[] }) => ({ name: i.name, shape: [...i.shape], unbatched: single(i) });
   if (name !== undefined) {
     const found = graph.inputs.find((i) => i.name === name);
     if (!found) {
@@ -48,20 +53,41 @@ export function measuredInput(graph: Graph, name?: string, unbatched: readonly s
     }
     if (!isImage(found)) {
       const images = graph.inputs.filter(isImage).map((i) => `'${i.name}'`);
-      throw new ConvlensError('INVALID_OPTION', `input '${name}' ${fmtShape(found.shape)} is not an image [N, C, H, W] or a clip [N, C, T, H, W]${single(found)}: an effective receptive field is over an image's or a clip's pixels; ${images.length ? `the network's are ${images.join(', ')}` : 'the network has none'} (its inputs are ${listed(graph)})`, {
+      throw new ConvlensError('INVALID_OPTION', `input '${name}' ${fmtShape(found.shape)} is not an image [N, C, H, W] or a clip [N, C, T, H, W] (or one unbatched, [C, H, W] or [C, T, H, W], that the network's windows read so): an effective receptive field is over an image's or a clip's pixels; ${images.length ? `the network's are ${images.join(', ')}` : 'the network has none'} (its inputs are ${listed(graph)})`, {
         path: INPUT_NAME_PATH,
       });
     }
-    return { name: found.name, shape: [...found.shape] };
+    return measured(found);
   }
   const found = graph.inputs.find(isImage);
   if (!found) {
-    throw new ConvlensError('INVALID_OPTION', `an effective receptive field needs an image input [N, C, H, W] or a clip [N, C, T, H, W]; the network's inputs are ${graph.inputs.map((i) => `${i.name} ${fmtShape(i.shape)}`).join(', ')}${graph.inputs.map(single).join('')}`, {
+    throw new ConvlensError('INVALID_OPTION', `an effective receptive field needs an image input [N, C, H, W] or a clip [N, C, T, H, W] (or one unbatched, [C, H, W] or [C, T, H, W], that the network's windows read so); the network's inputs are ${graph.inputs.map((i) => `${i.name} ${fmtShape(i.shape)}`).join(', ')}`, {
       path: '$.inputs',
     });
   }
-  return { name: found.name, shape: [...found.shape] };
+  return measured(found);
 }
+
+/**
+ * The inference as the ERF reads it when the measured input is one unbatched sample over `spatial`
+ * axes (2: [C, H, W]; 3: [C, T, H, W]): each map of that sample, [C, …spatial] with its field over
+ * dims 1 … spatial (a pool's output), is seen as its batch of one [1, C, …spatial], its field over
+ * dims 2 … spatial + 1. The same data, row-major: the unit, the default map, the stages and the field
+ * are those of the batched network, which PyTorch's unbatched modules are. Maps the network batched
+ * itself (x[None] into a conv) are already [1, C, …].
+ */
+export function batchedView(inference: Inference, spatial: number): Inference {
+  const tensors = new Map(inference.tensors);
+  for (const [name, t] of inference.tensors) {
+    const rf = t.rf;
+    if (!t.shape || !rf || t.shape.length !== spatial + 1 || rf.dims.length !== spatial || !rf.dims.every((d, k) => d === k + 1)) continue;
+    tensors.set(name, { ...t, shape: [1, ...t.shape], rf: shiftDims(rf, 1) });
+  }
+  return { ...inference, tensors };
+}
+
+/** A gradient or a target's shape in its batched view: an unbatched sample's [C, …] as [1, C, …]. */
+export const batchedShape = (shape: readonly number[], unbatched: boolean): number[] => (unbatched ? [1, ...shape] : [...shape]);
 
 /** Standard normal values from the seeded stream (Box–Muller). */
 export function normalInput(shape: readonly number[], seed: number): Tensor {

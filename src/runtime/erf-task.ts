@@ -25,7 +25,7 @@ import type { ErfStats, ErfTemporal, TemporalUnit, UnitField } from '../analysis
 import { heatmapPng } from '../analysis/erf-png.js';
 import { erfSvg } from '../analysis/formats/erf-svg.js';
 import { ConvlensError, fmtShape } from '../errors.js';
-import { checkReached, measuredInput, randomInputs, reachedFrom } from './erf-input.js';
+import { batchedShape, batchedView, checkReached, measuredInput, randomInputs, reachedFrom } from './erf-input.js';
 import { loadGraph } from '../graph/load.js';
 import { atGivenWeightKey, runtimeWeights } from '../graph/given-weights.js';
 import { reportedRf } from '../ops/receptive-field.js';
@@ -84,6 +84,8 @@ export interface ErfGradientResult {
   source: GraphOrigin;
   /** The graph input the gradient is of. */
   input: string;
+  /** The input is one unbatched sample ([C, H, W], [C, T, H, W]): its gradient has that shape, read as [1, …] (erf-input.ts). */
+  unbatched: boolean;
   target: ResolvedTarget;
   field: UnitField;
   /** The unit along the clip's time axis; null for an image input. */
@@ -289,19 +291,22 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   chargeGraph(graph, source);
   const inference = inferGraph(graph, { maxFolded });
   // the measured input (runtime/erf-input.ts); random and luo draw every input, each from its own stream
-  const { name: image, shape: imageShape } = measuredInput(graph, t.inputName, inference.imageInputs);
-  const rank = imageShape.length;
+  const { name: image, shape: imageShape, unbatched } = measuredInput(graph, t.inputName, inference.imageInputs);
+  // one unbatched sample [C, H, W] is measured as its batch of one: its maps read as [1, C, H', W'] (erf-input.ts batchedView),
+  // and so answered (the unit's and the stages' shapes, channels at axis 1); only the gradient has the input's own shape
+  const view = unbatched ? batchedView(inference, imageShape.length - 1) : inference;
+  const rank = imageShape.length + (unbatched ? 1 : 0);
   const inputs = t.mode === 'given' ? feedInputs(graph, given, image) : randomInputs(graph, t.seed, t.index);
   const seed = t.mode === 'luo' ? (t.seed + t.index) >>> 0 : t.seed;
   const reached = reachedFrom(inference, image);
-  const target = resolveTarget(graph, inference, t.target.layer === '' ? { ...t.target, layer: finalFeatureMap(graph, inference, { shape: imageShape, reached }) } : t.target);
+  const target = resolveTarget(graph, view, t.target.layer === '' ? { ...t.target, layer: finalFeatureMap(graph, view, { shape: batchedShape(imageShape, unbatched), reached }) } : t.target);
   // the stages the measured input reaches (not the other stream's of a two-stream network)
-  const stageList = (t.stages ? stageOutputs(inference, target, t.stageBy ?? 'stride', rank) : [])
-    .map((s) => ({ ...s, target: resolveTarget(graph, inference, { layer: s.layer, channels: null, position: null }) }))
+  const stageList = (t.stages ? stageOutputs(view, target, t.stageBy ?? 'stride', rank) : [])
+    .map((s) => ({ ...s, target: resolveTarget(graph, view, { layer: s.layer, channels: null, position: null }) }))
     .filter((s) => reached.has(s.target.tensor));
   const stageTargets = stageList.map((s) => s.target);
   // a target the field refuses (a channels-last map) is refused before the forward runs
-  const { field, temporal } = fieldOf(inference, target, rank);
+  const { field, temporal } = fieldOf(view, target, rank);
   // … and a unit the measured input does not reach (another input's stream)
   checkReached(graph, inference, target, image, reached, t.inputName !== undefined);
   // its memory asked of the request before the forward runs (runtime/backward.ts), refused at the
@@ -319,10 +324,10 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   }
   const stages = stageTargets.map((st, k) => {
     const g = own(backward(state, st), image)!;
-    return { layer: st.layer, stride: stageList[k].stride, temporalStride: stageList[k].temporalStride, shape: st.shape, field: fieldOf(inference, st, rank).field, map: Float32Array.from(magnitudeMap(g)) };
+    return { layer: st.layer, stride: stageList[k].stride, temporalStride: stageList[k].temporalStride, shape: st.shape, field: fieldOf(view, st, rank).field, map: Float32Array.from(magnitudeMap(asBatched(g, unbatched))) };
   });
   const gradient = own(backward(state, target, true), image)!;
-  return { source: origin, input: image, target, field, temporal, gradient, stages };
+  return { source: origin, input: image, unbatched, target, field, temporal, gradient, stages };
 }
 
 function summaryTask(t: ErfSummaryTask): ErfSummary {
@@ -336,7 +341,9 @@ function summaryTask(t: ErfSummaryTask): ErfSummary {
     for (let k = 0; k < acc.length; k++) acc[k] /= t.parts.length;
     gradient = tensor(first.gradient.shape, acc);
   }
-  const map = magnitudeMap(gradient);
+  // an unbatched sample's gradient [C, H, W] read as its batch of one's
+  const batched = asBatched(gradient, first.unbatched);
+  const map = magnitudeMap(batched);
   const stats = erfStats(map, [h, w], first.field);
   const stages = first.stages.map((s, i) => {
     const m = new Float64Array(h * w);
@@ -360,12 +367,15 @@ function summaryTask(t: ErfSummaryTask): ErfSummary {
     magnitude: tensor([1, 1, h, w], Float32Array.from(map)),
     stats,
     // a clip's frames: their shares of the (mean) |gradient|, against the unit's extent over them
-    temporal: first.temporal ? { frames: frameShares(gradient), theoretical: temporalExtent(first.temporal, first.gradient.shape[2]) } : null,
+    temporal: first.temporal ? { frames: frameShares(batched), theoretical: temporalExtent(first.temporal, batched.shape[2]) } : null,
     stages,
     png,
     svg,
   };
 }
+
+/** A gradient in its batched view: an unbatched sample's [C, …] as [1, C, …], the same data. */
+const asBatched = (g: Tensor, unbatched: boolean): Tensor => (unbatched ? { ...g, shape: batchedShape(g.shape, true) } : g);
 
 export function erfTask(t: ErfTask): ErfGradientResult | ErfSummary {
   return t.kind === 'gradient' ? gradientTask(t) : summaryTask(t);

@@ -114,19 +114,22 @@ describe('inputName: the input the ERF is measured at', () => {
   });
 });
 
-describe('an unbatched [C, D, H, W] clip (a 3-D pool reads it so: analysis/input-layout.ts) is not an image', () => {
+describe('an unbatched [C, D, H, W] clip (a 3-D pool reads it so: analysis/input-layout.ts) is measured as its batch of one', () => {
   const pooled = (shape: number[]) => ({ name: 't', inputs: [{ name: 'x', shape }], layers: [{ name: 'p', op: 'avgPool3d', kernelSize: 3, stride: 1, padding: 1 }] });
 
-  it('avgPool3d k3 p1 on x [2,6,8,8]: INVALID_OPTION at $.inputs, naming the clip and its batched shape (was: measured as an image, C the batch and D the channels)', async () => {
-    const e = await computeErf(inlineRunner, job({ weights: {}, source: { kind: 'spec', spec: pooled([2, 6, 8, 8]) } })).catch((x: unknown) => x);
-    expect(e).toMatchObject({ code: 'INVALID_OPTION', details: { path: '$.inputs' } });
-    expect((e as Error).message).toContain("'x' [2, 6, 8, 8] is one unbatched [C, D, H, W] sample, as the network's 3-D windows read it: give it its batch axis, [1, 2, 6, 8, 8]");
+  it('avgPool3d k3 p1 on x [2,6,8,8], named or not: the centre unit [3, 4, 4], its 3×3 (h, w) field, as batched [1,2,6,8,8] (was: INVALID_OPTION, give it its batch axis; before that, measured as an image, C the batch and D the channels)', async () => {
+    const batched = await computeErf(inlineRunner, job({ weights: {}, source: { kind: 'spec', spec: pooled([1, 2, 6, 8, 8]) }, stages: false }));
+    for (const inputName of [undefined, 'x']) {
+      const r = await computeErf(inlineRunner, job({ weights: {}, source: { kind: 'spec', spec: pooled([2, 6, 8, 8]) }, stages: false, inputName }));
+      expect([r.input, r.target.position, r.stats.theoretical.size, r.gradient.shape]).toEqual(['x', [3, 4, 4], [3, 3], [2, 6, 8, 8]]);
+      expect([r.stats, r.temporal, [...r.magnitude.data]]).toEqual([batched.stats, batched.temporal, [...batched.magnitude.data]]);
+    }
   });
 
-  it('named (inputName x): INVALID_OPTION at $.inputName; batched [1,2,6,8,8] the same pool is measured, its 3×3 (h, w) theoretical field at the centre unit', async () => {
-    const e = await computeErf(inlineRunner, job({ weights: {}, source: { kind: 'spec', spec: pooled([2, 6, 8, 8]) }, inputName: 'x' })).catch((x: unknown) => x);
+  it('a [2, 6, 8] input into a linear is no image: INVALID_OPTION at $.inputName, naming the unbatched forms', async () => {
+    const spec = { name: 't', inputs: [{ name: 'x', shape: [2, 6, 8] }], layers: [{ name: 'fc', op: 'linear', outFeatures: 3 }] };
+    const e = await computeErf(inlineRunner, job({ weights: {}, source: { kind: 'spec', spec }, inputName: 'x' })).catch((x: unknown) => x);
     expect(e).toMatchObject({ code: 'INVALID_OPTION', details: { path: '$.inputName' } });
-    const r = await computeErf(inlineRunner, job({ weights: {}, source: { kind: 'spec', spec: pooled([1, 2, 6, 8, 8]) }, stages: false }));
-    expect([r.input, r.target.position, r.stats.theoretical.size]).toEqual(['x', [3, 4, 4], [3, 3]]);
+    expect((e as Error).message).toContain("input 'x' [2, 6, 8] is not an image [N, C, H, W] or a clip [N, C, T, H, W] (or one unbatched, [C, H, W] or [C, T, H, W], that the network's windows read so)");
   });
 });

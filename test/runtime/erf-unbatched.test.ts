@@ -1,0 +1,96 @@
+/**
+ * The effective receptive field of one unbatched sample (runtime/erf-input.ts batchedView): an image
+ * [C, H, W] into PyTorch's 2-D pools (nn.MaxPool2d on a 3-D tensor), or one the network batches
+ * itself (x[None] into a conv2d), and a clip [C, D, H, W] into a 3-D pool. PyTorch runs them as the
+ * batch of one, so the answers are the batched network's, number for number: the unit, the default
+ * map, the stages, the statistics, the magnitude map; the gradient has the input's own shape (its data
+ * the batch of one's). Before, such an input was refused (INVALID_OPTION: not an image). Hand-worked:
+ * a 2×2 max pool's unit reaches one pixel per channel, its window's argmax.
+ */
+import { describe, expect, it } from 'vitest';
+import { computeErf, inlineRunner } from '../../src/runtime/erf.js';
+import type { ErfJob } from '../../src/runtime/erf.js';
+import { tensor } from '../../src/tensor/tensor.js';
+
+const spec = (shape: number[], layers: Record<string, unknown>[]) => ({ name: 't', inputs: [{ name: 'x', shape }], layers: layers.map((l, i) => ({ name: `l${i}`, ...l })) });
+
+const job = (over: Partial<ErfJob>): ErfJob => ({
+  source: { kind: 'spec', spec: spec([1, 1, 4, 4], []) },
+  mode: 'random',
+  samples: 2,
+  inputs: {},
+  weights: {},
+  weightInit: 'seed',
+  seed: 0,
+  target: { layer: '', channels: null, position: null },
+  stages: true,
+  heatmap: false,
+  maxElements: 1 << 20,
+  ...over,
+});
+
+/** The answer but the gradient's shape: what the batched and unbatched runs share (the unit's map in its batched view, [1, C, …]). */
+const shared = (r: Awaited<ReturnType<typeof computeErf>>) => ({
+  input: r.input,
+  stats: r.stats,
+  magnitude: [...r.magnitude.data],
+  gradient: [...r.gradient.data],
+  temporal: r.temporal,
+  target: r.target,
+  stages: r.stages,
+});
+
+describe('maxPool2d 2 on an unbatched [2, 4, 4] image, the input given (hand-worked)', () => {
+  // channel 0: 0 … 15 row-major; channel 1: 15 … 0. Unit (1, 1) pools rows 2–3, columns 2–3:
+  // channel 0's argmax is 15 at (3, 3), channel 1's is 5 at (2, 2); ∂(y[0,1,1] + y[1,1,1])/∂x is 1 at each
+  const x = tensor([2, 4, 4], Float32Array.from([...Array.from({ length: 16 }, (_, k) => k), ...Array.from({ length: 16 }, (_, k) => 15 - k)]));
+  const given = job({ source: { kind: 'spec', spec: spec([2, 4, 4], [{ op: 'maxPool2d', kernelSize: 2 }]) }, mode: 'given', samples: 1, inputs: { x }, stages: false });
+
+  it('the centre unit (1, 1) of l0 [2, 2, 2] (as [1, 2, 2, 2]); the gradient [2, 4, 4], one 1 per channel at its argmax; the magnitude map over H, W (was: INVALID_OPTION, not an image)', async () => {
+    const r = await computeErf(inlineRunner, given);
+    // the unit's map answered in its batched view, channels at axis 1, as every ERF answer reads it
+    expect([r.input, r.target.layer, r.target.shape, r.target.position]).toEqual(['x', 'l0', [1, 2, 2, 2], [1, 1]]);
+    expect(r.gradient.shape).toEqual([2, 4, 4]);
+    const ones = [...r.gradient.data].flatMap((v, k) => (v !== 0 ? [[k, v]] : []));
+    expect(ones).toEqual([
+      [15, 1],
+      [16 + 10, 1],
+    ]);
+    expect(r.magnitude.shape).toEqual([1, 1, 4, 4]);
+    expect([...r.magnitude.data].flatMap((v, k) => (v !== 0 ? [[k, v]] : []))).toEqual([
+      [10, 1],
+      [15, 1],
+    ]);
+    // the unit's 2×2 window at stride 2: rows and columns 2–3; the two pixels inside it
+    expect(r.stats.theoretical).toMatchObject({ global: false, size: [2, 2], box: { top: 2, left: 2, bottom: 3, right: 3 } });
+    expect(r.stats.support).toMatchObject({ pixels: 2, box: { top: 2, left: 2, bottom: 3, right: 3 }, insideTheoretical: true });
+  });
+
+  it("the same answer as the batch of one [1, 2, 4, 4] given the same values", async () => {
+    const batched = await computeErf(inlineRunner, { ...given, source: { kind: 'spec', spec: spec([1, 2, 4, 4], [{ op: 'maxPool2d', kernelSize: 2 }]) }, inputs: { x: { ...x, shape: [1, 2, 4, 4] } } });
+    expect(shared(await computeErf(inlineRunner, given))).toEqual(shared(batched));
+  });
+});
+
+describe.each<[string, string, number[], Record<string, unknown>[], number[], number[]]>([
+  ['pools', 'maxPool2d k3 s1 p1, avgPool2d 2, avgPool2d k3 p1 on [2, 8, 10]', [2, 8, 10], [{ op: 'maxPool2d', kernelSize: 3, stride: 1, padding: 1 }, { op: 'avgPool2d', kernelSize: 2 }, { op: 'avgPool2d', kernelSize: 3, stride: 1, padding: 1 }], [], [1, 2, 4, 5]],
+  ['x[None]', 'unsqueeze 0, conv2d k3 s2 p1, relu on [3, 9, 11] (the network batches itself)', [3, 9, 11], [{ op: 'unsqueeze', axes: [0] }, { op: 'conv2d', outChannels: 4, kernelSize: 3, stride: 2, padding: 1 }, { op: 'relu' }], [0], [1, 4, 5, 6]],
+  ['clip', 'avgPool3d k3 p1, maxPool3d 2 on [2, 6, 8, 8] (was refused: give it its batch axis)', [2, 6, 8, 8], [{ op: 'avgPool3d', kernelSize: 3, stride: 1, padding: 1 }, { op: 'maxPool3d', kernelSize: 2 }], [], [1, 2, 3, 4, 4]],
+])('%s: %s, 3 random inputs', (_name, _what, shape, layers, dropped, finalShape) => {
+  // the batched network: the same layers on [1, …shape], without the network's own x[None]
+  const batchedSpec = spec([1, ...shape], layers.filter((_, i) => !dropped.includes(i)).map((l, i) => ({ ...l, name: `l${i + dropped.length}` })));
+  const unbatchedSpec = spec(shape, layers);
+
+  it("every number of the batch of one's answer: unit, default map, stages, statistics, magnitude, gradient data; the gradient in the input's own shape", async () => {
+    const [u, b] = await Promise.all([unbatchedSpec, batchedSpec].map((s) => computeErf(inlineRunner, job({ source: { kind: 'spec', spec: s }, samples: 3 }))));
+    expect(u.gradient.shape).toEqual(shape);
+    expect(b.gradient.shape).toEqual([1, ...shape]);
+    expect(u.target.shape).toEqual(finalShape);
+    // the network's own x[None] is a map the batched network has not: a stage at stride 1 (the input, unsqueezed), the rest the batched one's
+    const own = dropped.map((i) => `l${i}`);
+    expect(u.stages.filter((s) => own.includes(s.layer)).map((s) => [s.layer, s.stride])).toEqual(own.map((l) => [l, [1, 1]]));
+    expect({ ...shared(u), stages: shared(u).stages.filter((s) => !own.includes(s.layer)) }).toEqual(shared(b));
+    expect(u.stats.theoretical.global).toBe(false);
+    expect(u.stages.length).toBeGreaterThan(0);
+  });
+});
