@@ -7,6 +7,7 @@
  * the batch of one's). Before, such an input was refused (INVALID_OPTION: not an image). Hand-worked:
  * a 2×2 max pool's unit reaches one pixel per channel, its window's argmax.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { computeErf, inlineRunner } from '../../src/runtime/erf.js';
 import type { ErfJob } from '../../src/runtime/erf.js';
@@ -92,5 +93,18 @@ describe.each<[string, string, number[], Record<string, unknown>[], number[], nu
     expect({ ...shared(u), stages: shared(u).stages.filter((s) => !own.includes(s.layer)) }).toEqual(shared(b));
     expect(u.stats.theoretical.global).toBe(false);
     expect(u.stages.length).toBeGreaterThan(0);
+  });
+});
+
+describe("an ONNX network that batches its [3, 20, 24] image itself (torchvision's detectors' form; test/fixtures/onnx/layout)", () => {
+  const truth = JSON.parse(readFileSync(new URL('../fixtures/onnx/layout/truth.json', import.meta.url), 'utf8')).models.image as { input: number[]; output: number[]; unit: number[]; footprint: [number, number][] };
+  const bytes = new Uint8Array(readFileSync(new URL('../fixtures/onnx/layout/image.onnx', import.meta.url)));
+
+  it("the default unit's gradient [3, 20, 24] reaches exactly autograd's footprint of that unit, rows 7–13, columns 8–16 (was: INVALID_OPTION, no image input)", async () => {
+    const r = await computeErf(inlineRunner, job({ source: { kind: 'onnx', bytes, inputShapes: { image: truth.input } }, maxElements: 1 << 22 }));
+    expect([r.input, r.target.shape, r.target.position, r.gradient.shape]).toEqual(['image', truth.output, truth.unit, truth.input]);
+    const [[top, bottom], [left, right]] = truth.footprint;
+    expect(r.stats.support.box).toEqual({ top, left, bottom, right });
+    expect(r.stats.theoretical.box).toEqual({ top, left, bottom, right });
   });
 });
