@@ -18,7 +18,7 @@ interface Inputs {
   totalMacs: number;
   totalParams: number;
   unsupported: Report['totals']['unsupported'];
-  /** Rank-3 inputs read as unbatched C,H,W images (Inference.imageInputs). */
+  /** Inputs read as one unbatched sample (Inference.imageInputs): a [C, L] signal, a [C, H, W] image, a [C, D, H, W] clip. */
   imageInputs?: readonly string[];
 }
 

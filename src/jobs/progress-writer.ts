@@ -18,11 +18,18 @@ export interface ProgressWriter<T> {
   set(value: T): void;
   /** Resolves once the last value set has been written or its write failed; at once when nothing is being written. Never rejects. */
   flush(): Promise<void>;
+  /**
+   * Nothing more is written: the value waiting is dropped and later ones are ignored (a write under
+   * way ends as it will). For a run whose job's lock is another run's: BullMQ's progress write does
+   * not check the lock, so a value it wrote would overwrite the new run's.
+   */
+  stop(): void;
 }
 
 export function progressWriter<T>(write: (value: T) => Promise<unknown>, failed: (err: unknown, value: T) => void): ProgressWriter<T> {
   let next: { value: T } | null = null;
   let writing: Promise<void> | null = null;
+  let stopped = false;
   const drain = async () => {
     while (next !== null) {
       const { value } = next;
@@ -37,9 +44,14 @@ export function progressWriter<T>(write: (value: T) => Promise<unknown>, failed:
   };
   return {
     set(value) {
+      if (stopped) return;
       next = { value };
       writing ??= drain();
     },
     flush: () => writing ?? Promise.resolve(),
+    stop() {
+      stopped = true;
+      next = null;
+    },
   };
 }

@@ -145,7 +145,9 @@ export async function startJobWorker(config: Config, pool: TaskPool, log: Logger
       return { bytes: result.byteLength };
     } catch (e) {
       if (e instanceof LockLost) {
-        // the other run writes what this one would have: stop the rest of it (a batch's other models)
+        // the other run writes what this one would have: stop the rest of it (a batch's other models),
+        // and its progress, which BullMQ writes without looking at the lock
+        progress.stop();
         worker.cancelJob(id, 'lock lost');
         log.warn({ job: id }, "the job's lock is another worker's (BullMQ handed it over as stalled): stopped it, writing nothing more");
         throw e;

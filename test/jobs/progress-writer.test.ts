@@ -79,4 +79,17 @@ describe('progressWriter', () => {
     p.set(3);
     expect(w.started).toEqual([1, 2, 3]);
   });
+
+  it('stop while 1 is written and 2 waits: 2 is dropped, 3 set after is ignored, flush resolves once 1 ends', async () => {
+    const w = writes();
+    const p = progressWriter(w.write, () => undefined);
+    p.set(1);
+    p.set(2);
+    p.stop();
+    p.set(3);
+    let flushed = false;
+    void p.flush().then(() => (flushed = true));
+    await w.next();
+    expect([w.started, flushed]).toEqual([[1], true]);
+  });
 });

@@ -26,7 +26,7 @@ function direct(x: number[], fromOnnx: boolean) {
 }
 
 describe('globalAvgPool2d in a JSON spec: nn.AdaptiveAvgPool2d(1)', () => {
-  it('[3,5,4] (one unbatched C, H, W) → [3,1,1], 60 FLOPs (one a input element); the network input read as C, H, W: the field global over [h, w]', () => {
+  it('[3,5,4] (one unbatched C, H, W) → [3,1,1], 60 FLOPs (one an input element); the network input read as C, H, W: the field global over [h, w]', () => {
     const r = analyze(net([3, 5, 4], { op: 'globalAvgPool2d' }));
     const l = layer(r, 'l0');
     expect(l.outputShape).toEqual([3, 1, 1]);
