@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch goldens for unbatched pooling (src/ops/pool-unbatched.ts): every pooling module convlens
+"""PyTorch goldens for unbatched pooling (src/ops/unbatched.ts): every pooling module convlens
 has (MaxPool1d/2d/3d, AvgPool1d/2d/3d, AdaptiveAvgPool1d/2d/3d, AdaptiveMaxPool1d/2d/3d, MaxUnpool2d,
 and AdaptiveAvgPool2d(1), globalAvgPool2d)
 called on one sample without its batch axis, [C, …spatial], as PyTorch 1.13 accepts it: values

@@ -44,7 +44,7 @@ interface Walked {
  * Whether a k-D window of the walk (OpDef.windowedAxes = k), or a layer that read one unbatched
  * sample over k axes (Inferred.unbatched: globalAvgPool2d's [C, H, W]), reads a field over the last
  * k − 1 dims of a map whose dim before them is longer than 1: the map is one unbatched sample, rank
- * k + 1 (a pool of [C, H, W]: nn.MaxPool2d; of [C, D, H, W]: nn.MaxPool3d, ops/pool-unbatched.ts), or
+ * k + 1 (a pool of [C, H, W]: nn.MaxPool2d; of [C, D, H, W]: nn.MaxPool3d, ops/unbatched.ts), or
  * that sample batched by the network, rank k + 2 (image[None]).
  */
 function windowsUnbatched(walked: Walked, k: number): boolean {

@@ -281,7 +281,7 @@ export function resampleMode(f: LayerFacts): 'nearest' | 'linear' | 'cubic' {
 
 /**
  * A pooling layer's input as [leading, pooled]: the axes before its pooled (spatial) axes, N·C of
- * [N, C, …spatial] or C of an unbatched [C, …spatial] sample (src/ops/pool-unbatched.ts), and the
+ * [N, C, …spatial] or C of an unbatched [C, …spatial] sample (src/ops/unbatched.ts), and the
  * pooled axes (the op's windowedAxes; else those the layer read unbatched, globalAvgPool2d's H and W
  * of [C, H, W]; else all but N and C). The tools that read
  * `x.shape[:-dims]` or `zip(x.shape, y.shape)` see the same split; those that read `shape[0]`,

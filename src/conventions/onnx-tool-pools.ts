@@ -1,6 +1,6 @@
 /**
  * onnx-tool on a pool of one unbatched sample, [C, …spatial] (PyTorch's pooling modules take one:
- * src/ops/pool-unbatched.ts). onnx-tool profiles what torch.onnx.export (torch 1.13, opsets 13 and
+ * src/ops/unbatched.ts). onnx-tool profiles what torch.onnx.export (torch 1.13, opsets 13 and
  * 17) writes, and ONNX's pools read axes 0 and 1 as N and C, so the export is not the batch of one:
  *
  *   window pools   nn.MaxPool1d/2d/3d and nn.AvgPool1d/2d/3d export as MaxPool, or Pad + AveragePool,

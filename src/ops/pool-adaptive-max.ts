@@ -16,7 +16,7 @@
  * Receptive field: adaptiveRF (receptive-field.ts), as adaptive average pooling: the envelope of
  * the windows at the mean spacing of their starts; global at output 1 on every axis.
  * VJP: ∂x[argmax of window o] += g[o] (pool-vjp.ts maxPoolGrad over the forward's indices).
- * Unbatched [C, …spatial] input: one sample, as PyTorch's modules (pool-unbatched.ts).
+ * Unbatched [C, …spatial] input: one sample, as PyTorch's modules (unbatched.ts).
  */
 import { z } from 'zod';
 import { product } from './geometry-nd.js';
@@ -30,7 +30,7 @@ import { gradOrZeros } from './vjp-kernels.js';
 import { ZERO_COST, numel } from './types.js';
 import { ADAPTIVE_OUTPUT, ADAPTIVE_TAP } from './pool.js';
 import { refuseInexactIndices } from './pool-kernels.js';
-import { acceptUnbatched } from './pool-unbatched.js';
+import { acceptUnbatched } from './unbatched.js';
 import type { OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -149,7 +149,7 @@ function makeAdaptiveMaxPool(rank: 1 | 2 | 3): OpDef<AdaptiveMaxAttrs, AdaptiveM
   };
 }
 
-// each also takes an unbatched [C, …spatial] input, as PyTorch's modules (pool-unbatched.ts)
+// each also takes an unbatched [C, …spatial] input, as PyTorch's modules (unbatched.ts)
 export const adaptiveMaxPool1d = acceptUnbatched(makeAdaptiveMaxPool(1), 1);
 export const adaptiveMaxPool2d = acceptUnbatched(makeAdaptiveMaxPool(2), 2);
 export const adaptiveMaxPool3d = acceptUnbatched(makeAdaptiveMaxPool(3), 3);

@@ -21,7 +21,7 @@
  * Receptive field: per spatial axis as pool.ts: max/avg pooling a window (poolWindowRF: one window over the whole map is global pooling), adaptive
  * pooling a window of fractional step in/out spanning the widest window, global at output 1
  * on every axis (adaptiveRF). Each also takes one unbatched [C, …spatial] sample, as PyTorch's modules
- * (pool-unbatched.ts).
+ * (unbatched.ts).
  */
 import { z } from 'zod';
 import { checkPoolPadding } from './geometry.js';
@@ -37,7 +37,7 @@ import { adaptiveAxes, adaptiveOutputSize, fixesSize, windowEnd, windowLengthSum
 import type { AdaptiveAxis } from './adaptive-windows.js';
 import { adaptiveAvgPoolGradNd, argmaxAgain, avgPoolGradNd, maxPoolGrad } from './pool-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
-import { acceptUnbatched } from './pool-unbatched.js';
+import { acceptUnbatched } from './unbatched.js';
 
 function poolBase(rank: number) {
   return {
@@ -316,7 +316,7 @@ function makeAdaptiveAvgPool(rank: 1 | 3): OpDef<AdaptiveNdAttrs, AdaptiveNdPlan
   };
 }
 
-// each also takes an unbatched [C, …spatial] input, as PyTorch's modules (pool-unbatched.ts)
+// each also takes an unbatched [C, …spatial] input, as PyTorch's modules (unbatched.ts)
 export const maxPool1d = acceptUnbatched(makeMaxPool(1), 1);
 export const maxPool3d = acceptUnbatched(makeMaxPool(3), 3);
 export const avgPool1d = acceptUnbatched(makeAvgPool(1), 1);

@@ -15,7 +15,7 @@
  * Receptive field: max and average pooling a window; one window over the whole map (nn.AvgPool2d(7) on
  * a 7×7 map, a fixed-size export of AdaptiveMaxPool2d(1)) is global pooling: global, as globalAvgPool2d's.
  * Vector-Jacobian products: pool-vjp.ts. Each op also takes one unbatched [C, H, W] sample, as PyTorch's
- * modules (pool-unbatched.ts); globalAvgPool2d in a JSON spec only (an imported ONNX GlobalAveragePool
+ * modules (unbatched.ts); globalAvgPool2d in a JSON spec only (an imported ONNX GlobalAveragePool
  * reads a 3-D input as N, C, L).
  */
 import { z } from 'zod';
@@ -35,7 +35,7 @@ import { gradOrZeros } from './vjp-kernels.js';
 import { READS_SHAPES_ONLY } from './types.js';
 import { avgDivisors, avgPoolPlanes, indicesOverTensor, maxPoolArgmaxAgain, maxPoolForward, maxPoolValues, planeMeans, refuseInexactIndices } from './pool-kernels.js';
 import { poolSimdFits } from './pool-simd.js';
-import { acceptUnbatched } from './pool-unbatched.js';
+import { acceptUnbatched } from './unbatched.js';
 
 /**
  * MAX_RUN_WORK's work (Inferred.kernelWork) of a window loop in JavaScript, where the SIMD kernel

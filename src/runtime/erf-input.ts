@@ -24,7 +24,7 @@ import { hash32, rng } from '../tensor/random.js';
 import { numel, tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ResolvedTarget } from './backward.js';
-import { shiftDims } from '../ops/pool-unbatched.js';
+import { shiftDims } from '../ops/unbatched.js';
 
 /** Where a request names the measured input. */
 export const INPUT_NAME_PATH = '$.inputName';

@@ -1,5 +1,5 @@
 /**
- * Pools of one sample without its batch axis, [C, …spatial] (src/ops/pool-unbatched.ts), under each
+ * Pools of one sample without its batch axis, [C, …spatial] (src/ops/unbatched.ts), under each
  * preset, worked by hand from the tool's source and set beside the batch of one, [1, C, …spatial];
  * then every preset against what its tool printed on 17 such modules both ways, run from its source
  * at the commit the preset cites on torch 1.13 (thop fbb5e19, ptflops d612c75 through

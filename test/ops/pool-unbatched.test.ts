@@ -10,7 +10,7 @@ import { importOnnx } from '../../src/graph/onnx/import.js';
 import { inferGraph } from '../../src/analysis/infer.js';
 import { onnxModel } from '../graph/onnx-builder.js';
 
-// PyTorch 1.13's pooling modules take [N, C, …spatial] or one sample [C, …spatial] (pool-unbatched.ts);
+// PyTorch 1.13's pooling modules take [N, C, …spatial] or one sample [C, …spatial] (unbatched.ts);
 // output shapes below are torch's for the same call (values: test/fixtures/operators/pool_unbatched.json).
 const CALLS: [op: string, attrs: Record<string, unknown>, unbatched: number[], torchOut: number[], refused: number[][]][] = [
   ['maxPool1d', { kernelSize: 3 }, [2, 7], [2, 2], [[7], [1, 1, 4, 5]]],

@@ -132,7 +132,7 @@ describe('splitKernel: which layers it splits', () => {
     await splitByTwo(maxPool2d, call('maxPool2d', random([1, 96, 112, 112], 3), { kernelSize: 3, stride: 1, padding: 1 }));
   }, 30_000);
 
-  it(`max pooling 3×3 stride 1 of one unbatched sample [96, 112, 112] (as PyTorch's [C, H, W]; ops/pool-unbatched.ts): split by planes as the batch of one, same bits`, async () => {
+  it(`max pooling 3×3 stride 1 of one unbatched sample [96, 112, 112] (as PyTorch's [C, H, W]; ops/unbatched.ts): split by planes as the batch of one, same bits`, async () => {
     await splitByTwo(maxPool2d, call('maxPool2d', random([96, 112, 112], 3), { kernelSize: 3, stride: 1, padding: 1 }));
   }, 30_000);
 

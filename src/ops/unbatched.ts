@@ -1,9 +1,10 @@
 /**
- * Unbatched pooling input, as PyTorch 1.13's pooling modules take it: one axis short of the batch
- * form, [C, …spatial] for [N, C, …spatial] (nn.AvgPool3d(2) on [2, 4, 5, 6] → [2, 2, 2, 3];
- * nn.MaxPool2d, AdaptiveMaxPool1d, MaxUnpool2d … alike). A pool over `spatial` axes reads rank
- * spatial + 2 as a batch and spatial + 1 as one unbatched sample; PyTorch refuses any other rank
- * ("non-empty 4D or 5D (batch mode) tensor expected for input"), and so does this.
+ * Unbatched input, as PyTorch 1.13's pooling and convolution modules take it: one axis short of
+ * the batch form, [C, …spatial] for [N, C, …spatial] (nn.AvgPool3d(2) on [2, 4, 5, 6] → [2, 2, 2, 3];
+ * nn.MaxPool2d, AdaptiveMaxPool1d, MaxUnpool2d, nn.Conv2d, nn.ConvTranspose1d … alike). An op over
+ * `spatial` axes reads rank spatial + 2 as a batch and spatial + 1 as one unbatched sample; PyTorch
+ * refuses any other rank ("non-empty 4D or 5D (batch mode) tensor expected for input"; conv2d:
+ * "Expected 3D (unbatched) or 4D (batched) input to conv2d"), and so does this.
  *
  * The unbatched sample is the batch of one, [1, C, …spatial], in the same memory: shape, cost,
  * plan, receptive field, run and VJP are the batched op's, read through that view and answered
@@ -37,10 +38,11 @@ export function shiftDims(rf: TensorRF | null, by: number): TensorRF | null {
 }
 
 /**
- * `op` (a pool over `spatial` axes whose batched inputs are `batched`: x, and maxUnpool2d's
- * indices) taking x as [N, C, …spatial] or unbatched [C, …spatial].
+ * `op` (a pool or convolution over `spatial` axes whose batched inputs are `batched`: x, and
+ * maxUnpool2d's indices) taking x as [N, C, …spatial] or unbatched [C, …spatial]. `onnx` names the
+ * ONNX operators it is imported from, which take [N, C, …spatial] only.
  */
-export function acceptUnbatched<A, P>(op: OpDef<A, P>, spatial: 1 | 2 | 3, batched: readonly number[] = [0]): OpDef<A, P> {
+export function acceptUnbatched<A, P>(op: OpDef<A, P>, spatial: 1 | 2 | 3, batched: readonly number[] = [0], onnx = 'pooling'): OpDef<A, P> {
   const isUnbatched = (x: readonly number[]): boolean => x.length === spatial + 1;
   const view = <T>(items: readonly T[], f: (t: T) => T): T[] => items.map((t, i) => (batched.includes(i) ? f(t) : t));
   return {
@@ -54,8 +56,8 @@ export function acceptUnbatched<A, P>(op: OpDef<A, P>, spatial: 1 | 2 | 3, batch
         });
       }
       if (!isUnbatched(x)) return op.infer(ctx);
-      // ONNX's pools take [N, C, …] only (onnxruntime refuses a 2-D kernel_shape over a 3-D X)
-      if (ctx.fromOnnx) ctx.fail('RANK_MISMATCH', `input 0 must have ${spatial + 2} dimensions ${LAYOUTS[spatial][0]} (ONNX pooling takes no unbatched input), got shape ${fmtShape(x)}`, 'inputs', { shapes: { input0: x } });
+      // ONNX's pools and convs take [N, C, …] only (onnxruntime refuses a 2-D kernel_shape over a 3-D X)
+      if (ctx.fromOnnx) ctx.fail('RANK_MISMATCH', `input 0 must have ${spatial + 2} dimensions ${LAYOUTS[spatial][0]} (ONNX ${onnx} takes no unbatched input), got shape ${fmtShape(x)}`, 'inputs', { shapes: { input0: x } });
       // a refusal names the shapes as given, not their batched view
       const given = new Map(view(ctx.inputs, batchShape).map((s, i) => [fmtShape(s), ctx.inputs[i]]));
       const asGiven = (details?: ErrorDetails): ErrorDetails | undefined =>
