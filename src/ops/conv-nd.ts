@@ -23,6 +23,9 @@
  *
  * Receptive field: per spatial axis ([l] or [d, h, w]), the window algebra of conv.ts on each axis
  * (receptive-field.ts windowRF: r' = r + (k_eff − 1)·j, j' = j·s, P' = P + pb·j).
+ *
+ * Input [N, C, …spatial], or one unbatched sample [C, …spatial] as PyTorch's modules take it: the
+ * batch of one, answered without N (unbatched.ts; ONNX Conv takes N).
  */
 import { z } from 'zod';
 import { posInt } from './geometry.js';
@@ -37,6 +40,7 @@ import { columnChunk, convNdForward, convNdStages, convTransposeNdForward } from
 import type { ConvNdPlan } from './conv-nd-kernels.js';
 import { PaddingMode, padGradientIntermediate, padInput, padIntermediate, padStage, padStageRF, unpadGradient } from './conv-padding-mode.js';
 import type { PadStage } from './conv-padding-mode.js';
+import { acceptUnbatched } from './unbatched.js';
 
 export type { ConvNdPlan };
 
@@ -125,5 +129,6 @@ function makeConvNd(rank: 1 | 3): OpDef<ConvNdAttrs, ConvNdModePlan> {
   };
 }
 
-export const conv1d = makeConvNd(1);
-export const conv3d = makeConvNd(3);
+// each also takes one unbatched sample [C, L] / [C, D, H, W], as nn.Conv1d/3d: the batch of one (unbatched.ts)
+export const conv1d = acceptUnbatched(makeConvNd(1), 1, [0], 'Conv');
+export const conv3d = acceptUnbatched(makeConvNd(3), 3, [0], 'Conv');

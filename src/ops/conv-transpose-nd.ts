@@ -15,6 +15,8 @@
  * Input gradient (vjp): conv1d/3d of ∂L/∂y with the same weight and window (conv-nd-kernels.ts).
  * Receptive field: per spatial axis, a window of fractional stride 1/s over the zero-stuffed input
  * (receptive-field.ts transposedRF), as convTranspose2d.
+ * Input [N, C, …spatial], or one unbatched sample [C, …spatial] as PyTorch's modules take it: the
+ * batch of one, answered without N (unbatched.ts; ONNX ConvTranspose takes N).
  */
 import { z } from 'zod';
 import { nonNegInt, posInt } from './geometry.js';
@@ -31,6 +33,7 @@ import { ZerosPaddingOnly } from './conv-padding-mode.js';
 import { outputSizeAttr, resolveTransposedPadding } from './conv-transpose-padding.js';
 import type { PaddingNd } from './geometry-nd.js';
 import type { OpDef } from './types.js';
+import { acceptUnbatched } from './unbatched.js';
 
 function attrs(rank: number) {
   return z.strictObject({
@@ -110,5 +113,6 @@ function makeConvTransposeNd(rank: 1 | 3): OpDef<ConvTransposeNdAttrs, ConvTrans
   };
 }
 
-export const convTranspose1d = makeConvTransposeNd(1);
-export const convTranspose3d = makeConvTransposeNd(3);
+// each also takes one unbatched sample [C, L] / [C, D, H, W], as nn.ConvTranspose1d/3d: the batch of one (unbatched.ts)
+export const convTranspose1d = acceptUnbatched(makeConvTransposeNd(1), 1, [0], 'ConvTranspose');
+export const convTranspose3d = acceptUnbatched(makeConvTransposeNd(3), 3, [0], 'ConvTranspose');

@@ -13,6 +13,8 @@
  * dilation and groups (conv's [Cout, Cin/g] layout is this op's [Cin, Cout/g]): the forward conv
  * kernel (implicit im2col into GEMM panels, or the depthwise window). Output padding only adds
  * rows no input reaches: conv's windows never start there.
+ * Input [N, C, H, W], or one unbatched sample [C, H, W] as nn.ConvTranspose2d takes it: the batch
+ * of one, answered without N (unbatched.ts; ONNX ConvTranspose takes N).
  */
 import { z } from 'zod';
 import { Pair, PaddingSchema, nonNegInt, pairOf, posInt, transposedGeometry } from './geometry.js';
@@ -30,6 +32,7 @@ import { ZerosPaddingOnly } from './conv-padding-mode.js';
 import { outputSizeAttr, resolveTransposedPadding } from './conv-transpose-padding.js';
 import type { Padding } from './geometry.js';
 import { KERNEL_SCRATCH } from '../limits.js';
+import { acceptUnbatched } from './unbatched.js';
 
 export const ConvTransposeAttrs = z.strictObject({
   outChannels: posInt.describe('output channels'),
@@ -74,7 +77,8 @@ export function coveredPositions(g: AxisGeometry): number {
   return covered;
 }
 
-export const convTranspose2d: OpDef<ConvTransposeAttrs, ConvTransposePlan> = {
+// also one unbatched sample [C, H, W], as nn.ConvTranspose2d takes it: the batch of one (unbatched.ts)
+export const convTranspose2d: OpDef<ConvTransposeAttrs, ConvTransposePlan> = acceptUnbatched({
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'convTranspose2d',
   windowedAxes: 2,
@@ -135,7 +139,7 @@ export const convTranspose2d: OpDef<ConvTransposeAttrs, ConvTransposePlan> = {
     const gx = convForward(gradOrZeros(ctx), ctx.weights.weight.data, undefined, { n: p.n, cin: p.cout, cout: p.cin, groups: p.groups, geo });
     return [tensor(ctx.inputs[0].shape, gx)];
   },
-};
+}, 2, [0], 'ConvTranspose');
 
 export { convTransposeForward };
 export type { ConvTransposePlan };

@@ -19,6 +19,9 @@
  * (w'[ci, co] = w[co, ci] reversed) with padding d·(k − 1) − pt, so it runs through the fast
  * forward path above (implicit im2col into GEMM panels, or the depthwise window). Strided: the
  * transposed-convolution kernel (a GEMM, then col2im: conv-transpose-kernel.ts).
+ *
+ * Input [N, C, H, W], or one unbatched sample [C, H, W] as nn.Conv2d takes it (torch ≥ 1.11): the
+ * batch of one in the same memory, answered [Cout, H', W'] (unbatched.ts; ONNX Conv takes N).
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
@@ -37,6 +40,7 @@ import { winogradApplies, winogradRows } from './conv-winograd.js';
 import { directRows, directWhereNotFinite } from './conv-direct.js';
 import type { KeptKernels } from './conv-winograd.js';
 import { READS_SHAPES_ONLY } from './types.js';
+import { acceptUnbatched } from './unbatched.js';
 import { PaddingMode, padGradientIntermediate, padInput, padIntermediate, padStage, padStageRF, unpadGradient } from './conv-padding-mode.js';
 import type { PadStage } from './conv-padding-mode.js';
 
@@ -101,7 +105,8 @@ const convWeight = (ctx: RunContext<ConvAttrs, ConvPlan>): Float32Array => {
 /** The input the window reads: padded in paddingMode first when the conv has a pad stage. */
 const convInput = (ctx: RunContext<ConvAttrs, ConvPlan>): Tensor => (ctx.plan.pad ? padInput(ctx.inputs[0], ctx.plan.pad) : ctx.inputs[0]);
 
-export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
+// also one unbatched sample [C, H, W], as nn.Conv2d takes it: the batch of one (unbatched.ts)
+export const conv2d: OpDef<ConvAttrs, ConvPlan> = acceptUnbatched({
   vjpReads: READS_SHAPES_ONLY, // its input gradient is a linear map of g: no forward values
   name: 'conv2d',
   windowedAxes: 2,
@@ -142,7 +147,7 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = {
     const gx = tensor(shape, gy ? convInputGradient(gy.data, weight, ctx.plan) : new Float32Array(shape.reduce((a, b) => a * b, 1)));
     return [pad ? unpadGradient(ctx, pad, gx) : gx];
   },
-};
+}, 2, [0], 'Conv');
 
 /** Padding a stride-1 input gradient runs as a conv of gy: d·(k − 1), the whole kernel's reach. */
 const fullPad = (g: AxisGeometry) => g.dilation * (g.kernel - 1);

@@ -78,7 +78,7 @@ export interface Inferred<P = unknown> {
   fixedSize?: boolean;
   /**
    * Input 0 read as one sample without its batch axis, [C, …spatial], over this many spatial axes
-   * (a pool's, PyTorch's: ops/unbatched.ts; globalAvgPool2d's [C, H, W]): analysis/input-layout.ts
+   * (a pool's or convolution's, as PyTorch's modules: ops/unbatched.ts; globalAvgPool2d's [C, H, W]): analysis/input-layout.ts
    * reads a network input's layout by it.
    */
   unbatched?: number;
