@@ -204,9 +204,10 @@ export function fusionChains(graph: Graph, inference: Inference, mustWrite: Read
       const hostShape = host.inferred.outputs[0];
       // BN's channels (dim 1) are the host's output channels for a convolution (a window over the
       // spatial axes: OpDef.windowedAxes; conv1d/2d/3d, transposed, deformable, quantized)
-      // and for a linear layer with a 2-d output; not for attention over tokens [N, L, C]
+      // and for a linear layer with a 2-d output; not for attention over tokens [N, L, C], nor for a
+      // convolution of one unbatched sample, whose output channels are dim 0 ([Cout, H', W'])
       const convolution = host.op.windowedAxes !== undefined && !host.op.mixesSpatialPositions;
-      const channelAxisFirst = hostShape.length === 2 || (hostShape.length >= 3 && convolution);
+      const channelAxisFirst = !host.inferred.unbatched && (hostShape.length === 2 || (hostShape.length >= 3 && convolution));
       const chain: FusionChain = { host, members: [], residual: null };
       let cur = host.layer.outputs[0];
       let stage = 0; // 0: BN may fold; 1: after the add; 2: after the activation (done)
