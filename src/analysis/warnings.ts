@@ -156,10 +156,11 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
   }
 
   // a 4-D map's channels: dim 1, or the last axis for a linear over a channels-last map (Swin's MLP's
-  // [1, 56, 56, 384] read as 56 channels before)
-  const channelsOf = (a: (typeof x.analysed)[number]) => (a.op?.channelsLast ? a.inferred!.outputs[0][3] : a.inferred!.outputs[0][1]);
+  // [1, 56, 56, 384] read as 56 channels before); dim 0 of one unbatched sample's [C, H, W] (a conv's, ops/unbatched.ts)
+  const channelsOf = (a: (typeof x.analysed)[number]) => (a.inferred!.unbatched ? a.inferred!.outputs[0][0] : a.op?.channelsLast ? a.inferred!.outputs[0][3] : a.inferred!.outputs[0][1]);
+  const mapRank = (a: (typeof x.analysed)[number]) => a.inferred!.outputs[0].length + (a.inferred!.unbatched ? 1 : 0);
   const odd = x.analysed
-    .filter((a) => a.op?.weighted && a.inferred && a.inferred.outputs[0].length === 4 && channelsOf(a) % 8 !== 0)
+    .filter((a) => a.op?.weighted && a.inferred && mapRank(a) === 4 && channelsOf(a) % 8 !== 0)
     .map((a) => ({ name: a.layer.name, channels: channelsOf(a) }));
   if (odd.length) {
     out.push({
