@@ -88,6 +88,16 @@ describe('convolutions of an unbatched [C, …spatial] input, as PyTorch 1.13 ta
     expect(single.receptiveField).toEqual(batched.receptiveField);
   });
 
+  it.each([
+    ['conv3d', { outChannels: 4, kernelSize: 3, stride: [1, 2, 2], padding: 1 }],
+    ['convTranspose3d', { outChannels: 4, kernelSize: 2, stride: 2 }],
+  ])('%s %j on a network input clip [3, 4, 8, 8]: the field over [d, h, w], as the batch of one [1, 3, 4, 8, 8] has it (not N, C, H, W)', (op, attrs) => {
+    const single = layer(analyze(net([3, 4, 8, 8], { op, ...attrs })), 'l0');
+    const batched = layer(analyze(net([1, 3, 4, 8, 8], { op, ...attrs })), 'l0');
+    expect(single.receptiveField).toMatchObject({ axes: ['d', 'h', 'w'] });
+    expect(single.receptiveField).toEqual(batched.receptiveField);
+  });
+
   it('CHANNELS_NOT_MULTIPLE_OF_8 reads an unbatched conv as the batch of one: conv2d 12 channels on [3, 8, 8] named (12), conv3d 12 on [3, 4, 8, 8] (12, not D = 4)', () => {
     const warned = (shape: number[], op: string) => analyze(net(shape, { op, outChannels: 12, kernelSize: 3, padding: 1 })).warnings.find((w) => w.code === 'CHANNELS_NOT_MULTIPLE_OF_8');
     expect(warned([3, 8, 8], 'conv2d')?.message).toContain('l0 (12)');
