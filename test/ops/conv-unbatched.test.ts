@@ -89,6 +89,16 @@ describe('convolutions of an unbatched [C, …spatial] input, as PyTorch 1.13 ta
   });
 
   it.each([
+    ['conv1d', { outChannels: 4, kernelSize: 5, stride: 2, padding: 2 }],
+    ['convTranspose1d', { outChannels: 4, kernelSize: 4, stride: 2, padding: 1 }],
+  ])('%s %j on a network input signal [3, 17]: the field over [l], as the batch of one [1, 3, 17] has it (analysis/input-layout.ts, k = 1)', (op, attrs) => {
+    const single = layer(analyze(net([3, 17], { op, ...attrs })), 'l0');
+    const batched = layer(analyze(net([1, 3, 17], { op, ...attrs })), 'l0');
+    expect(single.receptiveField).toMatchObject({ axes: ['l'] });
+    expect(single.receptiveField).toEqual(batched.receptiveField);
+  });
+
+  it.each([
     ['conv3d', { outChannels: 4, kernelSize: 3, stride: [1, 2, 2], padding: 1 }],
     ['convTranspose3d', { outChannels: 4, kernelSize: 2, stride: 2 }],
   ])('%s %j on a network input clip [3, 4, 8, 8]: the field over [d, h, w], as the batch of one [1, 3, 4, 8, 8] has it (not N, C, H, W)', (op, attrs) => {
