@@ -6,30 +6,15 @@
  * batch whose linear mixes every feature, then a maxPool1d over the features (torch reads the 2-D
  * tensor as [C, L]: maxout), keeps no field.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, analyze, errorOf } from '../helpers.js';
 import { sweepResolutions } from '../../src/analysis/sweep.js';
 import { inferGraph } from '../../src/analysis/infer.js';
-import { loadGraph } from '../../src/graph/load.js';
+import { boxes, graphOf, layoutCases } from './layout-goldens.js';
+import type { LayoutCase } from './layout-goldens.js';
 
-interface Case {
-  spec: { name: string; inputs: { name: string; shape: number[] }[]; layers: Record<string, unknown>[] };
-  output: number[];
-  unit: number[];
-  footprint: [number, number][];
-  next: [number, number][];
-}
-const cases = JSON.parse(readFileSync(new URL('../fixtures/layout/unbatched-signals.json', import.meta.url), 'utf8')).cases as Record<string, Case>;
+const cases = layoutCases('unbatched-signals.json');
 
-/** The box [i·S − P, i·S − P + r − 1] of unit i on each axis of the field. */
-function boxes(rf: { size: number[] | null; stride: number[] | null; padding: number[] | null }, unit: readonly number[]) {
-  if (!rf.size || !rf.stride || !rf.padding) throw new Error('a global field has no box');
-  const { size, stride, padding } = rf;
-  return unit.map((i, a) => [i * stride[a] - padding[a], i * stride[a] - padding[a] + size[a] - 1]);
-}
-
-const graphOf = (c: Case) => loadGraph({ kind: 'spec', spec: c.spec }).graph;
 
 describe.each([
   // r = 5 + (3 − 1)·2 = 9, S = 4, P = 2: unit 3 reads [10, 18]
@@ -79,7 +64,7 @@ describe('what the report compares with the unbatched signal', () => {
   it.each(['pooled', 'adaptive'])("%s: every layer's field is the batch of one's ([1, C, L], the same layers)", (name) => {
     const spec = cases[name].spec;
     const batched = { ...spec, inputs: [{ name: 'x', shape: [1, ...spec.inputs[0].shape] }] };
-    const fields = (s: Case['spec']) => analyze(s).layers.map((l) => l.receptiveField);
+    const fields = (s: LayoutCase['spec']) => analyze(s).layers.map((l) => l.receptiveField);
     expect(fields(spec)).toEqual(fields(batched));
     expect(fields(spec).every((f) => f && !f.global && f.axes.length === 1)).toBe(true);
   });

@@ -6,27 +6,13 @@
  * [N, C, H, W] batch whose 2-D convs read it so keeps its field over H and W, though a maxPool3d
  * (2, 1, 1) between them reads the 4-D map as one [C, D, H, W] sample (a max over channel pairs).
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../helpers.js';
 import { inferGraph } from '../../src/analysis/infer.js';
-import { loadGraph } from '../../src/graph/load.js';
+import { boxes, graphOf, layoutCases } from './layout-goldens.js';
+import type { LayoutCase } from './layout-goldens.js';
 
-interface Case {
-  spec: { name: string; inputs: { name: string; shape: number[] }[]; layers: Record<string, unknown>[] };
-  output: number[];
-  unit: number[];
-  footprint: [number, number][];
-  next: [number, number][];
-}
-const cases = JSON.parse(readFileSync(new URL('../fixtures/layout/unbatched-clips.json', import.meta.url), 'utf8')).cases as Record<string, Case>;
-
-/** The box [i·S − P, i·S − P + r − 1] of unit i on each axis of the field. */
-function boxes(rf: { size: number[] | null; stride: number[] | null; padding: number[] | null }, unit: readonly number[]) {
-  if (!rf.size || !rf.stride || !rf.padding) throw new Error('a global field has no box');
-  const { size, stride, padding } = rf;
-  return unit.map((i, a) => [i * stride[a] - padding[a], i * stride[a] - padding[a] + size[a] - 1]);
-}
+const cases = layoutCases('unbatched-clips.json');
 
 describe.each([
   ['pooled', 'maxPool3d (3,2,3) s(2,1,2) p(1,0,1) then avgPool3d 2 on unbatched [2,13,14,16]', ['d', 'h', 'w']],
@@ -65,13 +51,12 @@ describe('what the report compares with the unbatched clip', () => {
   it.each(['pooled', 'adaptive'])('%s: every layer\'s field is the batch of one\'s ([1, C, D, H, W], the same layers)', (name) => {
     const spec = cases[name].spec;
     const batched = { ...spec, inputs: [{ name: 'x', shape: [1, ...spec.inputs[0].shape] }] };
-    const fields = (s: Case['spec']) => analyze(s).layers.map((l) => l.receptiveField);
+    const fields = (s: LayoutCase['spec']) => analyze(s).layers.map((l) => l.receptiveField);
     expect(fields(spec)).toEqual(fields(batched));
     expect(fields(spec).every((f) => f && !f.global && f.axes.length === 3)).toBe(true);
   });
 
   it('inference names the clip an unbatched input; the maxout batch is not', () => {
-    const graphOf = (c: Case) => loadGraph({ kind: 'spec', spec: c.spec }).graph;
     expect(inferGraph(graphOf(cases.pooled)).imageInputs).toEqual(['x']);
     expect(inferGraph(graphOf(cases.maxout)).imageInputs).toBeUndefined();
   });
