@@ -54,6 +54,10 @@ what the real tools print, run from their sources as scripts/convention_truth.py
            input_constructor (its batch counter reads the sample's first axis), onnx-tool on the opset 13
            and 17 exports, or why it gives nothing (the export fails, or its shape inference raises).
 
+  unbatchedConvs  the same on one convolution (conv1d/2d/3d, convTranspose1d/2d/3d, grouped, with and without
+           bias) fed one unbatched [C, …spatial] sample, as PyTorch's convolutions take it, and the batch of one;
+           a tool that raises on it records why.
+
   /usr/bin/python3 scripts/convention_truth_cases.py --tools /tmp/tools            # every case
   /usr/bin/python3 scripts/convention_truth_cases.py --tools /tmp/tools video swin # only these, merged
 """
@@ -304,11 +308,11 @@ def onnx_tool_or_error(model, x, opset):
         try:
             ct.export_onnx(model, x, path, opset=opset)
         except Exception as e:  # noqa: BLE001 - the exporter's refusal is the fixture's datum
-            return {"error": f"export: {type(e).__name__}: {str(e).splitlines()[0][:160]}"}
+            return {"error": f"export: {type(e).__name__}: {(str(e).splitlines() or [''])[0][:160]}"}
         try:
             return {"total": profile_onnx(path, {"input": np.zeros(tuple(x.shape), dtype=np.float32)})["total"]}
         except ValueError as e:
-            return {"error": f"onnx-tool: {str(e).splitlines()[0][:160]}"}
+            return {"error": f"onnx-tool: {(str(e).splitlines() or [''])[0][:160]}"}
 
 
 def unbatched():
@@ -334,7 +338,78 @@ def unbatched():
     return out
 
 
-CASES = {"video": video, "batch": batch, "swin": swin, "onnx": onnx_modules, "swinModules": swin_modules, "linearStrided": linear_strided, "unbatched": unbatched}
+# (name, module, the unbatched sample's shape): test/conventions/unbatched-convs.test.ts
+UNBATCHED_CONVS = [
+    ("conv1d", lambda: torch.nn.Conv1d(3, 4, 3, padding=1), (3, 8)),
+    ("conv1dNoBias", lambda: torch.nn.Conv1d(3, 4, 3, stride=2, bias=False), (3, 9)),
+    ("conv2d", lambda: torch.nn.Conv2d(3, 4, 3, stride=2, padding=1), (3, 8, 8)),
+    ("conv2dGrouped", lambda: torch.nn.Conv2d(4, 6, 3, groups=2, bias=False), (4, 6, 6)),
+    ("conv3d", lambda: torch.nn.Conv3d(2, 3, 3, padding=1), (2, 4, 5, 5)),
+    ("convTranspose1d", lambda: torch.nn.ConvTranspose1d(3, 2, 3, stride=2), (3, 5)),
+    ("convTranspose2d", lambda: torch.nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1), (4, 5, 5)),
+    ("convTranspose2dGrouped", lambda: torch.nn.ConvTranspose2d(4, 6, 2, stride=2, groups=2, bias=False), (4, 3, 3)),
+    ("convTranspose3d", lambda: torch.nn.ConvTranspose3d(2, 3, 2, stride=2), (2, 3, 3, 3)),
+]
+
+
+def refusal(e):
+    """Why a tool raised: the exception, its message's first line, and the tool's line that raised."""
+    import traceback
+    frame = traceback.extract_tb(e.__traceback__)[-1]
+    where = f"{'/'.join(Path(frame.filename).parts[-2:])} l. {frame.lineno}: {frame.line}"
+    return f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:160]} ({where})"
+
+
+@contextlib.contextmanager
+def restored():
+    """torch's functions, Tensor methods and torch.nn.functional as they were, after a tool that raised
+    mid-count (calflops leaves F.conv1d … patched when its forward fails)."""
+    owners = (torch, torch.Tensor, torch.nn.functional)
+    saved = [(o, dict(vars(o))) for o in owners]
+    try:
+        yield
+    finally:
+        for o, attrs in saved:
+            for k, v in attrs.items():
+                if vars(o).get(k) is not v:
+                    try:
+                        setattr(o, k, v)
+                    except (AttributeError, TypeError):
+                        pass
+
+
+def unbatched_convs():
+    """Every tool on one convolution (conv1d/2d/3d, convTranspose1d/2d/3d; one grouped each way, with and
+    without bias) fed one unbatched [C, …spatial] sample and the batch of one, as unbatched() runs the
+    pools (src/conventions/families.ts, ptflops-defects.ts, onnx-tool.ts)."""
+    out = {}
+    for name, ctor, shape in UNBATCHED_CONVS:
+        out[name] = {}
+        for key, s in (("unbatched", shape), ("batched", (1, *shape))):
+            x = torch.ones(*s)
+            r = {"input": list(s)}
+            for tool, run in (("thop", lambda: ct.run_thop(Pool(ctor()), x)[0]),
+                              ("ptflops", lambda: {k: v for k, v in run_ptflops_batched(Pool(ctor()), x).items() if k in ("total", "batch")}),
+                              ("fvcore", lambda: ct.run_fvcore(Pool(ctor()), x)[0]),
+                              ("torchinfo", lambda: ct.run_torchinfo(Pool(ctor()), x, device="cpu")[0])):
+                try:
+                    with restored():
+                        r[tool] = run()
+                except Exception as e:  # noqa: BLE001 - a tool's refusal is the fixture's datum
+                    r[tool] = {"error": refusal(e)}
+            try:
+                with restored():
+                    (flops, _), (macs, _) = ct.run_calflops(Pool(ctor()), x)
+                r["calflops"], r["calflops-macs"] = flops, macs
+            except Exception as e:  # noqa: BLE001
+                r["calflops"] = r["calflops-macs"] = {"error": refusal(e)}
+            r["onnx-tool"] = {f"op{o}": onnx_tool_or_error(Pool(ctor()).eval(), x, o) for o in (13, 17)}
+            out[name][key] = r
+            print(name, key, json.dumps(r), flush=True)
+    return out
+
+
+CASES = {"video": video, "batch": batch, "swin": swin, "onnx": onnx_modules, "swinModules": swin_modules, "linearStrided": linear_strided, "unbatched": unbatched, "unbatchedConvs": unbatched_convs}
 
 
 def main():
@@ -343,7 +418,7 @@ def main():
     if unknown:
         args.parser.error(f"unknown cases {sorted(unknown)}: {', '.join(CASES)}")
     out = json.loads(OUT.read_text()) if args.cases and OUT.exists() else {"torch": torch.__version__, "tools": {}}
-    for tool in ct.REPOS if {"onnx", "swinModules", "linearStrided", "unbatched"} & set(args.cases or CASES) else ("ptflops", "onnx-tool"):
+    for tool in ct.REPOS if {"onnx", "swinModules", "linearStrided", "unbatched", "unbatchedConvs"} & set(args.cases or CASES) else ("ptflops", "onnx-tool"):
         out["tools"][tool] = {"repository": "github.com/" + ct.REPOS[tool].replace("+", "/"), "commit": ct.revision(args.tools, ct.REPOS[tool])}
     for name, run in CASES.items():
         if args.cases and name not in args.cases:
