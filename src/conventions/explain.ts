@@ -20,6 +20,7 @@ import { coveredPositions } from '../ops/conv-transpose.js';
 import { pair } from '../ops/geometry.js';
 import { numel } from '../ops/types.js';
 import { layerFacts, resampleMode } from './families.js';
+import { convAsBatchOfOne } from './unbatched-convs.js';
 import { morePartsOf, poolLeading, resizeElementwise } from './explain-families.js';
 import { resize } from '../ops/resize.js';
 import { L, V, ZERO, add, dims, evaluate, fmt, mul, render, sub } from './explain-expr.js';
@@ -224,7 +225,8 @@ function memoryExpr(f: LayerFacts, r: LayerReport, bytesPerElement: number, reVi
 export function explainLayer(a: AnalysedLayer, r: LayerReport, includeBias: boolean, bytesPerElement = 4): LayerExplanation | null {
   const f = layerFacts(a);
   if (!f) return null;
-  const p = parts(f);
+  // a convolution of an unbatched [C, …spatial] sample: the batch of one's formulas (N 1)
+  const p = parts(convAsBatchOfOne(f));
   const weightParams = evaluate(p.params);
   // float initializers an imported Add/Mul/MatMul reads are parameters too (analyze.ts)
   const params = r.params === weightParams ? p.params : add(p.params, V('constant operands (initializers)', r.params - weightParams));

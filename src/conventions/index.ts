@@ -23,6 +23,7 @@ import { onnxTool } from './onnx-tool.js';
 import { ptflops, ptflopsAten } from './ptflops.js';
 import { thop } from './thop.js';
 import { torchinfo } from './torchinfo.js';
+import { withUnbatchedConvs } from './unbatched-convs.js';
 import { fvcore, torchvision } from './torchvision-fvcore.js';
 import { CountOptionsSchema } from './types.js';
 import type { ConventionCount, ConventionFamily, ConventionLayer, ConventionPreset, CountOptions, DefectInput, Family, RuleContext } from './types.js';
@@ -30,7 +31,8 @@ import type { ConventionCount, ConventionFamily, ConventionLayer, ConventionPres
 export * from './types.js';
 export { FAMILY_OF } from './families.js';
 
-export const PRESETS: readonly ConventionPreset[] = [torchvision, fvcore, thop, ptflops, ptflopsAten, calflops, calflopsMacs, torchinfo, onnxTool];
+// each conv family's rule reads an unbatched sample [C, …spatial] as its tool does (unbatched-convs.ts)
+export const PRESETS: readonly ConventionPreset[] = [torchvision, fvcore, thop, ptflops, ptflopsAten, calflops, calflopsMacs, torchinfo, onnxTool].map(withUnbatchedConvs);
 export const PRESETS_BY_NAME: ReadonlyMap<string, ConventionPreset> = new Map(PRESETS.map((p) => [p.name, p]));
 
 /** A preset by name; INVALID_OPTION naming the closest preset otherwise. */

@@ -91,7 +91,7 @@ function unbatchedNotes(byFamily: ReadonlyMap<Family, DefectInput['layers']>, ru
   for (const [family, members] of byFamily) {
     const hooks = rules[family]?.hook ? members.reduce((s, l) => s + l.hook, 0) : 0;
     if (hooks <= 0) continue;
-    out[family] = `A ptflops defect: the model reads one sample without its batch axis (${at.name} pools [${at.inputs[0].join(', ')}]), which reaches it only through input_constructor (${ENGINE} l. 40-47), and batch_counter_hook (l. 267-277) takes its first axis, ${batch}, for the batch: the module hooks' ${fmt(hooks)} for the one sample are divided by ${batch} (l. 199), ${fmt(hooks / batch)}; the patched functions' counts are whole`;
+    out[family] = `A ptflops defect: the model reads one sample without its batch axis (${at.name} reads [${at.inputs[0].join(', ')}]), which reaches it only through input_constructor (${ENGINE} l. 40-47), and batch_counter_hook (l. 267-277) takes its first axis, ${batch}, for the batch: the module hooks' ${fmt(hooks)} for the one sample are divided by ${batch} (l. 199), ${fmt(hooks / batch)}; the patched functions' counts are whole`;
   }
   return out;
 }

@@ -177,7 +177,8 @@ export interface Rule {
    * export's SequenceEmpty): countWith counts such a layer 0 and lists it
    * in `unsupported` beside the layers convlens could not analyse, never a silent 0; `why` says why.
    * A function decides per layer (onnx-tool on a max or average pool of an unbatched sample, whose
-   * export its shape inference cannot read, where the batched form is counted).
+   * export its shape inference cannot read, where the batched form is counted; calflops on a
+   * convolution of an unbatched sample: unbatched-convs.ts).
    */
   unsupported?: boolean | ((f: LayerFacts) => boolean);
   /** The tool's source of the rule: file and line(s) at the commit counted. */
@@ -260,7 +261,7 @@ export const ConventionCountSchema = z
     headline: z.string().describe('one sentence: both totals and the families that make the difference, largest first'),
     byFamily: z.array(ConventionFamilySchema).describe('per op family, largest |difference| first: why the tool prints another number'),
     layers: z.array(ConventionLayerSchema).describe('every executed layer, in report order'),
-    unsupported: z.array(z.string()).describe('layers convlens could not analyse (counted 0 here, as in the report), and layers this tool cannot count (its rule says why: onnx-tool on Swin V2 attention, which torch 1.13 cannot export, on MViT attention, whose export its shape inference cannot read, and on a max or average pool of an unbatched sample, or an adaptive one torch.onnx cannot export), counted 0 here and named, never folded into the total silently'),
+    unsupported: z.array(z.string()).describe('layers convlens could not analyse (counted 0 here, as in the report), and layers this tool cannot count (its rule says why: onnx-tool on Swin V2 attention, which torch 1.13 cannot export, on MViT attention, whose export its shape inference cannot read, and on a max or average pool of an unbatched sample, or an adaptive one torch.onnx cannot export; calflops on a conv1d/2d/3d of an unbatched sample, whose F.conv*d asserts the first spatial size is Cin and raises), counted 0 here and named, never folded into the total silently'),
   })
   .describe("a model counted under another tool's conventions, layer by layer, beside convlens's own MACs");
 export type ConventionCount = z.infer<typeof ConventionCountSchema>;
