@@ -102,41 +102,41 @@ interface Own {
   count?: (f: LayerFacts, transposed: boolean) => number;
   hook?: (f: LayerFacts, transposed: boolean) => number;
   unsupported?: (f: LayerFacts, transposed: boolean) => boolean;
-  why: string;
-  source: string;
+  /** What the rule's why and source add, for the plain and the transposed convolutions. */
+  notes: Record<'conv' | 'transposed', { why: string; source: string }>;
 }
+const both = (why: string, source: string): Own['notes'] => ({ conv: { why, source }, transposed: { why, source } });
 
-const CALFLOPS_WHY = 'of an unbatched [C, …spatial] sample F.conv*d raises (its assert reads the first spatial size as the channels: no figure, unless that size is Cin); F.conv_transpose*d counts the batch of one\'s MACs and weight.shape[1]·C per forward-conv position of the sizes but the first';
-const CALFLOPS_SOURCE = 'calflops/pytorch_ops.py _conv_flops_compute l. 83-84, _conv_trans_flops_compute l. 128-171';
+const CALFLOPS_NOTES: Own['notes'] = {
+  conv: { why: 'of an unbatched [C, …spatial] sample F.conv*d raises (its assert reads the first spatial size as the channels): no figure, the layer listed unsupported, unless that size is Cin', source: 'calflops/pytorch_ops.py _conv_flops_compute l. 83-125' },
+  transposed: { why: "of an unbatched [C, …spatial] sample the batch of one's MACs, and weight.shape[1]·C bias adds per forward-conv position of the sizes but the first", source: 'calflops/pytorch_ops.py _conv_trans_flops_compute l. 128-171' },
+};
 
 const OWN: Readonly<Record<string, Own>> = {
   ptflops: {
     hook: (f, t) => moduleHook((g) => ptflopsHook(g, t))(f, {}),
-    why: 'of an unbatched [C, …spatial] sample the hook reads C as the batch and the sizes but the first as the positions (then divided by C)',
-    source: 'ptflops/pytorch_ops.py conv_flops_counter_hook l. 60-92',
+    notes: both('of an unbatched [C, …spatial] sample the hook reads C as the batch and the sizes but the first as the positions (then divided by C)', 'ptflops/pytorch_ops.py conv_flops_counter_hook l. 60-92 (input.shape[0], output.shape[2:])'),
   },
-  torchinfo: { count: torchinfoMacs, why: 'of an unbatched [Cout, …spatial] output: parameters × Cout × the sizes but the first', source: 'torchinfo/layer_info.py calculate_macs l. 275-279' },
+  torchinfo: { count: torchinfoMacs, notes: both('of an unbatched [Cout, …spatial] output: parameters × Cout × the sizes but the first', 'torchinfo/layer_info.py calculate_macs l. 275-279 (output_size[:1] + output_size[2:])') },
   calflops: {
     count: (f, t) => (t ? calflopsTransposed(f).flops : (calflopsConv(f)?.flops ?? 0)),
     unsupported: (f, t) => !t && calflopsConv(f) === null,
-    why: CALFLOPS_WHY,
-    source: CALFLOPS_SOURCE,
+    notes: CALFLOPS_NOTES,
   },
   'calflops-macs': {
     count: (f, t) => (t ? calflopsTransposed(f).macs : (calflopsConv(f)?.macs ?? 0)),
     unsupported: (f, t) => !t && calflopsConv(f) === null,
-    why: CALFLOPS_WHY,
-    source: CALFLOPS_SOURCE,
+    notes: CALFLOPS_NOTES,
   },
 };
 
-const BATCH_OF_ONE = { why: 'an unbatched [C, …spatial] sample counts as the batch of one', source: 'scripts/convention_truth_cases.py unbatchedConvs' };
+const BATCH_OF_ONE = both('an unbatched [C, …spatial] sample counts as the batch of one', 'scripts/convention_truth_cases.py unbatchedConvs (measured)');
 
 /** A conv family's rule reading an unbatched sample as its tool does (the batch of one unless OWN says otherwise). */
 function unbatchedRule(rule: Rule, own: Own | undefined, transposed: boolean): Rule {
   const asTool = (f: LayerFacts, ctx: RuleContext) => unbatchedSample(f) && own !== undefined && !ctx.convTranspose;
   const batchedUnsupported = (f: LayerFacts) => (typeof rule.unsupported === 'function' ? rule.unsupported(f) : rule.unsupported === true);
-  const note = own ?? BATCH_OF_ONE;
+  const note = (own?.notes ?? BATCH_OF_ONE)[transposed ? 'transposed' : 'conv'];
   return {
     ...rule,
     count: (f, ctx) => (asTool(f, ctx) ? (own!.count ? own!.count(f, transposed) : rule.count(batchOfOne(f), ctx)) : rule.count(batchOfOne(f), ctx)),

@@ -72,6 +72,9 @@ describe('hand-worked: conv1d 3 → 4, k 3, p 1 on [3, 8] (MACs 4·8·3·3 = 288
     // per position ΠK·Cin·Cout/g = 3·3·4 = 36
     expect(total([3, 8], 'ptflops').total).toBe(44);
     expect(total([1, 3, 8], 'ptflops').total).toBe(320);
+    const c = total([3, 8], 'ptflops');
+    expect(c.byFamily[0].why).toContain("takes its first axis, 3, for the batch: the module hooks' 132 for the one sample are divided by 3 (l. 199), 44");
+    expect(c.headline).not.toContain('at batch 3');
   });
   it('torchinfo: (36 + 4 parameters) × output_size[:1] + [2:] = [4]: 160; batched × [1, 8]: 320', () => {
     expect(total([3, 8], 'torchinfo').total).toBe(160);
@@ -81,6 +84,7 @@ describe('hand-worked: conv1d 3 → 4, k 3, p 1 on [3, 8] (MACs 4·8·3·3 = 288
     const c = total([3, 8], 'calflops');
     expect([c.total, c.unsupported]).toEqual([0, ['l0']]);
     expect(c.byFamily[0].why).toContain('F.conv*d raises');
+    expect(c.byFamily[0].why).not.toContain('conv_transpose');
     expect(total([1, 3, 8], 'calflops')).toMatchObject({ total: 608, unsupported: [] });
   });
   it('calflops where the first spatial size equals Cin (conv1d 8 → 4, k 3 on [8, 8]: the assert passes): batch 8, channels 8, no positions: MACs 3·8·4·8 = 768, FLOPs 2·768 + 4·8 = 1568', () => {
