@@ -349,6 +349,9 @@ UNBATCHED_CONVS = [
     ("convTranspose2d", lambda: torch.nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1), (4, 5, 5)),
     ("convTranspose2dGrouped", lambda: torch.nn.ConvTranspose2d(4, 6, 2, stride=2, groups=2, bias=False), (4, 3, 3)),
     ("convTranspose3d", lambda: torch.nn.ConvTranspose3d(2, 3, 2, stride=2), (2, 3, 3, 3)),
+    # the first spatial size equal to Cin: calflops' assert passes and it counts C as the batch
+    ("conv1dSizeIsCin", lambda: torch.nn.Conv1d(8, 4, 3), (8, 8)),
+    ("conv2dSizeIsCin", lambda: torch.nn.Conv2d(4, 3, 3, stride=(1, 2), padding=1), (4, 4, 6)),
 ]
 
 

@@ -1,7 +1,7 @@
 /**
  * Convolutions of one sample without its batch axis, [C, …spatial] (src/ops/unbatched.ts), under
  * every preset (src/conventions/unbatched-convs.ts): no preset gives NaN, and each gives what its
- * tool printed on 9 such modules and on the batch of one, run from its source at the commit the
+ * tool printed on 11 such modules and on the batch of one, run from its source at the commit the
  * preset cites on torch 1.13 (scripts/convention_truth_cases.py unbatchedConvs → cases.json).
  */
 import { readFileSync } from 'node:fs';
@@ -22,6 +22,8 @@ const LAYERS: Record<string, Record<string, unknown>> = {
   convTranspose2d: { op: 'convTranspose2d', outChannels: 3, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1 },
   convTranspose2dGrouped: { op: 'convTranspose2d', outChannels: 6, kernelSize: 2, stride: 2, groups: 2, bias: false },
   convTranspose3d: { op: 'convTranspose3d', outChannels: 3, kernelSize: 2, stride: 2 },
+  conv1dSizeIsCin: { op: 'conv1d', outChannels: 4, kernelSize: 3 },
+  conv2dSizeIsCin: { op: 'conv2d', outChannels: 3, kernelSize: 3, stride: [1, 2], padding: 1 },
 };
 const FAILED = { error: expect.any(String) };
 
@@ -87,7 +89,7 @@ describe('hand-worked: conv1d 3 → 4, k 3, p 1 on [3, 8] (MACs 4·8·3·3 = 288
     expect(c.byFamily[0].why).not.toContain('conv_transpose');
     expect(total([1, 3, 8], 'calflops')).toMatchObject({ total: 608, unsupported: [] });
   });
-  it('calflops where the first spatial size equals Cin (conv1d 8 → 4, k 3 on [8, 8]: the assert passes): batch 8, channels 8, no positions: MACs 3·8·4·8 = 768, FLOPs 2·768 + 4·8 = 1568', () => {
+  it('calflops where the first spatial size equals Cin (conv1d 8 → 4, k 3 on [8, 8]: the assert passes): batch 8, channels 8, no positions: MACs 3·8·4·8 = 768, FLOPs 2·768 + 4·8 = 1568 (measured: cases.json conv1dSizeIsCin)', () => {
     const c = countWith(PRESETS_BY_NAME.get('calflops')!, analysed(net([8, 8], { op: 'conv1d', outChannels: 4, kernelSize: 3 })));
     expect([c.total, c.unsupported]).toEqual([1568, []]);
     expect(countWith(PRESETS_BY_NAME.get('calflops-macs')!, analysed(net([8, 8], { op: 'conv1d', outChannels: 4, kernelSize: 3 }))).total).toBe(768);
