@@ -297,7 +297,9 @@ def run_ptflops(model, x):
     return int(macs), nonzero(layers)
 
 
-def run_ptflops_aten(model, x):
+def run_ptflops_aten(model, x, batched=False):
+    """batched: x itself through input_constructor (the tool's route to a batch N > 1; the aten backend
+    divides by nothing), not the tool's own batch of one."""
     from ptflops import get_model_complexity_info
     import ptflops.aten_engine as aten_engine
     per_op = {}
@@ -315,7 +317,8 @@ def run_ptflops_aten(model, x):
         aten_engine.FlopCounterMode.__torch_dispatch__ = dispatch
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                macs, _ = get_model_complexity_info(model, tuple(x.shape[1:]), as_strings=False, print_per_layer_stat=False, backend="aten")
+                macs, _ = get_model_complexity_info(model, tuple(x.shape[1:]), as_strings=False, print_per_layer_stat=False, backend="aten",
+                                                    input_constructor=(lambda _res: x) if batched else None)
         finally:
             aten_engine.FlopCounterMode.__torch_dispatch__ = original
     if macs is None:

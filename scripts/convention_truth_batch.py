@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Ground truth for the convention presets at batch N > 1: what the real tools print for one module,
+or a whole torchvision model, fed a batch of 2 (and 3 where a rule could read the batch apart from
+the other leading axes: nn.Linear and nn.LayerNorm on [N, T, C], nn.MultiheadAttention), run from
+their sources as scripts/convention_truth.py runs them (same `--tools` folder, same stubs, torch 1.13).
+Writes test/fixtures/conventions/batch.json:
+
+  ops     one module as the child `layer` of a model that also holds an unused parameter (calflops
+          reads the device of the first parameter, calflops/flops_counter.py l. 121), at batch 1, 2
+          (and 3): conv2d (with and without bias, grouped, depthwise), convTranspose2d, linear on
+          [N, C] and [N, T, C], batchNorm2d, maxPool2d, avgPool2d, adaptiveAvgPool2d (6×6 to 3, as torch.onnx
+          exports only a divisible one, and 4×4 to 1),
+          upsample (nearest ×2, bilinear to a size, nearest by a per-axis scale (2, 3) at batch 1, 2 and 3:
+          calflops raises unless the batch is the tuple's length), relu, relu then `+ x` (reluAdd: the `+` in the
+          model's forward), layerNorm, and nn.MultiheadAttention (convention_truth_ops.Attention).
+          Per batch, every tool's total: thop, ptflops (pytorch backend: the batch through
+          input_constructor, as convention_truth_cases.run_ptflops_batched: total, batch counter,
+          hooks, functions), ptflops-aten (the batch through input_constructor: the aten backend
+          divides by nothing), fvcore, torchinfo, calflops (FLOPs and MACs), onnx-tool (the export at
+          that batch, opset 17).
+  models  torchvision's resnet18 and mobilenet_v2 at 2×3×224×224 through every tool: totals and
+          per-module figures as convention_truth.measure (ptflops as above).
+
+  /usr/bin/python3 scripts/convention_truth_batch.py --tools /tmp/tools             # every case
+  /usr/bin/python3 scripts/convention_truth_batch.py --tools /tmp/tools ops         # only these, merged
+"""
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import convention_truth as ct  # noqa: E402
+import convention_truth_cases as ctc  # noqa: E402
+import convention_truth_ops as cto  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torchvision.models as tvm  # noqa: E402
+
+OUT = ct.ROOT / "test" / "fixtures" / "conventions" / "batch.json"
+
+
+class ReluAdd(nn.Module):
+    """nn.ReLU, then the model's own `+`: relu(x) + x."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.ReLU()
+
+    def forward(self, x):
+        return self.layer(x) + x
+
+
+# (name, module, one sample's shape, batches): test/conventions/batch.test.ts writes each as a spec
+OPS = [
+    ("conv2d", lambda: nn.Conv2d(3, 4, 3, stride=2, padding=1), (3, 8, 8), (1, 2)),
+    ("conv2dNoBias", lambda: nn.Conv2d(3, 4, 3, bias=False), (3, 8, 8), (1, 2)),
+    ("conv2dGrouped", lambda: nn.Conv2d(4, 6, 3, groups=2), (4, 6, 6), (1, 2)),
+    ("conv2dDepthwise", lambda: nn.Conv2d(4, 4, 3, padding=1, groups=4, bias=False), (4, 6, 6), (1, 2)),
+    ("convTranspose2d", lambda: nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1), (4, 5, 5), (1, 2)),
+    ("linear", lambda: nn.Linear(6, 5), (6,), (1, 2, 3)),
+    ("linear3d", lambda: nn.Linear(6, 5), (4, 6), (1, 2, 3)),
+    ("batchNorm2d", lambda: nn.BatchNorm2d(3), (3, 4, 4), (1, 2)),
+    ("maxPool2d", lambda: nn.MaxPool2d(2), (3, 8, 8), (1, 2)),
+    ("avgPool2d", lambda: nn.AvgPool2d(3, 2, 1), (3, 8, 8), (1, 2)),
+    ("adaptiveAvgPool2d", lambda: nn.AdaptiveAvgPool2d(3), (2, 6, 6), (1, 2)),
+    ("adaptiveAvgPool2dTo1", lambda: nn.AdaptiveAvgPool2d(1), (2, 4, 4), (1, 2)),
+    ("upsampleNearest", lambda: nn.Upsample(scale_factor=2, mode="nearest"), (2, 5, 5), (1, 2)),
+    ("upsampleBilinear", lambda: nn.Upsample(size=(7, 9), mode="bilinear"), (2, 5, 5), (1, 2)),
+    # a per-axis scale: calflops' _upsample_flops_compute compares the tuple's length with len(input), the batch
+    ("upsampleScaleTuple", lambda: nn.Upsample(scale_factor=(2, 3), mode="nearest"), (2, 5, 5), (1, 2, 3)),
+    ("relu", lambda: nn.ReLU(), (3, 4, 4), (1, 2)),
+    ("reluAdd", None, (3, 4, 4), (1, 2)),
+    ("layerNorm", lambda: nn.LayerNorm(6), (4, 6), (1, 2, 3)),
+    ("attention", None, (8, 4, 4), (1, 2, 3)),
+]
+
+
+def model_of(name, ctor):
+    """The module as the child `layer` (ReluAdd, Attention: their own models), with the unused parameter."""
+    torch.manual_seed(0)
+    if name == "reluAdd":
+        return cto.anchored(ReluAdd()).eval()
+    if name == "attention":
+        return cto.anchored(cto.Attention()).eval()
+    return ctc.Pool(ctor(), param=True).eval()
+
+
+def every_tool(model, x, layers=False):
+    """Every tool on the model at x's batch: totals (and with `layers`, per-module figures as convention_truth.measure)."""
+    out = {}
+    pick = (lambda t, ls: {"total": t, "layers": ls}) if layers else (lambda t, _ls: t)
+    runs = {
+        "thop": lambda: pick(*ct.run_thop(model, x)),
+        "ptflops": lambda: ctc.run_ptflops_batched(model, x) if layers else {k: v for k, v in ctc.run_ptflops_batched(model, x).items() if k in ("total", "batch")},
+        "ptflops-aten": lambda: pick(*ct.run_ptflops_aten(model, x, batched=True)),
+        "fvcore": lambda: pick(*ct.run_fvcore(model, x)),
+        "torchinfo": lambda: pick(*ct.run_torchinfo(model, x, device="cpu")),
+    }
+    for tool, run in runs.items():
+        try:
+            with ctc.restored():
+                out[tool] = run()
+        except Exception as e:  # noqa: BLE001 - a tool's refusal is the fixture's datum
+            out[tool] = {"error": ctc.refusal(e)}
+    try:
+        with ctc.restored():
+            (f, fl), (m, ml) = ct.run_calflops(model, x)
+        out["calflops"], out["calflops-macs"] = pick(f, fl), pick(m, ml)
+    except Exception as e:  # noqa: BLE001
+        out["calflops"] = out["calflops-macs"] = {"error": ctc.refusal(e)}
+    try:
+        t, ls, by_op, shape_arithmetic = ct.run_onnx_tool(model.eval(), x)
+        out["onnx-tool"] = {"total": t, "shapeArithmetic": shape_arithmetic, **({"layers": ls, "byOpType": by_op} if layers else {})}
+    except Exception as e:  # noqa: BLE001 - the exporter's or onnx-tool's refusal is the fixture's datum
+        out["onnx-tool"] = {"error": ctc.refusal(e)}
+    return out
+
+
+def ops():
+    out = {}
+    for name, ctor, shape, batches in OPS:
+        out[name] = {}
+        for n in batches:
+            x = torch.ones(n, *shape)
+            r = {"input": list(x.shape), **every_tool(model_of(name, ctor), x)}
+            out[name][str(n)] = r
+            print(name, n, json.dumps(r), flush=True)
+    return out
+
+
+def models():
+    out = {}
+    for name, ctor in (("resnet18", tvm.resnet18), ("mobilenet_v2", tvm.mobilenet_v2)):
+        x = torch.ones(2, 3, 224, 224)
+        out[name] = {"input": list(x.shape), **every_tool(ctc.built(ctor), x, layers=True)}
+        print(name, {k: v["total"] for k, v in out[name].items() if isinstance(v, dict)}, flush=True)
+    return out
+
+
+CASES = {"ops": ops, "models": models}
+
+
+def main():
+    args = ct.start("cases", f"any of {', '.join(CASES)} (default: all)")
+    unknown = set(args.cases) - set(CASES)
+    if unknown:
+        args.parser.error(f"unknown cases {sorted(unknown)}: {', '.join(CASES)}")
+    out = json.loads(OUT.read_text()) if args.cases and OUT.exists() else {"torch": torch.__version__, "tools": {}}
+    for tool, repo in ct.REPOS.items():
+        out["tools"][tool] = {"repository": "github.com/" + repo.replace("+", "/"), "commit": ct.revision(args.tools, repo)}
+    for name, run in CASES.items():
+        if args.cases and name not in args.cases:
+            continue
+        out[name] = run()
+        ct.write(OUT, out)
+
+
+if __name__ == "__main__":
+    main()
