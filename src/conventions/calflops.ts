@@ -22,7 +22,7 @@
 import { MVIT_SOURCE, byCalls } from './multiscale-attention.js';
 import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 import { affine, attentionDims, convDims, inElements, linearDims, lrnPatchedCalls, matmulOperands, transposedMacs } from './families.js';
-import { calflopsInterpolate } from './nd-resample.js';
+import { calflopsInterpolate, calflopsMacsResample, calflopsRaises } from './nd-resample.js';
 import { ndRules } from './nd-rules.js';
 import { numpyPrintedFlops } from './numpy-einsum.js';
 import { v2Dims, withCpb } from './window-attention-v2.js';
@@ -133,8 +133,9 @@ const calflopsFlops: ConventionPreset['rules'] = {
   globalAvgPool: perElement('F.adaptive_avg_pool2d: 1 per input element', `${OPS} _pool_flops_compute l. 71-80`),
   resample: {
     count: calflopsInterpolate,
+    unsupported: calflopsRaises,
     why: "F.interpolate over 2 axes: prod(size) given a tuple size, the int itself given one int (no N·C; a Resize's sizes, attribute or input tensor, read as the tuple of its output's spatial sizes); the input elements given a scale factor (a per-axis scale tuple whose length is not the batch size makes calflops raise TypeError)",
-    source: `${OPS} _upsample_flops_compute l. 229-251, patched l. 496-497`,
+    source: `${OPS} _upsample_flops_compute l. 229-251 (tuple ** len(input), the batch, l. 247-250), patched l. 496-497`,
   },
   add: { count: (f) => (f.functional ? numel(f.outputs[0]) : 0), why: 'torch.add: 1 per output element; the `+` operator is not patched: 0', source: `${OPS} _add_flops_compute l. 324-325` },
   mul: { count: (f) => (f.functional ? numel(f.outputs[0]) : 0), why: 'torch.mul: 1 per output element; the `*` operator is not patched: 0', source: `${OPS} _mul_flops_compute l. 320-321` },
@@ -224,5 +225,7 @@ export const calflopsMacs: ConventionPreset = {
       V2_SOURCE,
     ),
     ...ndRules('calflops-macs'),
+    resample: calflopsMacsResample('2 axes'),
+    resampleNd: calflopsMacsResample('1 or 3 axes'),
   },
 };

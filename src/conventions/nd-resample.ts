@@ -89,6 +89,26 @@ export function calflopsInterpolate(f: LayerFacts): number {
   return inElements(f);
 }
 
+/**
+ * Whether calflops raises on the call, printing nothing (l. 247-250): a per-axis scale tuple (nn.Upsample
+ * stores a list as a tuple) whose length is not len(input), the batch N, reaches `scale_factor ** len(input)`,
+ * tuple ** int: TypeError. At N equal to its length the tuple passes (its product discarded).
+ */
+export function calflopsRaises(f: LayerFacts): boolean {
+  const a = interpolateArgs(f);
+  return 'scale' in a && Array.isArray(a.scale) && a.scale.length !== f.inputs[0][0];
+}
+
+/** calflops' MACs figure: F.interpolate has FLOPs, no MACs (0), and where calflops raises no figure. */
+export function calflopsMacsResample(family: string): Rule {
+  return {
+    count: () => 0,
+    unsupported: calflopsRaises,
+    why: `F.interpolate (${family}) has FLOPs, no MACs: 0; a per-axis scale tuple whose length is not the batch size makes calflops raise TypeError: no figure`,
+    source: `${CF} _upsample_flops_compute l. 229-251 (returns MACs 0; raises l. 250), patched l. 496-497`,
+  };
+}
+
 const THOP_PER_OUTPUT: Readonly<Record<string, number>> = { nearest: 0, 'nearest-exact': 0, linear: 5, trilinear: 31 };
 const ONNX_TOOL_PER_OUTPUT: Readonly<Record<string, number>> = { nearest: 0, 'nearest-exact': 0, linear: RESIZE_LINEAR, trilinear: RESIZE_LINEAR, cubic: RESIZE_CUBIC };
 
@@ -106,8 +126,9 @@ export const RESAMPLE_ND: Readonly<Record<'thop' | 'ptflops' | 'calflops' | 'onn
   },
   calflops: {
     count: calflopsInterpolate,
+    unsupported: calflopsRaises,
     why: 'F.interpolate on 1 or 3 axes: prod(size) given a tuple size, the int itself given one int (no N·C); the input elements given a scale factor (a per-axis scale tuple whose length is not the batch size makes calflops raise TypeError)',
-    source: `${CF} _upsample_flops_compute l. 229-251, patched l. 496-497`,
+    source: `${CF} _upsample_flops_compute l. 229-251 (tuple ** len(input), the batch, l. 247-250), patched l. 496-497`,
   },
   'onnx-tool': {
     count: (f) => (ONNX_TOOL_PER_OUTPUT[torchMode(f)] ?? 0) * outElements(f),

@@ -51,10 +51,18 @@ describe('per-axis scale factors (a tuple in PyTorch)', () => {
     expect(count('thop', TUPLE)).toBe(31 * 24);
   });
 
-  it('calflops: the input elements, and the why says it raises (pytorch_ops.py l. 250: tuple ** len(input) is a TypeError unless N equals the tuple length)', () => {
-    const c = counted('calflops', TUPLE);
-    expect(c.total).toBe(8);
-    expect(c.byFamily[0].why).toMatch(/raise TypeError/);
+  it('calflops at batch 1: the 3-tuple raises (pytorch_ops.py l. 250: tuple ** len(input), len 1): no figure, the layer listed unsupported, both figures', () => {
+    for (const preset of ['calflops', 'calflops-macs']) {
+      const c = counted(preset, TUPLE);
+      expect([preset, c.total, c.unsupported]).toEqual([preset, 0, ['l0']]);
+      expect(c.byFamily[0].why).toMatch(/raise TypeError/);
+    }
+  });
+
+  it('calflops at batch 3, the tuple\'s length: it passes (l. 247-248, the product discarded): the input elements 3·8 = 24, MACs 0', () => {
+    const batch3 = net([3, 1, 2, 2, 2], { op: 'upsample3d', mode: 'trilinear', scaleFactor: [2, 1.5, 1] });
+    expect([counted('calflops', batch3).total, counted('calflops', batch3).unsupported]).toEqual([24, []]);
+    expect([counted('calflops-macs', batch3).total, counted('calflops-macs', batch3).unsupported]).toEqual([0, []]);
   });
 });
 
@@ -85,11 +93,19 @@ describe('sizes: calflops reads F.interpolate\'s size as given', () => {
 });
 
 describe('tools that do not count it: no rule, 0, said so', () => {
-  it.each(['fvcore', 'ptflops-aten', 'torchinfo', 'calflops-macs', 'torchvision'])('%s: upsample3d trilinear and a 5-D Resize linear count 0, "has no rule for resampleNd"', (preset) => {
+  it.each(['fvcore', 'ptflops-aten', 'torchinfo', 'torchvision'])('%s: upsample3d trilinear and a 5-D Resize linear count 0, "has no rule for resampleNd"', (preset) => {
     for (const layer of [{ op: 'upsample3d', mode: 'trilinear', scaleFactor: 2 }, { op: 'resize', mode: 'linear', scales: [1, 1, 2, 2, 2] }]) {
       const c = counted(preset, net([1, 2, 2, 2, 2], layer));
       expect(c.total).toBe(0);
       expect(c.byFamily[0].why).toMatch(/has no rule for resampleNd: 0$/);
+    }
+  });
+
+  it('calflops-macs: its F.interpolate returns MACs 0 (pytorch_ops.py l. 237-251), the rule says so', () => {
+    for (const layer of [{ op: 'upsample3d', mode: 'trilinear', scaleFactor: 2 }, { op: 'resize', mode: 'linear', scales: [1, 1, 2, 2, 2] }]) {
+      const c = counted('calflops-macs', net([1, 2, 2, 2, 2], layer));
+      expect([c.total, c.unsupported]).toEqual([0, []]);
+      expect(c.byFamily[0].why).toMatch(/^F\.interpolate \(1 or 3 axes\) has FLOPs, no MACs: 0/);
     }
   });
 });
