@@ -19,7 +19,8 @@ nn.MultiheadAttention(8, 2, …) whose output the model returns:
   zeroattn   add_zero_attn=True, self-attention: one more position of zeros
   biaskvzero both, bias=False
   batch2     `kdim` at batch 2 (2×8×4×4): ptflops through input_constructor (convention_truth_cases.run_ptflops_batched:
-             its hooks divided by the batch, its patched functions not); no ptflops-aten figure (its runner feeds 1 sample)
+             its hooks divided by the batch, its patched functions not); ptflops-aten likewise (it divides by nothing)
+  seqfirst2  `seqfirst` at batch 2: (L, N, E) tokens, where ptflops' and thop's hooks read the batch from axis 1
 
 `thopHook`: thop's count_multihead_attention per module, called by hand (thop_hook; thop registers it on
 torch >= 2.0 only, so the tool's own total on torch 1.13 leaves the module out).
@@ -73,6 +74,7 @@ VARIANTS = {
     "zeroattn": (dict(self_attn=True, add_zero_attn=True), (1, 8, 4, 4)),
     "biaskvzero": (dict(self_attn=True, add_bias_kv=True, add_zero_attn=True, bias=False), (1, 8, 4, 4)),
     "batch2": (dict(kd=6), (2, 8, 4, 4)),
+    "seqfirst2": (dict(kd=6, batch_first=False), (2, 8, 4, 4)),
 }
 
 
@@ -110,11 +112,12 @@ def main():
         out["models"][name] = {"input": list(shape), "files": files, **ct.measure(model, x, aten=True), "thopHook": thop_hook(model, x)}
         if shape[0] > 1:
             # convention_truth.run_ptflops and run_ptflops_aten give ptflops a 1-sample input: at batch N the
-            # figure is convention_truth_cases.run_ptflops_batched's (x through input_constructor); ptflops-aten left out
+            # figures are x through input_constructor (convention_truth_cases.run_ptflops_batched; run_ptflops_aten batched)
             import convention_truth_cases as ctc
             r = ctc.run_ptflops_batched(model, x)
             out["models"][name]["ptflops"] = {"total": r["total"], "layers": {k: r["hooks"].get(k, 0) / r["batch"] + r["functions"].get(k, 0) for k in sorted({*r["hooks"], *r["functions"]})}}
-            del out["models"][name]["ptflops-aten"]
+            t, layers = ct.run_ptflops_aten(model, x, batched=True)
+            out["models"][name]["ptflops-aten"] = {"total": t, "layers": layers}
         print(name, {t: r["total"] for t, r in out["models"][name].items() if isinstance(r, dict) and "total" in r}, flush=True)
     if not args.models or "crossmha" in args.models:
         from export_modern_blocks import CrossMHA

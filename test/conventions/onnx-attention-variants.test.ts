@@ -3,7 +3,7 @@
  * cross-attention (query from one tensor, key and value from another: the packed weight's q rows by
  * one MatMul, its k and v rows by another), kdim/vdim ≠ embed_dim (three MatMuls), key ≠ value,
  * add_bias_kv (a Concat of bias_k and bias_v after the projections), add_zero_attn (a Concat of zeros
- * to each head's k and v), batch_first False, batch 2; and crossmha (test/fixtures/onnx/modern: a
+ * to each head's k and v), batch_first False, batch 2 (batch_first True and False); and crossmha (test/fixtures/onnx/modern: a
  * cross-attention of kdim = vdim = 48 and an add_bias_kv one, exported without constant folding).
  * Each counts as the module under the presets that read the PyTorch model, as the tools count it
  * there: test/fixtures/conventions/mha_variants.json, written by scripts/convention_truth_mha.py (the
@@ -85,5 +85,7 @@ describe('thop: what its hook (torch ≥ 2.0) counts, worked by hand', () => {
     ['biaskv', 8 * (2 * 16 * 8 + 16 * 16) + 2 * 16 * 17 * 8 + 2 * 16 * (3 * 17 - 1)],
     ['biaskvzero', 8 * (2 * 16 * 8 + 16 * 16) + 2 * 16 * 18 * 8 + 2 * 16 * (3 * 18 - 1)],
     ['batch2', 2 * (8 * (2 * 16 * 8 + 4 * 12) + 2 * 16 * 4 * 8) + 2 * 2 * 16 * (3 * 4 - 1)],
+    // (L, N, E) tokens: the hook reads the batch from axis 1 (l. 193), the same count
+    ['seqfirst2', 2 * (8 * (2 * 16 * 8 + 4 * 12) + 2 * 16 * 4 * 8) + 2 * 2 * 16 * (3 * 4 - 1)],
   ])('%s: %i', (model, expected) => expect(attention(model)).toBe(expected));
 });
