@@ -143,3 +143,25 @@ describe.each(Object.keys(truth.models))("torchvision's %s at batch 2", (model) 
     for (const k of shared) expect([k, tool === 'onnx-tool' ? ours.get(k) : module(k)]).toEqual([k, charged.get(k)]);
   });
 });
+
+describe('what the tools do with the batch, read off the fixture', () => {
+  it("every tool but ptflops counts N times its batch-1 figure, but calflops' F.interpolate: prod(size) whatever N, and a per-axis scale only at N = its length", () => {
+    const departs: string[] = [];
+    for (const [name, batches] of Object.entries(truth.ops)) {
+      for (const tool of measured.map((p) => p.name).filter((p) => p !== 'ptflops')) {
+        const one = batches['1'][tool];
+        for (const [n, t] of Object.entries(batches)) if (refusal(one) || refusal(t[tool]) || figure(t[tool]) !== Number(n) * figure(one)) departs.push(`${name} ${tool} ${n}`);
+      }
+    }
+    expect(departs).toEqual(['upsampleBilinear calflops 2', ...['calflops', 'calflops-macs'].flatMap((tool) => ['1', '2', '3'].map((n) => `upsampleScaleTuple ${tool} ${n}`))]);
+    expect(figure(truth.ops.upsampleBilinear['2'].calflops)).toBe(7 * 9);
+    expect(figure(truth.ops.upsampleScaleTuple['2'].calflops)).toBe(2 * 2 * 5 * 5);
+  });
+
+  it('resnet18 at batch 2 (the README): thop 3,648,067,584, onnx-tool 3,791,927,248, twice their batch-1 figures; ptflops 1,828,449,768', () => {
+    const r = truth.models.resnet18;
+    expect([r.thop.total, r['onnx-tool'].total, r.ptflops.total]).toEqual([3_648_067_584, 3_791_927_248, 1_828_449_768]);
+    const one = JSON.parse(readFileSync(new URL('../fixtures/conventions/truth.json', import.meta.url), 'utf8')).models.resnet18 as Record<string, { total: number }>;
+    expect([2 * one.thop.total, 2 * one['onnx-tool'].total]).toEqual([r.thop.total, r['onnx-tool'].total]);
+  });
+});
