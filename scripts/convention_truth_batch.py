@@ -20,6 +20,9 @@ Writes test/fixtures/conventions/batch.json:
           that batch, opset 17).
   models  torchvision's resnet18 and mobilenet_v2 at 2×3×224×224 through every tool: totals and
           per-module figures as convention_truth.measure (ptflops as above).
+  swin    the one-stage padded Swin of convention_truth_cases.swin_modules (test/fixtures/onnx-math/
+          swin_tiny_pad_op17.onnx's model) at 1×3×36×44 and 2×3×36×44, likewise; onnx-tool on this
+          script's export at that batch, its shape arithmetic told apart by data flow (profile_onnx).
 
   /usr/bin/python3 scripts/convention_truth_batch.py --tools /tmp/tools             # every case
   /usr/bin/python3 scripts/convention_truth_batch.py --tools /tmp/tools ops         # only these, merged
@@ -85,8 +88,22 @@ def model_of(name, ctor):
     return ctc.Pool(ctor(), param=True).eval()
 
 
-def every_tool(model, x, layers=False):
-    """Every tool on the model at x's batch: totals (and with `layers`, per-module figures as convention_truth.measure)."""
+def onnx_tool_by_data_flow(model, x):
+    """onnx-tool on the export at x's batch, shape arithmetic told apart by data flow (convention_truth_cases.profile_onnx:
+    the shifted-window mask, computed from a float map, stays in the layers)."""
+    import os
+    import tempfile
+    import numpy as np
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.onnx")
+        ct.export_onnx(model, x, path)
+        r = ctc.profile_onnx(path, {"input": np.zeros(tuple(x.shape), dtype=np.float32)})
+    return r["total"], r["layers"], r["byOpType"], r["shapeArithmetic"]
+
+
+def every_tool(model, x, layers=False, data_flow=False):
+    """Every tool on the model at x's batch: totals (and with `layers`, per-module figures as convention_truth.measure;
+    with `data_flow`, onnx-tool's shape arithmetic by convention_truth_cases.profile_onnx's rule)."""
     out = {}
     pick = (lambda t, ls: {"total": t, "layers": ls}) if layers else (lambda t, _ls: t)
     runs = {
@@ -109,7 +126,7 @@ def every_tool(model, x, layers=False):
     except Exception as e:  # noqa: BLE001
         out["calflops"] = out["calflops-macs"] = {"error": ctc.refusal(e)}
     try:
-        t, ls, by_op, shape_arithmetic = ct.run_onnx_tool(model.eval(), x)
+        t, ls, by_op, shape_arithmetic = (onnx_tool_by_data_flow if data_flow else ct.run_onnx_tool)(model.eval(), x)
         out["onnx-tool"] = {"total": t, "shapeArithmetic": shape_arithmetic, **({"layers": ls, "byOpType": by_op} if layers else {})}
     except Exception as e:  # noqa: BLE001 - the exporter's or onnx-tool's refusal is the fixture's datum
         out["onnx-tool"] = {"error": ctc.refusal(e)}
@@ -137,7 +154,22 @@ def models():
     return out
 
 
-CASES = {"ops": ops, "models": models}
+def swin():
+    """convention_truth_cases.swin_modules' one-stage padded Swin (embed 8, 2 heads, window 7, the second block
+    shifted; 36×44 in: a 9×11 patch grid padded to 14×14) at batch 1 and 2: the shifted block's mask is built
+    from the padded map, once per forward whatever the batch, and added to every image's scores."""
+    from torchvision.models.swin_transformer import SwinTransformer
+    out = {}
+    for n in (1, 2):
+        torch.manual_seed(10)
+        model = SwinTransformer(patch_size=[4, 4], embed_dim=8, depths=[2], num_heads=[2], window_size=[7, 7], num_classes=5).eval()
+        x = torch.ones(n, 3, 36, 44)
+        out[str(n)] = {"input": list(x.shape), **every_tool(model, x, layers=True, data_flow=True)}
+        print("swin_tiny_pad", n, {k: v["total"] for k, v in out[str(n)].items() if isinstance(v, dict)}, flush=True)
+    return out
+
+
+CASES = {"ops": ops, "models": models, "swin": swin}
 
 
 def main():

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PRESETS, countWith } from '../../src/conventions/index.js';
 import { ZOO_BY_NAME } from '../../src/zoo/index.js';
+import { swin } from '../../src/zoo/swin.js';
 import { analysed, onnxModule } from './helpers.js';
 import { functionalLayers } from './torchvision-source.js';
 
@@ -31,6 +32,7 @@ const truth = JSON.parse(readFileSync(new URL('../fixtures/conventions/batch.jso
   tools: Record<string, { repository: string; commit: string }>;
   ops: Record<string, Record<string, { input: number[] } & Record<string, Figure>>>;
   models: Record<string, { input: number[] } & Record<string, Layered | Ptflops>>;
+  swin: Record<string, { input: number[] } & Record<string, Layered | Ptflops>>;
 };
 const torchMajor = Number(truth.torch.split('.')[0]);
 const measured = PRESETS.filter((p) => p.name !== 'torchvision');
@@ -144,6 +146,16 @@ describe.each(Object.keys(truth.models))("torchvision's %s at batch 2", (model) 
   });
 });
 
+describe.each(Object.keys(truth.swin))('the one-stage padded Swin (36×44: a 9×11 grid padded to 14×14, the second block shifted) at batch %s', (n) => {
+  const t = truth.swin[n];
+  const spec = swin('swin_tiny_pad', { embedDim: 8, depths: [2], heads: [2], window: 7 }, [36, 44], 5) as { inputs: { shape: number[] }[] };
+  spec.inputs[0].shape = t.input;
+  const input = analysed(spec);
+  it.each(measured.map((p) => [p.name, p] as const))('%s: the total to the unit', (tool, preset) => {
+    expect([tool, countWith(preset, input).total]).toEqual([tool, figure(t[tool] as Layered)]);
+  });
+});
+
 describe('what the tools do with the batch, read off the fixture', () => {
   it("every tool but ptflops counts N times its batch-1 figure, but calflops' F.interpolate: prod(size) whatever N, and a per-axis scale only at N = its length", () => {
     const departs: string[] = [];
@@ -156,6 +168,13 @@ describe('what the tools do with the batch, read off the fixture', () => {
     expect(departs).toEqual(['upsampleBilinear calflops 2', ...['calflops', 'calflops-macs'].flatMap((tool) => ['1', '2', '3'].map((n) => `upsampleScaleTuple ${tool} ${n}`))]);
     expect(figure(truth.ops.upsampleBilinear['2'].calflops)).toBe(7 * 9);
     expect(figure(truth.ops.upsampleScaleTuple['2'].calflops)).toBe(2 * 2 * 5 * 5);
+  });
+
+  it("the padded Swin at batch 2: onnx-tool twice its batch-1 layers less the shifted block's mask, built once per forward (Sub, Equal twice, Not over 4 windows of 49²: 38,416), shape arithmetic 270 both times", () => {
+    const [one, two] = [truth.swin['1']['onnx-tool'], truth.swin['2']['onnx-tool']] as Layered[];
+    expect([one.shapeArithmetic, two.shapeArithmetic]).toEqual([270, 270]);
+    expect(2 * figure(one) - figure(two)).toBe(4 * 4 * 49 * 49);
+    for (const tool of ['thop', 'ptflops-aten', 'fvcore', 'torchinfo', 'calflops', 'calflops-macs']) expect([tool, (truth.swin['2'][tool] as Layered).total]).toEqual([tool, 2 * (truth.swin['1'][tool] as Layered).total]);
   });
 
   it('resnet18 at batch 2 (the README): thop 3,648,067,584, onnx-tool 3,791,927,248, twice their batch-1 figures; ptflops 1,828,449,768', () => {
