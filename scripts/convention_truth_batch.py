@@ -12,20 +12,23 @@ Writes test/fixtures/conventions/batch.json:
           exports only a divisible one, and 4×4 to 1),
           upsample (nearest ×2, bilinear to a size, nearest by a per-axis scale (2, 3) at batch 1, 2 and 3:
           calflops raises unless the batch is the tuple's length), relu, relu then `+ x` (reluAdd: the `+` in the
-          model's forward), layerNorm, and nn.MultiheadAttention (convention_truth_ops.Attention).
+          model's forward), layerNorm, and nn.MultiheadAttention (convention_truth_ops.Attention, on a map's
+          x.flatten(2).transpose(1, 2); attentionTokens, on the input tokens [N, 16, 8] themselves).
           Per batch, every tool's total: thop, ptflops (pytorch backend: the batch through
           input_constructor, as convention_truth_cases.run_ptflops_batched: total, batch counter,
           hooks, functions), ptflops-aten (the batch through input_constructor: the aten backend
           divides by nothing), fvcore, torchinfo, calflops (FLOPs and MACs), onnx-tool (the export at
           that batch, opset 17).
-  models  torchvision's resnet18 and mobilenet_v2 at 2×3×224×224 through every tool: totals and
-          per-module figures as convention_truth.measure (ptflops as above).
+  models  torchvision's resnet18, mobilenet_v2, vit_b_32, maxvit_t (2×3×224×224) and swin_v2_t (2×3×256×256)
+          through every tool: totals and per-module figures as convention_truth.measure (ptflops as above;
+          a tool that fails records why).
   swin    the one-stage padded Swin of convention_truth_cases.swin_modules (test/fixtures/onnx-math/
           swin_tiny_pad_op17.onnx's model) at 1×3×36×44 and 2×3×36×44, likewise; onnx-tool on this
           script's export at that batch, its shape arithmetic told apart by data flow (profile_onnx).
 
   /usr/bin/python3 scripts/convention_truth_batch.py --tools /tmp/tools             # every case
   /usr/bin/python3 scripts/convention_truth_batch.py --tools /tmp/tools ops         # only these, merged
+  /usr/bin/python3 scripts/convention_truth_batch.py --tools /tmp/tools maxvit_t    # one model, merged
 """
 import json
 import sys
@@ -53,6 +56,18 @@ class ReluAdd(nn.Module):
         return self.layer(x) + x
 
 
+class Tokens(nn.Module):
+    """nn.MultiheadAttention(8, 2, batch_first=True) on the model's input tokens themselves, contiguous [N, L, E]:
+    its (L, N, E) transpose is contiguous by torch's rule at N = 1 (a size-1 axis), a strided view at N > 1."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.MultiheadAttention(8, 2, batch_first=True)
+
+    def forward(self, x):
+        return self.layer(x, x, x, need_weights=False)[0]
+
+
 # (name, module, one sample's shape, batches): test/conventions/batch.test.ts writes each as a spec
 OPS = [
     ("conv2d", lambda: nn.Conv2d(3, 4, 3, stride=2, padding=1), (3, 8, 8), (1, 2)),
@@ -75,6 +90,7 @@ OPS = [
     ("reluAdd", None, (3, 4, 4), (1, 2)),
     ("layerNorm", lambda: nn.LayerNorm(6), (4, 6), (1, 2, 3)),
     ("attention", None, (8, 4, 4), (1, 2, 3)),
+    ("attentionTokens", None, (16, 8), (1, 2, 3)),
 ]
 
 
@@ -85,6 +101,8 @@ def model_of(name, ctor):
         return cto.anchored(ReluAdd()).eval()
     if name == "attention":
         return cto.anchored(cto.Attention()).eval()
+    if name == "attentionTokens":
+        return Tokens().eval()
     return ctc.Pool(ctor(), param=True).eval()
 
 
@@ -145,12 +163,25 @@ def ops():
     return out
 
 
-def models():
+# torchvision's models at batch 2: (constructor, resolution); the attention models' rules read tokens,
+# windows and position-bias MLPs whose cost need not be N times one image's
+MODELS = {
+    "resnet18": (tvm.resnet18, 224),
+    "mobilenet_v2": (tvm.mobilenet_v2, 224),
+    "vit_b_32": (tvm.vit_b_32, 224),
+    "maxvit_t": (tvm.maxvit_t, 224),
+    "swin_v2_t": (tvm.swin_v2_t, 256),
+}
+
+
+def models(only=None):
     out = {}
-    for name, ctor in (("resnet18", tvm.resnet18), ("mobilenet_v2", tvm.mobilenet_v2)):
-        x = torch.ones(2, 3, 224, 224)
+    for name, (ctor, res) in MODELS.items():
+        if only and name not in only:
+            continue
+        x = torch.ones(2, 3, res, res)
         out[name] = {"input": list(x.shape), **every_tool(ctc.built(ctor), x, layers=True)}
-        print(name, {k: v["total"] for k, v in out[name].items() if isinstance(v, dict)}, flush=True)
+        print(name, {k: v.get("total") for k, v in out[name].items() if isinstance(v, dict)}, flush=True)
     return out
 
 
@@ -174,12 +205,17 @@ CASES = {"ops": ops, "models": models, "swin": swin}
 
 def main():
     args = ct.start("cases", f"any of {', '.join(CASES)} (default: all)")
-    unknown = set(args.cases) - set(CASES)
+    unknown = set(args.cases) - set(CASES) - set(MODELS)
     if unknown:
-        args.parser.error(f"unknown cases {sorted(unknown)}: {', '.join(CASES)}")
+        args.parser.error(f"unknown cases {sorted(unknown)}: {', '.join(CASES)}, or models {', '.join(MODELS)}")
     out = json.loads(OUT.read_text()) if args.cases and OUT.exists() else {"torch": torch.__version__, "tools": {}}
     for tool, repo in ct.REPOS.items():
         out["tools"][tool] = {"repository": "github.com/" + repo.replace("+", "/"), "commit": ct.revision(args.tools, repo)}
+    named = set(args.cases) & set(MODELS)
+    if named:
+        # models by name: measured alone, merged into `models`
+        out["models"] = {**out.get("models", {}), **models(named)}
+        ct.write(OUT, out)
     for name, run in CASES.items():
         if args.cases and name not in args.cases:
             continue

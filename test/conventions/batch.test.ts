@@ -58,6 +58,7 @@ const LAYER: Record<string, Record<string, unknown>> = {
   reluAdd: { op: 'relu' },
   layerNorm: { op: 'layerNorm', normalizedShape: [6] },
   attention: { op: 'multiHeadAttention', numHeads: 2 },
+  attentionTokens: { op: 'multiHeadAttention', numHeads: 2 },
 };
 function spec(name: string, input: number[]) {
   const layers: Record<string, unknown>[] = [{ name: 'layer', ...LAYER[name] }];
@@ -80,7 +81,7 @@ describe('the fixture', () => {
       expect([name, Object.keys(batches).slice(0, 2)]).toEqual([name, ['1', '2']]);
       for (const t of Object.values(batches)) for (const p of measured) expect(t[p.name], `${name} ${p.name}`).toBeDefined();
     }
-    for (const name of ['linear3d', 'layerNorm', 'attention', 'upsampleScaleTuple']) expect([name, Object.keys(truth.ops[name])]).toEqual([name, ['1', '2', '3']]);
+    for (const name of ['linear3d', 'layerNorm', 'attention', 'attentionTokens', 'upsampleScaleTuple']) expect([name, Object.keys(truth.ops[name])]).toEqual([name, ['1', '2', '3']]);
   });
 });
 
@@ -116,33 +117,53 @@ describe.each(Object.keys(truth.models))("torchvision's %s at batch 2", (model) 
 
   it.each(measured.map((p) => [p.name, p] as const))('%s: the total to the unit', (tool, preset) => {
     const c = countWith(preset, input, { functional });
-    expect([tool, c.total]).toEqual([tool, figure(t[tool] as Layered)]);
+    const f = t[tool] as Layered & { error?: string };
+    if (f.error) {
+      // ptflops' MultiheadAttention hook fails on torchvision's ViT (keyword call) and returns None: the preset says so
+      if (tool === 'ptflops') return expect([model, f.error, preset.summary]).toEqual(['vit_b_32', expect.stringMatching(/returned None/), expect.stringMatching(/fails on torchvision's ViT/)]);
+      // torch.onnx (1.13) cannot export Swin V2's attention (aten::zero): onnx-tool printed nothing, the layers are listed
+      expect([tool, model, f.error]).toEqual(['onnx-tool', 'swin_v2_t', expect.stringMatching(/'aten::zero' to ONNX opset version 17 is not supported/)]);
+      const stopped = c.layers.filter((l) => l.family === 'windowAttentionV2').map((l) => l.name);
+      expect([stopped.length, c.unsupported]).toEqual([12, stopped]);
+      return;
+    }
+    // thop registers its nn.MultiheadAttention hook only on torch >= 2.0; the fixture's torch is older
+    const noHook = tool === 'thop' && torchMajor < 2 ? (c.byFamily.find((fam) => fam.family === 'attention')?.count ?? 0) : 0;
+    expect([tool, c.total - noHook]).toEqual([tool, figure(f)]);
   });
 
+  // as truth.test.ts compares the batch-1 figures
   it.each(measured.map((p) => [p.name, p] as const))('%s: every module the tool charged, to the unit', (tool, preset) => {
+    if ((t[tool] as { error?: string }).error) return;
     const c = countWith(preset, input, { functional });
-    const ours = new Map<string, number>();
-    // a module torchvision calls several times (a ResNet block's one ReLU) is the zoo's relu1, relu2, relu: their sum
+    const ours = new Map(c.layers.map((l) => [l.name, l.count]));
+    // a module torchvision calls several times (a ResNet block's one ReLU) is the zoo's relu1, relu2, relu: their sum;
+    // a module's forward charges it the functions it calls (MaxViT's attention), the zoo's layers `module.<name>` marked functional
+    const own = (k: string, name: string) => functional.includes(name) && name.startsWith(`${k}.`) && !name.slice(k.length + 1).includes('.');
     const module = (k: string) =>
-      c.layers.filter((l) => l.name === k || (/[a-z]$/i.test(k) && l.name.startsWith(k) && /^\d+$/.test(l.name.slice(k.length)))).reduce((s, l) => s + l.count, 0);
-    for (const l of c.layers) ours.set(l.name, l.count);
-    const charged = new Map<string, number>();
+      c.layers.filter((l) => l.name === k || own(k, l.name) || (/[a-z]$/i.test(k) && l.name.startsWith(k) && /^\d+$/.test(l.name.slice(k.length)))).reduce((s, l) => s + l.count, 0);
+    const table: Record<string, number> = {};
     if (tool === 'ptflops') {
       // the module hooks divided by the batch, the patched functions as they are (get_flops_pytorch l. 64-71)
       const p = t.ptflops as Ptflops;
       expect(p.batch).toBe(t.input[0]);
-      for (const [k, v] of Object.entries(p.hooks)) charged.set(k, (charged.get(k) ?? 0) + v / p.batch);
-      for (const [k, v] of Object.entries(p.functions)) charged.set(k, (charged.get(k) ?? 0) + v);
+      for (const [k, v] of Object.entries(p.hooks)) table[k] = (table[k] ?? 0) + v / p.batch;
+      for (const [k, v] of Object.entries(p.functions)) table[k] = (table[k] ?? 0) + v;
     } else if (tool === 'onnx-tool') {
       const byModule = new Map<string, number>();
       for (const [node, macs] of Object.entries((t[tool] as Layered).layers)) byModule.set(onnxModule(node), (byModule.get(onnxModule(node)) ?? 0) + macs);
       // a module called twice (ResNet's block ReLU) exports as relu, relu_1, …: not one zoo layer
-      for (const [m, v] of byModule) if (!/_\d+$/.test(m) && !byModule.has(`${m}_1`)) charged.set(m, v);
-    } else for (const [k, v] of Object.entries((t[tool] as Layered).layers)) charged.set(k, v);
-    const shared = [...charged.keys()].filter((k) => ours.has(k));
+      for (const [m, v] of byModule) if (!/_\d+$/.test(m) && !byModule.has(`${m}_1`)) table[m] = v;
+    } else Object.assign(table, (t[tool] as Layered).layers);
+    // what the tool charged a module and its children the zoo does not name (swin_v2_t's attn.cpb_mlp.*)
+    const charged = (k: string) =>
+      Object.entries(table)
+        .filter(([m]) => m === k || (tool !== 'onnx-tool' && m.startsWith(`${k}.`) && !ours.has(m)))
+        .reduce((s, [, v]) => s + v, 0);
+    const shared = Object.keys(table).filter((k) => ours.has(k));
     // onnx-tool's node scopes name fewer of mobilenet_v2's modules as the zoo does (7)
     expect(shared.length).toBeGreaterThan(5);
-    for (const k of shared) expect([k, tool === 'onnx-tool' ? ours.get(k) : module(k)]).toEqual([k, charged.get(k)]);
+    for (const k of shared) expect([k, tool === 'onnx-tool' ? ours.get(k) : module(k)]).toEqual([k, charged(k)]);
   });
 });
 
@@ -165,7 +186,15 @@ describe('what the tools do with the batch, read off the fixture', () => {
         for (const [n, t] of Object.entries(batches)) if (refusal(one) || refusal(t[tool]) || figure(t[tool]) !== Number(n) * figure(one)) departs.push(`${name} ${tool} ${n}`);
       }
     }
-    expect(departs).toEqual(['upsampleBilinear calflops 2', ...['calflops', 'calflops-macs'].flatMap((tool) => ['1', '2', '3'].map((n) => `upsampleScaleTuple ${tool} ${n}`))]);
+    // ptflops-aten: the input projection's bias reaches addmm on contiguous tokens only, and [N, L, E] transposed to
+    // (L, N, E) is contiguous (by torch's rule) at N = 1 alone: 8,704 at batch 1, 16,640 = 2·8,320 at batch 2
+    expect(departs).toEqual([
+      'upsampleBilinear calflops 2',
+      ...['calflops', 'calflops-macs'].flatMap((tool) => ['1', '2', '3'].map((n) => `upsampleScaleTuple ${tool} ${n}`)),
+      'attentionTokens ptflops-aten 2',
+      'attentionTokens ptflops-aten 3',
+    ]);
+    expect([1, 2, 3].map((n) => figure(truth.ops.attentionTokens[String(n)]['ptflops-aten']))).toEqual([8320 + 16 * 24, 2 * 8320, 3 * 8320]);
     expect(figure(truth.ops.upsampleBilinear['2'].calflops)).toBe(7 * 9);
     expect(figure(truth.ops.upsampleScaleTuple['2'].calflops)).toBe(2 * 2 * 5 * 5);
   });
@@ -175,6 +204,15 @@ describe('what the tools do with the batch, read off the fixture', () => {
     expect([one.shapeArithmetic, two.shapeArithmetic]).toEqual([270, 270]);
     expect(2 * figure(one) - figure(two)).toBe(4 * 4 * 49 * 49);
     for (const tool of ['thop', 'ptflops-aten', 'fvcore', 'torchinfo', 'calflops', 'calflops-macs']) expect([tool, (truth.swin['2'][tool] as Layered).total]).toEqual([tool, 2 * (truth.swin['1'][tool] as Layered).total]);
+  });
+
+  it("vit_b_32 at batch 2 (the README): ptflops-aten 8,823,979,472, twice its batch-1 figure less the input projections' bias adds (12 layers, 50 tokens, 3·768), which reach addmm at batch 1 only", () => {
+    const one = JSON.parse(readFileSync(new URL('../fixtures/conventions/cases.json', import.meta.url), 'utf8')).onnx.vit_b_32 as Record<string, { total: number }>;
+    const two = truth.models.vit_b_32['ptflops-aten'] as Layered;
+    expect(two.total).toBe(8_823_979_472);
+    expect(2 * one['ptflops-aten'].total - two.total).toBe(2 * 12 * 50 * 3 * 768);
+    // fvcore, thop, torchinfo and calflops: twice
+    for (const tool of ['fvcore', 'thop', 'torchinfo', 'calflops']) expect([tool, (truth.models.vit_b_32[tool] as Layered).total]).toEqual([tool, 2 * one[tool].total]);
   });
 
   it('resnet18 at batch 2 (the README): thop 3,648,067,584, onnx-tool 3,791,927,248, twice their batch-1 figures; ptflops 1,828,449,768', () => {
