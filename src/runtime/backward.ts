@@ -89,11 +89,17 @@ export interface ForwardState {
   targets: ResolvedTarget[];
 }
 
+/**
+ * The axis of the unit's channels: the one before its position's (1 of [N, C, H, W] and [N, C, T, H, W],
+ * 0 of an unbatched sample's map [C, H', W'] as an ERF answers it: runtime/erf-task.ts); 1 of features [N, C].
+ */
+const channelAxis = (t: ResolvedTarget): number => (t.position ? t.shape.length - t.position.length - 1 : 1);
+
 /** The unit's channels as the answer gives them: null for all of them (left out, or every one listed). */
-export const unitChannels = (t: ResolvedTarget): number[] | null => (t.channels === null || t.channels.length === t.shape[1] ? null : t.channels);
+export const unitChannels = (t: ResolvedTarget): number[] | null => (t.channels === null || t.channels.length === t.shape[channelAxis(t)] ? null : t.channels);
 
 /** How many channels the unit sums. */
-export const unitChannelCount = (t: ResolvedTarget): number => t.channels?.length ?? t.shape[1];
+export const unitChannelCount = (t: ResolvedTarget): number => t.channels?.length ?? t.shape[channelAxis(t)];
 
 /** A target checked against the analysed shapes: a known layer or tensor, channels and position in range. */
 export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget, path = '$'): ResolvedTarget {

@@ -292,8 +292,8 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   const inference = inferGraph(graph, { maxFolded });
   // the measured input (runtime/erf-input.ts); random and luo draw every input, each from its own stream
   const { name: image, shape: imageShape, unbatched } = measuredInput(graph, t.inputName, inference.imageInputs);
-  // one unbatched sample [C, H, W] is measured as its batch of one: its maps read as [1, C, H', W'] (erf-input.ts batchedView),
-  // and so answered (the unit's and the stages' shapes, channels at axis 1); only the gradient has the input's own shape
+  // one unbatched sample [C, H, W] is measured as its batch of one: its maps read as [1, C, H', W'] (erf-input.ts batchedView);
+  // the answer gives the network's own shapes (the unit's and the stages' [C, H', W'], the gradient the input's)
   const view = unbatched ? batchedView(inference, imageShape.length - 1) : inference;
   const rank = imageShape.length + (unbatched ? 1 : 0);
   const inputs = t.mode === 'given' ? feedInputs(graph, given, image) : randomInputs(graph, t.seed, t.index);
@@ -322,12 +322,15 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
     // a weight the checks refuse, at the key the request gave it
     throw atGivenWeightKey(e, asGiven);
   }
+  // answered in the shapes the network has: an unbatched sample's pooled map [C, H', W'] (the view's [1, C, H', W'] is
+  // only how it is measured), a map the network batched itself [1, C, H', W'], a batch's as it is
+  const answered = (r: ResolvedTarget): ResolvedTarget => ({ ...r, shape: [...(inference.tensors.get(r.tensor)?.shape ?? r.shape)] });
   const stages = stageTargets.map((st, k) => {
     const g = own(backward(state, st), image)!;
-    return { layer: st.layer, stride: stageList[k].stride, temporalStride: stageList[k].temporalStride, shape: st.shape, field: fieldOf(view, st, rank).field, map: Float32Array.from(magnitudeMap(asBatched(g, unbatched))) };
+    return { layer: st.layer, stride: stageList[k].stride, temporalStride: stageList[k].temporalStride, shape: answered(st).shape, field: fieldOf(view, st, rank).field, map: Float32Array.from(magnitudeMap(asBatched(g, unbatched))) };
   });
   const gradient = own(backward(state, target, true), image)!;
-  return { source: origin, input: image, unbatched, target, field, temporal, gradient, stages };
+  return { source: origin, input: image, unbatched, target: answered(target), field, temporal, gradient, stages };
 }
 
 function summaryTask(t: ErfSummaryTask): ErfSummary {

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { computeErf, inlineRunner } from '../../src/runtime/erf.js';
 import type { ErfJob } from '../../src/runtime/erf.js';
+import { unitChannelCount, unitChannels } from '../../src/runtime/backward.js';
 import { tensor } from '../../src/tensor/tensor.js';
 
 const spec = (shape: number[], layers: Record<string, unknown>[]) => ({ name: 't', inputs: [{ name: 'x', shape }], layers: layers.map((l, i) => ({ name: `l${i}`, ...l })) });
@@ -30,15 +31,15 @@ const job = (over: Partial<ErfJob>): ErfJob => ({
   ...over,
 });
 
-/** The answer but the gradient's shape: what the batched and unbatched runs share (the unit's map in its batched view, [1, C, …]). */
+/** The answer but the shapes: what the batched and unbatched runs share (each answers its maps' shapes as the network has them). */
 const shared = (r: Awaited<ReturnType<typeof computeErf>>) => ({
   input: r.input,
   stats: r.stats,
   magnitude: [...r.magnitude.data],
   gradient: [...r.gradient.data],
   temporal: r.temporal,
-  target: r.target,
-  stages: r.stages,
+  target: { ...r.target, shape: undefined },
+  stages: r.stages.map((s) => ({ ...s, shape: undefined })),
 });
 
 describe('maxPool2d 2 on an unbatched [2, 4, 4] image, the input given (hand-worked)', () => {
@@ -47,10 +48,10 @@ describe('maxPool2d 2 on an unbatched [2, 4, 4] image, the input given (hand-wor
   const x = tensor([2, 4, 4], Float32Array.from([...Array.from({ length: 16 }, (_, k) => k), ...Array.from({ length: 16 }, (_, k) => 15 - k)]));
   const given = job({ source: { kind: 'spec', spec: spec([2, 4, 4], [{ op: 'maxPool2d', kernelSize: 2 }]) }, mode: 'given', samples: 1, inputs: { x }, stages: false });
 
-  it('the centre unit (1, 1) of l0 [2, 2, 2] (as [1, 2, 2, 2]); the gradient [2, 4, 4], one 1 per channel at its argmax; the magnitude map over H, W (was: INVALID_OPTION, not an image)', async () => {
+  it('the centre unit (1, 1) of l0 [2, 2, 2]; the gradient [2, 4, 4], one 1 per channel at its argmax; the magnitude map over H, W (was: INVALID_OPTION, not an image)', async () => {
     const r = await computeErf(inlineRunner, given);
-    // the unit's map answered in its batched view, channels at axis 1, as every ERF answer reads it
-    expect([r.input, r.target.layer, r.target.shape, r.target.position]).toEqual(['x', 'l0', [1, 2, 2, 2], [1, 1]]);
+    // the unit's map answered in the shape the network has, [C, H', W'] (was [1, 2, 2, 2], its batched view)
+    expect([r.input, r.target.layer, r.target.shape, r.target.position]).toEqual(['x', 'l0', [2, 2, 2], [1, 1]]);
     expect(r.gradient.shape).toEqual([2, 4, 4]);
     const ones = [...r.gradient.data].flatMap((v, k) => (v !== 0 ? [[k, v]] : []));
     expect(ones).toEqual([
@@ -67,16 +68,32 @@ describe('maxPool2d 2 on an unbatched [2, 4, 4] image, the input given (hand-wor
     expect(r.stats.support).toMatchObject({ pixels: 2, box: { top: 2, left: 2, bottom: 3, right: 3 }, insideTheoretical: true });
   });
 
-  it("the same answer as the batch of one [1, 2, 4, 4] given the same values", async () => {
+  it("the same answer as the batch of one [1, 2, 4, 4] given the same values, but the shapes: each the network's own", async () => {
     const batched = await computeErf(inlineRunner, { ...given, source: { kind: 'spec', spec: spec([1, 2, 4, 4], [{ op: 'maxPool2d', kernelSize: 2 }]) }, inputs: { x: { ...x, shape: [1, 2, 4, 4] } } });
-    expect(shared(await computeErf(inlineRunner, given))).toEqual(shared(batched));
+    const u = await computeErf(inlineRunner, given);
+    expect([u.target.shape, batched.target.shape]).toEqual([
+      [2, 2, 2],
+      [1, 2, 2, 2],
+    ]);
+    expect(shared(u)).toEqual(shared(batched));
+  });
+
+  it('channels [1] of l0 [2, 2, 2]: one channel of two, read at dim 0 (was: dim 1 of the batched view)', async () => {
+    const r = await computeErf(inlineRunner, { ...given, target: { layer: 'l0', channels: [1], position: [1, 1] } });
+    expect(r.target.shape).toEqual([2, 2, 2]);
+    expect([unitChannels(r.target), unitChannelCount(r.target)]).toEqual([[1], 1]);
+    // channel 1's argmax only: 5 at (2, 2)
+    expect([...r.gradient.data].flatMap((v, k) => (v !== 0 ? [k] : []))).toEqual([16 + 10]);
+    const all = await computeErf(inlineRunner, { ...given, target: { layer: 'l0', channels: [0, 1], position: [1, 1] } });
+    expect([unitChannels(all.target), unitChannelCount(all.target)]).toEqual([null, 2]);
   });
 });
 
+// the final map's shape as the network has it: a pool of the unbatched sample [C, …], a conv after the network's own x[None] [1, C, …] (was [1, C, …] for all)
 describe.each<[string, string, number[], Record<string, unknown>[], number[], number[]]>([
-  ['pools', 'maxPool2d k3 s1 p1, avgPool2d 2, avgPool2d k3 p1 on [2, 8, 10]', [2, 8, 10], [{ op: 'maxPool2d', kernelSize: 3, stride: 1, padding: 1 }, { op: 'avgPool2d', kernelSize: 2 }, { op: 'avgPool2d', kernelSize: 3, stride: 1, padding: 1 }], [], [1, 2, 4, 5]],
+  ['pools', 'maxPool2d k3 s1 p1, avgPool2d 2, avgPool2d k3 p1 on [2, 8, 10]', [2, 8, 10], [{ op: 'maxPool2d', kernelSize: 3, stride: 1, padding: 1 }, { op: 'avgPool2d', kernelSize: 2 }, { op: 'avgPool2d', kernelSize: 3, stride: 1, padding: 1 }], [], [2, 4, 5]],
   ['x[None]', 'unsqueeze 0, conv2d k3 s2 p1, relu on [3, 9, 11] (the network batches itself)', [3, 9, 11], [{ op: 'unsqueeze', axes: [0] }, { op: 'conv2d', outChannels: 4, kernelSize: 3, stride: 2, padding: 1 }, { op: 'relu' }], [0], [1, 4, 5, 6]],
-  ['clip', 'avgPool3d k3 p1, maxPool3d 2 on [2, 6, 8, 8] (was refused: give it its batch axis)', [2, 6, 8, 8], [{ op: 'avgPool3d', kernelSize: 3, stride: 1, padding: 1 }, { op: 'maxPool3d', kernelSize: 2 }], [], [1, 2, 3, 4, 4]],
+  ['clip', 'avgPool3d k3 p1, maxPool3d 2 on [2, 6, 8, 8] (was refused: give it its batch axis)', [2, 6, 8, 8], [{ op: 'avgPool3d', kernelSize: 3, stride: 1, padding: 1 }, { op: 'maxPool3d', kernelSize: 2 }], [], [2, 3, 4, 4]],
 ])('%s: %s, 3 random inputs', (_name, _what, shape, layers, dropped, finalShape) => {
   // the batched network: the same layers on [1, …shape], without the network's own x[None]
   const batchedSpec = spec([1, ...shape], layers.filter((_, i) => !dropped.includes(i)).map((l, i) => ({ ...l, name: `l${i + dropped.length}` })));
@@ -87,6 +104,11 @@ describe.each<[string, string, number[], Record<string, unknown>[], number[], nu
     expect(u.gradient.shape).toEqual(shape);
     expect(b.gradient.shape).toEqual([1, ...shape]);
     expect(u.target.shape).toEqual(finalShape);
+    // its channels counted at the dim before the unit's position: C of [C, H', W'] (was H' there, read at dim 1)
+    expect(unitChannelCount(u.target)).toBe(unitChannelCount(b.target));
+    // every stage's shape the network's: the unbatched maps one axis short of the batch of one's
+    const dims = new Map(b.stages.map((st) => [st.layer, st.shape.length]));
+    for (const st of u.stages) if (dims.has(st.layer)) expect([st.layer, st.shape.length]).toEqual([st.layer, dims.get(st.layer)! - (dropped.length ? 0 : 1)]);
     // the network's own x[None] is a map the batched network has not: a stage at stride 1 (the input, unsqueezed), the rest the batched one's
     const own = dropped.map((i) => `l${i}`);
     expect(u.stages.filter((s) => own.includes(s.layer)).map((s) => [s.layer, s.stride])).toEqual(own.map((l) => [l, [1, 1]]));
