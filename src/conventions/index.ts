@@ -23,7 +23,7 @@ import { onnxTool } from './onnx-tool.js';
 import { ptflops, ptflopsAten } from './ptflops.js';
 import { thop } from './thop.js';
 import { torchinfo } from './torchinfo.js';
-import { withUnbatchedConvs } from './unbatched-convs.js';
+import { unbatchedSample, withUnbatchedConvs } from './unbatched-convs.js';
 import { fvcore, torchvision } from './torchvision-fvcore.js';
 import { CountOptionsSchema } from './types.js';
 import type { ConventionCount, ConventionFamily, ConventionLayer, ConventionPreset, CountOptions, DefectInput, Family, RuleContext } from './types.js';
@@ -98,6 +98,8 @@ export function countWith(preset: ConventionPreset, { inference, report }: Conve
   let biasAdds = 0;
   const modules = decomposedModules(inference, report, biases);
   const modulePieces = new Map<Family, string[]>();
+  // the families a layer of which read one sample without its batch axis: their rules' unbatched notes are said
+  const unbatched = new Set<Family>();
   for (const a of inference.analysed) {
     if (a.folded) continue;
     const r = reported.get(a.layer.name);
@@ -139,11 +141,21 @@ export function countWith(preset: ConventionPreset, { inference, report }: Conve
       why: rule?.why ?? NO_RULE(preset, facts.family),
       source: rule?.source ?? '',
     };
+    if (unbatchedSample(facts)) unbatched.add(facts.family);
     fam.layers += 1;
     fam.count += count;
     fam.convlensMacs += r.macs;
     fam.difference += count - r.macs;
     families.set(facts.family, fam);
+  }
+  // what the tool does of an unbatched sample (Rule.unbatched), only where a layer of the family read one
+  for (const family of unbatched) {
+    const fam = families.get(family);
+    const note = preset.rules[family]?.unbatched;
+    if (fam && note) {
+      fam.why = `${fam.why}; ${note.why}`;
+      fam.source = `${fam.source}; ${note.source}`;
+    }
   }
   const defects = preset.defects?.({ batch, ctx, layers: counted }) ?? {};
   for (const [family, note] of Object.entries(defects) as [Family, string][]) {

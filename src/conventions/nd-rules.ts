@@ -24,6 +24,9 @@ import { profiledKernel, asExported } from './onnx-tool-pools.js';
 import { numel } from '../ops/types.js';
 import type { Family, LayerFacts, Rule } from './types.js';
 
+/** thop's count_avgpool l_prod(x[0].shape[:-dims]) of an unbatched [C, …spatial] sample: C alone (the batch of one); its 2-D and N-D rules' note. */
+export const THOP_AVGPOOL_UNBATCHED = { why: "of an unbatched [C, …spatial] sample the axes before the kernel's are C alone: the batch of one", source: 'thop/vision/basic_hooks.py count_avgpool l. 130' };
+
 type NdFamily = 'convNd' | 'convTransposeNd' | 'maxPoolNd' | 'avgPoolNd' | 'adaptiveAvgPoolNd' | 'resampleNd' | 'adaptiveMaxPool';
 type NdRules = Readonly<Partial<Record<NdFamily, Rule>>>;
 
@@ -95,7 +98,7 @@ export const ND_RULES: Readonly<Record<string, NdRules>> = {
   thop: {
     convNd: moduleOnly({ ...MACS, source: 'thop/vision/basic_hooks.py count_convNd l. 32-51 (nn.Conv1d/Conv3d, profile.py l. 48-50)' }),
     convTransposeNd: moduleOnly({ ...TRANSPOSED, source: 'thop/vision/basic_hooks.py count_convtNd l. 54-65; calc_func.py calculate_conv2d_flops (transpose) l. 27-34' }),
-    avgPoolNd: moduleOnly({ count: thopAvgPool, why: 'nn.AvgPool1d/3d: one add per pooled input over every axis (times N·C, or C unbatched) + one divide per output', source: 'thop/vision/basic_hooks.py count_avgpool l. 118-130 (l_prod(x[0].shape[:-dims]) l. 130)' }),
+    avgPoolNd: moduleOnly({ count: thopAvgPool, why: 'nn.AvgPool1d/3d: one add per pooled input over every axis (times N·C) + one divide per output', source: 'thop/vision/basic_hooks.py count_avgpool l. 118-130 (l_prod(x[0].shape[:-dims]) l. 130)', unbatched: THOP_AVGPOOL_UNBATCHED }),
     resampleNd: RESAMPLE_ND.thop,
     adaptiveAvgPoolNd: moduleOnly({ count: thopAdaptive, why: 'nn.AdaptiveAvgPool1d/3d: one add per pooled input (Π of the window sums) + one divide per output', source: 'thop/vision/basic_hooks.py count_adap_avgpool l. 133-149' }),
     adaptiveMaxPool: { count: () => 0, why: 'nn.AdaptiveMaxPool1d/2d/3d are registered as zero_ops: 0', source: 'thop/profile.py register_hooks (nn.AdaptiveMaxPool1d/2d/3d: zero_ops)' },

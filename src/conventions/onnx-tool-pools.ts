@@ -63,29 +63,41 @@ function unbatchedCount(f: LayerFacts, kind: PoolKind): number {
   return exported === 'pool' ? inElements(f) * CMP : 0;
 }
 
-const NOTES: Record<PoolKind, { why: string; source: string }> = {
+type Note = { why: string; source: string };
+
+/** What the export adds to a pool's rule: of a batch (an adaptive pool's export can fail), and of one unbatched sample (Rule.unbatched). */
+const EXPORT = 'torch 1.13 torch/onnx/symbolic_opset9.py _adaptive_pool l. 1743-1793';
+const NOTES: Record<PoolKind, { batched?: Note; unbatched: Note }> = {
   window: {
-    why: 'of an unbatched [C, …spatial] sample no figure: the export pools an X one axis short, and PoolBase.shape_infer reads past its shape (list index out of range)',
-    source: `${NODE} PoolBase.shape_infer l. 1399-1444; onnx_tool/graph.py shape_infer l. 1045-1051`,
+    unbatched: {
+      why: 'of an unbatched [C, …spatial] sample no figure: the export pools an X one axis short, and PoolBase.shape_infer reads past its shape (list index out of range)',
+      source: `${NODE} PoolBase.shape_infer l. 1399-1444; onnx_tool/graph.py shape_infer l. 1045-1051`,
+    },
   },
   adaptiveAvg: {
-    why: 'an output size (not 1) that does not divide its axis fails the export: no figure; of an unbatched [C, …spatial] sample: to 1 a GlobalAveragePool over [x0, x1, …] (input + 4·x0·x1); else, where sizes[2:] divide by the first output sizes, an AveragePool that reads each input once (input elements); else, and over 1 axis, the export fails: no figure',
-    source: `torch 1.13 torch/onnx/symbolic_opset9.py _adaptive_pool l. 1743-1793; ${NODE} GlobalAveragePoolNode l. 1503-1530, PoolBase l. 1446-1451`,
+    batched: { why: 'an output size (not 1) that does not divide its axis fails the export: no figure', source: EXPORT },
+    unbatched: {
+      why: 'of an unbatched [C, …spatial] sample: to 1 a GlobalAveragePool over [x0, x1, …] (input + 4·x0·x1); else, where sizes[2:] divide by the first output sizes, an AveragePool that reads each input once (input elements); else, and over 1 axis, the export fails: no figure',
+      source: `${NODE} GlobalAveragePoolNode l. 1503-1530, PoolBase l. 1446-1451`,
+    },
   },
   adaptiveMax: {
-    why: 'an output size that does not divide its axis fails the export: no figure; of an unbatched [C, …spatial] sample: where sizes[2:] divide by the first output sizes, a MaxPool that reads each input once (input elements); else, and over 1 axis, the export fails: no figure',
-    source: `torch 1.13 torch/onnx/symbolic_opset9.py _adaptive_pool l. 1743-1793; ${NODE} PoolBase l. 1446-1451`,
+    batched: { why: 'an output size that does not divide its axis fails the export: no figure', source: EXPORT },
+    unbatched: {
+      why: 'of an unbatched [C, …spatial] sample: where sizes[2:] divide by the first output sizes, a MaxPool that reads each input once (input elements); else, and over 1 axis, the export fails: no figure',
+      source: `${NODE} PoolBase l. 1446-1451`,
+    },
   },
 };
 
 /** A batched pool's onnx-tool rule, as torch.onnx exports the layer: an unbatched sample's export, and no figure where there is none. */
 export function asExported(rule: Rule, kind: PoolKind): Rule {
-  const note = NOTES[kind];
+  const { batched, unbatched } = NOTES[kind];
   return {
     ...rule,
     count: (f, ctx) => (poolAxes(f).unbatched ? unbatchedCount(f, kind) : rule.count(f, ctx)),
     unsupported: (f) => !profiled(f, kind),
-    why: `${rule.why}; ${note.why}`,
-    source: `${rule.source}; ${note.source}`,
+    ...(batched && { why: `${rule.why}; ${batched.why}`, source: `${rule.source}; ${batched.source}` }),
+    unbatched,
   };
 }

@@ -100,7 +100,12 @@ export const onnxTool: ConventionPreset = {
     softmax: perOutput(EXP + DIV, 'Softmax: exp + divide, 36 per element', `${NODE} SoftmaxNode l. 404-408`),
     maxPool: asExported({ count: (f) => pool(f, poolKernel(f)), why: 'MaxPool: output elements × kh·kw compares', source: `${NODE} PoolBase._profile_core l. 1446-1451` }, 'window'),
     avgPool: asExported({ count: (f) => pool(f, poolKernel(f)), why: 'AveragePool: output elements × kh·kw (PoolBase charges CMP for both pools)', source: `${NODE} PoolBase._profile_core l. 1446-1451` }, 'window'),
-    globalAvgPool: { count: globalPool, why: 'GlobalAveragePool: 1 add per input element + a 4-cost divide per output (x0·x1 of its input: an unbatched [C, H, W] read as N, C, L)', source: `${NODE} GlobalAveragePoolNode._profile_core l. 1526-1530` },
+    globalAvgPool: {
+      count: globalPool,
+      why: 'GlobalAveragePool: 1 add per input element + a 4-cost divide per output (x0·x1 of its input, N·C)',
+      source: `${NODE} GlobalAveragePoolNode._profile_core l. 1526-1530`,
+      unbatched: { why: "of an unbatched [C, H, W] sample (a spec's globalAvgPool2d, nn.AdaptiveAvgPool2d(1)) the export's GlobalAveragePool reads it as N, C, L: x0·x1 = C·H divides", source: 'scripts/convention_truth_cases.py unbatched adaptiveAvgPool2dTo1 (measured)' },
+    },
     adaptiveAvgPool: asExported({
       count: (f) => {
         const x = f.inputs[0];

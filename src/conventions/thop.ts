@@ -16,7 +16,7 @@
 import { MVIT_SOURCE, byCalls } from './multiscale-attention.js';
 import { VARIANT_COUNTS, mhaVariant } from './attention-variant-counts.js';
 import { affine, attentionDims, convDims, inElements, linearDims, outElements, poolAxes, resampleMode, transposedMacs } from './families.js';
-import { ndRules } from './nd-rules.js';
+import { THOP_AVGPOOL_UNBATCHED, ndRules } from './nd-rules.js';
 import { withCpb } from './window-attention-v2.js';
 import type { ConventionPreset, LayerFacts, Rule } from './types.js';
 
@@ -68,8 +68,9 @@ const adaptive: Rule = {
     const y = f.outputs[0];
     return f.inputs[0].reduce((p, len, a) => p * adaptiveWindowSum(len, y[a]), 1) + outElements(f);
   },
-  why: 'adaptive average pooling: one add per pooled input (summed window lengths, every axis walked: N·C, or C unbatched, as they are) + one divide per output',
+  why: 'adaptive average pooling: one add per pooled input (summed window lengths, every axis walked: N·C as they are) + one divide per output',
   source: `${HOOKS} count_adap_avgpool l. 133-149 (zip(x[0].shape, y.shape) l. 145)`,
+  unbatched: { why: 'of an unbatched [C, …spatial] sample C is walked as it is: the batch of one', source: `${HOOKS} count_adap_avgpool l. 145` },
 };
 
 /** Upsample cost per output element by mode (count_upsample): nearest 0, bilinear 11, bicubic 259. */
@@ -114,8 +115,9 @@ export const thop: ConventionPreset = {
     avgPool: moduleOnly({
       // l_prod(x[0].shape[:-dims]): the axes before the kernel's, N·C, or C of an unbatched [C, H, W]
       count: (f) => poolAxes(f).leading.reduce((p, d) => p * d, 1) * avgPoolWindows(f) + outElements(f),
-      why: 'average pooling: one add per pooled input (window lengths clipped as PyTorch pads, times the axes before the kernel\'s: N·C, or C unbatched) + one divide per output',
+      why: 'average pooling: one add per pooled input (window lengths clipped as PyTorch pads, times the axes before the kernel\'s: N·C) + one divide per output',
       source: `${HOOKS} count_avgpool l. 118-130 (l_prod(x[0].shape[:-dims]) l. 130)`,
+      unbatched: THOP_AVGPOOL_UNBATCHED,
     }),
     adaptiveAvgPool: moduleOnly(adaptive),
     globalAvgPool: moduleOnly({ ...adaptive, why: 'global average pooling (nn.AdaptiveAvgPool2d(1)): N·C·H·W adds + N·C divides' }),

@@ -169,8 +169,15 @@ export interface Rule {
    * layer counts count + hook / batch, the batch being the first input's first dimension.
    */
   hook?(f: LayerFacts, ctx: RuleContext): number;
-  /** What the tool counts for this family, in one line (the "why" of a difference). */
+  /** What the tool counts for this family, in one line (the "why" of a difference); of a batch, where `unbatched` says what it does of one sample. */
   why: string;
+  /**
+   * What the tool does of one sample without its batch axis, [C, …spatial] (a pool's or conv's:
+   * LayerFacts.unbatched), beside `why`: added to the family's why and source in a model where a layer
+   * of the family read one (countWith), never in a batched model; the catalog (GET /v1/conventions)
+   * lists it after `why`.
+   */
+  unbatched?: { why: string; source: string };
   /**
    * The tool gives no figure for this family (onnx-tool on Swin V2's attention: torch.onnx cannot
    * export the module, so there is no graph to profile; on MViT's: its shape inference cannot read the

@@ -142,8 +142,8 @@ function unbatchedRule(rule: Rule, own: Own | undefined, transposed: boolean): R
     count: (f, ctx) => (asTool(f, ctx) ? (own!.count ? own!.count(f, transposed) : rule.count(batchOfOne(f), ctx)) : rule.count(batchOfOne(f), ctx)),
     ...(rule.hook && { hook: (f: LayerFacts, ctx: RuleContext) => (asTool(f, ctx) && own!.hook ? own!.hook(f, transposed) : rule.hook!(batchOfOne(f), ctx)) }),
     unsupported: (f) => (unbatchedSample(f) && own?.unsupported ? own.unsupported(f, transposed) : batchedUnsupported(batchOfOne(f))),
-    why: `${rule.why}; ${note.why}`,
-    source: `${rule.source}; ${note.source}`,
+    // said only in a model where a layer of the family read one unbatched sample (countWith)
+    unbatched: note,
   };
 }
 

@@ -50,7 +50,8 @@ export function conventionCatalog() {
       unit: p.unit,
       summary: p.summary,
       source: [...p.source],
-      rules: Object.entries(p.rules).map(([family, rule]) => ({ family, why: rule!.why, source: rule!.source })),
+      // a rule's unbatched note listed after its why (a model's report says it only where a layer read one unbatched sample)
+      rules: Object.entries(p.rules).map(([family, rule]) => ({ family, why: rule!.unbatched ? `${rule!.why}; ${rule!.unbatched.why}` : rule!.why, source: rule!.unbatched ? `${rule!.source}; ${rule!.unbatched.source}` : rule!.source })),
     })),
   };
 }
