@@ -157,7 +157,7 @@ export function countWith(preset: ConventionPreset, { inference, report }: Conve
       fam.source = `${fam.source}; ${note.source}`;
     }
   }
-  const defects = preset.defects?.({ batch, ctx, layers: counted }) ?? {};
+  const defects = preset.defects?.({ batch, ctx, layers: counted, rules: preset.rules }) ?? {};
   for (const [family, note] of Object.entries(defects) as [Family, string][]) {
     const fam = families.get(family);
     if (fam) fam.why = `${fam.why}. ${note}`;

@@ -20,7 +20,10 @@
  *                so such a sample reaches the model only through input_constructor (l. 40), and
  *                batch_counter_hook (l. 267-277) takes len(input), its first axis C, for the batch:
  *                the module hooks' total is divided by C (l. 199), the patched functions' not.
- *                The preset divides by the input's first axis as the tool does; the note says so.
+ *                The preset divides by the input's first axis as the tool does; the note says so, in
+ *                place of the batch note (the patched functions are whole here), beside the subclass
+ *                and upsample notes where they apply. A subclassed conv's missing hook is valued by
+ *                the rule countWith counted with (its unbatched form: unbatched-convs.ts), not NaN.
  */
 import { poolAxes } from './families.js';
 import type { DefectInput, Family, LayerFacts, Rule } from './types.js';
@@ -34,7 +37,7 @@ function named(layers: readonly LayerFacts[]): string {
 }
 
 /** The defects of ptflops' rules (its preset's table) in one counted model, by family. */
-export function ptflopsDefects(rules: Readonly<Partial<Record<Family, Rule>>>, { batch, ctx, layers }: DefectInput): Partial<Record<Family, string>> {
+export function ptflopsDefects({ batch, ctx, layers, rules }: DefectInput): Partial<Record<Family, string>> {
   const byFamily = new Map<Family, DefectInput['layers'][number][]>();
   // appended in place: a copy of the family's list per layer made 20,000 1×1 convs take 32 s
   for (const l of layers) {
@@ -43,27 +46,22 @@ export function ptflopsDefects(rules: Readonly<Partial<Record<Family, Rule>>>, {
     else byFamily.set(l.facts.family, [l]);
   }
   const out: Partial<Record<Family, string>> = {};
-  // a pool reading one sample without its batch axis: the batch the tool divides by is that sample's first axis
-  const unbatched = batch > 1 ? layers.find((l) => poolAxes(l.facts).unbatched) : undefined;
-  if (unbatched) return unbatchedNotes(byFamily, rules, batch, unbatched.facts);
+  // a pool or conv reading one sample without its batch axis: the batch the tool divides by is that sample's first axis
+  const unbatched = batch > 1 ? layers.find((l) => poolAxes(l.facts).unbatched)?.facts : undefined;
   for (const [family, members] of byFamily) {
     const rule = rules[family];
-    if (!rule?.hook) {
-      const fn = functionsNote(members, batch);
-      if (fn) out[family] = fn;
-      continue;
-    }
     const notes: string[] = [];
-    const skipped = members.filter((l) => l.facts.subclassed && !l.facts.functional);
-    const own = skipped.reduce((s, l) => s + rule.hook!({ ...l.facts, subclassed: false }, ctx), 0);
+    const skipped = rule?.hook ? members.filter((l) => l.facts.subclassed && !l.facts.functional) : [];
+    const own = skipped.reduce((s, l) => s + rule!.hook!({ ...l.facts, subclassed: false }, ctx), 0);
     if (own > 0) {
       notes.push(
         `A ptflops defect: ${named(skipped.map((l) => l.facts))} are modules of a subclass of the class their op names (the spec's \`subclassed\`), which get no hook, as ${ENGINE} is_supported_instance (l. 311-314) looks the hook table up by exact type; they count 0 where the class's hook gives ${fmt(own / batch)}`,
       );
     }
-    const fn = functionsNote(members, batch);
-    if (fn) notes.push(fn);
-    if (batch > 1 && (family === 'resample' || family === 'resampleNd')) {
+    // the division by the batch: by an unbatched sample's first axis (the patched functions whole), else at batch N the functions counted for all N
+    const divided = unbatched ? unbatchedNote(members, rule, batch, unbatched) : functionsNote(members, batch);
+    if (divided) notes.push(divided);
+    if (rule?.hook && batch > 1 && (family === 'resample' || family === 'resampleNd')) {
       const hooks = members.filter((l) => l.hook > 0);
       const perSample = hooks.reduce((s, l) => s + l.hook, 0);
       if (perSample > 0) {
@@ -85,13 +83,9 @@ function functionsNote(members: DefectInput['layers'], batch: number): string | 
   return `A ptflops defect: at batch ${batch} the patched functions' ${fmt(functions)} are the whole batch's, added after the module hooks' total was divided by the batch (${ENGINE} get_flops_pytorch l. 69-71, compute_average_flops_cost l. 199): ${fmt(functions / batch)} per image`;
 }
 
-/** A model fed one unbatched sample: each family's module hooks, divided by the sample's first axis. */
-function unbatchedNotes(byFamily: ReadonlyMap<Family, DefectInput['layers']>, rules: Readonly<Partial<Record<Family, Rule>>>, batch: number, at: LayerFacts): Partial<Record<Family, string>> {
-  const out: Partial<Record<Family, string>> = {};
-  for (const [family, members] of byFamily) {
-    const hooks = rules[family]?.hook ? members.reduce((s, l) => s + l.hook, 0) : 0;
-    if (hooks <= 0) continue;
-    out[family] = `A ptflops defect: the model reads one sample without its batch axis (${at.name} reads [${at.inputs[0].join(', ')}]), which reaches it only through input_constructor (${ENGINE} l. 40-47), and batch_counter_hook (l. 267-277) takes its first axis, ${batch}, for the batch: the module hooks' ${fmt(hooks)} for the one sample are divided by ${batch} (l. 199), ${fmt(hooks / batch)}; the patched functions' counts are whole`;
-  }
-  return out;
+/** A model fed one unbatched sample: the family's module hooks, divided by the sample's first axis (null: the family has none). */
+function unbatchedNote(members: DefectInput['layers'], rule: Rule | undefined, batch: number, at: LayerFacts): string | null {
+  const hooks = rule?.hook ? members.reduce((s, l) => s + l.hook, 0) : 0;
+  if (hooks <= 0) return null;
+  return `A ptflops defect: the model reads one sample without its batch axis (${at.name} reads [${at.inputs[0].join(', ')}]), which reaches it only through input_constructor (${ENGINE} l. 40-47), and batch_counter_hook (l. 267-277) takes its first axis, ${batch}, for the batch: the module hooks' ${fmt(hooks)} for the one sample are divided by ${batch} (l. 199), ${fmt(hooks / batch)}; the patched functions' counts are whole`;
 }

@@ -225,9 +225,11 @@ export interface ConventionPreset {
   defects?: (model: DefectInput) => Partial<Record<Family, string>>;
 }
 
-/** What a preset's defects read: the batch and each counted layer with its facts. */
+/** What a preset's defects read: the batch, each counted layer with its facts, and the rules they were counted by. */
 export interface DefectInput {
   batch: number;
+  /** The preset's rules as countWith counted (its conv families reading an unbatched sample as the tool does: unbatched-convs.ts). */
+  rules: Readonly<Partial<Record<Family, Rule>>>;
   ctx: RuleContext;
   layers: readonly { facts: LayerFacts; count: number; hook: number }[];
 }
