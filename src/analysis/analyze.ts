@@ -168,7 +168,7 @@ function notInferred(layer: GraphLayer, executed: boolean, inputShapes: number[]
 export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: Inference = inferGraph(graph)): Report {
   const { analysed, tensors, warnings: ruleWarnings } = inference;
   const executed = executedLayers(graph);
-  const inputSize = inputFieldSizes(graph, inference.imageInputs);
+  const inputSize = inputFieldSizes(graph, inference.fieldInputs);
   const bytesPerElement = DTYPES[options.dtype];
   const intensity = (flops: number, bytes: number) => (bytes > 0 ? flops / bytes : null);
 
@@ -285,7 +285,7 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   const warnings: ReportWarning[] = [
     ...ruleWarnings.map((w) => ({ severity: 'warning' as const, ...w })),
     ...importWarnings(graph),
-    ...structuralWarnings({ graph, counted, analysed, layers, outputs, structure, totalMacs: flopsByConvention.macs, totalParams: sum((l) => l.params), unsupported, imageInputs: inference.imageInputs }),
+    ...structuralWarnings({ graph, counted, analysed, layers, outputs, structure, totalMacs: flopsByConvention.macs, totalParams: sum((l) => l.params), unsupported, fieldInputs: inference.fieldInputs }),
     ...(sharing.length ? [sharedWeightsWarning(sharing)] : []),
     ...[constantLayersWarning(layers, constant)].filter((w): w is ReportWarning => w !== null),
   ];

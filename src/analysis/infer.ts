@@ -16,7 +16,7 @@ import { DEFAULT_MAX_FOLDED_ELEMENTS, MAX_COUNT, MAX_FOLDED_TENSOR } from '../li
 import { statisticsRF } from '../ops/norm-group.js';
 import { decomposedNorms } from './patterns.js';
 import { notRunAtThisSize, sizeFreeWeights, standInInputs } from './stand-in.js';
-import { readsSignal, signalCandidates, unbatchedInputs, unbatchedRF } from './input-layout.js';
+import { readUnbatched, readsSignal, signalCandidates, unbatchedInputs, unbatchedRF } from './input-layout.js';
 import type { StandIn } from './stand-in.js';
 
 /** A value this small (a shape, pads, axes) folds whatever the budget has left: it costs at most this many numbers per layer. */
@@ -86,8 +86,14 @@ export interface Inference {
   tensors: Map<string, TensorInfo>;
   /** What the receptive-field rules noticed (misaligned paths, data-dependent fields). */
   warnings: Warning[];
-  /** Inputs read as one unbatched sample, a C,L signal (rank 2), a C,H,W image (rank 3) or a C,D,H,W clip (rank 4) (analysis/input-layout.ts); absent: none. */
+  /** Inputs read as one unbatched sample, a C,L signal (rank 2), a C,H,W image (rank 3) or a C,D,H,W clip (rank 4) (analysis/input-layout.ts readUnbatched); absent: none. */
   imageInputs?: string[];
+  /**
+   * Inputs whose field is over all their axes but the first (L; H, W; D, H, W): the unbatched ones
+   * (imageInputs), and a batch the network gives one channel ([N, L] → [N, 1, L], [N, H, W] → [N, 1, H, W]);
+   * the fields are compared with these axes (input-layout.ts inputFieldSizes). Absent: none.
+   */
+  fieldInputs?: string[];
 }
 
 export interface InferOptions {
@@ -171,10 +177,17 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
   // a [C, L] signal into a 1-D pool: the walk gave it no field, so its reading is tried (input-layout.ts)
   const signals = signalCandidates(graph, walked);
   if (signals.length > 0) {
-    const trial = refield(graph, walked, new Set([...images, ...signals]));
-    if (readsSignal(trial)) return { ...trial, imageInputs: [...images, ...signals] };
+    const fielded = new Set([...images, ...signals]);
+    const trial = refield(graph, walked, fielded);
+    if (readsSignal(trial)) return withLayout(graph, trial, fielded);
   }
-  return images.size === 0 ? { analysed, tensors, warnings } : { ...refield(graph, walked, images), imageInputs: [...images] };
+  return images.size === 0 ? { analysed, tensors, warnings } : withLayout(graph, refield(graph, walked, images), images);
+}
+
+/** The inference with the inputs given a field over all their axes but the first, and those of them that are one unbatched sample. */
+function withLayout(graph: Graph, inference: Inference, fielded: ReadonlySet<string>): Inference {
+  const unbatched = readUnbatched(graph, inference, fielded);
+  return { ...inference, fieldInputs: [...fielded], ...(unbatched.length > 0 && { imageInputs: unbatched }) };
 }
 
 /** A walk's inference, and what its fields' second propagation needs (refield). */

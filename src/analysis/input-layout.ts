@@ -30,13 +30,19 @@
  * candidates read as [C, L] (a field over L), and kept when a 1-D window then reads that field over its
  * map's last dim (readsSignal). A network that moves L off the window's axis keeps no field: a
  * maxPool1d over the features of an [N, F] batch after a linear (maxout) reads a global field.
+ *
+ * A field over all the axes but the first does not make an input one unbatched sample: an [N, L] batch
+ * unsqueezed to [N, 1, L] into a conv1d (or [N, H, W] to [N, 1, H, W] into a conv2d) has it too. Of the
+ * inputs given that field (Inference.fieldInputs), readUnbatched keeps those a layer reads unbatched
+ * (Inferred.unbatched, through shape-keeping layers) or the network batches itself (x[None]):
+ * Inference.imageInputs.
  */
 import type { Graph } from '../graph/graph.js';
 import { INPUT_RF, fieldInputSizes } from '../ops/receptive-field.js';
 import type { Inferred, OpDef, Shape, TensorRF } from '../ops/types.js';
 
 interface Walked {
-  analysed: readonly { layer: { inputs: string[]; outputs: string[] }; op: Pick<OpDef, 'windowedAxes'> | null; inferred: Pick<Inferred, 'unbatched'> | null; inputShapes: Shape[]; folded: boolean }[];
+  analysed: readonly { layer: { inputs: string[]; outputs: string[] }; op: Pick<OpDef, 'windowedAxes'> | null; inferred: Pick<Inferred, 'unbatched' | 'outputs'> | null; inputShapes: Shape[]; folded: boolean }[];
   tensors: ReadonlyMap<string, { rf: TensorRF | null }>;
 }
 
@@ -130,6 +136,39 @@ export function readsSignal(trial: Walked): boolean {
     const rf = trial.tensors.get(a.layer.inputs[0])?.rf;
     return !!rf && !rf.global && overLast(rf, a.inputShapes[0], 1);
   });
+}
+
+/**
+ * Of the inputs given a field over all their axes but the first (`fielded`: unbatchedInputs and the
+ * signals readsSignal kept), those that are one sample without its batch axis: a layer reads it
+ * unbatched (Inferred.unbatched: a pool or conv of [C, …spatial]) through layers that keep its shape
+ * (a ReLU, an add), or the network batches it itself, a k-D window reading [1, C, …] where the
+ * input is [C, …] (x[None] into a conv2d; a detector's image, normalised, x[None], resized). A batch
+ * the network gives one channel, [N, L] → [N, 1, L] into a conv1d or [N, H, W] → [N, 1, H, W] into a
+ * conv2d (a spectrogram), has the same field but is no unbatched sample: left out (at N = 1 the two
+ * readings are one: [1, 1, L] either way).
+ */
+export function readUnbatched(graph: Graph, walked: Walked, fielded: ReadonlySet<string>): string[] {
+  return graph.inputs.filter((i) => fielded.has(i.name) && readsOneSample(walked, i.name, i.shape)).map((i) => i.name);
+}
+
+const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, k) => d === b[k]);
+
+function readsOneSample(walked: Walked, input: string, shape: Shape): boolean {
+  // the tensors the input reaches, and those of them that are still its shape through shape-keeping layers
+  const reached = new Set([input]);
+  const kept = new Set([input]);
+  for (const a of walked.analysed) {
+    if (a.folded || !a.inferred || !a.layer.inputs.some((r) => reached.has(r))) continue;
+    for (const o of a.layer.outputs) reached.add(o);
+    const x = a.inputShapes[0];
+    const first = a.layer.inputs[0];
+    if (kept.has(first) && a.inferred.unbatched !== undefined && x?.length === a.inferred.unbatched + 1) return true;
+    if (reached.has(first) && a.op?.windowedAxes === shape.length - 1 && x?.length === shape.length + 1 && x[0] === 1 && x[1] === shape[0]) return true;
+    const y = a.inferred.outputs[0];
+    if (a.layer.inputs.some((r) => kept.has(r)) && y && sameShape(y, shape)) kept.add(a.layer.outputs[0]);
+  }
+  return false;
 }
 
 /** The field of an unbatched input of this rank: every unit sees itself, on each axis after the first (L; H, W; D, H, W). */

@@ -172,9 +172,10 @@ export function sweepResolutions(
   checkAnalysisWork(base.layers.length, { options: ['memory', ...(device ? (['roofline'] as const) : [])], times: sizes.length + 1 }, source);
   onLoaded?.(base);
   const inference = inferGraph(base);
-  // an unbatched C,H,W image the network batches itself (a torchvision detector's; analysis/input-layout.ts);
+  // an unbatched C,H,W image the network batches itself (a torchvision detector's; analysis/input-layout.ts), or an
+  // N,H,W batch it gives one channel (its field over H, W too: Inference.fieldInputs);
   // not a C,L signal (a 1-D pool's): it has no H and W to resize, as an N,C,L input has not
-  const unbatched = (i: { name: string; shape: readonly number[] }) => i.shape.length >= 3 && inference.imageInputs?.includes(i.name) === true;
+  const unbatched = (i: { name: string; shape: readonly number[] }) => i.shape.length >= 3 && inference.fieldInputs?.includes(i.name) === true;
   // an image's H and W, or a clip's (N, C, D, H, W: the frames D kept)
   const image = wanted === undefined ? (base.inputs.find((i) => i.shape.length === 4) ?? base.inputs.find((i) => i.shape.length === 5) ?? base.inputs.find(unbatched)) : base.inputs.find((i) => i.name === wanted);
   if (!image) {

@@ -18,8 +18,8 @@ interface Inputs {
   totalMacs: number;
   totalParams: number;
   unsupported: Report['totals']['unsupported'];
-  /** Inputs read as one unbatched sample (Inference.imageInputs): a [C, L] signal, a [C, H, W] image, a [C, D, H, W] clip. */
-  imageInputs?: readonly string[];
+  /** Inputs whose field is over all their axes but the first (Inference.fieldInputs): an unbatched [C, L], [C, H, W] or [C, D, H, W], or an [N, L] / [N, H, W] batch given one channel. */
+  fieldInputs?: readonly string[];
 }
 
 /** A field's size in a message: fractional past a resampling (a detector's resize by 320/1066), to 2 decimals (284.574108818 → 284.57). */
@@ -207,11 +207,11 @@ export function structuralWarnings(x: Inputs): ReportWarning[] {
   }
 
   // each field is compared with the network input of its layout ([l], [h, w] or [d, h, w])
-  const sizes = inputFieldSizes(x.graph, x.imageInputs);
+  const sizes = inputFieldSizes(x.graph, x.fieldInputs);
   if (sizes.size > 0) {
     // the graph's spatial outputs, and the deepest feature map (a classifier's output is global)
     const candidates = x.outputs.map((o) => ({ name: o.name, rf: o.receptiveField, what: 'output' }));
-    const deepest = res ? x.layers.find((l) => l.name === res.finalFeatureMapLayer) : deepestNd(x.layers, layerDepths(x.analysed.map((a) => a.layer)), false) ?? (x.imageInputs?.length ? deepestNd(x.layers, layerDepths(x.analysed.map((a) => a.layer)), true) : undefined);
+    const deepest = res ? x.layers.find((l) => l.name === res.finalFeatureMapLayer) : deepestNd(x.layers, layerDepths(x.analysed.map((a) => a.layer)), false) ?? (x.fieldInputs?.length ? deepestNd(x.layers, layerDepths(x.analysed.map((a) => a.layer)), true) : undefined);
     // once: an ONNX graph's output is a tensor ('6') its final map's layer ('/1/Conv') writes
     const written = new Set(x.analysed.find((a) => a.layer.name === deepest?.name)?.layer.outputs ?? []);
     if (deepest && !candidates.some((c) => c.name === deepest.name || written.has(c.name))) candidates.push({ name: deepest.name, rf: deepest.receptiveField, what: 'final feature map' });

@@ -291,7 +291,7 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   chargeGraph(graph, source);
   const inference = inferGraph(graph, { maxFolded });
   // the measured input (runtime/erf-input.ts); random and luo draw every input, each from its own stream
-  const { name: image, shape: imageShape, unbatched } = measuredInput(graph, t.inputName, inference.imageInputs);
+  const { name: image, shape: imageShape, unbatched } = measuredInput(graph, t.inputName, inference.fieldInputs);
   // one unbatched sample [C, H, W] is measured as its batch of one: its maps read as [1, C, H', W'] (erf-input.ts batchedView);
   // the answer gives the network's own shapes (the unit's and the stages' [C, H', W'], the gradient the input's)
   const view = unbatched ? batchedView(inference, imageShape.length - 1) : inference;

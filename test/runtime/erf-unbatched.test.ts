@@ -130,3 +130,20 @@ describe("an ONNX network that batches its [3, 20, 24] image itself (torchvision
     expect(r.stats.theoretical.box).toEqual({ top, left, bottom, right });
   });
 });
+
+describe('an [N, H, W] batch the network gives one channel ([2, 5, 7] → unsqueeze 1 → conv2d k3 p1): a field input, not an unbatched one, still measured', () => {
+  // the same conv on [2, 1, 5, 7] given the same values: the unit (of sample 0) reaches sample 0 alone
+  const conv = { op: 'conv2d', outChannels: 2, kernelSize: 3, padding: 1 };
+  const x = tensor([2, 5, 7], Float32Array.from({ length: 70 }, (_, k) => ((k * 7) % 11) - 5));
+  const given = (s: ReturnType<typeof spec>, input: typeof x) => job({ source: { kind: 'spec', spec: s }, mode: 'given', samples: 1, inputs: { x: input }, stages: false });
+
+  it("the gradient [2, 5, 7] is the batch [2, 1, 5, 7]'s, sample 1 zero; the unit's map [2, 2, 5, 7] as the network has it; the same statistics", async () => {
+    const u = await computeErf(inlineRunner, given(spec([2, 5, 7], [{ op: 'unsqueeze', axes: [1] }, conv]), x));
+    const b = await computeErf(inlineRunner, given({ ...spec([2, 1, 5, 7], [conv]), layers: [{ name: 'l1', ...conv }] }, { ...x, shape: [2, 1, 5, 7] }));
+    expect([u.gradient.shape, u.target.shape, u.target.position]).toEqual([[2, 5, 7], [2, 2, 5, 7], [2, 3]]);
+    expect([...u.gradient.data]).toEqual([...b.gradient.data]);
+    expect([...u.gradient.data].slice(35).every((v) => v === 0)).toBe(true);
+    expect([...u.gradient.data].slice(0, 35).some((v) => v !== 0)).toBe(true);
+    expect(u.stats).toEqual(b.stats);
+  });
+});
