@@ -16,7 +16,7 @@ import { DEFAULT_MAX_FOLDED_ELEMENTS, MAX_COUNT, MAX_FOLDED_TENSOR } from '../li
 import { statisticsRF } from '../ops/norm-group.js';
 import { decomposedNorms } from './patterns.js';
 import { notRunAtThisSize, sizeFreeWeights, standInInputs } from './stand-in.js';
-import { readUnbatched, readsSignal, signalCandidates, unbatchedInputs, unbatchedRF } from './input-layout.js';
+import { readsSignal, signalCandidates, unbatchedInputs, unbatchedRF, withLayout } from './input-layout.js';
 import type { StandIn } from './stand-in.js';
 
 /** A value this small (a shape, pads, axes) folds whatever the budget has left: it costs at most this many numbers per layer. */
@@ -88,11 +88,7 @@ export interface Inference {
   warnings: Warning[];
   /** Inputs read as one unbatched sample, a C,L signal (rank 2), a C,H,W image (rank 3) or a C,D,H,W clip (rank 4) (analysis/input-layout.ts readUnbatched); absent: none. */
   imageInputs?: string[];
-  /**
-   * Inputs whose field is over all their axes but the first (L; H, W; D, H, W): the unbatched ones
-   * (imageInputs), and a batch the network gives one channel ([N, L] → [N, 1, L], [N, H, W] → [N, 1, H, W]);
-   * the fields are compared with these axes (input-layout.ts inputFieldSizes). Absent: none.
-   */
+  /** Inputs whose field is over all their axes but the first (L; H, W; D, H, W), the fields compared with those: the unbatched ones and a batch the network gives one channel ([N, L] → [N, 1, L]); absent: none. */
   fieldInputs?: string[];
 }
 
@@ -101,11 +97,7 @@ export interface InferOptions {
   maxFolded?: number;
   /** Zero-size tensors of any rank ([0, W]) are allowed: a Loop body's padding (graph/onnx/loop-body.ts); else only 1-D ones. */
   allowEmpty?: boolean;
-  /**
-   * Whether a layer whose inputs are all known values folds to a constant (default true). One
-   * operator call (runtime/operator.ts) is the layer itself, even when every input is a value
-   * (constantOfShape's shape, range's bounds): it runs, and its report is the answer's.
-   */
+  /** Whether a layer whose inputs are all known values folds to a constant (default true); an operator call (runtime/operator.ts) is the layer itself: it runs even on values (range's bounds). */
   fold?: boolean;
 }
 
@@ -182,12 +174,6 @@ export function inferGraph(graph: Graph, options: InferOptions = {}): Inference 
     if (readsSignal(trial)) return withLayout(graph, trial, fielded);
   }
   return images.size === 0 ? { analysed, tensors, warnings } : withLayout(graph, refield(graph, walked, images), images);
-}
-
-/** The inference with the inputs given a field over all their axes but the first, and those of them that are one unbatched sample. */
-function withLayout(graph: Graph, inference: Inference, fielded: ReadonlySet<string>): Inference {
-  const unbatched = readUnbatched(graph, inference, fielded);
-  return { ...inference, fieldInputs: [...fielded], ...(unbatched.length > 0 && { imageInputs: unbatched }) };
 }
 
 /** A walk's inference, and what its fields' second propagation needs (refield). */

@@ -152,6 +152,12 @@ export function readUnbatched(graph: Graph, walked: Walked, fielded: ReadonlySet
   return graph.inputs.filter((i) => fielded.has(i.name) && readsOneSample(walked, i.name, i.shape)).map((i) => i.name);
 }
 
+/** The inference with `fielded` as its fieldInputs, and those of them that are one unbatched sample as its imageInputs (analysis/infer.ts Inference). */
+export function withLayout<T extends Walked>(graph: Graph, inference: T, fielded: ReadonlySet<string>): T & { fieldInputs: string[]; imageInputs?: string[] } {
+  const unbatched = readUnbatched(graph, inference, fielded);
+  return { ...inference, fieldInputs: [...fielded], ...(unbatched.length > 0 && { imageInputs: unbatched }) };
+}
+
 const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, k) => d === b[k]);
 
 function readsOneSample(walked: Walked, input: string, shape: Shape): boolean {
