@@ -34,7 +34,7 @@
  * A field over all the axes but the first does not make an input one unbatched sample: an [N, L] batch
  * unsqueezed to [N, 1, L] into a conv1d (or [N, H, W] to [N, 1, H, W] into a conv2d) has it too. Of the
  * inputs given that field (Inference.fieldInputs), readUnbatched keeps those a layer reads unbatched
- * (Inferred.unbatched, through shape-keeping layers) or the network batches itself (x[None]):
+ * (Inferred.unbatched, through layers that keep its rank and field) or the network batches itself (x[None]):
  * Inference.imageInputs.
  */
 import type { Graph } from '../graph/graph.js';
@@ -42,7 +42,7 @@ import { INPUT_RF, fieldInputSizes } from '../ops/receptive-field.js';
 import type { Inferred, OpDef, Shape, TensorRF } from '../ops/types.js';
 
 interface Walked {
-  analysed: readonly { layer: { inputs: string[]; outputs: string[] }; op: Pick<OpDef, 'windowedAxes'> | null; inferred: Pick<Inferred, 'unbatched' | 'outputs'> | null; inputShapes: Shape[]; folded: boolean }[];
+  analysed: readonly { layer: { inputs: string[]; outputs: string[] }; op: Pick<OpDef, 'windowedAxes'> | null; inferred: Pick<Inferred, 'unbatched'> | null; inputShapes: Shape[]; folded: boolean }[];
   tensors: ReadonlyMap<string, { rf: TensorRF | null }>;
 }
 
@@ -141,8 +141,8 @@ export function readsSignal(trial: Walked): boolean {
 /**
  * Of the inputs given a field over all their axes but the first (`fielded`: unbatchedInputs and the
  * signals readsSignal kept), those that are one sample without its batch axis: a layer reads it
- * unbatched (Inferred.unbatched: a pool or conv of [C, …spatial]) through layers that keep its shape
- * (a ReLU, an add), or the network batches it itself, a k-D window reading [1, C, …] where the
+ * unbatched (Inferred.unbatched: a pool or conv of [C, …spatial]) through layers that keep its rank
+ * and its field over all axes but the first (a ReLU, an add, a pad, a crop), or the network batches it itself, a k-D window reading [1, C, …] where the
  * input is [C, …] (x[None] into a conv2d; a detector's image, normalised, x[None], resized). A batch
  * the network gives one channel, [N, L] → [N, 1, L] into a conv1d or [N, H, W] → [N, 1, H, W] into a
  * conv2d (a spectrogram), has the same field but is no unbatched sample: left out (at N = 1 the two
@@ -158,21 +158,20 @@ export function withLayout<T extends Walked>(graph: Graph, inference: T, fielded
   return { ...inference, fieldInputs: [...fielded], ...(unbatched.length > 0 && { imageInputs: unbatched }) };
 }
 
-const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, k) => d === b[k]);
-
 function readsOneSample(walked: Walked, input: string, shape: Shape): boolean {
-  // the tensors the input reaches, and those of them that are still its shape through shape-keeping layers
   const reached = new Set([input]);
-  const kept = new Set([input]);
   for (const a of walked.analysed) {
     if (a.folded || !a.inferred || !a.layer.inputs.some((r) => reached.has(r))) continue;
     for (const o of a.layer.outputs) reached.add(o);
     const x = a.inputShapes[0];
     const first = a.layer.inputs[0];
-    if (kept.has(first) && a.inferred.unbatched !== undefined && x?.length === a.inferred.unbatched + 1) return true;
-    if (reached.has(first) && a.op?.windowedAxes === shape.length - 1 && x?.length === shape.length + 1 && x[0] === 1 && x[1] === shape[0]) return true;
-    const y = a.inferred.outputs[0];
-    if (a.layer.inputs.some((r) => kept.has(r)) && y && sameShape(y, shape)) kept.add(a.layer.outputs[0]);
+    if (!x || !reached.has(first)) continue;
+    // read unbatched: a map of the input's rank whose field is still over all its axes but the first (a ReLU, a pad, a crop
+    // between keep it; a linear that mixes an [N, F] batch's features makes it global: maxout)
+    const rf = walked.tensors.get(first)?.rf;
+    if (a.inferred.unbatched !== undefined && x.length === a.inferred.unbatched + 1 && x.length === shape.length && !!rf && !rf.global && overLast(rf, x, x.length - 1)) return true;
+    // batched by the network: a k-D window reading [1, C, …] of a [C, …] input
+    if (a.op?.windowedAxes === shape.length - 1 && x.length === shape.length + 1 && x[0] === 1 && x[1] === shape[0]) return true;
   }
   return false;
 }

@@ -3,7 +3,7 @@
  * readUnbatched): an [N, L] input unsqueezed to [N, 1, L] into a conv1d, or an [N, H, W] one to
  * [N, 1, H, W] into a conv2d (a spectrogram), keeps its field over L (H, W), compared with those
  * sizes, but is not listed among the unbatched inputs (Inference.imageInputs); it was. An input is
- * unbatched where a layer reads it so (Inferred.unbatched, through layers that keep its shape) or
+ * unbatched where a layer reads it so (Inferred.unbatched, through layers that keep its rank and field: a ReLU, a pad, a crop) or
  * the network batches it itself ([C, …] → x[None] into a window). Fields hand-worked:
  * r = 1 + (k − 1)·j summed per layer, S the product of strides, P the sum of p·j.
  */
@@ -49,13 +49,23 @@ describe('[N, H, W] = [4, 8, 10] unsqueezed to [4, 1, 8, 10], conv2d k3 s2 p1 (a
   });
 });
 
+describe('a batch given one channel after a padding: still no unbatched sample', () => {
+  it('[N, H, W] = [4, 8, 10] padded to [4, 10, 12], unsqueezed to [4, 1, 10, 12], conv2d k3: a field input only', () => {
+    expect(layout(net([4, 8, 10], { op: 'pad', pads: [0, 1, 1, 0, 1, 1] }, { op: 'unsqueeze', axes: [1] }, same2))).toEqual({ imageInputs: undefined, fieldInputs: ['x'] });
+  });
+});
+
 describe('the unbatched samples stay listed', () => {
   it.each<[string, number[], Record<string, unknown>[]]>([
-    ['[C, L] = [2, 19] into maxPool1d after a ReLU (read unbatched through a shape-keeping layer)', [2, 19], [{ op: 'relu' }, { op: 'maxPool1d', kernelSize: 2 }]],
+    ['[C, L] = [2, 19] into maxPool1d after a ReLU (read unbatched through a layer that keeps its rank and field)', [2, 19], [{ op: 'relu' }, { op: 'maxPool1d', kernelSize: 2 }]],
     ['[C, L] = [2, 19], x[None] into conv1d (batched by the network: [1, 2, 19])', [2, 19], [{ op: 'unsqueeze', axes: [0] }, conv1]],
     ['[C, H, W] = [3, 8, 10] into an unbatched conv2d', [3, 8, 10], [conv2]],
     ['[C, H, W] = [3, 8, 10], x[None] into conv2d', [3, 8, 10], [{ op: 'unsqueeze', axes: [0] }, conv2]],
     ['[C, D, H, W] = [2, 4, 6, 6] into maxPool3d', [2, 4, 6, 6], [{ op: 'maxPool3d', kernelSize: 2 }]],
+    // a layer that changes the sample's sizes but not its rank or its field keeps it one sample (was: left out, its shape changed)
+    ['[C, H, W] = [3, 8, 8] padded by 1 to [3, 10, 10], then maxPool2d', [3, 8, 8], [{ op: 'pad', pads: [0, 1, 1, 0, 1, 1] }, { op: 'maxPool2d', kernelSize: 2 }]],
+    ['[C, H, W] = [3, 8, 8] cropped to [3, 6, 6], then maxPool2d', [3, 8, 8], [{ op: 'slice', starts: [1, 1], ends: [7, 7], axes: [1, 2] }, { op: 'maxPool2d', kernelSize: 2 }]],
+    ['[C, L] = [3, 19] padded by 1 to [3, 21], then maxPool1d', [3, 19], [{ op: 'pad', pads: [0, 1, 0, 1] }, { op: 'maxPool1d', kernelSize: 2 }]],
   ])('%s', (_what, shape, layers) => {
     expect(layout(net(shape, ...layers))).toEqual({ imageInputs: ['x'], fieldInputs: ['x'] });
   });
