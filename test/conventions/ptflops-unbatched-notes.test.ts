@@ -26,7 +26,7 @@ describe('ptflops on an unbatched [3, 8, 8] with a subclassed conv and an nn.Ups
   const c = countWith(ptflops, analysed(spec), { subclassed: ['c'] });
   const why = (family: string) => c.byFamily.find((f) => f.family === family)!.why;
 
-  it("conv: the subclass note (no hook; the class's hook 2784 / 3 = 928: 9·3·4 MACs at C 3 × 8 positions = 2592, + 3·4·8·8 = 192 bias, as the hook reads the unbatched shapes); no division note, its hooks counting 0 (was: no note)", () => {
+  it("conv: the subclass note (no hook; the class's hook 2784 / 3 = 928: 9·3·4 MACs at C 3 × 8 positions = 2592, + 3·8·8 = 192 bias (batch_size 3 × prod(output.shape[1:]) of [4, 8, 8], pytorch_ops.py l. 88), as the hook reads the unbatched shapes); no division note, its hooks counting 0 (was: no note)", () => {
     expect(why('conv')).toContain("are modules of a subclass of the class their op names (the spec's `subclassed`), which get no hook");
     expect(why('conv')).toContain("they count 0 where the class's hook gives 928");
     expect(why('conv')).not.toContain('takes its first axis');
