@@ -101,8 +101,11 @@ export const unitChannels = (t: ResolvedTarget): number[] | null => (t.channels 
 /** How many channels the unit sums. */
 export const unitChannelCount = (t: ResolvedTarget): number => t.channels?.length ?? t.shape[channelAxis(t)];
 
-/** A target checked against the analysed shapes: a known layer or tensor, channels and position in range. */
-export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget, path = '$'): ResolvedTarget {
+/**
+ * A target checked against the analysed shapes: a known layer or tensor, channels and position in range. A refusal
+ * quotes the map as `shown` gives it (an ERF's unbatched sample: the network's [C, H', W'] of the view's [1, C, H', W']).
+ */
+export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget, path = '$', shown: (tensor: string) => readonly number[] | null | undefined = () => undefined): ResolvedTarget {
   const layer = graph.layers.find((l) => l.name === t.layer);
   const name = layer ? layer.outputs[0] : t.layer;
   const info = inference.tensors.get(name);
@@ -115,14 +118,15 @@ export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget,
   }
   const shape = info.shape ? [...info.shape] : null;
   if (!shape || (shape.length !== 5 && shape.length !== 4 && shape.length !== 2)) {
-    throw new ConvlensError('INVALID_OPTION', `the gradient is taken of a feature map [N, C, H, W], a clip's map [N, C, T, H, W] or features [N, C]; '${t.layer}' is ${fmtShape(shape)}`, { path: `${path}.layer`, layer: t.layer });
+    throw new ConvlensError('INVALID_OPTION', `the gradient is taken of a feature map [N, C, H, W], a clip's map [N, C, T, H, W] or features [N, C]; '${t.layer}' is ${fmtShape(shown(name) ?? shape)}`, { path: `${path}.layer`, layer: t.layer });
   }
+  const map = [...(shown(name) ?? shape)];
   const c = shape[1];
   const channels = t.channels;
   if (channels?.length === 0) throw new ConvlensError('INVALID_OPTION', 'channels is empty; leave it out to sum over all channels', { path: `${path}.channels` });
   channels?.forEach((ch, i) => {
     if (!Number.isInteger(ch) || ch < 0 || ch >= c) {
-      throw new ConvlensError('INVALID_OPTION', `channel ${ch} is outside '${t.layer}', which has ${c} channels (0–${c - 1})`, { path: `${path}.channels[${i}]`, layer: t.layer, shapes: { map: shape } });
+      throw new ConvlensError('INVALID_OPTION', `channel ${ch} is outside '${t.layer}', which has ${c} channels (0–${c - 1})`, { path: `${path}.channels[${i}]`, layer: t.layer, shapes: { map } });
     }
     // [5, 5] was read as [5]; PyTorch's y[0, [5, 5]].sum() counts it twice: refused, not guessed
     const first = channels.indexOf(ch);
@@ -133,24 +137,24 @@ export function resolveTarget(graph: Graph, inference: Inference, t: GradTarget,
     const spatial = shape.slice(2);
     const axisNames = spatial.length === 3 ? ['frames', 'rows', 'columns'] : ['rows', 'columns'];
     if (t.position && t.position.length !== spatial.length) {
-      throw new ConvlensError('INVALID_OPTION', `position has ${t.position.length} entries; '${t.layer}' ${fmtShape(shape)} is ${spatial.length === 3 ? "a clip's map: give [t, row, column]" : 'a map: give [row, column]'}`, {
+      throw new ConvlensError('INVALID_OPTION', `position has ${t.position.length} entries; '${t.layer}' ${fmtShape(map)} is ${spatial.length === 3 ? "a clip's map: give [t, row, column]" : 'a map: give [row, column]'}`, {
         path: `${path}.position`,
         layer: t.layer,
-        shapes: { map: shape },
+        shapes: { map },
       });
     }
     position = t.position ? [...t.position] : spatial.map((n) => Math.floor(n / 2));
     position.forEach((p, axis) => {
       if (!Number.isInteger(p) || p < 0 || p >= spatial[axis]) {
-        throw new ConvlensError('INVALID_OPTION', `position ${p} is outside '${t.layer}' ${fmtShape(shape)} along ${axisNames[axis]} (0–${spatial[axis] - 1})`, {
+        throw new ConvlensError('INVALID_OPTION', `position ${p} is outside '${t.layer}' ${fmtShape(map)} along ${axisNames[axis]} (0–${spatial[axis] - 1})`, {
           path: `${path}.position[${axis}]`,
           layer: t.layer,
-          shapes: { map: shape },
+          shapes: { map },
         });
       }
     });
   } else if (t.position) {
-    throw new ConvlensError('INVALID_OPTION', `'${t.layer}' ${fmtShape(shape)} has no spatial axes; leave position out`, { path: `${path}.position`, layer: t.layer });
+    throw new ConvlensError('INVALID_OPTION', `'${t.layer}' ${fmtShape(map)} has no spatial axes; leave position out`, { path: `${path}.position`, layer: t.layer });
   }
   return { layer: layer?.name ?? t.layer, tensor: name, shape, channels: channels ? [...channels] : null, position };
 }

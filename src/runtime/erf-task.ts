@@ -299,7 +299,11 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   const inputs = t.mode === 'given' ? feedInputs(graph, given, image) : randomInputs(graph, t.seed, t.index);
   const seed = t.mode === 'luo' ? (t.seed + t.index) >>> 0 : t.seed;
   const reached = reachedFrom(inference, image);
-  const target = resolveTarget(graph, view, t.target.layer === '' ? { ...t.target, layer: finalFeatureMap(graph, view, { shape: batchedShape(imageShape, unbatched), reached }) } : t.target);
+  // answered (and refused) in the shapes the network has: an unbatched sample's pooled map [C, H', W'] (the view's
+  // [1, C, H', W'] is only how it is measured), a map the network batched itself [1, C, H', W'], a batch's as it is
+  const networkShape = (tensor: string) => inference.tensors.get(tensor)?.shape;
+  const answered = (r: ResolvedTarget): ResolvedTarget => ({ ...r, shape: [...(networkShape(r.tensor) ?? r.shape)] });
+  const target = resolveTarget(graph, view, t.target.layer === '' ? { ...t.target, layer: finalFeatureMap(graph, view, { shape: batchedShape(imageShape, unbatched), reached }) } : t.target, '$', networkShape);
   // the stages the measured input reaches (not the other stream's of a two-stream network)
   const stageList = (t.stages ? stageOutputs(view, target, t.stageBy ?? 'stride', rank) : [])
     .map((s) => ({ ...s, target: resolveTarget(graph, view, { layer: s.layer, channels: null, position: null }) }))
@@ -308,7 +312,7 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   // a target the field refuses (a channels-last map) is refused before the forward runs
   const { field, temporal } = fieldOf(view, target, rank);
   // … and a unit the measured input does not reach (another input's stream)
-  checkReached(graph, inference, target, image, reached, t.inputName !== undefined);
+  checkReached(graph, inference, answered(target), image, reached, t.inputName !== undefined);
   // its memory asked of the request before the forward runs (runtime/backward.ts), refused at the
   // field that sizes it: the given inputs, else the network's input (a model's resolution, a spec's inputs, an ONNX file's inputShape)
   const sizedAt =
@@ -322,9 +326,6 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
     // a weight the checks refuse, at the key the request gave it
     throw atGivenWeightKey(e, asGiven);
   }
-  // answered in the shapes the network has: an unbatched sample's pooled map [C, H', W'] (the view's [1, C, H', W'] is
-  // only how it is measured), a map the network batched itself [1, C, H', W'], a batch's as it is
-  const answered = (r: ResolvedTarget): ResolvedTarget => ({ ...r, shape: [...(inference.tensors.get(r.tensor)?.shape ?? r.shape)] });
   const stages = stageTargets.map((st, k) => {
     const g = own(backward(state, st), image)!;
     return { layer: st.layer, stride: stageList[k].stride, temporalStride: stageList[k].temporalStride, shape: answered(st).shape, field: fieldOf(view, st, rank).field, map: Float32Array.from(magnitudeMap(asBatched(g, unbatched))) };

@@ -78,6 +78,11 @@ describe('maxPool2d 2 on an unbatched [2, 4, 4] image, the input given (hand-wor
     expect(shared(u)).toEqual(shared(batched));
   });
 
+  it("a position outside l0 is refused quoting the map's shape as the answer gives it, [2, 2, 2] (was: its batched view [1, 2, 2, 2])", async () => {
+    const refused = computeErf(inlineRunner, { ...given, target: { layer: 'l0', channels: null, position: [5, 0] } });
+    await expect(refused).rejects.toMatchObject({ code: 'INVALID_OPTION', message: "position 5 is outside 'l0' [2, 2, 2] along rows (0–1)", details: { path: '$.position[0]', shapes: { map: [2, 2, 2] } } });
+  });
+
   it('channels [1] of l0 [2, 2, 2]: one channel of two, read at dim 0 (was: dim 1 of the batched view)', async () => {
     const r = await computeErf(inlineRunner, { ...given, target: { layer: 'l0', channels: [1], position: [1, 1] } });
     expect(r.target.shape).toEqual([2, 2, 2]);
