@@ -157,7 +157,8 @@ export function countWith(preset: ConventionPreset, { inference, report }: Conve
       fam.source = `${fam.source}; ${note.source}`;
     }
   }
-  const defects = preset.defects?.({ batch, ctx, layers: counted, rules: preset.rules }) ?? {};
+  const unbatchedInput = inference.imageInputs?.includes(report.inputs[0]?.name ?? '') === true;
+  const defects = preset.defects?.({ batch, unbatchedInput, ctx, layers: counted, rules: preset.rules }) ?? {};
   for (const [family, note] of Object.entries(defects) as [Family, string][]) {
     const fam = families.get(family);
     if (fam) fam.why = `${fam.why}. ${note}`;

@@ -37,7 +37,7 @@ function named(layers: readonly LayerFacts[]): string {
 }
 
 /** The defects of ptflops' rules (its preset's table) in one counted model, by family. */
-export function ptflopsDefects({ batch, ctx, layers, rules }: DefectInput): Partial<Record<Family, string>> {
+export function ptflopsDefects({ batch, unbatchedInput, ctx, layers, rules }: DefectInput): Partial<Record<Family, string>> {
   const byFamily = new Map<Family, DefectInput['layers'][number][]>();
   // appended in place: a copy of the family's list per layer made 20,000 1×1 convs take 32 s
   for (const l of layers) {
@@ -46,8 +46,9 @@ export function ptflopsDefects({ batch, ctx, layers, rules }: DefectInput): Part
     else byFamily.set(l.facts.family, [l]);
   }
   const out: Partial<Record<Family, string>> = {};
-  // a pool or conv reading one sample without its batch axis: the batch the tool divides by is that sample's first axis
-  const unbatched = batch > 1 ? layers.find((l) => poolAxes(l.facts).unbatched)?.facts : undefined;
+  // a model fed one sample without its batch axis (not a batch one of whose layers pools a sample it sliced off, x[0]):
+  // the batch the tool divides by is that sample's first axis; the first pool or conv reading it unbatched is named
+  const unbatched = batch > 1 && unbatchedInput ? layers.find((l) => poolAxes(l.facts).unbatched)?.facts : undefined;
   for (const [family, members] of byFamily) {
     const rule = rules[family];
     const notes: string[] = [];

@@ -228,6 +228,8 @@ export interface ConventionPreset {
 /** What a preset's defects read: the batch, each counted layer with its facts, and the rules they were counted by. */
 export interface DefectInput {
   batch: number;
+  /** The model's first input is one sample without its batch axis (Inference.imageInputs): the batch is its first axis. */
+  unbatchedInput?: boolean;
   /** The preset's rules as countWith counted (its conv families reading an unbatched sample as the tool does: unbatched-convs.ts). */
   rules: Readonly<Partial<Record<Family, Rule>>>;
   ctx: RuleContext;

@@ -42,3 +42,30 @@ describe('ptflops on an unbatched [3, 8, 8] with a subclassed conv and an nn.Ups
     expect(why('resample')).toContain("nn.Upsample's hook (ptflops/pytorch_ops.py upsample_flops_counter_hook l. 21-27) counts output[0], one sample's 256 outputs, which the division by the batch 3 then makes 85.33");
   });
 });
+
+// [2, 3, 8, 8] → conv2d 3→4 k3 p1 [2, 4, 8, 8] → F.interpolate bilinear ×2 [2, 4, 16, 16] → x[0:1] → squeeze 0 → maxPool2d 2 on [4, 16, 16]
+const sliced = {
+  name: 't',
+  inputs: [{ name: 'x', shape: [2, 3, 8, 8] }],
+  layers: [
+    { name: 'c', op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 },
+    { name: 'up', op: 'upsample', mode: 'bilinear', scaleFactor: 2 },
+    { name: 's', op: 'slice', starts: [0], ends: [1], axes: [0] },
+    { name: 'q', op: 'squeeze', axes: [0] },
+    { name: 'p', op: 'maxPool2d', kernelSize: 2 },
+  ],
+};
+
+describe('ptflops on a batch [2, 3, 8, 8] one of whose layers pools one sample it sliced off (x[0], [4, 16, 16]): the model is batched', () => {
+  const c = countWith(ptflops, analysed(sliced), { functional: ['up'] });
+  const why = (family: string) => c.byFamily.find((f) => f.family === family)!.why;
+
+  it('no family says the model reads one sample without its batch axis (was: conv and maxPool, the conv\'s batch of 2 called "the one sample")', () => {
+    for (const f of c.byFamily) expect([f.family, f.why]).toEqual([f.family, expect.not.stringContaining('without its batch axis')]);
+  });
+
+  it("resample: the batch note, F.interpolate's 2·4·8·8 inputs × 2² = 2,048 the whole batch's, 1,024 per image (was: no note)", () => {
+    expect(why('resample')).toContain("at batch 2 the patched functions' 2,048 are the whole batch's");
+    expect(why('resample')).toContain(': 1,024 per image');
+  });
+});
