@@ -175,14 +175,14 @@ export function sweepResolutions(
   // an unbatched C,H,W image the network batches itself (a torchvision detector's; analysis/input-layout.ts), or an
   // N,H,W batch it gives one channel (its field over H, W too: Inference.fieldInputs);
   // not a C,L signal (a 1-D pool's): it has no H and W to resize, as an N,C,L input has not
-  const unbatched = (i: { name: string; shape: readonly number[] }) => i.shape.length >= 3 && inference.fieldInputs?.includes(i.name) === true;
+  const fielded = (i: { name: string; shape: readonly number[] }) => i.shape.length >= 3 && inference.fieldInputs?.includes(i.name) === true;
   // an image's H and W, or a clip's (N, C, D, H, W: the frames D kept)
-  const image = wanted === undefined ? (base.inputs.find((i) => i.shape.length === 4) ?? base.inputs.find((i) => i.shape.length === 5) ?? base.inputs.find(unbatched)) : base.inputs.find((i) => i.name === wanted);
+  const image = wanted === undefined ? (base.inputs.find((i) => i.shape.length === 4) ?? base.inputs.find((i) => i.shape.length === 5) ?? base.inputs.find(fielded)) : base.inputs.find((i) => i.name === wanted);
   if (!image) {
     const message = wanted === undefined ? 'the network has no NCHW (or NCDHW) input to resize' : `no input '${wanted}'; inputs: ${base.inputs.map((i) => i.name).join(', ')}`;
     throw new ConvlensError('INVALID_OPTION', `sweep: ${message}`, { path: '$.input' });
   }
-  if (image.shape.length !== 4 && image.shape.length !== 5 && !unbatched(image)) {
+  if (image.shape.length !== 4 && image.shape.length !== 5 && !fielded(image)) {
     throw new ConvlensError('INVALID_OPTION', `sweep: input '${image.name}' has shape [${image.shape.join(', ')}], not NCHW or NCDHW`, { path: '$.input' });
   }
   const reference = analyzeGraph(base, analyze, inference).structure.resolution;

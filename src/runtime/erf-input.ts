@@ -34,16 +34,16 @@ const listed = (graph: Graph) => graph.inputs.map((i) => `'${i.name}' ${fmtShape
 /**
  * The measured input: `name`'s (checked), else the first image [N, C, H, W] or clip [N, C, T, H, W],
  * or one unbatched image [C, H, W] or clip [C, T, H, W] the network reads without its batch axis
- * (`unbatched`, Inference.fieldInputs: a [C, H, W] into 2-D pools, a [C, D, H, W] into 3-D pools;
+ * (`fielded`, Inference.fieldInputs: a [C, H, W] into 2-D pools, a [C, D, H, W] into 3-D pools;
  * analysis/input-layout.ts). Such an input is measured as its batch of one, as PyTorch runs it
  * (batchedView); a rank-4 input the network reads batched stays an image. An [N, H, W] batch the
  * network gives one channel ([N, 1, H, W], a spectrogram: a field input, not an unbatched one) is
  * measured through the same view, [1, N, H, W]: the unit, of sample 0, reaches sample 0 alone, so the
  * view's sum over its axis 1 is that sample's map, as before 2026-12-07 when it was listed unbatched.
  */
-export function measuredInput(graph: Graph, name?: string, unbatched: readonly string[] = []): { name: string; shape: number[]; unbatched: boolean } {
-  const single = (i: { name: string; shape: readonly number[] }) => unbatched.includes(i.name) && (i.shape.length === 3 || i.shape.length === 4);
-  const isImage = (i: { name: string; shape: readonly number[] }) => ((i.shape.length === 4 || i.shape.length === 5) && !unbatched.includes(i.name)) || single(i);
+export function measuredInput(graph: Graph, name?: string, fielded: readonly string[] = []): { name: string; shape: number[]; unbatched: boolean } {
+  const single = (i: { name: string; shape: readonly number[] }) => fielded.includes(i.name) && (i.shape.length === 3 || i.shape.length === 4);
+  const isImage = (i: { name: string; shape: readonly number[] }) => ((i.shape.length === 4 || i.shape.length === 5) && !fielded.includes(i.name)) || single(i);
   const measured = (i: { name: string; shape: readonly number[] }) => ({ name: i.name, shape: [...i.shape], unbatched: single(i) });
   if (name !== undefined) {
     const found = graph.inputs.find((i) => i.name === name);

@@ -113,6 +113,7 @@ describe.each<[string, string, number[], Record<string, unknown>[], number[], nu
     expect(unitChannelCount(u.target)).toBe(unitChannelCount(b.target));
     // every stage's shape the network's: the unbatched maps one axis short of the batch of one's
     const dims = new Map(b.stages.map((st) => [st.layer, st.shape.length]));
+    expect(u.stages.filter((st) => dims.has(st.layer)).length).toBeGreaterThan(0);
     for (const st of u.stages) if (dims.has(st.layer)) expect([st.layer, st.shape.length]).toEqual([st.layer, dims.get(st.layer)! - (dropped.length ? 0 : 1)]);
     // the network's own x[None] is a map the batched network has not: a stage at stride 1 (the input, unsqueezed), the rest the batched one's
     const own = dropped.map((i) => `l${i}`);
