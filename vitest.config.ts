@@ -94,7 +94,7 @@ const SERIAL = [
   'test/runtime/work-rates.test.ts', // clocks
   'test/runtime/work-rates-third.test.ts', // clocks
   'test/runtime/work-rates-fourth.test.ts', // clocks
-  'test/server.test.ts', // clocks, sleeps
+  'test/server.test.ts', // clocks, sleeps (its cases that only boot a server and read its output: test/server-boot.test.ts, beside other files)
 ];
 
 /**
