@@ -72,7 +72,7 @@ const SERIAL = [
   'test/jobs/redis-delete-race.test.ts', // sleeps
   'test/jobs/redis-delete-stream.test.ts', // sleeps
   'test/jobs/redis-outage.test.ts', // sleeps against a worker and a Redis stopped
-  'test/jobs/redis.test.ts', // clocks, sleeps
+  'test/jobs/redis.test.ts', // clocks, sleeps (the worker command's untimed cases: test/jobs/worker-command.test.ts, beside other files)
   'test/memory-budget.test.ts', // clocks, memory, sleeps
   'test/node-flags.test.ts', // sleeps
   'test/runtime/erf.test.ts', // sleeps
