@@ -57,7 +57,7 @@ const SERIAL = [
   'test/http/graphql-jobs.test.ts', // sleeps
   'test/http/graphql-schema.test.ts', // clocks
   'test/http/jobs-result-read.test.ts', // clocks, sleeps
-  'test/http/limits.test.ts', // memory, sleeps
+  'test/http/limits.test.ts', // clocks, sleeps (its size limits, which time nothing: test/http/limits-sizes.test.ts, beside other files)
   'test/http/linger.test.ts', // sleeps
   'test/http/npy-answer.test.ts', // sleeps
   'test/http/send-timeout-answers.test.ts', // SEND_TIMEOUT_MS against unread answers, memory charged
