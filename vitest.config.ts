@@ -31,7 +31,7 @@ const PURE = ['test/ops/**/*.test.ts', 'test/tensor/**/*.test.ts', 'test/analysi
  * after the build: bin/convlens.mjs, scripts/build-if-stale.mjs; nothing in it is timed).
  */
 const SERIAL_PURE = [
-  'test/analysis/scale.test.ts', // clocks: each graph against itself at a twentieth of its size, in the same run
+  'test/analysis/scale.test.ts', // clocks: each graph against itself at a twentieth of its size, in the same run (its untimed cases: test/analysis/scale-operands.test.ts)
   'test/ops/resize-bounds.test.ts', // clocks: under 1 s
   'test/graph/onnx-census.test.ts', // clocks: under 2 s
   'test/graph/folding-budget.test.ts', // clocks: under 2 s, 3 s
