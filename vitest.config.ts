@@ -47,7 +47,7 @@ const SERIAL = [
   'test/fuzz/onnx-folding.test.ts', // memory, sleeps, per-request deadlines
   'test/http/admission-forms.test.ts', // memory, sleeps
   'test/http/admission-refusals.test.ts', // clocks, sleeps
-  'test/http/admission.test.ts', // clocks, memory, sleeps
+  'test/http/admission.test.ts', // clocks, memory, sleeps (what an answer charges, untimed: test/http/admission-answer-budget.test.ts)
   'test/http/analysis-memory.test.ts', // memory, sleeps
   'test/http/answer-before-compute.test.ts', // clocks
   'test/http/compute.test.ts', // clocks, sleeps
