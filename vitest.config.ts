@@ -49,7 +49,7 @@ const SERIAL = [
   'test/http/admission-refusals.test.ts', // clocks, sleeps
   'test/http/admission.test.ts', // clocks, memory, sleeps (what an answer charges, untimed: test/http/admission-answer-budget.test.ts)
   'test/http/analysis-memory.test.ts', // memory, sleeps
-  'test/http/answer-before-compute.test.ts', // clocks
+  'test/http/answer-before-compute-run.test.ts', // clocks (the untimed operator and GraphQL bounds: test/http/answer-before-compute.test.ts, beside other files)
   'test/http/compute.test.ts', // clocks, sleeps
   'test/http/connections.test.ts', // sleeps
   'test/http/erf-wide-unit.test.ts', // clocks, memory
