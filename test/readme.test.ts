@@ -7,6 +7,9 @@
  * An answer a block quotes in a comment, a JSON value before a colon (`… | jq -c .data   # [37,47,67,77]:
  * flat data in, flat out`, or a comment line of its own after the command), must be a line of what
  * the block prints: the exit code alone let a quoted answer go stale.
+ * Blocks run two at a time, each whole and in order within itself (their `npx convlens` commands are
+ * most of this file's time, one CPU each: one block after another left the second CPU idle); each
+ * case waits for its own block. No block reads a file another writes.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -75,15 +78,41 @@ function bash(script: string): Promise<{ code: number; stdout: string; stderr: s
   });
 }
 
+/** The runnable blocks, run `lanes` at a time in the order given, once `port` is known: each block's result, by block. */
+function runBlocks(runnable: readonly Block[], port: number, lanes: number): Map<Block, Promise<{ code: number; stdout: string; stderr: string }>> {
+  const results = new Map<Block, Promise<{ code: number; stdout: string; stderr: string }>>();
+  const settle = new Map<Block, (r: { code: number; stdout: string; stderr: string }) => void>();
+  for (const b of runnable) results.set(b, new Promise((resolve) => settle.set(b, resolve)));
+  let next = 0;
+  const lane = async () => {
+    while (next < runnable.length) {
+      const b = runnable[next++];
+      settle.get(b)!(await bash(b.code.replaceAll('localhost:3000', `localhost:${port}`)));
+    }
+  };
+  for (let i = 0; i < lanes; i++) void lane();
+  return results;
+}
+
 describe('every command the README shows runs verbatim', () => {
   let app: FastifyInstance;
   let port = 0;
+  // the blocks with most commands that start a process first (npx convlens, npm run: most of the
+  // time), so that the two lanes end together; the cases run in the same order, each awaiting its own
+  const spawns = (b: Block) => (b.code.match(/\b(?:npx convlens|npm run)\b/g) ?? []).length;
+  const runnable = blocks.filter((b) => !b.skip).sort((a, b) => spawns(b) - spawns(a) || a.line - b.line);
+  let results: ReturnType<typeof runBlocks>;
   beforeAll(async () => {
     app = await testApp();
     await app.listen({ host: 'localhost', port: 0 });
     port = (app.server.address() as AddressInfo).port;
+    results = runBlocks(runnable, port, 2);
   });
-  afterAll(async () => app.close());
+  // every block has ended (each case awaits its own) before the service closes
+  afterAll(async () => {
+    await Promise.all(results?.values() ?? []);
+    await app.close();
+  });
 
   it('a quoted answer is read from a comment: [37,47,67,77] from `… | jq -c .x   # [37,47,67,77]: prose`, {"a":1} from `# {"a": 1}: prose`, and a value that ends its line', () => {
     expect(quotedAnswers("curl … | jq -c '.outputs[0].data'   # [37,47,67,77]: flat data in, flat out")).toEqual(['[37,47,67,77]']);
@@ -98,9 +127,8 @@ describe('every command the README shows runs verbatim', () => {
     for (const b of blocks.filter((x) => x.skip)) expect(b.skip!.length, `README line ${b.line}`).toBeGreaterThan(10);
   });
 
-  it.each(blocks.filter((b) => !b.skip).map((b) => [b.line, b] as const))('README.md:%i', async (_, b) => {
-    const script = b.code.replaceAll('localhost:3000', `localhost:${port}`);
-    const r = await bash(script);
+  it.each(runnable.map((b) => [b.line, b] as const))('README.md:%i', async (_, b) => {
+    const r = await results.get(b)!;
     expect(r.code, `README line ${b.line}:\n${b.code}\n--- stdout\n${r.stdout.slice(-2000)}\n--- stderr\n${r.stderr.slice(-2000)}`).toBe(0);
     const printed = r.stdout.split('\n');
     for (const answer of quotedAnswers(b.code)) expect(printed, `README line ${b.line} quotes ${answer}; the block printed:\n${r.stdout.slice(-2000)}`).toContain(answer);
