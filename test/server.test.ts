@@ -7,15 +7,35 @@
 import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start } from './server-process.js';
 
 describe('the server process', () => {
+  // the taskMs of the queue case: its TASK_TIMEOUT_MS and REQUEST_TIMEOUT_MS
+  const taskMs = 30_000;
+  // every case's server, booted together before the first case (the second CPU is idle in this
+  // serial file, and a boot holds no case's clock; one after another they were half the file's
+  // time); an idle server does no work beside the case that runs
+  let servers: Record<'pressed' | 'held' | 'inFlight' | 'queue' | 'body' | 'draining', ReturnType<typeof start>>;
+  beforeAll(async () => {
+    servers = {
+      pressed: start({}),
+      held: start({ SHUTDOWN_DELAY_MS: '5000' }),
+      inFlight: start({ WORKERS: '1', LOG_LEVEL: 'info' }),
+      queue: start({ WORKERS: '1', RUN_THREADS: '1', TASK_TIMEOUT_MS: String(taskMs), REQUEST_TIMEOUT_MS: String(taskMs) }),
+      body: start({ WORKERS: '1', TASK_TIMEOUT_MS: '1000' }),
+      draining: start({ WORKERS: '1', SHUTDOWN_DELAY_MS: '1500' }),
+    };
+    // a guard against a hang, not a clock: six boots at once on a loaded host
+    await Promise.all(Object.values(servers).map((s) => s.listening));
+  }, 180_000);
+  // a case that failed before its signal left its server running
+  afterAll(() => {
+    for (const s of Object.values(servers ?? {})) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+  });
+
   it("Ctrl-C under npm start (SIGINT twice within a second: the terminal's and npm's forwarded copy) closes gracefully, exit 0; a SIGINT past a second later forces exit 1", async () => {
-    // both servers boot at once (the second CPU is idle in this serial file); the presses come after
-    const s = start({});
-    const held = start({ SHUTDOWN_DELAY_MS: '5000' });
-    await Promise.all([s.listening, held.listening]);
+    const { pressed: s, held } = servers;
     s.child.kill('SIGINT');
     setTimeout(() => s.child.kill('SIGINT'), 50);
     expect(await s.exited).toBe(0);
@@ -29,7 +49,7 @@ describe('the server process', () => {
   }, 30_000);
 
   it('SIGTERM with a request in flight: the request completes, then the process exits 0', async () => {
-    const s = start({ WORKERS: '1', LOG_LEVEL: 'info' });
+    const s = servers.inFlight;
     const base = await s.listening;
     // about 15 GFLOP: still running when the signal arrives
     const body = JSON.stringify({ model: 'resnet101', resolution: 224, inputs: { shape: [1, 3, 224, 224], dtype: 'float32', base64: Buffer.alloc(3 * 224 * 224 * 4).toString('base64') } });
@@ -56,9 +76,8 @@ describe('the server process', () => {
     // holds a run at load 20 and more: twelve resnet50 runs at 448 (about 1 s idle), TASK_TIMEOUT_MS
     // 4000, a fixed 500 ms before the signal and 9 s for the close, timed out at 60 s in 3 of 3 runs at
     // load 21 to 29 (the server's boot alone took much of it). Without stopStarting this exits 1.
-    const taskMs = 30_000;
     const grace = taskMs + 5_000;
-    const s = start({ WORKERS: '1', RUN_THREADS: '1', TASK_TIMEOUT_MS: String(taskMs), REQUEST_TIMEOUT_MS: String(taskMs) });
+    const s = servers.queue;
     const base = await s.listening;
     // about 10 GMAC from a 16 KB input (sixteen 32→32 3×3 convs at 256²), answered as 32 numbers
     const layers = [{ name: 'up', op: 'upsample', scaleFactor: 8 }, ...Array.from({ length: 16 }, (_, i) => ({ name: `c${i}`, op: 'conv2d', outChannels: 32, kernelSize: 3, padding: 1 })), { name: 'gap', op: 'globalAvgPool2d' }];
@@ -102,7 +121,7 @@ describe('the server process', () => {
   it('SIGTERM while a body arrives for longer than TASK_TIMEOUT_MS + 5 s (within REQUEST_TIMEOUT_MS): it gets its answer (503 NOT_READY), exit 0', async () => {
     // before, the grace was TASK_TIMEOUT_MS + 5 s whatever the bodies still arriving: the upload's
     // connection was reset with no answer at 6 s and the process exited 1
-    const s = start({ WORKERS: '1', TASK_TIMEOUT_MS: '1000' });
+    const s = servers.body;
     const base = new URL(await s.listening);
     const model = readFileSync(fileURLToPath(new URL('fixtures/onnx/mobilenet_v2.onnx', import.meta.url)));
     const answer = new Promise<{ status: number; body: string } | { error: string }>((resolve) => {
@@ -128,7 +147,7 @@ describe('the server process', () => {
   }, 60_000);
 
   it('SHUTDOWN_DELAY_MS=1500 after SIGTERM: /readyz is 503 draining, requests are still answered (each closing its connection), then it exits 0', async () => {
-    const s = start({ WORKERS: '1', SHUTDOWN_DELAY_MS: '1500' });
+    const s = servers.draining;
     const base = await s.listening;
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     const killedAt = performance.now();
