@@ -463,6 +463,21 @@ def write(path, out):
     path.write_text(json.dumps(out, indent=None, separators=(",", ":")) + "\n")
 
 
+def stamp_tools(out, tools_dir, tools=None):
+    """Each tool's repository and checked-out commit in the fixture's `tools` (all of REPOS by default)."""
+    for tool in REPOS if tools is None else tools:
+        out["tools"][tool] = {"repository": "github.com/" + REPOS[tool].replace("+", "/"), "commit": revision(tools_dir, REPOS[tool])}
+
+
+def run_cases(cases, selected, out, path):
+    """Each case of `cases` (all, or those `selected` names), its figures written to the fixture as soon as it is measured."""
+    for name, run in cases.items():
+        if selected and name not in selected:
+            continue
+        out[name] = run()
+        write(path, out)
+
+
 def main():
     args = start()
     out = {"torch": torch.__version__, "tools": {}, "models": {}}

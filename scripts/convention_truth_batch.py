@@ -209,18 +209,13 @@ def main():
     if unknown:
         args.parser.error(f"unknown cases {sorted(unknown)}: {', '.join(CASES)}, or models {', '.join(MODELS)}")
     out = json.loads(OUT.read_text()) if args.cases and OUT.exists() else {"torch": torch.__version__, "tools": {}}
-    for tool, repo in ct.REPOS.items():
-        out["tools"][tool] = {"repository": "github.com/" + repo.replace("+", "/"), "commit": ct.revision(args.tools, repo)}
+    ct.stamp_tools(out, args.tools)
     named = set(args.cases) & set(MODELS)
     if named:
         # models by name: measured alone, merged into `models`
         out["models"] = {**out.get("models", {}), **models(named)}
         ct.write(OUT, out)
-    for name, run in CASES.items():
-        if args.cases and name not in args.cases:
-            continue
-        out[name] = run()
-        ct.write(OUT, out)
+    ct.run_cases(CASES, args.cases, out, OUT)
 
 
 if __name__ == "__main__":

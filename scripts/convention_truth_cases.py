@@ -425,13 +425,9 @@ def main():
     if unknown:
         args.parser.error(f"unknown cases {sorted(unknown)}: {', '.join(CASES)}")
     out = json.loads(OUT.read_text()) if args.cases and OUT.exists() else {"torch": torch.__version__, "tools": {}}
-    for tool in ct.REPOS if {"onnx", "swinModules", "linearStrided", "unbatched", "unbatchedConvs"} & set(args.cases or CASES) else ("ptflops", "onnx-tool"):
-        out["tools"][tool] = {"repository": "github.com/" + ct.REPOS[tool].replace("+", "/"), "commit": ct.revision(args.tools, ct.REPOS[tool])}
-    for name, run in CASES.items():
-        if args.cases and name not in args.cases:
-            continue
-        out[name] = run()
-        ct.write(OUT, out)
+    every = {"onnx", "swinModules", "linearStrided", "unbatched", "unbatchedConvs"} & set(args.cases or CASES)
+    ct.stamp_tools(out, args.tools, None if every else ("ptflops", "onnx-tool"))
+    ct.run_cases(CASES, args.cases, out, OUT)
 
 
 if __name__ == "__main__":
