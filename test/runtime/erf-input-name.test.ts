@@ -6,26 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { computeErf, inlineRunner } from '../../src/runtime/erf.js';
-import type { ErfJob } from '../../src/runtime/erf.js';
 import { tensor } from '../../src/tensor/tensor.js';
+import { erfJob } from './erf-job.js';
 import { WA, WB, depthGradient, rgbGradient, twoStreams } from './two-streams.js';
 
 const weights = { 'ca.weight': tensor([1, 1, 3, 3], Float32Array.from(WA)), 'cb.weight': tensor([1, 1, 3, 3], Float32Array.from(WB)) };
 
-const job = (over: Partial<ErfJob>): ErfJob => ({
-  source: { kind: 'spec', spec: twoStreams },
-  mode: 'random',
-  samples: 1,
-  inputs: {},
-  weights,
-  weightInit: 'seed',
-  seed: 0,
-  target: { layer: '', channels: null, position: null },
-  stages: true,
-  heatmap: false,
-  maxElements: 1 << 20,
-  ...over,
-});
+const job = erfJob({ source: { kind: 'spec', spec: twoStreams }, weights });
 
 
 /** Two streams of different strides: rgb [1, 1, 8, 8] → k2 s2 → k2 s2 (4×4 then 2×2), depth [1, 1, 8, 8] → k3 p1 (8×8); two outputs. */

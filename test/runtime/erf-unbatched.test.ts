@@ -10,26 +10,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { computeErf, inlineRunner } from '../../src/runtime/erf.js';
-import type { ErfJob } from '../../src/runtime/erf.js';
 import { unitChannelCount, unitChannels } from '../../src/runtime/backward.js';
 import { tensor } from '../../src/tensor/tensor.js';
+import { erfJob } from './erf-job.js';
 
 const spec = (shape: number[], layers: Record<string, unknown>[]) => ({ name: 't', inputs: [{ name: 'x', shape }], layers: layers.map((l, i) => ({ name: `l${i}`, ...l })) });
 
-const job = (over: Partial<ErfJob>): ErfJob => ({
-  source: { kind: 'spec', spec: spec([1, 1, 4, 4], []) },
-  mode: 'random',
-  samples: 2,
-  inputs: {},
-  weights: {},
-  weightInit: 'seed',
-  seed: 0,
-  target: { layer: '', channels: null, position: null },
-  stages: true,
-  heatmap: false,
-  maxElements: 1 << 20,
-  ...over,
-});
+const job = erfJob({ source: { kind: 'spec', spec: spec([1, 1, 4, 4], []) }, samples: 2 });
 
 /** The answer but the shapes: what the batched and unbatched runs share (each answers its maps' shapes as the network has them). */
 const shared = (r: Awaited<ReturnType<typeof computeErf>>) => ({
