@@ -60,13 +60,14 @@ const prod = (v: readonly number[]) => v.reduce((p, x) => p * x, 1);
 
 /** Pool(MaxPool3d) of the skip path on tokens [N, 1 + T·H·W, C], as torchvision's Pool with no norm. */
 function poolSkip(b: NetBuilder, p: string, x: string, thw: Triple, stride: Triple): string {
-  const [n, l, c] = b.shape(x);
+  // the batch stays 0 in the reshapes (ONNX: copy the input's), so the spec runs at any N
+  const [, l, c] = b.shape(x);
   const kernel = stride.map((s) => (s > 1 ? s + 1 : s));
   const parts = b.add(`${p}.split`, 'split', x, { axis: 1, split: [1, l - 1] });
   let g = b.add(`${p}.transpose`, 'transpose', `${parts}:1`, { perm: [0, 2, 1] });
-  g = b.add(`${p}.grid`, 'reshape', g, { shape: [n, c, ...thw] });
+  g = b.add(`${p}.grid`, 'reshape', g, { shape: [0, c, ...thw] });
   g = b.add(`${p}.pool`, 'maxPool3d', g, { kernelSize: kernel, stride, padding: kernel.map((k) => Math.floor(k / 2)) });
-  g = b.add(`${p}.tokens`, 'reshape', g, { shape: [n, c, prod(b.shape(g).slice(2))] });
+  g = b.add(`${p}.tokens`, 'reshape', g, { shape: [0, c, prod(b.shape(g).slice(2))] });
   g = b.add(`${p}.transpose_back`, 'transpose', g, { perm: [0, 2, 1] });
   return b.add(`${p}.cat`, 'concat', [parts, g], { dim: 1 });
 }

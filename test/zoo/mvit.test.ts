@@ -130,6 +130,15 @@ describe('mvit_v1_b and mvit_v2_s as specs', () => {
   it('at 256 (grids 64, 32, 16, 8) the spec builds and analyses', () => {
     expect(analyze(mvit_v2_s(256)).outputs[0].shape).toEqual([1, 400]);
   });
+
+  it.each([
+    ['mvit_v1_b', 70_599_407_808, mvit_v1_b],
+    ['mvit_v2_s', 64_223_815_872, mvit_v2_s],
+  ] as const)('%s with its input edited to batch 2: pool_skip\'s reshapes keep the batch (it was SHAPE_MISMATCH: [2, 192, 25088] to [1, 192, 8, 56, 56]), twice the batch-1 MACs (%i), logits [2, 400]', (_, macs, build) => {
+    const spec = build();
+    const r = analyze({ ...spec, inputs: [{ ...spec.inputs[0], shape: [2, 3, 16, 224, 224] }] });
+    expect([r.totals.complete, r.totals.macs, r.outputs[0].shape]).toEqual([true, 2 * macs, [2, 400]]);
+  });
 });
 
 describe("reduced MViTs run to PyTorch's logits from torchvision's own state_dict (scripts/goldens_mvit_network.py)", () => {
