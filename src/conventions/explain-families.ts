@@ -66,6 +66,10 @@ const trainableParams = (f: LayerFacts): Expr => {
 };
 const only = (elementwise: Expr, f: LayerFacts): Parts => ({ macs: ZERO, exact: ZERO, bias: ZERO, elementwise, params: trainableParams(f) });
 
+/** The S·T tokens of N samples, the batch apart: N·T (a sequence a sample) or N·windows·T (windowed: Swin's, even one window a sample). */
+const tokensOf = (n: number, s: number, t: number, windowed: boolean): Expr =>
+  !windowed && s === n ? V('tokens N·T', n, t) : s % n === 0 ? V('tokens N·windows·T', n, s / n, t) : V('tokens', s * t);
+
 /**
  * attention.ts: S sequences of T tokens, C channels, h heads of d = C/h. window-attention.ts (Swin):
  * the same over the padded map, its qkv and proj biases apart, and 1 element-wise op per score for
@@ -75,7 +79,7 @@ function attentionParts(f: LayerFacts): Parts {
   const p = f.plan as AttentionPlan & Partial<WindowPlan>;
   const { c, heads: h, t, s } = p;
   const d = c / h;
-  const tokens = V('tokens', s * t);
+  const tokens = tokensOf(p.n, s, t, f.op === shiftedWindowAttention);
   const scores = V('S·h·T²', s, h, t, t);
   const has = (role: string) => f.weights.some((w) => w.name === role);
   const swin = f.op === shiftedWindowAttention;
@@ -185,7 +189,7 @@ function windowAttentionV2Parts(f: LayerFacts): Parts {
   const p = f.plan as WindowPlan;
   const { c, heads: h, t, s, win } = p;
   const d = c / h;
-  const tokens = V('tokens', s * t);
+  const tokens = tokensOf(p.n, s, t, true);
   const scores = V('S·h·T²', s, h, t, t);
   const R = V('R', 2 * win[0] - 1, 2 * win[1] - 1);
   const hidden = V('hidden', CPB_HIDDEN);

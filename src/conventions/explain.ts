@@ -122,7 +122,8 @@ function linearParts(f: LayerFacts): Parts {
   const x = f.inputs[0];
   const ci = x[x.length - 1];
   const co = f.outputs[0][f.outputs[0].length - 1];
-  const rows = V('rows', numel(x) / ci);
+  // the rows as the input's leading axes, N first ([N, T, C]: rows N·T)
+  const rows = x.length > 1 ? V('rows', ...x.slice(0, -1)) : V('rows', 1);
   return {
     macs: mul(rows, V('in', ci), V('out', co)),
     exact: mul(rows, sub(mul(L(2), V('in', ci)), L(1)), V('out', co)),
@@ -137,7 +138,10 @@ function matmulParts(f: LayerFacts): Parts {
   const m = a.length === 1 ? 1 : a[a.length - 2];
   const k = a[a.length - 1];
   const n = b.length === 1 ? 1 : b[b.length - 1];
-  const batch = V('batch', numel(f.outputs[0]) / (m * n));
+  // the batch as the output's leading axes, N first (attention's scores [N, h, T, T]: batch N·h)
+  const y = f.outputs[0];
+  const lead = y.slice(0, y.length - (a.length > 1 ? 1 : 0) - (b.length > 1 ? 1 : 0));
+  const batch = numel(lead) === numel(y) / (m * n) && lead.length > 0 ? V('batch', ...lead) : V('batch', numel(y) / (m * n));
   return { macs: mul(batch, V('M', m), V('K', k), V('N', n)), exact: mul(batch, V('M', m), V('N', n), sub(mul(L(2), V('K', k)), L(1))), bias: ZERO, elementwise: ZERO, params: ZERO };
 }
 

@@ -101,14 +101,14 @@ describe("explain: Swin V2's window attention (swin_v2_t at 256, features.1.1.at
   it("MACs: v1's products, 4096·(4·96² + 2·64·96) = 201,326,592, + the position-bias MLP once, 15·15 offsets · 512 · (2 + 3) = 576,000", () => {
     expect(e.family).toBe('windowAttentionV2');
     expect(e.macs.value).toBe(4096 * (4 * 96 * 96 + 2 * 64 * 96) + 225 * 512 * 5);
-    expect(e.macs.formula).toBe('201,902,592 = tokens 4096 · (4 · C² 96·96 + 2 · T 64 · C 96) + R 15·15 · hidden 512 · (in 2 + h 3)');
-    expect(e.biasOps.formula).toBe('1,688,064 = tokens 4096 · 3C 288 + tokens 4096 · C 96 + R 15·15 · b₀ 512');
+    expect(e.macs.formula).toBe('201,902,592 = tokens N·windows·T 1·64·64 · (4 · C² 96·96 + 2 · T 64 · C 96) + R 15·15 · hidden 512 · (in 2 + h 3)');
+    expect(e.biasOps.formula).toBe('1,688,064 = tokens N·windows·T 1·64·64 · 3C 288 + tokens N·windows·T 1·64·64 · C 96 + R 15·15 · b₀ 512');
   });
 
   it('element-wise: q and k normalised, 8 per score with the mask, the logit scale per head, the ReLU and 16·sigmoid of the MLP', () => {
     // by hand: 2·4096·(288 + 6) + 8·64·3·64² + 2·3 + 225·512 + 5·225·3
     expect(e.elementwise.value).toBe(2 * 4096 * 294 + 8 * 64 * 3 * 4096 + 6 + 225 * 512 + 5 * 225 * 3);
-    expect(e.elementwise.formula).toMatch(/^8,818,485 = 2 · tokens 4096 · \(3C \(q, k normalised\) 288 \+ 2 · h 3\) \+ per score \(scale, bias, softmax 5, mask\) 8 · S·h·T² 64·3·64·64/);
+    expect(e.elementwise.formula).toMatch(/^8,818,485 = 2 · tokens N·windows·T 1·64·64 · \(3C \(q, k normalised\) 288 \+ 2 · h 3\) \+ per score \(scale, bias, softmax 5, mask\) 8 · S·h·T² 64·3·64·64/);
     expect(e.agrees).toBe(true);
   });
 });

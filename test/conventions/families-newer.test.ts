@@ -21,9 +21,9 @@ const SCORES = 2 * 16 * 16;
 describe('explain: the newer families', () => {
   it('attention: tokens·(4C² + 2TC) MACs, q scaling + 5 per score element-wise, 4C² + 4C params', () => {
     const e = explain(ATTENTION);
-    expect(e.macs.formula).toBe('8,192 = tokens 16 · (4 · C² 8·8 + 2 · T 16 · C 8)');
+    expect(e.macs.formula).toBe('8,192 = tokens N·T 1·16 · (4 · C² 8·8 + 2 · T 16 · C 8)');
     expect(e.macs.value).toBe(ATTENTION_MACS);
-    expect(e.elementwise.formula).toBe('2,688 = tokens 16 · C (q scaled) 8 + softmax per score 5 · S·h·T² 1·2·16·16');
+    expect(e.elementwise.formula).toBe('2,688 = tokens N·T 1·16 · C (q scaled) 8 + softmax per score 5 · S·h·T² 1·2·16·16');
     expect(e.biasOps.value).toBe(16 * 32);
     expect(e.params.value).toBe(4 * 64 + 4 * 8);
     expect(e.agrees).toBe(true);
