@@ -12,7 +12,7 @@ import { numel } from '../ops/types.js';
 import type { Inferred, OpDef, TensorRF } from '../ops/types.js';
 import { ConvlensError } from '../errors.js';
 import { MAX_COUNT } from '../limits.js';
-import { inferGraph } from './infer.js';
+import { ALWAYS_FOLDED, inferGraph } from './infer.js';
 import type { AnalysedLayer, Inference } from './infer.js';
 import { DTYPES, REPORT_SCHEMA_VERSION } from './report.js';
 import type { AnalyzeOptions, LayerReport, Report, ReportWarning } from './report.js';
@@ -177,10 +177,18 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   const constantDerived = constantDerivedTensors(graph);
   const foldedFrom = foldedSources(graph, analysed);
   const scores = scoreTensors(graph, analysed);
+  // a small value folded at import (a shape, pads, axes: ALWAYS_FOLDED) is a constant operand as the
+  // Constant a fixed-size export writes in its place is: a dynamic axis's Shape → Gather → Concat and
+  // the literal a fixed batch folds to are read alike (a larger folded value, Swin's shifted-window
+  // mask, stays an input, as when built node by node)
+  const foldedConstants = new Set(analysed.filter((a) => a.folded).flatMap((a) => a.layer.outputs).filter((t) => {
+    const shape = tensors.get(t)?.shape;
+    return shape !== null && shape !== undefined && numel(shape) <= ALWAYS_FOLDED;
+  }));
   const sharing: { layer: string; constants: string[] }[] = [];
   const layers: LayerReport[] = analysed.filter((a) => !a.folded).map(({ layer, op, inferred, inputShapes, rf, standIn }) => {
-    // constant operands (imported initializers) are read like weights: counted there, once
-    const isConstant = (i: number) => graph.constants.has(layer.inputs[i]);
+    // constant operands (imported initializers, small folded values) are read like weights: counted there, once
+    const isConstant = (i: number) => graph.constants.has(layer.inputs[i]) || foldedConstants.has(layer.inputs[i]);
     const inputsElems = inputShapes.reduce((s, shape, i) => s + (isConstant(i) ? 0 : numel(shape)), 0);
     const constantElems = inputShapes.reduce((s, shape, i) => s + (isConstant(i) ? numel(shape) : 0), 0);
     if (!inferred) return notInferred(layer, executed.has(layer.name), inputShapes.map((s) => [...s]));

@@ -20,7 +20,7 @@ import { readsSignal, signalCandidates, unbatchedInputs, unbatchedRF, withLayout
 import type { StandIn } from './stand-in.js';
 
 /** A value this small (a shape, pads, axes) folds whatever the budget has left: it costs at most this many numbers per layer. */
-const ALWAYS_FOLDED = 64;
+export const ALWAYS_FOLDED = 64;
 
 /** What the analyzer knows about a tensor: shape, value, receptive field, and whether its spatial size follows the input's. */
 export interface TensorInfo {

@@ -248,3 +248,42 @@ describe('one weight read through views counts once', () => {
     expect(r.totals.params).toBe(3);
   });
 });
+
+describe('memory access: a small value folded at import is read like the Constant a fixed-size export writes', () => {
+  // torch 1.13's export of `y = x * 2; y[:, :, : y.shape[2] - 1]` traced at 2×3×5×4, opset 17: with the
+  // batch fixed, Slice's end is a Constant [4]; with a dynamic batch axis (dynamic_axes {0: 'N'}) it is
+  // Unsqueeze(Sub(Gather(Shape(y), 2), 1)), folded at import (swin_t's window un-padding at batch 2:
+  // test/zoo/catalog-batch2.test.ts)
+  const int64 = (name: string, dims: number[], v: number) => ({ op: 'Constant', inputs: [], outputs: [name], attrs: { value: { t: { dims, data: [v], type: 'int64' as const } } } });
+  const model = (batch: number | string, end: { op: string; inputs: string[]; outputs: string[]; attrs?: Record<string, unknown> }[]) =>
+    onnxModel({
+      inputs: [{ name: 'input', shape: [batch, 3, 5, 4] }],
+      outputs: ['output'],
+      nodes: [
+        { op: 'Constant', inputs: [], outputs: ['two'], attrs: { value: { t: { dims: [], data: [2] } } } },
+        { op: 'Mul', inputs: ['input', 'two'], outputs: ['y'], name: 'mul' },
+        int64('starts', [1], 0),
+        int64('axes', [1], 2),
+        int64('steps', [1], 1),
+        ...(end as never[]),
+        { op: 'Slice', inputs: ['y', 'starts', 'ends', 'axes', 'steps'], outputs: ['output'], name: 'slice' },
+      ],
+    });
+  const fixed = model(2, [int64('ends', [1], 4)]);
+  const dynamic = model('N', [
+    { op: 'Shape', inputs: ['y'], outputs: ['shape'] },
+    int64('index', [], 2),
+    { op: 'Gather', inputs: ['shape', 'index'], outputs: ['h'], attrs: { axis: { i: 0 } } },
+    int64('one', [], 1),
+    { op: 'Sub', inputs: ['h', 'one'], outputs: ['h1'] },
+    int64('zero', [1], 0),
+    { op: 'Unsqueeze', inputs: ['h1', 'zero'], outputs: ['ends'] },
+  ]);
+  const slice = (bytes: Uint8Array, shapes?: Record<string, number[]>) => layer(analyzeGraph(importOnnx(bytes, shapes ? { inputShapes: shapes } : {}).graph, DEFAULTS), 'slice');
+
+  it('Slice of 2×3×5×4 to 2×3×4×4: reads 120 elements, writes 96, and its four 1-element index operands as weights, in both forms (the dynamic read its end as an input: 121 and 3)', () => {
+    const want = { inputs: 120, outputs: 96, weights: 4, total: 220 };
+    expect(slice(fixed).memoryAccess.elements).toEqual(want);
+    expect(slice(dynamic, { '': [2, 3, 5, 4] }).memoryAccess.elements).toEqual(want);
+  });
+});
