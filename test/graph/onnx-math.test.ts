@@ -125,6 +125,25 @@ describe('ONNX shape arithmetic of transformer exports folds', () => {
     expect(layer(r, 'pad').outputShape).toEqual([1, 10, 14, 3]);
     expect(layer(r, 'rows').outputShape).toEqual([1, 10, 10, 3]);
   });
+
+  // ONNX ConstantOfShape: "all values of the input must be non-negative" (onnxruntime refuses the
+  // file). The small ones evaluate at import (graph/onnx/qdq.ts smallConstant); a shape of two
+  // negatives (element count 2), or with a 0 beside a negative (count −0), or with 1.5, was folded
+  // into a graph output of that shape, answered 200 [−1, −2]
+  it.each([
+    ['[-1, -2]', [-1, -2], 'negative dimension -1'],
+    ['[0, -1]', [0, -1], 'negative dimension -1'],
+    ['[1.5, 2]', [1.5, 2], 'shape must be integers'],
+  ])('ConstantOfShape of the constant shape %s is INVALID_ATTRIBUTE at its input, $.graph.node[0].input[0], not an output of that shape', (_, dims, message) => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 3] }],
+      outputs: ['y'],
+      initializers: [Number.isInteger(dims[0]) ? i64('s', dims) : { name: 's', dims: [dims.length], data: dims }],
+      nodes: [{ op: 'ConstantOfShape', inputs: ['s'], outputs: ['y'] }],
+    });
+    expect(() => analyzeOnnx(bytes)).toThrow(expect.objectContaining({ code: 'INVALID_ATTRIBUTE', details: expect.objectContaining({ path: '$.graph.node[0].input[0]' }) }));
+    expect(() => analyzeOnnx(bytes)).toThrow(message);
+  });
 });
 
 describe('a Swin Transformer exported with weights runs to PyTorch’s output (scripts/onnx_math_fixtures.py)', () => {

@@ -76,6 +76,8 @@ export function smallConstant(opType: string, output: string, inputs: (GraphCons
   if (opType === 'ConstantOfShape') {
     // ONNX's shape input is 1-D: any other is left to the analyzer, which refuses it (ops/sequence.ts)
     if (x.shape.length !== 1) return null;
+    // so is a negative or fractional size (the analyzer names it): their product may still look a count ([-1, -2] is 2)
+    if (!x.value.data.every((d) => Number.isInteger(d) && d >= 0)) return null;
     const n = x.value.data.reduce((p, d) => p * d, 1);
     if (!(n >= 0 && n <= SMALL)) return null;
     const v = fill?.value?.data[0] ?? 0;
