@@ -13,6 +13,7 @@
  * int64 in the file; they must be safe integers (|v| ≤ 2^53 − 1) to be read exactly.
  */
 import { ConvlensError } from '../../errors.js';
+import { closest } from '../../suggest.js';
 import { AttributeType, attributeTypeName, num } from './proto.js';
 import type { AttributeProto, Long, NodeProto, TensorProto } from './proto.js';
 
@@ -38,6 +39,13 @@ export interface Attributes {
    * "to the end" bounds are, saturate there (both mean past the end of any dimension).
    */
   bounds(key: string): number[] | undefined;
+  /**
+   * After the node is mapped: an attribute never read that is a misspelling of one looked up and
+   * absent (Conv `stride` for `strides`) is ONNX_GRAPH_INVALID at its AttributeProto, with the
+   * suggestion; onnxruntime refuses such a node ("Unrecognized attribute"), and reading around it
+   * would analyse the op at the default. An attribute the mapper has no use for is left alone.
+   */
+  checkMisspelt(): void;
 }
 
 /**
@@ -87,6 +95,8 @@ interface Entry {
 
 class NodeAttributes implements Attributes {
   private readonly byName = new Map<string, Entry>();
+  /** Every key looked up (present or not): what the mapper reads. */
+  private readonly asked = new Set<string>();
 
   constructor(
     node: NodeProto,
@@ -111,6 +121,7 @@ class NodeAttributes implements Attributes {
 
   /** The attribute when present, after checking its type. */
   private get(key: string, want: number): Entry | undefined {
+    this.asked.add(key);
     const e = this.byName.get(key);
     if (!e) return undefined;
     const type = typeOf(e.proto);
@@ -128,7 +139,22 @@ class NodeAttributes implements Attributes {
   }
 
   has(key: string): boolean {
+    this.asked.add(key);
     return this.byName.has(key);
+  }
+
+  checkMisspelt(): void {
+    const absent = [...this.asked].filter((k) => !this.byName.has(k));
+    if (absent.length === 0) return;
+    for (const [name, e] of this.byName) {
+      if (this.asked.has(name)) continue;
+      const meant = closest(name, absent);
+      if (meant !== undefined) {
+        const err = this.error(e, `is not one ${this.opType} reads (did you mean '${meant}'?)`);
+        err.details.suggestion = meant;
+        throw err;
+      }
+    }
   }
 
   int(key: string): number | undefined;

@@ -261,6 +261,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
       }
       // after mapping: a weight folded from constants has its shape only then
       checkKernelShape(node, a.ints('kernel_shape'), constants, name, path);
+      if (mapped) a.checkMisspelt();
     } else {
       reason = `domain ${node.domain}`;
     }
