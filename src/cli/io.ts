@@ -281,7 +281,7 @@ export const deviceFile = (value: string | undefined): string | undefined => (va
 /** `--device a100-sxm4-40gb` (a built-in id) or `--device my-npu.json` (a custom profile file). */
 export function deviceOption(value: string): DeviceProfile | BuiltInDevice {
   if (!isProfileFile(value) || looksLikeMistypedId(value)) return resolveDevice(value, '--device');
-  const text = jsonText(readBounded(value, MAX_PROFILE_BYTES, '--device'));
+  const text = jsonText(readBounded(value, MAX_PROFILE_BYTES, '--device'), value, '--device');
   let profile: unknown;
   try {
     profile = JSON.parse(text);

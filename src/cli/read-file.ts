@@ -91,5 +91,37 @@ function readSome(fd: number, buffer: Buffer, at: number, length: number): numbe
   }
 }
 
-/** A JSON file's text: UTF-8, its byte-order mark dropped (Windows editors write one; JSON.parse refuses it as an invisible token). */
-export const jsonText = (bytes: Uint8Array): string => new TextDecoder('utf-8').decode(bytes);
+/**
+ * A JSON file's text: UTF-8, its byte-order mark dropped (Windows editors write one; JSON.parse
+ * refuses it as an invisible token). Bytes that are not UTF-8 are INVALID_JSON naming `label` (at `path`), as the
+ * service refuses such a body (http/body.ts), not text with U+FFFD in the place of each bad byte.
+ */
+export function jsonText(bytes: Uint8Array, label: string, path = label): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const utf16 = bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
+    const hex = (b: number) => b.toString(16).toUpperCase().padStart(2, '0');
+    if (utf16) throw new ConvlensError('INVALID_JSON', `${label}: its bytes are UTF-16 (byte-order mark ${hex(bytes[0])} ${hex(bytes[1])}), not UTF-8 (RFC 8259); save it as UTF-8`, { path });
+    const at = firstNonUtf8(bytes);
+    throw new ConvlensError('INVALID_JSON', `${label}: its bytes are not UTF-8 (RFC 8259): byte ${hex(bytes[at])} at offset ${at}; save it as UTF-8`, { path });
+  }
+}
+
+/** The offset of the sequence that first fails to decode as UTF-8: its lead byte (or a stray continuation byte). */
+function firstNonUtf8(bytes: Uint8Array): number {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i];
+    const n = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (n === 0 || i + n > bytes.length) return i;
+    try {
+      // the sequence alone: also refuses overlong forms and surrogates
+      decoder.decode(bytes.subarray(i, i + n));
+    } catch {
+      return i;
+    }
+    i += n;
+  }
+  return 0;
+}

@@ -77,7 +77,7 @@ export function targetSource(given: string | ReadTarget, sizes: TargetSizes, fla
   }
   if (bytes === null) return { kind: 'model', name: target, resolution: sizes.resolution, modelAt: label };
   if (kind === 'onnx') return { kind: 'onnx', bytes, inputShapes: !sizes.inputShape ? {} : Array.isArray(sizes.inputShape) ? { '': sizes.inputShape } : { ...sizes.inputShape }, at: label, ...(target !== '-' && { fileName: target }) };
-  const text = jsonText(bytes);
+  const text = jsonText(bytes, label);
   let spec: unknown;
   try {
     spec = JSON.parse(text);

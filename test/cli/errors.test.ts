@@ -74,10 +74,16 @@ describe('error lines: convlens: CODE: message (at PLACE), one line, exit 2', ()
     expect((await cli('analyze', 'resnet18', '--device', d)).err).toContain('at position 43 (line 2 column 28)');
   });
 
-  it('a binary file named .json: its bytes are escaped (0x89 is not UTF-8: \\ufffd; 0x1a: \\u001a), one line', async () => {
+  it('a binary file named .json (a PNG signature, 0x89 not UTF-8): its first bad byte named, one line (it was JSON.parse\'s message over U+FFFD)', async () => {
     const g = file('g.json', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
     const r = await cli('analyze', g);
-    expect([r.code, r.err]).toEqual([2, `convlens: INVALID_JSON: ${g} is not JSON: Unexpected token '\\ufffd', "\\ufffdPNG\\r\\n\\u001a\\n" is not valid JSON (at ${g})`]);
+    expect([r.code, r.err]).toEqual([2, `convlens: INVALID_JSON: ${g}: its bytes are not UTF-8 (RFC 8259): byte 89 at offset 0; save it as UTF-8 (at ${g})`]);
+  });
+
+  it('a UTF-8 file that is not JSON, with control characters: they are escaped (0x1a: \\u001a), one line', async () => {
+    const g = file('c.json', Buffer.from([0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const r = await cli('analyze', g);
+    expect([r.code, r.err]).toEqual([2, `convlens: INVALID_JSON: ${g} is not JSON: Unexpected token 'P', "PNG\\r\\n\\u001a\\n" is not valid JSON (at ${g})`]);
   });
 });
 

@@ -96,6 +96,18 @@ describe('readBounded', () => {
   it('jsonText drops a UTF-8 byte-order mark (EF BB BF), which JSON.parse refused as an invisible token', () => {
     const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}')]);
     expect(() => JSON.parse(bom.toString('utf8'))).toThrow();
-    expect(JSON.parse(jsonText(bom))).toEqual({ a: 1 });
+    expect(JSON.parse(jsonText(bom, 'a.json'))).toEqual({ a: 1 });
+  });
+
+  // the service refuses a JSON body that is not UTF-8 (http/body.ts); the command line decoded each
+  // bad byte as U+FFFD: a Latin-1 layer name 'caf\xe9' became 'caf\ufffd' without a word, and a
+  // UTF-16 file (PowerShell's `>`) failed as "Unexpected token '\ufffd', \"\ufffd\ufffd{\u0000…"
+  it.each([
+    ['Latin-1 é (E9) in a name', Buffer.from('{"name":"caf\xe9"}', 'latin1'), "spec.json: its bytes are not UTF-8 (RFC 8259): byte E9 at offset 12; save it as UTF-8"],
+    ['UTF-16 LE with its byte-order mark FF FE', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{}', 'utf16le')]), 'spec.json: its bytes are UTF-16 (byte-order mark FF FE), not UTF-8 (RFC 8259); save it as UTF-8'],
+    ['UTF-16 BE with its byte-order mark FE FF', Buffer.from([0xfe, 0xff, 0, 0x7b, 0, 0x7d]), 'spec.json: its bytes are UTF-16 (byte-order mark FE FF), not UTF-8 (RFC 8259); save it as UTF-8'],
+  ])('jsonText of bytes that are not UTF-8 (%s) is INVALID_JSON at the file, not text with U+FFFD', (_, bytes, message) => {
+    const e = errorOf(() => jsonText(bytes, 'spec.json'));
+    expect(e).toMatchObject({ code: 'INVALID_JSON', message, details: { path: 'spec.json' } });
   });
 });
