@@ -206,7 +206,7 @@ export const cumSum: OpDef<z.infer<typeof CumSumAttrs>, { axis: number }> = {
   attrs: CumSumAttrs,
   infer(ctx) {
     const x = ctx.inputs[0];
-    const axisInput = ctx.attrs.dim !== undefined ? null : attrOrConstant(ctx, undefined, 1, 'axis', true)!;
+    const axisInput = ctx.attrs.dim !== undefined ? null : attrOrConstant(ctx, undefined, 1, 'dim', true)!;
     // ONNX CumSum's axis is a scalar (or a one-value tensor)
     if (axisInput && axisInput.length !== 1) ctx.fail('INVALID_ATTRIBUTE', `the axis input holds ${axisInput.length} values ([${axisInput.slice(0, 8).join(', ')}${axisInput.length > 8 ? ', …' : ''}]); it takes one`, ['inputs', 1]);
     const given = ctx.attrs.dim !== undefined ? ctx.attrs.dim : axisInput![0];

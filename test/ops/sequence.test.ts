@@ -109,6 +109,15 @@ describe('cumSum', () => {
     expect(r.cost.elementwise).toBe(6);
   });
 
+  // the attribute is dim (torch.cumsum's); the refusal named 'axis' (the ONNX input's name) at
+  // $.layers[0].axis, and a spec that then wrote axis was told cumSum has no attribute axis
+  it('neither dim nor an axis input: INVALID_ATTRIBUTE naming dim, at $.layers[0].dim', () => {
+    const e = errorOf(() => analyze(net([1, 2, 4, 4], { op: 'cumSum' })));
+    expect(e.code).toBe('INVALID_ATTRIBUTE');
+    expect(e.message).toBe("layer 'l0': dim is required (attribute or constant input 1)");
+    expect(e.details.path).toBe('$.layers[0].dim');
+  });
+
   it('receptive field: along W it is global (the last unit sums the row), along channels it passes through', () => {
     expect(layer(analyze(net([1, 2, 4, 4], { op: 'cumSum', dim: 3 })), 'l0').receptiveField).toMatchObject({ global: true });
     expect(layer(analyze(net([1, 2, 4, 4], { op: 'cumSum', dim: 1 })), 'l0').receptiveField).toMatchObject({ global: false, size: [1, 1] });
