@@ -211,6 +211,14 @@ describe('attributes read right through importOnnx', () => {
     expect(cast(12)).toEqual({ to: 'uint32' });
     expect(cast(8)).toEqual({ to: 'other' });
   });
+
+  // ONNX Cast's `to` is required (onnxruntime: "Required attribute 'to' is missing"); read as 0,
+  // UNDEFINED, it was a cast to 'other': analysed as complete, and a run refused it as "a cast to
+  // an element type convlens does not hold (an ONNX string or complex type)"
+  it('Cast without to: unsupported, with the reason, as LRN without size', () => {
+    const bytes = onnxModel({ inputs: [{ name: 'x', shape: [2] }], outputs: ['y'], nodes: [{ op: 'Cast', inputs: ['x'], outputs: ['y'] }] });
+    expect(importOnnx(bytes).graph.layers[0]).toMatchObject({ op: 'Cast', attrs: { reason: 'Cast without its required attribute to' } });
+  });
 });
 
 // onnxruntime refuses a node with an attribute its op does not define ("Unrecognized attribute:

@@ -190,6 +190,8 @@ export function mapNode(node: NodeProto, a: Attributes, opset: number, constants
     case 'Squeeze':
       return same('squeeze', opt('axes', a.ints('axes')), { axes: ['axes', 1] });
     case 'Cast':
+      // `to` is required: read as UNDEFINED (0) it was a cast to 'other', a string or complex type
+      if (!a.has('to')) throw new Unsupported('Cast without its required attribute to');
       return same('cast', { to: dtypeOfOnnx(a.int('to', TensorDataType.UNDEFINED)) }, { to: 'to' });
     default:
       throw new Unsupported('');
