@@ -167,6 +167,23 @@ describe('wrong-typed attributes through importOnnx: 400 ONNX_GRAPH_INVALID nami
   });
 });
 
+// ONNX Constant: "exactly one of value, value_float, … must be given" (onnxruntime refuses the file);
+// the importer took the first it looked for (value_float 2 over value_ints [1, 2]) without a word
+describe('a Constant with two value attributes', () => {
+  it('value_float and value_ints: ONNX_GRAPH_INVALID at the second one, .attribute[1], naming both', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2] }],
+      outputs: ['y'],
+      nodes: [
+        { op: 'Constant', inputs: [], outputs: ['k'], name: 'k', attrs: { value_float: { f: 2 }, value_ints: { ints: [1, 2] } } },
+        { op: 'Add', inputs: ['x', 'k'], outputs: ['y'] },
+      ],
+    });
+    const e = errorOf(() => importOnnx(bytes));
+    expect(e).toMatchObject({ code: 'ONNX_GRAPH_INVALID', message: "node 'k' (Constant): attribute 'value_ints' gives the value beside 'value_float'; a Constant takes exactly one", details: { path: '$.graph.node[0].attribute[1]', onnxAttribute: 'value_ints' } });
+  });
+});
+
 describe('attributes read right through importOnnx', () => {
   it('Conv group INT 2, strides INTS [2, 2], pads INTS [1, 1, 1, 1], dilations absent → groups 2, stride [2, 2], padding [1, 1, 1, 1], dilation 1', () => {
     expect(convAttrs({ group: { i: 2 }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] } })).toMatchObject({ groups: 2, stride: [2, 2], padding: [1, 1, 1, 1], dilation: 1 });

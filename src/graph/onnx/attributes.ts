@@ -46,6 +46,8 @@ export interface Attributes {
    * would analyse the op at the default. An attribute the mapper has no use for is left alone.
    */
   checkMisspelt(): void;
+  /** ONNX_GRAPH_INVALID at the AttributeProto `key` (which must be present): `attribute '<key>' <what>`. */
+  fail(key: string, what: string): never;
 }
 
 /**
@@ -141,6 +143,10 @@ class NodeAttributes implements Attributes {
   has(key: string): boolean {
     this.asked.add(key);
     return this.byName.has(key);
+  }
+
+  fail(key: string, what: string): never {
+    throw this.error(this.byName.get(key)!, what);
   }
 
   checkMisspelt(): void {

@@ -166,6 +166,9 @@ export function isRawDataHeader(raw: Uint8Array, header: number): boolean {
 }
 
 /** A Constant node's value (opset 1–12 attributes), or null for the kinds convlens does not read (strings, sparse). */
+/** A Constant's value attributes, in onnx.proto's order. */
+const VALUE_ATTRIBUTES = ['value', 'sparse_value', 'value_float', 'value_floats', 'value_int', 'value_ints', 'value_string', 'value_strings'] as const;
+
 export function constantNode(node: NodeProto, attr: Attributes, budget: DecodeBudget): GraphConstant | null {
   const name = node.output[0];
   const scalar = (data: number[], integer: boolean, shape: number[]): GraphConstant => {
@@ -173,6 +176,9 @@ export function constantNode(node: NodeProto, attr: Attributes, budget: DecodeBu
     budget.left -= data.length;
     return { name, shape, dataType: integer ? 'int64' : 'float32', value: { data, integer }, raw: null, typed: null, initializer: false };
   };
+  // ONNX takes exactly one: the first looked for below would win without a word (refused at the second in the file)
+  const given = (node.attribute ?? []).map((a) => a.name).filter((k) => (VALUE_ATTRIBUTES as readonly string[]).includes(k));
+  if (given.length > 1) attr.fail(given[1], `gives the value beside '${given[0]}'; a Constant takes exactly one`);
   const value = attr.tensor('value');
   if (value) return toConstant(value, name, false, budget);
   const f = attr.float('value_float');
