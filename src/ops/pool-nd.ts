@@ -4,7 +4,10 @@
  * AdaptiveAvgPool3d(1)).
  *
  *   maxPool   O per axis as conv (ceilMode: the last window must start inside input or left
- *             padding); ΠK − 1 comparisons per output
+ *             padding); ΠK − 1 comparisons per output; returnIndices: each maximum's flat offset
+ *             in its (n, c) plane, l or t·H·W + h·W + w (PyTorch; what maxUnpool1d/3d read), or
+ *             with indicesOver 'tensor' in the whole input, offset + (n·C + c)·plane (ONNX
+ *             MaxPool's Indices); float32, refused past 2^24 + 1 elements as maxPool2d's
  *   avgPool   ΠK FLOPs per output: ΠK − 1 additions and one division; avgPool3d refuses an input
  *             smaller than the kernel on any axis, whatever the padding (PyTorch's avg_pool3d shape
  *             check: "input image smaller than kernel size"; avg_pool1d and max pooling have none)
@@ -12,9 +15,9 @@
  *             (window − 1) adds + 1 divide, Σ over outputs of the window volume; 3-D outputSize
  *             entries may be null (that axis's input size, PyTorch's None), 1-D's not, as PyTorch
  * Kernels run as 3-axis windows (1-D gets two trivial leading axes: geometry-nd.ts asThreeAxes).
- * Input gradient: max pooling's (vjp): each window's argmax found again as the forward finds it (the
- * first maximum, the last NaN wins; PyTorch's index starts at the window's first tap inside the input) and
- * ∂x[argmax] += g there (pool-vjp.ts maxPoolGrad), as PyTorch's max_pool3d_with_indices_backward;
+ * Input gradient: max pooling's (vjp): each window's argmax (the forward's plane indices when it
+ * returned them, else found again as the forward finds it: the first maximum, the last NaN wins;
+ * PyTorch's index starts at the window's first tap inside the input) and ∂x[argmax] += g there (pool-vjp.ts maxPoolGrad), as PyTorch's max_pool3d_with_indices_backward;
  * adaptive average pooling's spreads each output's g evenly over its window (adaptiveAvgPoolGradNd);
  * average pooling's adds g / divisor (the forward's: override, countIncludePad, ceil-mode clipping)
  * to each tap of its window inside the input (avgPoolGradNd), as PyTorch's avg_pool2d/3d backward.
@@ -38,6 +41,7 @@ import type { AdaptiveAxis } from './adaptive-windows.js';
 import { adaptiveAvgPoolGradNd, argmaxAgain, avgPoolGradNd, maxPoolGrad } from './pool-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import { acceptUnbatched } from './unbatched.js';
+import { indicesOverTensor, refuseInexactIndices } from './pool-kernels.js';
 
 function poolBase(rank: number) {
   return {
@@ -49,7 +53,20 @@ function poolBase(rank: number) {
   };
 }
 
-const maxPoolNdAttrs = (rank: number) => z.strictObject({ ...poolBase(rank), dilation: perAxis(rank).default(1) });
+const maxPoolNdAttrs = (rank: number) =>
+  z.strictObject({
+    ...poolBase(rank),
+    dilation: perAxis(rank).default(1),
+    returnIndices: z.boolean().default(false),
+    indicesOver: z
+      .enum(['plane', 'tensor'])
+      .default('plane')
+      .describe(
+        rank === 1
+          ? "what returnIndices' flat offsets count over: 'plane', each (n, c) row of L, as PyTorch (what maxUnpool1d reads); 'tensor', the whole N·C·L input, as ONNX MaxPool's Indices (the ONNX importer sets it)"
+          : "what returnIndices' flat offsets count over: 'plane', each (n, c) volume (t·H·W + h·W + w), as PyTorch (what maxUnpool3d reads); 'tensor', the whole N·C·T·H·W input, as ONNX MaxPool's Indices (the ONNX importer sets it)",
+      ),
+  });
 /** avgPool3d only: an unpadded input smaller than the kernel on some axis (checkUnpaddedFits). */
 const SmallInput = z
   .enum(['refuse', 'pad'])
@@ -91,39 +108,56 @@ const outShape = (x: Shape, geo: AxisGeometry[]): number[] => [x[0], x[1], ...ge
 const ND_TAP = 25;
 const ND_OUTPUT = 300;
 
+/** Whether the forward's second output is the per-plane argmax the VJP reads (pool.ts's rule). */
+const planeIndices = (a: MaxPoolNdAttrs): boolean => a.returnIndices && a.indicesOver === 'plane';
+
 function makeMaxPool(rank: 1 | 3): OpDef<MaxPoolNdAttrs, PoolNdPlan> {
+  const name = `maxPool${rank}d`;
   return {
-    name: `maxPool${rank}d`,
+    name,
     windowedAxes: rank,
-    summary: `Max pooling over ${rank === 1 ? '[L]' : '[T, H, W]'} (optional dilation, ceil mode)`,
+    summary: `Max pooling over ${rank === 1 ? '[L]' : '[T, H, W]'} (optional dilation, ceil mode, and indices for maxUnpool${rank}d)`,
     pytorch: `torch.nn.MaxPool${rank}d`,
     inputNames: ['x'],
     minInputs: 1,
     attrs: maxPoolNdAttrs(rank),
+    outputCount: (a) => (a.returnIndices ? 2 : 1),
     infer(ctx) {
       const { x, geo } = poolNdGeometry(ctx, rank);
       const out = outShape(x, geo);
       const taps = product(geo.map((g) => g.kernel));
       return {
-        outputs: [out],
+        outputs: ctx.attrs.returnIndices ? [out, out] : [out],
         weights: [],
         cost: { ...ZERO_COST, elementwise: numel(out) * (taps - 1) },
         kernelWork: poolLoopWork(numel(out), taps, ND_TAP, ND_OUTPUT),
         plan: { geo },
-        vjpIntermediates: argmaxAgain(out),
+        // without its plane indices output the VJP finds the argmax again
+        vjpIntermediates: planeIndices(ctx.attrs) ? [] : argmaxAgain(out),
       };
     },
     receptiveField: (ctx) => poolWindowRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0]),
     run(ctx) {
-      return [tensor(ctx.outputs[0], windowPool(ctx.inputs[0].data, ctx.inputs[0].shape, ctx.plan.geo, 'max', true, undefined))];
+      const x = ctx.inputs[0];
+      if (!ctx.attrs.returnIndices) return [tensor(ctx.outputs[0], windowPool(x.data, x.shape, ctx.plan.geo, 'max', true, undefined))];
+      // indices as maxPool2d's: flat offsets in each (n, c) plane (t·H·W + h·W + w), or over the whole input (ONNX)
+      const tensorWide = ctx.attrs.indicesOver === 'tensor';
+      refuseInexactIndices(tensorWide ? x.shape : x.shape.slice(2), '$.returnIndices', `${name} returnIndices`, tensorWide ? 'tensor' : 'plane');
+      const idx = new Float32Array(numel(ctx.outputs[0]));
+      const values = windowPool(x.data, x.shape, ctx.plan.geo, 'max', true, undefined, idx);
+      if (tensorWide) indicesOverTensor(idx, x.shape[0] * x.shape[1], numel(ctx.outputs[0].slice(2)), numel(x.shape.slice(2)));
+      return [tensor(ctx.outputs[0], values), tensor(ctx.outputs[1], idx)];
     },
     vjp(ctx) {
-      // the argmax found again as the forward finds it, the gradient scattered there (pool-vjp.ts)
+      // the forward's own argmax (its plane indices output), or found again as the forward finds it;
+      // the gradient scattered there (pool-vjp.ts)
       const x = ctx.inputs[0];
+      const planes = x.shape[0] * x.shape[1];
+      if (planeIndices(ctx.attrs)) return [tensor(x.shape, maxPoolGrad(gradOrZeros(ctx), ctx.forward[1].data, planes, numel(x.shape.slice(2))))];
       // Int32Array: a float32 index rounds past 2^24 (maxPool1d with L = 2^24 + 8 put 5 gradients wrong)
       const argmax = new Int32Array(numel(ctx.outputs[0]));
       windowPool(x.data, x.shape, ctx.plan.geo, 'max', true, undefined, argmax);
-      return [tensor(x.shape, maxPoolGrad(gradOrZeros(ctx), argmax, x.shape[0] * x.shape[1], numel(x.shape.slice(2))))];
+      return [tensor(x.shape, maxPoolGrad(gradOrZeros(ctx), argmax, planes, numel(x.shape.slice(2))))];
     },
   };
 }
@@ -193,7 +227,7 @@ function span(g: AxisGeometry, o: number, max: boolean): { lo: number; hi: numbe
  * Max (NaN wins, as PyTorch) or average pooling of x [N, C, …] over its 1 or 3 spatial axes.
  * Windows per axis are resolved once per output row, so the inner loops only add or compare.
  */
-function windowPool(x: Float32Array, shape: Shape, geo: AxisGeometry[], kind: 'max' | 'avg', countIncludePad: boolean, divisorOverride: number | undefined, argmax?: Int32Array): Float32Array {
+function windowPool(x: Float32Array, shape: Shape, geo: AxisGeometry[], kind: 'max' | 'avg', countIncludePad: boolean, divisorOverride: number | undefined, argmax?: Float32Array | Int32Array): Float32Array {
   const [gt, gh, gw] = asThreeAxes(geo);
   const [H, W] = [gh.in, gw.in];
   const plane = gt.in * H * W;

@@ -54,6 +54,8 @@ describe('pooling indices past 2^24: refused, not rounded', () => {
   it.each([
     ['adaptiveMaxPool1d', [1, 1, EDGE + 2], { outputSize: 2, returnIndices: true }, `${EDGE + 2}`],
     ['adaptiveMaxPool2d', [1, 1, 2, EDGE / 2 + 1], { outputSize: 1, returnIndices: true }, `2×${EDGE / 2 + 1}`],
+    ['maxPool1d', [1, 1, EDGE + 2], { kernelSize: 2, returnIndices: true }, `${EDGE + 2}`],
+    ['maxPool3d', [1, 1, 2, 2, EDGE / 4 + 1], { kernelSize: 2, returnIndices: true }, `2×2×${EDGE / 4 + 1}`],
   ] as const)('%s returnIndices over %j: UNSUPPORTED_OPERATOR at $.attributes.returnIndices', (name, shape, attributes, plane) => {
     const e = errorOf(() => runOperator({ ...base, name, inputs: [tensor(shape)], attributes }));
     expect([e.code, e.details.path]).toEqual(['UNSUPPORTED_OPERATOR', '$.attributes.returnIndices']);
