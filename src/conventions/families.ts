@@ -53,6 +53,7 @@ import { conv1d, conv3d } from '../ops/conv-nd.js';
 import { convTranspose1d, convTranspose3d } from '../ops/conv-transpose-nd.js';
 import { upsample1d, upsample3d } from '../ops/upsample-nd.js';
 import { maxPool1d, maxPool3d, avgPool1d, avgPool3d, adaptiveAvgPool1d, adaptiveAvgPool3d } from '../ops/pool-nd.js';
+import { maxUnpool1d, maxUnpool3d } from '../ops/pool-unpool-nd.js';
 import { adaptiveMaxPool1d, adaptiveMaxPool2d, adaptiveMaxPool3d } from '../ops/pool-adaptive-max.js';
 import type { OpDef, Shape } from '../ops/types.js';
 import { numel } from '../ops/types.js';
@@ -76,6 +77,9 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   [globalAvgPool2d, 'globalAvgPool'],
   [adaptiveAvgPool2d, 'adaptiveAvgPool'],
   [maxUnpool2d, 'maxUnpool'],
+  // a scatter over 1 or 3 axes as over 2: no arithmetic under any convention
+  [maxUnpool1d, 'maxUnpool'],
+  [maxUnpool3d, 'maxUnpool'],
   [upsample, 'resample'],
   // of a 3-D or 5-D tensor: resampleNd (familyOf3d5d)
   [resize, 'resample'],

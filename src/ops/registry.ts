@@ -29,6 +29,7 @@ import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh,
 import { logSoftmax } from './softmax.js';
 import { maxPool2d, avgPool2d, globalAvgPool2d, adaptiveAvgPool2d, maxUnpool2d } from './pool.js';
 import { adaptiveMaxPool1d, adaptiveMaxPool2d, adaptiveMaxPool3d } from './pool-adaptive-max.js';
+import { maxUnpool1d, maxUnpool3d } from './pool-unpool-nd.js';
 import { channelShuffle } from './shuffle.js';
 import { upsample } from './upsample.js';
 import { resize } from './resize.js';
@@ -72,6 +73,8 @@ export const OPS: readonly OpDef[] = [
   adaptiveMaxPool2d,
   adaptiveMaxPool3d,
   maxUnpool2d,
+  maxUnpool1d,
+  maxUnpool3d,
   upsample,
   resize,
   linear,

@@ -1,0 +1,128 @@
+/**
+ * Max unpooling over 1 or 3 spatial axes (audio [L], video [T, H, W]), as pool.ts's maxUnpool2d
+ * over 2. PyTorch: torch.nn.MaxUnpool1d/3d (audio autoencoders, 3-D SegNet/V-Net decoders).
+ *
+ *   maxUnpool1d/3d  O per axis = (I − 1)·s − 2p + k, or outputSize: 1 or 3 sizes (one number for
+ *                   every axis), or 3 or 5 as PyTorch takes output_size=input.size() (the last 1
+ *                   or 3 read), each strictly within one stride of that default (PyTorch's
+ *                   _unpool_output_size); x[i] written at indices[i], a flat offset in its (n, c)
+ *                   output plane (maxPool1d/3d's returnIndices: l, t·H·W + h·W + w); zeros
+ *                   elsewhere; a scatter, no arithmetic. An index outside the plane is refused, as
+ *                   PyTorch's "Found an invalid max index"; an output plane past 2^24 + 1 elements
+ *                   too (float32 indices, as maxUnpool2d).
+ * Input gradient: ∂x[i] = g[indices[i]] (a gather, pool-vjp.ts maxUnpoolGrad); the indices none.
+ * Receptive field: a transposed window per axis (kernel k, stride s, padding p), as maxUnpool2d's.
+ * Each also takes one unbatched [C, …spatial] sample with indices of its shape (unbatched.ts).
+ */
+import { z } from 'zod';
+import { ConvlensError, fmtShape } from '../errors.js';
+import { coordinates } from './index-faults.js';
+import type { AxisGeometry } from './geometry.js';
+import { nonNegInt, posInt } from './geometry.js';
+import { axisName, expand, perAxis } from './geometry-nd.js';
+import { expectSpatialRank } from './nd-common.js';
+import { transposedRF } from './receptive-field.js';
+import { ZERO_COST, numel } from './types.js';
+import type { OpDef } from './types.js';
+import { tensor } from '../tensor/tensor.js';
+import { refuseInexactIndices } from './pool-kernels.js';
+import { maxUnpoolGrad } from './pool-vjp.js';
+import { gradOrZeros } from './vjp-kernels.js';
+import { acceptUnbatched } from './unbatched.js';
+
+const maxUnpoolNdAttrs = (rank: 1 | 3) =>
+  z.strictObject({
+    kernelSize: perAxis(rank),
+    /** PyTorch's default stride is the kernel size. */
+    stride: perAxis(rank).optional(),
+    padding: z.union([nonNegInt, z.array(nonNegInt).length(rank)]).default(0),
+    outputSize: z
+      .union([posInt, z.array(posInt).length(rank), z.array(posInt).length(rank + 2)])
+      .optional()
+      .describe(
+        rank === 1
+          ? "the output's length ([L] or one number); or 3 sizes, of which the last is read, as PyTorch takes output_size=input.size() (N and C ignored)"
+          : "the output's [depth, height, width] (or one number for all); or 5 sizes, of which the last three are read, as PyTorch takes output_size=input.size() (N and C ignored)",
+      ),
+  });
+export type MaxUnpoolNdAttrs = z.infer<ReturnType<typeof maxUnpoolNdAttrs>>;
+
+export interface UnpoolNdPlan {
+  geo: AxisGeometry[];
+}
+
+/** outputSize's spatial sizes: PyTorch's _unpool_output_size reads the last `rank` of rank + 2 entries. */
+function unpoolSizes(size: number | readonly number[], rank: number): number[] {
+  if (typeof size === 'number') return expand(size, rank);
+  return size.length === rank + 2 ? size.slice(2) : [...size];
+}
+
+function makeMaxUnpool(rank: 1 | 3): OpDef<MaxUnpoolNdAttrs, UnpoolNdPlan> {
+  const name = `maxUnpool${rank}d`;
+  return {
+    name,
+    windowedAxes: rank,
+    summary: `Max unpooling over ${rank === 1 ? '[L]' : '[T, H, W]'}: values back at the argmax positions of a maxPool${rank}d (inputs [x, "pool:1"]), zeros elsewhere`,
+    pytorch: `torch.nn.MaxUnpool${rank}d`,
+    inputNames: ['x', 'indices'],
+    minInputs: 2,
+    attrs: maxUnpoolNdAttrs(rank),
+    infer(ctx) {
+      const x = expectSpatialRank(ctx, rank);
+      const idx = ctx.inputs[1];
+      // PyTorch: "Expected shape of indices to be same as that of the input tensor"
+      if (idx.length !== x.length || idx.some((d, i) => d !== x[i])) {
+        ctx.fail('SHAPE_MISMATCH', `indices ${fmtShape(idx)} must have the shape of x ${fmtShape(x)}`, 'inputs', { shapes: { x, indices: idx } });
+      }
+      const k = expand(ctx.attrs.kernelSize, rank);
+      const s = expand(ctx.attrs.stride ?? ctx.attrs.kernelSize, rank);
+      const p = expand(ctx.attrs.padding, rank);
+      const wanted = ctx.attrs.outputSize === undefined ? undefined : unpoolSizes(ctx.attrs.outputSize, rank);
+      const geo = k.map((_, a): AxisGeometry => {
+        const def = (x[2 + a] - 1) * s[a] - 2 * p[a] + k[a];
+        let out = def;
+        if (wanted) {
+          out = wanted[a];
+          // PyTorch (_unpool_output_size) accepts a size strictly within one stride of the default: both ends refused
+          if (out <= def - s[a] || out >= def + s[a]) {
+            ctx.fail('INVALID_ATTRIBUTE', `outputSize ${out} (${axisName(rank, a)}) must lie strictly between ${def - s[a]} and ${def + s[a]} for input ${x[2 + a]}`, 'outputSize', { shapes: { x } });
+          }
+        }
+        if (out <= 0) ctx.fail('NON_POSITIVE_SIZE', `output ${axisName(rank, a)} ${out} = (${x[2 + a]} − 1)·${s[a]} − 2·${p[a]} + ${k[a]} is not positive`, 'kernelSize', { shapes: { x } });
+        return { in: x[2 + a], kernel: k[a], stride: s[a], dilation: 1, effKernel: k[a], padBegin: p[a], padEnd: p[a], out };
+      });
+      return { outputs: [[x[0], x[1], ...geo.map((g) => g.out)]], weights: [], cost: ZERO_COST, plan: { geo } };
+    },
+    receptiveField: (ctx) => transposedRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0]),
+    run(ctx) {
+      const [x, indices] = ctx.inputs;
+      const planes = x.shape[0] * x.shape[1];
+      const inPlane = numel(x.shape.slice(2));
+      const outDims = ctx.plan.geo.map((g) => g.out);
+      const outPlane = numel(outDims);
+      refuseInexactIndices(outDims, '$.inputs[1]', name);
+      const out = new Float32Array(planes * outPlane);
+      for (let p = 0; p < planes; p++) {
+        for (let i = p * inPlane, end = i + inPlane; i < end; i++) {
+          const at = indices.data[i];
+          if (!(at >= 0 && at < outPlane && Number.isInteger(at))) {
+            throw new ConvlensError('INVALID_TENSOR', `indices${coordinates(i, indices.shape)} = ${at} is outside the ${outDims.join('×')} output plane (PyTorch: "Found an invalid max index")`, {
+              path: '$.inputs[1]',
+              shapes: { x: x.shape, indices: indices.shape },
+            });
+          }
+          out[p * outPlane + at] = x.data[i];
+        }
+      }
+      return [tensor(ctx.outputs[0], out)];
+    },
+    vjp(ctx) {
+      const [x, indices] = ctx.inputs;
+      return [tensor(x.shape, maxUnpoolGrad(gradOrZeros(ctx), indices.data, x.shape[0] * x.shape[1], numel(ctx.outputs[0].slice(2)))), null];
+    },
+  };
+}
+
+// each also takes an unbatched [C, …spatial] input and indices (unbatched.ts)
+export const maxUnpool1d = acceptUnbatched(makeMaxUnpool(1), 1, [0, 1]);
+export const maxUnpool3d = acceptUnbatched(makeMaxUnpool(3), 3, [0, 1]);
