@@ -1,6 +1,7 @@
 /**
  * ONNX Conv, MaxPool and AveragePool over 1 or 3 spatial axes (audio, video) → conv1d/conv3d,
- * maxPool1d/3d, avgPool1d/3d, and ConvTranspose over 1, 2 or 3 → convTranspose1d/2d/3d. The 2-D
+ * maxPool1d/3d (an Indices output: returnIndices over the whole tensor, as the 2-D MaxPool's),
+ * avgPool1d/3d, and ConvTranspose over 1, 2 or 3 → convTranspose1d/2d/3d. The 2-D
  * Conv and pools stay in map-node.ts; it asks mapWindowNd first and keeps its own mapping when this
  * returns null (a 2-D window). Attribute names and defaults per the ONNX operator specs: pads
  * [b1 … bN, e1 … eN] (our padding's 2N form, same order; 2-D: [t, l, b, r]), auto_pad.
@@ -152,8 +153,10 @@ function pool(ctx: MapContext, kind: 'max' | 'avg'): Mapped | null {
   const common = { kernelSize: [...k], stride: ints(ctx, 'strides'), padding: paddingNd(ctx, rank), ceilMode: ctx.a.int('ceil_mode', 0) === 1 };
   if (kind === 'max') {
     if (ctx.a.int('storage_order', 0) !== 0) throw new Unsupported('storage_order 1 (column-major indices)', 'storage_order');
-    if (ctx.node.output.length > 1 && ctx.node.output[1] !== '') throw new Unsupported(`the indices output of a ${rank}-D max pooling`);
-    return { op: `maxPool${rank}d`, inputs: [ctx.node.input[0]], attrs: { ...common, dilation: ints(ctx, 'dilations') }, from: WINDOW_FROM };
+    // ONNX's Indices count over the whole input (the spec: [0, N x C x D1 x … x Dn)), PyTorch's within each plane
+    const indices = ctx.node.output.length > 1 && ctx.node.output[1] !== '';
+    const attrs = { ...common, dilation: ints(ctx, 'dilations'), ...(indices ? { returnIndices: true, indicesOver: 'tensor' } : {}) };
+    return { op: `maxPool${rank}d`, inputs: [ctx.node.input[0]], attrs, from: WINDOW_FROM };
   }
   if (ctx.a.ints('dilations')?.some((d) => d !== 1)) throw new Unsupported('dilated average pooling (opset 19)', 'dilations');
   // ONNX pools the padded input where the unpadded one is smaller than the kernel, which PyTorch's avg_pool3d refuses
