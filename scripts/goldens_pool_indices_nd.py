@@ -140,6 +140,20 @@ unpool_case("maxUnpool3d [1,2,2,2,3] k=2 of maxPool3d(2) on [1,2,4,4,6]", rnd(1,
 unpool_case("maxUnpool3d [1,1,2,3,3] k=(1,2,2) s=(2,2,2) outputSize (3,5,5) of maxPool3d on [1,1,3,5,5]", rnd(1, 1, 3, 5, 5), (1, 2, 2), (2, 2, 2), 0, output_size=[3, 5, 5])
 unpool_case("maxUnpool3d [2,1,2,2,2] k=3 s=3 p=1 outputSize [2,1,4,5,4] of maxPool3d on [2,1,4,5,4]", rnd(2, 1, 4, 5, 4), 3, 3, 1, output_size=[2, 1, 4, 5, 4])
 
+# one unbatched sample [C, …spatial], as PyTorch's modules take it (unbatched.ts): values, indices, unpooled
+def unbatched(name, pool, unpool, attrs, unattrs, x):
+    rank = x.dim() - 1
+    v, i = pool(x)
+    CASES.append({"name": f"maxPool{rank}d unbatched {name}", "op": f"maxPool{rank}d", "attributes": attrs, "inputs": [enc(x)], "outputs": [enc(v), enc(i.float())]})
+    CASES.append({"name": f"maxUnpool{rank}d unbatched {name}", "op": f"maxUnpool{rank}d", "attributes": unattrs, "inputs": [enc(v), enc(i.float())], "outputs": [enc(unpool(v, i))]})
+
+
+unbatched("[2,9] k=3 s=3 p=1", nn.MaxPool1d(3, 3, 1, return_indices=True), nn.MaxUnpool1d(3, 3, 1),
+          {"kernelSize": 3, "stride": 3, "padding": 1, "returnIndices": True}, {"kernelSize": 3, "stride": 3, "padding": 1}, grid(2, 9))
+# H 5 pools to 2 (its last row dropped): the unpooled volume needs output_size (4, 5, 6) to hold every index
+unbatched("[2,4,5,6] k=2 (outputSize [4,5,6])", nn.MaxPool3d(2, return_indices=True), lambda v, i: nn.MaxUnpool3d(2)(v, i, output_size=[4, 5, 6]),
+          {"kernelSize": 2, "returnIndices": True}, {"kernelSize": 2, "outputSize": [4, 5, 6]}, rnd(2, 4, 5, 6))
+
 HEADER = torch.__version__
 (ROOT / "operators" / "pool_indices_nd.json").write_text(json.dumps({"torch": HEADER, "cases": CASES, "edges": EDGES}) + "\n")
 (ROOT / "vjp" / "pool_indices_nd.json").write_text(json.dumps({"torch": HEADER, "cases": VJPS}) + "\n")

@@ -124,6 +124,22 @@ describe('maxUnpool1d/3d: values back at their plane offsets, zeros elsewhere', 
     expect([u.outputShape, u.flopsByConvention['2macs'], u.params]).toEqual([[1, 4, 6, 9, 11], 0, 0]);
   });
 
+  it("receptive field: maxUnpool3d after maxPool3d k=2 is maxUnpool2d's after maxPool2d on each axis (size 3, stride 1, padding 1)", () => {
+    const field = (shape: number[], rank: number) =>
+      layer(
+        analyze({
+          inputs: [{ name: 'x', shape }],
+          layers: [
+            { name: 'pool', op: `maxPool${rank}d`, kernelSize: 2, returnIndices: true },
+            { name: 'unpool', op: `maxUnpool${rank}d`, inputs: ['pool', 'pool:1'], kernelSize: 2 },
+          ],
+        }),
+        'unpool',
+      ).receptiveField;
+    expect(field([1, 1, 8, 8], 2)).toMatchObject({ size: [3, 3], stride: [1, 1], padding: [1, 1] });
+    expect(field([1, 1, 8, 8, 8], 3)).toMatchObject({ axes: ['d', 'h', 'w'], size: [3, 3, 3], stride: [1, 1, 1], padding: [1, 1, 1] });
+  });
+
   it('outputSize lies strictly within one stride of the default (PyTorch _unpool_output_size): [1,1,3] k=2 (default 6) takes 6, 7 and [1, 1, 7] (input.size()), refuses 4 and 8', () => {
     const unpool = (outputSize: unknown) => run('maxUnpool1d', [[[1, 1, 3], [5, 7, 9]], [[1, 1, 3], [1, 2, 5]]], { kernelSize: 2, outputSize });
     expect(unpool([7])[0]).toEqual({ shape: [1, 1, 7], data: [0, 5, 7, 0, 0, 9, 0] });
