@@ -138,6 +138,23 @@ describe('POST /v1/operators/{name}', () => {
     expect(unpool.body.outputs[0].data).toEqual([0, 5, 0, 0, 0, 0, 8, 0]);
   });
 
+  it('maxPool3d returns plane indices t·H·W + h·W + w on request; maxUnpool3d puts values back', async () => {
+    // a 2×2×2 volume, kernel (1, 2, 2): slice 0's maximum 5 at (0, 0, 1) = 1, slice 1's 8 at (1, 1, 0) = 6
+    const pool = await request(app.server)
+      .post('/v1/operators/maxPool3d')
+      .send({ inputs: [{ shape: [1, 1, 2, 2, 2], data: [1, 5, 2, 0, 3, 4, 8, 7] }], attributes: { kernelSize: [1, 2, 2], returnIndices: true } })
+      .expect(200);
+    expect(pool.body.outputs.map((o: { data: unknown }) => o.data)).toEqual([
+      [5, 8],
+      [1, 6],
+    ]);
+    const unpool = await request(app.server)
+      .post('/v1/operators/maxUnpool3d')
+      .send({ inputs: [pool.body.outputs[0], pool.body.outputs[1]].map(({ shape, data }: { shape: number[]; data: unknown }) => ({ shape, data })), attributes: { kernelSize: [1, 2, 2] } })
+      .expect(200);
+    expect(unpool.body.outputs[0]).toMatchObject({ shape: [1, 1, 2, 2, 2], data: [0, 5, 0, 0, 0, 0, 8, 0] });
+  });
+
   it('shape of a 2×3 tensor is [2, 3] with zero cost (it was 500: its value, known from shapes alone, was folded out of the one-layer report)', async () => {
     const res = await request(app.server).post('/v1/operators/shape').send({ inputs: [{ shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }] }).expect(200);
     expect(res.body.outputs[0]).toMatchObject({ shape: [2], data: [2, 3] });
