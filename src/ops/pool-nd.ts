@@ -17,7 +17,8 @@
  * Kernels run as 3-axis windows (1-D gets two trivial leading axes: geometry-nd.ts asThreeAxes).
  * Input gradient: max pooling's (vjp): each window's argmax (the forward's plane indices when it
  * returned them, else found again as the forward finds it: the first maximum, the last NaN wins;
- * PyTorch's index starts at the window's first tap inside the input) and ∂x[argmax] += g there (pool-vjp.ts maxPoolGrad), as PyTorch's max_pool3d_with_indices_backward;
+ * PyTorch's index starts at the window's first tap inside the input) and ∂x[argmax] += g there
+ * (pool-vjp.ts maxPoolGrad), as PyTorch's max_pool3d_with_indices_backward;
  * adaptive average pooling's spreads each output's g evenly over its window (adaptiveAvgPoolGradNd);
  * average pooling's adds g / divisor (the forward's: override, countIncludePad, ceil-mode clipping)
  * to each tap of its window inside the input (avgPoolGradNd), as PyTorch's avg_pool2d/3d backward.
