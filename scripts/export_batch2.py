@@ -22,7 +22,6 @@ Run: /usr/bin/python3 scripts/export_batch2.py [names…] [--force]   (each mode
 import argparse
 import io
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -95,22 +94,15 @@ def select(truth, commit_kb, budget_kb):
     """Commit the models whose two files are each under commit_kb, in MODELS' order, within the budget."""
     FIXTURES.mkdir(parents=True, exist_ok=True)
     source = lambda f: WORK / f if (WORK / f).exists() else (FIXTURES / f if (FIXTURES / f).exists() else None)
-    spent, keep = 0, set()
+    spent, taken = 0, []
     for name in sorted(truth["models"], key=lambda n: MODELS.index(n) if n in MODELS else len(MODELS)):
         files = [o for o in truth["models"][name].get("forms", {}).values() if "file" in o]
         ok = files and all(o["bytes"] <= commit_kb * 1024 and source(o["file"]) for o in files)
         size = sum(o["bytes"] for o in files)
         take = bool(ok) and spent + size <= budget_kb * 1024
         spent += size if take else 0
-        for o in files:
-            o["committed"] = take
-            if take:
-                keep.add(o["file"])
-                if source(o["file"]) != FIXTURES / o["file"]:
-                    shutil.copy(WORK / o["file"], FIXTURES / o["file"])
-    for old in FIXTURES.glob("*.onnx"):
-        if old.name not in keep:
-            old.unlink()
+        taken += [(o, take) for o in files]
+    cat.commit_files(taken, WORK, FIXTURES)
     truth["committed"] = {"bytes": spent, "commitKb": commit_kb, "budgetKb": budget_kb}
 
 

@@ -249,6 +249,21 @@ PREFERRED = ("resnet18", "mobilenet_v2", "convnext_tiny", "vit_b_32", "efficient
              "fcn_resnet50", "lraspp_mobilenet_v3_large", "deeplabv3_resnet50", "deeplabv3_mobilenet_v3_large")
 
 
+def commit_files(files, work, fixtures):
+    """Mark each (truth entry with a "file", taken) committed or not; copy a taken file into fixtures when
+    work has it (else the committed copy stays); delete the .onnx fixtures no longer taken."""
+    keep = set()
+    for o, take in files:
+        o["committed"] = take
+        if take:
+            keep.add(o["file"])
+            if (work / o["file"]).exists():
+                shutil.copy(work / o["file"], fixtures / o["file"])
+    for old in fixtures.glob("*.onnx"):
+        if old.name not in keep:
+            old.unlink()
+
+
 def select(truth, commit_kb, budget_kb):
     """Commit the preferred models, then the smallest (both opsets under commit_kb each) within the budget.
     A file is taken from tmp/catalog/, else from the fixtures already committed (a checkout where only
@@ -268,19 +283,7 @@ def select(truth, commit_kb, budget_kb):
             continue
         spent += size
         chosen.add(name)
-    keep = set()
-    for name, t in truth["models"].items():
-        for o in t.get("opsets", {}).values():
-            if "file" not in o:
-                continue
-            o["committed"] = name in chosen
-            if o["committed"]:
-                keep.add(o["file"])
-                if source(o["file"]) != FIXTURES / o["file"]:
-                    shutil.copy(WORK / o["file"], FIXTURES / o["file"])
-    for old in FIXTURES.glob("*.onnx"):
-        if old.name not in keep:
-            old.unlink()
+    commit_files([(o, name in chosen) for name, t in truth["models"].items() for o in t.get("opsets", {}).values() if "file" in o], WORK, FIXTURES)
     truth["committed"] = {"bytes": spent, "commitKb": commit_kb, "budgetKb": budget_kb}
 
 
