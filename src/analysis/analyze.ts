@@ -179,8 +179,9 @@ export function analyzeGraph(graph: Graph, options: AnalyzeOptions, inference: I
   const scores = scoreTensors(graph, analysed);
   // a small value folded at import (a shape, pads, axes: ALWAYS_FOLDED) is a constant operand as the
   // Constant a fixed-size export writes in its place is: a dynamic axis's Shape → Gather → Concat and
-  // the literal a fixed batch folds to are read alike (a larger folded value, Swin's shifted-window
-  // mask, stays an input, as when built node by node)
+  // the literal a fixed batch folds to are read alike. Only these fold whatever the budget: a larger
+  // value (Swin's shifted-window mask) folds while maxFolded lasts and else runs as a layer, so it
+  // stays an input either way, and no figure depends on the budget
   const foldedConstants = new Set(analysed.filter((a) => a.folded).flatMap((a) => a.layer.outputs).filter((t) => {
     const shape = tensors.get(t)?.shape;
     return shape !== null && shape !== undefined && numel(shape) <= ALWAYS_FOLDED;

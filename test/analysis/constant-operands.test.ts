@@ -287,3 +287,24 @@ describe('memory access: a small value folded at import is read like the Constan
     expect(slice(dynamic, { '': [2, 3, 5, 4] }).memoryAccess.elements).toEqual(want);
   });
 });
+
+describe('memory access: a folded value over 64 elements is read as an input, whatever the folding budget', () => {
+  // zeros of x's shape (ConstantOfShape(Shape(x)), 96 elements) added to x [1, 2, 8, 6]: the zeros
+  // fold only while the budget lasts (infer.ts ALWAYS_FOLDED); were a folded value a constant operand
+  // at any size, the Add's weights would follow maxFolded
+  const bytes = onnxModel({
+    inputs: [{ name: 'x', shape: [1, 2, 8, 6] }],
+    outputs: ['y'],
+    nodes: [
+      { op: 'Shape', inputs: ['x'], outputs: ['s'], name: 'shape' },
+      { op: 'ConstantOfShape', inputs: ['s'], outputs: ['m'], name: 'zeros' },
+      { op: 'Add', inputs: ['x', 'm'], outputs: ['y'], name: 'add' },
+    ],
+  });
+  it.each([0, 10_000])('maxFolded %i: the Add reads 96 + 96 elements as inputs, writes 96, no weights', (maxFolded) => {
+    const graph = importOnnx(bytes).graph;
+    const inference = inferGraph(graph, { maxFolded });
+    expect(inference.analysed.find((a) => a.layer.name === 'zeros')?.folded).toBe(maxFolded > 0);
+    expect(layer(analyzeGraph(graph, DEFAULTS, inference), 'add').memoryAccess.elements).toEqual({ inputs: 192, outputs: 96, weights: 0, total: 288 });
+  });
+});
