@@ -125,6 +125,13 @@ describe('torchvision catalog at batch 2 as ONNX (scripts/export_batch2.py): par
     expect(explained(a, 3)).toEqual({ layers: true, disagreeing: [], convs: true, convsNotNamingN: [] });
   });
 
+  it("vit_b_32 (fixed) at batch 2: explain shows the batch as torch's attention export lays it out: the in-projection's rows 50·2 (tokens 7·7 + 1, sequence first), q·kᵀ's batch 24 (2 samples · 12 heads, merged)", () => {
+    const e = explainReport(analyse(locate(truth.models.vit_b_32.forms!.fixed.file!)!)).layers;
+    const formula = (name: string) => e.find((l) => l.name === name)!.macs.formula;
+    expect(formula('/encoder/layers/encoder_layer_0/self_attention/MatMul')).toBe(`${fmt(100 * 768 * 2304)} = rows 50·2 · in 768 · out 2304`);
+    expect(formula('/encoder/layers/encoder_layer_0/self_attention/MatMul_1')).toBe(`${fmt(24 * 50 * 64 * 50)} = batch 24 · M 50 · K 64 · N 50`);
+  });
+
   it('PyTorch at batch 2: the same parameters as at batch 1, twice its MACs (but NOT_BATCH_LINEAR), outputs of batch 2', () => {
     const measured = entries.filter(([, t]) => t.batch1?.macs);
     expect(measured.map(([n]) => n).sort()).toEqual(entries.map(([n]) => n).sort());
