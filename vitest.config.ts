@@ -10,14 +10,18 @@ import { defineConfig } from 'vitest/config';
 const PURE = ['test/ops/**/*.test.ts', 'test/tensor/**/*.test.ts', 'test/analysis/**/*.test.ts', 'test/graph/**/*.test.ts', 'test/conventions/**/*.test.ts', 'test/zoo/**/*.test.ts'];
 
 /**
- * Files that must run alone (one file at a time, nothing else of this run beside them): they time
- * themselves against a bound (performance.now, Date.now), race a server, worker or Redis with
- * sleeps, measure or charge process memory, hold per-request deadlines (fuzz), count bench rounds,
- * sit in a per-minute window, or rewrite files of the tree that other files read. Every other file
+ * Files that must run alone (one file at a time, no other file of this run competing for the CPU:
+ * `npm test`, scripts/test.mjs, runs the other projects beside them ten nice levels lower, which
+ * get little CPU time the serial files want): they time themselves against a bound (performance.now,
+ * Date.now), race a server, worker or Redis with sleeps, measure or charge process memory, hold
+ * per-request deadlines (fuzz), count bench rounds, or sit in a per-minute window. None rewrites
+ * files of the tree that other files read: such a file would conflict with the files running
+ * beside the serial lane, whatever their priority (no file does now). Every other file
  * mostly waits (child processes, servers, chromium, Redis) or computes without a clock, and runs
  * two at a time: the CI host has 2 vCPUs, and vitest's default (availableParallelism() − 1) ran
  * all 375 files one after another (18 min 43 s of 20). A new test that asserts a duration, sleeps
- * against something running, depends on an idle CPU or writes into the tree belongs here.
+ * against something running or depends on an idle CPU belongs here (one that writes into the tree
+ * belongs nowhere: it must leave a file other files read whole, as scripts/write-if-changed.ts does).
  *
  * Not here, though once listed: test/bench/args and test/bench/records (pure functions and one
  * refused bench name: no round runs), test/http/run-cache-budget (budget arithmetic from the
@@ -123,6 +127,10 @@ const ISOLATED = [
 ];
 
 /**
+ * `npm test` (scripts/test.mjs) runs two vitest processes at once: serial-pure, serial and
+ * serial-isolated (groups 0 and last below) at npm test's priority, and pure, service and
+ * service-isolated (group 1) at nice +10 beside them; `npx vitest run` runs all three groups
+ * one after another as before.
  * Groups run one after another (sequence.groupOrder), and the projects of a group share one worker
  * count (vitest refuses two counts in a group and runs its projects on that many workers between
  * them; vitest/dist cli-api groupSpecs): group 0 the serial files, pure and service, one at a time
