@@ -10,13 +10,16 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { testApp } from './app.js';
+import { isSharedApp, sharedApp, testApp } from './app.js';
 
 let app: FastifyInstance | undefined;
 afterEach(async () => {
-  await app?.close();
+  if (app && !isSharedApp(app)) await app.close();
   app = undefined;
 });
+// the three cases at MAX_RESPONSE_BYTES 4,096 (nonZero, GraphQL runOperator, GraphQL run) read only
+// their own answers: one app (one worker's boot) for the three
+const limit4096 = sharedApp({ MAX_RESPONSE_BYTES: '4096', WORKERS: '1' });
 
 const x = (w = 8) => ({ shape: [1, 1, 8, w], data: Array.from({ length: 8 * w }, (_, i) => i) });
 const upsample = (format: string, w = 8) => request(app!.server).post('/v1/operators/upsample').send({ inputs: [x(w)], attributes: { scaleFactor: 8 }, format });
@@ -50,7 +53,7 @@ describe('POST /v1/operators/{name}: refused before the kernel, by the bound the
   });
 
   it('a size known only from the values (nonZero: its bound [2, 4096]) is checked when encoded, at its real size: 3 non-zero of 4,096 answer, 4,096 are refused', async () => {
-    app = await testApp({ MAX_RESPONSE_BYTES: '4096', WORKERS: '1' });
+    app = limit4096.get();
     const data = (n: number) => Array.from({ length: 4096 }, (_, i) => (i < n ? 1 : 0));
     const few = await request(app.server).post('/v1/operators/nonZero').send({ inputs: [{ shape: [1, 4096], data: data(3) }] }).expect(200);
     expect(few.body.outputs[0].shape).toEqual([2, 3]);
@@ -67,7 +70,7 @@ describe('GraphQL runOperator and run: the data and base64 selected, before the 
   const x16 = { shape: [1, 1, 4, 4], data: Array.from({ length: 16 }, (_, i) => i) };
 
   it('MAX_RESPONSE_BYTES 4,096: y [1, 1, 16, 16] as data (6,657 bytes) is refused before running (the field null); its base64 (1,370) and stats answer', async () => {
-    app = await testApp({ MAX_RESPONSE_BYTES: '4096', WORKERS: '1' });
+    app = limit4096.get();
     const res = await gql(`query($x: JSON!) { ${up('a', 'data')} ${up('b', 'base64')} ${up('c', 'stats { max }')} }`, { x: x16 }).expect(200);
     expect(res.body.errors).toHaveLength(1);
     expect(res.body.errors[0].path).toEqual(['a']);
@@ -79,7 +82,7 @@ describe('GraphQL runOperator and run: the data and base64 selected, before the 
   });
 
   it('run: the output pool selected as data (25 + 2) and the capture up as base64 (4·⌈4,096/3⌉ + 2 = 5,466): 5,493 bytes, refused before the run, naming both', async () => {
-    app = await testApp({ MAX_RESPONSE_BYTES: '4096', WORKERS: '1' });
+    app = limit4096.get();
     const spec = { name: 'n', inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], layers: [{ name: 'up', op: 'upsample', scaleFactor: 8 }, { name: 'pool', op: 'adaptiveAvgPool2d', outputSize: 1 }] };
     const query = 'query($s: JSON, $i: JSON!) { run(spec: $s, inputs: $i, capture: ["up"]) { outputs { tensor { data } } captured { name tensor { base64 } } } }';
     const res = await gql(query, { s: spec, i: { x: x16 } }).expect(200);
