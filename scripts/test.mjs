@@ -9,7 +9,8 @@
 //   it (CFS weights 1024 and 110), so the serial files keep the CPUs they use and the rest take the
 //   time they leave: most of a serial file is waiting (sleeps, timeouts, child processes, one
 //   thread of two), and on the 2-vCPU CI host the serial group had one CPU to itself for six and a
-//   half minutes of 15 (2026-12-07: 391 s of 917 s). Not the idle class (chrt --idle 0): on a host
+//   half minutes of 15 (2026-12-07: 391 s of 917 s); alone, the serial lane used 264 CPU seconds
+//   in 341 s (0.78 of the 2 vCPUs), leaving about 1.2 to the rest. Not the idle class (chrt --idle 0): on a host
 //   shared with other niced work it starved the rest (a 1.7 s gemm case hit its 30 s timeout at
 //   load 15), where nice 10 still gets its share; under `nice -n 19 npm test` both lanes are 19.
 //
