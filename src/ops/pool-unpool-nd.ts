@@ -10,6 +10,11 @@
  *                   elsewhere; a scatter, no arithmetic. An index outside the plane is refused, as
  *                   PyTorch's "Found an invalid max index"; an output plane past 2^24 + 1 elements
  *                   too (float32 indices, as maxUnpool2d).
+ *   indicesOver     'plane' (PyTorch's offsets within each (n, c) output plane) or 'tensor'
+ *                   (ONNX MaxUnpool's: over the whole N·C·…spatial output, as ONNX MaxPool's
+ *                   Indices count; the ONNX importer sets it); an optional third input gives the
+ *                   output size as known values (ONNX's output_shape, e.g. Shape of the pooled
+ *                   input), read as outputSize; one inference cannot fold leaves the layer unsupported.
  * Input gradient: ∂x[i] = g[indices[i]] (a gather, pool-vjp.ts maxUnpoolGrad); the indices none.
  * Receptive field: a transposed window per axis (kernel k, stride s, padding p), as maxUnpool2d's.
  * Each also takes one unbatched [C, …spatial] sample with indices of its shape (unbatched.ts).
@@ -29,6 +34,73 @@ import { refuseInexactIndices } from './pool-kernels.js';
 import { maxUnpoolGrad } from './pool-vjp.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import { acceptUnbatched } from './unbatched.js';
+import { notModelled } from './common.js';
+import type { InferContext } from './types.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** maxUnpool1d/2d/3d's indicesOver: what the indices count over (header). */
+export const UnpoolIndicesOver = z
+  .enum(['plane', 'tensor'])
+  .default('plane')
+  .describe(
+    "what the indices count over: 'plane', each (n, c) output plane, as PyTorch's maxPool returnIndices (indicesOver plane); 'tensor', the whole N·C·…spatial output, as ONNX MaxUnpool reads ONNX MaxPool's Indices (the ONNX importer sets it)",
+  );
+
+/**
+ * The output sizes asked for: the outputSize attribute, else input 2's known values (ONNX's
+ * output_shape: N, C and the spatial sizes); undefined when neither. Input 2 present but not
+ * foldable leaves the layer unsupported, as resize's sizes.
+ */
+export function wantedOutputSize<A extends { outputSize?: number | readonly number[] }>(ctx: InferContext<A>): number | readonly number[] | undefined {
+  if (ctx.attrs.outputSize !== undefined) return ctx.attrs.outputSize;
+  const v = ctx.values[2];
+  if (v) {
+    // ONNX's output_shape is the whole output's: N and C are x's (onnxruntime scatters over that many planes)
+    const x = ctx.inputs[0];
+    const size = Array.from(v.data);
+    if (size.length !== x.length || size[0] !== x[0] || size[1] !== x[1]) {
+      ctx.fail('SHAPE_MISMATCH', `output size [${size.join(', ')}] must be a shape of ${x.length} sizes whose N and C are x's ${fmtShape(x)}`, 'inputs', { shapes: { x } });
+    }
+    return size;
+  }
+  if (ctx.inputs[2] && numel(ctx.inputs[2]) > 0) notModelled(ctx, 'max unpooling output size computed from tensor values (not constants inference can fold): its output shape is not known', ['inputs', 2]);
+  return undefined;
+}
+
+/**
+ * x scattered to its indices in an output of `planes` planes of `outDims` (zeros elsewhere), the
+ * indices counting within each plane or over the whole output (indicesOver); an index outside
+ * its range is refused as PyTorch's "Found an invalid max index".
+ */
+export function unpoolScatter(x: Tensor, indices: Tensor, outDims: readonly number[], over: 'plane' | 'tensor', name: string): Float32Array {
+  const planes = x.shape[0] * x.shape[1];
+  const inPlane = numel(x.shape.slice(2));
+  const outPlane = numel(outDims);
+  refuseInexactIndices(over === 'tensor' ? [x.shape[0], x.shape[1], ...outDims] : outDims, '$.inputs[1]', name, over);
+  const out = new Float32Array(planes * outPlane);
+  const range = over === 'tensor' ? planes * outPlane : outPlane;
+  const where = over === 'tensor' ? `${x.shape[0]}×${x.shape[1]}×${outDims.join('×')} output` : `${outDims.join('×')} output plane`;
+  for (let p = 0; p < planes; p++) {
+    const base = over === 'tensor' ? 0 : p * outPlane;
+    for (let i = p * inPlane, end = i + inPlane; i < end; i++) {
+      const at = indices.data[i];
+      if (!(at >= 0 && at < range && Number.isInteger(at))) {
+        throw new ConvlensError('INVALID_TENSOR', `indices${coordinates(i, indices.shape)} = ${at} is outside the ${where} (PyTorch: "Found an invalid max index")`, {
+          path: '$.inputs[1]',
+          shapes: { x: x.shape, indices: indices.shape },
+        });
+      }
+      out[base + at] = x.data[i];
+    }
+  }
+  return out;
+}
+
+/** ∂x of max unpooling: a gather of g at the indices, per plane or over the whole output (indicesOver). */
+export function unpoolGrad(g: Float32Array, x: Tensor, indices: Tensor, outDims: readonly number[], over: 'plane' | 'tensor'): Float32Array {
+  const planes = x.shape[0] * x.shape[1];
+  return over === 'tensor' ? maxUnpoolGrad(g, indices.data, 1, planes * numel(outDims)) : maxUnpoolGrad(g, indices.data, planes, numel(outDims));
+}
 
 const maxUnpoolNdAttrs = (rank: 1 | 3) =>
   z.strictObject({
@@ -36,6 +108,7 @@ const maxUnpoolNdAttrs = (rank: 1 | 3) =>
     /** PyTorch's default stride is the kernel size. */
     stride: perAxis(rank).optional(),
     padding: z.union([nonNegInt, z.array(nonNegInt).length(rank)]).default(0),
+    indicesOver: UnpoolIndicesOver,
     outputSize: z
       .union([posInt, z.array(posInt).length(rank), z.array(posInt).length(rank + 2)])
       .optional()
@@ -64,7 +137,7 @@ function makeMaxUnpool(rank: 1 | 3): OpDef<MaxUnpoolNdAttrs, UnpoolNdPlan> {
     windowedAxes: rank,
     summary: `Max unpooling over ${rank === 1 ? '[L]' : '[T, H, W]'}: values back at the argmax positions of a maxPool${rank}d (inputs [x, "pool:1"]), zeros elsewhere`,
     pytorch: `torch.nn.MaxUnpool${rank}d`,
-    inputNames: ['x', 'indices'],
+    inputNames: ['x', 'indices', 'outputSize'],
     minInputs: 2,
     attrs: maxUnpoolNdAttrs(rank),
     infer(ctx) {
@@ -77,7 +150,8 @@ function makeMaxUnpool(rank: 1 | 3): OpDef<MaxUnpoolNdAttrs, UnpoolNdPlan> {
       const k = expand(ctx.attrs.kernelSize, rank);
       const s = expand(ctx.attrs.stride ?? ctx.attrs.kernelSize, rank);
       const p = expand(ctx.attrs.padding, rank);
-      const wanted = ctx.attrs.outputSize === undefined ? undefined : unpoolSizes(ctx.attrs.outputSize, rank);
+      const size = wantedOutputSize(ctx);
+      const wanted = size === undefined ? undefined : unpoolSizes(size, rank);
       const geo = k.map((_, a): AxisGeometry => {
         const def = (x[2 + a] - 1) * s[a] - 2 * p[a] + k[a];
         let out = def;
@@ -96,29 +170,12 @@ function makeMaxUnpool(rank: 1 | 3): OpDef<MaxUnpoolNdAttrs, UnpoolNdPlan> {
     receptiveField: (ctx) => transposedRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0]),
     run(ctx) {
       const [x, indices] = ctx.inputs;
-      const planes = x.shape[0] * x.shape[1];
-      const inPlane = numel(x.shape.slice(2));
-      const outDims = ctx.plan.geo.map((g) => g.out);
-      const outPlane = numel(outDims);
-      refuseInexactIndices(outDims, '$.inputs[1]', name);
-      const out = new Float32Array(planes * outPlane);
-      for (let p = 0; p < planes; p++) {
-        for (let i = p * inPlane, end = i + inPlane; i < end; i++) {
-          const at = indices.data[i];
-          if (!(at >= 0 && at < outPlane && Number.isInteger(at))) {
-            throw new ConvlensError('INVALID_TENSOR', `indices${coordinates(i, indices.shape)} = ${at} is outside the ${outDims.join('×')} output plane (PyTorch: "Found an invalid max index")`, {
-              path: '$.inputs[1]',
-              shapes: { x: x.shape, indices: indices.shape },
-            });
-          }
-          out[p * outPlane + at] = x.data[i];
-        }
-      }
+      const out = unpoolScatter(x, indices, ctx.plan.geo.map((g) => g.out), ctx.attrs.indicesOver, name);
       return [tensor(ctx.outputs[0], out)];
     },
     vjp(ctx) {
       const [x, indices] = ctx.inputs;
-      return [tensor(x.shape, maxUnpoolGrad(gradOrZeros(ctx), indices.data, x.shape[0] * x.shape[1], numel(ctx.outputs[0].slice(2)))), null];
+      return [tensor(x.shape, unpoolGrad(gradOrZeros(ctx), x, indices, ctx.outputs[0].slice(2), ctx.attrs.indicesOver)), null];
     },
   };
 }

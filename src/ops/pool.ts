@@ -11,7 +11,8 @@
  * (pool-simd.ts; the JS loops' bits, a NaN's payload aside), else in JS.
  *   adaptive      window i spans [floor(i·H/H'), ceil((i+1)·H/H')) (adaptive-windows.ts); (window − 1) adds + 1 divide;
  *                 outputSize [h, w] or one number, an entry null keeping that axis's input size (PyTorch's None)
- *   maxUnpool2d   H' = (H − 1)·s − 2p + k (or outputSize: [h, w], or 4 sizes as PyTorch's x.size(), the last two read); a scatter, no arithmetic
+ *   maxUnpool2d   H' = (H − 1)·s − 2p + k (or outputSize: [h, w], or 4 sizes as PyTorch's x.size(), the last two read); a scatter, no arithmetic;
+ *                 indicesOver and the output-size input as maxUnpool1d/3d's (pool-unpool-nd.ts)
  * Receptive field: max and average pooling a window; one window over the whole map (nn.AvgPool2d(7) on
  * a 7×7 map, a fixed-size export of AdaptiveMaxPool2d(1)) is global pooling: global, as globalAvgPool2d's.
  * Vector-Jacobian products: pool-vjp.ts. Each op also takes one unbatched [C, H, W] sample, as PyTorch's
@@ -19,8 +20,7 @@
  * reads a 3-D input as N, C, L).
  */
 import { z } from 'zod';
-import { ConvlensError, fmtShape } from '../errors.js';
-import { coordinates } from './index-faults.js';
+import { fmtShape } from '../errors.js';
 import { MAX_DIM, Pair, PaddingSchema, checkPoolPadding, pair, posInt, windowGeometry } from './geometry.js';
 import type { AxisGeometry } from './geometry.js';
 import { adaptiveAxes, adaptiveOutputSize, fixesSize, windowEnd, windowLengthSum, windowStart } from './adaptive-windows.js';
@@ -30,7 +30,8 @@ import { NCHW_RANK, expectRank } from './common.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
-import { adaptiveAvgPoolGrad, argmaxAgain, avgPoolGrad, globalAvgPoolGrad, maxPoolGrad, maxUnpoolGrad } from './pool-vjp.js';
+import { adaptiveAvgPoolGrad, argmaxAgain, avgPoolGrad, globalAvgPoolGrad, maxPoolGrad } from './pool-vjp.js';
+import { UnpoolIndicesOver, unpoolGrad, unpoolScatter, wantedOutputSize } from './pool-unpool-nd.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import { READS_SHAPES_ONLY } from './types.js';
 import { avgDivisors, avgPoolPlanes, indicesOverTensor, maxPoolArgmaxAgain, maxPoolForward, maxPoolValues, planeMeans, refuseInexactIndices } from './pool-kernels.js';
@@ -312,7 +313,7 @@ export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = acce
   vjp: (ctx) => [tensor(ctx.inputs[0].shape, adaptiveAvgPoolGrad(gradOrZeros(ctx), ctx.inputs[0].shape, ctx.plan.axes))],
 }, 2);
 
-export const MaxUnpoolAttrs = z.strictObject({ kernelSize: Pair, stride: Pair.optional(), padding: z.union([z.number().int().nonnegative(), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])]).default(0), outputSize: z
+export const MaxUnpoolAttrs = z.strictObject({ kernelSize: Pair, stride: Pair.optional(), padding: z.union([z.number().int().nonnegative(), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])]).default(0), indicesOver: UnpoolIndicesOver, outputSize: z
     .union([Pair, z.tuple([posInt, posInt, posInt, posInt])])
     .optional()
     .describe("the output's [height, width]; or 4 sizes, of which the last two are read, as PyTorch takes output_size=input.size() (N and C ignored: it slices [2:])") });
@@ -325,7 +326,7 @@ export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = acceptUnbatched({
   windowedAxes: 2,
   summary: 'Max unpooling: values back at the argmax positions of a maxPool2d (inputs [x, "pool:1"]), zeros elsewhere',
   pytorch: 'torch.nn.MaxUnpool2d',
-  inputNames: ['x', 'indices'],
+  inputNames: ['x', 'indices', 'outputSize'],
   minInputs: 2,
   attrs: MaxUnpoolAttrs,
   infer(ctx) {
@@ -337,11 +338,12 @@ export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = acceptUnbatched({
     const k = pair(ctx.attrs.kernelSize);
     const s = pair(ctx.attrs.stride ?? ctx.attrs.kernelSize);
     const p = pair(ctx.attrs.padding);
+    const wanted = wantedOutputSize(ctx);
     const geo: AxisGeometry[] = [0, 1].map((a) => {
       const def = (x[2 + a] - 1) * s[a] - 2 * p[a] + k[a];
       let out = def;
-      if (ctx.attrs.outputSize !== undefined) {
-        out = unpoolSize(ctx.attrs.outputSize)[a];
+      if (wanted !== undefined) {
+        out = unpoolSize(wanted)[a];
         // PyTorch (_unpool_output_size) accepts a size strictly within one stride of the default: both ends refused
         if (out <= def - s[a] || out >= def + s[a]) {
           ctx.fail('INVALID_ATTRIBUTE', `outputSize ${out} must lie strictly between ${def - s[a]} and ${def + s[a]} for input ${x[2 + a]}`, 'outputSize', {
@@ -357,28 +359,13 @@ export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = acceptUnbatched({
   receptiveField: (ctx) => transposedRF(ctx.rf[0], ctx.plan.geo),
   run(ctx) {
     const [x, indices] = ctx.inputs;
-    const [n, c, H, W] = x.shape;
+    const [n, c] = x.shape;
     const [OH, OW] = [ctx.plan.geo[0].out, ctx.plan.geo[1].out];
-    const outPlane = OH * OW;
-    refuseInexactIndices([OH, OW], '$.inputs[1]', 'maxUnpool2d');
-    const out = new Float32Array(n * c * outPlane);
-    for (let p = 0; p < n * c; p++) {
-      for (let i = 0; i < H * W; i++) {
-        const at = indices.data[p * H * W + i];
-        if (!(at >= 0 && at < outPlane && Number.isInteger(at))) {
-          throw new ConvlensError('INVALID_TENSOR', `indices${coordinates(p * H * W + i, indices.shape)} = ${at} is outside the ${OH}×${OW} output plane (PyTorch: "Found an invalid max index")`, {
-            path: '$.inputs[1]',
-            shapes: { x: x.shape, indices: indices.shape },
-          });
-        }
-        out[p * outPlane + at] = x.data[p * H * W + i];
-      }
-    }
+    const out = unpoolScatter(x, indices, [OH, OW], ctx.attrs.indicesOver, 'maxUnpool2d');
     return [tensor([n, c, OH, OW], out)];
   },
   vjp(ctx) {
     const [x, indices] = ctx.inputs;
-    const [n, c] = x.shape;
-    return [tensor(x.shape, maxUnpoolGrad(gradOrZeros(ctx), indices.data, n * c, ctx.plan.geo[0].out * ctx.plan.geo[1].out)), null];
+    return [tensor(x.shape, unpoolGrad(gradOrZeros(ctx), x, indices, [ctx.plan.geo[0].out, ctx.plan.geo[1].out], ctx.attrs.indicesOver)), null];
   },
 }, 2, [0, 1]);
