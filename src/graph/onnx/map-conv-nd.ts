@@ -1,7 +1,8 @@
 /**
  * ONNX Conv, MaxPool and AveragePool over 1 or 3 spatial axes (audio, video) → conv1d/conv3d,
  * maxPool1d/3d (an Indices output: returnIndices over the whole tensor, as the 2-D MaxPool's),
- * avgPool1d/3d, and ConvTranspose over 1, 2 or 3 → convTranspose1d/2d/3d. The 2-D
+ * avgPool1d/3d, and ConvTranspose and MaxUnpool over 1, 2 or 3 → convTranspose1d/2d/3d,
+ * maxUnpool1d/2d/3d (indices over the whole tensor, as ONNX MaxPool's Indices). The 2-D
  * Conv and pools stay in map-node.ts; it asks mapWindowNd first and keeps its own mapping when this
  * returns null (a 2-D window). Attribute names and defaults per the ONNX operator specs: pads
  * [b1 … bN, e1 … eN] (our padding's 2N form, same order; 2-D: [t, l, b, r]), auto_pad.
@@ -164,7 +165,32 @@ function pool(ctx: MapContext, kind: 'max' | 'avg'): Mapped | null {
   return { op: `avgPool${rank}d`, inputs: [ctx.node.input[0]], attrs: { ...common, countIncludePad: ctx.a.int('count_include_pad', 0) === 1, ...onnxWindows }, from: WINDOW_FROM };
 }
 
-/** The 1-D/3-D mapping of a Conv/MaxPool/AveragePool node, or null when it is 2-D (or another op); a ConvTranspose of any rank. */
+/**
+ * MaxUnpool (opsets 9, 11) → maxUnpool1d/2d/3d with indicesOver 'tensor': ONNX's I counts over the
+ * whole output ([0, N·C·D1·…·Dn), as MaxPool's Indices), PyTorch's within each plane. pads must be
+ * symmetric (the op's padding); output_shape (input 2, the whole output's shape) goes along as the
+ * op's output-size input, whose values inference folds (a constant, or Shape of a tensor) or leaves
+ * the layer unsupported.
+ */
+function unpool(ctx: MapContext): Mapped {
+  const k = ctx.a.ints('kernel_shape');
+  if (!k || k.length < 1 || k.length > 3) throw new Unsupported(`kernel_shape of length ${k?.length ?? 0}: only 1-D, 2-D and 3-D max unpooling are supported`, 'kernel_shape');
+  const rank = k.length;
+  const pads = explicitPads(ctx, rank);
+  if (Array.isArray(pads) && pads.some((b, i) => i < rank && b !== pads[i + rank])) {
+    throw new Unsupported(`asymmetric pads [${pads.join(', ')}] (maxUnpool${rank}d pads each axis alike)`, 'pads');
+  }
+  const ins = ctx.node.input;
+  const outputShape = ins.length > 2 && ins[2] !== '' ? [ins[2]] : [];
+  return {
+    op: `maxUnpool${rank}d`,
+    inputs: [ins[0], ins[1], ...outputShape],
+    attrs: { kernelSize: [...k], stride: ctx.a.ints('strides') ?? 1, padding: Array.isArray(pads) ? pads.slice(0, rank) : 0, indicesOver: 'tensor' },
+    from: { kernelSize: 'kernel_shape', stride: 'strides', padding: 'pads', outputSize: 2 },
+  };
+}
+
+/** The 1-D/3-D mapping of a Conv/MaxPool/AveragePool node, or null when it is 2-D (or another op); a ConvTranspose or MaxUnpool of any rank. */
 export function mapWindowNd(ctx: MapContext): Mapped | null {
   switch (ctx.node.opType) {
     case 'Conv':
@@ -175,6 +201,8 @@ export function mapWindowNd(ctx: MapContext): Mapped | null {
       return pool(ctx, 'max');
     case 'AveragePool':
       return pool(ctx, 'avg');
+    case 'MaxUnpool':
+      return unpool(ctx);
     default:
       return null;
   }
