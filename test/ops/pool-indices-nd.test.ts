@@ -163,3 +163,44 @@ describe('maxUnpool1d/3d: values back at their plane offsets, zeros elsewhere', 
     expect(run('maxUnpool3d', [[[1, 1, 1, 1], [3]], [[1, 1, 1, 1], [2]]], { kernelSize: 2 })[0]).toEqual({ shape: [1, 2, 2, 2], data: [0, 0, 3, 0, 0, 0, 0, 0] });
   });
 });
+
+describe("maxUnpool1d/2d/3d indicesOver 'tensor': offsets over the whole N·C·… output, as ONNX MaxUnpool reads MaxPool's Indices", () => {
+  const vjp = (name: string, inputs: [number[], number[]][], attributes: Record<string, unknown>, g: [number[], number[]]) =>
+    vjpOperator({
+      name,
+      inputs: inputs.map(([s, d]) => tensor(s, Float32Array.from(d))),
+      attributes,
+      weights: {},
+      training: false,
+      seed: 0,
+      maxElements: 1 << 20,
+      gradOutputs: [tensor(g[0], Float32Array.from(g[1]))],
+    }).gradInputs;
+
+  it('maxUnpool2d k=2 of [2, 1, 1, 1] = [4, 6] at tensor offsets [3, 5] → [0, 0, 0, 4 | 0, 6, 0, 0]; ∂x gathers g there, [13, 15]; as plane offsets 5 is outside the 2×2 plane', () => {
+    const inputs: [number[], number[]][] = [[[2, 1, 1, 1], [4, 6]], [[2, 1, 1, 1], [3, 5]]];
+    expect(run('maxUnpool2d', inputs, { kernelSize: 2, indicesOver: 'tensor' })[0]).toEqual({ shape: [2, 1, 2, 2], data: [0, 0, 0, 4, 0, 6, 0, 0] });
+    const gx = vjp('maxUnpool2d', inputs, { kernelSize: 2, indicesOver: 'tensor' }, [[2, 1, 2, 2], [10, 11, 12, 13, 14, 15, 16, 17]]);
+    expect([Array.from(gx[0]!.data), gx[1]]).toEqual([[13, 15], null]);
+    expect(errorOf(() => run('maxUnpool2d', inputs, { kernelSize: 2 })).message).toContain('= 5 is outside the 2×2 output plane');
+  });
+
+  it('maxUnpool1d k=2 of [1, 2, 2] = [5, 7 | 9, 8] at tensor offsets [1, 2, 4, 7] → [0, 5, 7, 0 | 9, 0, 0, 8]; offset 8 is outside the 1×2×4 output', () => {
+    const x: [number[], number[]] = [[1, 2, 2], [5, 7, 9, 8]];
+    expect(run('maxUnpool1d', [x, [[1, 2, 2], [1, 2, 4, 7]]], { kernelSize: 2, indicesOver: 'tensor' })[0]).toEqual({ shape: [1, 2, 4], data: [0, 5, 7, 0, 9, 0, 0, 8] });
+    const e = errorOf(() => run('maxUnpool1d', [x, [[1, 2, 2], [1, 2, 4, 8]]], { kernelSize: 2, indicesOver: 'tensor' }));
+    expect([e.code, e.details.path]).toEqual(['INVALID_TENSOR', '$.inputs[1]']);
+    expect(e.message).toContain('= 8 is outside the 1×2×4 output');
+  });
+
+  it('maxUnpool3d k=2 of [2, 1, 1, 1, 1] = [3, 4] at tensor offsets [0, 15] → the first corner of volume 0, the last of volume 1', () => {
+    const out = run('maxUnpool3d', [[[2, 1, 1, 1, 1], [3, 4]], [[2, 1, 1, 1, 1], [0, 15]]], { kernelSize: 2, indicesOver: 'tensor' })[0];
+    expect(out).toEqual({ shape: [2, 1, 2, 2, 2], data: [3, ...Array(14).fill(0), 4] });
+  });
+
+  it("a third input's values give the output's whole shape (ONNX output_shape): [1, 1, 7] for [1, 1, 3] k=2 (default 6), as outputSize [7]; N or C other than x's is a shape mismatch", () => {
+    const inputs: [number[], number[]][] = [[[1, 1, 3], [5, 7, 9]], [[1, 1, 3], [1, 2, 5]]];
+    expect(run('maxUnpool1d', [...inputs, [[3], [1, 1, 7]]], { kernelSize: 2 })[0]).toEqual({ shape: [1, 1, 7], data: [0, 5, 7, 0, 0, 9, 0] });
+    expect(errorOf(() => run('maxUnpool1d', [...inputs, [[3], [1, 2, 7]]], { kernelSize: 2 })).code).toBe('SHAPE_MISMATCH');
+  });
+});
