@@ -94,6 +94,22 @@ describe('ONNX MaxUnpool of hand-built graphs: indices over the whole tensor', (
     expect([u.shape, Array.from(u.data)]).toEqual([[2, 1, 2, 3], [0, 0, 0, 0, 8, 0, 7, 0, 0, 0, 0, 0]]);
   });
 
+  it('output_shape fed by the caller (a graph input, no values to fold): the layer is unsupported at its input 2, the rest analysed', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 1, 4] }, { name: 'shape', shape: [3], elemType: 7 }],
+      outputs: ['u'],
+      nodes: [
+        { op: 'MaxPool', inputs: ['x'], outputs: ['y', 'i'], name: 'pool', attrs: { kernel_shape: { ints: [2] }, strides: { ints: [2] } } },
+        { op: 'MaxUnpool', inputs: ['y', 'i', 'shape'], outputs: ['u'], name: 'unpool', attrs: { kernel_shape: { ints: [2] }, strides: { ints: [2] } } },
+      ],
+      opset: 17,
+    });
+    const r = analyzeGraph(graphOf(bytes), DEFAULTS);
+    expect(r.totals.complete).toBe(false);
+    expect(JSON.stringify(r.totals.unsupported)).toContain('max unpooling output size computed from tensor values');
+    expect(layer(r, 'pool').outputShape).toEqual([1, 1, 2]);
+  });
+
   it('asymmetric pads are refused at the attribute; output_shape with another batch size is a shape mismatch', () => {
     const asym = graphOf(model([1, 1, 4, 4], [2, 2], [], ['u'], { pads: { ints: [0, 0, 1, 1] } })).layers.find((l) => l.name === 'unpool')!;
     expect(asym.attrs.reason).toContain('asymmetric pads [0, 0, 1, 1]');
