@@ -6,7 +6,8 @@
  * at opsets 13 and 17 with a MaxUnpool added by onnx.helper (scripts/export_maxunpool_onnx.py) that
  * reads the pooled values and the MaxPool's raw Indices, output_shape Shape(x) ("u") or an int64
  * initializer ("u_const"). Expected: PyTorch's F.max_unpoolNd(values, plane indices,
- * output_size=x.size()); onnxruntime 1.30 gives the same on all six (a probe, not run here).
+ * output_size=x.size()); onnxruntime 1.30 gives the same on all six
+ * (scripts/maxunpool_ort_check.mjs, not run here).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
