@@ -5,7 +5,7 @@
  *   maxUnpool1d/3d  O per axis = (I − 1)·s − 2p + k, or outputSize: 1 or 3 sizes (one number for
  *                   every axis), or 3 or 5 as PyTorch takes output_size=input.size() (the last 1
  *                   or 3 read), each strictly within one stride of that default (PyTorch's
- *                   _unpool_output_size); x[i] written at indices[i], a flat offset in its (n, c)
+ *                   _unpool_output_size; an ONNX node's: from the default up, as onnxruntime); x[i] written at indices[i], a flat offset in its (n, c)
  *                   output plane (maxPool1d/3d's returnIndices: l, t·H·W + h·W + w); zeros
  *                   elsewhere; a scatter, no arithmetic. An index outside the plane is refused, as
  *                   PyTorch's "Found an invalid max index"; an output plane past 2^24 + 1 elements
@@ -65,6 +65,17 @@ export function wantedOutputSize<A extends { outputSize?: number | readonly numb
   }
   if (ctx.inputs[2] && numel(ctx.inputs[2]) > 0) notModelled(ctx, 'max unpooling output size computed from tensor values (not constants inference can fold): its output shape is not known', ['inputs', 2]);
   return undefined;
+}
+
+/**
+ * Why an output size `out` is refused for an axis whose default is `def` at stride `s`, or null.
+ * PyTorch (_unpool_output_size) takes a size strictly within one stride of the default, both ends
+ * refused; an ONNX node's output_shape (fromOnnx) may be any size from the default up, as
+ * onnxruntime's Unpool ("output_shape is smaller than minimum required").
+ */
+export function outputSizeRefusal(out: number, def: number, s: number, fromOnnx: boolean | undefined): string | null {
+  if (fromOnnx) return out < def ? `may not be below ${def}, the default (ONNX MaxUnpool's output_shape: at least the inferred shape, as onnxruntime)` : null;
+  return out <= def - s || out >= def + s ? `must lie strictly between ${def - s} and ${def + s}` : null;
 }
 
 /**
@@ -157,10 +168,8 @@ function makeMaxUnpool(rank: 1 | 3): OpDef<MaxUnpoolNdAttrs, UnpoolNdPlan> {
         let out = def;
         if (wanted) {
           out = wanted[a];
-          // PyTorch (_unpool_output_size) accepts a size strictly within one stride of the default: both ends refused
-          if (out <= def - s[a] || out >= def + s[a]) {
-            ctx.fail('INVALID_ATTRIBUTE', `outputSize ${out} (${axisName(rank, a)}) must lie strictly between ${def - s[a]} and ${def + s[a]} for input ${x[2 + a]}`, 'outputSize', { shapes: { x } });
-          }
+          const refusal = outputSizeRefusal(out, def, s[a], ctx.fromOnnx);
+          if (refusal) ctx.fail('INVALID_ATTRIBUTE', `outputSize ${out} (${axisName(rank, a)}) ${refusal} for input ${x[2 + a]}`, 'outputSize', { shapes: { x } });
         }
         if (out <= 0) ctx.fail('NON_POSITIVE_SIZE', `output ${axisName(rank, a)} ${out} = (${x[2 + a]} − 1)·${s[a]} − 2·${p[a]} + ${k[a]} is not positive`, 'kernelSize', { shapes: { x } });
         return { in: x[2 + a], kernel: k[a], stride: s[a], dilation: 1, effKernel: k[a], padBegin: p[a], padEnd: p[a], out };

@@ -31,7 +31,7 @@ import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import { adaptiveAvgPoolGrad, argmaxAgain, avgPoolGrad, globalAvgPoolGrad, maxPoolGrad } from './pool-vjp.js';
-import { UnpoolIndicesOver, unpoolGrad, unpoolScatter, wantedOutputSize } from './pool-unpool-nd.js';
+import { UnpoolIndicesOver, outputSizeRefusal, unpoolGrad, unpoolScatter, wantedOutputSize } from './pool-unpool-nd.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import { READS_SHAPES_ONLY } from './types.js';
 import { avgDivisors, avgPoolPlanes, indicesOverTensor, maxPoolArgmaxAgain, maxPoolForward, maxPoolValues, planeMeans, refuseInexactIndices } from './pool-kernels.js';
@@ -344,12 +344,8 @@ export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = acceptUnbatched({
       let out = def;
       if (wanted !== undefined) {
         out = unpoolSize(wanted)[a];
-        // PyTorch (_unpool_output_size) accepts a size strictly within one stride of the default: both ends refused
-        if (out <= def - s[a] || out >= def + s[a]) {
-          ctx.fail('INVALID_ATTRIBUTE', `outputSize ${out} must lie strictly between ${def - s[a]} and ${def + s[a]} for input ${x[2 + a]}`, 'outputSize', {
-            shapes: { x },
-          });
-        }
+        const refusal = outputSizeRefusal(out, def, s[a], ctx.fromOnnx);
+        if (refusal) ctx.fail('INVALID_ATTRIBUTE', `outputSize ${out} ${refusal} for input ${x[2 + a]}`, 'outputSize', { shapes: { x } });
       }
       if (out <= 0) ctx.fail('NON_POSITIVE_SIZE', `output size ${out} is not positive`, 'kernelSize', { shapes: { x } });
       return { in: x[2 + a], kernel: k[a], stride: s[a], dilation: 1, effKernel: k[a], padBegin: p[a], padEnd: p[a], out };

@@ -111,6 +111,33 @@ describe('ONNX MaxUnpool of hand-built graphs: indices over the whole tensor', (
     expect(layer(r, 'pool').outputShape).toEqual([1, 1, 2]);
   });
 
+  describe("output_shape follows onnxruntime's rule, not PyTorch's: any size from the default up", () => {
+    // MaxUnpool k=2 s=2 of x = [5, 7] at I = [1, 2] ([1, 1, 2]; default length 2·(2 − 1) + 2 − pads), output_shape an initializer
+    const unpool = (size: number, pads?: number[]) =>
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 1, 2] }, { name: 'i', shape: [1, 1, 2], elemType: 7 }],
+        outputs: ['u'],
+        nodes: [{ op: 'MaxUnpool', inputs: ['x', 'i', 's'], outputs: ['u'], name: 'unpool', attrs: { kernel_shape: { ints: [2] }, strides: { ints: [2] }, ...(pads ? { pads: { ints: pads } } : {}) } }],
+        initializers: [{ name: 's', dims: [3], data: [1, 1, size], type: 'int64' }],
+        opset: 17,
+      });
+    const runOf = (bytes: Uint8Array) => runGraph(graphOf(bytes), { x: tensor([1, 1, 2], [5, 7]), i: tensor([1, 1, 2], [1, 2]) }, OPTS).outputs.u;
+
+    it('[1, 1, 8] for default 4 (PyTorch refuses 6 and up): [0, 5, 7, 0, 0, 0, 0, 0], as onnxruntime 1.30', () => {
+      expect([runOf(unpool(8)).shape, Array.from(runOf(unpool(8)).data)]).toEqual([[1, 1, 8], [0, 5, 7, 0, 0, 0, 0, 0]]);
+    });
+
+    it('pads [1, 1] (default 2) with output_shape [1, 1, 4]: [0, 5, 7, 0], as onnxruntime 1.30', () => {
+      expect(Array.from(runOf(unpool(4, [1, 1])).data)).toEqual([0, 5, 7, 0]);
+    });
+
+    it('[1, 1, 3] below default 4 is refused at output_shape (onnxruntime: "output_shape is smaller than minimum required"; PyTorch would take it)', () => {
+      const e = errorOf(() => analyzeGraph(graphOf(unpool(3)), DEFAULTS));
+      expect([e.code, e.details.path]).toEqual(['INVALID_ATTRIBUTE', '$.graph.node[0].input[2]']);
+      expect(e.message).toContain('outputSize 3 (length) may not be below 4, the default');
+    });
+  });
+
   it('asymmetric pads are refused at the attribute; output_shape with another batch size is a shape mismatch', () => {
     const asym = graphOf(model([1, 1, 4, 4], [2, 2], [], ['u'], { pads: { ints: [0, 0, 1, 1] } })).layers.find((l) => l.name === 'unpool')!;
     expect(asym.attrs.reason).toContain('asymmetric pads [0, 0, 1, 1]');
