@@ -50,3 +50,18 @@ export function run(
 
 /** 0, 1, …, n − 1: inputs whose every value says where it came from. */
 export const iota = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/** A number as the golden scripts write one to JSON: itself, or 'nan', 'inf', '-inf' (JSON has none of them). */
+export type GoldenNumber = number | string;
+/** The value a GoldenNumber stands for. */
+export const goldenNumber = (v: GoldenNumber): number => (typeof v === 'number' ? v : v === 'nan' ? NaN : v === 'inf' ? Infinity : -Infinity);
+
+/** A max-pooling edge case of a golden script (NaN, ±∞, ties): the input, PyTorch's values and its argmax indices. */
+export interface MaxPoolEdge {
+  name: string;
+  op: string;
+  attributes: Record<string, unknown>;
+  input: { shape: number[]; data: GoldenNumber[] };
+  values: { shape: number[]; data: GoldenNumber[] };
+  indices: number[];
+}

@@ -8,19 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { runOperator } from '../../src/runtime/operator.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { analyze, errorOf, layer, net } from '../helpers.js';
-import { run } from './op-helpers.js';
+import { goldenNumber, run, type MaxPoolEdge } from './op-helpers.js';
 
-type Text = number | string;
-interface Edge {
-  name: string;
-  op: string;
-  attributes: Record<string, unknown>;
-  input: { shape: number[]; data: Text[] };
-  values: { shape: number[]; data: Text[] };
-  indices: number[];
-}
-const { edges } = JSON.parse(readFileSync(new URL('../fixtures/operators/adaptive_max.json', import.meta.url), 'utf8')) as { edges: Edge[] };
-const num = (v: Text) => (typeof v === 'number' ? v : v === 'nan' ? NaN : v === 'inf' ? Infinity : -Infinity);
+const { edges } = JSON.parse(readFileSync(new URL('../fixtures/operators/adaptive_max.json', import.meta.url), 'utf8')) as { edges: MaxPoolEdge[] };
+const num = goldenNumber;
 
 describe('adaptiveMaxPool1d/2d/3d: PyTorch windows start = ⌊o·I/O⌋, end = ⌈(o+1)·I/O⌉', () => {
   it('1-D [3, 1, 4, 1, 5] to 3: windows [0,2) [1,4) [3,5) → [3, 4, 5], indices [0, 2, 4]', () => {

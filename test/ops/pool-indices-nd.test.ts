@@ -9,19 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { vjpOperator } from '../../src/runtime/vjp-operator.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { analyze, errorOf, layer, net } from '../helpers.js';
-import { run } from './op-helpers.js';
+import { goldenNumber, run, type MaxPoolEdge } from './op-helpers.js';
 
-type Text = number | string;
-interface Edge {
-  name: string;
-  op: string;
-  attributes: Record<string, unknown>;
-  input: { shape: number[]; data: Text[] };
-  values: { shape: number[]; data: Text[] };
-  indices: number[];
-}
-const { edges } = JSON.parse(readFileSync(new URL('../fixtures/operators/pool_indices_nd.json', import.meta.url), 'utf8')) as { edges: Edge[] };
-const num = (v: Text) => (typeof v === 'number' ? v : v === 'nan' ? NaN : v === 'inf' ? Infinity : -Infinity);
+const { edges } = JSON.parse(readFileSync(new URL('../fixtures/operators/pool_indices_nd.json', import.meta.url), 'utf8')) as { edges: MaxPoolEdge[] };
+const num = goldenNumber;
 
 const grad = (name: string, shape: number[], x: number[], attributes: Record<string, unknown>, gShape: number[], g: number[]) =>
   Array.from(
