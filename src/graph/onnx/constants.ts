@@ -165,10 +165,10 @@ export function isRawDataHeader(raw: Uint8Array, header: number): boolean {
   return length === raw.byteLength;
 }
 
-/** A Constant node's value (opset 1–12 attributes), or null for the kinds convlens does not read (strings, sparse). */
 /** A Constant's value attributes, in onnx.proto's order. */
 const VALUE_ATTRIBUTES = ['value', 'sparse_value', 'value_float', 'value_floats', 'value_int', 'value_ints', 'value_string', 'value_strings'] as const;
 
+/** A Constant node's value (opset 1–12 attributes), or null for the kinds convlens does not read (strings, sparse). */
 export function constantNode(node: NodeProto, attr: Attributes, budget: DecodeBudget): GraphConstant | null {
   const name = node.output[0];
   const scalar = (data: number[], integer: boolean, shape: number[]): GraphConstant => {
