@@ -80,6 +80,8 @@ export interface Graph {
   constants: Map<string, GraphConstant>;
   /** An imported ONNX model's ai.onnx opset (graph/onnx/opsets.ts); a later one than the importer follows is warned of. */
   onnxOpset?: number;
+  /** An imported model's ai.onnx nodes whose operator its opset predates, with the first opset that defines it (graph/onnx/operator-names.ts): warned of. */
+  onnxOperatorsBeforeOpset?: { layer: string; opType: string; since: number }[];
   /** Imported nodes evaluated at import into the weights they compute (graph/fold-constants.ts), left out of the layers. */
   foldedAtImport?: string[];
   /** Layers the PyTorch source computes by a function call, not a module (a spec's `functional`): for the conventions. */

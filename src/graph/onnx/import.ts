@@ -37,6 +37,7 @@ import type { ValueInfoProto } from './proto.js';
 import { constantView } from './constant-views.js';
 import { onnxFieldsOf, resolveField } from './file-fields.js';
 import { opsetRefusal } from './opsets.js';
+import { operatorBeforeOpset, unknownOperatorReason } from './operator-names.js';
 import { FOLDED_SINGLE_OUTPUT, checkExtraOutputs, checkGraphOutputs, checkKernelShape, checkSingleAssignment, checkedLayerInputs, checkNodeWrites } from './node-checks.js';
 
 export interface OnnxImportOptions {
@@ -177,6 +178,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
   const names = new Set<string>();
   /** An Identity-of-a-constant's output → the constant it stands for (repeated-calls.ts). */
   const aliasOf = new Map<string, string>();
+  const early: NonNullable<Graph['onnxOperatorsBeforeOpset']> = [];
   flat.nodes.forEach(({ node, path, unsupported, unsupportedAt, loop, branches, file }, index) => {
     let name = node.name || `${node.opType}_${index}`;
     while (names.has(name)) name = `${name}_${index}`;
@@ -184,6 +186,9 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
     // errors name the file's node: its op type too, for a node written in its place (an If's output Identity: If)
     const opType = (file ?? node).opType;
     checkNodeWrites(node, name, path, opType);
+    // an operator the model's opset predates (Range at 7): read by its first definition, warned of (operator-names.ts)
+    const since = isDefault(node.domain) ? operatorBeforeOpset(node.opType, opset) : null;
+    if (since !== null) early.push({ layer: name, opType: node.opType, since });
     if (isDefault(node.domain) && FOLDED_SINGLE_OUTPUT.has(node.opType)) checkExtraOutputs(node, 1, read, name, path, node.opType, opType);
     node.input.forEach((ref, k) => {
       if (ref !== '' && !known.has(ref)) {
@@ -253,11 +258,12 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
       mapped = controlNode(node, a, branches);
     } else if (isDefault(node.domain) || (node.domain === 'com.microsoft' && MICROSOFT_OPS.has(node.opType))) {
       try {
-        mapped = mapNode(node, a, opset, constants, flat.types, folder);
+        mapped = mapNode(node, a, since ?? opset, constants, flat.types, folder);
       } catch (e) {
         if (!(e instanceof Unsupported)) throw e;
         reason = e.message;
         refusedAt = e.field === undefined ? undefined : resolveField(node, e.field, file ?? node);
+        if (!reason && isDefault(node.domain)) reason = unknownOperatorReason(node.opType, opset) ?? '';
       }
       // after mapping: a weight folded from constants has its shape only then
       checkKernelShape(node, a.ints('kernel_shape'), constants, name, path);
@@ -312,7 +318,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
   // float16 tensors are rounded and answered as float16 at run time (runtime/float16-run.ts)
   recordElementTypes({ inputs, layers }, flat.types);
   const result = {
-    graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants, onnxOpset: opset, ...(foldedAtImport.length ? { foldedAtImport } : {}) } as Graph,
+    graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants, onnxOpset: opset, ...(early.length && { onnxOperatorsBeforeOpset: early }), ...(foldedAtImport.length ? { foldedAtImport } : {}) } as Graph,
     info: { opset, irVersion: num(model.irVersion), producer: `${model.producerName ?? ''} ${model.producerVersion ?? ''}`.trim() },
   };
   return { result, computedTripCounts: flat.computedTripCounts, unrolled: flat.unrolled, bodies };
