@@ -14,6 +14,7 @@ import { unsupportedReason } from '../../src/graph/graph.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import { decodeModel, type GraphProto } from '../../src/graph/onnx/proto.js';
 import { operatorBeforeOpset, unknownOperatorReason } from '../../src/graph/onnx/operator-names.js';
+import protobuf from 'protobufjs';
 import { DEFAULTS } from '../helpers.js';
 import { onnxModel, type Attr, type InitSpec } from './onnx-builder.js';
 
@@ -115,6 +116,19 @@ describe('an ai.onnx operator at an opset before the one that defines it', () =>
       opset: 7,
     });
     expect(warningsOf(bytes).map((w) => [w.layers, w.message.slice(0, 28)])).toEqual([[['a', 'b'], "2 nodes ('a', 'b') use Range"]]);
+  });
+
+  it("a Loop kept whole (torchvision heatmaps_to_keypoints, opset 17) whose body applies Gelu (from 20) to each heatmap: the body's node is warned of too", () => {
+    const Model = protobuf.loadSync(path.join(import.meta.dirname, '..', '..', 'schema', 'onnx', 'onnx.proto')).lookupType('onnx.ModelProto');
+    type Node = { name: string; opType: string; input: string[]; output: string[]; attribute: { g?: { node: Node[] } }[] };
+    const model = Model.toObject(Model.decode(readFileSync(path.join(import.meta.dirname, '..', 'fixtures', 'onnx', 'detection', 'heatmaps_to_keypoints.onnx'))), { arrays: true }) as { graph: { node: Node[] } };
+    const body = model.graph.node.find((n) => n.opType === 'Loop')!.attribute[0].g!;
+    // the heatmap of iteration i ('32' = Gather(maps, i)) through Gelu before its readers
+    for (const n of body.node) n.input = n.input.map((i) => (i === '32' ? '32g' : i));
+    body.node.splice(1, 0, { name: 'gelu', opType: 'Gelu', input: ['32'], output: ['32g'], attribute: [] });
+    const graph = importOnnx(Model.encode(Model.fromObject(model)).finish()).graph;
+    expect(graph.layers.filter((l) => l.op === 'loop').map((l) => l.name)).toEqual(['Loop_20']);
+    expect(graph.onnxOperatorsBeforeOpset).toEqual([{ layer: 'gelu', opType: 'Gelu', since: 20 }]);
   });
 
   it('a com.microsoft or custom node of an ai.onnx name (Gelu, ai.onnx from 20) is not judged', () => {

@@ -244,7 +244,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
     if (loop) {
       // the image a body's per-ROI sizes are bounded by (loop-body.ts): the first input of rank ≥ 3 until the enclosing graph's shapes are known (settle)
       const image = inputs.find((i) => i.shape.length >= 3);
-      const body = loopBody(importBody(model, loop, options, subgraphPath(file ?? node, 'body', path)), bodyTypes(loop), node.input.length - 2 - loop.captured.length, options.maxFolded, image ? { h: image.shape.at(-2)!, w: image.shape.at(-1)!, source: `'${image.name}' ${fmtShape(image.shape)} (the graph input)` } : null);
+      const body = loopBody(importBody(model, loop, options, subgraphPath(file ?? node, 'body', path), early), bodyTypes(loop), node.input.length - 2 - loop.captured.length, options.maxFolded, image ? { h: image.shape.at(-2)!, w: image.shape.at(-1)!, source: `'${image.name}' ${fmtShape(image.shape)} (the graph input)` } : null);
       bodies.push(body);
       layers.push({ name, op: 'loop', inputs: [...node.input], outputs: [...node.output], attrs: LoopAttrs.parse({ body }), path, source: { format: 'onnx', opType: 'Loop', ...onnxFieldsOf(file ?? node, { body: 'body' }, { inputs: node.input, outputs: node.output }) } });
       return;
@@ -360,7 +360,7 @@ const isDefault = (domain: string | null | undefined) => !domain || domain === '
  * captured …] with placeholder shapes (each use gives its own), the enclosing graphs' constants it
  * reads as initializers.
  */
-function importBody(model: ReturnType<typeof decodeModel>, loop: LoopNode, options: BuildOptions, at: string): Graph {
+function importBody(model: ReturnType<typeof decodeModel>, loop: LoopNode, options: BuildOptions, at: string, early: NonNullable<Graph['onnxOperatorsBeforeOpset']>): Graph {
   const b = loop.body;
   const input = [...b.input.map((v) => ({ name: v.name })), ...loop.captured.map((name) => ({ name }))] as ValueInfoProto[];
   const graph = { ...b, name: b.name || 'loop-body', input, initializer: [...b.initializer, ...loop.constants] };
@@ -377,6 +377,7 @@ function importBody(model: ReturnType<typeof decodeModel>, loop: LoopNode, optio
     throw e;
   }
   for (const l of built.layers) l.path = inFile(l.path);
+  early.push(...(built.onnxOperatorsBeforeOpset ?? [])); // the body's nodes' operators, warned of as the graph's
   // the body's own inputs (the captured tensors after them are the enclosing graph's, at no input of the body)
   built.inputs.forEach((v, i) => i < b.input.length && (v.path = inFile(v.path)));
   return built;
