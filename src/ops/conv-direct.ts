@@ -6,7 +6,7 @@
  * its transforms subtract input values, so an infinite input gives NaN (∞ − ∞) where the direct sum
  * gives ±∞ (PyTorch's CPU conv is the direct sum).
  */
-import { addBias } from './kernels.js';
+import { addBias, scaledWeight } from './kernels.js';
 import type { AxisGeometry, ConvSizes } from './geometry.js';
 import { gemmPacked, packA, remapFinalOutputs, withEpilogue } from '../tensor/gemm.js';
 import { gemm, gemmTiled, gemmTiles } from './gemm-tiles.js';
@@ -99,9 +99,10 @@ function convPanels(x: Float32Array, xOff: number, geo: AxisGeometry[], firstPos
  * Output rows [from, to) of a dense (not depthwise) convolution by the direct sum, written into
  * `out` (the whole output, or `into`: rows from `into.row` on, `into.plane` floats an image's
  * kernel); whether the bias was added (the GEMM starts from it when it stages the im2col; the
- * caller adds it otherwise).
+ * caller adds it otherwise). `scale`: a factor per output channel applied to the weight as it is
+ * packed (ops/conv.ts convRows); a path that reads the weight itself reads a scaled copy.
  */
-export function directRows(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvSizes, from: number, to: number, out: Float32Array, into?: { plane: number; row: number }): boolean {
+export function directRows(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvSizes, from: number, to: number, out: Float32Array, into?: { plane: number; row: number }, scale?: Float64Array): boolean {
   const [gh, gw] = p.geo;
   const OW = gw.out;
   const plane = gh.out * OW;
@@ -117,8 +118,11 @@ export function directRows(x: Float32Array, weight: Float32Array, bias: Float32A
   // one tile (every zoo conv): A packed once per group; else tiles within KERNEL_SCRATCH (ops/gemm-tiles.ts)
   const { mc, kc } = gemmTiles(coutG, K);
   const whole = mc === coutG && kc === K;
+  // the weight as the paths that do not pack it here read it: scaled into a copy, once, if asked
+  let read: Float32Array | undefined = scale ? undefined : weight;
+  const plain = () => (read ??= scaledWeight(weight, scale!));
   for (let g = 0; g < p.groups; g++) {
-    const Ap = whole ? packA(coutG, K, weight, g * coutG * K, K) : null;
+    const Ap = whole ? packA(coutG, K, weight, g * coutG * K, K, scale && { k: scale, at: g * coutG }) : null;
     // the im2col in WebAssembly from the staged, padded input (ops/conv-im2col.ts) when it fits
     const staged = Ap && stageConv(cinG, p.geo, Ap, from, to);
     for (let b = 0; b < p.n; b++) {
@@ -131,11 +135,11 @@ export function directRows(x: Float32Array, weight: Float32Array, bias: Float32A
         biasAdded = true;
       } else if (pointwise) {
         // the kernel the whole plane's width picks (a band of fewer than 8 positions would take the float64 loop)
-        gemm(coutG, positions, K, weight, g * coutG * K, K, x, xOff + first, xPlane, out, outOff, ldc, false, KERNEL_SCRATCH, plane < 8);
+        gemm(coutG, positions, K, plain(), g * coutG * K, K, x, xOff + first, xPlane, out, outOff, ldc, false, KERNEL_SCRATCH, plane < 8);
       } else if (Ap) {
         const fill = convPanels(x, xOff, p.geo, first);
         gemmPacked(positions, Ap, (col, width, panels, depth) => fill(0, col, width, panels, depth), out, outOff, ldc, false);
-      } else gemmTiled(coutG, positions, K, weight, g * coutG * K, K, convPanels(x, xOff, p.geo, first), out, outOff, ldc, false);
+      } else gemmTiled(coutG, positions, K, plain(), g * coutG * K, K, convPanels(x, xOff, p.geo, first), out, outOff, ldc, false);
     }
   }
   return biasAdded;
@@ -152,7 +156,7 @@ export function directRows(x: Float32Array, weight: Float32Array, bias: Float32A
  * rows only (REDO_SCRATCH floats at most a piece; only on such inputs), so that a kernel's finite
  * rows keep Winograd's values.
  */
-export function directWhereNotFinite(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvSizes, from: number, to: number, out: Float32Array, found: NonFiniteRows): void {
+export function directWhereNotFinite(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvSizes, from: number, to: number, out: Float32Array, found: NonFiniteRows, scale?: Float64Array): void {
   const [OH, OW] = [p.geo[0].out, p.geo[1].out];
   const plane = OH * OW;
   const anyKernel = (r: number) => {
@@ -169,7 +173,7 @@ export function directWhereNotFinite(x: Float32Array, weight: Float32Array, bias
     const rows = (r1 - r0) * OW;
     const scratch = new Float32Array(p.n * p.cout * rows);
     // not final yet (an activation in force is applied below, once): a map that leaves them
-    const biasAdded = withEpilogue(() => {}, () => directRows(x, weight, bias, p, r0, r1, scratch, { plane: rows, row: r0 })).result;
+    const biasAdded = withEpilogue(() => {}, () => directRows(x, weight, bias, p, r0, r1, scratch, { plane: rows, row: r0 }, scale)).result;
     if (!biasAdded) addBias(scratch, bias, p.n, p.cout, rows, 0, rows);
     for (let k = 0; k < p.cout; k++)
       for (let r = r0; r < r1; r++) {

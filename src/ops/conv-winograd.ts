@@ -27,6 +27,7 @@
  */
 import { block, gemmMemory, blockColumns, heapUses, im2col, mapFinalOutputs, place, wasmFloats, wasmInts } from '../tensor/gemm.js';
 import { lazily, wasmInstance } from '../tensor/wasm-memory.js';
+import type { RowScale } from '../tensor/gemm.js';
 import type { AxisGeometry, ConvSizes } from './geometry.js';
 
 /** wasm/winograd.wat (on the GEMM module's memory), instantiated at its first use (tensor/wasm-memory.ts lazily). */
@@ -112,9 +113,11 @@ export function winogradApplies(cin: number, geo: AxisGeometry[]): boolean {
  * A at uAt, Kr rows (a multiple of 4, at least `kernels`; rows past `kernels` zero): the weights
  * staged at stageAt, then wasm/winograd.wat's kernels.
  */
-function transformKernels(w: Float32Array, wOff: number, C: number, kernels: number, Kr: number, uAt: number, stageAt: number): void {
+function transformKernels(w: Float32Array, wOff: number, C: number, kernels: number, Kr: number, uAt: number, stageAt: number, scale?: RowScale): void {
   const heap = wasmFloats(stageAt + Kr * C * 9);
-  heap.set(w.subarray(wOff, wOff + kernels * C * 9), stageAt);
+  if (!scale) heap.set(w.subarray(wOff, wOff + kernels * C * 9), stageAt);
+  // a folded batch norm's factors applied as the kernels are staged (ops/conv.ts convRows): w·k rounded to float32
+  else for (let k = 0; k < kernels; k++) for (let i = 0, f = scale.k[scale.at + k]; i < C * 9; i++) heap[stageAt + k * C * 9 + i] = w[wOff + k * C * 9 + i] * f;
   heap.fill(0, stageAt + kernels * C * 9, stageAt + Kr * C * 9);
   winogradKernels().kernelTransform(stageAt * 4, C, Kr >> 2, uAt * 4, Kr * C * 4);
 }
@@ -127,7 +130,7 @@ function transformKernels(w: Float32Array, wOff: number, C: number, kernels: num
  */
 export interface KeptKernels {
   /** What U in memory was transformed from, and heapUses when this call left it; or null. */
-  from: { w: Float32Array; wOff: number; C: number; kernels: number; Kr: number; uses: number } | null;
+  from: { w: Float32Array; scale?: Float64Array; wOff: number; C: number; kernels: number; Kr: number; uses: number } | null;
 }
 
 /** A fresh KeptKernels for one job. */
@@ -182,6 +185,8 @@ export function winogradRows(
   /** Floats of U per pass and of a chunk of tile rows (specs pass small ones: more passes and chunks, the same bits). */
   budgets = { kernels: U_BUDGET, chunk: CHUNK_BUDGET },
   kept?: KeptKernels,
+  /** A factor per output channel applied to the weight as its kernels are staged (ops/conv.ts convRows). */
+  scale?: Float64Array,
 ): NonFiniteRows | null {
   const [gh, gw] = p.geo;
   const [H, W, OH, OW] = [gh.in, gw.in, gh.out, gw.out];
@@ -225,8 +230,8 @@ export function winogradRows(
     for (let k0 = 0; k0 < K; k0 += kc) {
       const kernels = Math.min(kc, K - k0);
       const wOff = (g * K + k0) * C * 9;
-      if (!(left && left.w === weight && left.wOff === wOff && left.C === C && left.kernels === kernels && left.Kr === Kr)) {
-        transformKernels(weight, wOff, C, kernels, Kr, 0, vAt);
+      if (!(left && left.w === weight && left.scale === scale && left.wOff === wOff && left.C === C && left.kernels === kernels && left.Kr === Kr)) {
+        transformKernels(weight, wOff, C, kernels, Kr, 0, vAt, scale && { k: scale, at: g * K + k0 });
         transforms++;
         left = null; // U now holds this pass's kernels, whatever the last call left
       }
@@ -276,7 +281,7 @@ export function winogradRows(
           }
         }
       }
-      if (kept) kept.from = { w: weight, wOff, C, kernels, Kr, uses: heapUses() };
+      if (kept) kept.from = { w: weight, ...(scale && { scale }), wOff, C, kernels, Kr, uses: heapUses() };
     }
   }
   return notFinite;

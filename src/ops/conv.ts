@@ -29,7 +29,7 @@ import { Pair, PaddingSchema, posInt, spatialOut, windowGeometry } from './geome
 import type { AxisGeometry, ConvSizes } from './geometry.js';
 import { windowRF } from './receptive-field.js';
 import { NCHW_RANK, checkChannels, expectRank, weightAndBias } from './common.js';
-import { addBias, flipKernels, transposeUnits } from './kernels.js';
+import { addBias, flipKernels, scaledWeight, transposeUnits } from './kernels.js';
 import type { InferContext, Inferred, Intermediate, OpDef, RunContext, Shape, WeightSpec } from './types.js';
 import { convTransposeForward } from './conv-transpose-kernel.js';
 import { tensor } from '../tensor/tensor.js';
@@ -116,6 +116,7 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = acceptUnbatched({
   minInputs: 1,
   weighted: true,
   foldsBatchNormIntoWeights: true, // weight [Cout, …], bias [Cout]: a following inference BN folds in (runtime/fuse.ts)
+  scalesWeightOnRead: true, // its factors applied as the GEMM packs the weight (convRows' scale)
   attrsFromWeights: convAttrsFromWeights,
   attrs: ConvAttrs,
   infer(ctx) {
@@ -136,7 +137,7 @@ export const conv2d: OpDef<ConvAttrs, ConvPlan> = acceptUnbatched({
     ...(ctx.attrs.mode === 'convolution' && { weight: () => convWeight(ctx) }),
   }),
   run(ctx) {
-    return [tensor(ctx.outputs[0], convForward(convInput(ctx).data, convWeight(ctx), ctx.weights.bias?.data, ctx.plan))];
+    return [tensor(ctx.outputs[0], convForward(convInput(ctx).data, convWeight(ctx), ctx.weights.bias?.data, ctx.plan, ctx.weightScale))];
   },
   vjp(ctx) {
     const w = ctx.weights.weight.data;
@@ -209,12 +210,12 @@ export function convInputGradient(gy: Float32Array, weight: Float32Array, p: Con
 }
 
 /** Convolution of x by weight [Cout, Cin/g, Kh, Kw] with a resolved plan. */
-export function convForward(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvPlan): Float32Array {
+export function convForward(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvPlan, scale?: Float64Array): Float32Array {
   // cleared, though the GEMM paths set every output: an uncleared output (tensor.ts uncleared) made a
   // one-thread MobileNetV2 forward's peak RSS about 1.8 MiB higher on average (bench memory's child:
   // 1.47–1.58× weights and activations in six runs against 1.40–1.48 in sixteen; issue 12's limit 1.5)
   const out = new Float32Array(p.n * p.cout * p.geo[0].out * p.geo[1].out);
-  convRows(x, weight, bias, p, 0, p.geo[0].out, out);
+  convRows(x, weight, bias, p, 0, p.geo[0].out, out, undefined, scale);
   return out;
 }
 
@@ -232,22 +233,26 @@ export function convRowsOverwrites(p: ConvPlan): boolean {
  * Output rows [from, to) of the convolution, written into `out` (the whole output; those rows zero
  * unless convRowsOverwrites): a worker and its partner threads share one input and one output and
  * each computes a band (runtime/team-protocol.ts); `kept`: the job's kernels transformed for
- * Winograd, kept from band to band (ops/conv-winograd.ts KeptKernels).
+ * Winograd, kept from band to band (ops/conv-winograd.ts KeptKernels); `scale`: a factor per output
+ * channel applied to the weight as it is read (RunContext.weightScale), as the GEMM packs it or the
+ * Winograd transform stages it (the same values as a folded copy of the weight, without the copy).
  */
-export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvPlan, from: number, to: number, out: Float32Array, kept?: KeptKernels): void {
+export function convRows(x: Float32Array, weight: Float32Array, bias: Float32Array | undefined, p: ConvPlan, from: number, to: number, out: Float32Array, kept?: KeptKernels, scale?: Float64Array): void {
   const cinG = p.cin / p.groups;
   let biasAdded = false;
   if (cinG === 1 && p.groups > 1) {
+    // a depthwise weight is small: scaled into a copy
+    if (scale) weight = scaledWeight(weight, scale);
     // the SIMD kernel (ops/depthwise.ts) covers horizontal strides 1 and 2 and adds the bias itself; the scalar loop the rest
     if (depthwiseRows(x, weight, out, p, from, to, bias)) return;
     depthwise(x, weight, out, p, from, to);
   } else if (winogradApplies(cinG, p.geo)) {
     // a stride-1 3×3 conv: Winograd F(2×2, 3×3), 2.25× fewer multiply-adds (ops/conv-winograd.ts), the bias added in its output transform
-    const notFinite = winogradRows(x, weight, bias, p, from, to, out, undefined, kept);
+    const notFinite = winogradRows(x, weight, bias, p, from, to, out, undefined, kept, scale);
     // tile rows with an output not finite: the direct sum's ±∞ where Winograd's transforms made ∞ − ∞ (ops/conv-direct.ts)
-    if (notFinite) directWhereNotFinite(x, weight, bias, p, from, to, out, notFinite);
+    if (notFinite) directWhereNotFinite(x, weight, bias, p, from, to, out, notFinite, scale);
     biasAdded = true;
-  } else if (directRows(x, weight, bias, p, from, to, out)) biasAdded = true;
+  } else if (directRows(x, weight, bias, p, from, to, out, undefined, scale)) biasAdded = true;
   const OW = p.geo[1].out;
   if (!biasAdded) addBias(out, bias, p.n, p.cout, p.geo[0].out * OW, from * OW, to * OW);
 }

@@ -58,3 +58,18 @@ export function transposeUnits(src: Float32Array, sOff: number, rows: number, co
     }
   }
 }
+
+/**
+ * A weight with each output channel's rows scaled, w·k[c] rounded to float32 (RunContext.weightScale:
+ * the values runtime/fuse.ts foldInto writes): for a kernel path that reads the weight itself
+ * rather than packing it (which scales as it packs: tensor/gemm.ts RowScale).
+ */
+export function scaledWeight(w: Float32Array, k: Float64Array): Float32Array {
+  const out = new Float32Array(w.length);
+  const per = w.length / k.length;
+  for (let c = 0; c < k.length; c++) {
+    const f = k[c];
+    for (let i = c * per; i < (c + 1) * per; i++) out[i] = w[i] * f;
+  }
+  return out;
+}

@@ -167,6 +167,13 @@ export interface RunContext<A, P = unknown> {
   teamLinear?: TeamLinear;
   /** A sequence's attention heads (ops/attention-kernels.ts attendHead) across the run's team; given with teamLinear (RunOptions.splitHeads). */
   teamHeads?: TeamHeads;
+  /**
+   * A factor per output channel the kernel applies to `weights.weight` as it reads it, w·k rounded
+   * to float32 (`weights.bias` is already folded): a batch norm folded in while the weight is
+   * packed, not into a copy of it (runtime/fuse.ts foldGroup). Given only to an op with
+   * OpDef.scalesWeightOnRead, and never to a step split across a team.
+   */
+  weightScale?: Float64Array;
 }
 
 /**
@@ -276,6 +283,8 @@ export interface OpDef<A = any, P = any> {
    * after it folds into them, w' = w·γ/σ, b' = (b − μ)·γ/σ + β (conv, linear).
    */
   foldsBatchNormIntoWeights?: boolean;
+  /** Its run takes RunContext.weightScale (a folded batch norm's factors, applied as it packs the weight). */
+  scalesWeightOnRead?: boolean;
   /**
    * Reading a feature map, it mixes its spatial positions into features (flatten, linear): the
    * network then only accepts inputs that give the same map size.

@@ -126,7 +126,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   /** Members already run in their host's step (the epilogue, while the buffer is warm). */
   const done = new Set<string>();
   const weightsOf = (a: AnalysedLayer, inPlace = true) => layerWeights(a.layer, a.inferred!.weights, graph.constants, opts.weights, opts.weightInit, opts.seed, weightStore, inPlace);
-  const context = (a: AnalysedLayer, ins: Tensor[], weights: Record<string, Tensor>) => ({
+  const context = (a: AnalysedLayer, ins: Tensor[], weights: Record<string, Tensor>, weightScale?: Float64Array) => ({
     attrs: a.layer.attrs,
     plan: a.inferred!.plan,
     inputs: ins,
@@ -140,6 +140,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       runGraph(g as Graph, ins, { ...opts, capture: [], onLayer: undefined, store: undefined, answer: undefined, enclosingBytes: enclosingAt?.(a.layer.name) }, inf as Inference).outputs,
     teamLinear: opts.splitLinear,
     teamHeads: opts.splitHeads,
+    ...(weightScale && { weightScale }),
   });
   /** A layer whose output the run returns (an output, a capture), or any without `shared` to give regions back to: a split hook leaves it out of shared memory. */
   const kept = (a: AnalysedLayer) => !opts.shared || a.layer.outputs.some((o) => wanted.has(o));
@@ -158,9 +159,9 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
    * output; a host that mapped only part of it (a path that adds its bias after the GEMM) runs
    * again without it: all or nothing.
    */
-  const runHost = (a: AnalysedLayer, weights: Record<string, Tensor>, keep: boolean, offer?: SplitEpilogue, map?: (v: Float32Array) => void): { outputs: Tensor[]; applied: boolean } => {
+  const runHost = (a: AnalysedLayer, weights: Record<string, Tensor>, keep: boolean, offer?: SplitEpilogue, map?: (v: Float32Array) => void, scale?: Float64Array): { outputs: Tensor[]; applied: boolean } => {
     try {
-      const ctx = context(a, a.layer.inputs.map(read) as Tensor[], weights);
+      const ctx = context(a, a.layer.inputs.map(read) as Tensor[], weights, scale);
       const split = opts.split?.(a.op!, ctx, keep, offer);
       if (split) return { outputs: split.outputs, applied: offer !== undefined && split.mapped };
       if (!map) return { outputs: a.op!.run(ctx), applied: false };
@@ -220,7 +221,8 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
   const runGroup = (group: RunGroup) => {
     // weights given with the request are folded afresh (a name prefix may over-match: that only skips the cache)
     const given = [group.host, ...group.members.map((m) => m.a)].some((a) => givenKeys.some((k) => k.startsWith(`${a.layer.name}.`)));
-    const { weights, folded } = foldGroup(group, given ? null : `${opts.weightInit}:${opts.seed}`, weightsOf, weightStore);
+    // a run without a team folds a batch norm as the conv packs its weight (no copy of it: foldGroup's scale)
+    const { weights, folded, scale } = foldGroup(group, given ? null : `${opts.weightInit}:${opts.seed}`, weightsOf, weightStore, !opts.split);
     const act = epilogueMember(group, folded);
     // a split host may also add the residual and apply the activation after it in its bands
     const tail = !act && opts.split && opts.epilogue !== false && group.residual !== null && live.has(group.residual) ? residualTail(group, folded) : null;
@@ -244,7 +246,7 @@ export function runGraph(graph: Graph, inputs: Record<string, Tensor>, opts: Run
       offer = { op: act.a.op!, attrs: act.a.layer.attrs };
       applies = [act];
     }
-    const host = runHost(group.host, weights, [group.host, ...applies.map((m) => m.a)].some(kept), offer, map);
+    const host = runHost(group.host, weights, [group.host, ...applies.map((m) => m.a)].some(kept), offer, map, scale);
     const inBands = new Set(host.applied ? applies : []);
     store(group.host, host.outputs);
     group.members.forEach((m, k) => {

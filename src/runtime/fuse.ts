@@ -108,7 +108,8 @@ function bnParameters(bn: AnalysedLayer, weights: Record<string, Tensor>) {
  * this step's scratch (`hostInScratch`: decoded from the file), and each fold's bias into new
  * scratch (one value per output channel), with γ = 1 and β = 0 made for a batch norm without
  * affine (bnParameters). A seeded or in-place weight is thus held twice while its fold is made:
- * ResNet-18's layer4 3×3 convs, 512·512·9 values, 9,437,184 bytes each.
+ * ResNet-18's layer4 3×3 convs, 512·512·9 values, 9,437,184 bytes each. (A fold made as the conv
+ * packs its weight, foldGroup's `onRead`, makes no such copy: counted all the same, an upper bound.)
  */
 export function fusedStepBytes(group: RunGroup, memberBytes: (a: AnalysedLayer) => number, hostInScratch: boolean): number {
   let bytes = 0;
@@ -133,13 +134,19 @@ export function fusedStepBytes(group: RunGroup, memberBytes: (a: AnalysedLayer) 
  * scratch, or kept by a model-cache store when `key` says where every weight involved comes from:
  * the file, or seeded initialisation with one seed; null, for weights given with the request,
  * folds afresh). A kept fold is reused as it is: the next run of the model folds nothing.
+ * `onRead` (a step not split across a team): one batch norm folded into a host that scales its
+ * weight as it reads it (OpDef.scalesWeightOnRead, conv2d: as its GEMM packs it) is not written
+ * into a copy of the weight unless a kept store keeps the fold: the weight is read in place and
+ * its factors k are returned as `scale` (RunContext.weightScale), the bias folded into scratch.
+ * ResNet-18's layer4 3×3 convs then hold no 9.4 MB fold besides the file (its peak RSS).
  */
 export function foldGroup(
   group: RunGroup,
   key: string | null,
   weightsOf: (a: AnalysedLayer, inPlace?: boolean) => Record<string, Tensor>,
   store: WeightStore,
-): { weights: Record<string, Tensor>; folded: number } {
+  onRead = false,
+): { weights: Record<string, Tensor>; folded: number; scale?: Float64Array } {
   const host = group.host.layer.name;
   // a kept fold is the host's whole weights record: nothing is decoded again
   // or another cache entry's of this model (the same weights at another input size), when its weight has this shape
@@ -150,7 +157,15 @@ export function foldGroup(
   // in the file (WeightStore.values), it would cost a move down and back besides the scratch the
   // fold writes (ResNet-50's first run 3.6 % slower, no memory saved)
   const folds = group.host.op?.foldsBatchNormIntoWeights === true && group.members[0]?.kind === 'foldBatchNorm';
-  const hostWeights = weightsOf(group.host, !folds);
+  const lazy = onRead && folds && group.host.op?.scalesWeightOnRead === true && group.members[1]?.kind !== 'foldBatchNorm' && !(key !== null && store.keep);
+  const hostWeights = weightsOf(group.host, !folds || lazy);
+  if (lazy && hostWeights.weight) {
+    const bn = bnParameters(group.members[0].a, weightsOf(group.members[0].a));
+    const scale = new Float64Array(bn.gamma.length);
+    const b = store.scratch(bn.gamma.length);
+    foldInto(new Float32Array(0), hostWeights.bias?.data ?? null, bn, new Float32Array(0), b, scale);
+    return { weights: { ...hostWeights, bias: tensor([b.length], b) }, folded: 1, scale };
+  }
   if (!group.host.op?.foldsBatchNormIntoWeights || !hostWeights.weight) return { weights: hostWeights, folded: 0 };
   const shape = hostWeights.weight.shape;
   // kept only when weight and bias are all it has (any other role may be this step's scratch)
@@ -204,11 +219,14 @@ export function foldInto(
   bn: { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array; eps: number },
   outWeight: Float32Array,
   outBias: Float32Array,
+  /** Each channel's k, when given (foldGroup's scale: the weight is scaled as it is read, so `weight` is empty). */
+  outScale?: Float64Array,
 ): void {
   const cout = bn.gamma.length;
   const per = weight.length / cout;
   for (let c = 0; c < cout; c++) {
     const k = bn.gamma[c] / Math.sqrt(bn.variance[c] + bn.eps);
+    if (outScale) outScale[c] = k;
     const o = c * per;
     for (let i = 0; i < per; i++) outWeight[o + i] = weight[o + i] * k;
     outBias[c] = ((bias ? bias[c] : 0) - bn.mean[c]) * k + bn.beta[c];

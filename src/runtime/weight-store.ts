@@ -20,7 +20,8 @@
  *   host's weights with its batch norms folded in are produced per step into scratch buffers from
  *   a pool: a step's buffers go back to the pool when the step has run (`endStep`), so a run holds
  *   the file, the widest layer's weights and its activations, never a decoded or folded copy of
- *   the whole model.
+ *   the whole model. A run without a team folds one batch norm into a conv as the conv packs its
+ *   weight (runtime/fuse.ts foldGroup's scale): that weight is read in place, no folded copy.
  * - A kept store (`keep: true`, the worker's model cache, runtime/model-cache.ts) keeps the folded
  *   weights instead (the originals are not kept beside them), so a second run of the same model
  *   decodes and folds nothing for its fused convs; `bytes` counts them. A weight a later run

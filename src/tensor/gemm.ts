@@ -68,7 +68,7 @@ export interface PackedA {
   /** M rounded up to a multiple of 4 */
   rows: number;
   /** A large A, not packed yet: gemmPacked packs it `tile` rows at a time (see packA). */
-  deferred?: { A: Float32Array; aOff: number; lda: number; tile: number };
+  deferred?: { A: Float32Array; aOff: number; lda: number; tile: number; scale?: RowScale };
 }
 
 /** Floats of packed A above which packA defers packing to gemmPacked, a tile of rows at a time (2 MiB: ResNet-18 1.29-1.42x its memory budget against 1.45-1.46x with 4 MiB tiles, no slower). */
@@ -83,17 +83,37 @@ const PACK_TILE = 1 << 19;
  * rows·K·N multiply-adds). The layout's bounds hold (workingSet(Ap) is the whole A's, so a
  * caller's scratch after it is never overwritten); where a tile's would not, A is packed now.
  */
-export function packA(M: number, K: number, A: Float32Array, aOff: number, lda: number): PackedA {
+export function packA(M: number, K: number, A: Float32Array, aOff: number, lda: number, scale?: RowScale): PackedA {
   const rows = (M + 3) & ~3;
   if (rows * K > PACK_TILE) {
     const tile = Math.max(4, Math.floor(PACK_TILE / K / 4) * 4);
     const tileUse = Math.max(workingSetFloats(tile, K), tile * K + PACK_STAGE + 4 * lda);
-    if (tile < M && tileUse <= workingSetFloats(rows, K)) return { M, K, rows, deferred: { A, aOff, lda, tile } };
+    if (tile < M && tileUse <= workingSetFloats(rows, K)) return { M, K, rows, deferred: { A, aOff, lda, tile, ...(scale && { scale }) } };
   }
-  return packNow(M, K, A, aOff, lda);
+  return packNow(M, K, A, aOff, lda, scale);
 }
 
-function packNow(M: number, K: number, A: Float32Array, aOff: number, lda: number): PackedA {
+/**
+ * A factor per row of A applied as it is packed: row i is read as A[i, k]·k[at + i] rounded to
+ * float32, the values runtime/fuse.ts foldInto writes (a batch norm folded into a conv's weight,
+ * k in float64), so a fold needs no copy of the weight.
+ */
+export interface RowScale {
+  k: Float64Array;
+  at: number;
+}
+
+/** Rows [i, i + n) of A (from `src`, `lda` apart) scaled into h at `dst` with the same spacing (RowScale). */
+function scaledRows(h: Float32Array, dst: number, A: Float32Array, src: number, lda: number, K: number, n: number, k: Float64Array, at: number): void {
+  for (let r = 0; r < n; r++) {
+    const f = k[at + r];
+    const s = src + r * lda;
+    const d = dst + r * lda;
+    for (let j = 0; j < K; j++) h[d + j] = A[s + j] * f;
+  }
+}
+
+function packNow(M: number, K: number, A: Float32Array, aOff: number, lda: number, scale?: RowScale): PackedA {
   const rows = (M + 3) & ~3;
   const full = M & ~3;
   // whole blocks of 4 rows in WebAssembly (wasm/gemm.wat pack: a 4×4 transpose by shuffles per four
@@ -109,7 +129,8 @@ function packNow(M: number, K: number, A: Float32Array, aOff: number, lda: numbe
     for (let b0 = 0; b0 < full >> 2; b0 += perCopy) {
       const nb = Math.min(perCopy, (full >> 2) - b0);
       const src = aOff + b0 * 4 * lda;
-      h.set(A.subarray(src, src + (nb * 4 - 1) * lda + K), stage);
+      if (scale) scaledRows(h, stage, A, src, lda, K, nb * 4, scale.k, scale.at + b0 * 4);
+      else h.set(A.subarray(src, src + (nb * 4 - 1) * lda + K), stage);
       pack(stage * 4, K, lda, nb, b0 * 16 * K);
     }
   }
@@ -118,6 +139,16 @@ function packNow(M: number, K: number, A: Float32Array, aOff: number, lda: numbe
     const s0 = aOff + i * lda;
     const [s1, s2, s3] = [s0 + lda, s0 + 2 * lda, s0 + 3 * lda];
     let d = i * K;
+    if (scale) {
+      const [f0, f1, f2, f3] = [scale.k[scale.at + i], scale.k[scale.at + i + 1], scale.k[scale.at + i + 2], scale.k[scale.at + i + 3]];
+      for (let k = 0; k < K; k++, d += 4) {
+        h[d] = A[s0 + k] * f0;
+        h[d + 1] = A[s1 + k] * f1;
+        h[d + 2] = A[s2 + k] * f2;
+        h[d + 3] = A[s3 + k] * f3;
+      }
+      continue;
+    }
     for (let k = 0; k < K; k++, d += 4) {
       h[d] = A[s0 + k];
       h[d + 1] = A[s1 + k];
@@ -131,7 +162,9 @@ function packNow(M: number, K: number, A: Float32Array, aOff: number, lda: numbe
     for (let i = full; i < M; i++) {
       const src = aOff + i * lda;
       const dst = full * K + (i & 3);
-      for (let k = 0; k < K; k++) h[dst + k * 4] = A[src + k];
+      const f = scale ? scale.k[scale.at + i] : 1;
+      // (× 1 changes no float32 value)
+      for (let k = 0; k < K; k++) h[dst + k * 4] = A[src + k] * f;
     }
   }
   return { M, K, rows };
@@ -145,10 +178,10 @@ function packNow(M: number, K: number, A: Float32Array, aOff: number, lda: numbe
 export function gemmPacked(N: number, Ap: PackedA, fill: PanelFill, C: Float32Array, cOff: number, ldc: number, accumulate: boolean, bias?: Float32Array, biasOff = 0): void {
   if (Ap.deferred) {
     // a large A a tile of rows at a time (packA): each tile packed, then its product, then the next
-    const { A, aOff, lda, tile } = Ap.deferred;
+    const { A, aOff, lda, tile, scale } = Ap.deferred;
     for (let i0 = 0; i0 < Ap.M; i0 += tile) {
       const m = Math.min(tile, Ap.M - i0);
-      gemmPacked(N, packNow(m, Ap.K, A, aOff + i0 * lda, lda), fill, C, cOff + i0 * ldc, ldc, accumulate, bias, biasOff + i0);
+      gemmPacked(N, packNow(m, Ap.K, A, aOff + i0 * lda, lda, scale && { k: scale.k, at: scale.at + i0 }), fill, C, cOff + i0 * ldc, ldc, accumulate, bias, biasOff + i0);
     }
     return;
   }

@@ -284,7 +284,7 @@ describe('a whole run reads a large unaligned weight in place', () => {
     expect(z.data[3]).toBeCloseTo(expected.reduce((s, y, m) => s + V[3 * M + m] * y, 0), 3);
   });
 
-  it('Conv 64→64 3×3 (147 KiB of weights) then BatchNormalization, folded into it: the conv weight is decoded into scratch, which the fold writes in place, not moved (no memory saved, a move down and back more); unfolded (fuse false) it is moved; the two runs agree', () => {
+  it('Conv 64→64 3×3 (147 KiB of weights) then BatchNormalization, folded into it as the conv packs its weight (no team): the conv weight is moved and read in place, no folded copy; with a kept store (the model cache keeps the fold) it is decoded into scratch, which the fold writes in place; unfolded (fuse false) it is moved; the three runs agree', () => {
     const C = 64;
     const Wc = Float32Array.from({ length: C * C * 9 }, (_, i) => ((i * 29) % 23) / 23 - 0.5);
     const bn = (f: (c: number) => number) => ({ dims: [C], raw: new Uint8Array(Float32Array.from({ length: C }, (_, c) => f(c)).buffer) });
@@ -309,8 +309,8 @@ describe('a whole run reads a large unaligned weight in place', () => {
     const before = copyOf(bytes);
     const { graph } = loadGraph({ kind: 'onnx', bytes, inputShapes: {} });
     const xs = tensor([1, C, 6, 6], Float32Array.from({ length: C * 36 }, (_, i) => ((i * 7) % 11) / 11 - 0.5));
-    const run = (fuse: boolean) => {
-      const store = new WeightStore();
+    const run = (fuse: boolean, keep = false) => {
+      const store = new WeightStore(keep);
       const read = vi.spyOn(store, 'values');
       const z = runGraph(graph, { x: tensor(xs.shape, xs.data.slice()) }, { ...opts, store, fuse }, inferGraph(graph)).outputs.z;
       // (the store's scratch is detached when the run ends: its buffer is known by identity only)
@@ -318,9 +318,13 @@ describe('a whole run reads a large unaligned weight in place', () => {
       return { z, inFile: w.buffer === bytes.buffer };
     };
     const folded = run(true);
+    const kept = run(true, true);
     const unfolded = run(false);
-    expect(folded.inFile).toBe(false);
+    expect(folded.inFile).toBe(true);
+    expect(kept.inFile).toBe(false);
     expect(unfolded.inFile).toBe(true);
+    // folded as packed or into the kept copy: the same float32 weights, the same bits
+    expect(folded.z.data).toEqual(kept.z.data);
     Array.from(folded.z.data).forEach((v, i) => expect(v).toBeCloseTo(unfolded.z.data[i], 4));
     expect(sameBytes(bytes, before)).toBe(true);
   });
