@@ -115,9 +115,13 @@ export function winogradApplies(cin: number, geo: AxisGeometry[]): boolean {
  */
 function transformKernels(w: Float32Array, wOff: number, C: number, kernels: number, Kr: number, uAt: number, stageAt: number, scale?: RowScale): void {
   const heap = wasmFloats(stageAt + Kr * C * 9);
-  if (!scale) heap.set(w.subarray(wOff, wOff + kernels * C * 9), stageAt);
+  heap.set(w.subarray(wOff, wOff + kernels * C * 9), stageAt);
   // a folded batch norm's factors applied as the kernels are staged (ops/conv.ts convRows): w·k rounded to float32
-  else for (let k = 0; k < kernels; k++) for (let i = 0, f = scale.k[scale.at + k]; i < C * 9; i++) heap[stageAt + k * C * 9 + i] = w[wOff + k * C * 9 + i] * f;
+  for (let k = 0; k < (scale ? kernels : 0); k++) {
+    const f = scale!.k[scale!.at + k];
+    const kernel = heap.subarray(stageAt + k * C * 9, stageAt + (k + 1) * C * 9);
+    for (let i = 0; i < kernel.length; i++) kernel[i] *= f;
+  }
   heap.fill(0, stageAt + kernels * C * 9, stageAt + Kr * C * 9);
   winogradKernels().kernelTransform(stageAt * 4, C, Kr >> 2, uAt * 4, Kr * C * 4);
 }
