@@ -37,6 +37,15 @@ describe('an ai.onnx op type ONNX has no operator of', () => {
     expect(reasonOf(op)).toBe(`ONNX has no operator '${op}' (did you mean '${near}'?)`);
   });
 
+  it('GeLU at opset 17: did you mean Gelu, which ONNX defines from opset 20 (Operators.md), after this model\'s opset', () => {
+    expect(reasonOf('GeLU', 17)).toBe("ONNX has no operator 'GeLU' (did you mean 'Gelu'? ONNX defines it from opset 20; this model imports ai.onnx opset 17)");
+  });
+
+  it('GeLU at opset 20: did you mean Gelu, no opset remark (the answer depends on the opset, not on the first file asked)', () => {
+    expect(reasonOf('GeLU', 17)).toContain('from opset 20');
+    expect(reasonOf('GeLU', 20)).toBe("ONNX has no operator 'GeLU' (did you mean 'Gelu'?)");
+  });
+
   it('a name near none of ONNX\'s (Frobnicate): no suggestion, the custom-domain remedy', () => {
     expect(reasonOf('Frobnicate')).toBe("ONNX has no operator 'Frobnicate' in its default domain (ai.onnx, opsets 1 to 28): a custom operator belongs in a domain of its own");
   });

@@ -50,20 +50,25 @@ export function operatorSince(opType: string): number | undefined {
 /**
  * Why a default-domain node of op type `opType`, at ai.onnx opset `opset`, is no ONNX operator at
  * all, with the nearest name ONNX has; null when ONNX has it, or the model's opset is later than
- * the table covers (a newer operator, then).
+ * the table covers (a newer operator, then). A nearest name the model's opset predates (`GeLU` at
+ * opset 17: Gelu is from 20) is suggested with the opset that defines it, since renaming the node
+ * alone would not make the file load.
  */
 export function unknownOperatorReason(opType: string, opset: number): string | null {
   const t = operatorTable();
   if (operatorVersions(opType) || opset > t.newestOpset) return null;
-  let reason = suggested.get(opType);
+  const key = `${opset}:${opType}`;
+  let reason = suggested.get(key);
   if (reason === undefined) {
     names ??= Object.keys(t.operators);
     const near = closest(opType, names);
+    const since = near === undefined ? undefined : operatorSince(near)!;
+    const later = since !== undefined && since > opset ? ` ONNX defines it from opset ${since}; this model imports ai.onnx opset ${opset}` : '';
     reason =
       near !== undefined
-        ? `ONNX has no operator '${opType}' (did you mean '${near}'?)`
+        ? `ONNX has no operator '${opType}' (did you mean '${near}'?${later})`
         : `ONNX has no operator '${opType}' in its default domain (ai.onnx, opsets 1 to ${t.newestOpset}): a custom operator belongs in a domain of its own`;
-    if (suggested.size < 1000) suggested.set(opType, reason);
+    if (suggested.size < 1000) suggested.set(key, reason);
   }
   return reason;
 }
