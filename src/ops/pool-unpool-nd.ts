@@ -2,7 +2,9 @@
  * Max unpooling over 1 or 3 spatial axes (audio [L], video [T, H, W]), as pool.ts's maxUnpool2d
  * over 2. PyTorch: torch.nn.MaxUnpool1d/3d (audio autoencoders, 3-D SegNet/V-Net decoders).
  *
- *   maxUnpool1d/3d  O per axis = (I − 1)·s − 2p + k, or outputSize: 1 or 3 sizes (one number for
+ *   maxUnpool1d/3d  O per axis = (I − 1)·s − pb − pe + k (PyTorch's padding both sides alike,
+ *                   (I − 1)·s − 2p + k; 2N numbers [b1 … bN, e1 … eN] are ONNX MaxUnpool's pads,
+ *                   begin ≠ end allowed), or outputSize: 1 or 3 sizes (one number for
  *                   every axis), or 3 or 5 as PyTorch takes output_size=input.size() (the last 1
  *                   or 3 read), each strictly within one stride of that default (PyTorch's
  *                   _unpool_output_size; an ONNX node's: from the default up, as onnxruntime); x[i] written at indices[i], a flat offset in its (n, c)
@@ -16,7 +18,7 @@
  *                   output size as known values (ONNX's output_shape, e.g. Shape of the pooled
  *                   input), read as outputSize; one inference cannot fold leaves the layer unsupported.
  * Input gradient: ∂x[i] = g[indices[i]] (a gather, pool-vjp.ts maxUnpoolGrad); the indices none.
- * Receptive field: a transposed window per axis (kernel k, stride s, padding p), as maxUnpool2d's.
+ * Receptive field: a transposed window per axis (kernel k, stride s, padding pb/pe), as maxUnpool2d's.
  * Each also takes one unbatched [C, …spatial] sample with indices of its shape (unbatched.ts).
  */
 import { z } from 'zod';
@@ -79,6 +81,54 @@ export function outputSizeRefusal(out: number, def: number, s: number, fromOnnx:
 }
 
 /**
+ * maxUnpool's padding per axis as [begin, end]: one number for every side, one per axis (PyTorch's
+ * padding, both sides alike), or 2N numbers [b1 … bN, e1 … eN] (ONNX MaxUnpool's pads, whose begin
+ * and end may differ; 2-D [top, left, bottom, right], as maxPool2d's padding).
+ */
+export function unpoolPads(p: number | readonly number[], rank: number): [number, number][] {
+  return [...Array(rank).keys()].map((a) => (typeof p === 'number' ? [p, p] : p.length === rank ? [p[a], p[a]] : [p[a], p[rank + a]]));
+}
+
+/** maxUnpool1d/2d/3d's padding attribute over `rank` axes (unpoolPads). */
+export const unpoolPadding = (rank: number) =>
+  z
+    .union([nonNegInt, z.array(nonNegInt).length(rank), z.array(nonNegInt).length(2 * rank)])
+    .default(0)
+    .describe(
+      `removed from the output's ends: one number for every side, ${rank} (one per axis, both sides, as PyTorch), or ${2 * rank} [${rank === 2 ? 'top, left, bottom, right' : rank === 1 ? 'begin, end' : 'd, h, w begins, then ends'}] (ONNX MaxUnpool's pads, begin and end apart)`,
+    );
+
+/**
+ * The unpooled axes of x [N, C, …spatial]: per axis the default (I − 1)·s − pb − pe + k (ONNX's
+ * MaxUnpool output shape; PyTorch's (I − 1)·s − 2p + k), or the size asked for (`wanted`: the
+ * outputSize attribute or input 2's values) within outputSizeRefusal's bounds. A default below 1
+ * is refused at the padding for an ONNX node whatever its output_shape (onnxruntime 1.30 computes
+ * the default first: "Computed output dimension is not positive"), and for a PyTorch layer given no
+ * outputSize (torch 1.13 returns a 0-sized tensor); a PyTorch outputSize within one stride of it
+ * is taken (torch 1.13: max_unpool1d k 2, s 2, padding 1 of one element: default 0, output_size
+ * [1] gives [5.]). `named` puts the axis name in outputSize's refusal (maxUnpool2d's has none).
+ */
+export function unpoolGeometry<A>(ctx: InferContext<A>, x: readonly number[], k: number[], s: number[], pads: [number, number][], wanted: number[] | undefined, named: boolean): AxisGeometry[] {
+  const rank = k.length;
+  return k.map((_, a): AxisGeometry => {
+    const [pb, pe] = pads[a];
+    const def = (x[2 + a] - 1) * s[a] - pb - pe + k[a];
+    const axis = axisName(rank, a);
+    if (def <= 0 && (ctx.fromOnnx || !wanted)) {
+      ctx.fail('NON_POSITIVE_SIZE', `output ${axis} ${def} = (${x[2 + a]} − 1)·${s[a]} − ${pb} − ${pe} + ${k[a]} is not positive`, 'padding', { shapes: { x } });
+    }
+    let out = def;
+    if (wanted) {
+      out = wanted[a];
+      const refusal = outputSizeRefusal(out, def, s[a], ctx.fromOnnx);
+      if (refusal) ctx.fail('INVALID_ATTRIBUTE', `outputSize ${out}${named ? ` (${axis})` : ''} ${refusal} for input ${x[2 + a]}`, 'outputSize', { shapes: { x } });
+      if (out <= 0) ctx.fail('NON_POSITIVE_SIZE', `outputSize ${out} (${axis}) is not positive`, 'outputSize', { shapes: { x } });
+    }
+    return { in: x[2 + a], kernel: k[a], stride: s[a], dilation: 1, effKernel: k[a], padBegin: pb, padEnd: pe, out };
+  });
+}
+
+/**
  * x scattered to its indices in an output of `planes` planes of `outDims` (zeros elsewhere), the
  * indices counting within each plane or over the whole output (indicesOver); an index outside
  * its range is refused as PyTorch's "Found an invalid max index".
@@ -118,7 +168,7 @@ const maxUnpoolNdAttrs = (rank: 1 | 3) =>
     kernelSize: perAxis(rank),
     /** PyTorch's default stride is the kernel size. */
     stride: perAxis(rank).optional(),
-    padding: z.union([nonNegInt, z.array(nonNegInt).length(rank)]).default(0),
+    padding: unpoolPadding(rank),
     indicesOver: UnpoolIndicesOver,
     outputSize: z
       .union([posInt, z.array(posInt).length(rank), z.array(posInt).length(rank + 2)])
@@ -160,20 +210,8 @@ function makeMaxUnpool(rank: 1 | 3): OpDef<MaxUnpoolNdAttrs, UnpoolNdPlan> {
       }
       const k = expand(ctx.attrs.kernelSize, rank);
       const s = expand(ctx.attrs.stride ?? ctx.attrs.kernelSize, rank);
-      const p = expand(ctx.attrs.padding, rank);
       const size = wantedOutputSize(ctx);
-      const wanted = size === undefined ? undefined : unpoolSizes(size, rank);
-      const geo = k.map((_, a): AxisGeometry => {
-        const def = (x[2 + a] - 1) * s[a] - 2 * p[a] + k[a];
-        let out = def;
-        if (wanted) {
-          out = wanted[a];
-          const refusal = outputSizeRefusal(out, def, s[a], ctx.fromOnnx);
-          if (refusal) ctx.fail('INVALID_ATTRIBUTE', `outputSize ${out} (${axisName(rank, a)}) ${refusal} for input ${x[2 + a]}`, 'outputSize', { shapes: { x } });
-        }
-        if (out <= 0) ctx.fail('NON_POSITIVE_SIZE', `output ${axisName(rank, a)} ${out} = (${x[2 + a]} − 1)·${s[a]} − 2·${p[a]} + ${k[a]} is not positive`, 'kernelSize', { shapes: { x } });
-        return { in: x[2 + a], kernel: k[a], stride: s[a], dilation: 1, effKernel: k[a], padBegin: p[a], padEnd: p[a], out };
-      });
+      const geo = unpoolGeometry(ctx, x, k, s, unpoolPads(ctx.attrs.padding, rank), size === undefined ? undefined : unpoolSizes(size, rank), true);
       return { outputs: [[x[0], x[1], ...geo.map((g) => g.out)]], weights: [], cost: ZERO_COST, plan: { geo } };
     },
     receptiveField: (ctx) => transposedRF(ctx.rf[0], ctx.plan.geo, ctx.inputs[0]),

@@ -11,7 +11,8 @@
  * (pool-simd.ts; the JS loops' bits, a NaN's payload aside), else in JS.
  *   adaptive      window i spans [floor(i·H/H'), ceil((i+1)·H/H')) (adaptive-windows.ts); (window − 1) adds + 1 divide;
  *                 outputSize [h, w] or one number, an entry null keeping that axis's input size (PyTorch's None)
- *   maxUnpool2d   H' = (H − 1)·s − 2p + k (or outputSize: [h, w], or 4 sizes as PyTorch's x.size(), the last two read); a scatter, no arithmetic;
+ *   maxUnpool2d   H' = (H − 1)·s − pt − pb + k (PyTorch's padding p both sides, (H − 1)·s − 2p + k; or [t, l, b, r], ONNX's
+ *                 pads apart), or outputSize: [h, w], or 4 sizes as PyTorch's x.size(), the last two read; a scatter, no arithmetic;
  *                 indicesOver and the output-size input as maxUnpool1d/3d's (pool-unpool-nd.ts)
  * Receptive field: max and average pooling a window; one window over the whole map (nn.AvgPool2d(7) on
  * a 7×7 map, a fixed-size export of AdaptiveMaxPool2d(1)) is global pooling: global, as globalAvgPool2d's.
@@ -31,7 +32,7 @@ import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 import { adaptiveAvgPoolGrad, argmaxAgain, avgPoolGrad, globalAvgPoolGrad, maxPoolGrad } from './pool-vjp.js';
-import { UnpoolIndicesOver, outputSizeRefusal, unpoolGrad, unpoolScatter, wantedOutputSize } from './pool-unpool-nd.js';
+import { UnpoolIndicesOver, unpoolGeometry, unpoolGrad, unpoolPadding, unpoolPads, unpoolScatter, wantedOutputSize } from './pool-unpool-nd.js';
 import { gradOrZeros } from './vjp-kernels.js';
 import { READS_SHAPES_ONLY } from './types.js';
 import { avgDivisors, avgPoolPlanes, indicesOverTensor, maxPoolArgmaxAgain, maxPoolForward, maxPoolValues, planeMeans, refuseInexactIndices } from './pool-kernels.js';
@@ -313,7 +314,7 @@ export const adaptiveAvgPool2d: OpDef<AdaptiveAvgPoolAttrs, AdaptivePlan> = acce
   vjp: (ctx) => [tensor(ctx.inputs[0].shape, adaptiveAvgPoolGrad(gradOrZeros(ctx), ctx.inputs[0].shape, ctx.plan.axes))],
 }, 2);
 
-export const MaxUnpoolAttrs = z.strictObject({ kernelSize: Pair, stride: Pair.optional(), padding: z.union([z.number().int().nonnegative(), z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])]).default(0), indicesOver: UnpoolIndicesOver, outputSize: z
+export const MaxUnpoolAttrs = z.strictObject({ kernelSize: Pair, stride: Pair.optional(), padding: unpoolPadding(2), indicesOver: UnpoolIndicesOver, outputSize: z
     .union([Pair, z.tuple([posInt, posInt, posInt, posInt])])
     .optional()
     .describe("the output's [height, width]; or 4 sizes, of which the last two are read, as PyTorch takes output_size=input.size() (N and C ignored: it slices [2:])") });
@@ -337,19 +338,8 @@ export const maxUnpool2d: OpDef<MaxUnpoolAttrs, PoolPlan> = acceptUnbatched({
     }
     const k = pair(ctx.attrs.kernelSize);
     const s = pair(ctx.attrs.stride ?? ctx.attrs.kernelSize);
-    const p = pair(ctx.attrs.padding);
     const wanted = wantedOutputSize(ctx);
-    const geo: AxisGeometry[] = [0, 1].map((a) => {
-      const def = (x[2 + a] - 1) * s[a] - 2 * p[a] + k[a];
-      let out = def;
-      if (wanted !== undefined) {
-        out = unpoolSize(wanted)[a];
-        const refusal = outputSizeRefusal(out, def, s[a], ctx.fromOnnx);
-        if (refusal) ctx.fail('INVALID_ATTRIBUTE', `outputSize ${out} ${refusal} for input ${x[2 + a]}`, 'outputSize', { shapes: { x } });
-      }
-      if (out <= 0) ctx.fail('NON_POSITIVE_SIZE', `output size ${out} is not positive`, 'kernelSize', { shapes: { x } });
-      return { in: x[2 + a], kernel: k[a], stride: s[a], dilation: 1, effKernel: k[a], padBegin: p[a], padEnd: p[a], out };
-    });
+    const geo = unpoolGeometry(ctx, x, k, s, unpoolPads(ctx.attrs.padding, 2), wanted === undefined ? undefined : unpoolSize(wanted), false);
     return { outputs: [[x[0], x[1], geo[0].out, geo[1].out]], weights: [], cost: ZERO_COST, plan: { geo } };
   },
   receptiveField: (ctx) => transposedRF(ctx.rf[0], ctx.plan.geo),

@@ -150,6 +150,20 @@ describe('maxUnpool1d/3d: values back at their plane offsets, zeros elsewhere', 
     expect(errorOf(() => run('maxUnpool1d', [[[1, 1, 2], [4, 5]], [[1, 1, 1], [0]]], { kernelSize: 2 })).code).toBe('SHAPE_MISMATCH');
   });
 
+  it('padding begin ≠ end (2N: [b1 … bN, e1 … eN], ONNX MaxUnpool\'s pads): output (I − 1)·s + k − pb − pe; maxUnpool1d [5, 6, 7] at [0, 1, 3], k=2, padding [1, 0] → (3 − 1)·2 + 2 − 1 = 5, [5, 6, 0, 7, 0]; maxUnpool3d padding [0, 1, 0, 0, 0, 1] of [1,1,2,2,2] k=2 → [1,1,4,3,3]', () => {
+    expect(run('maxUnpool1d', [[[1, 1, 3], [5, 6, 7]], [[1, 1, 3], [0, 1, 3]]], { kernelSize: 2, padding: [1, 0] })[0]).toEqual({ shape: [1, 1, 5], data: [5, 6, 0, 7, 0] });
+    const x: [number[], number[]] = [[1, 1, 2, 2, 2], Array(8).fill(1)];
+    expect(run('maxUnpool3d', [x, [[1, 1, 2, 2, 2], [0, 1, 2, 3, 4, 5, 6, 7]]], { kernelSize: 2, padding: [0, 1, 0, 0, 0, 1] })[0].shape).toEqual([1, 1, 4, 3, 3]);
+    expect(errorOf(() => run('maxUnpool1d', [[[1, 1, 3], [5, 6, 7]], [[1, 1, 3], [0, 1, 3]]], { kernelSize: 2, padding: [1, 0, 0] })).code).toBe('SPEC_INVALID');
+  });
+
+  it('a default below 1 is refused at the padding without an outputSize (torch 1.13 returns a [1, 1, 0] tensor); an outputSize within one stride of it is taken (torch 1.13: k=2, s=2, padding 1 of [5], output_size [1] → [5])', () => {
+    const one = (attrs: Record<string, unknown>) => run('maxUnpool1d', [[[1, 1, 1], [5]], [[1, 1, 1], [0]]], { kernelSize: 2, padding: 1, ...attrs });
+    const e = errorOf(() => one({}));
+    expect([e.code, e.details.path, e.message]).toEqual(['NON_POSITIVE_SIZE', '$.attributes.padding', "layer 'maxUnpool1d': output length 0 = (1 − 1)·2 − 1 − 1 + 2 is not positive"]);
+    expect(one({ outputSize: [1] })[0]).toEqual({ shape: [1, 1, 1], data: [5] });
+  });
+
   it('an unbatched [C, T, H, W] sample with indices of its shape: maxUnpool3d [1,1,1,1] k=2 index 2 → [1,2,2,2]', () => {
     expect(run('maxUnpool3d', [[[1, 1, 1, 1], [3]], [[1, 1, 1, 1], [2]]], { kernelSize: 2 })[0]).toEqual({ shape: [1, 2, 2, 2], data: [0, 0, 3, 0, 0, 0, 0, 0] });
   });
