@@ -7,7 +7,8 @@
  * reads the pooled values and the MaxPool's raw Indices, output_shape Shape(x) ("u") or an int64
  * initializer ("u_const"). Expected: PyTorch's F.max_unpoolNd(values, plane indices,
  * output_size=x.size()); onnxruntime 1.30 gives the same on all six
- * (scripts/maxunpool_ort_check.mjs, not run here).
+ * (scripts/maxunpool_ort_check.mjs, not run here). Asymmetric pads and opset 22:
+ * onnx-maxunpool-asym.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -138,9 +139,10 @@ describe('ONNX MaxUnpool of hand-built graphs: indices over the whole tensor', (
     });
   });
 
-  it('asymmetric pads are refused at the attribute; output_shape with another batch size is a shape mismatch', () => {
-    const asym = graphOf(model([1, 1, 4, 4], [2, 2], [], ['u'], { pads: { ints: [0, 0, 1, 1] } })).layers.find((l) => l.name === 'unpool')!;
-    expect(asym.attrs.reason).toContain('asymmetric pads [0, 0, 1, 1]');
+  it('asymmetric pads [0, 0, 1, 1] (once refused) map whole to the padding, output (2 − 1)·2 + 2 − 0 − 1 = 3 per axis (onnx-maxunpool-asym.test.ts); output_shape with another batch size is a shape mismatch', () => {
+    const asym = graphOf(model([1, 1, 4, 4], [2, 2], [], ['u'], { pads: { ints: [0, 0, 1, 1] } }));
+    expect(asym.layers.find((l) => l.name === 'unpool')!.attrs).toMatchObject({ padding: [0, 0, 1, 1], indicesOver: 'tensor' });
+    expect(layer(analyzeGraph(asym, DEFAULTS), 'unpool').outputShape).toEqual([1, 1, 3, 3]);
     const wrongN = model([1, 1, 4, 4], [2, 2], [{ op: 'Identity', inputs: ['s'], outputs: ['shape'], name: 'id' }], ['u'], {}, [{ name: 's', dims: [4], data: [2, 1, 4, 4], type: 'int64' }]);
     const e = errorOf(() => analyzeGraph(graphOf(wrongN), DEFAULTS));
     expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', "layer 'unpool': output size [2, 1, 4, 4] must be a shape of 4 sizes whose N and C are x's [1, 1, 2, 2]"]);

@@ -166,26 +166,26 @@ function pool(ctx: MapContext, kind: 'max' | 'avg'): Mapped | null {
 }
 
 /**
- * MaxUnpool (opsets 9, 11) → maxUnpool1d/2d/3d with indicesOver 'tensor': ONNX's I counts over the
- * whole output ([0, N·C·D1·…·Dn), as MaxPool's Indices), PyTorch's within each plane. pads must be
- * symmetric (the op's padding); output_shape (input 2, the whole output's shape) goes along as the
- * op's output-size input, whose values inference folds (a constant, or Shape of a tensor) or leaves
- * the layer unsupported.
+ * MaxUnpool (opsets 9, 11, 22: 22 only widens the element types) → maxUnpool1d/2d/3d with
+ * indicesOver 'tensor': ONNX's I counts over the whole output ([0, N·C·D1·…·Dn), as MaxPool's
+ * Indices), PyTorch's within each plane. pads go along as the op's padding: one per axis when each
+ * axis's begin and end agree (PyTorch's form), else all 2N (begin ≠ end: the output per axis
+ * (I − 1)·s + k − pb − pe, the op's rule). output_shape (input 2, the whole output's shape) goes
+ * along as the op's output-size input, whose values inference folds (a constant, or Shape of a
+ * tensor) or leaves the layer unsupported.
  */
 function unpool(ctx: MapContext): Mapped {
   const k = ctx.a.ints('kernel_shape');
   if (!k || k.length < 1 || k.length > 3) throw new Unsupported(`kernel_shape of length ${k?.length ?? 0}: only 1-D, 2-D and 3-D max unpooling are supported`, 'kernel_shape');
   const rank = k.length;
   const pads = explicitPads(ctx, rank);
-  if (Array.isArray(pads) && pads.some((b, i) => i < rank && b !== pads[i + rank])) {
-    throw new Unsupported(`asymmetric pads [${pads.join(', ')}] (maxUnpool${rank}d pads each axis alike)`, 'pads');
-  }
+  const symmetric = !Array.isArray(pads) || pads.every((b, i) => i >= rank || b === pads[i + rank]);
   const ins = ctx.node.input;
   const outputShape = ins.length > 2 && ins[2] !== '' ? [ins[2]] : [];
   return {
     op: `maxUnpool${rank}d`,
     inputs: [ins[0], ins[1], ...outputShape],
-    attrs: { kernelSize: [...k], stride: ctx.a.ints('strides') ?? 1, padding: Array.isArray(pads) ? pads.slice(0, rank) : 0, indicesOver: 'tensor' },
+    attrs: { kernelSize: [...k], stride: ctx.a.ints('strides') ?? 1, padding: !Array.isArray(pads) ? 0 : symmetric ? pads.slice(0, rank) : pads, indicesOver: 'tensor' },
     from: { kernelSize: 'kernel_shape', stride: 'strides', padding: 'pads', outputSize: 2 },
   };
 }
