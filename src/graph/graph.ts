@@ -71,6 +71,15 @@ export interface GraphLayer {
   weights?: Record<string, { constant: string; transpose?: boolean }>;
 }
 
+/**
+ * An ai.onnx node its model's opset does not define: an operator the opset predates (Range at 7), with
+ * the first opset that defines it, by which it is read (since); or one the opset has deprecated
+ * (Upsample at 10 or later), with the opset that did (deprecated), the last definition before, by
+ * which it is read (readAs), and the operator that replaces it (successor: Resize). onnxruntime
+ * refuses either file.
+ */
+export type OnnxOperatorOpsetNote = { layer: string; opType: string } & ({ since: number } | { deprecated: number; readAs: number; successor?: string });
+
 export interface Graph {
   name: string;
   inputs: GraphInput[];
@@ -80,8 +89,8 @@ export interface Graph {
   constants: Map<string, GraphConstant>;
   /** An imported ONNX model's ai.onnx opset (graph/onnx/opsets.ts); a later one than the importer follows is warned of. */
   onnxOpset?: number;
-  /** An imported model's ai.onnx nodes whose operator its opset predates, with the first opset that defines it (graph/onnx/operator-names.ts): warned of. */
-  onnxOperatorsBeforeOpset?: { layer: string; opType: string; since: number }[];
+  /** An imported model's ai.onnx nodes its opset does not define (graph/onnx/operator-names.ts), warned of: an operator the opset predates, or one it has deprecated. */
+  onnxOperatorOpsetNotes?: OnnxOperatorOpsetNote[];
   /** Imported nodes evaluated at import into the weights they compute (graph/fold-constants.ts), left out of the layers. */
   foldedAtImport?: string[];
   /** Layers the PyTorch source computes by a function call, not a module (a spec's `functional`): for the conventions. */

@@ -13,12 +13,15 @@ import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { unsupportedReason } from '../../src/graph/graph.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import { decodeModel, type GraphProto } from '../../src/graph/onnx/proto.js';
-import { operatorBeforeOpset, unknownOperatorReason } from '../../src/graph/onnx/operator-names.js';
+import { operatorBeforeOpset, operatorDeprecated, unknownOperatorReason } from '../../src/graph/onnx/operator-names.js';
 import protobuf from 'protobufjs';
+import { runGraph } from '../../src/runtime/execute.js';
+import { tensor } from '../../src/tensor/tensor.js';
 import { DEFAULTS } from '../helpers.js';
 import { onnxModel, type Attr, type InitSpec } from './onnx-builder.js';
 
 const i64 = (name: string, data: number[]): InitSpec => ({ name, dims: [], data, type: 'int64' });
+const RUN = { training: false, seed: 0, weightInit: 'seed' as const, weights: {}, capture: [], maxElements: 1 << 20 };
 
 /** x [1, 2, 4, 4] → one node of `op` → y. */
 function single(op: string, opset: number, domain?: string, attrs?: Record<string, Attr>) {
@@ -137,12 +140,69 @@ describe('an ai.onnx operator at an opset before the one that defines it', () =>
     body.node.splice(1, 0, { name: 'gelu', opType: 'Gelu', input: ['32'], output: ['32g'], attribute: [] });
     const graph = importOnnx(Model.encode(Model.fromObject(model)).finish()).graph;
     expect(graph.layers.filter((l) => l.op === 'loop').map((l) => l.name)).toEqual(['Loop_20']);
-    expect(graph.onnxOperatorsBeforeOpset).toEqual([{ layer: 'gelu', opType: 'Gelu', since: 20 }]);
+    expect(graph.onnxOperatorOpsetNotes).toEqual([{ layer: 'gelu', opType: 'Gelu', since: 20 }]);
   });
 
   it('a com.microsoft or custom node of an ai.onnx name (Gelu, ai.onnx from 20) is not judged', () => {
-    expect(importOnnx(single('Gelu', 17, 'acme')).graph.onnxOperatorsBeforeOpset).toBeUndefined();
-    expect(importOnnx(single('Gelu', 17)).graph.onnxOperatorsBeforeOpset).toEqual([{ layer: 'n', opType: 'Gelu', since: 20 }]);
+    expect(importOnnx(single('Gelu', 17, 'acme')).graph.onnxOperatorOpsetNotes).toBeUndefined();
+    expect(importOnnx(single('Gelu', 17)).graph.onnxOperatorOpsetNotes).toEqual([{ layer: 'n', opType: 'Gelu', since: 20 }]);
+  });
+});
+
+describe('a deprecated operator at or past the opset that deprecates it (Upsample from 10, Scatter from 11: Operators.md "(deprecated)")', () => {
+  // x [1, 1, 2, 2] = [1, 2, 3, 4], Upsample nearest ×2: scales an attribute before 9, input 1 from 9
+  const upsample = (opset: number) =>
+    onnxModel({
+      inputs: [{ name: 'x', shape: [1, 1, 2, 2] }],
+      outputs: ['y'],
+      initializers: opset < 9 ? [] : [{ name: 's', dims: [4], data: [1, 1, 2, 2] }],
+      nodes: [{ name: 'up', op: 'Upsample', inputs: opset < 9 ? ['x'] : ['x', 's'], outputs: ['y'], ...(opset < 9 && { attrs: { scales: { floats: [1, 1, 2, 2] } } }) }],
+      opset,
+    });
+  const deprecations = (bytes: Uint8Array) => analyzeGraph(importOnnx(bytes).graph, DEFAULTS).warnings.filter((w) => w.code === 'ONNX_OPERATOR_DEPRECATED');
+  const NEAREST = [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4];
+
+  it('Upsample at opset 13 (onnx.checker and onnxruntime 1.30 refuse: "Op registered for Upsample is deprecated in domain_version of 13"): read as Upsample-9, nearest ×2 as at 9 (onnxruntime 1.30 at 9: the same 16 values), with an ONNX_OPERATOR_DEPRECATED warning naming Resize', () => {
+    const graph = importOnnx(upsample(13)).graph;
+    expect(graph.onnxOperatorOpsetNotes).toEqual([{ layer: 'up', opType: 'Upsample', deprecated: 10, readAs: 9, successor: 'Resize' }]);
+    expect(Array.from(runGraph(graph, { x: tensor([1, 1, 2, 2], [1, 2, 3, 4]) }, RUN).outputs.y.data)).toEqual(NEAREST);
+    expect(deprecations(upsample(13))).toEqual([
+      {
+        code: 'ONNX_OPERATOR_DEPRECATED',
+        severity: 'warning',
+        message:
+          "node 'up' uses Upsample, which ai.onnx deprecates from opset 10, but the model declares opset 13: onnx.checker and onnxruntime refuse such a file (\"Op registered for Upsample is deprecated in domain_version of 13\"); convlens reads Upsample by its opset-9 definition, the last before. Export it as Resize, which takes its place from opset 10 (onnx.version_converter rewrites it so)",
+        layer: 'up',
+        layers: ['up'],
+        opType: 'Upsample',
+        opset: 13,
+        deprecated: 10,
+        readAs: 9,
+        successor: 'Resize',
+      },
+    ]);
+  });
+
+  it.each([7, 8, 9])('Upsample at opset %i (before its deprecation; onnxruntime 1.30 runs it): no note, no warning, nearest ×2', (opset) => {
+    const graph = importOnnx(upsample(opset)).graph;
+    expect([graph.onnxOperatorOpsetNotes, deprecations(upsample(opset))]).toEqual([undefined, []]);
+    expect(Array.from(runGraph(graph, { x: tensor([1, 1, 2, 2], [1, 2, 3, 4]) }, RUN).outputs.y.data)).toEqual(NEAREST);
+  });
+
+  it('Upsample at 10 and 17, Scatter at 11 (onnxruntime 1.30 refuses, runs it at 10): warned of, read as their opset-9 definitions; Scatter at 10 not', () => {
+    expect([10, 17].map((o) => deprecations(upsample(o)).map((w) => [w.opset, w.readAs, w.successor]))).toEqual([[[10, 9, 'Resize']], [[17, 9, 'Resize']]]);
+    const scatter = (opset: number) =>
+      onnxModel({
+        inputs: [{ name: 'x', shape: [1, 3] }],
+        outputs: ['y'],
+        initializers: [{ name: 'i', dims: [1, 1], data: [2], type: 'int64' }, { name: 'u', dims: [1, 1], data: [9] }],
+        nodes: [{ name: 'sc', op: 'Scatter', inputs: ['x', 'i', 'u'], outputs: ['y'], attrs: { axis: { i: 1 } } }],
+        opset,
+      });
+    expect(deprecations(scatter(11)).map((w) => [w.layers, w.deprecated, w.readAs, w.successor])).toEqual([[['sc'], 11, 9, 'ScatterElements']]);
+    expect(deprecations(scatter(10))).toEqual([]);
+    // [1, 2, 3] with 9 scattered to column 2: onnxruntime 1.30 at opset 10 gives [1, 2, 9]
+    expect(Array.from(runGraph(importOnnx(scatter(11)).graph, { x: tensor([1, 3], [1, 2, 3]) }, RUN).outputs.y.data)).toEqual([1, 2, 9]);
   });
 });
 
@@ -158,7 +218,7 @@ describe('every committed ONNX fixture', () => {
     }
   }
 
-  it('uses only operators ONNX has, at opsets that define them: no new reason or warning', () => {
+  it('uses only operators ONNX has, at opsets that define them and have not deprecated them: no new reason or warning', () => {
     expect(files.length).toBeGreaterThan(200);
     const found: string[] = [];
     for (const f of files) {
@@ -166,7 +226,8 @@ describe('every committed ONNX fixture', () => {
       const opset = Number(model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 1);
       for (const n of nodes(model.graph!)) {
         if (n.domain !== '' && n.domain !== 'ai.onnx') continue;
-        const problem = unknownOperatorReason(n.opType, opset) ?? (operatorBeforeOpset(n.opType, opset) !== null ? `${n.opType} before its opset` : null);
+        const problem =
+          unknownOperatorReason(n.opType, opset) ?? (operatorBeforeOpset(n.opType, opset) !== null ? `${n.opType} before its opset` : operatorDeprecated(n.opType, opset) !== null ? `${n.opType} deprecated at ${opset}` : null);
         if (problem) found.push(`${path.relative(root, f)}: ${problem}`);
       }
     }

@@ -37,7 +37,7 @@ import type { ValueInfoProto } from './proto.js';
 import { constantView } from './constant-views.js';
 import { onnxFieldsOf, resolveField } from './file-fields.js';
 import { opsetRefusal } from './opsets.js';
-import { operatorBeforeOpset, unknownOperatorReason } from './operator-names.js';
+import { operatorOpsetNote, readOpset, unknownOperatorReason } from './operator-names.js';
 import { FOLDED_SINGLE_OUTPUT, checkExtraOutputs, checkGraphOutputs, checkKernelShape, checkSingleAssignment, checkedLayerInputs, checkNodeWrites } from './node-checks.js';
 
 export interface OnnxImportOptions {
@@ -178,7 +178,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
   const names = new Set<string>();
   /** An Identity-of-a-constant's output → the constant it stands for (repeated-calls.ts). */
   const aliasOf = new Map<string, string>();
-  const early: NonNullable<Graph['onnxOperatorsBeforeOpset']> = [];
+  const early: NonNullable<Graph['onnxOperatorOpsetNotes']> = [];
   flat.nodes.forEach(({ node, path, unsupported, unsupportedAt, loop, branches, file }, index) => {
     let name = node.name || `${node.opType}_${index}`;
     while (names.has(name)) name = `${name}_${index}`;
@@ -186,9 +186,9 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
     // errors name the file's node: its op type too, for a node written in its place (an If's output Identity: If)
     const opType = (file ?? node).opType;
     checkNodeWrites(node, name, path, opType);
-    // an operator the model's opset predates (Range at 7): read by its first definition, warned of (operator-names.ts)
-    const since = isDefault(node.domain) ? operatorBeforeOpset(node.opType, opset) : null;
-    if (since !== null) early.push({ layer: name, opType: node.opType, since });
+    // an operator the model's opset predates (Range at 7) or has deprecated (Upsample at 10): read by its first or last definition, warned of (operator-names.ts)
+    const note = isDefault(node.domain) ? operatorOpsetNote(node.opType, opset, name) : null;
+    if (note) early.push(note);
     if (isDefault(node.domain) && FOLDED_SINGLE_OUTPUT.has(node.opType)) checkExtraOutputs(node, 1, read, name, path, node.opType, opType);
     node.input.forEach((ref, k) => {
       if (ref !== '' && !known.has(ref)) {
@@ -258,7 +258,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
       mapped = controlNode(node, a, branches);
     } else if (isDefault(node.domain) || (node.domain === 'com.microsoft' && MICROSOFT_OPS.has(node.opType))) {
       try {
-        mapped = mapNode(node, a, since ?? opset, constants, flat.types, folder);
+        mapped = mapNode(node, a, note ? readOpset(note) : opset, constants, flat.types, folder);
       } catch (e) {
         if (!(e instanceof Unsupported)) throw e;
         reason = e.message;
@@ -318,7 +318,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
   // float16 tensors are rounded and answered as float16 at run time (runtime/float16-run.ts)
   recordElementTypes({ inputs, layers }, flat.types);
   const result = {
-    graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants, onnxOpset: opset, ...(early.length && { onnxOperatorsBeforeOpset: early }), ...(foldedAtImport.length ? { foldedAtImport } : {}) } as Graph,
+    graph: { name: g.name || 'onnx-model', inputs, layers, outputs: outputs.length ? outputs : null, constants, onnxOpset: opset, ...(early.length && { onnxOperatorOpsetNotes: early }), ...(foldedAtImport.length ? { foldedAtImport } : {}) } as Graph,
     info: { opset, irVersion: num(model.irVersion), producer: `${model.producerName ?? ''} ${model.producerVersion ?? ''}`.trim() },
   };
   return { result, computedTripCounts: flat.computedTripCounts, unrolled: flat.unrolled, bodies };
@@ -360,7 +360,7 @@ const isDefault = (domain: string | null | undefined) => !domain || domain === '
  * captured …] with placeholder shapes (each use gives its own), the enclosing graphs' constants it
  * reads as initializers.
  */
-function importBody(model: ReturnType<typeof decodeModel>, loop: LoopNode, options: BuildOptions, at: string, early: NonNullable<Graph['onnxOperatorsBeforeOpset']>): Graph {
+function importBody(model: ReturnType<typeof decodeModel>, loop: LoopNode, options: BuildOptions, at: string, early: NonNullable<Graph['onnxOperatorOpsetNotes']>): Graph {
   const b = loop.body;
   const input = [...b.input.map((v) => ({ name: v.name })), ...loop.captured.map((name) => ({ name }))] as ValueInfoProto[];
   const graph = { ...b, name: b.name || 'loop-body', input, initializer: [...b.initializer, ...loop.constants] };
@@ -377,7 +377,7 @@ function importBody(model: ReturnType<typeof decodeModel>, loop: LoopNode, optio
     throw e;
   }
   for (const l of built.layers) l.path = inFile(l.path);
-  early.push(...(built.onnxOperatorsBeforeOpset ?? [])); // the body's nodes' operators, warned of as the graph's
+  early.push(...(built.onnxOperatorOpsetNotes ?? [])); // the body's nodes' operators, warned of as the graph's
   // the body's own inputs (the captured tensors after them are the enclosing graph's, at no input of the body)
   built.inputs.forEach((v, i) => i < b.input.length && (v.path = inFile(v.path)));
   return built;

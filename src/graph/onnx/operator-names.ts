@@ -7,7 +7,12 @@
  *   reason says so, with the nearest name ONNX has (a name that differs only in case first);
  * - an operator used at an opset before the one that defines it (Range, from 11, at opset 7): read
  *   by its first definition (there is no other), with the report's ONNX_OPERATOR_BEFORE_OPSET
- *   warning (analysis/import-warnings.ts) naming the nodes, the model's opset and that first one.
+ *   warning (analysis/import-warnings.ts) naming the nodes, the model's opset and that first one;
+ * - a deprecated operator used at or past the opset that deprecates it (the table's `deprecated`,
+ *   Operators.md's "(deprecated)": Upsample from 10, Scatter from 11), which onnx.checker and
+ *   onnxruntime 1.30 refuse ("Op registered for Upsample is deprecated in domain_version of 10"):
+ *   read by its last definition before (Upsample-9, Scatter-9), with the report's
+ *   ONNX_OPERATOR_DEPRECATED warning naming the operator that takes its place.
  * A model of a later opset than the table covers is not judged: an op type it does not list may be
  * a newer operator.
  */
@@ -15,9 +20,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../paths.js';
 import { closest } from '../../suggest.js';
+import type { OnnxOperatorOpsetNote } from '../graph.js';
 
 interface OperatorTable {
   newestOpset: number;
+  /** op type → the opset that deprecates it (its last since_version: a schema with no behaviour). */
+  deprecated: Record<string, number>;
   /** op type → the ascending opsets at which it was defined or changed (ONNX's since_version). */
   operators: Record<string, number[]>;
 }
@@ -82,3 +90,35 @@ export function operatorBeforeOpset(opType: string, opset: number): number | nul
   const since = operatorSince(opType);
   return since !== undefined && since > opset ? since : null;
 }
+
+/**
+ * What takes a deprecated operator's place: onnx's version converter rewrites Upsample-9 as Resize-10
+ * (adapters/upsample_9_10.h) and Scatter-10 as ScatterElements-11 (scatter_10_11.h; Scatter's spec:
+ * "Please use ScatterElements, which provides the same functionality").
+ */
+const SUCCESSORS: Record<string, string> = { Upsample: 'Resize', Scatter: 'ScatterElements' };
+
+/**
+ * A node of ai.onnx op type `opType` at `opset`, at or past the opset that deprecates the operator:
+ * that opset, the last definition before it, by which the importer reads the node, and the operator
+ * that replaces it (Upsample at 13: 10, 9, Resize); null when the operator is not deprecated at `opset`.
+ */
+export function operatorDeprecated(opType: string, opset: number): { deprecated: number; readAs: number; successor?: string } | null {
+  const t = operatorTable();
+  const at = Object.hasOwn(t.deprecated, opType) ? t.deprecated[opType] : undefined;
+  if (at === undefined || opset < at) return null;
+  const versions = operatorVersions(opType) ?? [];
+  const successor = Object.hasOwn(SUCCESSORS, opType) ? SUCCESSORS[opType] : undefined;
+  return { deprecated: at, readAs: versions.filter((v) => v < at).at(-1) ?? at, ...(successor && { successor }) };
+}
+
+/** What the importer notes of a default-domain node `layer` of `opType` at `opset` (import.ts): its operator's first opset when `opset` predates it, its deprecation when `opset` is at or past it; else null. */
+export function operatorOpsetNote(opType: string, opset: number, layer: string): OnnxOperatorOpsetNote | null {
+  const since = operatorBeforeOpset(opType, opset);
+  if (since !== null) return { layer, opType, since };
+  const gone = operatorDeprecated(opType, opset);
+  return gone && { layer, opType, ...gone };
+}
+
+/** The opset by whose definition a noted node is read: the first (since) or the last before its deprecation (readAs). */
+export const readOpset = (note: OnnxOperatorOpsetNote): number => ('since' in note ? note.since : note.readAs);
