@@ -81,7 +81,8 @@ export async function readBody(request: FastifyRequest, route: Route, limits: { 
     if (request.body instanceof RawJson) return { fields: request.body, files: new Map() };
     return { fields: fieldsOf(request.body, 'body'), files: new Map() };
   }
-  return readForm(request, { ...limits, charge: bodyCharge(request), tensors: limits.tensorsOf?.(request) }) as Promise<Body | RawBody>;
+  // a run's ONNX file hashed as it arrives: the worker's model cache key, sent with the task (runtime/file-digest.ts)
+  return readForm(request, { ...limits, charge: bodyCharge(request), tensors: limits.tensorsOf?.(request), digestModel: route === 'run' }) as Promise<Body | RawBody>;
 }
 
 /**

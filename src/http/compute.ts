@@ -30,6 +30,7 @@ import type { OffloadTask } from './offload.js';
 import { FoldRequest, OperatorRequest, RunRequest, parseRequest } from './requests.js';
 import { weightInitFor } from '../runtime/weights.js';
 import { sendJson } from './stream.js';
+import { knownDigest } from '../runtime/file-digest.js';
 import { isPosition, operatorInputs } from './operator-inputs.js';
 import { TENSOR_ANSWERS, acceptOnly, acceptedMedia, acceptedTensorFormat, checkAnswerAccepted, varyAccept } from './formats.js';
 import { answerEncoding, chooseEncoding, namedTensors, npyIn, releaseWhenSent, sendNpy, tensorIn, tensorOut, tensorOutLazy } from './tensors.js';
@@ -180,10 +181,12 @@ export function runResponse(result: RunTaskResult, encoding: Encoding, lazy = fa
 
 /** A run on a pool worker; its tensors and ONNX file are moved there, or copied (`move` false: a caller that may send them again). */
 export async function callRun(pool: TaskPool, task: RunTask, tasks: TaskContext = {}, move = true): Promise<RunTaskResult> {
-  if (!move) return pool.run<RunTaskResult>('run', task, [], tasks);
+  // the file's SHA-256 when the route hashed it as it arrived: the worker's model cache key without hashing it there (runtime/file-digest.ts)
+  const options = { ...tasks, fileDigest: task.source.kind === 'onnx' ? knownDigest(task.source.bytes) : undefined };
+  if (!move) return pool.run<RunTaskResult>('run', task, [], options);
   const buffers = transfers([...Object.values(task.inputs), ...Object.values(task.weights)]);
   if (task.source.kind === 'onnx') buffers.push(task.source.bytes.buffer as ArrayBuffer);
-  return pool.run<RunTaskResult>('run', task, [...new Set(buffers)], tasks);
+  return pool.run<RunTaskResult>('run', task, [...new Set(buffers)], options);
 }
 
 const FOLD_TENSORS = ['weight', 'bias', 'gamma', 'beta', 'runningMean', 'runningVar'] as const;
@@ -224,7 +227,10 @@ function offload<T>(pool: TaskPool, task: 'operator' | 'run' | 'foldBatchNorm', 
   if (json instanceof Uint8Array && json.buffer instanceof ArrayBuffer) buffers.add(json.buffer);
   if ('files' in message && message.files) for (const bytes of message.files.values()) if (bytes.buffer instanceof ArrayBuffer) buffers.add(bytes.buffer);
   // only a run loads a graph, whose layers its task charges for (runtime/memory-grant.ts)
-  return pool.run<T>(task, message, [...buffers], { filename: OFFLOAD_WORKER, signal: tasks.signal, ...(task === 'run' && { memory: tasks.memory }) });
+  // a run's ONNX file part, hashed as it arrived (runtime/file-digest.ts)
+  const model = 'files' in message ? message.files?.get('model') : undefined;
+  const fileDigest = task === 'run' && model ? knownDigest(model) : undefined;
+  return pool.run<T>(task, message, [...buffers], { filename: OFFLOAD_WORKER, signal: tasks.signal, ...(task === 'run' && { memory: tasks.memory }), fileDigest });
 }
 
 export interface ComputeOptions {

@@ -34,6 +34,8 @@ interface PartLimits {
   charge?: Charge;
   /** Where .npy parts (every file part but 'model', the ONNX file) are read: large ones into shared memory (shared-bodies.ts); plain buffers without. */
   tensors?: BodyAllocator;
+  /** Hash the ONNX file part 'model' as it arrives (body.ts readInto `digest`): the model cache's key, for a route whose worker caches the model (/v1/run, /v1/erf). */
+  digestModel?: boolean;
 }
 
 type Part = { type: 'file'; fieldname: string; filename?: string; file: Readable & { truncated?: boolean } } | { type: 'field'; fieldname: string; value: unknown; valueTruncated?: boolean };
@@ -42,7 +44,8 @@ type Part = { type: 'file'; fieldname: string; filename?: string; file: Readable
 async function readFilePart(part: Extract<Part, { type: 'file' }>, left: number | null, limits: PartLimits): Promise<Buffer> {
   const capacity = left === null ? null : Math.min(left, limits.fileLimit);
   const alloc = part.fieldname === 'model' ? undefined : limits.tensors;
-  const bytes = await readInto(part.file as AsyncIterable<Buffer>, capacity, limits.fileLimit, () => tooLarge(limits.fileLimit, 'BODY_LIMIT', `file part '${part.fieldname}'`), limits.charge, alloc);
+  const digest = part.fieldname === 'model' && limits.digestModel === true;
+  const bytes = await readInto(part.file as AsyncIterable<Buffer>, capacity, limits.fileLimit, () => tooLarge(limits.fileLimit, 'BODY_LIMIT', `file part '${part.fieldname}'`), limits.charge, alloc, digest);
   if (part.file.truncated) throw tooLarge(limits.fileLimit, 'BODY_LIMIT', `file part '${part.fieldname}'`);
   return bytes;
 }

@@ -8,6 +8,7 @@ import type { RenderFormat } from '../analysis/render.js';
 import { analyzeTask, compareTask, runTask, sweepTask } from '../runtime/tasks.js';
 import type { MemoryGrant } from '../runtime/memory-grant.js';
 import { answerTask } from '../runtime/task-answer.js';
+import { noteDigest } from '../runtime/file-digest.js';
 import { TASKS } from '../runtime/worker.js';
 import { reportResultJson, runResultJson } from '../jobs/run-result.js';
 import { prepareJob, queuedJob } from '../jobs/request.js';
@@ -75,7 +76,10 @@ function handle(task: OffloadTask): unknown {
   }
 }
 
-export default function offload(task: OffloadTask & { memoryGrant?: MemoryGrant; taskStarted?: SharedArrayBuffer }): unknown {
+export default function offload(task: OffloadTask & { memoryGrant?: MemoryGrant; taskStarted?: SharedArrayBuffer; fileDigest?: string }): unknown {
+  // a run's ONNX file part, hashed by the route as it arrived (runtime/pool.ts RunOptions.fileDigest, beside the request's fields): the model cache's key
+  const model = task.kind === 'run' ? task.files.get('model') : undefined;
+  if (model) noteDigest(model, task.fileDigest);
   // as runtime/worker.ts answers: a large request's memory goes back before the thread sleeps
   return answerTask(() => handle(task), task.memoryGrant, task.taskStarted);
 }

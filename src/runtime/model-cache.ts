@@ -5,7 +5,8 @@
  * seeded). One per thread: every piscina worker has its own (module state is per thread), so a
  * model run on two workers is cached twice, and a worker that restarts starts empty.
  *
- * An ONNX file is keyed by the SHA-256 of its bytes, with the input shapes the run gives (dynamic
+ * An ONNX file is keyed by the SHA-256 of its bytes (hashed by the route as the file arrived and
+ * sent with the task, else here: runtime/file-digest.ts), with the input shapes the run gives (dynamic
  * dimensions are resolved at import); a spec by the SHA-256 of its JSON; a zoo model by name and
  * resolution (the zoo's default when none is given); each with MAX_FOLDED_ELEMENTS (folding
  * depends on it), a file with MAX_TENSOR_ELEMENTS too (a weight folds within it). An entry holds the graph (an ONNX file's initializers are views into its bytes,
@@ -30,6 +31,7 @@ import { DEFAULT_MAX_TENSOR_ELEMENTS, memoryBudgetBytes } from '../limits.js';
 import type { Graph } from '../graph/graph.js';
 import type { GraphOrigin } from '../graph/load.js';
 import { WeightStore } from './weight-store.js';
+import { fileDigest } from './file-digest.js';
 import { noteSharedDropped } from './collect.js';
 import { ZOO_BY_NAME } from '../zoo/index.js';
 
@@ -74,7 +76,8 @@ export function builtKey(source: { kind: 'spec'; spec: unknown; at?: string } | 
 
 /** The cache key of a file with these input shapes under this folding budget and MAX_TENSOR_ELEMENTS (a weight past it is not folded). */
 export function modelKey(bytes: Uint8Array, inputShapes: Record<string, number[]>, maxFolded: number, maxElements = DEFAULT_MAX_TENSOR_ELEMENTS): string {
-  const hash = createHash('sha256').update(bytes).digest('hex');
+  // the digest the route computed as the file arrived, else hashed here (runtime/file-digest.ts)
+  const hash = fileDigest(bytes);
   const shapes = Object.keys(inputShapes)
     .sort()
     .map((k) => [k, inputShapes[k]]);

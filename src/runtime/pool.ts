@@ -44,6 +44,11 @@ export interface RunOptions {
   memory?: MemoryCharge;
   /** The name the task is counted and named under (metrics, its timeout's message) when not `task`: a request's JSON parsed in the large-JSON worker is 'parse'. */
   metric?: 'parse';
+  /**
+   * The SHA-256 of the task's ONNX file, hashed by the route as the file arrived
+   * (runtime/file-digest.ts): sent beside the payload, never in it, for the worker's model cache key.
+   */
+  fileDigest?: string;
 }
 
 /** The names tasks are counted under in metrics: the worker's tasks, and a large request's parse (http/offload.ts). */
@@ -227,7 +232,8 @@ export function createPool(config: Config): TaskPool {
               const signal = options.signal ? AbortSignal.any([clock.signal, options.signal]) : clock.signal;
               const memoryGrant = memory?.grant;
               const taskStarted = clock.started;
-              const message = options.filename ? { ...(payload as object), memoryGrant, taskStarted } : { task: taskName, payload, memoryGrant, taskStarted };
+              const fileDigest = options.fileDigest;
+              const message = options.filename ? { ...(payload as object), memoryGrant, taskStarted, fileDigest } : { task: taskName, payload, memoryGrant, taskStarted, fileDigest };
               result = await piscina.run(message, { signal, transferList: transfer as never, ...(options.filename ? { filename: options.filename } : {}) });
             } finally {
               clock.stop();

@@ -20,6 +20,8 @@ import { configureTeams, lastTeamJob, splitHeads, splitKernel, splitLinear, spli
 import type { TeamSettings } from './split.js';
 import type { TaskName } from './task-names.js';
 import { instantiateKernels } from '../tensor/wasm-memory.js';
+import { noteDigest } from './file-digest.js';
+import type { GraphSource } from '../graph/load.js';
 
 // this thread runs kernels: their modules compiled now, not in its first task (tensor/wasm-memory.ts)
 instantiateKernels();
@@ -60,6 +62,13 @@ export const TASKS = {
   sweep: sweepTask,
 } as const satisfies Record<TaskName, (payload: never) => unknown>;
 
-export default function handle({ task, payload, memoryGrant, taskStarted }: { task: TaskName; payload: never; memoryGrant?: MemoryGrant; taskStarted?: SharedArrayBuffer }): unknown {
+/**
+ * `fileDigest`: the SHA-256 the route computed of the task's ONNX file as it arrived (runtime/pool.ts
+ * RunOptions.fileDigest), a field of the pool's message beside the payload: the model cache's key
+ * without hashing the file again here (runtime/file-digest.ts).
+ */
+export default function handle({ task, payload, memoryGrant, taskStarted, fileDigest }: { task: TaskName; payload: never; memoryGrant?: MemoryGrant; taskStarted?: SharedArrayBuffer; fileDigest?: string }): unknown {
+  const source = (payload as { source?: GraphSource } | undefined)?.source;
+  if (source?.kind === 'onnx') noteDigest(source.bytes, fileDigest);
   return answerTask(() => TASKS[task](payload), memoryGrant, taskStarted);
 }
