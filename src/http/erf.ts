@@ -65,7 +65,8 @@ async function readErfBody(request: FastifyRequest, limits: { fileLimit: number;
   const stray = Object.keys(request.query as Record<string, unknown>);
   if (stray.length) throw new ConvlensError('INVALID_OPTION', `query parameter '${stray[0]}' not read: POST /v1/erf reads its fields from the body`, { path: `query.${stray[0]}` });
   if (request.isMultipart()) {
-    const form = await readForm(request, { ...limits, charge: bodyCharge(request) });
+    // the ONNX file hashed as it arrives: its samples' model cache key (runtime/file-digest.ts)
+    const form = await readForm(request, { ...limits, charge: bodyCharge(request), digestModel: true });
     // a `request` field over OFFLOAD_JSON_BYTES is parsed in a worker, not with JSON.parse on the event loop
     const fields = form.fields instanceof RawJson ? ((await prepareJobOffloaded(pool, form.fields.text, 'request', {})) as Record<string, unknown>) : form.fields;
     return { fields, files: form.files };

@@ -17,7 +17,6 @@
  * runs) also re-seeds the weights per input when they come from the seed; weights given in the
  * request or the file stay as given.
  */
-import { inferGraph } from '../analysis/infer.js';
 import { layerDepths } from '../graph/walks.js';
 import type { Inference } from '../analysis/infer.js';
 import { erfStats, frameShares, magnitudeMap, temporalExtent } from '../analysis/erf.js';
@@ -26,7 +25,8 @@ import { heatmapPng } from '../analysis/erf-png.js';
 import { erfSvg } from '../analysis/formats/erf-svg.js';
 import { ConvlensError, fmtShape } from '../errors.js';
 import { batchedShape, batchedView, checkReached, measuredInput, randomInputs, reachedFrom } from './erf-input.js';
-import { loadGraph } from '../graph/load.js';
+import { loadCached, loadUncached } from './cached-load.js';
+import { knownDigest } from './file-digest.js';
 import { atGivenWeightKey, runtimeWeights } from '../graph/given-weights.js';
 import { reportedRf } from '../ops/receptive-field.js';
 import type { GraphOrigin, GraphSource } from '../graph/load.js';
@@ -36,7 +36,7 @@ import { tensor } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { backward, forwardForBackward, resolveTarget } from './backward.js';
 import type { GradTarget, ResolvedTarget } from './backward.js';
-import { chargeFold, chargeGraph, chargeRun, withDecode } from './memory-grant.js';
+import { chargeRun } from './memory-grant.js';
 import { feedInputs, sizedByTensors } from './checks.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
@@ -286,10 +286,11 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   // the given tensors size an ONNX file's dynamic inputs, as a run's do (checks.ts sizedByTensors):
   // a shape the file refuses is at that tensor, `$.inputs.<name>`
   const { source, located } = t.mode === 'given' ? sizedByTensors(t.source, given) : { source: t.source, located: <T>(load: () => T): T => load() };
-  // every sample is a task that decodes the file: their decodes counted together, in each
-  const { graph, origin } = withDecode(source, t.samples ?? 1, () => located(() => loadGraph(source, { maxFolded, maxElements: t.maxElements, chargeFold: chargeFold(source) })));
-  chargeGraph(graph, source);
-  const inference = inferGraph(graph, { maxFolded });
+  // every sample is a task that decodes the file: their decodes counted together, in each. From the
+  // worker's model cache when the file's digest came with the task (runtime/file-digest.ts: hashing
+  // it here costs more than its import), a spec or zoo model always: a sample's graph is a run's
+  const cached = source.kind !== 'onnx' || knownDigest(source.bytes) !== undefined;
+  const { graph, origin, inference } = located(() => (cached ? loadCached : loadUncached)(source, maxFolded, t.maxElements, t.samples ?? 1));
   // the measured input (runtime/erf-input.ts); random and luo draw every input, each from its own stream
   const { name: image, shape: imageShape, unbatched } = measuredInput(graph, t.inputName, inference.fieldInputs);
   // one unbatched sample [C, H, W] is measured as its batch of one: its maps read as [1, C, H', W'] (erf-input.ts batchedView);

@@ -13,6 +13,7 @@ import type { EngineLimits } from './limits.js';
 import type { TaskContext, TaskPool } from './pool.js';
 import type { MemoryCharge } from './memory-grant.js';
 import type { WeightInit } from './weights.js';
+import { digestInSlices, knownDigest, noteDigest } from './file-digest.js';
 
 export interface ErfJob {
   source: GraphSource;
@@ -67,7 +68,9 @@ export function poolRunner(pool: TaskPool, tasks: TaskContext = {}): ErfRunner {
       { release: (n: number) => memory.release?.(n), lend: () => memory.lend?.() ?? 0, ...(memory.wait && { wait: memory.wait }) },
     );
   const options = { signal: tasks.signal, memory: perWorker };
-  return Object.assign(<T>(task: ErfTask, transfer: ArrayBuffer[]) => pool.run<T>('erf', task, transfer, options), { parallel });
+  // a sample's file with its digest (runtime/file-digest.ts), beside the task: the worker's model cache key
+  const digest = (task: ErfTask) => (task.kind === 'gradient' && task.source.kind === 'onnx' ? knownDigest(task.source.bytes) : undefined);
+  return Object.assign(<T>(task: ErfTask, transfer: ArrayBuffer[]) => pool.run<T>('erf', task, transfer, { ...options, fileDigest: digest(task) }), { parallel });
 }
 
 export const inlineRunner: ErfRunner = Object.assign(async <T>(task: ErfTask) => erfTask(task) as T, { parallel: 1 });
@@ -97,6 +100,7 @@ async function limited<T>(count: number, parallel: number, fn: (index: number) =
 function sharedBytes(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
   out.set(bytes);
+  noteDigest(out, knownDigest(bytes));
   return out;
 }
 
@@ -105,6 +109,10 @@ const buffersOf = (tensors: Tensor[]): ArrayBuffer[] => [...new Set(tensors.map(
 export async function computeErf(run: ErfRunner, job: ErfJob): Promise<ErfSummary> {
   const count = job.mode === 'given' ? 1 : job.samples;
   let source = job.source;
+  // several samples of a file look it up in their worker's model cache by its digest, computed once
+  // here when the route had none (a JSON body's onnxBase64, the command line), in slices that leave
+  // the event loop free between them: in each worker, the key without hashing, a hit without an import
+  if (count > 1 && source.kind === 'onnx' && knownDigest(source.bytes) === undefined) noteDigest(source.bytes, await digestInSlices(source.bytes));
   if (count > 1 && source.kind === 'onnx') source = { ...source, bytes: sharedBytes(source.bytes) };
   const base: Omit<ErfGradientTask, 'index'> = {
     kind: 'gradient',

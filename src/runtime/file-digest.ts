@@ -42,3 +42,13 @@ export function knownDigest(bytes: Uint8Array): string | undefined {
 export function noteDigest(bytes: Uint8Array, hex: string | undefined): void {
   if (hex !== undefined) noted.set(bytes, hex);
 }
+
+/** The hex SHA-256 of `bytes`, hashed `slice` bytes at a time with the event loop free between slices (1 MiB: about 0.6 ms each). */
+export async function digestInSlices(bytes: Uint8Array, slice = 1 << 20): Promise<string> {
+  const hash = createHash('sha256');
+  for (let at = 0; at < bytes.byteLength; at += slice) {
+    if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+    hash.update(bytes.subarray(at, at + slice));
+  }
+  return hash.digest('hex');
+}

@@ -14,7 +14,7 @@ import { SweepOptionsSchema, sweepResolutions } from '../analysis/sweep.js';
 import type { SweepOptions, SweepReport } from '../analysis/sweep.js';
 import { ConvlensError, movePaths } from '../errors.js';
 import { feedInputs, sizedByTensors } from './checks.js';
-import { loadGraph, placeAtModel } from '../graph/load.js';
+import { loadGraph } from '../graph/load.js';
 import { graphOutputs } from '../graph/walks.js';
 import { atGivenWeightKey, runtimeWeights } from '../graph/given-weights.js';
 import type { GraphOrigin, GraphSource } from '../graph/load.js';
@@ -26,14 +26,12 @@ import { runStaged } from './run-staged.js';
 import type { RunOptions, RunResult } from './execute.js';
 import type { OperatorCall } from './operator.js';
 import type { WeightInit } from './weights.js';
-import type { WeightStore } from './weight-store.js';
-import { builtKey, cachedModel, familyKey, modelCache, modelKey } from './model-cache.js';
-import type { Inference } from '../analysis/infer.js';
-import type { Graph } from '../graph/graph.js';
+import { modelCache } from './model-cache.js';
+import { loadCached } from './cached-load.js';
 import { taskLimits } from './limits.js';
 import type { EngineLimits } from './limits.js';
 import { reportErfSync } from './erf-report.js';
-import { chargeFold, chargeGraph, chargeRun, withDecode } from './memory-grant.js';
+import { chargeGraph, chargeRun, withDecode } from './memory-grant.js';
 import { fitAnswer, fitComparison, fitSweep } from './answer-fit.js';
 import type { AnswerPlan } from './answer-fit.js';
 import type { AnswerLimit } from './answer-bound.js';
@@ -233,7 +231,7 @@ export function runTask(t: RunTask): RunTaskResult {
   // the tensors' shapes size an ONNX file's dynamic inputs (checks.ts sizedByTensors)
   const { source, located } = sizedByTensors(t.source, given);
   const { maxWork, maxFolded } = taskLimits(t.limits);
-  const { graph, origin, inference, store } = located(() => loadForRun(source, maxFolded, t.maxElements));
+  const { graph, origin, inference, store } = located(() => loadCached(source, maxFolded, t.maxElements));
   const inputs = feedInputs(graph, given);
   // weights named as a PyTorch state_dict or by the file's initializers, keyed as the runtime reads them
   const asGiven = new Map<string, string>();
@@ -255,35 +253,6 @@ export function runTask(t: RunTask): RunTaskResult {
     // the folds this run kept count now: the cache sheds its least recent models if it is over
     if (store) modelCache.trim();
   }
-}
-
-/**
- * The graph and analysis to run, from this thread's model cache when it was run before
- * (runtime/model-cache.ts: an ONNX file by its bytes and input shapes, a spec by its JSON, a zoo
- * model by name and resolution), else imported or built (and cached).
- */
-function loadForRun(source: GraphSource, maxFolded: number, maxElements: number): { graph: Graph; origin: GraphOrigin; inference: Inference; store?: WeightStore } {
-  // an ONNX file's weight folds within the configured MAX_TENSOR_ELEMENTS, their memory charged to the request before they run
-  const load = { maxFolded, maxElements, chargeFold: chargeFold(source) };
-  if (modelCache.maxBytes <= 0) {
-    const { graph, origin } = withDecode(source, 1, () => loadGraph(source, load));
-    chargeGraph(graph, source);
-    return { graph, origin, inference: inferGraph(graph, { maxFolded }) };
-  }
-  const key = source.kind === 'onnx' ? modelKey(source.bytes, source.inputShapes, maxFolded, maxElements) : builtKey(source, maxFolded);
-  const hit = modelCache.get(key);
-  // a zoo graph built for another request's field ($.model, query.model): its layers' errors at this one's
-  if (hit && source.kind === 'model') placeAtModel(hit.graph, source);
-  if (hit) return hit;
-  // the same file at other input shapes: imported from the bytes that entry keeps, so the file is held once
-  const family = familyKey(key);
-  const file = source.kind === 'onnx' ? (modelCache.family(family).find((m) => m.file)?.file ?? source.bytes) : undefined;
-  const loaded = source.kind === 'onnx' ? { ...source, bytes: file! } : source;
-  const { graph, origin } = withDecode(loaded, 1, () => loadGraph(loaded, load));
-  chargeGraph(graph, source);
-  const entry = cachedModel(graph, origin, inferGraph(graph, { maxFolded }), file, family);
-  modelCache.set(key, entry);
-  return entry;
 }
 
 export interface FoldTask {

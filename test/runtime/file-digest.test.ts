@@ -12,6 +12,8 @@ import { digestCounts, fileDigest, knownDigest } from '../../src/runtime/file-di
 import { modelCache, modelKey } from '../../src/runtime/model-cache.js';
 import type { RunTask } from '../../src/runtime/tasks.js';
 import handle from '../../src/runtime/worker.js';
+import { computeErf, inlineRunner } from '../../src/runtime/erf.js';
+import { erfJob } from './erf-job.js';
 import { tensor } from '../../src/tensor/tensor.js';
 
 const dir = new URL('../fixtures/networks/', import.meta.url);
@@ -118,5 +120,30 @@ describe('the worker takes the digest the pool sends beside the task', () => {
     run(changed());
     expect(digestCounts.files).toBe(before + 1);
     expect(modelCache.size).toBe(2);
+  });
+});
+
+describe('ERF samples through the model cache', () => {
+  const job = (bytes: Uint8Array, samples: number, mode: 'random' | 'luo' = 'random') => erfJob({ source: { kind: 'onnx', bytes, inputShapes: {} } })({ samples, mode, weightInit: 'file', seed: 5 });
+
+  it.each(['random', 'luo'] as const)('%s, 3 samples of convnext_blocks_d32.onnx: one digest for the request (none hashed per sample), one import in the cache, and the gradient and stages bit for bit those of the samples imported each (cache off)', async (mode) => {
+    modelCache.maxBytes = 0;
+    const off = await computeErf(inlineRunner, job(Uint8Array.from(file), 3, mode));
+    modelCache.maxBytes = maxBytes;
+    const before = digestCounts.files;
+    const on = await computeErf(inlineRunner, job(Uint8Array.from(file), 3, mode));
+    expect(digestCounts.files).toBe(before);
+    expect(modelCache.size).toBe(1);
+    expect(on.inputs).toBe(3);
+    expect(Array.from(on.gradient.data)).toEqual(Array.from(off.gradient.data));
+    expect(on.stages).toEqual(off.stages);
+    expect(on.stats).toEqual(off.stats);
+  });
+
+  it('one sample, no digest (a JSON body\'s file, the command line): imported as before, not hashed, not cached', async () => {
+    const before = digestCounts.files;
+    await computeErf(inlineRunner, job(Uint8Array.from(file), 1));
+    expect(digestCounts.files).toBe(before);
+    expect(modelCache.size).toBe(0);
   });
 });
