@@ -2,7 +2,7 @@
  * POST /v1/run hashes the ONNX file part "model" as it streams in and sends the SHA-256 to the pool
  * beside the task (runtime/file-digest.ts), for the worker's model cache key: the digest is
  * `sha256sum`'s of the file, a second run of the file hits the worker's cache, a file with one byte
- * changed misses. A request's large JSON (parsed in a worker: http/offload.ts) gets it too; a
+ * changed misses; POST /v1/erf's samples get it too. A request's large JSON (parsed in a worker: http/offload.ts) gets it too; a
  * client's field named like it is not read.
  */
 import { readFileSync } from 'node:fs';
@@ -29,13 +29,15 @@ const npy = Buffer.from(encodeNpy(tensor(golden.input.shape, Float32Array.from(g
 
 const config = loadConfig({ WORKERS: '1' });
 const real = createPool(config);
-/** The run tasks' options, as the route gave them to the pool. */
+/** The run tasks' options, as the route gave them to the pool; the ERF's gradient tasks'. */
 const sent: RunOptions[] = [];
+const erfSent: RunOptions[] = [];
 const pool = new Proxy(real, {
   get(target, key) {
     if (key === 'run') {
       return (task: string, payload: unknown, transfer?: Transferable[], options: RunOptions = {}) => {
         if (task === 'run') sent.push(options);
+        if (task === 'erf' && (payload as { kind: string }).kind === 'gradient') erfSent.push(options);
         return target.run(task as never, payload, transfer, options);
       };
     }
@@ -92,5 +94,23 @@ describe('POST /v1/run: the file\'s SHA-256 from the route', () => {
     expect(res.status).toBe(200);
     expect(sent.at(-1)?.fileDigest).toBeUndefined();
     expect(entries()).toBe(before);
+  });
+});
+
+describe('POST /v1/erf: its samples look the file up by the route\'s digest', () => {
+  it('a given input (one sample): its task carries the digest the route hashed as the file arrived (sha256sum\'s), and hits the runs\' entry (the same input shape)', async () => {
+    const before = entries();
+    erfSent.length = 0;
+    await request(app.server).post('/v1/erf').attach('model', file, 'net.onnx').attach('input', npy, 'x.npy').field('request', JSON.stringify({ stages: false, heatmap: false })).expect(200);
+    expect(erfSent.map((o) => o.fileDigest)).toEqual([SHA256]);
+    expect(entries()).toBe(before);
+  });
+
+  it('3 random samples: each sample\'s task carries the digest; the one worker imports the file once for them and caches it (one entry more: keyed by the file\'s own input shape)', async () => {
+    const before = entries();
+    erfSent.length = 0;
+    await request(app.server).post('/v1/erf').attach('model', file, 'net.onnx').field('request', JSON.stringify({ input: 'random', samples: 3, stages: false, heatmap: false })).expect(200);
+    expect(erfSent.map((o) => o.fileDigest)).toEqual([SHA256, SHA256, SHA256]);
+    expect(entries()).toBe(before + 1);
   });
 });
