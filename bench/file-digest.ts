@@ -18,6 +18,9 @@ import { createPool } from '../src/runtime/pool.js';
 import type { RunOptions, TaskPool } from '../src/runtime/pool.js';
 import { encodeNpy } from '../src/tensor/encoding.js';
 import { tensor } from '../src/tensor/tensor.js';
+import { runTask } from '../src/runtime/tasks.js';
+import { noteDigest } from '../src/runtime/file-digest.js';
+import { createHash } from 'node:crypto';
 
 const FILE = process.env.FILE ?? new URL('.cache/resnet50.onnx', import.meta.url).pathname;
 const PORT = Number(process.env.PORT ?? 3981);
@@ -61,6 +64,7 @@ const pool = new Proxy(real, {
 const app = await buildApp({ config, pool });
 await app.listen({ port: PORT, host: '127.0.0.1' });
 const file = readFileSync(FILE);
+const SHA256 = createHash('sha256').update(file).digest('hex');
 const npy = encodeNpy(tensor([1, 3, SIZE, SIZE], Float32Array.from({ length: 3 * SIZE * SIZE }, (_, i) => Math.sin(i))));
 
 async function post(): Promise<{ worker: number; total: number; hash: { chunks: number; ms: number; max: number; bytes: number } }> {
@@ -105,3 +109,24 @@ const sorted = [...perChunk].sort((a, b) => a - b);
 console.log(`hash updates on the event loop: ${perChunk.length} chunks, size median ${(median(sizes) / 1024).toFixed(1)} KiB (max ${(Math.max(...sizes) / 1024).toFixed(1)}), time median ${median(perChunk).toFixed(3)} ms, p99 ${sorted[Math.floor(sorted.length * 0.99)].toFixed(3)} ms, max ${sorted.at(-1)!.toFixed(3)} ms`);
 await app.close();
 await real.close();
+
+// the worker's part alone, in this thread (a cache hit's runTask, as the worker runs it without a team):
+// the file's digest noted (as the worker notes the pool's) or not (hashed in modelKey), alternating, wall and CPU time
+const inline = { on: [] as number[], off: [] as number[], cpuOn: [] as number[], cpuOff: [] as number[] };
+const input = { input: tensor([1, 3, SIZE, SIZE], Float32Array.from({ length: 3 * SIZE * SIZE }, (_, i) => Math.sin(i))) };
+const task = (bytes: Uint8Array) => ({ source: { kind: 'onnx' as const, bytes, inputShapes: {} }, inputs: input, weights: {}, weightInit: 'file' as const, training: false, seed: 0, capture: [], maxElements: 1 << 26 });
+runTask(task(new Uint8Array(file)));
+for (let r = 0; r < rounds; r++) {
+  for (const on of r % 2 === 0 ? [true, false] : [false, true]) {
+    const bytes = new Uint8Array(file);
+    if (on) noteDigest(bytes, SHA256);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    runTask(task(bytes));
+    const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    inline[on ? 'on' : 'off'].push(ms);
+    inline[on ? 'cpuOn' : 'cpuOff'].push((cpu.user + cpu.system) / 1000);
+  }
+}
+console.log(`runTask cache hit in this thread, medians of ${rounds}: digest noted ${f(median(inline.on))} ms (CPU ${f(median(inline.cpuOn))}), hashed ${f(median(inline.off))} ms (CPU ${f(median(inline.cpuOff))})`);

@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { Piscina } from 'piscina';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readInto, transferable } from '../../src/http/body.js';
-import { digestCounts, fileDigest, knownDigest } from '../../src/runtime/file-digest.js';
+import { digestCounts, fileDigest, knownDigest, noteDigest } from '../../src/runtime/file-digest.js';
+import { erfTask } from '../../src/runtime/erf-task.js';
+import type { ErfTask } from '../../src/runtime/erf-task.js';
 import { modelCache, modelKey } from '../../src/runtime/model-cache.js';
 import type { RunTask } from '../../src/runtime/tasks.js';
 import handle from '../../src/runtime/worker.js';
@@ -140,10 +142,16 @@ describe('ERF samples through the model cache', () => {
     expect(on.stats).toEqual(off.stats);
   });
 
-  it('one sample, no digest (a JSON body\'s file, the command line): imported as before, not hashed, not cached', async () => {
+  it('no digest and no more samples than lanes (one sample; 2 samples on 2 workers): each imported as before, the file not hashed, nothing cached; with the route\'s digest, cached', async () => {
     const before = digestCounts.files;
     await computeErf(inlineRunner, job(Uint8Array.from(file), 1));
+    const twoLanes = Object.assign(async <T>(task: ErfTask) => erfTask(task) as T, { parallel: 2 });
+    await computeErf(twoLanes, job(Uint8Array.from(file), 2));
     expect(digestCounts.files).toBe(before);
     expect(modelCache.size).toBe(0);
+    const bytes = Uint8Array.from(file);
+    noteDigest(bytes, SHA256);
+    await computeErf(twoLanes, job(bytes, 2));
+    expect(modelCache.size).toBe(1);
   });
 });
