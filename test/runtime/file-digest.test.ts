@@ -14,6 +14,7 @@ import type { ErfTask } from '../../src/runtime/erf-task.js';
 import { modelCache, modelKey } from '../../src/runtime/model-cache.js';
 import type { RunTask } from '../../src/runtime/tasks.js';
 import handle from '../../src/runtime/worker.js';
+import offload from '../../src/http/offload-worker.js';
 import { computeErf, inlineRunner } from '../../src/runtime/erf.js';
 import { erfJob } from './erf-job.js';
 import { tensor } from '../../src/tensor/tensor.js';
@@ -114,6 +115,17 @@ describe('the worker takes the digest the pool sends beside the task', () => {
     expect(modelCache.size).toBe(2);
     expect(modelKey(file, {}, 1, 2)).toBe(`${SHA256}:1:2:[]`);
     expect(modelKey(changed(), {}, 1, 2)).toBe(`${CHANGED_SHA256}:1:2:[]`);
+  });
+
+  it('a large JSON request parsed in a worker (http/offload-worker.ts): the digest beside it is noted for its file part "model": a hit, nothing hashed', () => {
+    run(Uint8Array.from(file), SHA256);
+    const before = digestCounts.files;
+    const json = JSON.stringify({ inputs: { input: golden.input } });
+    offload({ kind: 'run', json, where: 'request', files: new Map([['model', Uint8Array.from(file)]]), maxElements: 1 << 24, fileDigest: SHA256 });
+    expect(digestCounts.files).toBe(before);
+    expect(modelCache.size).toBe(1);
+    offload({ kind: 'run', json, where: 'request', files: new Map([['model', Uint8Array.from(file)]]), maxElements: 1 << 24 });
+    expect(digestCounts.files).toBe(before + 1);
   });
 
   it('a digest sent with a task is noted for that task\'s file only: another file sent after it without one is hashed', () => {
