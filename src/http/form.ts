@@ -1,8 +1,7 @@
 /**
- * Multipart forms: each file part is read into one buffer as it streams in (sized from what is left
- * of the Content-Length; untouched capacity is never committed by the OS), the `request` field is
- * parsed like a JSON body (body.ts), its bytes UTF-8 as a JSON body's must be, and parts are kept
- * by name in a Map.
+ * Multipart forms: each file part read into one buffer as it streams in (sized from what is left of
+ * the Content-Length; untouched capacity is never committed by the OS), the `request` field parsed
+ * like a JSON body (body.ts), UTF-8 as a JSON body's must be, parts kept by name in a Map.
  */
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
@@ -12,6 +11,7 @@ import { closest } from '../suggest.js';
 import { OFFLOAD_JSON_BYTES, RawJson, contentLength, isJsonCharset, parseRequestField, readInto, requestObject, tooLarge } from './body.js';
 import type { Charge } from './body.js';
 import type { BodyAllocator } from './shared-bodies.js';
+import { checkBoundary, namedBoundary } from './form-boundary.js';
 
 /** busboy's parser of header parameters (`form-data; name="request"`), as @fastify/multipart's busboy reads them. */
 const multipartRequire = createRequire(createRequire(import.meta.url).resolve('@fastify/multipart'));
@@ -44,9 +44,9 @@ type Part = { type: 'file'; fieldname: string; filename?: string; file: Readable
 async function readFilePart(part: Extract<Part, { type: 'file' }>, left: number | null, limits: PartLimits): Promise<Buffer> {
   const capacity = left === null ? null : Math.min(left, limits.fileLimit);
   const alloc = part.fieldname === 'model' ? undefined : limits.tensors;
-  const digest = part.fieldname === 'model' && limits.digestModel === true;
-  const bytes = await readInto(part.file as AsyncIterable<Buffer>, capacity, limits.fileLimit, () => tooLarge(limits.fileLimit, 'BODY_LIMIT', `file part '${part.fieldname}'`), limits.charge, alloc, digest);
-  if (part.file.truncated) throw tooLarge(limits.fileLimit, 'BODY_LIMIT', `file part '${part.fieldname}'`);
+  const overLimit = () => tooLarge(limits.fileLimit, 'BODY_LIMIT', `file part '${part.fieldname}'`);
+  const bytes = await readInto(part.file as AsyncIterable<Buffer>, capacity, limits.fileLimit, overLimit, limits.charge, alloc, part.fieldname === 'model' && limits.digestModel === true);
+  if (part.file.truncated) throw overLimit();
   return bytes;
 }
 
@@ -109,38 +109,6 @@ function noParts(request: FastifyRequest): ConvlensError {
     return new ConvlensError('INCOMPLETE_BODY', `the multipart form ended in the middle of its first part: the body opens it (--${named}) but stops before the next boundary line (--${named}, or --${named}-- to close the form)`, { path: 'body' });
   }
   return new ConvlensError('INCOMPLETE_BODY', `the multipart form holds no part: the boundary the Content-Type names, '${named}', never opens a part (a line --${named}); send the boundary the body uses (curl -F sets both)`, { path: 'headers.content-type' });
-}
-
-/** The boundary parameter of the request's Content-Type, unquoted (`quoted` says it was), or null when it names none. */
-function namedBoundary(request: FastifyRequest): { boundary: string; quoted: boolean } | null {
-  const param = /;\s*boundary\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/i.exec(request.headers['content-type'] ?? '');
-  if (!param) return null;
-  return param[1] !== undefined ? { boundary: param[1].replace(/\\(.)/g, '$1'), quoted: true } : { boundary: param[2].trim(), quoted: false };
-}
-
-/** RFC 2046's bchars: what a boundary may hold (a space, but not as its last character). */
-const BCHARS = /^[0-9A-Za-z'()+_,\-./:=? ]*[0-9A-Za-z'()+_,\-./:=?]$/;
-const MAX_BOUNDARY = 70;
-
-/**
- * The boundary the Content-Type names, checked before the form parser sees it (RFC 2046: 1 to 70
- * bchars, not ending in a space). The parser took any length up to 252 and then failed past it
- * with an error of its own (a 500), and read an unquoted `boundary=a b` as `ab`.
- */
-function checkBoundary(request: FastifyRequest): void {
-  const at = { path: 'headers.content-type' };
-  const named = namedBoundary(request);
-  if (!named) throw new ConvlensError('INCOMPLETE_BODY', `the multipart Content-Type names no boundary (multipart/form-data; boundary=…); send the boundary the body uses (curl -F sets both)`, at);
-  const { boundary, quoted } = named;
-  if (boundary === '') throw new ConvlensError('INCOMPLETE_BODY', 'the multipart form holds no part: the Content-Type names an empty boundary; send the boundary the body uses (curl -F sets both)', at);
-  const shown = boundary.length > 80 ? `${boundary.slice(0, 80)}…` : boundary;
-  if (boundary.length > MAX_BOUNDARY) {
-    throw new ConvlensError('INCOMPLETE_BODY', `the multipart boundary is ${boundary.length} characters long ('${shown}'); RFC 2046 allows 1 to ${MAX_BOUNDARY}`, { ...at, limit: MAX_BOUNDARY });
-  }
-  if (!quoted && /\s/.test(boundary)) throw new ConvlensError('INCOMPLETE_BODY', `the multipart boundary '${shown}' holds a space: quote it (boundary="${shown}")`, at);
-  if (!BCHARS.test(boundary)) {
-    throw new ConvlensError('INCOMPLETE_BODY', `the multipart boundary '${shown}' holds a character RFC 2046 does not allow in one (letters, digits, space and '()+_,-./:=? only, not ending in a space)`, at);
-  }
 }
 
 /** What @fastify/busboy's parser has of a form, as far as skippedParts reads it (its internals, @fastify/busboy 3.2). */

@@ -1,0 +1,38 @@
+/**
+ * A multipart request's boundary, as its Content-Type names it (RFC 2046: 1 to 70 bchars, not
+ * ending in a space), read and checked before the form parser sees it (http/form.ts).
+ */
+import type { FastifyRequest } from 'fastify';
+import { ConvlensError } from '../errors.js';
+
+/** The boundary parameter of the request's Content-Type, unquoted (`quoted` says it was), or null when it names none. */
+export function namedBoundary(request: FastifyRequest): { boundary: string; quoted: boolean } | null {
+  const param = /;\s*boundary\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/i.exec(request.headers['content-type'] ?? '');
+  if (!param) return null;
+  return param[1] !== undefined ? { boundary: param[1].replace(/\\(.)/g, '$1'), quoted: true } : { boundary: param[2].trim(), quoted: false };
+}
+
+/** RFC 2046's bchars: what a boundary may hold (a space, but not as its last character). */
+const BCHARS = /^[0-9A-Za-z'()+_,\-./:=? ]*[0-9A-Za-z'()+_,\-./:=?]$/;
+const MAX_BOUNDARY = 70;
+
+/**
+ * The boundary the Content-Type names, checked before the form parser sees it (RFC 2046: 1 to 70
+ * bchars, not ending in a space). The parser took any length up to 252 and then failed past it
+ * with an error of its own (a 500), and read an unquoted `boundary=a b` as `ab`.
+ */
+export function checkBoundary(request: FastifyRequest): void {
+  const at = { path: 'headers.content-type' };
+  const named = namedBoundary(request);
+  if (!named) throw new ConvlensError('INCOMPLETE_BODY', `the multipart Content-Type names no boundary (multipart/form-data; boundary=…); send the boundary the body uses (curl -F sets both)`, at);
+  const { boundary, quoted } = named;
+  if (boundary === '') throw new ConvlensError('INCOMPLETE_BODY', 'the multipart form holds no part: the Content-Type names an empty boundary; send the boundary the body uses (curl -F sets both)', at);
+  const shown = boundary.length > 80 ? `${boundary.slice(0, 80)}…` : boundary;
+  if (boundary.length > MAX_BOUNDARY) {
+    throw new ConvlensError('INCOMPLETE_BODY', `the multipart boundary is ${boundary.length} characters long ('${shown}'); RFC 2046 allows 1 to ${MAX_BOUNDARY}`, { ...at, limit: MAX_BOUNDARY });
+  }
+  if (!quoted && /\s/.test(boundary)) throw new ConvlensError('INCOMPLETE_BODY', `the multipart boundary '${shown}' holds a space: quote it (boundary="${shown}")`, at);
+  if (!BCHARS.test(boundary)) {
+    throw new ConvlensError('INCOMPLETE_BODY', `the multipart boundary '${shown}' holds a character RFC 2046 does not allow in one (letters, digits, space and '()+_,-./:=? only, not ending in a space)`, at);
+  }
+}
