@@ -47,6 +47,17 @@ describe('JSON bodies', () => {
     expect((errorOf(() => parseJsonBody('{"a": 1,}')) as ConvlensError).message).toMatch(/at position 8 \(line 1 column 9\)$/);
   });
 
+  it("a fault V8 names no position for (`Unexpected token ',', …` and `Unexpected end of JSON input`, Node 20 and 22 alike) gets its position, line and column too", () => {
+    // the second comma of `},,` on line 4: character 141 of the text, column 72 of its line
+    const text = '{\n  "inputs": [{ "name": "x", "shape": [1, 3, 8, 8] }],\n  "layers": [\n    { "name": "c", "op": "conv2d", "outChannels": 4, "kernelSize": 3 },,\n  ]\n}\n';
+    expect(text.indexOf(',,') + 1).toBe(141);
+    const error = errorOf(() => parseJsonBody(text)) as ConvlensError;
+    expect(error).toMatchObject({ code: 'INVALID_JSON', details: { path: '$' } });
+    expect(error.message).toMatch(/^the body is not valid JSON: Unexpected token ',', [\s\S]* is not valid JSON at position 141 \(line 4 column 72\)$/);
+    // a text cut short: the fault is its end, after the comma that ends line 2
+    expect((errorOf(() => parseJsonBody('{"a": [1,\n 2,')) as ConvlensError).message).toBe('the body is not valid JSON: Unexpected end of JSON input at position 13 (line 2 column 4)');
+  });
+
   it('__proto__ names a tensor among inputs and weights (an own key, read as a name); anywhere else it is prototype poisoning: 400 INVALID_JSON', () => {
     const body = parseJsonBody('{"inputs": {"__proto__": {"shape": [1], "data": [1]}}, "weights": {"__proto__": {"shape": [1], "data": [2]}}}') as Record<string, Record<string, unknown>>;
     expect(Object.keys(body.inputs)).toEqual(['__proto__']);
