@@ -37,7 +37,6 @@ export function jsonParseMessage(e: unknown, text: string): string {
   return message + jsonLineColumn(message, text);
 }
 
-const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
 const ESCAPES = new Set('"\\/bfnrt');
 const HEX = /^[0-9a-fA-F]$/;
 
@@ -51,7 +50,7 @@ export function jsonFaultPosition(text: string): number | null {
   const stack: number[] = []; // 0x7b `{` or 0x5b `[`
   let i = 0;
   const ws = () => {
-    while (i < n && WS.has(text.charCodeAt(i))) i++;
+    for (let c = text.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = text.charCodeAt(++i));
   };
   /** A string at i (its opening quote): true with i past it, or false with i at the fault. */
   const string = (): boolean => {
@@ -75,8 +74,9 @@ export function jsonFaultPosition(text: string): number | null {
   };
   /** A number, true, false or null at i: true with i past it, or false with i at the fault. */
   const scalar = (): boolean => {
-    for (const word of ['true', 'false', 'null']) {
-      if (text[i] !== word[0]) continue;
+    const first = text[i];
+    const word = first === 't' ? 'true' : first === 'f' ? 'false' : first === 'n' ? 'null' : '';
+    if (word) {
       for (let k = 0; k < word.length; k++, i++) if (text[i] !== word[k]) return false;
       return true;
     }
