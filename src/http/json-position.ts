@@ -4,7 +4,10 @@
  * Node 22 and later add ` (line 4 column 72)` themselves, and that form is given here too.
  * V8's `Unexpected token ',', …"3 },,\n  ]"… is not valid JSON` and `Unexpected end of JSON input`
  * (Node 20 and 22 alike) name no position at all, only a snippet: there the position is found by
- * reading the text to its first fault (jsonFaultPosition) and given in the same form.
+ * reading the text to its first fault (jsonFaultPosition) and given in the same form. Not a
+ * library's parser: jsonc-parser (3.3.1), the well-kept one that reports error offsets, descends
+ * recursively and throws RangeError (call stack exceeded) on a body of 10^6 `[`, which JSON.parse
+ * refuses as "Unexpected end of JSON input"; the scan here keeps its nesting in an array.
  */
 
 /** Line and column (1-based, as V8 writes them) of a character offset. */
