@@ -65,8 +65,13 @@ describe('comparisonMarkdown: ResNet-18 → ResNet-34', () => {
     expect(text).toContain('<details><summary>56 layers removed (−10.11 M params, −1.850 G MACs)</summary>');
   });
 
-  it('no gates given: no verdict', () => {
-    expect(comparisonMarkdown(cmp)).not.toMatch(/gates (passed|failed)/);
+  // the verdict's forms: "The gate passed.", "All 3 gates passed.", "The gate failed", "2 of 3 gates
+  // failed", "1 could not be checked"; /gates (passed|failed)/ alone missed the one-gate ones
+  it('no gates given, or a verdict of none: no verdict; the summary table follows the title', () => {
+    for (const md0 of [comparisonMarkdown(cmp), comparisonMarkdown(cmp, evaluateGates(cmp, parseGates({})))]) {
+      expect(md0).not.toMatch(/gates? (passed|failed)|could not be checked/);
+      expect(lines(md0).slice(0, 3)).toEqual(['## convlens: `resnet18` → `resnet34`', '', '| metric | before | after | Δ | Δ % |']);
+    }
   });
 });
 
