@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { encodeNpy } from '../../src/tensor/encoding.js';
 import { onnxModel } from '../graph/onnx-builder.js';
-import { NASTY_NAMES, TIMEOUT, check, deadline, expectCatalogAnswer, fuzzApp, runs, surveySummary, violation } from './fuzz.js';
+import { NASTY_NAMES, TIMEOUT, check, deadline, errorCode, expectCatalogAnswer, fuzzApp, runs, surveySummary, violation } from './fuzz.js';
 
 const FILE = 'test/fuzz/multipart.test.ts';
 /** Per request; the app's TASK_TIMEOUT_MS is below it, so only a hang outside a task can reach it. */
@@ -237,7 +237,7 @@ describe('multipart and JSON bodies for /v1/run and /v1/operators/{name}', () =>
     );
   });
 
-  it('a network whose input, layer, weight and capture names are prototype names answers as the same network with plain names (form parts and JSON)', { timeout: TIMEOUT }, async () => {
+  it('a network whose input, layer, weight and capture names are prototype names answers as the same network with plain names (form parts and JSON); an input named after an Object.prototype property as a file part: 400 INVALID_OPTION saying to give it in the JSON', { timeout: TIMEOUT }, async () => {
     const plain = { input: 'x', layer: 'c', out: 'r' };
     const answer = async (n: typeof plain, asFile: boolean) => {
       const spec = {
@@ -273,10 +273,21 @@ describe('multipart and JSON bodies for /v1/run and /v1/operators/{name}', () =>
         fc.pre(new Set([n.input, n.layer, n.out]).size === 3);
         const { res, what } = await answer(n, asFile);
         const body = expectCatalogAnswer(res, what) as { outputs?: { name: string; data: unknown }[]; captured?: { name: string; data: unknown }[] } | null;
+        const expected = `expected the values of the plain-named network: ${reference.get(asFile)}`;
+        // @fastify/multipart refuses a part named after a property of Object.prototype (http/errors.ts
+        // PROTO_PART): that input as a file part is this refusal; every other request answers. (A
+        // refusal returned early here and passed: the property held with every request refused.)
+        if (asFile && n.input in Object.prototype) {
+          if (res.statusCode !== 400 || errorCode(res) !== 'INVALID_OPTION' || !res.body.includes('a form part may not be named after a property of JavaScript objects')) {
+            violation('a prototype-named file part not refused as such', `${what}\n→ ${res.statusCode} ${res.body.slice(0, 600)}\nexpected 400 INVALID_OPTION: a form part may not be named after a property of JavaScript objects`);
+          }
+          return;
+        }
+        if (res.statusCode >= 300) violation(`names ${asFile ? '(file part)' : '(JSON)'} refused`, `${what}\n→ ${res.statusCode} ${res.body.slice(0, 600)}\n${expected}`);
         if (res.statusCode >= 300 || !body) return;
         const got = JSON.stringify([body.outputs?.map((o) => o.data), body.captured?.map((o) => o.data)]);
         if (got !== reference.get(asFile) || body.outputs?.[0]?.name !== n.out || body.captured?.[0]?.name !== n.layer) {
-          violation(`names ${asFile ? '(file part)' : '(JSON)'} change the answer`, `${what}\n→ ${res.body.slice(0, 600)}\nexpected the values of the plain-named network: ${reference.get(asFile)}`);
+          violation(`names ${asFile ? '(file part)' : '(JSON)'} change the answer`, `${what}\n→ ${res.body.slice(0, 600)}\n${expected}`);
         }
       }),
       { numRuns: runs(60) },
