@@ -85,12 +85,17 @@ describe('a team of the leader and one partner thread', () => {
   it('uneven bands (the leader 28 of 64 channels, or 6 of 15 rows): the same bits as convForward; the partner reports its time and units', () => {
     for (const [p, share] of [[plan(1, 16, 7, 7, 64, 3), 0.45], [plan(1, 16, 29, 29, 20, 3, 2), 0.4]] as const) {
       const { x, weight, bias } = conv(p, 17);
-      const out = team.conv({ plan: p, x, weight, bias, ...bandsFor(p, 2, share)!, partners: 1 });
-      expect(Array.from(out)).toEqual(Array.from(convForward(x, weight, bias, p)));
-      const j = team.lastJob;
+      const want = Array.from(convForward(x, weight, bias, p));
       const units = p.cout === 64 ? 64 : p.geo[0].out;
-      expect(j.leaderUnits + j.partnerUnits).toBe(units);
-      if (j.partnerUnits > 0) expect(j.partnerMs).toBeGreaterThan(0);
+      // until the partner computed a band (a loaded machine may leave the leader all of them): its
+      // time and units were checked only if it had, and passed unchecked when it had not
+      const j = untilPartnerBand(team, () => {
+        const out = team.conv({ plan: p, x, weight, bias, ...bandsFor(p, 2, share)!, partners: 1 });
+        expect(Array.from(out)).toEqual(want);
+        expect(team.lastJob.leaderUnits + team.lastJob.partnerUnits).toBe(units);
+      });
+      expect(j.partnerUnits).toBeGreaterThan(0);
+      expect(j.partnerMs).toBeGreaterThan(0);
     }
   });
 
