@@ -46,7 +46,9 @@ describe('an attention mask computed from literals alone counts the same folded 
     const w = unfolded.report.warnings.find((x) => x.code === 'CONSTANT_LAYERS_NOT_COUNTED') as { layers?: string[]; flops?: number } | undefined;
     expect(w?.layers).toEqual(expect.arrayContaining(rows.map((l) => l.name)));
     // the region map (ScatterND over the padded 14×14) is built node by node too, and left out as well
-    expect(unfolded.report.layers.filter((l) => l.source?.opType === 'ScatterND').every((l) => w?.layers?.includes(l.name))).toBe(true);
+    const scatters = unfolded.report.layers.filter((l) => l.source?.opType === 'ScatterND').map((l) => l.name);
+    expect(scatters.length).toBeGreaterThan(0);
+    expect(w?.layers).toEqual(expect.arrayContaining(scatters));
     expect(w?.flops).toBeGreaterThanOrEqual(6 * 4 * 49 * 49);
     const totals = (r: typeof folded.report) => [r.totals.macs, r.totals.flops, r.totals.flopsByConvention, r.totals.memoryAccess, r.totals.params, r.totals.buffers];
     expect(totals(unfolded.report)).toEqual(totals(folded.report));
