@@ -35,8 +35,14 @@ describe("shiftedWindowAttentionV2 against PyTorch's ShiftedWindowAttentionV2", 
     expect(run(c, { ...c.weights, qkvBias: zeroed }).outputs[0].data).toEqual(run(c).outputs[0].data);
   });
 
-  it("relative_coords_table derived from the window equals PyTorch's buffer (3×4 and 8×8 windows) within a float32 ulp", () => {
-    for (const c of cases.filter((k) => k.weights.relativeCoordsTable)) {
+  // the cases that carry PyTorch's buffer (the 3×4 one derives it: no buffer given)
+  const withTable = cases.filter((k) => k.weights.relativeCoordsTable);
+  it('the fixture gives the buffer at 2×2, 2×3 and 8×8 windows', () => {
+    expect(withTable.map((c) => c.attributes.window)).toEqual([[2, 2], [2, 2], [2, 3], [8, 8], [8, 8], [2, 3]]);
+  });
+
+  it("relative_coords_table derived from the window equals PyTorch's buffer (2×2, 2×3 and 8×8 windows) within a float32 ulp", () => {
+    for (const c of withTable) {
       const [wh, ww] = c.attributes.window as number[];
       const want = c.weights.relativeCoordsTable;
       expect(want.shape).toEqual([1, 2 * wh - 1, 2 * ww - 1, 2]);
@@ -45,8 +51,8 @@ describe("shiftedWindowAttentionV2 against PyTorch's ShiftedWindowAttentionV2", 
     }
   });
 
-  it("the CPB table's shape [1, 2wh − 1, 2ww − 1, width] is derived once (cpbTableShape): PyTorch's relative_coords_table (3×4 and 8×8 windows), the op's inner modules and the conventions' cpb_mlp modules read it", () => {
-    for (const c of cases.filter((k) => k.weights.relativeCoordsTable)) {
+  it("the CPB table's shape [1, 2wh − 1, 2ww − 1, width] is derived once (cpbTableShape): PyTorch's relative_coords_table (2×2, 2×3 and 8×8 windows), the op's inner modules and the conventions' cpb_mlp modules read it", () => {
+    for (const c of withTable) {
       const [wh, ww] = c.attributes.window as number[];
       expect(cpbTableShape([wh, ww], 2)).toEqual(c.weights.relativeCoordsTable.shape);
     }
