@@ -128,13 +128,17 @@ describe('runs with the split hook and the team arena, this thread leading one p
     const single = runTask(task(twoConvs, x64));
     await partnerUp(() => task(twoConvs, x64));
     const onTeam = new Set<string>();
+    let replaced = false;
     const r = runTask({ ...task(twoConvs, x64, (layer) => {
       if (layer.name === 'c1') {
         // c1 was computed on the team, into its arena, before the team goes
         expect(onTeam.size).toBe(1);
         void configureTeams(SETTINGS);
+        replaced = true;
       }
     }), split: intoArena(onTeam), shared: teamActivations });
+    // the team was replaced after c1 (else this is a plain split run, and its check above never ran)
+    expect(replaced).toBe(true);
     for (const k of ['c2', 'f']) {
       expect(r.outputs[k].data.buffer).toBeInstanceOf(ArrayBuffer);
       expect(bits(r.outputs[k]).equals(bits(single.outputs[k]))).toBe(true);
