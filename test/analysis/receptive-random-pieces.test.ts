@@ -112,6 +112,14 @@ describe('150 random CNN graphs built from pieces (scripts/goldens_rf_pieces.py,
     expect(exact).toBeGreaterThanOrEqual(75);
   });
 
+  // any box lies inside a global field (the containment below returns there, so every field made global
+  // passed it): which fields are global is pinned. Case 19 (an adaptive pool to 1 column behind a max
+  // pool) is the algebra's fallback: its one unit reads row 14 and columns 10…12 of 15×18
+  it('one field of the 150 is reported global: case 19', () => {
+    const global = fixture.cases.filter((c) => report(c).get(c.layers[c.layers.length - 1].name)!.rf!.global);
+    expect(global.map((c) => c.name)).toEqual(['seed 3 case 19']);
+  });
+
   it.each(fixture.cases.map((c) => [`${c.name} (${c.kinds.join(', ')})`, c] as const))(
     '%s: every unit reads inside its reported box on each axis; the tightest box where the algebra is exact',
     (_, c) => {
