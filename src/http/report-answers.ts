@@ -28,8 +28,9 @@ export function inputShapes(query: Record<string, unknown>): Record<string, numb
     if (Array.isArray(raw)) throw new ConvlensError('INVALID_OPTION', `query.${key} is given ${raw.length} times; give each input's shape once`, { path: `query.${key}` });
     const text = String(raw);
     const dims = text.split(/[,x×]/).map((d) => Number(d.trim()));
-    if (dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
-      throw new ConvlensError('INVALID_OPTION', `${key} must be positive integers separated by commas, e.g. 1,3,224,224; got ${JSON.stringify(text)}`, { path: `query.${key}` });
+    // a safe integer: past 2^53 − 1 a number is read as another (…993 as …992), as the CLI's --input says
+    if (dims.length === 0 || dims.some((d) => !Number.isSafeInteger(d) || d < 1)) {
+      throw new ConvlensError('INVALID_OPTION', `${key} must be positive integers up to 2^53 − 1 separated by commas, e.g. 1,3,224,224; got ${JSON.stringify(text)}`, { path: `query.${key}` });
     }
     out[key === 'input' ? '' : key.slice('input.'.length)] = dims;
   }

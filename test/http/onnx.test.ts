@@ -132,6 +132,13 @@ describe('POST /v1/analyze with an ONNX file', () => {
     const res = await request(app.server).post('/v1/analyze?input=1,3,x,224').set('content-type', 'application/octet-stream').send(fixture('unet')).expect(400);
     expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input' });
   });
+
+  it('?input past 2^53 − 1 is 400 INVALID_OPTION at query.input, as the CLI\'s --input says (9007199254740993 was read as ...992 and the error quoted a number not given)', async () => {
+    const res = await request(app.server).post('/v1/analyze?input=1,3,9007199254740993,64').set('content-type', 'application/octet-stream').send(fixture('resnet18')).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input' });
+    expect(res.body.error.message).toContain('"1,3,9007199254740993,64"');
+    expect(res.body.error.message).not.toContain('9007199254740992');
+  });
 });
 
 describe('PyTorch exports are all named torch_jit: a file part is named by its filename, as the CLI names a file', () => {
