@@ -139,6 +139,11 @@ describe('POST /v1/analyze with an ONNX file', () => {
     expect(res.body.error.message).toContain('"1,3,9007199254740993,64"');
     expect(res.body.error.message).not.toContain('9007199254740992');
   });
+
+  it('?input whose shape has more than 2^53 elements: SIZE_TOO_LARGE at query.input, the file\'s input as modelPath (it was at $.graph.input[0])', async () => {
+    const res = await request(app.server).post('/v1/analyze?input=1,3,1000000000000000,1000000000000000').set('content-type', 'application/octet-stream').send(fixture('resnet18')).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'SIZE_TOO_LARGE', path: 'query.input', modelPath: '$.graph.input[0]', input: 'input' });
+  });
 });
 
 describe('PyTorch exports are all named torch_jit: a file part is named by its filename, as the CLI names a file', () => {

@@ -6,6 +6,7 @@
 import { ConvlensError, fmtShape, jsonPath } from '../../errors.js';
 import { closest } from '../../suggest.js';
 import { own } from '../../records.js';
+import { MAX_COUNT } from '../../limits.js';
 import { noSuchInput } from '../graph.js';
 import type { GraphConstant, GraphInput } from '../graph.js';
 import { dtypeOfOnnx, TensorDataType } from '../../tensor/dtype.js';
@@ -171,6 +172,10 @@ export function graphInput(v: ValueInfoProto, index: number, options: InputShape
     }
     return fixed;
   });
+  // a shape given too large to count is refused where it was given (the analysis refuses it at the file's input)
+  if (given && shape.reduce((n, d) => n * d, 1) > MAX_COUNT) {
+    throw new ConvlensError('SIZE_TOO_LARGE', `input '${v.name}' ${fmtShape(shape)} has more elements than convlens counts exactly (2^53)`, { ...givenAt, input: v.name, shapes: { [v.name]: shape } });
+  }
   return { name: v.name, shape, path };
 }
 
