@@ -328,7 +328,8 @@ const pathOf = (where: Where, parts: readonly PropertyKey[]) => (where.in === 'q
  * analysis, whose convention goes in its options), that field's place: suggestion `options.convention`.
  */
 export function unknownKeys(keys: readonly string[], known: readonly string[], where: Where, at: readonly PropertyKey[] = [], homes: ReadonlyMap<string, string> = new Map()): ConvlensError {
-  const what = where.in === 'query' ? 'query parameter' : 'field';
+  // a key inside a query parameter's JSON (?device={…}) is a field of it, not a query parameter
+  const what = where.in === 'query' && at.length === 0 ? 'query parameter' : 'field';
   const found = keys.map((key) => {
     const home = homes.get(key);
     return { key, path: pathOf(where, [...at, key]), suggestion: home === undefined ? closest(key, known) : `${home}.${key}`, home };

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AnalyzeBody, AnalyzeQuery, CompareRequest, FoldRequest, ModelQuery, OperatorQuery, OperatorRequest, RunRequest, parseRequest } from '../../src/http/requests.js';
 import type { Where } from '../../src/http/requests.js';
 import { ErfRequest } from '../../src/http/erf-request.js';
+import { queryOptions } from '../../src/http/report-answers.js';
 import { errorOf } from '../helpers.js';
 
 const body: Where = { in: 'body' };
@@ -30,6 +31,14 @@ describe('unknown keys: 400 INVALID_OPTION naming the key, its JSONPath and the 
     expect(e.details).toMatchObject({ path: 'query.resolutoin', suggestion: 'resolution' });
     expect(e.message).toMatch(/^unknown query parameter 'resolutoin'/);
     expect(errorOf(() => parseRequest(ModelQuery, { resoltion: '32' }, query)).details).toMatchObject({ path: 'query.resoltion', suggestion: 'resolution' });
+  });
+
+  it("a key inside ?device's JSON profile is a field of it, not a query parameter: ?device={…, foo} → query.device.foo, 'unknown field'", () => {
+    const e = errorOf(() => queryOptions({ device: JSON.stringify({ name: 'x', peaks: { float32: 1, fp8: 1 }, bandwidth: 1 }) }));
+    expect(e.details).toMatchObject({ path: 'query.device.peaks.fp8' });
+    expect(e.message).toMatch(/^unknown field 'fp8' at query\.device\.peaks\.fp8/);
+    expect(errorOf(() => queryOptions({ device: JSON.stringify({ name: 'x', peaks: { float32: 1 }, bandwidth: 1, foo: 1 }) })).message).toMatch(/^unknown field 'foo' at query\.device\.foo/);
+    expect(errorOf(() => parseRequest(AnalyzeQuery, { model: 'resnet18', resolutoin: '320' }, query)).message).toMatch(/^unknown query parameter 'resolutoin'/);
   });
 
   it('nothing close: no suggestion, the known keys still listed', () => {
