@@ -91,6 +91,14 @@ export function sizedByTensors(source: GraphSource, given: readonly (readonly [s
 export function feedInputs(graph: Graph, given: readonly (readonly [string, Tensor])[], only = graph.inputs[0]?.name): Record<string, Tensor> {
   if (graph.inputs.length === 1 && given.length === 1 && given[0][0] !== only && UNNAMED_INPUT.has(given[0][0])) return dict([[only, given[0][1]] as const]);
   const known = graph.inputs.map((i) => i.name);
+  if (graph.inputs.length === 1 && only !== undefined) {
+    // the only input under two keys (its name, "input", ""): one would be dropped, or the alias called no input
+    const feeding = given.map(([name]) => name).filter((name) => name === only || UNNAMED_INPUT.has(name));
+    if (feeding.length > 1) {
+      const [a, b] = feeding;
+      throw new ConvlensError('INVALID_TENSOR', `the network's only input '${only}' is given twice, as '${a}' and as '${b}' ("" and "input" stand for it): give it once`, { path: jsonPath(['inputs', b]) });
+    }
+  }
   for (const [name] of given) {
     if (!known.includes(name)) throw noSuchInput(name, known);
   }

@@ -76,6 +76,15 @@ describe('POST /v1/operators/{name}', () => {
     }
   });
 
+  it('/v1/run: the only input given twice, by its name and as "input" or "" (or as both aliases), is INVALID_TENSOR naming both keys (it said the network has no input \'input\', "input" standing for the only one)', async () => {
+    const spec = { inputs: [{ name: 'x', shape: [1, 1, 2, 2] }], layers: [{ name: 'r', op: 'relu' }] };
+    const t = { shape: [1, 1, 2, 2], data: [1, -2, 3, -4] };
+    const both = await request(app.server).post('/v1/run').send({ spec, inputs: { x: t, input: t } }).expect(400);
+    expect(both.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs.input', message: `the network's only input 'x' is given twice, as 'x' and as 'input' ("" and "input" stand for it): give it once` });
+    const aliases = await request(app.server).post('/v1/run').send({ spec, inputs: { '': t, input: t } }).expect(400);
+    expect(aliases.body.error).toMatchObject({ code: 'INVALID_TENSOR', path: '$.inputs.input', message: `the network's only input 'x' is given twice, as '' and as 'input' ("" and "input" stand for it): give it once` });
+  });
+
   it('/v1/run of an ONNX file whose only input is "in0" (dynamic H, W): "input" and "" stand for it, as for a spec (was 400 at $.inputShapes.input); a name it lacks is at $.inputs.<name>', async () => {
     const onnx = onnxModel({
       inputs: [{ name: 'in0', shape: [1, 1, 'h', 'w'] }],
