@@ -126,7 +126,19 @@ export const RunRequest = coded(
         .describe("weights not given: from the ONNX file (default for ONNX; refused for a spec or built-in model, which have no file) or seeded with PyTorch's default distributions (default otherwise)"),
       training: Training,
       seed: Seed,
-      capture: z.array(z.string().min(1), { error: 'must be a list of layer names' }).default([]).describe('layers (or tensors) whose outputs to return besides the graph outputs'),
+      capture: z
+        .array(z.string().min(1), { error: 'must be a list of layer names' })
+        // each once: the answer lists a tensor once, so a list zipped with capture would be off by one
+        .superRefine((names, ctx) => {
+          const first = new Map<string, number>();
+          names.forEach((name, i) => {
+            const at = first.get(name);
+            if (at === undefined) first.set(name, i);
+            else ctx.addIssue({ code: 'custom', path: [i], message: `'${name}' is asked twice (capture[${at}] and capture[${i}]); ask for each tensor once` });
+          });
+        })
+        .default([])
+        .describe('layers (or tensors) whose outputs to return besides the graph outputs, each once'),
       fuse: z
         .boolean({ error: 'must be true or false' })
         .default(true)

@@ -119,6 +119,13 @@ describe('bad values: the catalog code of the field, and its path', () => {
     expect(e.details.path).toBe(path);
   });
 
+  it('a capture asked twice is INVALID_OPTION at its second place (the answer held it once, so a list zipped with capture was off by one)', () => {
+    const e = errorOf(() => parseRequest(RunRequest, { model: 'resnet18', capture: ['conv1', 'layer1', 'conv1'] }, body));
+    expect(e.code).toBe('INVALID_OPTION');
+    expect(e.details.path).toBe('$.capture[2]');
+    expect(e.message).toContain("'conv1' is asked twice (capture[0] and capture[2])");
+  });
+
   it('a missing tensor: INVALID_TENSOR "$.weight is required"', () => {
     const { weight: _w, ...rest } = bn;
     const e = errorOf(() => parseRequest(FoldRequest, rest, body));
