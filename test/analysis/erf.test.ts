@@ -110,6 +110,45 @@ describe('statistics of a contribution map', () => {
     expect(highContribution(m, 7, 7, [3, 3], [0.5])).toEqual([{ t: 0.5, side: null, areaRatio: null }]);
   });
 
+  // the squares' sums as analyze_erf.py takes them: each square summed whole (O(H³) over all of them)
+  const squaresWhole = (map: Float64Array, h: number, w: number, [cy, cx]: [number, number], ts: readonly number[]) => {
+    const a = map.map((v) => Math.log10(v + 1));
+    const max = Math.max(...a);
+    const all = a.reduce((s, v) => s + v / max, 0);
+    const sums: number[] = [];
+    for (let k = 1; k < Math.floor(h / 2); k++) {
+      let s = 0;
+      for (let y = Math.max(0, cy - k); y <= Math.min(h - 1, cy + k); y++) for (let x = Math.max(0, cx - k); x <= Math.min(w - 1, cx + k); x++) s += a[y * w + x] / max;
+      sums.push(s);
+    }
+    return ts.map((t) => {
+      const k = sums.findIndex((v) => v / all > t);
+      return k < 0 ? { t, side: null, areaRatio: null } : { t, side: 2 * (k + 1) + 1, areaRatio: (((2 * (k + 1) + 1) / h) * (2 * (k + 1) + 1)) / w };
+    });
+  };
+
+  it("the high-contribution squares grown ring by ring give the sides of squares summed whole, on maps square or not, centred or not", () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const [h, w, cy, cx] of [[9, 9, 4, 4], [16, 16, 8, 8], [15, 31, 2, 20], [40, 12, 30, 0], [33, 33, 0, 32], [64, 64, 31, 40]] as const) {
+      const m = new Float64Array(h * w).map((_, k) => (rand() < 0.3 ? 0 : rand() * 50 * Math.exp(-(((Math.floor(k / w) - cy) ** 2 + ((k % w) - cx) ** 2) / 30))));
+      const ts = [0.05, 0.2, 0.3, 0.5, 0.8, 0.99];
+      expect(highContribution(m, h, w, [cy, cx], ts).map((r) => r.side)).toEqual(squaresWhole(m, h, w, [cy, cx], ts).map((r) => r.side));
+    }
+  });
+
+  it('the high-contribution squares of a 3072×3072 map take well under a second or two (each square summed whole took 8–20 s: O(H³), uncounted by MAX_RUN_WORK)', () => {
+    const n = 3072;
+    const m = new Float64Array(n * n);
+    m[(n / 2) * n + n / 2] = 9;
+    m[(n / 2 + 700) * n + n / 2] = 9;
+    const start = performance.now();
+    const hc = highContribution(m, n, n, [n / 2, n / 2], [0.2, 0.5, 0.99]);
+    expect(performance.now() - start).toBeLessThan(3000);
+    // two equal scores, 700 rows apart: the centre holds half, the square of side 2·700 + 1 all
+    expect(hc.map((r) => r.side)).toEqual([3, 1401, 1401]);
+  });
+
   it('the magnitude map sums |g| over channels of batch item 0', () => {
     expect(Array.from(magnitudeMap({ shape: [2, 2, 1, 2], data: [1, -2, -3, 4, 100, 100, 100, 100] }))).toEqual([4, 6]);
   });
