@@ -128,16 +128,35 @@ export function massRadii(map: ArrayLike<number>, h: number, w: number, centre: 
     }
   }
   if (!(total > 0)) return fractions.map(() => null);
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => dist[a] - dist[b]);
+  // the pixels by ring ⌊distance⌋ (a counting sort); a ring's pixels are sorted by distance only where
+  // a fraction is reached inside it (a JS sort of every pixel took 11 s and 600 MB at 4096²)
+  let rings = 0;
+  for (let k = 0; k < n; k++) rings = Math.max(rings, Math.floor(dist[k]) + 1);
+  const start = new Uint32Array(rings + 1);
+  for (let k = 0; k < n; k++) start[Math.floor(dist[k]) + 1]++;
+  for (let r = 0; r < rings; r++) start[r + 1] += start[r];
+  const order = new Uint32Array(n);
+  const next = start.slice(0, rings);
+  for (let k = 0; k < n; k++) order[next[Math.floor(dist[k])]++] = k;
   const out: (number | null)[] = fractions.map(() => null);
   let acc = 0;
   let f = 0;
   const sorted = fractions.map((q, i) => [q, i] as const).sort((a, b) => a[0] - b[0]);
-  for (let k = 0; k < n && f < sorted.length; k++) {
-    acc += map[order[k]];
-    // every pixel at the same distance counts together: the radius is a disc, not a pixel order
-    if (k + 1 < n && dist[order[k + 1]] === dist[order[k]]) continue;
-    while (f < sorted.length && acc >= sorted[f][0] * total * (1 - 1e-12)) out[sorted[f++][1]] = dist[order[k]];
+  const reached = () => f < sorted.length && acc >= sorted[f][0] * total * (1 - 1e-12);
+  for (let r = 0; r < rings && f < sorted.length; r++) {
+    let ringMass = 0;
+    for (let k = start[r]; k < start[r + 1]; k++) ringMass += map[order[k]];
+    const before = acc;
+    acc += ringMass;
+    if (!reached()) continue;
+    acc = before;
+    const ring = Array.from(order.subarray(start[r], start[r + 1])).sort((a, b) => dist[a] - dist[b]);
+    for (let k = 0; k < ring.length; k++) {
+      acc += map[ring[k]];
+      // every pixel at the same distance counts together: the radius is a disc, not a pixel order
+      if (k + 1 < ring.length && dist[ring[k + 1]] === dist[ring[k]]) continue;
+      while (reached()) out[sorted[f++][1]] = dist[ring[k]];
+    }
   }
   return out;
 }

@@ -149,6 +149,42 @@ describe('statistics of a contribution map', () => {
     expect(hc.map((r) => r.side)).toEqual([3, 1401, 1401]);
   });
 
+  // the radii as every pixel sorted by its distance gives them
+  const radiiSorted = (map: Float64Array, h: number, w: number, [cy, cx]: [number, number], qs: readonly number[]) => {
+    const px = Array.from({ length: h * w }, (_, k) => ({ d: Math.hypot(Math.floor(k / w) - cy, (k % w) - cx), v: map[k] })).sort((a, b) => a.d - b.d);
+    const total = map.reduce((s, v) => s + v, 0);
+    return qs.map((q) => {
+      let acc = 0;
+      for (let k = 0; k < px.length; k++) {
+        acc += px[k].v;
+        if (k + 1 < px.length && px[k + 1].d === px[k].d) continue;
+        if (acc >= q * total * (1 - 1e-12)) return px[k].d;
+      }
+      return null;
+    });
+  };
+
+  it('the mass radii, pixels taken ring by ring and only a crossing ring sorted, are those of every pixel sorted by distance (centres on a pixel, between pixels, outside)', () => {
+    let seed = 11;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const [h, w, cy, cx] of [[9, 9, 4, 4], [16, 16, 7.5, 7.5], [15, 31, 2, 20.5], [40, 12, 30, -1.5], [33, 33, 0, 32], [64, 48, 31.25, 40]] as const) {
+      const m = new Float64Array(h * w).map(() => (rand() < 0.4 ? 0 : Math.floor(rand() * 8)));
+      const qs = [0.05, 0.5, 0.9, 0.95, 1];
+      expect(massRadii(m, h, w, [cy, cx], qs)).toEqual(radiiSorted(m, h, w, [cy, cx], qs));
+    }
+  });
+
+  it('the mass radii of a 3072×3072 map take well under a second (a JS sort of every pixel took 3–11 s and 8 bytes a pixel more, outside the ERF budget)', () => {
+    const n = 3072;
+    const m = new Float64Array(n * n);
+    m[(n / 2) * n + n / 2] = 1;
+    m[(n / 2 + 300) * n + n / 2 + 400] = 1;
+    const start = performance.now();
+    const r = massRadii(m, n, n, [n / 2, n / 2], [0.5, 0.9]);
+    expect(performance.now() - start).toBeLessThan(1500);
+    expect(r).toEqual([0, 500]);
+  });
+
   it('the magnitude map sums |g| over channels of batch item 0', () => {
     expect(Array.from(magnitudeMap({ shape: [2, 2, 1, 2], data: [1, -2, -3, 4, 100, 100, 100, 100] }))).toEqual([4, 6]);
   });
