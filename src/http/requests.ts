@@ -128,17 +128,15 @@ export const RunRequest = coded(
       seed: Seed,
       capture: z
         .array(z.string().min(1), { error: 'must be a list of layer names' })
-        // each once: the answer lists a tensor once, so a list zipped with capture would be off by one
         .superRefine((names, ctx) => {
+          // each once: the answer lists a tensor once, so a list zipped with capture would be off by one
           const first = new Map<string, number>();
           names.forEach((name, i) => {
-            const at = first.get(name);
-            if (at === undefined) first.set(name, i);
-            else ctx.addIssue({ code: 'custom', path: [i], message: `'${name}' is asked twice (capture[${at}] and capture[${i}]); ask for each tensor once` });
+            const at = first.get(name) ?? (first.set(name, i), i);
+            if (at < i) ctx.addIssue({ code: 'custom', path: [i], message: `'${name}' is asked twice (capture[${at}] and capture[${i}]); ask for each tensor once` });
           });
         })
-        .default([])
-        .describe('layers (or tensors) whose outputs to return besides the graph outputs, each once'),
+        .default([]).describe('layers (or tensors) whose outputs to return besides the graph outputs, each once'),
       fuse: z
         .boolean({ error: 'must be true or false' })
         .default(true)
