@@ -17,7 +17,7 @@ import handle from '../../src/runtime/worker.js';
 import offload from '../../src/http/offload-worker.js';
 import { computeErf, inlineRunner } from '../../src/runtime/erf.js';
 import { erfJob } from './erf-job.js';
-import { tensor } from '../../src/tensor/tensor.js';
+import { onnxRunTask } from './onnx-run-task.js';
 
 const dir = new URL('../fixtures/networks/', import.meta.url);
 const file = readFileSync(new URL('convnext_blocks_d32.onnx', dir));
@@ -78,16 +78,7 @@ describe('a file hashed as it streams in', () => {
 });
 
 describe('the worker takes the digest the pool sends beside the task', () => {
-  const task = (bytes: Uint8Array): RunTask => ({
-    source: { kind: 'onnx', bytes, inputShapes: {} },
-    inputs: { input: tensor(golden.input.shape, Float32Array.from(golden.input.data)) },
-    weights: {},
-    weightInit: 'file',
-    training: false,
-    seed: 0,
-    capture: [],
-    maxElements: 1 << 24,
-  });
+  const task = (bytes: Uint8Array): RunTask => onnxRunTask(bytes, golden.input);
   type Answer = { ok: boolean; value: { outputs: Record<string, { data: Float32Array }> } };
   // the answer as the pool receives it (its buffers moved: Piscina.move's wrapper)
   const run = (bytes: Uint8Array, fileDigest?: string): Answer => {

@@ -14,22 +14,13 @@ import { tensor } from '../../src/tensor/tensor.js';
 import { scaledError } from '../helpers.js';
 import { loadGraph } from '../../src/graph/load.js';
 import { inferGraph } from '../../src/analysis/infer.js';
+import { onnxRunTask } from './onnx-run-task.js';
 
 const dir = new URL('../fixtures/networks/', import.meta.url);
 const bytesOf = (name: string) => new Uint8Array(readFileSync(new URL(`${name}.onnx`, dir)));
 const goldenOf = (name: string) => JSON.parse(readFileSync(new URL(`${name}.json`, dir), 'utf8')) as { input: { shape: number[]; data: number[] }; output: { data: number[] } };
 
-const task = (bytes: Uint8Array, input: { shape: number[]; data: number[] }, more: Partial<RunTask> = {}): RunTask => ({
-  source: { kind: 'onnx', bytes, inputShapes: {} },
-  inputs: { input: tensor(input.shape, Float32Array.from(input.data)) },
-  weights: {},
-  weightInit: 'file',
-  training: false,
-  seed: 0,
-  capture: [],
-  maxElements: 1 << 24,
-  ...more,
-});
+const task = onnxRunTask;
 const out = (r: ReturnType<typeof runTask>) => r.outputs[r.order.outputs[0]].data;
 
 /** A small spec with seeded weights: conv 3→8 3×3 + BN + ReLU (a fold), pooled, linear 8→10 (6 layers). */
