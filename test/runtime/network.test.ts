@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runTask } from '../../src/runtime/tasks.js';
-import { tensor } from '../../src/tensor/tensor.js';
+import { onnxRunTask } from './onnx-run-task.js';
 import { scaledError } from '../helpers.js';
 
 const load = (name: string) => ({
@@ -12,17 +12,7 @@ const load = (name: string) => ({
   },
 });
 
-const run = (bytes: Uint8Array, input: { shape: number[]; data: number[] }, capture: string[] = []) =>
-  runTask({
-    source: { kind: 'onnx', bytes, inputShapes: {} },
-    inputs: { input: tensor(input.shape, Float32Array.from(input.data)) },
-    weights: {},
-    weightInit: 'file',
-    training: false,
-    seed: 0,
-    capture,
-    maxElements: 1 << 26,
-  });
+const run = (bytes: Uint8Array, input: { shape: number[]; data: number[] }, capture: string[] = []) => runTask(onnxRunTask(bytes, input, { capture, maxElements: 1 << 26 }));
 
 describe('whole networks exported from PyTorch with their weights (scripts/network_goldens.py)', () => {
   it.each([
