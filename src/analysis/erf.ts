@@ -284,6 +284,20 @@ export function frameShares(grad: { shape: readonly number[]; data: ArrayLike<nu
   return Array.from(mass, (m) => (total > 0 ? m / total : 0));
 }
 
+/**
+ * Bytes a pixel that summarising one H×W map holds at its peak (runtime/erf-task.ts summaryTask,
+ * asked of the request's memory budget before it runs): the magnitude map and its answer's copy, and
+ * one pass of erfStats (a sorted copy of the map, the high-contribution squares' map, the distances and
+ * their order). Measured as the peak resident memory above the task's start: 28–29 bytes a pixel at
+ * 2048² and 4096² (one channel, one random sample), 40 with a stage's map beside it, 32 with the
+ * heatmap (ERF_STAGE_BYTES_PER_PIXEL, ERF_HEATMAP_BYTES_PER_PIXEL).
+ */
+export const ERF_SUMMARY_BYTES_PER_PIXEL = 32;
+/** A stage's mean map (float64) and its statistics' pass beside the unit's (summaryTask with stages). */
+export const ERF_STAGE_BYTES_PER_PIXEL = 8;
+/** The heatmap's RGB pixels and their PNG. */
+export const ERF_HEATMAP_BYTES_PER_PIXEL = 4;
+
 /** Every statistic of one map against one unit's field. */
 export function erfStats(map: ArrayLike<number>, input: [number, number], field: UnitField): ErfStats {
   const [h, w] = input;

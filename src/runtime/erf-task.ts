@@ -19,7 +19,7 @@
  */
 import { layerDepths } from '../graph/walks.js';
 import type { Inference } from '../analysis/infer.js';
-import { erfStats, frameShares, magnitudeMap, temporalExtent } from '../analysis/erf.js';
+import { ERF_HEATMAP_BYTES_PER_PIXEL, ERF_STAGE_BYTES_PER_PIXEL, ERF_SUMMARY_BYTES_PER_PIXEL, erfStats, frameShares, magnitudeMap, temporalExtent } from '../analysis/erf.js';
 import type { ErfStats, ErfTemporal, TemporalUnit, UnitField } from '../analysis/erf.js';
 import { heatmapPng } from '../analysis/erf-png.js';
 import { erfSvg } from '../analysis/formats/erf-svg.js';
@@ -102,6 +102,8 @@ export interface ErfSummaryTask {
   heatmap: boolean;
   /** The growth table: the stages' statistics, then the unit's own. */
   stages: boolean;
+  /** The request's field that sizes the maps (erfSizedAt): where a refusal of their memory points. */
+  sizedAt?: string;
 }
 
 export interface ErfStageSummary {
@@ -314,10 +316,8 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   const { field, temporal } = fieldOf(view, target, rank);
   // … and a unit the measured input does not reach (another input's stream)
   checkReached(graph, inference, answered(target), image, reached, t.inputName !== undefined);
-  // its memory asked of the request before the forward runs (runtime/backward.ts), refused at the
-  // field that sizes it: the given inputs, else the network's input (a model's resolution, a spec's inputs, an ONNX file's inputShape)
-  const sizedAt =
-    t.mode === 'given' ? '$.inputs' : source.kind === 'model' ? '$.resolution' : source.kind === 'spec' ? `${source.at ?? '$'}.inputs` : Object.keys(source.inputShapes).length > 0 ? '$.inputShape' : (source.at ?? 'body');
+  // its memory asked of the request before the forward runs (runtime/backward.ts), refused at the field that sizes it
+  const sizedAt = erfSizedAt(t.mode, source);
   const asGiven = new Map<string, string>();
   const opts = { training: false, seed, weightInit: t.weightInit, weights: runtimeWeights(graph, inference.analysed, t.weights, asGiven), capture: [], maxElements: t.maxElements, maxWork, chargeMemory: chargeRun(sizedAt) };
   let state: ReturnType<typeof forwardForBackward>;
@@ -335,11 +335,22 @@ function gradientTask(t: ErfGradientTask): ErfGradientResult {
   return { source: origin, input: image, unbatched, target: answered(target), field, temporal, gradient, stages };
 }
 
+/** The request's field that sizes an ERF's maps: the given inputs, else the network's input (a model's resolution, a spec's inputs, an ONNX file's inputShape). */
+export function erfSizedAt(mode: ErfInputMode, source: GraphSource): string {
+  if (mode === 'given') return '$.inputs';
+  if (source.kind !== 'onnx') return source.kind === 'model' ? '$.resolution' : `${source.at ?? '$'}.inputs`;
+  return Object.keys(source.inputShapes).length > 0 ? '$.inputShape' : (source.at ?? 'body');
+}
+
 function summaryTask(t: ErfSummaryTask): ErfSummary {
   const [first] = t.parts;
   const [h, w] = first.gradient.shape.slice(-2);
+  const averaged = !(t.mode === 'given' && t.parts.length === 1);
+  // its maps and statistics' memory asked of the request before they are computed (analysis/erf.ts), at the field that sizes them
+  const perPixel = ERF_SUMMARY_BYTES_PER_PIXEL + (first.stages.length > 0 ? ERF_STAGE_BYTES_PER_PIXEL : 0) + (t.heatmap ? ERF_HEATMAP_BYTES_PER_PIXEL : 0);
+  chargeRun(t.sizedAt ?? '$')(h * w * perPixel + (averaged ? first.gradient.data.length * 4 : 0), `the ERF's statistics of its ${h}×${w} map`);
   let gradient: Tensor;
-  if (t.mode === 'given' && t.parts.length === 1) gradient = first.gradient;
+  if (!averaged) gradient = first.gradient;
   else {
     const acc = new Float32Array(first.gradient.data.length);
     for (const p of t.parts) for (let k = 0; k < acc.length; k++) acc[k] += Math.abs(p.gradient.data[k]);

@@ -7,7 +7,7 @@
 import type { GraphSource } from '../graph/load.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { GradTarget } from './backward.js';
-import { erfTask } from './erf-task.js';
+import { erfSizedAt, erfTask } from './erf-task.js';
 import type { ErfGradientResult, ErfGradientTask, ErfInputMode, ErfSummary, ErfTask, StageRule } from './erf-task.js';
 import type { EngineLimits } from './limits.js';
 import type { TaskContext, TaskPool } from './pool.js';
@@ -135,5 +135,5 @@ export async function computeErf(run: ErfRunner, job: ErfJob): Promise<ErfSummar
   const transfer = count === 1 ? [...buffersOf([...Object.values(job.inputs), ...Object.values(job.weights)]), ...(source.kind === 'onnx' && source.bytes.buffer instanceof ArrayBuffer ? [source.bytes.buffer] : [])] : [];
   const parts = await limited(count, run.parallel, (index) => run<ErfGradientResult>({ ...base, index }, transfer));
   const moved = buffersOf(parts.flatMap((p) => [p.gradient, ...p.stages.map((s) => ({ shape: [], data: s.map }))]));
-  return run<ErfSummary>({ kind: 'summary', mode: job.mode, parts, heatmap: job.heatmap, stages: job.stages }, moved);
+  return run<ErfSummary>({ kind: 'summary', mode: job.mode, parts, heatmap: job.heatmap, stages: job.stages, sizedAt: erfSizedAt(job.mode, job.source) }, moved);
 }
