@@ -286,6 +286,8 @@ export function parseThreshold(text: string, path = '$'): Threshold {
   if (!m) throw new ConvlensError('INVALID_OPTION', `'${text}' is not an increase limit: write a number (an absolute increase: 0, 1e6) or a percentage (5%)`, { path });
   // 1e400 is written as a number but reads as Infinity: said so, not "is not an increase limit"
   if (!Number.isFinite(value)) throw new ConvlensError('INVALID_OPTION', `'${text}' is past the largest number (about 1.8e308): write a finite increase limit`, { path });
+  // every metric compared is a count or a size, never below 0: it can fall by 100 % at most
+  if (m[2] && value < -100) throw new ConvlensError('INVALID_OPTION', `'${text}' can never pass: a count or size falls by 100 % at most (-100% asks for 0)`, { path });
   return { value, unit: m[2] ? 'percent' : 'absolute' };
 }
 

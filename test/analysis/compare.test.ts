@@ -187,6 +187,15 @@ describe('gates', () => {
     }
   });
 
+  it('-101% can never pass (a count falls by 100 % at most): INVALID_OPTION at its path; -100% (down to 0) is a limit', () => {
+    const e = errorOf(() => parseThreshold('-101%', '$.gates.macs'));
+    expect(e.code).toBe('INVALID_OPTION');
+    expect(e.message).toBe("'-101%' can never pass: a count or size falls by 100 % at most (-100% asks for 0)");
+    expect(e.details).toMatchObject({ path: '$.gates.macs' });
+    expect(parseThreshold('-100%')).toEqual({ value: -100, unit: 'percent' });
+    expect(parseThreshold('-101')).toEqual({ value: -101, unit: 'absolute' });
+  });
+
   it('a negative limit asks for a decrease: ResNet-34 → 18 (MACs −50.49 %) passes -50% and fails -51%', () => {
     const back = compareReports(r34, r18);
     expect(gate({ macs: '-50%' }, back).passed).toBe(true);
