@@ -103,6 +103,39 @@ export function partnerBands(bounds: readonly number[], quantum = 1): number[] {
   return from > cut ? [0, cut, from, ...quarters] : [0, cut, ...quarters];
 }
 
+/** Quanta the leader's band gives up to a Winograd conv's shared tail (sharedTail). */
+export const TAIL_QUANTA = 3;
+
+/**
+ * A Winograd conv's two-thread row cut [0, cut, n] (rowQuantum 2) laid out as partnerBands does,
+ * with a shared tail: the leader's band ends `quanta` tile rows before the cut, and the rows end in
+ * 2·`quanta` bands of one tile row each. Bands are claimed in order, so the partner takes its
+ * bands and then the tail's, and the leader, its own band done, the tail's that are left: both end
+ * within about a tile row of each other (0.9 ms of one thread at 128→128, 112²) rather than
+ * whenever the learnt share, a guess from the last job, says. The share learns from the units each
+ * member computed, tail bands included, so it settles where the leader takes back about `quanta`.
+ * Measured (2026-12-07, Intel Xeon VM, 3×3 128→128 at 112² through pools of one and two workers,
+ * 130 calls each, quartiles): the leader's wait for the partner 0.01 / 0.01 / 1.5–2.0 ms (median /
+ * upper quartile / 90th percentile 3.3–4.0) against 0.03 / 0.4 / 0.8, the partner's idle end
+ * 0.3 / 1.4 / 3.2–4.8 against 0.2 / 0.5 / 0.9; the two-worker call's median 27.4–29.3 ms against
+ * 26.4–27.4 (three processes each, alternating); 5 tile rows no better than 3. Not for a run's
+ * layers between split layers (x in the arena, two bands): ResNet-50 forwards with a tail there
+ * were 4–7 % slower (its small layers: a 7- or 14-row conv's tail is most of it).
+ * When the partner's part, less its tile rows given back and the tail, has under five quanta left,
+ * partnerBands' layout as it is.
+ */
+export function sharedTail(bounds: readonly number[], quanta = TAIL_QUANTA): number[] {
+  const quantum = 2;
+  const [, cut, n] = bounds;
+  const give = bounds.length === 3 ? Math.min(quanta, Math.floor(cut / quantum) - 1) : 0;
+  // the tail's bounds from n down: an odd n's last tile row is a single row
+  const tail: number[] = [n];
+  for (let i = 0, at = n - (n % quantum || quantum); i < 2 * give; i++, at -= quantum) tail.unshift(at);
+  const from = cut - give * quantum;
+  if (give < 1 || tail[0] - from < 5 * quantum) return partnerBands(bounds, quantum);
+  return [...partnerBands([0, from, tail[0]], quantum), ...tail.slice(1)];
+}
+
 /**
  * Balance: the leader's share of each layer shape's units, learnt from its last jobs. Both threads
  * start when the job opens (the leader's staging comes before), but not at the same speed: the

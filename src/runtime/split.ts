@@ -32,7 +32,7 @@ import type { KernelJob } from './team-kernels.js';
 import { sendsAsEpilogue } from './team-epilogue.js';
 import type { BandEpilogue } from './team-epilogue.js';
 import { MAX_BANDS, MAX_PARTNERS, MODE_ROWS } from './team-protocol.js';
-import { balance, bandBounds, bandsFor, bandsPerJob, learn, learnsShare, partnerBands, rowQuantum, shareOf } from './bands.js';
+import { balance, bandBounds, bandsFor, bandsPerJob, learn, learnsShare, partnerBands, rowQuantum, shareOf, sharedTail } from './bands.js';
 import { SharedArena } from './shared-arena.js';
 import { Team } from './team.js';
 import { lentAnswers } from './lent-answers.js';
@@ -184,9 +184,11 @@ export function teamConv(p: ConvPlan, input: Float32Array | (() => Float32Array)
   const weight = typeof kernels === 'function' ? kernels() : kernels;
   const key = `conv:${cut.mode}:${p.n},${p.cin},${p.cout},${p.groups},${p.geo.map((g) => `${g.in},${g.kernel},${g.stride},${g.dilation},${g.padBegin},${g.padEnd}`).join(',')}`;
   const layout = learnsShare(members) ? bandsFor(p, members, shareOf(key, members))! : cut;
-  // rows staged in, or bands copied out: the partner's rows in bands, so that both overlap its work (bands.ts partnerBands)
+  // rows staged in, or bands copied out: the partner's rows in bands, so that both overlap its work
+  // (bands.ts partnerBands); a Winograd conv's end in tile rows either member takes (sharedTail)
   const overlap = learnsShare(members) && layout.mode === MODE_ROWS && (keep || !got.team.arena.owns(x));
-  const bands = overlap ? { ...layout, bounds: partnerBands(layout.bounds, rowQuantum(p)) } : layout;
+  const cutRows = (b: number[]) => (rowQuantum(p) === 2 ? sharedTail(b) : partnerBands(b, rowQuantum(p)));
+  const bands = overlap ? { ...layout, bounds: cutRows(layout.bounds) } : layout;
   const outLen = p.n * p.cout * p.geo[0].out * p.geo[1].out;
   return onTeam(got.team, key, (t, into) => t.conv({ plan: p, x, weight, bias, ...bands, partners: got.partners, inArena: !keep, into, epilogue }), keep && answer ? outLen : 0);
 }

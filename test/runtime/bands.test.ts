@@ -5,7 +5,7 @@
  * Every bound is worked by hand from the rules in bands.ts's header.
  */
 import { describe, expect, it } from 'vitest';
-import { bandsFor, partnerBands, rowQuantum } from '../../src/runtime/bands.js';
+import { bandsFor, partnerBands, rowQuantum, sharedTail, TAIL_QUANTA } from '../../src/runtime/bands.js';
 import { MODE_CHANNELS, MODE_ROWS } from '../../src/runtime/team-protocol.js';
 import { convPlan as plan } from './conv-plans.js';
 
@@ -79,5 +79,17 @@ describe('bands of a split conv', () => {
     expect(rowQuantum(odd)).toBe(2);
     expect(bandsFor(odd, 2, 0.5)!.bounds).toEqual([0, 8, 17]);
     expect(bandsFor(odd, 2, 0.99)!.bounds).toEqual([0, 16, 17]);
+  });
+
+  it('sharedTail: a Winograd conv\'s cut [0, cut, n] with the leader\'s band 3 tile rows shorter and the last 6 tile rows one band each, the partner\'s rows between as partnerBands cuts them ([0, 56, 112] → leader 0–50, partner 50–100 as [50, 52, 64, 88, 100], tail 100, 102, …, 112; [0, 16, 56] → [0, 10, 12, 20, 36, 44, 46, …, 56]); an odd n\'s last band one row ([0, 56, 111]: 110–111); a short leader\'s band gives what it can keep one tile row of ([0, 4, 56]: one tile row, the tail two); too little between the leader\'s and the tail (under 5 tile rows) or a cut of other than two bands: partnerBands as it is', () => {
+    expect(TAIL_QUANTA).toBe(3);
+    expect(sharedTail([0, 56, 112])).toEqual([0, 50, 52, 64, 88, 100, 102, 104, 106, 108, 110, 112]);
+    expect(sharedTail([0, 16, 56])).toEqual([0, 10, 12, 20, 36, 44, 46, 48, 50, 52, 54, 56]);
+    expect(sharedTail([0, 56, 111])).toEqual([0, 50, 52, 64, 88, 100, 102, 104, 106, 108, 110, 111]);
+    expect(sharedTail([0, 4, 56])).toEqual([0, 2, 4, 16, 40, 52, 54, 56]);
+    expect(sharedTail([0, 50, 56])).toEqual(partnerBands([0, 50, 56], 2));
+    expect(sharedTail([0, 100, 112])).toEqual([0, 100, 102, 106, 108, 112]);
+    expect(sharedTail([0, 28, 56, 84, 112])).toEqual([0, 28, 56, 84, 112]);
+    expect(sharedTail([0, 56, 112], 0)).toEqual(partnerBands([0, 56, 112], 2));
   });
 });

@@ -196,21 +196,24 @@ describe('splitKernel: which layers it splits', () => {
     expect(splitStats.bands - bands).toBe(4 * (splitStats.jobs - jobs));
   }, 30_000);
 
-  it('the same conv by default (balance on): each job cut at the share learnt for its shape by the jobs before, the partner\'s rows in four bands (its input staged into the arena, its output copied out: runtime/bands.ts partnerBands), same bits', async () => {
+  it('the same conv by default (balance on): each job cut at the share learnt for its shape by the jobs before, the partner\'s rows in bands (its input staged into the arena, its output copied out: runtime/bands.ts partnerBands), ending in six tile rows either thread takes (sharedTail), same bits', async () => {
     expect(balance.enabled).toBe(true);
     const c = call('conv2d', random([1, 64, 56, 56], 2), { outChannels: 64, kernelSize: 3, padding: 1 }, { weight: random([64, 64, 3, 3], 7), bias: random([64], 8) });
-    const [jobs, bands] = [splitStats.jobs, splitStats.bands];
     await splitByTwo(conv2d, c);
-    expect(splitStats.bands - bands).toBe(5 * (splitStats.jobs - jobs));
     const key = 'conv:0:1,64,64,1,56,3,1,1,1,1,56,3,1,1,1,1';
     expect(learntShares().has(key)).toBe(true);
-    // a share set by hand: the next job is cut there, in pairs of rows (a Winograd conv's 2×2 tiles, bands.ts rowQuantum: 0.3 of 56 rows, 16.8, is 16), the partner's 40 in a tile row first, then 10, 18 and 10 (bands.ts partnerBands)
+    // a share set by hand: the next job is cut there, in pairs of rows (a Winograd conv's 2×2 tiles,
+    // bands.ts rowQuantum: 0.3 of 56 rows, 16.8, is 16); the leader's band gives 3 tile rows back (to
+    // row 10), the last 6 tile rows (44–56) are the tail, and the partner's 34 rows between come as a
+    // tile row first, then 8, 16 and 8 (bands.ts partnerBands of [0, 10, 44])
     (learntShares() as Map<string, number>).set(key, 0.3);
     const { expected, ctx } = ctxOf(c);
+    const [jobs, bands] = [splitStats.jobs, splitStats.bands];
     const r = splitKernel(conv2d, ctx);
     expect(r).not.toBeNull();
     expect(Array.from(r!.outputs[0].data)).toEqual(expected);
-    expect(lastTeamJob()!.bounds).toEqual([0, 16, 18, 28, 46, 56]);
+    expect(lastTeamJob()!.bounds).toEqual([0, 10, 12, 20, 36, 44, 46, 48, 50, 52, 54, 56]);
+    expect([splitStats.jobs - jobs, splitStats.bands - bands]).toEqual([1, 11]);
   }, 30_000);
 
   it('an op that declares no team bands is never split: average pooling 3×3 stride 1 over 96×112×112 (10.8 M taps)', () => {
