@@ -54,9 +54,13 @@ export const number = (v: string) => {
   return n;
 };
 export const shape = (v: string) => {
-  const dims = v.split(/[,xX×]/).map(Number);
+  const spelt = v.split(/[,xX×]/).map((d) => d.trim());
+  const dims = spelt.map(Number);
+  // decimal digits: Number() also reads 1e2, +64, 0x40 and 64.0 as sizes (?input's rule, report-answers.ts);
   // a safe integer: 9007199254740993 reads as …992, and the error would name a size never given
-  if (dims.some((d) => !Number.isSafeInteger(d) || d < 1)) throw new InvalidArgumentError(`positive integers up to 2^53 − 1, e.g. 1,3,224,224`);
+  if (spelt.some((d) => !/^[0-9]+$/.test(d)) || dims.some((d) => !Number.isSafeInteger(d) || d < 1)) {
+    throw new InvalidArgumentError(`positive integers in decimal digits up to 2^53 − 1, e.g. 1,3,224,224`);
+  }
   return dims;
 };
 /**

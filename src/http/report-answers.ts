@@ -18,6 +18,9 @@ import type { ReportFormat } from './formats.js';
 import { parseRequest } from './requests.js';
 import { duplicateKeyMessage, jsonTextFault } from '../json-text.js';
 
+/** A dimension as written in a shape: decimal digits, no sign, exponent, radix prefix or fraction. */
+const DECIMAL_DIGITS = /^[0-9]+$/;
+
 /** Shapes for ONNX inputs from `?input=1,3,224,224` (the first input) and `?input.<name>=…`. */
 export function inputShapes(query: Record<string, unknown>): Record<string, number[]> {
   // keyed by input names: a record without a prototype (`?input.constructor=…` names an input)
@@ -27,10 +30,12 @@ export function inputShapes(query: Record<string, unknown>): Record<string, numb
     // given twice, one value would be silently lost
     if (Array.isArray(raw)) throw new ConvlensError('INVALID_OPTION', `query.${key} is given ${raw.length} times; give each input's shape once`, { path: `query.${key}` });
     const text = String(raw);
-    const dims = text.split(/[,x×]/).map((d) => Number(d.trim()));
+    const spelt = text.split(/[,x×]/).map((d) => d.trim());
+    const dims = spelt.map(Number);
+    // plain decimal digits: Number() also reads 1e2, +64, 0x40 and 64.0 as sizes, spellings no shape is written in;
     // a safe integer: past 2^53 − 1 a number is read as another (…993 as …992), as the CLI's --input says
-    if (dims.length === 0 || dims.some((d) => !Number.isSafeInteger(d) || d < 1)) {
-      throw new ConvlensError('INVALID_OPTION', `${key} must be positive integers up to 2^53 − 1 separated by commas, e.g. 1,3,224,224; got ${JSON.stringify(text)}`, { path: `query.${key}` });
+    if (spelt.some((d) => !DECIMAL_DIGITS.test(d)) || dims.some((d) => !Number.isSafeInteger(d) || d < 1)) {
+      throw new ConvlensError('INVALID_OPTION', `${key} must be positive integers in decimal digits up to 2^53 − 1 separated by commas, e.g. 1,3,224,224; got ${JSON.stringify(text)}`, { path: `query.${key}` });
     }
     out[key === 'input' ? '' : key.slice('input.'.length)] = dims;
   }

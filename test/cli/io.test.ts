@@ -18,13 +18,19 @@ describe('the CLI option parsers: shapes and integers', () => {
 
   it('--input 1,3,9007199254740993,1 is a usage error: 2^53 + 1 reads as 2^53, a size the user never gave', () => {
     expect(() => shape('1,3,9007199254740993,1')).toThrow(InvalidArgumentError);
-    expect(() => shape('1,3,9007199254740993,1')).toThrow('positive integers up to 2^53 − 1, e.g. 1,3,224,224');
+    expect(() => shape('1,3,9007199254740993,1')).toThrow('positive integers in decimal digits up to 2^53 − 1, e.g. 1,3,224,224');
     // the largest safe integer is still a shape here: its size is for the analysis to refuse (SIZE_TOO_LARGE)
     expect(shape('1,9007199254740991')).toEqual([1, 9007199254740991]);
   });
 
   it('--input with 0, −1, 2.5, an empty part or a word is a usage error', () => {
     for (const v of ['1,0,4,4', '1,-1,4,4', '1,2.5,4', '1,,3', 'abc', '']) expect(() => shape(v), v).toThrow(InvalidArgumentError);
+  });
+
+  it('--input dimensions are decimal digits: 1e2, +64, 0x40, 0b1, 64.0 and 6_4 are usage errors (Number() read the first five as 100, 64, 64, 1 and 64)', () => {
+    for (const v of ['1,3,1e2,64', '1,3,+64,64', '1,3,0x40,64', '0b1,3,64,64', '1,3,64.0,64', '1,3,6_4,64', 'Infinity']) expect(() => shape(v), v).toThrow(InvalidArgumentError);
+    // digits with a leading zero are decimal still; blanks around a dimension are not part of it
+    expect(shape('1, 3, 064, 64')).toEqual([1, 3, 64, 64]);
   });
 
   it('an integer option: 0 and 12 pass; −1, 1.5 and 2^53 + 1 are usage errors', () => {

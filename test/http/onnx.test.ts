@@ -133,6 +133,17 @@ describe('POST /v1/analyze with an ONNX file', () => {
     expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input' });
   });
 
+  it('?input dimensions are decimal digits: 1e2, +64, 0x40 and 64.0 are 400 INVALID_OPTION at query.input naming the text (Number() read them as 100, 64, 64 and 64 and the analysis ran)', async () => {
+    for (const spelt of ['1,3,1e2,64', '1,3,+64,64', '1,3,0x40,64', '1,3,64.0,64']) {
+      const res = await request(app.server).post(`/v1/analyze?input=${encodeURIComponent(spelt)}`).set('content-type', 'application/octet-stream').send(fixture('resnet18'));
+      expect(res.status, spelt).toBe(400);
+      expect(res.body.error, spelt).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input' });
+      expect(res.body.error.message, spelt).toContain(JSON.stringify(spelt));
+    }
+    const named = await request(app.server).post('/v1/analyze?input.input=1,3,1e2,64').set('content-type', 'application/octet-stream').send(fixture('resnet18')).expect(400);
+    expect(named.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input.input' });
+  });
+
   it('?input past 2^53 − 1 is 400 INVALID_OPTION at query.input, as the CLI\'s --input says (9007199254740993 was read as ...992 and the error quoted a number not given)', async () => {
     const res = await request(app.server).post('/v1/analyze?input=1,3,9007199254740993,64').set('content-type', 'application/octet-stream').send(fixture('resnet18')).expect(400);
     expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input' });
