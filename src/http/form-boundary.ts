@@ -36,3 +36,33 @@ export function checkBoundary(request: FastifyRequest): void {
     throw new ConvlensError('INCOMPLETE_BODY', `the multipart boundary '${shown}' holds a character RFC 2046 does not allow in one (letters, digits, space and '()+_,-./:=? only, not ending in a space)`, at);
   }
 }
+
+/** What the form parser's multipart reader (@fastify/busboy 3.2's Dicer) has of a body, as watchClose reads it. */
+interface BoundaryReader extends NodeJS.EventEmitter {
+  /** True until the body's first boundary line: no part opened yet. */
+  _isPreamble?: boolean;
+}
+
+/** Dicer's error when the body ends before its close delimiter (`--BOUNDARY--`). */
+const UNCLOSED = 'Unexpected end of multipart data';
+
+/** The refusal of a form whose body ended before its close delimiter (watchClose). */
+export class UnclosedForm extends ConvlensError {
+  constructor(boundary: string) {
+    super('INCOMPLETE_BODY', `the multipart form ended before its closing boundary (--${boundary}--): RFC 2046 ends a form with it, so the body was cut short; send the whole form (curl -F closes it)`, { path: 'body' });
+  }
+}
+
+/**
+ * Calls `refuse` when the body ends before its close delimiter, once it has opened a part (a body
+ * that never opens one is the form's noParts). RFC 2046 ends a multipart body with
+ * `--BOUNDARY--`; one that stops after a part's boundary line (`\r\n--BOUNDARY\r\n`, or
+ * `--BOUNDARY` and the end) or inside a part was cut short. The parser says so ("Unexpected end of
+ * multipart data"), but @fastify/multipart ends the form's parts on that error without a word, so
+ * a truncated upload was read, and analysed, as if whole.
+ */
+export function watchClose(reader: BoundaryReader | undefined, boundary: string, refuse: (e: ConvlensError) => void): void {
+  reader?.on('error', (e: Error) => {
+    if (e?.message === UNCLOSED && reader._isPreamble === false) refuse(new UnclosedForm(boundary));
+  });
+}

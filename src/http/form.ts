@@ -11,7 +11,7 @@ import { closest } from '../suggest.js';
 import { OFFLOAD_JSON_BYTES, RawJson, contentLength, isJsonCharset, parseRequestField, readInto, requestObject, tooLarge } from './body.js';
 import type { Charge } from './body.js';
 import type { BodyAllocator } from './shared-bodies.js';
-import { checkBoundary, namedBoundary } from './form-boundary.js';
+import { UnclosedForm, checkBoundary, namedBoundary, watchClose } from './form-boundary.js';
 
 /** busboy's parser of header parameters (`form-data; name="request"`), as @fastify/multipart's busboy reads them. */
 const multipartRequire = createRequire(createRequire(import.meta.url).resolve('@fastify/multipart'));
@@ -74,12 +74,16 @@ function named(part: Part): Part {
   return part;
 }
 
+/** The form parser's error on a part when the body ends inside it (before the form's close delimiter). */
+const PART_CUT = /terminated early due to unexpected end of multipart data/;
+
 /**
  * A file part that stopped in the middle: the form parser gave up on the form (too many parts,
- * broken framing) and its own error, the next thing it yields, says why; else the form was cut short.
+ * broken framing, a body cut short: UnclosedForm) and its own error, the next thing it yields, says
+ * why; else the form was cut short.
  */
 async function formFailure(parts: AsyncIterator<unknown>, e: unknown): Promise<never> {
-  if ((e as NodeJS.ErrnoException | undefined)?.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw e;
+  if ((e as NodeJS.ErrnoException | undefined)?.code !== 'ERR_STREAM_PREMATURE_CLOSE' && !PART_CUT.test((e as Error | undefined)?.message ?? '')) throw e;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([parts.next(), new Promise((_, reject) => (timer = setTimeout(() => reject(e), 1000)))]);
@@ -252,6 +256,7 @@ async function* chargedParts(request: FastifyRequest, charge: Charge | undefined
     refuse(e);
   };
   if (parser) watchSkippedParts(parser, fail);
+  watchClose(parser?._parser?.parser, namedBoundary(request)?.boundary ?? '', fail);
   if (parser && readsRequest) watchRequestEncoding(parser, fail);
   const onData = (chunk: Buffer) => {
     try {
@@ -270,12 +275,18 @@ async function* chargedParts(request: FastifyRequest, charge: Charge | undefined
     if (head.length >= HEAD_BYTES) request.raw.off('data', onHead);
   };
   request.raw.on('data', onHead);
+  let yielded = 0;
   try {
     for (let next = first; ; next = parts.next()) {
-      const step = await Promise.race([next, refused]);
+      const step = await Promise.race([next, refused]).catch((e: unknown) => {
+        // cut short before a part was whole: the form has none, and noParts says where it stopped
+        if (e instanceof UnclosedForm && yielded === 0) return { done: true as const, value: undefined };
+        throw e;
+      });
       // a refusal that came with the form's last part (both settled, the race took the part)
-      if (refusal) throw refusal.error;
+      if (refusal && !(refusal.error instanceof UnclosedForm && yielded === 0)) throw refusal.error;
       if (step.done) return;
+      yielded++;
       yield step.value;
     }
   } finally {
