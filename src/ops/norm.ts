@@ -29,7 +29,16 @@ const PYTORCH_BN_MOMENTUM = 0.1;
 export const BatchNormAttrs = z.strictObject({
   numFeatures: posInt.optional(),
   eps: z.number().positive().default(PYTORCH_BN_EPS),
-  momentum: z.number().min(0).max(1).default(PYTORCH_BN_MOMENTUM),
+  // null: PyTorch's momentum=None, the cumulative moving average (training updates the running
+  // statistics by 1/num_batches_tracked); momentum only sets that update, which convlens never makes
+  // (inference reads the running statistics, training the batch's): no kernel reads it
+  momentum: z
+    .number()
+    .min(0)
+    .max(1)
+    .nullable()
+    .default(PYTORCH_BN_MOMENTUM)
+    .describe("the running statistics' update factor in training, or null for PyTorch's cumulative moving average (momentum=None); the forward pass does not read it"),
   affine: z.boolean().default(true),
   trackRunningStats: z.boolean().default(true),
   trainingMode: z.boolean().default(false).describe("normalise by the batch's statistics even at inference (an ONNX BatchNormalization in training mode)"),

@@ -17,6 +17,27 @@ describe('batchNorm2d', () => {
   });
 });
 
+describe('batchNorm momentum null (PyTorch\'s momentum=None: the cumulative moving average of the running statistics)', () => {
+  it('batchNorm1d, 2d and 3d take momentum null with the counts of momentum 0.1 (it sets only training\'s update of the running statistics, which no forward pass reads); out of [0, 1] is still refused; instanceNorm2d refuses null, as nn.InstanceNorm2d(momentum=None) fails on its first forward', () => {
+    for (const [op, shape] of [
+      ['batchNorm1d', [4, 8, 5]],
+      ['batchNorm2d', [1, 8, 4, 4]],
+      ['batchNorm3d', [1, 8, 2, 3, 3]],
+    ] as const) {
+      const none = layer(analyze(net([...shape], { op, momentum: null })), 'l0');
+      const def = layer(analyze(net([...shape], { op })), 'l0');
+      // nn.BatchNorm*d(8, momentum=None): weight, bias (16); running_mean, running_var, num_batches_tracked (17)
+      expect([op, none.params, none.buffers, none.flops]).toEqual([op, 16, 17, def.flops]);
+    }
+    const refused = (attrs: Record<string, unknown>) => {
+      const e = errorOf(() => analyze(net([1, 8, 4, 4], attrs)));
+      return [e.code, e.details.path];
+    };
+    for (const bad of [1.5, -0.1]) expect(refused({ op: 'batchNorm2d', momentum: bad })).toEqual(['SPEC_INVALID', '$.layers[0].momentum']);
+    expect(refused({ op: 'instanceNorm2d', momentum: null })).toEqual(['SPEC_INVALID', '$.layers[0].momentum']);
+  });
+});
+
 describe('batchNorm2d receptive field', () => {
   it('on running statistics it passes the conv field through; without them (batch statistics over N, H, W) it is global, with the local 3×3 in a warning', () => {
     const conv = { op: 'conv2d', outChannels: 4, kernelSize: 3, padding: 1 };
