@@ -140,6 +140,19 @@ describe('convlens erf', () => {
     expect(r.err).toContain(says);
   });
 
+  it.each([
+    ['--channels 1e0', ['--channels', '1e0'], '--channels: non-negative integers separated by commas, got "1e0"'],
+    ['--channels 0x1', ['--channels', '0x1'], '--channels: non-negative integers separated by commas, got "0x1"'],
+    ['--position +1,1', ['--position', '+1,1'], '--position: non-negative integers separated by commas, got "+1,1"'],
+    ['--position 1.0,1', ['--position', '1.0,1'], '--position: non-negative integers separated by commas, got "1.0,1"'],
+    ['--seed 0x10', ['--seed', '0x10'], 'an integer from 0 to 4294967295 (2^32 − 1), got "0x10"'],
+    ['--seed 1e3', ['--seed', '1e3'], 'an integer from 0 to 4294967295 (2^32 − 1), got "1e3"'],
+  ])('an index or seed in another spelling than decimal digits (%s) is a usage error, exit 2: Number() read it as 1, 1, 1, 1, 16 and 1000', async (_, flag, says) => {
+    const r = await cli('erf', file('net.json'), '--samples', '1', ...flag);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(says);
+  });
+
   it('a truncated --input .npy is INVALID_TENSOR at --input, naming the file (it was at the file\'s path)', async () => {
     const npy = file('short.npy');
     writeFileSync(npy, Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]));

@@ -34,7 +34,8 @@ import type { Io } from './io.js';
 const list = (what: string) => (v: string) => {
   // Number('') is 0: an empty value ("$UNSET", or `1,,2`) would be taken as channel or row 0
   const parts = v.split(',').map((s) => s.trim());
-  if (parts.some((s) => s === '')) throw new InvalidArgumentError(`${what}: non-negative integers separated by commas, got ${JSON.stringify(v)}`);
+  // decimal digits: Number() also reads 1e2, +3, 0x10 and 2.0 as indices (--input's rule, io.ts shape)
+  if (parts.some((s) => !/^[0-9]+$/.test(s))) throw new InvalidArgumentError(`${what}: non-negative integers separated by commas, got ${JSON.stringify(v)}`);
   const out = parts.map(Number);
   if (out.some((n) => !Number.isInteger(n) || n < 0)) throw new InvalidArgumentError(`${what}: non-negative integers separated by commas, got ${JSON.stringify(v)}`);
   return out;
@@ -44,7 +45,7 @@ const list = (what: string) => (v: string) => {
 const seedOption = (v: string): number => {
   const n = Number(v);
   // one message for every value out of range (−1 said "up to 2^53 − 1"); '' is not seed 0
-  if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > MAX_SEED) throw new InvalidArgumentError(`an integer from 0 to ${MAX_SEED} (2^32 − 1), got ${JSON.stringify(v)}`);
+  if (!/^[0-9]+$/.test(v.trim()) || !Number.isInteger(n) || n < 0 || n > MAX_SEED) throw new InvalidArgumentError(`an integer from 0 to ${MAX_SEED} (2^32 − 1), got ${JSON.stringify(v)}`);
   return n;
 };
 
