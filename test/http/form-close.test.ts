@@ -98,8 +98,9 @@ describe('a multipart body without its close delimiter (--BOUNDARY--) is 400 INC
     const inHeaders = await post('/v1/analyze?input=1,3,64,64', Buffer.concat([file('model', onnx('resnet18')), Buffer.from(`--${B}${CRLF}Content-Disposition: form-da`)]));
     expect([inHeaders.status, inHeaders.json.error?.code, inHeaders.json.error?.path]).toEqual([400, 'INCOMPLETE_BODY', 'body']);
     expect(inHeaders.json.error?.message).toContain(MESSAGE);
-    // a body of the opening boundary line alone, with its CRLF or without: a part opened, never closed
-    for (const only of [`--${B}${CRLF}`, `--${B}`]) {
+    // a body of the opening boundary line alone, with its CRLF, without it or cut between its CR and
+    // LF, after a preamble or not: a part opened, never closed
+    for (const only of [`--${B}${CRLF}`, `--${B}`, `--${B}\r`, `a preamble${CRLF}--${B}\r`, `a preamble${CRLF}--${B}`]) {
       const opened = await post('/v1/analyze', Buffer.from(only));
       expect([only, opened.status, opened.json.error?.code, opened.json.error?.path]).toEqual([only, 400, 'INCOMPLETE_BODY', 'body']);
       expect(opened.json.error?.message).toContain('ended in the middle of its first part');
