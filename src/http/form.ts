@@ -109,8 +109,9 @@ function noParts(request: FastifyRequest): ConvlensError {
   const named = namedBoundary(request)?.boundary ?? '';
   // the body opens a part but never closes it: the parser yields a part only once its end is seen
   const head = FORM_HEADS.get(request)?.toString('latin1') ?? '';
-  // (or stops at that line: `--B` and the end)
-  if (head.startsWith(`--${named}\r\n`) || head.includes(`\r\n--${named}\r\n`) || head === `--${named}` || head.endsWith(`\r\n--${named}`)) {
+  // (or stops in that line's end: `--B` or `--B` CR, and the end; the parser has then opened the part)
+  const stops = [`--${named}`, `--${named}\r`].some((line) => head === line || head.endsWith(`\r\n${line}`));
+  if (head.startsWith(`--${named}\r\n`) || head.includes(`\r\n--${named}\r\n`) || stops) {
     return new ConvlensError('INCOMPLETE_BODY', `the multipart form ended in the middle of its first part: the body opens it (--${named}) but stops before the next boundary line (--${named}, or --${named}-- to close the form)`, { path: 'body' });
   }
   return new ConvlensError('INCOMPLETE_BODY', `the multipart form holds no part: the boundary the Content-Type names, '${named}', never opens a part (a line --${named}); send the boundary the body uses (curl -F sets both)`, { path: 'headers.content-type' });
