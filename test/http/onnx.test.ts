@@ -144,6 +144,16 @@ describe('POST /v1/analyze with an ONNX file', () => {
     expect(named.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input.input' });
   });
 
+  it('?input spelt as --input takes it: 1x3x64x64, 1X3X64X64, 1×3×64×64 and spaces around the commas are 1,3,64,64 (the capital X was a 400, though the README says a dimension is written as --input takes it)', async () => {
+    const want = await request(app.server).post('/v1/analyze?input=1,3,64,64').set('content-type', 'application/octet-stream').send(fixture('resnet18')).expect(200);
+    for (const spelt of ['1x3x64x64', '1X3X64X64', '1×3×64×64', ' 1, 3 ,64 , 64 ']) {
+      const res = await request(app.server).post(`/v1/analyze?input=${encodeURIComponent(spelt)}`).set('content-type', 'application/octet-stream').send(fixture('resnet18'));
+      expect([spelt, res.status]).toEqual([spelt, 200]);
+      expect(res.body.totals, spelt).toEqual(want.body.totals);
+      expect(res.body.inputs, spelt).toEqual(want.body.inputs);
+    }
+  });
+
   it('?input past 2^53 − 1 is 400 INVALID_OPTION at query.input, as the CLI\'s --input says (9007199254740993 was read as ...992 and the error quoted a number not given)', async () => {
     const res = await request(app.server).post('/v1/analyze?input=1,3,9007199254740993,64').set('content-type', 'application/octet-stream').send(fixture('resnet18')).expect(400);
     expect(res.body.error).toMatchObject({ code: 'INVALID_OPTION', path: 'query.input' });
