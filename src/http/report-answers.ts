@@ -30,7 +30,8 @@ export function inputShapes(query: Record<string, unknown>): Record<string, numb
     // given twice, one value would be silently lost
     if (Array.isArray(raw)) throw new ConvlensError('INVALID_OPTION', `query.${key} is given ${raw.length} times; give each input's shape once`, { path: `query.${key}` });
     const text = String(raw);
-    const spelt = text.split(/[,x×]/).map((d) => d.trim());
+    // separators as --input takes them (cli/io.ts shape): a comma, x, X or ×
+    const spelt = text.split(/[,xX×]/).map((d) => d.trim());
     const dims = spelt.map(Number);
     // plain decimal digits: Number() also reads 1e2, +64, 0x40 and 64.0 as sizes, spellings no shape is written in;
     // a safe integer: past 2^53 − 1 a number is read as another (…993 as …992), as the CLI's --input says
