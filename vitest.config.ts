@@ -90,6 +90,7 @@ const SERIAL = [
   'test/runtime/shared-arena-runs.test.ts', // sleeps
   'test/runtime/shared-weights.test.ts', // sleeps
   'test/runtime/split-attention.test.ts', // clocks, sleeps
+  'test/runtime/split-tail.test.ts', // sleeps, a partner that sleeps, a pool
   'test/runtime/split-mlp.test.ts', // clocks, sleeps
   'test/runtime/task-clock.test.ts', // clocks, sleeps
   'test/runtime/team-protocol.test.ts', // clocks
