@@ -12,8 +12,6 @@ const cases = GOLDEN_CASES;
 
 /** Operators without PyTorch goldens, and where their outputs are checked instead. */
 const EXEMPT: Record<string, string> = {
-  batchNorm1d: "batchNorm2d's kernel (whose goldens include BatchNorm1d's [4, 3, 6]) under PyTorch's name for a rank 2–3 input: test/graph/onnx-batchnorm-rank.test.ts",
-  batchNorm3d: "batchNorm2d's kernel under PyTorch's name for a rank-5 input: hand-worked values in test/graph/onnx-batchnorm-rank.test.ts",
   resize: 'ONNX Resize semantics (PyTorch has no op for every mode): test/graph/onnx.test.ts',
   sigmoidLut: 'an approximation, not a PyTorch op: its max error against the exact sigmoid, test/runtime/operators.test.ts',
   dropout: 'random in training: statistics and identity at inference, test/runtime/operators.test.ts',
