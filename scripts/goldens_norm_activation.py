@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch goldens for the normalisations (layerNorm, groupNorm, instanceNorm2d, localResponseNorm) and the
+"""PyTorch goldens for the normalisations (layerNorm, rmsNorm, groupNorm, instanceNorm2d, localResponseNorm) and the
 activations of activation-more.ts and softmax.ts (gelu, tanh, erf, mish, elu, selu, celu,
 softplus, softsign, hardTanh, prelu, logSoftmax), over their attribute combinations.
 
@@ -150,11 +150,27 @@ def large_logits():
         case(f"logSoftmax dim=1 logits {row} ((x − m) − log Σ)", "logSoftmax", {"dim": 1}, [x], [F.log_softmax(x, 1)])
 
 
+def rms_norms():
+    # after the others, so their random inputs stay as they were. torch 1.13 has no nn.RMSNorm (2.4+):
+    # its formula, x·rsqrt(mean(x²) + ε)·γ, as F.rms_norm computes it
+    def rms(t, dims, g, eps):
+        y = t * torch.rsqrt(t.pow(2).mean(dims, keepdim=True) + eps)
+        return y * g if g is not None else y
+    x = rnd(2, 5, 8, scale=2, shift=1)
+    g = rnd(8, scale=0.5, shift=1)
+    case("rmsNorm [2,5,8] normalizedShape=[8]", "rmsNorm", {"normalizedShape": [8]}, [x], [rms(x, [-1], g, 1e-5)], {"weight": g})
+    case("rmsNorm [2,5,8] default (last dim) eps=0.5 elementwiseAffine=false", "rmsNorm", {"eps": 0.5, "elementwiseAffine": False}, [x], [rms(x, [-1], None, 0.5)])
+    x4 = rnd(2, 3, 4, 5, scale=2, shift=-1)
+    g3 = rnd(3, 4, 5, scale=0.5, shift=1)
+    case("rmsNorm [2,3,4,5] axis=1 (ONNX RMSNormalization: over C, H, W)", "rmsNorm", {"axis": 1}, [x4], [rms(x4, [1, 2, 3], g3, 1e-5)], {"weight": g3})
+
+
 def main():
     activations()
     norms()
     lrn()
     large_logits()
+    rms_norms()
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}, separators=(",", ":")) + "\n")
     print(f"wrote {len(CASES)} cases to {OUT}")
 

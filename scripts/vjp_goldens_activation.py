@@ -148,12 +148,24 @@ def lrn():
     case("vjp localResponseNorm size=5 on [2,5,4] alpha=1", "localResponseNorm", {"size": 5, "alpha": 1.0}, [x3], lambda t: F.local_response_norm(t, 5, 1.0))
 
 
+def rms_norms():
+    # after the others, so their random inputs and gradients stay as they were; torch 1.13 has no
+    # nn.RMSNorm (2.4+): autograd through its formula, x·rsqrt(mean(x²) + ε)·γ
+    x = rnd(2, 5, 8, scale=2) + 1
+    g = rnd(8) * 0.5 + 1
+    case("vjp rmsNorm normalizedShape=[8]", "rmsNorm", {"normalizedShape": [8]}, [x], lambda t: t * torch.rsqrt(t.pow(2).mean(-1, keepdim=True) + 1e-5) * g, {"weight": g})
+    x4 = rnd(2, 3, 4, 5, scale=2) - 1
+    case("vjp rmsNorm axis=1 eps=0.5 elementwiseAffine=false", "rmsNorm", {"axis": 1, "eps": 0.5, "elementwiseAffine": False}, [x4],
+         lambda t: t * torch.rsqrt(t.pow(2).mean([1, 2, 3], keepdim=True) + 0.5))
+
+
 def main():
     activations()
     batch_norm()
     modern_activations()
     norms()
     lrn()
+    rms_norms()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"torch": torch.__version__, "cases": CASES}, separators=(",", ":")) + "\n")
     print(f"wrote {len(CASES)} cases to {OUT}")

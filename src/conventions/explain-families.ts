@@ -271,6 +271,12 @@ export function morePartsOf(f: LayerFacts): Parts | null {
     case 'groupNorm':
     case 'instanceNorm':
       return only(normElementwise(f), f);
+    case 'rmsNorm': {
+      // rms-norm.ts: x², the sum, × 1/rms (and × γ) per element; ÷ M, + ε, 1/√ per row
+      const affine = f.weights.some((w) => w.name === 'weight');
+      const perElement = affine ? add(V('statistics', 3), V('affine', 1)) : V('statistics', 3);
+      return only(add(mul(dims('elements', x), perElement), mul(V('rows', (f.plan as { outer: number }).outer), V('per row', 3))), f);
+    }
     case 'localResponseNorm':
       // local-response-norm.ts: x², the window's size − 1 additions and its mean, ×α, + k, ^β, ÷
       return only(mul(add(V('window sum', Number(f.attrs.size) - 1), V('x², mean, ×α, + k, ^β, ÷', 6)), dims('elements', x)), f);

@@ -36,6 +36,7 @@ import { ifSelect, loopContinue } from '../ops/control.js';
 import { loop } from '../ops/loop.js';
 import { layerNorm, groupNorm, instanceNorm1d, instanceNorm2d, instanceNorm3d } from '../ops/norm-group.js';
 import { localResponseNorm } from '../ops/local-response-norm.js';
+import { rmsNorm } from '../ops/rms-norm.js';
 import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh, prelu } from '../ops/activation-more.js';
 import { logSoftmax } from '../ops/softmax.js';
 import { reduceSum, reduceMax, reduceMin, reduceL2, reduceProd } from '../ops/reduction.js';
@@ -112,6 +113,7 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   [spatioTemporalPositionEncoding, 'positionEmbedding'],
   [classToken, 'classToken'],
   [layerNorm, 'layerNorm'],
+  [rmsNorm, 'rmsNorm'],
   [groupNorm, 'groupNorm'],
   [instanceNorm2d, 'instanceNorm'],
   [instanceNorm1d, 'instanceNorm'],

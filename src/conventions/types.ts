@@ -70,6 +70,7 @@ export const FAMILIES = [
   'positionEmbedding',
   'classToken',
   'layerNorm',
+  'rmsNorm',
   'groupNorm',
   'instanceNorm',
   'localResponseNorm',

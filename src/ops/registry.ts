@@ -24,6 +24,7 @@ import { loop } from './loop.js';
 import { add, concat, div, mul, sub } from './merge.js';
 import { batchNorm1d, batchNorm2d, batchNorm3d } from './norm.js';
 import { layerNorm, groupNorm, instanceNorm1d, instanceNorm2d, instanceNorm3d } from './norm-group.js';
+import { rmsNorm } from './rms-norm.js';
 import { localResponseNorm } from './local-response-norm.js';
 import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh, prelu } from './activation-more.js';
 import { logSoftmax } from './softmax.js';
@@ -109,6 +110,7 @@ export const OPS: readonly OpDef[] = [
   batchNorm1d,
   batchNorm3d,
   layerNorm,
+  rmsNorm,
   groupNorm,
   instanceNorm2d,
   instanceNorm1d,

@@ -35,6 +35,8 @@ export interface TensorSpec {
   /** raw_data exactly as given (any length: a truncated tensor on purpose); wins over data. */
   raw?: Uint8Array;
   type?: 'float' | 'int64' | 'float16' | 'bfloat16' | 'double' | 'int8' | 'uint8' | 'int32' | 'uint64' | 'bool';
+  /** The TensorProto.DataType number written, overriding `type`'s (types the list above lacks: FLOAT8E4M3FN 17, INT4 22, FLOAT4E2M1 23 …; give their bytes as `raw`). */
+  dataType?: number;
   /** The typed field `data` goes to, as onnx.helper.make_tensor writes it (float16 as its bits in int32_data). */
   field?: 'int32Data' | 'int64Data' | 'doubleData' | 'uint64Data';
   /** The data in an external file of this name (data_location EXTERNAL, external_data location), none in the model. */
@@ -50,7 +52,7 @@ const TYPES = { f: 1, i: 2, s: 3, t: 4, g: 5, floats: 6, ints: 7, strings: 8 } a
 const DATA_TYPES = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, double: 11, uint64: 13, bfloat16: 16 } as const;
 
 function tensor(t: TensorSpec & { name?: string }) {
-  const base = { ...(t.name !== undefined ? { name: t.name } : {}), dims: t.dims, dataType: DATA_TYPES[t.type ?? 'float'] };
+  const base = { ...(t.name !== undefined ? { name: t.name } : {}), dims: t.dims, dataType: t.dataType ?? DATA_TYPES[t.type ?? 'float'] };
   if (t.external !== undefined) return { ...base, dataLocation: 1, externalData: [{ key: 'location', value: t.external }] };
   if (t.raw) return { ...base, rawData: t.raw };
   if (!t.data) return base;

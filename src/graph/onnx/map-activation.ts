@@ -6,7 +6,9 @@
  * PRelu with a constant slope of one value (one learned parameter) or one value per channel
  * ([C, 1, 1] as torch exports it, or [1, C, 1, 1] …: the slopes run along the dim where the slope's
  * one non-1 axis lands after right-aligned broadcasting); Softmax and LogSoftmax (opset 13+: one
- * axis, −1 by default; before: axis 1 by default and the input coerced to 2-D at the axis).
+ * axis, −1 by default; before: axis 1 by default and the input coerced to 2-D at the axis);
+ * Swish (opset 24: x·sigmoid(alpha·x), alpha 1 by default) as swish (SiLU) where alpha is 1; another
+ * alpha is Unsupported at the attribute (convlens's swish has none).
  */
 import { Unsupported } from './mapping.js';
 import type { MapContext, NodeMapper } from './mapping.js';
@@ -53,6 +55,11 @@ export const ACTIVATION_MAPPERS: Record<string, NodeMapper> = {
     const approximate = ctx.a.string('approximate', 'none');
     if (approximate !== 'none' && approximate !== 'tanh') throw new Unsupported(`approximate '${approximate}'`, 'approximate');
     return { op: 'gelu', inputs: [ctx.node.input[0]], attrs: { approximate }, from: { approximate: 'approximate' } };
+  },
+  Swish: (ctx) => {
+    const alpha = ctx.a.float('alpha', 1);
+    if (alpha !== 1) throw new Unsupported(`alpha ${alpha}: convlens's swish is x·sigmoid(x) (alpha 1)`, 'alpha');
+    return { op: 'swish', inputs: [ctx.node.input[0]], attrs: {} };
   },
   PRelu: prelu,
   Softmax: softmaxLike('softmax'),

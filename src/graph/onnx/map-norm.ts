@@ -9,6 +9,10 @@
  *                                   normalizedShape, so one that does not fit the input is
  *                                   SHAPE_MISMATCH, not a wrong count; one broadcast over the
  *                                   normalised dims (fewer of them than −axis) is Unsupported.
+ *   RMSNormalization (opset 23)     X, scale → rmsNorm over [axis, rank) (axis −1 by default), epsilon
+ *                                   1e-5; scale, a constant, is its weight, its shape (leading 1s
+ *                                   dropped) the normalised dims' (one broadcast over them, fewer
+ *                                   values, is Unsupported); stash_type is moot (float64 statistics).
  *   GroupNormalization (18, 21)     X, scale, bias → groupNorm; num_groups; scale and bias per group
  *                                   (opset 18: [G]) or per channel (opset 21: [C]), told by their size;
  *                                   per channel, their size is checked as the channel count.
@@ -88,6 +92,20 @@ const layerNormalization: NodeMapper = (ctx) => {
     attrs: { axis, normalizedShape, eps: ctx.a.float('epsilon', 1e-5), bias: bias !== null },
     from: { axis: 'axis', normalizedShape: 1, eps: 'epsilon' },
     weights: { weight: { constant: scale.name }, ...(bias ? { bias: { constant: bias.name } } : {}) },
+  };
+};
+
+const rmsNormalization: NodeMapper = (ctx) => {
+  const scale = constantInput(ctx, 1, 'scale');
+  const normalizedShape = stripLeadingOnes(scale.shape);
+  const axis = ctx.a.int('axis', -1);
+  if (axis < 0 && normalizedShape.length < -axis) throw new Unsupported(`a scale of shape [${scale.shape.join(', ')}] broadcast over the ${-axis} normalised dims`, 1);
+  return {
+    op: 'rmsNorm',
+    inputs: [ctx.node.input[0]],
+    attrs: { axis, normalizedShape, eps: ctx.a.float('epsilon', 1e-5) },
+    from: { axis: 'axis', normalizedShape: 1, eps: 'epsilon' },
+    weights: { weight: { constant: scale.name } },
   };
 };
 
@@ -218,6 +236,7 @@ const lrn: NodeMapper = (ctx) => {
 export const NORM_MAPPERS: Record<string, NodeMapper> = {
   BatchNormalization: batchNormalization,
   LayerNormalization: layerNormalization,
+  RMSNormalization: rmsNormalization,
   GroupNormalization: groupNormalization,
   InstanceNormalization: instanceNormalization,
   LRN: lrn,

@@ -1,0 +1,67 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * Fixtures of ai.onnx opsets after 21 (src/graph/onnx/opsets.ts) and their expected outputs from
+ * onnxruntime-node (bench/node_modules, the benchmarks' own dependency): each model is written with
+ * protobufjs and the official onnx.proto (test/graph/onnx-builder.ts; Python's onnx 1.12 knows opsets
+ * to 17 only), run by onnxruntime, and its input and output kept in truth.json beside it. Inputs are
+ * a fixed LCG's, so a rerun writes the same files. Run: npx tsx scripts/opset_later_goldens.ts
+ */
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { onnxModel } from '../test/graph/onnx-builder.js';
+import type { InitSpec, NodeSpec } from '../test/graph/onnx-builder.js';
+
+const DIR = new URL('../test/fixtures/onnx-opset-later/', import.meta.url);
+const require = createRequire(new URL('../bench/package.json', import.meta.url));
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ort = require('onnxruntime-node');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const version: string = require('onnxruntime-node/package.json').version;
+
+let state = 12345;
+/** Values in [−2, 2), 1/64 apart (exact in float32). */
+const values = (n: number) =>
+  Array.from({ length: n }, () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return Math.floor((state / 2147483648) * 256) / 64 - 2;
+  });
+const numel = (s: number[]) => s.reduce((p, d) => p * d, 1);
+
+interface Case {
+  opset: number;
+  input: number[];
+  node: NodeSpec;
+  initializers?: InitSpec[];
+}
+const CASES: Record<string, Case> = {
+  // RMSNormalization-23: axis −1, epsilon 1e-5 by default; scale [8]
+  rms_norm_last: { opset: 23, input: [2, 3, 8], node: { op: 'RMSNormalization', inputs: ['x', 'scale'], outputs: ['y'], name: 'rms' }, initializers: [{ name: 'scale', dims: [8], data: values(8) }] },
+  // over [1, rank) of an NCHW map: a row is a sample's C·H·W values; scale [C, H, W]; epsilon 0.5 (it shows)
+  rms_norm_axis1: {
+    opset: 23,
+    input: [2, 4, 3, 3],
+    node: { op: 'RMSNormalization', inputs: ['x', 'scale'], outputs: ['y'], name: 'rms', attrs: { axis: { i: 1 }, epsilon: { f: 0.5 } } },
+    initializers: [{ name: 'scale', dims: [4, 3, 3], data: values(36) }],
+  },
+  // Swish-24: x·sigmoid(alpha·x), alpha 1 by default
+  swish: { opset: 24, input: [2, 3, 5], node: { op: 'Swish', inputs: ['x'], outputs: ['y'], name: 'swish' } },
+  // MaxPool-22 / AveragePool-22: a window that would start in the right padding is dropped (5 + 1 + 1 with k 2, s 2, ceil: 3 windows, not 4)
+  max_pool_ceil: { opset: 22, input: [1, 1, 5, 5], node: { op: 'MaxPool', inputs: ['x'], outputs: ['y'], name: 'pool', attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] }, ceil_mode: { i: 1 } } } },
+  avg_pool_ceil: {
+    opset: 22,
+    input: [1, 1, 5, 5],
+    node: { op: 'AveragePool', inputs: ['x'], outputs: ['y'], name: 'pool', attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] }, ceil_mode: { i: 1 } } },
+  },
+};
+
+const truth: { onnxruntime: string; cases: Record<string, { opset: number; input: { shape: number[]; data: number[] }; output: { shape: number[]; data: number[] } }> } = { onnxruntime: version, cases: {} };
+for (const [name, c] of Object.entries(CASES)) {
+  const bytes = onnxModel({ inputs: [{ name: 'x', shape: c.input }], outputs: ['y'], nodes: [c.node], initializers: c.initializers, opset: c.opset });
+  writeFileSync(new URL(`${name}.onnx`, DIR), bytes);
+  const input = { shape: c.input, data: values(numel(c.input)) };
+  const session = await ort.InferenceSession.create(Buffer.from(bytes));
+  const { y } = await session.run({ x: new ort.Tensor('float32', Float32Array.from(input.data), input.shape) });
+  truth.cases[name] = { opset: c.opset, input, output: { shape: [...y.dims], data: Array.from(y.data as Float32Array) } };
+  console.log(name, `opset ${c.opset}`, y.dims.join('×'));
+}
+writeFileSync(new URL('truth.json', DIR), JSON.stringify(truth));

@@ -1,0 +1,94 @@
+/**
+ * ai.onnx opsets after 21, read by their own definitions (src/graph/onnx/opsets.ts lists what each
+ * changed). RMSNormalization (opset 23) → rmsNorm (src/ops/rms-norm.ts), Swish (24) → swish where
+ * alpha is 1, and MaxPool / AveragePool at 22 (a window that would start in the right padding is
+ * dropped, which convlens's ceil-mode windows already do, as PyTorch's). Expected: onnxruntime-node
+ * 1.30's outputs of the committed models (scripts/opset_later_goldens.ts wrote both, the models
+ * with protobufjs and onnx.proto), and hand-worked counts.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { importOnnx } from '../../src/graph/onnx/import.js';
+import { runGraph } from '../../src/runtime/execute.js';
+import { tensor } from '../../src/tensor/tensor.js';
+import { DEFAULTS, errorOf, layer } from '../helpers.js';
+import { onnxModel } from './onnx-builder.js';
+
+const DIR = new URL('../fixtures/onnx-opset-later/', import.meta.url);
+const OPTS = { training: false, seed: 0, weightInit: 'file' as const, weights: {}, capture: [], maxElements: 1 << 20 };
+interface Case {
+  opset: number;
+  input: { shape: number[]; data: number[] };
+  output: { shape: number[]; data: number[] };
+}
+const truth = JSON.parse(readFileSync(new URL('truth.json', DIR), 'utf8')) as { onnxruntime: string; cases: Record<string, Case> };
+const graphOf = (bytes: Uint8Array) => importOnnx(bytes, { inputShapes: {} }).graph;
+const maxDiff = (a: ArrayLike<number>, b: readonly number[]) => Math.max(...b.map((v, i) => Math.abs(a[i] - v)));
+
+describe.each([
+  // op, params (|scale|), FLOPs: 4 an element (square, add, scale, × γ) + 3 a row (÷ M, + ε, 1/√)
+  ['rms_norm_last', 'rmsNorm', 8, 48 * 4 + 6 * 3],
+  ['rms_norm_axis1', 'rmsNorm', 36, 72 * 4 + 2 * 3],
+  ['swish', 'swish', 0, 30 * 5],
+  ['max_pool_ceil', 'maxPool2d', 0, null],
+  ['avg_pool_ceil', 'avgPool2d', 0, null],
+] as const)('%s (onnxruntime-node 1.30)', (name, op, params, flops) => {
+  const c = truth.cases[name];
+  const bytes = readFileSync(new URL(`${name}.onnx`, DIR));
+
+  it(`imports as ${op} at opset ${c.opset}, analysed complete, output ${c.output.shape.join('×')}`, () => {
+    const graph = graphOf(bytes);
+    expect(graph.layers.map((l) => l.op)).toEqual([op]);
+    const r = analyzeGraph(graph, DEFAULTS);
+    expect([r.totals.complete, r.totals.unsupported]).toEqual([true, []]);
+    const l = r.layers[0];
+    expect([l.outputShape, l.params]).toEqual([c.output.shape, params]);
+    if (flops !== null) expect(r.totals.flops).toBe(flops);
+  });
+
+  it("runs to onnxruntime's output", () => {
+    const out = Object.values(runGraph(graphOf(bytes), { x: tensor(c.input.shape, c.input.data) }, OPTS).outputs)[0];
+    expect(out.shape).toEqual(c.output.shape);
+    expect(maxDiff(out.data, c.output.data)).toBeLessThan(2e-6);
+  });
+});
+
+describe('RMSNormalization (opset 23), hand-worked', () => {
+  const rms = (attrs: Record<string, { i: number } | { f: number }>, scale: { dims: number[]; data: number[] }, shape: number[]) =>
+    onnxModel({ inputs: [{ name: 'x', shape }], outputs: ['y'], opset: 23, initializers: [{ name: 's', ...scale }], nodes: [{ op: 'RMSNormalization', inputs: ['x', 's'], outputs: ['y'], name: 'r', attrs }] });
+
+  it('x = [3, 4], scale [1, 2], epsilon 0.5: mean(x²) = 12.5, y = x/√13·scale (no mean subtracted, no bias)', () => {
+    const y = Object.values(runGraph(graphOf(rms({ epsilon: { f: 0.5 } }, { dims: [2], data: [1, 2] }, [1, 2])), { x: tensor([1, 2], [3, 4]) }, OPTS).outputs)[0];
+    expect(Array.from(y.data)).toEqual([3 / Math.sqrt(13), 8 / Math.sqrt(13)].map(Math.fround));
+  });
+
+  it('a scale [1, 1, 8] (leading 1s) is the normalised dims [8]', () => {
+    const ok = analyzeGraph(graphOf(rms({}, { dims: [1, 1, 8], data: new Array(8).fill(1) }, [2, 3, 8])), DEFAULTS);
+    expect([ok.totals.complete, layer(ok, 'r').params]).toEqual([true, 8]);
+  });
+
+  // ONNX lets a scale broadcast over the normalised dims; rmsNorm's γ has their shape, so such a file is refused with the shapes, not counted wrong
+  it('a scale [2] broadcast over two normalised dims (axis −2) is Unsupported at input 1; a scale [1] over [8] is SHAPE_MISMATCH naming both', () => {
+    const two = analyzeGraph(graphOf(rms({ axis: { i: -2 } }, { dims: [8], data: new Array(8).fill(1) }, [2, 3, 8])), DEFAULTS);
+    expect(two.totals.unsupported).toEqual([{ opType: 'RMSNormalization', count: 1, nodes: ['r'], reasons: [expect.stringContaining('a scale of shape [8] broadcast over the 2 normalised dims')] }]);
+    const e = errorOf(() => analyzeGraph(graphOf(rms({}, { dims: [1], data: [1] }, [2, 3, 8])), DEFAULTS));
+    expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', "layer 'r': normalizedShape [1] must be the trailing dims of the input [2, 3, 8]"]);
+  });
+
+  it('axis 1 on (2, 3, 8) with a scale [8]: SHAPE_MISMATCH naming both, not a wrong count', () => {
+    const e = errorOf(() => analyzeGraph(graphOf(rms({ axis: { i: 1 } }, { dims: [8], data: new Array(8).fill(1) }, [2, 3, 8])), DEFAULTS));
+    expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', "layer 'r': axis 1 normalises dims from 1 of the input [2, 3, 8], but the weight's shape [8] covers the last 1"]);
+  });
+});
+
+describe('Swish (opset 24)', () => {
+  const swish = (alpha?: number) =>
+    onnxModel({ inputs: [{ name: 'x', shape: [1, 4] }], outputs: ['y'], opset: 24, nodes: [{ op: 'Swish', inputs: ['x'], outputs: ['y'], name: 's', ...(alpha !== undefined && { attrs: { alpha: { f: alpha } } }) }] });
+
+  it('alpha 1 given is swish too; alpha 0.5 (x·sigmoid(x/2)) is Unsupported at alpha, not read as SiLU', () => {
+    expect(graphOf(swish(1)).layers[0].op).toBe('swish');
+    const r = analyzeGraph(graphOf(swish(0.5)), DEFAULTS);
+    expect(r.totals.unsupported).toEqual([{ opType: 'Swish', count: 1, nodes: ['s'], reasons: [expect.stringContaining('alpha 0.5')] }]);
+  });
+});
