@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
+import { outputElementType } from '../../src/graph/onnx/element-types.js';
 import { runGraph } from '../../src/runtime/execute.js';
 import { tensor } from '../../src/tensor/tensor.js';
 import { DEFAULTS, errorOf, layer } from '../helpers.js';
@@ -90,5 +91,61 @@ describe('Swish (opset 24)', () => {
     expect(graphOf(swish(1)).layers[0].op).toBe('swish');
     const r = analyzeGraph(graphOf(swish(0.5)), DEFAULTS);
     expect(r.totals.unsupported).toEqual([{ opType: 'Swish', count: 1, nodes: ['s'], reasons: [expect.stringContaining('alpha 0.5')] }]);
+  });
+});
+
+describe('quantization at opset 23', () => {
+  it("QuantizeLinear-23 with precision FLOAT (and its DequantizeLinear): onnxruntime's values (fixture quantize_precision_float)", () => {
+    const c = truth.cases.quantize_precision_float;
+    const graph = graphOf(readFileSync(new URL('quantize_precision_float.onnx', DIR)));
+    expect(graph.layers.map((l) => l.op)).toEqual(['quantizeLinear', 'dequantizeLinear']);
+    const out = Object.values(runGraph(graph, { x: tensor(c.input.shape, c.input.data) }, OPTS).outputs)[0];
+    expect(Array.from(out.data)).toEqual(c.output.data);
+  });
+
+  it('QuantizeLinear-23 with precision FLOAT16 (x / y_scale in float16) is Unsupported at precision, not read as float32', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [4] }],
+      outputs: ['y'],
+      opset: 23,
+      initializers: [{ name: 's', dims: [], data: [0.03] }],
+      nodes: [{ op: 'QuantizeLinear', inputs: ['x', 's'], outputs: ['y'], name: 'q', attrs: { precision: { i: 10 } } }],
+    });
+    const r = analyzeGraph(graphOf(bytes), DEFAULTS);
+    expect(r.totals.unsupported).toEqual([{ opType: 'QuantizeLinear', count: 1, nodes: ['q'], reasons: [expect.stringContaining('precision float16 (ONNX 10)')] }]);
+  });
+
+  // onnxruntime 1.30 fails on this node ("Tensor type mismatch" writing FLOAT16 for a FLOAT scale): worked by hand
+  it('DequantizeLinear-23 with output_dtype FLOAT16 (scale FLOAT): its output is float16, q·(1/3) rounded to half precision', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [4] }],
+      outputs: ['y'],
+      opset: 23,
+      initializers: [
+        { name: 'q', dims: [4], data: [1, -7, 100, 127], type: 'int8' },
+        { name: 's', dims: [], data: [1 / 3] },
+      ],
+      nodes: [
+        { op: 'DequantizeLinear', inputs: ['q', 's'], outputs: ['d'], name: 'dq', attrs: { output_dtype: { i: 10 } } },
+        { op: 'Add', inputs: ['x', 'd'], outputs: ['y'], name: 'add' },
+      ],
+    });
+    const out = Object.values(runGraph(graphOf(bytes), { x: tensor([4], [0, 0, 0, 0]) }, OPTS).outputs)[0];
+    // float16 steps: 2^-12 on [0.25, 0.5), 2^-9 on [2, 4), 2^-5 on [32, 64); ties none
+    expect(Array.from(out.data)).toEqual([1365 / 4096, -1195 / 512, 1067 / 32, 1355 / 32]);
+  });
+
+  it('… and where q is a graph input (a layer, not a folded weight): the layer writes float16', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'q', shape: [4], elemType: 3 }],
+      outputs: ['y'],
+      opset: 23,
+      initializers: [{ name: 's', dims: [], data: [1 / 3] }],
+      nodes: [{ op: 'DequantizeLinear', inputs: ['q', 's'], outputs: ['y'], name: 'dq', attrs: { output_dtype: { i: 10 } } }],
+    });
+    const graph = graphOf(bytes);
+    expect(outputElementType(graph.layers[0], 0)).toBe('float16');
+    const out = Object.values(runGraph(graph, { q: tensor([4], [1, -7, 100, 127]) }, OPTS).outputs)[0];
+    expect(Array.from(out.data)).toEqual([1365 / 4096, -1195 / 512, 1067 / 32, 1355 / 32]);
   });
 });

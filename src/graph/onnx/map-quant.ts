@@ -3,7 +3,10 @@
  * the ONNX operator specs (opsets 10–21) and com.microsoft's contrib ops (QLinearAdd, QLinearMul,
  * QLinearGlobalAveragePool, QLinearConcat).
  * The quantized element type comes from the zero point's type (uint8 when it is absent, as the
- * spec says), or output_dtype (opset 21). Integer weights (QLinearConv's w and B, a constant B of
+ * spec says), or output_dtype (opset 21). QuantizeLinear-23's precision (the type x / y_scale is
+ * divided in) is read where it is FLOAT, what convlens divides in (float32, as onnxruntime); another
+ * (FLOAT16, BFLOAT16, DOUBLE) rounds the quotient otherwise and is Unsupported at the attribute.
+ * DequantizeLinear-23's output_dtype types its output (node-types.ts). Integer weights (QLinearConv's w and B, a constant B of
  * QLinearMatMul or MatMulInteger) bind to the op as weights, so they count as parameters; scales
  * and zero points stay inputs (constants: per tensor or per channel).
  */
@@ -92,14 +95,24 @@ function matB(ctx: MapContext, bIndex: number): { inputs: string[]; attrs: Recor
 export const QUANT_MAPPERS: Record<string, NodeMapper> = {
   QuantizeLinear(ctx) {
     noBlocks(ctx);
+    const precision = ctx.a.int('precision', 0);
+    if (precision !== 0 && precision !== 1) throw new Unsupported(`precision ${dtypeOfOnnx(precision)} (ONNX ${precision}): convlens divides x by y_scale in float32`, 'precision');
     return ctx.same('quantizeLinear', { axis: ctx.a.int('axis', 1), dtype: quantDtype(ctx, 2) }, { axis: 'axis', dtype: DTYPE_FROM(ctx, 2) });
   },
   DequantizeLinear(ctx) {
     noBlocks(ctx);
     const x = ctx.constOf(0);
     const stored = x && (QUANTIZED.has(x.dataType) || x.dataType === 'int32');
-    const dtype = stored ? x.dataType : quantDtype(ctx, 2, true);
-    return ctx.same('dequantizeLinear', { axis: ctx.a.int('axis', 1), dtype }, { axis: 'axis', dtype: stored ? 0 : DTYPE_FROM(ctx, 2) });
+    if (stored) return ctx.same('dequantizeLinear', { axis: ctx.a.int('axis', 1), dtype: x.dataType }, { axis: 'axis', dtype: 0 });
+    // DequantizeLinear's output_dtype (opset 23) is its float output's type, not the quantized one
+    // QuantizeLinear's names: that is its zero point's (T1), else x's as the graph types it, else uint8
+    const zp = ctx.node.input[2] ? (ctx.constOf(2)?.dataType ?? ctx.typeOf(2)) : undefined;
+    const xType = ctx.typeOf(0);
+    const fromX = zp === undefined && xType !== undefined && (QUANTIZED.has(xType) || xType === 'int32');
+    const dtype = zp ?? (fromX ? xType : 'uint8');
+    const from = fromX ? 0 : 2;
+    if (!QUANTIZED.has(dtype) && dtype !== 'int32') throw new Unsupported(`quantized type ${dtype} (convlens reads uint8, int8, uint16, int16, int32)`, from);
+    return ctx.same('dequantizeLinear', { axis: ctx.a.int('axis', 1), dtype }, { axis: 'axis', dtype: from });
   },
   QLinearConv(ctx) {
     const ins = ctx.node.input;

@@ -10,7 +10,8 @@ import type { NodeProto } from './proto.js';
 
 /**
  * Output types of the quantization ops (ONNX and com.microsoft): the output's zero point's type
- * (uint8 when absent, as ONNX defaults), a dequantized output its scale's; integer accumulations int32.
+ * (uint8 when absent, as ONNX defaults), a dequantized output its scale's (or, from opset 23, its
+ * output_dtype's: nodeOutputType); integer accumulations int32.
  */
 const QUANTIZED_OUT: Record<string, (k: number, inputs: (DataType | undefined)[]) => DataType> = {
   DequantizeLinear: (_k, ins) => ins[1] ?? 'float32',
@@ -43,6 +44,8 @@ export function nodeOutputType(n: NodeProto, k: number, inputs: (DataType | unde
   if (n.opType === 'Where') return inputs[1] ?? 'float32';
   if (n.opType === 'OneHot') return inputs[2] ?? 'float32';
   // quantization changes the type: a dequantized tensor is its scale's (float), a quantized one its zero point's
+  // DequantizeLinear-23's output_dtype, when given (not 0), is the output's type, the scale's otherwise
+  if (n.opType === 'DequantizeLinear' && Number(attr('output_dtype')?.i ?? 0) !== 0) return dtypeOfOnnx(Number(attr('output_dtype')!.i));
   const quantized = QUANTIZED_OUT[n.opType];
   if (quantized) return quantized(k, inputs);
   return inputs[0] ?? 'float32';
