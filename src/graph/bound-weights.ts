@@ -29,7 +29,7 @@ export function boundWeight(layer: GraphLayer, spec: WeightSpec, constants: Read
   return tensor([...spec.shape], own(layer.weights, spec.name)!.transpose ? transpose2d(data, c.shape[0], c.shape[1]) : data);
 }
 
-/** INVALID_TENSOR at a weight the file binds but carries no values for: a fold not held at import, stripped or external data. */
+/** INVALID_TENSOR at a weight the file binds but carries no values for: a fold not held at import, stripped or external data, or values of a type convlens does not decode. */
 export function missingWeight(layer: GraphLayer, spec: WeightSpec, c: GraphConstant): ConvlensError {
   const key = `${layer.name}.${spec.name}`;
   const instead = 'seed the weights instead (weightInit "seed"; on the command line --weight-init seed) or give it in "weights"';
@@ -39,7 +39,12 @@ export function missingWeight(layer: GraphLayer, spec: WeightSpec, c: GraphConst
       layer: layer.name,
     });
   }
-  const why = c.external !== undefined ? `its data is in the external file '${c.external}' beside the model, which convlens does not read (save the model with its weights inside: onnx.save(model, path, save_as_external_data=False))` : 'weights stripped';
+  const why =
+    c.external !== undefined
+      ? `its data is in the external file '${c.external}' beside the model, which convlens does not read (save the model with its weights inside: onnx.save(model, path, save_as_external_data=False))`
+      : c.undecoded !== undefined
+        ? `its values are ${c.undecoded}, which convlens does not decode (it reads float, integer and bool tensors)`
+        : 'weights stripped';
   return new ConvlensError('INVALID_TENSOR', `the model file carries no data for '${key}' (initializer '${c.name}', ${why}); ${instead}`, { path: '$.weights', layer: layer.name });
 }
 

@@ -66,7 +66,8 @@ function hasValues(c: GraphConstant): boolean {
 /** Why a constant has no values, as a run would say. */
 function missingData(c: GraphConstant): string {
   if (c.folded?.unheld) return c.folded.unheld;
-  return c.external !== undefined ? `the data of '${c.name}' is in the external file '${c.external}', which convlens does not read` : `the file carries no data for '${c.name}' (weights stripped)`;
+  if (c.external !== undefined) return `the data of '${c.name}' is in the external file '${c.external}', which convlens does not read`;
+  return c.undecoded !== undefined ? `the values of '${c.name}' are ${c.undecoded}, which convlens does not decode` : `the file carries no data for '${c.name}' (weights stripped)`;
 }
 
 /** How the import folds (graph/onnx/import.ts OnnxImportOptions). */

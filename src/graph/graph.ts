@@ -41,6 +41,8 @@ export interface GraphConstant {
   countsAs?: string;
   /** Its data is in a file beside the model (ONNX external data, `location`), which an upload does not carry. */
   external?: string;
+  /** Its data is in an element type convlens does not decode (dataType `other`): ONNX's name and number, `FLOAT8E4M3FN (ONNX element type 17)`. */
+  undecoded?: string;
   /**
    * Computed at import from other constants by the graph's own nodes (graph/fold-constants.ts: a
    * standardised conv weight). `from`: the float initializers of more than one element it derives

@@ -103,6 +103,36 @@ export function dtypeOfOnnx(n: number): DataType {
   return BY_ONNX.get(n) ?? 'other';
 }
 
+/**
+ * ONNX element types convlens does not decode (held as `other`) that hold numbers in a fixed width:
+ * the 8-bit floats (onnx 1.14, IR 9; FLOAT8E8M0 1.19), the 4-bit integers and float (1.16, 1.18)
+ * and the 2-bit integers (1.20, IR 13), with their bits an element (raw_data packs 4-bit ones two a
+ * byte, 2-bit ones four, the last byte padded: onnx.proto's TensorProto).
+ */
+const PACKED_TYPES = new Map<number, { name: string; bits: number }>([
+  [17, { name: 'FLOAT8E4M3FN', bits: 8 }],
+  [18, { name: 'FLOAT8E4M3FNUZ', bits: 8 }],
+  [19, { name: 'FLOAT8E5M2', bits: 8 }],
+  [20, { name: 'FLOAT8E5M2FNUZ', bits: 8 }],
+  [21, { name: 'UINT4', bits: 4 }],
+  [22, { name: 'INT4', bits: 4 }],
+  [23, { name: 'FLOAT4E2M1', bits: 4 }],
+  [24, { name: 'FLOAT8E8M0', bits: 8 }],
+  [25, { name: 'UINT2', bits: 2 }],
+  [26, { name: 'INT2', bits: 2 }],
+]);
+
+/** ONNX's name of a TensorProto.DataType number (FLOAT, INT4 …), or undefined for a number it has none for. */
+export function onnxTypeName(n: number): string | undefined {
+  return Object.entries(TensorDataType).find(([, v]) => v === n)?.[0] ?? PACKED_TYPES.get(n)?.name;
+}
+
+/** The bytes raw_data holds for `count` elements of an ONNX type convlens does not decode but knows the width of (FLOAT8E4M3FN, INT4 …), or undefined. */
+export function packedRawBytes(n: number, count: number): number | undefined {
+  const bits = PACKED_TYPES.get(n)?.bits;
+  return bits === undefined ? undefined : Math.ceil((count * bits) / 8);
+}
+
 /** The element type of a .npy typestr without byte order (`f4`, `i8`, `b1`), or undefined. */
 export function dtypeOfNpy(typestr: string): DtypeName | undefined {
   return BY_NPY.get(typestr);

@@ -149,3 +149,54 @@ describe('quantization at opset 23', () => {
     expect(Array.from(out.data)).toEqual([1365 / 4096, -1195 / 512, 1067 / 32, 1355 / 32]);
   });
 });
+
+describe('element types the later opsets allow (float8 from 19, int4 21, float4e2m1 23, float8e8m0 24, int2 25)', () => {
+  // a 3×3 2→2 conv whose weight W is stored as `dataType` in `bytes` bytes
+  const conv = (dataType: number, bytes: number, opset = 25) =>
+    onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
+      outputs: ['y'],
+      opset,
+      initializers: [{ name: 'W', dims: [2, 2, 3, 3], raw: new Uint8Array(bytes).fill(0x38), dataType }],
+      nodes: [{ op: 'Conv', inputs: ['x', 'W'], outputs: ['y'], name: 'c' }],
+    });
+  const x = tensor([1, 2, 4, 4], new Array(32).fill(1));
+
+  it.each([
+    [17, 'FLOAT8E4M3FN', 36],
+    [22, 'INT4', 18],
+    [23, 'FLOAT4E2M1', 18],
+    [24, 'FLOAT8E8M0', 36],
+    [26, 'INT2', 9],
+  ])('a weight of ONNX type %i (%s) in %i bytes: analysed by its shape (36 parameters); a run from the file is INVALID_TENSOR naming the type, not "weights stripped"', (type, name, bytes) => {
+    const r = analyzeGraph(graphOf(conv(type, bytes)), DEFAULTS);
+    expect([r.totals.complete, r.totals.params]).toEqual([true, 36]);
+    const e = errorOf(() => runGraph(graphOf(conv(type, bytes)), { x }, OPTS));
+    expect([e.code, e.details]).toEqual(['INVALID_TENSOR', { path: '$.weights', layer: 'c' }]);
+    expect(e.message).toContain(`initializer 'W', its values are ${name} (ONNX element type ${type}), which convlens does not decode`);
+    // seeded weights run
+    expect(runGraph(graphOf(conv(type, bytes)), { x }, { ...OPTS, weightInit: 'seed' }).outputs.y.shape).toEqual([1, 2, 2, 2]);
+  });
+
+  it.each([
+    [17, 'FLOAT8E4M3FN', 37, 36],
+    [22, 'INT4', 36, 18],
+    [26, 'INT2', 10, 9],
+  ])('type %i (%s) with raw_data of %i bytes for 36 elements (%i needed): INVALID_TENSOR, the file is damaged', (type, name, bytes, need) => {
+    const e = errorOf(() => importOnnx(conv(type, bytes)));
+    expect(e.code).toBe('INVALID_TENSOR');
+    expect(e.message).toBe(`initializer 'W' declares dims [2, 2, 3, 3] (36 elements of ${name}, ${need} bytes), but its raw_data holds ${bytes} bytes: the file is damaged`);
+  });
+
+  it('a graph input of UINT2 (ONNX 25) is UNSUPPORTED_DTYPE naming it at its path', () => {
+    const bytes = onnxModel({ inputs: [{ name: 'x', shape: [4], elemType: 25 }], outputs: ['y'], opset: 25, nodes: [{ op: 'Identity', inputs: ['x'], outputs: ['y'], name: 'i' }] });
+    const e = errorOf(() => importOnnx(bytes));
+    expect([e.code, e.details]).toEqual(['UNSUPPORTED_DTYPE', { path: '$.graph.input[0]', input: 'x', elemType: 25 }]);
+    expect(e.message).toContain("input 'x' holds UINT2 (ONNX element type 25) values");
+  });
+
+  it('a bfloat16 weight (every float op allows it from opset 22) is decoded: 0x3838 is 2^-15·1.4375, times 18 taps', () => {
+    const out = runGraph(graphOf(conv(16, 72, 22)), { x }, OPTS).outputs.y;
+    expect(Array.from(out.data)).toEqual(new Array(8).fill(Math.fround(18 * 2 ** -15 * 1.4375)));
+  });
+});

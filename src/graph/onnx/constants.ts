@@ -5,7 +5,7 @@
  */
 import { ConvlensError } from '../../errors.js';
 import { MAX_FOLDED_TENSOR } from '../../limits.js';
-import { bfloat16ToFloat, bytesPerElement, dtypeOfOnnx, elementReader, halfToFloat, holdsIntegers, isFloat } from '../../tensor/dtype.js';
+import { bfloat16ToFloat, bytesPerElement, dtypeOfOnnx, elementReader, halfToFloat, holdsIntegers, isFloat, onnxTypeName, packedRawBytes } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
 import { numel } from '../../tensor/tensor.js';
 import type { GraphConstant } from '../graph.js';
@@ -93,13 +93,17 @@ function decodable(dataType: DataType, count: number, budget: DecodeBudget): boo
 function checkDataSize(t: TensorProto, name: string, initializer: boolean, type: DataType, shape: number[], count: number): void {
   const fail = (holds: string, needs: string) => {
     const what = initializer ? 'initializer' : 'constant';
-    throw new ConvlensError('INVALID_TENSOR', `${what} '${name}' declares dims [${shape.join(', ')}] (${count} elements of ${type}, ${needs}), but its ${holds}: the file is damaged`, { tensor: name, shape });
+    const typeName = type === 'other' ? (onnxTypeName(t.dataType) ?? type) : type;
+    throw new ConvlensError('INVALID_TENSOR', `${what} '${name}' declares dims [${shape.join(', ')}] (${count} elements of ${typeName}, ${needs}), but its ${holds}: the file is damaged`, { tensor: name, shape });
   };
   // a tensor's dims are sizes: a negative one made the message above count −108 elements of −432 bytes (a fuzz, 2026-12-04)
   const negative = shape.findIndex((d) => d < 0);
   if (negative >= 0) {
     throw new ConvlensError('INVALID_TENSOR', `${initializer ? 'initializer' : 'constant'} '${name}' declares dims [${shape.join(', ')}]: dimension ${negative} is negative, and a tensor's dims are sizes (0 or more): the file is damaged`, { tensor: name, shape });
   }
+  // a type convlens does not decode but knows the width of (FLOAT8E4M3FN, INT4 …): its raw_data must fit it too
+  const packed = type === 'other' ? packedRawBytes(t.dataType, count) : undefined;
+  if (t.rawData && t.rawData.byteLength > 0 && packed !== undefined && t.rawData.byteLength !== packed) fail(`raw_data holds ${t.rawData.byteLength} bytes`, `${packed} bytes`);
   if (t.rawData && t.rawData.byteLength > 0 && type !== 'other') {
     const need = bytesPerElement(type) * count;
     if (t.rawData.byteLength !== need) fail(`raw_data holds ${t.rawData.byteLength} bytes`, `${need} bytes`);
@@ -133,6 +137,7 @@ export function toConstant(t: TensorProto, name: string, initializer: boolean, b
     typed,
     initializer,
     ...(t.dataLocation === 1 && { external: t.externalData?.find((e) => e.key === 'location')?.value ?? '' }),
+    ...(dataType === 'other' && count > 0 && { undecoded: `${onnxTypeName(t.dataType) ?? 'an unknown type'} (ONNX element type ${t.dataType})` }),
   };
 }
 

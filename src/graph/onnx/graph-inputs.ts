@@ -9,7 +9,7 @@ import { own } from '../../records.js';
 import { MAX_COUNT } from '../../limits.js';
 import { noSuchInput } from '../graph.js';
 import type { GraphConstant, GraphInput } from '../graph.js';
-import { dtypeOfOnnx, TensorDataType } from '../../tensor/dtype.js';
+import { dtypeOfOnnx, onnxTypeName } from '../../tensor/dtype.js';
 import { inexactSize, num } from './proto.js';
 import type { ValueInfoProto } from './proto.js';
 
@@ -88,10 +88,6 @@ export function shapeKeyPath(options: Pick<InputShapeOptions, 'shapesAt'>, key: 
 }
 
 /** TensorProto.DataType names: the vendored proto's, and the 8-bit and 4-bit types of later ONNX releases (IR 9 to 11, 17–24). */
-const ONNX_TYPE_NAMES = new Map<number, string>([
-  ...Object.entries(TensorDataType).map(([name, n]) => [n, name] as const),
-  ...(['FLOAT8E4M3FN', 'FLOAT8E4M3FNUZ', 'FLOAT8E5M2', 'FLOAT8E5M2FNUZ', 'UINT4', 'INT4', 'FLOAT4E2M1', 'FLOAT8E8M0'] as const).map((name, k) => [17 + k, name] as const),
-]);
 /** TypeProto's other kinds: the field as protobufjs names it, what it is, its name in onnx.proto. */
 const NON_TENSOR = [
   ['sequenceType', 'a sequence', 'sequence_type'],
@@ -114,7 +110,7 @@ function checkElementType(v: ValueInfoProto, path: string): void {
   }
   const elemType = v.type?.tensorType?.elemType ?? 0;
   if (elemType === 0 || dtypeOfOnnx(elemType) !== 'other') return;
-  const name = ONNX_TYPE_NAMES.get(elemType);
+  const name = onnxTypeName(elemType);
   throw new ConvlensError('UNSUPPORTED_DTYPE', `input '${v.name}' holds ${name ? `${name} (ONNX element type ${elemType})` : `ONNX element type ${elemType}`} values; ${COMPUTES_WITH}`, { path, input: v.name, elemType });
 }
 
