@@ -200,3 +200,32 @@ describe('element types the later opsets allow (float8 from 19, int4 21, float4e
     expect(Array.from(out.data)).toEqual(new Array(8).fill(Math.fround(18 * 2 ** -15 * 1.4375)));
   });
 });
+
+describe('Range at opset 27 (float16 and bfloat16 added, stash_type)', () => {
+  const range = (stash?: number) =>
+    onnxModel({
+      inputs: [{ name: 'x', shape: [1] }],
+      outputs: ['y'],
+      opset: 27,
+      initializers: [
+        { name: 'start', dims: [], data: [0], type: 'float16', field: 'int32Data' },
+        { name: 'limit', dims: [], data: [0x4200], type: 'float16', field: 'int32Data' },
+        { name: 'delta', dims: [], data: [0x3c00], type: 'float16', field: 'int32Data' },
+      ],
+      nodes: [
+        { op: 'Range', inputs: ['start', 'limit', 'delta'], outputs: ['r'], name: 'range', ...(stash !== undefined && { attrs: { stash_type: { i: stash } } }) },
+        { op: 'Add', inputs: ['x', 'r'], outputs: ['y'], name: 'add' },
+      ],
+    });
+
+  it.each([undefined, 1])('float16 0 to 3 by 1, stash_type %s (FLOAT, the default): [0, 1, 2]', (stash) => {
+    const r = analyzeGraph(graphOf(range(stash)), DEFAULTS);
+    expect([r.totals.complete, layer(r, 'add').outputShape]).toEqual([true, [3]]);
+    expect(Array.from(Object.values(runGraph(graphOf(range(stash)), { x: tensor([1], [0]) }, OPTS).outputs)[0].data)).toEqual([0, 1, 2]);
+  });
+
+  it('stash_type FLOAT16 (accumulated in float16) is Unsupported at stash_type', () => {
+    const r = analyzeGraph(graphOf(range(10)), DEFAULTS);
+    expect(r.totals.unsupported).toEqual([{ opType: 'Range', count: 1, nodes: ['range'], reasons: [expect.stringContaining('stash_type float16 (ONNX 10)')] }]);
+  });
+});

@@ -3,6 +3,9 @@
  * reduction.ts): attribute names and defaults per the ONNX operator specs (opsets 7–21). Axes
  * moved from attributes to inputs (ReduceSum at opset 13, the other reductions at 18): either
  * form maps, the input form folded by the analyzer. GlobalMaxPool is reduceMax over axes 2 on.
+ * Range: start + i·delta, computed in float64 (Range-27 adds float16 and bfloat16, accumulated in
+ * the type stash_type names, FLOAT by default: read where it is FLOAT or DOUBLE; FLOAT16 or
+ * BFLOAT16, an accumulation that loses the later values' precision, is Unsupported at stash_type).
  */
 import { dtypeOfOnnx } from '../../tensor/dtype.js';
 import { toConstant } from './constants.js';
@@ -45,7 +48,12 @@ const GRID_SAMPLE_MODES = new Map([
 
 export const INDEX_MAPPERS: Record<string, NodeMapper> = {
   ConstantOfShape: constantOfShape,
-  Range: (ctx) => ctx.same('range'),
+  Range: (ctx) => {
+    const stash = ctx.a.int('stash_type', 1);
+    const half = ['float16', 'bfloat16'].includes(ctx.typeOf(0) ?? '');
+    if (ctx.opset >= 27 && half && stash !== 1 && stash !== 11) throw new Unsupported(`stash_type ${dtypeOfOnnx(stash)} (ONNX ${stash}): convlens computes a ${ctx.typeOf(0)} Range as start + i·delta in float64, not accumulated in that type`, 'stash_type');
+    return ctx.same('range');
+  },
   Tile: (ctx) => ctx.same('tile'),
   CumSum: ({ a, same }) => same('cumSum', { exclusive: a.int('exclusive', 0) === 1, reverse: a.int('reverse', 0) === 1 }, { exclusive: 'exclusive', reverse: 'reverse' }),
   Trilu: ({ a, node, scalarOf }) => {
