@@ -25,7 +25,7 @@ export const WARNING_CODE_DESCRIPTIONS = {
   NORMALISATION_RECEPTIVE_FIELD: 'a normalisation by statistics over the spatial dims (groupNorm, instanceNorm, layerNorm over H, W): the field turns global (spans the normalised dims when they are some of H, W only); the warning gives the local field before it',
   WEIGHTS_SHARED: 'layers that read weights an earlier layer holds (a head applied to every pyramid level): counted once, at the first reader',
   IF_BOTH_BRANCHES_COUNTED: 'an ONNX If inlined with both branches (its condition computed at import): the costs of both are counted, an upper bound of the branch taken',
-  ONNX_OPSET_NEWER_THAN_READ: 'an ONNX model of an ai.onnx opset after 21: its operators are read by their opset-21 definitions',
+  ONNX_OPSET_NEWER_THAN_READ: 'an ONNX model of an ai.onnx opset after 27: its operators are read by their opset-27 definitions',
   ONNX_OPERATOR_BEFORE_OPSET: "ONNX nodes of an operator the model's ai.onnx opset predates (Range at opset 7; onnxruntime refuses the file): read by the operator's first definition",
   ONNX_OPERATOR_DEPRECATED: "ONNX nodes of an operator the model's ai.onnx opset has deprecated (Upsample at opset 10 or later, Scatter at 11 or later; onnx.checker and onnxruntime refuse the file): read by the operator's last definition before (Upsample-9, Scatter-9)",
   ROI_ALIGN_MODE_DEFAULTED: "an ONNX RoiAlign at opset ≥ 16 that states no coordinate_transformation_mode: ONNX's default half_pixel is run; torchvision < 0.15 exports omit it for models that ran aligned=False",

@@ -1,5 +1,5 @@
 /**
- * Element-wise math (ONNX opsets 7–21; torch equivalents named per op). Output shape = the input's
+ * Element-wise math (ONNX opsets 7–27; torch equivalents named per op). Output shape = the input's
  * (unary) or the broadcast of the inputs (binary and variadic, NumPy rules). Known values fold
  * (shape arithmetic: Swin's window partition computes pads with Mod, ViT's position code Pow/Sqrt).
  *

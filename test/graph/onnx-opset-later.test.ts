@@ -38,11 +38,12 @@ describe.each([
   const c = truth.cases[name];
   const bytes = readFileSync(new URL(`${name}.onnx`, DIR));
 
-  it(`imports as ${op} at opset ${c.opset}, analysed complete, output ${c.output.shape.join('×')}`, () => {
+  it(`imports as ${op} at opset ${c.opset}, analysed complete with no newer-opset warning, output ${c.output.shape.join('×')}`, () => {
     const graph = graphOf(bytes);
     expect(graph.layers.map((l) => l.op)).toEqual([op]);
     const r = analyzeGraph(graph, DEFAULTS);
     expect([r.totals.complete, r.totals.unsupported]).toEqual([true, []]);
+    expect(r.warnings.map((w) => w.code)).not.toContain('ONNX_OPSET_NEWER_THAN_READ');
     const l = r.layers[0];
     expect([l.outputShape, l.params]).toEqual([c.output.shape, params]);
     if (flops !== null) expect(r.totals.flops).toBe(flops);
@@ -227,5 +228,25 @@ describe('Range at opset 27 (float16 and bfloat16 added, stash_type)', () => {
   it('stash_type FLOAT16 (accumulated in float16) is Unsupported at stash_type', () => {
     const r = analyzeGraph(graphOf(range(10)), DEFAULTS);
     expect(r.totals.unsupported).toEqual([{ opType: 'Range', count: 1, nodes: ['range'], reasons: [expect.stringContaining('stash_type float16 (ONNX 10)')] }]);
+  });
+});
+
+describe('operators new in 23–27 that convlens does not model: refused, never counted as zero', () => {
+  it.each([
+    ['Attention', 23, 3],
+    ['Attention', 24, 3],
+    ['RotaryEmbedding', 23, 3],
+    ['TensorScatter', 24, 3],
+    ['BitCast', 26, 1],
+    ['CumProd', 26, 2],
+    ['CausalConvWithState', 27, 2],
+    ['LinearAttention', 27, 3],
+  ])('%s at opset %i: an unsupported operator, the analysis incomplete, no newer-opset warning', (op, opset, inputs) => {
+    const names = ['x', 'x', 'x'].slice(0, inputs);
+    const bytes = onnxModel({ inputs: [{ name: 'x', shape: [1, 4, 8] }], outputs: ['y'], opset, nodes: [{ op, inputs: names, outputs: ['y'], name: 'n' }] });
+    const r = analyzeGraph(graphOf(bytes), DEFAULTS);
+    expect(r.totals.complete).toBe(false);
+    expect(r.totals.unsupported).toEqual([{ opType: op, count: 1, nodes: ['n'], reasons: [`convlens does not model ONNX ${op}`] }]);
+    expect(r.warnings.map((w) => w.code)).not.toContain('ONNX_OPSET_NEWER_THAN_READ');
   });
 });

@@ -1,6 +1,6 @@
 /**
  * ONNX → graph. Nodes map onto the registry's ops (attribute names and defaults per the ONNX
- * operator specs, opsets 7–21: graph/onnx/opsets.ts); weights become graph constants bound to the layer by role and
+ * operator specs, opsets 7–27: graph/onnx/opsets.ts); weights become graph constants bound to the layer by role and
  * are read only for their shapes. Nodes of any other type stay in the graph under their op type,
  * so the report names them and marks the totals incomplete. Shape inference is the analyzer's:
  * shape subgraphs (Shape → Gather → Concat → Reshape) fold there by evaluation.

@@ -1,6 +1,6 @@
 /**
  * ONNX constants, index arithmetic and reductions → convlens ops (src/ops/sequence.ts,
- * reduction.ts): attribute names and defaults per the ONNX operator specs (opsets 7–21). Axes
+ * reduction.ts): attribute names and defaults per the ONNX operator specs (opsets 7–27). Axes
  * moved from attributes to inputs (ReduceSum at opset 13, the other reductions at 18): either
  * form maps, the input form folded by the analyzer. GlobalMaxPool is reduceMax over axes 2 on.
  * Range: start + i·delta, computed in float64 (Range-27 adds float16 and bfloat16, accumulated in

@@ -1,7 +1,7 @@
 /**
  * ONNX element-wise math and logic → convlens ops (src/ops/math.ts, src/ops/logic.ts). All are one
  * to one, inputs and all; only Mod carries an attribute (fmod, 0 or 1: any other value is refused at
- * its AttributeProto, as ONNX Runtime refuses it). Opsets 7–21 share these forms.
+ * its AttributeProto, as ONNX Runtime refuses it). Opsets 7–27 share these forms.
  */
 import type { NodeMapper } from './mapping.js';
 

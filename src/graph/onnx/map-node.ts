@@ -1,6 +1,6 @@
 /**
  * ONNX node → convlens op: attribute names, types and defaults per the ONNX operator specs
- * (opsets 7–21: graph/onnx/opsets.ts), read through the typed attribute reader. A node convlens cannot map throws
+ * (opsets 7–27: graph/onnx/opsets.ts), read through the typed attribute reader. A node convlens cannot map throws
  * Unsupported with the reason and the field it is about (an AttributeProto's name, a node input's
  * index: Mapped.from's form), where a run refuses it; it then stays in the graph under its op type.
  */

@@ -1,6 +1,6 @@
 /**
  * ONNX quantization operators → convlens ops (ops/quant.ts, ops/quant-linear.ts), attributes per
- * the ONNX operator specs (opsets 10–21) and com.microsoft's contrib ops (QLinearAdd, QLinearMul,
+ * the ONNX operator specs (opsets 10–27) and com.microsoft's contrib ops (QLinearAdd, QLinearMul,
  * QLinearGlobalAveragePool, QLinearConcat).
  * The quantized element type comes from the zero point's type (uint8 when it is absent, as the
  * spec says), or output_dtype (opset 21). QuantizeLinear-23's precision (the type x / y_scale is
