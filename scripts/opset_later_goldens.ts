@@ -25,6 +25,13 @@ const values = (n: number) =>
     state = (state * 1103515245 + 12345) % 2147483648;
     return Math.floor((state / 2147483648) * 256) / 64 - 2;
   });
+/** The RotaryEmbedding caches' values, from an LCG of their own (the cases before keep theirs). */
+let ropeState = 777;
+const ropeValues = (n: number) =>
+  Array.from({ length: n }, () => {
+    ropeState = (ropeState * 1103515245 + 12345) % 2147483648;
+    return Math.floor((ropeState / 2147483648) * 128) / 64 - 1;
+  });
 const numel = (s: number[]) => s.reduce((p, d) => p * d, 1);
 
 interface Case {
@@ -67,6 +74,33 @@ const CASES: Record<string, Case> = {
     initializers: [
       { name: 's', dims: [], data: [0.03] },
       { name: 'zp', dims: [], data: [128], type: 'uint8' },
+    ],
+  },
+  // RotaryEmbedding-23, x (B, H, S, D) = (1, 2, 3, 8), caches (B, S, 4): full rotation, halves
+  rotary_4d: {
+    opset: 23,
+    input: [1, 2, 3, 8],
+    node: { op: 'RotaryEmbedding', inputs: ['x', 'cos', 'sin'], outputs: ['y'], name: 'rope' },
+    initializers: [
+      { name: 'cos', dims: [1, 3, 4], data: ropeValues(12) },
+      { name: 'sin', dims: [1, 3, 4], data: ropeValues(12) },
+    ],
+  },
+  // x (B, S, H·D) = (2, 3, 2·8) with num_heads 2, rotary_embedding_dim 4 (the rest passes), interleaved, caches (P, 2) by position_ids
+  rotary_3d_positions_interleaved: {
+    opset: 23,
+    input: [2, 3, 16],
+    node: {
+      op: 'RotaryEmbedding',
+      inputs: ['x', 'cos', 'sin', 'pos'],
+      outputs: ['y'],
+      name: 'rope',
+      attrs: { num_heads: { i: 2 }, rotary_embedding_dim: { i: 4 }, interleaved: { i: 1 } },
+    },
+    initializers: [
+      { name: 'cos', dims: [5, 2], data: ropeValues(10) },
+      { name: 'sin', dims: [5, 2], data: ropeValues(10) },
+      { name: 'pos', dims: [2, 3], data: [0, 1, 2, 4, 3, 0], type: 'int64' },
     ],
   },
 };

@@ -277,6 +277,11 @@ export function morePartsOf(f: LayerFacts): Parts | null {
       const perElement = affine ? add(V('statistics', 3), V('affine', 1)) : V('statistics', 3);
       return only(add(mul(dims('elements', x), perElement), mul(V('rows', (f.plan as { outer: number }).outer), V('per row', 3))), f);
     }
+    case 'rotaryEmbedding': {
+      // rotary-embedding.ts: 4 multiplications and 2 additions a rotated pair
+      const p = f.plan as { b: number; s: number; h: number; r: number };
+      return only(mul(V('rotated values (B·S·H·R)', p.b * p.s * p.h * p.r), V('per value', 3)), f);
+    }
     case 'localResponseNorm':
       // local-response-norm.ts: x², the window's size − 1 additions and its mean, ×α, + k, ^β, ÷
       return only(mul(add(V('window sum', Number(f.attrs.size) - 1), V('x², mean, ×α, + k, ^β, ÷', 6)), dims('elements', x)), f);

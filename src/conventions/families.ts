@@ -37,6 +37,7 @@ import { loop } from '../ops/loop.js';
 import { layerNorm, groupNorm, instanceNorm1d, instanceNorm2d, instanceNorm3d } from '../ops/norm-group.js';
 import { localResponseNorm } from '../ops/local-response-norm.js';
 import { rmsNorm } from '../ops/rms-norm.js';
+import { rotaryEmbedding } from '../ops/rotary-embedding.js';
 import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh, prelu } from '../ops/activation-more.js';
 import { logSoftmax } from '../ops/softmax.js';
 import { reduceSum, reduceMax, reduceMin, reduceL2, reduceProd } from '../ops/reduction.js';
@@ -114,6 +115,7 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   [classToken, 'classToken'],
   [layerNorm, 'layerNorm'],
   [rmsNorm, 'rmsNorm'],
+  [rotaryEmbedding, 'rotaryEmbedding'],
   [groupNorm, 'groupNorm'],
   [instanceNorm2d, 'instanceNorm'],
   [instanceNorm1d, 'instanceNorm'],

@@ -71,6 +71,7 @@ export const FAMILIES = [
   'classToken',
   'layerNorm',
   'rmsNorm',
+  'rotaryEmbedding',
   'groupNorm',
   'instanceNorm',
   'localResponseNorm',

@@ -25,6 +25,7 @@ import { add, concat, div, mul, sub } from './merge.js';
 import { batchNorm1d, batchNorm2d, batchNorm3d } from './norm.js';
 import { layerNorm, groupNorm, instanceNorm1d, instanceNorm2d, instanceNorm3d } from './norm-group.js';
 import { rmsNorm } from './rms-norm.js';
+import { rotaryEmbedding } from './rotary-embedding.js';
 import { localResponseNorm } from './local-response-norm.js';
 import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh, prelu } from './activation-more.js';
 import { logSoftmax } from './softmax.js';
@@ -111,6 +112,7 @@ export const OPS: readonly OpDef[] = [
   batchNorm3d,
   layerNorm,
   rmsNorm,
+  rotaryEmbedding,
   groupNorm,
   instanceNorm2d,
   instanceNorm1d,

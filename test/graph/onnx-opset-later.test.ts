@@ -34,6 +34,9 @@ describe.each([
   ['swish', 'swish', 0, 30 * 5],
   ['max_pool_ceil', 'maxPool2d', 0, null],
   ['avg_pool_ceil', 'avgPool2d', 0, null],
+  // 3 FLOPs a rotated value: B·S·H·R = 1·3·2·8 and 2·3·2·4 (R = 4 of D = 8)
+  ['rotary_4d', 'rotaryEmbedding', 0, 48 * 3],
+  ['rotary_3d_positions_interleaved', 'rotaryEmbedding', 0, 48 * 3],
 ] as const)('%s (onnxruntime-node 1.30)', (name, op, params, flops) => {
   const c = truth.cases[name];
   const bytes = readFileSync(new URL(`${name}.onnx`, DIR));
@@ -231,11 +234,62 @@ describe('Range at opset 27 (float16 and bfloat16 added, stash_type)', () => {
   });
 });
 
+describe('RotaryEmbedding (opset 23), hand-worked', () => {
+  const rope = (x: number[], cos: { dims: number[]; data: number[] }, sin: { dims: number[]; data: number[] }, attrs: Record<string, { i: number }> = {}, pos?: { dims: number[]; data: number[] }) =>
+    onnxModel({
+      inputs: [{ name: 'x', shape: x }],
+      outputs: ['y'],
+      opset: 23,
+      initializers: [{ name: 'cos', ...cos }, { name: 'sin', ...sin }, ...(pos ? [{ name: 'pos', ...pos, type: 'int64' as const }] : [])],
+      nodes: [{ op: 'RotaryEmbedding', inputs: ['x', 'cos', 'sin', ...(pos ? ['pos'] : [])], outputs: ['y'], name: 'rope', attrs }],
+    });
+
+  it('x = [1, 0, 3, 5] (halves (1, 3), (0, 5)) by 90° (cos 0, sin 1): y1 = −x2, y2 = x1 → [−3, −5, 1, 0]', () => {
+    const y = Object.values(runGraph(graphOf(rope([1, 1, 1, 4], { dims: [1, 1, 2], data: [0, 0] }, { dims: [1, 1, 2], data: [1, 1] })), { x: tensor([1, 1, 1, 4], [1, 0, 3, 5]) }, OPTS).outputs)[0];
+    expect(Array.from(y.data)).toEqual([-3, -5, 1, 0]);
+  });
+
+  it('interleaved, the same x: pairs (1, 0), (3, 5) → [0, 1, −5, 3]', () => {
+    const y = Object.values(runGraph(graphOf(rope([1, 1, 1, 4], { dims: [1, 1, 2], data: [0, 0] }, { dims: [1, 1, 2], data: [1, 1] }, { interleaved: { i: 1 } })), { x: tensor([1, 1, 1, 4], [1, 0, 3, 5]) }, OPTS).outputs)[0];
+    expect(Array.from(y.data)).toEqual([0, 1, -5, 3]);
+  });
+
+  it('receptive field on an NCHW-like (B, H, S, D) x after a 3×3 conv: 3 along S (positions do not mix), spanning D (the values of a head do)', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 1, 6, 8] }],
+      outputs: ['y'],
+      opset: 23,
+      initializers: [
+        { name: 'W', dims: [1, 1, 3, 3] },
+        { name: 'cos', dims: [1, 6, 4], data: new Array(24).fill(1) },
+        { name: 'sin', dims: [1, 6, 4], data: new Array(24).fill(0) },
+      ],
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'W'], outputs: ['c'], name: 'conv', attrs: { pads: { ints: [1, 1, 1, 1] } } },
+        { op: 'RotaryEmbedding', inputs: ['c', 'cos', 'sin'], outputs: ['y'], name: 'rope' },
+      ],
+    });
+    const r = analyzeGraph(graphOf(bytes), DEFAULTS);
+    expect(layer(r, 'conv').receptiveField).toMatchObject({ global: false, size: [3, 3] });
+    // along D a unit spans the axis from wherever it sits, as a layerNorm over W (norm-group.ts statisticsRF): 2·(8 − 1) + 3 = 17
+    expect(layer(r, 'rope').receptiveField).toMatchObject({ global: false, size: [3, 17] });
+  });
+
+  it('a rank-3 x without num_heads is INVALID_ATTRIBUTE at numHeads; a position id past the caches is INVALID_TENSOR at a run', () => {
+    const e = errorOf(() => analyzeGraph(graphOf(rope([1, 2, 8], { dims: [1, 2, 4], data: new Array(8).fill(1) }, { dims: [1, 2, 4], data: new Array(8).fill(0) })), DEFAULTS));
+    expect([e.code, e.message]).toEqual(['INVALID_ATTRIBUTE', "layer 'rope': an input of rank 3 [1, 2, 8] needs numHeads (ONNX num_heads) to split its last dim into heads"]);
+    const bytes = rope([1, 2, 4], { dims: [2, 2], data: [1, 1, 1, 1] }, { dims: [2, 2], data: [0, 0, 0, 0] }, { num_heads: { i: 1 } }, { dims: [1, 2], data: [0, 2] });
+    expect(analyzeGraph(graphOf(bytes), DEFAULTS).totals.complete).toBe(true);
+    const run = errorOf(() => runGraph(graphOf(bytes), { x: tensor([1, 2, 4], new Array(8).fill(1)) }, OPTS));
+    expect(run.code).toBe('INVALID_TENSOR');
+    expect(run.message).toContain('positionIds [1, 2] holds 2 at [0, 1], not a row of the caches (2 rows)');
+  });
+});
+
 describe('operators new in 23–27 that convlens does not model: refused, never counted as zero', () => {
   it.each([
     ['Attention', 23, 3],
     ['Attention', 24, 3],
-    ['RotaryEmbedding', 23, 3],
     ['TensorScatter', 24, 3],
     ['BitCast', 26, 1],
     ['CumProd', 26, 2],

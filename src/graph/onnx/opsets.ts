@@ -18,8 +18,9 @@
  *                   If, Loop, Pad, Reshape, Scan, Shape, Size, Squeeze, Transpose, Unsqueeze,
  *                   QuantizeLinear, DequantizeLinear (types only, not decoded). DequantizeLinear: output_dtype (the output's type; node-types.ts, qdq.ts);
  *                   QuantizeLinear: precision (the division's type; FLOAT read, others Unsupported:
- *                   map-quant.ts). New: RMSNormalization (→ rmsNorm, map-norm.ts), Attention and
- *                   RotaryEmbedding (not modelled: refused as unsupported operators).
+ *                   map-quant.ts). New: RMSNormalization (→ rmsNorm, map-norm.ts), RotaryEmbedding
+ *                   (→ rotaryEmbedding, map-position.ts), Attention (not modelled: refused as an
+ *                   unsupported operator).
  *   24 (onnx 1.19)  FLOAT8E8M0 added to the ops 23 widened; Cast and CastLike: round_mode, for casts
  *                   to FLOAT8E8M0 only (a cast convlens refuses: no such type); TopK, SplitToSequence:
  *                   bfloat16. Attention: nonpad_kv_seqlen. New: Swish (→ swish where alpha is 1,
