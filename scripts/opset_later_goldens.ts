@@ -103,6 +103,22 @@ const CASES: Record<string, Case> = {
       { name: 'pos', dims: [2, 3], data: [0, 1, 2, 4, 3, 0], type: 'int64' },
     ],
   },
+  // Attention-23, 4-D: q from x (1, 4, 5, 8) with 4 heads, k and v constants with 2 heads (grouped-query), 6 keys, Dv 4
+  attention_4d_gqa: {
+    opset: 23,
+    input: [1, 4, 5, 8],
+    node: { op: 'Attention', inputs: ['x', 'k', 'v'], outputs: ['y'], name: 'attn' },
+    initializers: [
+      { name: 'k', dims: [1, 2, 6, 8], data: ropeValues(96) },
+      { name: 'v', dims: [1, 2, 6, 4], data: ropeValues(48) },
+    ],
+  },
+  // Attention-24, 3-D self-attention (q = k = v = x (2, 5, 12), 3 heads of 4), causal, scale 0.3
+  attention_3d_causal: {
+    opset: 24,
+    input: [2, 5, 12],
+    node: { op: 'Attention', inputs: ['x', 'x', 'x'], outputs: ['y'], name: 'attn', attrs: { q_num_heads: { i: 3 }, kv_num_heads: { i: 3 }, is_causal: { i: 1 }, scale: { f: 0.3 } } },
+  },
 };
 
 const truth: { onnxruntime: string; cases: Record<string, { opset: number; input: { shape: number[]; data: number[] }; output: { shape: number[]; data: number[] } }> } = { onnxruntime: version, cases: {} };

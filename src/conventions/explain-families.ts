@@ -282,6 +282,19 @@ export function morePartsOf(f: LayerFacts): Parts | null {
       const p = f.plan as { b: number; s: number; h: number; r: number };
       return only(mul(V('rotated values (B·S·H·R)', p.b * p.s * p.h * p.r), V('per value', 3)), f);
     }
+    case 'sdpa': {
+      // sdpa.ts: q·kᵀ and the weights times v are MACs; 6 element-wise a score (× scale, softmax's 5)
+      const p = f.plan as { b: number; hq: number; sq: number; sk: number; d: number; dv: number };
+      const scores = V('scores (B·Hq·Sq·Sk)', p.b * p.hq * p.sq * p.sk);
+      const outs = V('outputs (B·Hq·Sq·Dv)', p.b * p.hq * p.sq * p.dv);
+      return {
+        macs: mul(scores, add(V('D', p.d), V('Dv', p.dv))),
+        exact: add(mul(scores, sub(mul(L(2), V('D', p.d)), L(1))), mul(outs, sub(mul(L(2), V('Sk', p.sk)), L(1)))),
+        bias: ZERO,
+        elementwise: mul(scores, V('per score', 6)),
+        params: trainableParams(f),
+      };
+    }
     case 'localResponseNorm':
       // local-response-norm.ts: x², the window's size − 1 additions and its mean, ×α, + k, ^β, ÷
       return only(mul(add(V('window sum', Number(f.attrs.size) - 1), V('x², mean, ×α, + k, ^β, ÷', 6)), dims('elements', x)), f);

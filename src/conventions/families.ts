@@ -38,6 +38,7 @@ import { layerNorm, groupNorm, instanceNorm1d, instanceNorm2d, instanceNorm3d } 
 import { localResponseNorm } from '../ops/local-response-norm.js';
 import { rmsNorm } from '../ops/rms-norm.js';
 import { rotaryEmbedding } from '../ops/rotary-embedding.js';
+import { scaledDotProductAttention } from '../ops/sdpa.js';
 import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh, prelu } from '../ops/activation-more.js';
 import { logSoftmax } from '../ops/softmax.js';
 import { reduceSum, reduceMax, reduceMin, reduceL2, reduceProd } from '../ops/reduction.js';
@@ -116,6 +117,7 @@ export const FAMILY_OF: ReadonlyMap<OpDef, Family> = new Map<OpDef, Family>([
   [layerNorm, 'layerNorm'],
   [rmsNorm, 'rmsNorm'],
   [rotaryEmbedding, 'rotaryEmbedding'],
+  [scaledDotProductAttention, 'sdpa'],
   [groupNorm, 'groupNorm'],
   [instanceNorm2d, 'instanceNorm'],
   [instanceNorm1d, 'instanceNorm'],

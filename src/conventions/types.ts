@@ -72,6 +72,7 @@ export const FAMILIES = [
   'layerNorm',
   'rmsNorm',
   'rotaryEmbedding',
+  'sdpa',
   'groupNorm',
   'instanceNorm',
   'localResponseNorm',

@@ -26,6 +26,7 @@ import { batchNorm1d, batchNorm2d, batchNorm3d } from './norm.js';
 import { layerNorm, groupNorm, instanceNorm1d, instanceNorm2d, instanceNorm3d } from './norm-group.js';
 import { rmsNorm } from './rms-norm.js';
 import { rotaryEmbedding } from './rotary-embedding.js';
+import { scaledDotProductAttention } from './sdpa.js';
 import { localResponseNorm } from './local-response-norm.js';
 import { gelu, tanh, erfOp, mish, elu, selu, celu, softplus, softsign, hardTanh, prelu } from './activation-more.js';
 import { logSoftmax } from './softmax.js';
@@ -113,6 +114,7 @@ export const OPS: readonly OpDef[] = [
   layerNorm,
   rmsNorm,
   rotaryEmbedding,
+  scaledDotProductAttention,
   groupNorm,
   instanceNorm2d,
   instanceNorm1d,

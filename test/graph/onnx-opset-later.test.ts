@@ -9,6 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeGraph } from '../../src/analysis/analyze.js';
+import { inferGraph } from '../../src/analysis/infer.js';
+import { explainReport } from '../../src/conventions/explain.js';
 import { importOnnx } from '../../src/graph/onnx/import.js';
 import { outputElementType } from '../../src/graph/onnx/element-types.js';
 import { runGraph } from '../../src/runtime/execute.js';
@@ -37,6 +39,9 @@ describe.each([
   // 3 FLOPs a rotated value: B·S·H·R = 1·3·2·8 and 2·3·2·4 (R = 4 of D = 8)
   ['rotary_4d', 'rotaryEmbedding', 0, 48 * 3],
   ['rotary_3d_positions_interleaved', 'rotaryEmbedding', 0, 48 * 3],
+  // 2 FLOPs a MAC (scores·(D + Dv)) + 6 a score: B·Hq·Sq·Sk = 1·4·5·6 (D 8, Dv 4) and 2·3·5·5 (D = Dv = 4; causal counts every score)
+  ['attention_4d_gqa', 'scaledDotProductAttention', 0, 2 * 120 * 12 + 6 * 120],
+  ['attention_3d_causal', 'scaledDotProductAttention', 0, 2 * 150 * 8 + 6 * 150],
 ] as const)('%s (onnxruntime-node 1.30)', (name, op, params, flops) => {
   const c = truth.cases[name];
   const bytes = readFileSync(new URL(`${name}.onnx`, DIR));
@@ -50,6 +55,14 @@ describe.each([
     const l = r.layers[0];
     expect([l.outputShape, l.params]).toEqual([c.output.shape, params]);
     if (flops !== null) expect(r.totals.flops).toBe(flops);
+  });
+
+  it('the explanation of its counts (conventions/explain-families.ts) agrees with the report', () => {
+    const graph = graphOf(bytes);
+    const inference = inferGraph(graph);
+    const e = explainReport({ inference, report: analyzeGraph(graph, DEFAULTS, inference) });
+    expect(e.layers.filter((l) => !l.agrees).map((l) => l.name)).toEqual([]);
+    expect(e.agrees).toBe(true);
   });
 
   it("runs to onnxruntime's output", () => {
@@ -286,10 +299,30 @@ describe('RotaryEmbedding (opset 23), hand-worked', () => {
   });
 });
 
+describe('Attention (opsets 23, 24): what is not modelled is refused at its input or attribute', () => {
+  const attention = (inputs: string[], attrs: Record<string, { i: number } | { f: number }> = {}, outputs = ['y']) =>
+    onnxModel({ inputs: [{ name: 'x', shape: [1, 2, 3, 4] }], outputs: ['y'], opset: 24, nodes: [{ op: 'Attention', inputs, outputs, name: 'attn', attrs }] });
+  const reasons = (bytes: Uint8Array) => analyzeGraph(graphOf(bytes), DEFAULTS).totals.unsupported.flatMap((u) => u.reasons);
+
+  it.each([
+    [['x', 'x', 'x', 'x'], 'the input attn_mask'],
+    [['x', 'x', 'x', '', 'x', 'x'], 'the input past_key'],
+    [['x', 'x', 'x', '', '', '', 'x'], 'the input nonpad_kv_seqlen'],
+  ])('inputs %j: %s', (inputs, reason) => {
+    expect(reasons(attention(inputs))).toEqual([expect.stringContaining(reason)]);
+  });
+
+  it('softcap 50, and a present_key output, are Unsupported; a head attending with scale 1e-30 (equal weights) gives the mean of v', () => {
+    expect(reasons(attention(['x', 'x', 'x'], { softcap: { f: 50 } }))).toEqual([expect.stringContaining('softcap 50')]);
+    expect(reasons(attention(['x', 'x', 'x'], {}, ['y', 'pk']))).toEqual([expect.stringContaining('the output present_key')]);
+    const bytes = onnxModel({ inputs: [{ name: 'x', shape: [1, 1, 3, 2] }], outputs: ['y'], opset: 23, nodes: [{ op: 'Attention', inputs: ['x', 'x', 'x'], outputs: ['y'], name: 'attn', attrs: { scale: { f: 1e-30 } } }] });
+    const y = Object.values(runGraph(graphOf(bytes), { x: tensor([1, 1, 3, 2], [1, 2, 3, 4, 5, 9]) }, OPTS).outputs)[0];
+    expect(Array.from(y.data)).toEqual([3, 5, 3, 5, 3, 5]);
+  });
+});
+
 describe('operators new in 23–27 that convlens does not model: refused, never counted as zero', () => {
   it.each([
-    ['Attention', 23, 3],
-    ['Attention', 24, 3],
     ['TensorScatter', 24, 3],
     ['BitCast', 26, 1],
     ['CumProd', 26, 2],

@@ -12,6 +12,7 @@ const cases = GOLDEN_CASES;
 
 /** Operators without PyTorch goldens, and where their outputs are checked instead. */
 const EXEMPT: Record<string, string> = {
+  scaledDotProductAttention: 'F.scaled_dot_product_attention is torch ≥ 2.0 (the goldens are torch 1.13): onnxruntime-node 1.30 goldens of ONNX Attention (grouped-query 4-D, causal 3-D) and a hand-worked mean in test/graph/onnx-opset-later.test.ts',
   rotaryEmbedding: 'ONNX RotaryEmbedding (opset 23; torch has no such op, only transformers code): onnxruntime-node 1.30 goldens and hand-worked rotations in test/graph/onnx-opset-later.test.ts',
   resize: 'ONNX Resize semantics (PyTorch has no op for every mode): test/graph/onnx.test.ts',
   sigmoidLut: 'an approximation, not a PyTorch op: its max error against the exact sigmoid, test/runtime/operators.test.ts',

@@ -13,7 +13,8 @@ import { ACTIVATION_MAPPERS } from './map-activation.js';
 import { GEMM_MAPPERS } from './map-gemm.js';
 import { RESIZE_MAPPERS } from './map-resize.js';
 import { POSITION_MAPPERS } from './map-position.js';
+import { ATTENTION_MAPPERS } from './map-attention.js';
 
-const FAMILIES: readonly Record<string, NodeMapper>[] = [MATH_MAPPERS, INDEX_MAPPERS, NORM_MAPPERS, ACTIVATION_MAPPERS, QUANT_MAPPERS, DETECTION_MAPPERS, GEMM_MAPPERS, RESIZE_MAPPERS, POSITION_MAPPERS];
+const FAMILIES: readonly Record<string, NodeMapper>[] = [MATH_MAPPERS, INDEX_MAPPERS, NORM_MAPPERS, ACTIVATION_MAPPERS, QUANT_MAPPERS, DETECTION_MAPPERS, GEMM_MAPPERS, RESIZE_MAPPERS, POSITION_MAPPERS, ATTENTION_MAPPERS];
 
 export const FAMILY_MAPPERS: Readonly<Record<string, NodeMapper>> = Object.assign(Object.create(null), ...FAMILIES);

@@ -19,11 +19,12 @@
  *                   QuantizeLinear, DequantizeLinear (types only, not decoded). DequantizeLinear: output_dtype (the output's type; node-types.ts, qdq.ts);
  *                   QuantizeLinear: precision (the division's type; FLOAT read, others Unsupported:
  *                   map-quant.ts). New: RMSNormalization (→ rmsNorm, map-norm.ts), RotaryEmbedding
- *                   (→ rotaryEmbedding, map-position.ts), Attention (not modelled: refused as an
- *                   unsupported operator).
+ *                   (→ rotaryEmbedding, map-position.ts), Attention (→ scaledDotProductAttention,
+ *                   map-attention.ts: Q, K, V, is_causal, scale, grouped-query heads; attn_mask,
+ *                   past_key/value, softcap and the extra outputs Unsupported).
  *   24 (onnx 1.19)  FLOAT8E8M0 added to the ops 23 widened; Cast and CastLike: round_mode, for casts
  *                   to FLOAT8E8M0 only (a cast convlens refuses: no such type); TopK, SplitToSequence:
- *                   bfloat16. Attention: nonpad_kv_seqlen. New: Swish (→ swish where alpha is 1,
+ *                   bfloat16. Attention: nonpad_kv_seqlen (Unsupported). New: Swish (→ swish where alpha is 1,
  *                   map-activation.ts), TensorScatter (not modelled).
  *   25 (onnx 1.20)  UINT2 and INT2 added to the ops 23 widened and to QuantizeLinear/DequantizeLinear
  *                   (types only; not decoded: tensor/dtype.ts packedRawBytes checks their size).

@@ -1,0 +1,132 @@
+/**
+ * scaledDotProductAttention: attention of given queries, keys and values, no projections
+ * (F.scaled_dot_product_attention, torch ≥ 2.0; ONNX Attention, opsets 23–24, which torch.onnx's
+ * dynamo exporter writes for it). Inputs q, k, v, either
+ *   4-D  q (B, Hq, Sq, D), k (B, Hkv, Sk, D), v (B, Hkv, Sk, Dv) → y (B, Hq, Sq, Dv), or
+ *   3-D  q (B, Sq, Hq·D), k (B, Sk, Hkv·D), v (B, Sk, Hkv·Dv) → y (B, Sq, Hq·Dv), with qNumHeads
+ *        and kvNumHeads giving Hq and Hkv.
+ * Hkv divides Hq (grouped-query attention): query head i reads key/value head ⌊i / (Hq/Hkv)⌋, ONNX's
+ * repeat-interleave (onnx 1.20's reading, onnxruntime's). Per head:
+ *   y = softmax(scale·q·kᵀ + causal mask)·v,   scale 1/√D by default
+ * causal: query i sees keys j ≤ i (ONNX's bottom-right alignment with no past keys: the top-left
+ * lower triangle; a query seeing no key, Sq > Sk, gives a row of zeros, ONNX's errata).
+ *   params = 0
+ *   MACs   = B·Hq·Sq·Sk·(D + Dv)          q·kᵀ and the weights times v, as attention's
+ *   FLOPs  = B·Hq·Sq·Sk·6 element-wise    scale a score, then softmax's 5 (max, subtract, exp, sum, ÷)
+ * Receptive field: every output reads every key position: global where a sequence dim is spatial.
+ */
+import { z } from 'zod';
+import { fmtShape } from '../errors.js';
+import { globalOver } from './receptive-field.js';
+import { ZERO_COST } from './types.js';
+import type { InferContext, OpDef, Shape } from './types.js';
+import { tensor } from '../tensor/tensor.js';
+
+export const SdpaAttrs = z.strictObject({
+  qNumHeads: z.number().int().min(0).default(0).describe('Hq for 3-D inputs (B, S, Hq·D); 0 with 4-D inputs (ONNX q_num_heads)'),
+  kvNumHeads: z.number().int().min(0).default(0).describe('Hkv for 3-D inputs (ONNX kv_num_heads)'),
+  isCausal: z.boolean().default(false),
+  scale: z.number().positive().optional().describe('the scores’ factor (default 1/√D)'),
+});
+type SdpaAttrs = z.infer<typeof SdpaAttrs>;
+
+export interface SdpaPlan {
+  b: number;
+  hq: number;
+  hkv: number;
+  sq: number;
+  sk: number;
+  d: number;
+  dv: number;
+  /** 3-D inputs: (B, S, H·D) in memory; else (B, H, S, D). */
+  packed: boolean;
+  scale: number;
+}
+
+/** 6 element-wise FLOPs a score: × scale, then softmax's max, subtract, exp, sum, divide. */
+const PER_SCORE = 6;
+
+function sdpaPlan(ctx: InferContext<SdpaAttrs>): SdpaPlan {
+  const [q, k, v] = ctx.inputs;
+  const a = ctx.attrs;
+  const mismatch = (what: string): never => ctx.fail('SHAPE_MISMATCH', `${what} (q ${fmtShape(q)}, k ${fmtShape(k)}, v ${fmtShape(v)})`, 'inputs', { shapes: { q, k, v } });
+  if (q.length !== k.length || q.length !== v.length || (q.length !== 3 && q.length !== 4)) mismatch('q, k and v must be all 4-D (B, H, S, D) or all 3-D (B, S, H·D)');
+  let b: number, hq: number, hkv: number, sq: number, sk: number, d: number, dv: number;
+  const packed = q.length === 3;
+  if (packed) {
+    if (a.qNumHeads === 0 || a.kvNumHeads === 0) ctx.fail('INVALID_ATTRIBUTE', `3-D inputs need qNumHeads and kvNumHeads (ONNX q_num_heads, kv_num_heads) to split their last dims into heads`, a.qNumHeads === 0 ? 'qNumHeads' : 'kvNumHeads');
+    [hq, hkv] = [a.qNumHeads, a.kvNumHeads];
+    if (q[2] % hq !== 0 || k[2] % hkv !== 0 || v[2] % hkv !== 0) mismatch(`qNumHeads=${hq} and kvNumHeads=${hkv} must divide q's, k's and v's last dims`);
+    [b, sq, d] = [q[0], q[1], q[2] / hq];
+    [sk, dv] = [k[1], v[2] / hkv];
+    if (k[2] / hkv !== d) mismatch(`k's head size ${k[2] / hkv} must be q's ${d}`);
+    if (k[0] !== b || v[0] !== b || v[1] !== sk) mismatch('k and v must share q’s batch and their sequence length');
+  } else {
+    [b, hq, sq, d] = q;
+    [hkv, sk] = [k[1], k[2]];
+    dv = v[3];
+    if (k[0] !== b || v[0] !== b || k[3] !== d || v[1] !== hkv || v[2] !== sk) mismatch('k must be (B, Hkv, Sk, D) and v (B, Hkv, Sk, Dv) for q (B, Hq, Sq, D)');
+  }
+  if (hq % hkv !== 0) mismatch(`the key/value heads (${hkv}) must divide the query heads (${hq})`);
+  return { b, hq, hkv, sq, sk, d, dv, packed, scale: a.scale ?? 1 / Math.sqrt(d) };
+}
+
+/** MAX_RUN_WORK's units a score takes (its D + Dv MACs in a JavaScript loop, and its softmax): 15 a MAC, as a pooling loop's tap, + 60. */
+const runWorkOf = (p: SdpaPlan) => p.b * p.hq * p.sq * p.sk * (15 * (p.d + p.dv) + 60);
+
+export const scaledDotProductAttention: OpDef<SdpaAttrs, SdpaPlan> = {
+  name: 'scaledDotProductAttention',
+  summary: 'softmax(scale·q·kᵀ (+ causal mask))·v per head of given q, k, v, grouped-query heads allowed (F.scaled_dot_product_attention, ONNX Attention)',
+  pytorch: 'torch.nn.functional.scaled_dot_product_attention',
+  inputNames: ['q', 'k', 'v'],
+  minInputs: 3,
+  attrs: SdpaAttrs,
+  infer(ctx) {
+    const p = sdpaPlan(ctx);
+    const scores = p.b * p.hq * p.sq * p.sk;
+    const out: Shape = p.packed ? [p.b, p.sq, p.hq * p.dv] : [p.b, p.hq, p.sq, p.dv];
+    const macs = scores * (p.d + p.dv);
+    const exact = scores * (2 * p.d - 1) + p.b * p.hq * p.sq * p.dv * (2 * p.sk - 1);
+    return { outputs: [out], weights: [], cost: { ...ZERO_COST, macs, exactMacOps: exact, elementwise: PER_SCORE * scores }, runWork: runWorkOf(p), plan: p };
+  },
+  receptiveField(ctx) {
+    const rf = ctx.rf[0];
+    return rf ? globalOver(rf, ctx.inputs[0]) : rf;
+  },
+  run(ctx) {
+    const [q, k, v] = ctx.inputs.map((t) => t.data);
+    const p = ctx.plan;
+    const { b, hq, hkv, sq, sk, d, dv, packed, scale } = p;
+    const group = hq / hkv;
+    // element (batch, head, s, i) of a tensor of heads h, sequence n, head size w
+    const at = (bi: number, h: number, s: number, heads: number, n: number, w: number) => (packed ? (bi * n + s) * heads * w + h * w : ((bi * heads + h) * n + s) * w);
+    const out = new Float32Array(b * hq * sq * dv);
+    const scores = new Float64Array(sk);
+    for (let bi = 0; bi < b; bi++) {
+      for (let h = 0; h < hq; h++) {
+        const kvh = Math.floor(h / group);
+        for (let i = 0; i < sq; i++) {
+          const qo = at(bi, h, i, hq, sq, d);
+          const seen = ctx.attrs.isCausal ? Math.min(sk, i + 1) : sk;
+          let max = -Infinity;
+          for (let j = 0; j < seen; j++) {
+            const ko = at(bi, kvh, j, hkv, sk, d);
+            let dot = 0;
+            for (let c = 0; c < d; c++) dot += q[qo + c] * k[ko + c];
+            scores[j] = dot * scale;
+            if (scores[j] > max) max = scores[j];
+          }
+          let sum = 0;
+          for (let j = 0; j < seen; j++) sum += scores[j] = Math.exp(scores[j] - max);
+          const yo = at(bi, h, i, hq, sq, dv);
+          for (let c = 0; c < dv; c++) {
+            let acc = 0;
+            for (let j = 0; j < seen; j++) acc += scores[j] * v[at(bi, kvh, j, hkv, sk, dv) + c];
+            out[yo + c] = seen > 0 ? acc / sum : 0;
+          }
+        }
+      }
+    }
+    return [tensor(packed ? [b, sq, hq * dv] : [b, hq, sq, dv], out)];
+  },
+};
