@@ -228,8 +228,7 @@ function build(model: ReturnType<typeof decodeModel>, options: BuildOptions, tri
     if (node.opType === 'DequantizeLinear' && isDefault(node.domain) && node.input[0] && node.input[1]) {
       const [x, scale] = [constants.get(node.input[0]), constants.get(node.input[1])];
       const zp = node.input[2] ? constants.get(node.input[2]) : null;
-      const outputDtype = a.int('output_dtype', 0) ? dtypeOfOnnx(a.int('output_dtype', 0)) : undefined;
-      const folded = x && scale && zp !== undefined ? foldDequantize(node.output[0], x, scale, zp, a.int('axis', 1), outputDtype) : null;
+      const folded = x && scale && zp !== undefined ? foldDequantize(node.output[0], x, scale, zp, a.int('axis', 1), a.int('output_dtype', 0)) : null;
       if (folded && a.int('block_size', 0) === 0) {
         constants.set(node.output[0], folded);
         return;

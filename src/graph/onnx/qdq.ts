@@ -11,7 +11,7 @@
  * QUANTIZED_STORAGE, so the quantization summary can count bytes by the stored type.
  */
 import { converter } from '../../tensor/cast.js';
-import { decodeToFloat32 } from '../../tensor/dtype.js';
+import { decodeToFloat32, dtypeOfOnnx } from '../../tensor/dtype.js';
 import type { DataType } from '../../tensor/dtype.js';
 import { numel } from '../../tensor/tensor.js';
 import type { GraphConstant } from '../graph.js';
@@ -39,10 +39,10 @@ function valuesOf(c: GraphConstant): ArrayLike<number> | null {
 /**
  * The float constant a DequantizeLinear of constants (x, scale, zeroPoint?) stands for, or null
  * when an input is computed. `axis` is the node's (default 1), used when the scale is 1-D.
- * `outputDtype`: DequantizeLinear-23's output_dtype, when the node gives one (not 0): a float16 or
- * bfloat16 output is that type, its values rounded to it as a run would round them.
+ * `outputDtype`: DequantizeLinear-23's output_dtype (an ONNX type number; 0, as absent, is the
+ * scale's): a float16 or bfloat16 output is that type, its values rounded to it as a run would.
  */
-export function foldDequantize(output: string, x: GraphConstant, scale: GraphConstant, zeroPoint: GraphConstant | null, axis: number, outputDtype?: DataType): GraphConstant | null {
+export function foldDequantize(output: string, x: GraphConstant, scale: GraphConstant, zeroPoint: GraphConstant | null, axis: number, outputDtype = 0): GraphConstant | null {
   const n = numel(x.shape);
   const perAxis = numel(scale.shape) > 1;
   const ax = axis < 0 ? axis + x.shape.length : axis;
@@ -61,7 +61,8 @@ export function foldDequantize(output: string, x: GraphConstant, scale: GraphCon
       for (let i = start; i < start + inner; i++) typed[i] = Math.fround((q[i] - zp) * sc);
     }
   }
-  const half = outputDtype === 'float16' || outputDtype === 'bfloat16' ? outputDtype : null;
+  const to = dtypeOfOnnx(outputDtype);
+  const half = to === 'float16' || to === 'bfloat16' ? to : null;
   if (typed && half) typed = typed.map(converter(half));
   const folded: GraphConstant = { name: output, shape: [...x.shape], dataType: half ?? 'float32', value: null, raw: null, typed, initializer: x.initializer };
   QUANTIZED_STORAGE.set(folded, { dtype: x.dataType, scale: [...scale.shape], zeroPoint: zeroPoint ? [...zeroPoint.shape] : null });
