@@ -12,6 +12,7 @@
  *   FLOPs  = 3 per rotated value (4 multiplications and 2 additions a pair)
  * Receptive field: positions do not mix; the values of a head do (pairs R/2 apart): where x's last
  * dim is spatial (as a (N, C, L) or (N, C, H, W) tensor's), the field spans it, the others keep theirs.
+ * VJP: ∂x is ∂y rotated by the opposite angles (the rotation's transpose); the caches get none.
  */
 import { z } from 'zod';
 import { ConvlensError, fmtShape } from '../errors.js';
@@ -92,31 +93,42 @@ export const rotaryEmbedding: OpDef<RotaryEmbeddingAttrs, RotaryPlan> = {
   },
   run(ctx) {
     const [x, cos, sin, ids] = ctx.inputs;
-    const { b, s, h, r, strides, positions } = ctx.plan;
-    const half = r / 2;
-    const rows = cos.shape[0];
-    const out = Float32Array.from(x.data);
-    for (let bi = 0; bi < b; bi++) {
-      for (let si = 0; si < s; si++) {
-        const row = positions ? ids.data[bi * s + si] : bi * s + si;
-        // a position id is a row of the caches (ONNX gathers them; no negatives)
-        if (positions && !(Number.isInteger(row) && row >= 0 && row < rows)) {
-          throw new ConvlensError('INVALID_TENSOR', `positionIds ${fmtShape(ids.shape)} holds ${row} at [${bi}, ${si}], not a row of the caches (${rows} rows)`, { path: '$.inputs[3]' });
-        }
-        for (let hi = 0; hi < h; hi++) {
-          const base = bi * strides[0] + si * strides[1] + hi * strides[2];
-          for (let i = 0; i < half; i++) {
-            const c = cos.data[row * half + i];
-            const sn = sin.data[row * half + i];
-            const [i1, i2] = ctx.attrs.interleaved ? [base + 2 * i, base + 2 * i + 1] : [base + i, base + i + half];
-            const x1 = x.data[i1];
-            const x2 = x.data[i2];
-            out[i1] = c * x1 - sn * x2;
-            out[i2] = sn * x1 + c * x2;
-          }
+    return [tensor(x.shape, rotate(x.data, cos.data, sin.data, ids?.data, cos.shape[0], ctx.plan, ctx.attrs.interleaved, 1))];
+  },
+  // the rotation's transpose (its angle negated) on ∂y; the caches, constants, get none
+  vjp(ctx) {
+    const [x, cos, sin, ids] = ctx.inputs;
+    const g = ctx.gradOutputs[0]?.data ?? new Float32Array(x.data.length);
+    return [tensor(x.shape, rotate(g, cos.data, sin.data, ids?.data, cos.shape[0], ctx.plan, ctx.attrs.interleaved, -1)), null, null, ...(ids ? [null] : [])];
+  },
+};
+
+/** x with each head's pairs rotated by its position's angles (`sign` −1: the opposite angles, the transpose). */
+function rotate(x: Float32Array, cos: Float32Array, sin: Float32Array, ids: Float32Array | undefined, rows: number, plan: RotaryPlan, interleaved: boolean, sign: 1 | -1): Float32Array {
+  const { b, s, h, r, strides, positions } = plan;
+  const half = r / 2;
+  const out = Float32Array.from(x);
+  for (let bi = 0; bi < b; bi++) {
+    for (let si = 0; si < s; si++) {
+      const row = positions ? ids![bi * s + si] : bi * s + si;
+      // a position id is a row of the caches (ONNX gathers them; no negatives)
+      if (positions && !(Number.isInteger(row) && row >= 0 && row < rows)) {
+        throw new ConvlensError('INVALID_TENSOR', `positionIds [${b}, ${s}] holds ${row} at [${bi}, ${si}], not a row of the caches (${rows} rows)`, { path: '$.inputs[3]' });
+      }
+      for (let hi = 0; hi < h; hi++) {
+        const base = bi * strides[0] + si * strides[1] + hi * strides[2];
+        for (let i = 0; i < half; i++) {
+          const c = cos[row * half + i];
+          const sn = sign * sin[row * half + i];
+          const i1 = interleaved ? base + 2 * i : base + i;
+          const i2 = interleaved ? base + 2 * i + 1 : base + i + half;
+          const x1 = x[i1];
+          const x2 = x[i2];
+          out[i1] = c * x1 - sn * x2;
+          out[i2] = sn * x1 + c * x2;
         }
       }
     }
-    return [tensor(x.shape, out)];
-  },
-};
+  }
+  return out;
+}

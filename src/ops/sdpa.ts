@@ -14,6 +14,8 @@
  *   MACs   = B·Hq·Sq·Sk·(D + Dv)          q·kᵀ and the weights times v, as attention's
  *   FLOPs  = B·Hq·Sq·Sk·6 element-wise    scale a score, then softmax's 5 (max, subtract, exp, sum, ÷)
  * Receptive field: every output reads every key position: global where a sequence dim is spatial.
+ * VJP (q, k and v all): with P the attention weights, ∂v = Pᵀ·∂y, ∂S = P ⊙ (∂y·vᵀ − rowsum(P ⊙ ∂y·vᵀ)),
+ * ∂q = scale·∂S·k, ∂k = scale·∂Sᵀ·q, a key/value head's summed over the query heads sharing it.
  */
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
@@ -96,37 +98,85 @@ export const scaledDotProductAttention: OpDef<SdpaAttrs, SdpaPlan> = {
   run(ctx) {
     const [q, k, v] = ctx.inputs.map((t) => t.data);
     const p = ctx.plan;
-    const { b, hq, hkv, sq, sk, d, dv, packed, scale } = p;
-    const group = hq / hkv;
-    // element (batch, head, s, i) of a tensor of heads h, sequence n, head size w
-    const at = (bi: number, h: number, s: number, heads: number, n: number, w: number) => (packed ? (bi * n + s) * heads * w + h * w : ((bi * heads + h) * n + s) * w);
-    const out = new Float32Array(b * hq * sq * dv);
-    const scores = new Float64Array(sk);
-    for (let bi = 0; bi < b; bi++) {
-      for (let h = 0; h < hq; h++) {
-        const kvh = Math.floor(h / group);
-        for (let i = 0; i < sq; i++) {
-          const qo = at(bi, h, i, hq, sq, d);
-          const seen = ctx.attrs.isCausal ? Math.min(sk, i + 1) : sk;
-          let max = -Infinity;
-          for (let j = 0; j < seen; j++) {
-            const ko = at(bi, kvh, j, hkv, sk, d);
-            let dot = 0;
-            for (let c = 0; c < d; c++) dot += q[qo + c] * k[ko + c];
-            scores[j] = dot * scale;
-            if (scores[j] > max) max = scores[j];
+    const out = new Float32Array(p.b * p.hq * p.sq * p.dv);
+    eachRow(p, ctx.attrs.isCausal, q, k, (bi, h, kvh, i, probs, seen) => {
+      const yo = at(p, bi, h, i, p.hq, p.sq, p.dv);
+      for (let c = 0; c < p.dv; c++) {
+        let acc = 0;
+        for (let j = 0; j < seen; j++) acc += probs[j] * v[at(p, bi, kvh, j, p.hkv, p.sk, p.dv) + c];
+        out[yo + c] = acc;
+      }
+    });
+    return [tensor(p.packed ? [p.b, p.sq, p.hq * p.dv] : [p.b, p.hq, p.sq, p.dv], out)];
+  },
+  // with P = softmax(S), S = scale·q·kᵀ: ∂v = Pᵀ·∂y, ∂P = ∂y·vᵀ, ∂S = P ⊙ (∂P − rowsum(P ⊙ ∂P)), ∂q = scale·∂S·k, ∂k = scale·∂Sᵀ·q (summed over a key/value head's query heads)
+  vjp(ctx) {
+    const [q, k, v] = ctx.inputs.map((t) => t.data);
+    const p = ctx.plan;
+    const gy = ctx.gradOutputs[0]?.data;
+    const [dq, dk, dv] = [new Float32Array(q.length), new Float64Array(k.length), new Float64Array(v.length)];
+    if (gy) {
+      const dP = new Float64Array(p.sk);
+      eachRow(p, ctx.attrs.isCausal, q, k, (bi, h, kvh, i, probs, seen) => {
+        const yo = at(p, bi, h, i, p.hq, p.sq, p.dv);
+        const qo = at(p, bi, h, i, p.hq, p.sq, p.d);
+        let dot = 0;
+        for (let j = 0; j < seen; j++) {
+          const vo = at(p, bi, kvh, j, p.hkv, p.sk, p.dv);
+          let s = 0;
+          for (let c = 0; c < p.dv; c++) {
+            s += gy[yo + c] * v[vo + c];
+            dv[vo + c] += probs[j] * gy[yo + c];
           }
-          let sum = 0;
-          for (let j = 0; j < seen; j++) sum += scores[j] = Math.exp(scores[j] - max);
-          const yo = at(bi, h, i, hq, sq, dv);
-          for (let c = 0; c < dv; c++) {
-            let acc = 0;
-            for (let j = 0; j < seen; j++) acc += scores[j] * v[at(bi, kvh, j, hkv, sk, dv) + c];
-            out[yo + c] = seen > 0 ? acc / sum : 0;
+          dP[j] = s;
+          dot += probs[j] * s;
+        }
+        for (let j = 0; j < seen; j++) {
+          const dS = probs[j] * (dP[j] - dot) * p.scale;
+          const ko = at(p, bi, kvh, j, p.hkv, p.sk, p.d);
+          for (let c = 0; c < p.d; c++) {
+            dq[qo + c] += dS * k[ko + c];
+            dk[ko + c] += dS * q[qo + c];
           }
         }
-      }
+      });
     }
-    return [tensor(packed ? [b, sq, hq * dv] : [b, hq, sq, dv], out)];
+    const shapes = ctx.inputs.map((t) => t.shape);
+    return [tensor(shapes[0], dq), tensor(shapes[1], Float32Array.from(dk)), tensor(shapes[2], Float32Array.from(dv))];
   },
 };
+
+/** The offset of element (batch, head, s, 0) of a tensor of `heads` heads, `n` positions and head size `w`. */
+function at(p: SdpaPlan, bi: number, h: number, s: number, heads: number, n: number, w: number): number {
+  return p.packed ? (bi * n + s) * heads * w + h * w : ((bi * heads + h) * n + s) * w;
+}
+
+/**
+ * Each query row's attention weights: softmax(scale·q·kᵀ) over the keys it sees (the first `seen`:
+ * all, or i + 1 when causal; none leaves a row of zeros), in float64, handed to `row`.
+ */
+function eachRow(p: SdpaPlan, causal: boolean, q: Float32Array, k: Float32Array, row: (bi: number, h: number, kvh: number, i: number, probs: Float64Array, seen: number) => void): void {
+  const group = p.hq / p.hkv;
+  const probs = new Float64Array(p.sk);
+  for (let bi = 0; bi < p.b; bi++) {
+    for (let h = 0; h < p.hq; h++) {
+      const kvh = Math.floor(h / group);
+      for (let i = 0; i < p.sq; i++) {
+        const qo = at(p, bi, h, i, p.hq, p.sq, p.d);
+        const seen = causal ? Math.min(p.sk, i + 1) : p.sk;
+        let max = -Infinity;
+        for (let j = 0; j < seen; j++) {
+          const ko = at(p, bi, kvh, j, p.hkv, p.sk, p.d);
+          let dot = 0;
+          for (let c = 0; c < p.d; c++) dot += q[qo + c] * k[ko + c];
+          probs[j] = dot * p.scale;
+          if (probs[j] > max) max = probs[j];
+        }
+        let sum = 0;
+        for (let j = 0; j < seen; j++) sum += probs[j] = Math.exp(probs[j] - max);
+        for (let j = 0; j < seen; j++) probs[j] /= sum;
+        row(bi, h, kvh, i, probs, seen);
+      }
+    }
+  }
+}
