@@ -119,6 +119,20 @@ const CASES: Record<string, Case> = {
     input: [2, 5, 12],
     node: { op: 'Attention', inputs: ['x', 'x', 'x'], outputs: ['y'], name: 'attn', attrs: { q_num_heads: { i: 3 }, kv_num_heads: { i: 3 }, is_causal: { i: 1 }, scale: { f: 0.3 } } },
   },
+  // Attention-23 with a float attn_mask (Sq, Sk) added to every batch's and head's scores, q = k = v = x (1, 2, 3, 4)
+  attention_float_mask: {
+    opset: 23,
+    input: [1, 2, 3, 4],
+    node: { op: 'Attention', inputs: ['x', 'x', 'x', 'mask'], outputs: ['y'], name: 'attn' },
+    initializers: [{ name: 'mask', dims: [3, 3], data: [0, -1, -2, 0.5, 0, -1e9, -3, 1, 0] }],
+  },
+  // a boolean attn_mask (B, 1, Sq, Sk) hiding keys per query, with is_causal too (their conjunction)
+  attention_bool_mask_causal: {
+    opset: 24,
+    input: [2, 2, 3, 4],
+    node: { op: 'Attention', inputs: ['x', 'x', 'x', 'mask'], outputs: ['y'], name: 'attn', attrs: { is_causal: { i: 1 } } },
+    initializers: [{ name: 'mask', dims: [2, 1, 3, 3], data: [1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 0], type: 'bool' }],
+  },
 };
 
 const truth: { onnxruntime: string; cases: Record<string, { opset: number; input: { shape: number[]; data: number[] }; output: { shape: number[]; data: number[] } }> } = { onnxruntime: version, cases: {} };

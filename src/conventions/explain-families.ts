@@ -291,7 +291,7 @@ export function morePartsOf(f: LayerFacts): Parts | null {
         macs: mul(scores, add(V('D', p.d), V('Dv', p.dv))),
         exact: add(mul(scores, sub(mul(L(2), V('D', p.d)), L(1))), mul(outs, sub(mul(L(2), V('Sk', p.sk)), L(1)))),
         bias: ZERO,
-        elementwise: mul(scores, V('per score', 6)),
+        elementwise: mul(scores, V((f.plan as { mask: unknown }).mask ? 'per score (with the mask)' : 'per score', (f.plan as { mask: unknown }).mask ? 7 : 6)),
         params: trainableParams(f),
       };
     }

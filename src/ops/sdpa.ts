@@ -9,10 +9,13 @@
  * repeat-interleave (onnx 1.20's reading, onnxruntime's). Per head:
  *   y = softmax(scale·q·kᵀ + causal mask)·v,   scale 1/√D by default
  * causal: query i sees keys j ≤ i (ONNX's bottom-right alignment with no past keys: the top-left
- * lower triangle; a query seeing no key, Sq > Sk, gives a row of zeros, ONNX's errata).
+ * lower triangle, as onnxruntime 1.30). A mask (input 3, ONNX attn_mask) broadcast to (B, Hq, Sq,
+ * keys ≤ Sk): added to the scores, or with boolMask hiding the keys where it is false; keys past a
+ * shorter mask are hidden. A query seeing no key gives a row of zeros (ONNX's errata).
  *   params = 0
  *   MACs   = B·Hq·Sq·Sk·(D + Dv)          q·kᵀ and the weights times v, as attention's
- *   FLOPs  = B·Hq·Sq·Sk·6 element-wise    scale a score, then softmax's 5 (max, subtract, exp, sum, ÷)
+ *   FLOPs  = B·Hq·Sq·Sk·6 element-wise    scale a score, then softmax's 5 (max, subtract, exp, sum, ÷);
+ *                                         7 with a mask (its add or select)
  * Receptive field: every output reads every key position: global where a sequence dim is spatial.
  * VJP (q, k and v all): with P the attention weights, ∂v = Pᵀ·∂y, ∂S = P ⊙ (∂y·vᵀ − rowsum(P ⊙ ∂y·vᵀ)),
  * ∂q = scale·∂S·k, ∂k = scale·∂Sᵀ·q, a key/value head's summed over the query heads sharing it.
@@ -28,6 +31,7 @@ export const SdpaAttrs = z.strictObject({
   qNumHeads: z.number().int().min(0).default(0).describe('Hq for 3-D inputs (B, S, Hq·D); 0 with 4-D inputs (ONNX q_num_heads)'),
   kvNumHeads: z.number().int().min(0).default(0).describe('Hkv for 3-D inputs (ONNX kv_num_heads)'),
   isCausal: z.boolean().default(false),
+  boolMask: z.boolean().default(false).describe('the mask input (4th) is boolean, true where a key is attended (ONNX bool attn_mask); else it is added to the scores'),
   scale: z.number().positive().optional().describe('the scores’ factor (default 1/√D)'),
 });
 type SdpaAttrs = z.infer<typeof SdpaAttrs>;
@@ -43,6 +47,8 @@ export interface SdpaPlan {
   /** 3-D inputs: (B, S, H·D) in memory; else (B, H, S, D). */
   packed: boolean;
   scale: number;
+  /** The mask's strides over (B, Hq, Sq, key) (0 where it broadcasts) and its key length (≤ Sk: the keys past it masked), or null without a mask. */
+  mask: { strides: [number, number, number, number]; keys: number } | null;
 }
 
 /** 6 element-wise FLOPs a score: × scale, then softmax's max, subtract, exp, sum, divide. */
@@ -70,7 +76,28 @@ function sdpaPlan(ctx: InferContext<SdpaAttrs>): SdpaPlan {
     if (k[0] !== b || v[0] !== b || k[3] !== d || v[1] !== hkv || v[2] !== sk) mismatch('k must be (B, Hkv, Sk, D) and v (B, Hkv, Sk, Dv) for q (B, Hq, Sq, D)');
   }
   if (hq % hkv !== 0) mismatch(`the key/value heads (${hkv}) must divide the query heads (${hq})`);
-  return { b, hq, hkv, sq, sk, d, dv, packed, scale: a.scale ?? 1 / Math.sqrt(d) };
+  return { b, hq, hkv, sq, sk, d, dv, packed, scale: a.scale ?? 1 / Math.sqrt(d), mask: maskPlan(ctx, [b, hq, sq, sk]) };
+}
+
+/**
+ * The mask (input 3), broadcast right-aligned to (B, Hq, Sq, keys) with keys ≤ Sk (ONNX: a shorter
+ * last dim is padded with −∞: the keys past it are not attended), as strides; null without one.
+ */
+function maskPlan(ctx: InferContext<SdpaAttrs>, full: [number, number, number, number]): SdpaPlan['mask'] {
+  const m = ctx.inputs[3];
+  if (m === undefined) return null;
+  const padded = [...new Array<number>(Math.max(0, 4 - m.length)).fill(1), ...m];
+  // a last dim of 1 broadcasts over the keys (NumPy's rule); a longer one shorter than Sk is padded
+  const keys = padded[3] === 1 ? full[3] : padded[3];
+  const fits = m.length <= 4 && padded.slice(0, 3).every((n, i) => n === 1 || n === full[i]) && keys >= 1 && keys <= full[3];
+  if (!fits) ctx.fail('SHAPE_MISMATCH', `the mask ${fmtShape(m)} does not broadcast to (B, Hq, Sq, ≤ Sk) = ${fmtShape(full)}`, ['inputs', 3], { shapes: { mask: m } });
+  const strides: [number, number, number, number] = [0, 0, 0, padded[3] === 1 ? 0 : 1];
+  let step = padded[3];
+  for (let i = 2; i >= 0; i--) {
+    strides[i] = padded[i] === 1 ? 0 : step;
+    step *= padded[i];
+  }
+  return { strides, keys };
 }
 
 /** MAX_RUN_WORK's units a score takes (its D + Dv MACs in a JavaScript loop, and its softmax): 15 a MAC, as a pooling loop's tap, + 60. */
@@ -80,7 +107,7 @@ export const scaledDotProductAttention: OpDef<SdpaAttrs, SdpaPlan> = {
   name: 'scaledDotProductAttention',
   summary: 'softmax(scale·q·kᵀ (+ causal mask))·v per head of given q, k, v, grouped-query heads allowed (F.scaled_dot_product_attention, ONNX Attention)',
   pytorch: 'torch.nn.functional.scaled_dot_product_attention',
-  inputNames: ['q', 'k', 'v'],
+  inputNames: ['q', 'k', 'v', 'mask'],
   minInputs: 3,
   attrs: SdpaAttrs,
   infer(ctx) {
@@ -89,7 +116,7 @@ export const scaledDotProductAttention: OpDef<SdpaAttrs, SdpaPlan> = {
     const out: Shape = p.packed ? [p.b, p.sq, p.hq * p.dv] : [p.b, p.hq, p.sq, p.dv];
     const macs = scores * (p.d + p.dv);
     const exact = scores * (2 * p.d - 1) + p.b * p.hq * p.sq * p.dv * (2 * p.sk - 1);
-    return { outputs: [out], weights: [], cost: { ...ZERO_COST, macs, exactMacOps: exact, elementwise: PER_SCORE * scores }, runWork: runWorkOf(p), plan: p };
+    return { outputs: [out], weights: [], cost: { ...ZERO_COST, macs, exactMacOps: exact, elementwise: (PER_SCORE + (p.mask ? 1 : 0)) * scores }, runWork: runWorkOf(p), plan: p };
   },
   receptiveField(ctx) {
     const rf = ctx.rf[0];
@@ -99,7 +126,7 @@ export const scaledDotProductAttention: OpDef<SdpaAttrs, SdpaPlan> = {
     const [q, k, v] = ctx.inputs.map((t) => t.data);
     const p = ctx.plan;
     const out = new Float32Array(p.b * p.hq * p.sq * p.dv);
-    eachRow(p, ctx.attrs.isCausal, q, k, (bi, h, kvh, i, probs, seen) => {
+    eachRow(p, ctx.attrs, q, k, ctx.inputs[3]?.data, (bi, h, kvh, i, probs, seen) => {
       const yo = at(p, bi, h, i, p.hq, p.sq, p.dv);
       for (let c = 0; c < p.dv; c++) {
         let acc = 0;
@@ -111,13 +138,13 @@ export const scaledDotProductAttention: OpDef<SdpaAttrs, SdpaPlan> = {
   },
   // with P = softmax(S), S = scale·q·kᵀ: ∂v = Pᵀ·∂y, ∂P = ∂y·vᵀ, ∂S = P ⊙ (∂P − rowsum(P ⊙ ∂P)), ∂q = scale·∂S·k, ∂k = scale·∂Sᵀ·q (summed over a key/value head's query heads)
   vjp(ctx) {
-    const [q, k, v] = ctx.inputs.map((t) => t.data);
+    const [q, k, v] = ctx.inputs.slice(0, 3).map((t) => t.data);
     const p = ctx.plan;
     const gy = ctx.gradOutputs[0]?.data;
     const [dq, dk, dv] = [new Float32Array(q.length), new Float64Array(k.length), new Float64Array(v.length)];
     if (gy) {
       const dP = new Float64Array(p.sk);
-      eachRow(p, ctx.attrs.isCausal, q, k, (bi, h, kvh, i, probs, seen) => {
+      eachRow(p, ctx.attrs, q, k, ctx.inputs[3]?.data, (bi, h, kvh, i, probs, seen) => {
         const yo = at(p, bi, h, i, p.hq, p.sq, p.dv);
         const qo = at(p, bi, h, i, p.hq, p.sq, p.d);
         let dot = 0;
@@ -141,8 +168,8 @@ export const scaledDotProductAttention: OpDef<SdpaAttrs, SdpaPlan> = {
         }
       });
     }
-    const shapes = ctx.inputs.map((t) => t.shape);
-    return [tensor(shapes[0], dq), tensor(shapes[1], Float32Array.from(dk)), tensor(shapes[2], Float32Array.from(dv))];
+    const shapes = ctx.inputs.slice(0, 3).map((t) => t.shape);
+    return [tensor(shapes[0], dq), tensor(shapes[1], Float32Array.from(dk)), tensor(shapes[2], Float32Array.from(dv)), ...(p.mask ? [null] : [])];
   },
 };
 
@@ -152,10 +179,11 @@ function at(p: SdpaPlan, bi: number, h: number, s: number, heads: number, n: num
 }
 
 /**
- * Each query row's attention weights: softmax(scale·q·kᵀ) over the keys it sees (the first `seen`:
- * all, or i + 1 when causal; none leaves a row of zeros), in float64, handed to `row`.
+ * Each query row's attention weights: softmax(scale·q·kᵀ + mask) over the keys it sees (the first
+ * `seen`: all, i + 1 when causal, at most the mask's keys; a key the boolean mask hides or a −∞ one
+ * weighs 0; a row that sees none is a row of zeros, ONNX's errata), in float64, handed to `row`.
  */
-function eachRow(p: SdpaPlan, causal: boolean, q: Float32Array, k: Float32Array, row: (bi: number, h: number, kvh: number, i: number, probs: Float64Array, seen: number) => void): void {
+function eachRow(p: SdpaPlan, attrs: { isCausal: boolean; boolMask: boolean }, q: Float32Array, k: Float32Array, mask: Float32Array | undefined, row: (bi: number, h: number, kvh: number, i: number, probs: Float64Array, seen: number) => void): void {
   const group = p.hq / p.hkv;
   const probs = new Float64Array(p.sk);
   for (let bi = 0; bi < p.b; bi++) {
@@ -163,18 +191,20 @@ function eachRow(p: SdpaPlan, causal: boolean, q: Float32Array, k: Float32Array,
       const kvh = Math.floor(h / group);
       for (let i = 0; i < p.sq; i++) {
         const qo = at(p, bi, h, i, p.hq, p.sq, p.d);
-        const seen = causal ? Math.min(p.sk, i + 1) : p.sk;
+        const seen = Math.min(attrs.isCausal ? i + 1 : p.sk, p.mask ? p.mask.keys : p.sk);
+        const mo = p.mask ? bi * p.mask.strides[0] + h * p.mask.strides[1] + i * p.mask.strides[2] : 0;
         let max = -Infinity;
         for (let j = 0; j < seen; j++) {
           const ko = at(p, bi, kvh, j, p.hkv, p.sk, p.d);
           let dot = 0;
           for (let c = 0; c < p.d; c++) dot += q[qo + c] * k[ko + c];
-          probs[j] = dot * p.scale;
+          const m = mask && p.mask ? mask[mo + j * p.mask.strides[3]] : 0;
+          probs[j] = attrs.boolMask ? (m !== 0 ? dot * p.scale : -Infinity) : dot * p.scale + m;
           if (probs[j] > max) max = probs[j];
         }
         let sum = 0;
-        for (let j = 0; j < seen; j++) sum += probs[j] = Math.exp(probs[j] - max);
-        for (let j = 0; j < seen; j++) probs[j] /= sum;
+        for (let j = 0; j < seen; j++) sum += probs[j] = max === -Infinity ? 0 : Math.exp(probs[j] - max);
+        for (let j = 0; j < seen; j++) probs[j] = sum > 0 ? probs[j] / sum : 0;
         row(bi, h, kvh, i, probs, seen);
       }
     }

@@ -42,6 +42,9 @@ describe.each([
   // 2 FLOPs a MAC (scores·(D + Dv)) + 6 a score: B·Hq·Sq·Sk = 1·4·5·6 (D 8, Dv 4) and 2·3·5·5 (D = Dv = 4; causal counts every score)
   ['attention_4d_gqa', 'scaledDotProductAttention', 0, 2 * 120 * 12 + 6 * 120],
   ['attention_3d_causal', 'scaledDotProductAttention', 0, 2 * 150 * 8 + 6 * 150],
+  // with a mask 7 a score: 1·2·3·3 scores of D = Dv = 4, and 2·2·3·3
+  ['attention_float_mask', 'scaledDotProductAttention', 0, 2 * 18 * 8 + 7 * 18],
+  ['attention_bool_mask_causal', 'scaledDotProductAttention', 0, 2 * 36 * 8 + 7 * 36],
 ] as const)('%s (onnxruntime-node 1.30)', (name, op, params, flops) => {
   const c = truth.cases[name];
   const bytes = readFileSync(new URL(`${name}.onnx`, DIR));
@@ -299,14 +302,30 @@ describe('RotaryEmbedding (opset 23), hand-worked', () => {
   });
 });
 
-describe('Attention (opsets 23, 24): what is not modelled is refused at its input or attribute', () => {
+describe('Attention (opsets 23, 24): masks by hand, and what is not modelled refused at its input or attribute', () => {
+  const masked = (mask: { dims: number[]; data: number[]; type?: 'bool' }) =>
+    onnxModel({ inputs: [{ name: 'x', shape: [1, 1, 3, 1] }], outputs: ['y'], opset: 23, initializers: [{ name: 'm', ...mask }], nodes: [{ op: 'Attention', inputs: ['x', 'x', 'x', 'm'], outputs: ['y'], name: 'attn', attrs: { scale: { f: 1e-30 } } }] });
+  const yOf = (bytes: Uint8Array) => Array.from(Object.values(runGraph(graphOf(bytes), { x: tensor([1, 1, 3, 1], [3, 6, 9]) }, OPTS).outputs)[0].data);
+
+  // scale 1e-30: equal scores, so each row is the mean of the values its mask lets through
+  it('a boolean mask hides keys (a row hiding all gives zeros, ONNX’s errata); a mask of 2 keys hides the 3rd; a last dim of 1 broadcasts', () => {
+    expect(yOf(masked({ dims: [3, 3], data: [1, 0, 1, 0, 1, 1, 0, 0, 0], type: 'bool' }))).toEqual([6, 7.5, 0]);
+    expect(yOf(masked({ dims: [1, 2], data: [1, 1], type: 'bool' }))).toEqual([4.5, 4.5, 4.5]);
+    expect(yOf(masked({ dims: [3, 1], data: [0, 0, 0] }))).toEqual([6, 6, 6]);
+  });
+
+  it('a mask that does not broadcast to (B, Hq, Sq, ≤ Sk) is SHAPE_MISMATCH at the mask', () => {
+    const e = errorOf(() => analyzeGraph(graphOf(masked({ dims: [2, 3], data: [0, 0, 0, 0, 0, 0] })), DEFAULTS));
+    expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', "layer 'attn': the mask [2, 3] does not broadcast to (B, Hq, Sq, ≤ Sk) = [1, 1, 3, 3]"]);
+  });
+
   const attention = (inputs: string[], attrs: Record<string, { i: number } | { f: number }> = {}, outputs = ['y']) =>
     onnxModel({ inputs: [{ name: 'x', shape: [1, 2, 3, 4] }], outputs: ['y'], opset: 24, nodes: [{ op: 'Attention', inputs, outputs, name: 'attn', attrs }] });
   const reasons = (bytes: Uint8Array) => analyzeGraph(graphOf(bytes), DEFAULTS).totals.unsupported.flatMap((u) => u.reasons);
 
   it.each([
-    [['x', 'x', 'x', 'x'], 'the input attn_mask'],
     [['x', 'x', 'x', '', 'x', 'x'], 'the input past_key'],
+    [['x', 'x', 'x', 'x', 'x', 'x'], 'the input past_key'],
     [['x', 'x', 'x', '', '', '', 'x'], 'the input nonpad_kv_seqlen'],
   ])('inputs %j: %s', (inputs, reason) => {
     expect(reasons(attention(inputs))).toEqual([expect.stringContaining(reason)]);

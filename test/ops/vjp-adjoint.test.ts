@@ -100,6 +100,7 @@ const EXTRA: Instance[] = [
   several('rotaryEmbedding 4-D (1, 2, 3, 8), caches (1, 3, 4)', 'rotaryEmbedding', {}, [[1, 2, 3, 8], [1, 3, 4], [1, 3, 4]]),
   several('rotaryEmbedding 3-D numHeads 2, R 4 of 8, interleaved, positionIds', 'rotaryEmbedding', { numHeads: 2, rotaryEmbeddingDim: 4, interleaved: true }, [[2, 3, 16], [5, 2], [5, 2], [2, 3]], [undefined, undefined, undefined, [0, 1, 2, 4, 3, 0]]),
   several('scaledDotProductAttention 4-D grouped-query (4 query heads, 2 key/value), Sq 3, Sk 5, Dv 3', 'scaledDotProductAttention', {}, [[1, 4, 3, 4], [1, 2, 5, 4], [1, 2, 5, 3]]),
+  several('scaledDotProductAttention 4-D with an added mask (Sq, Sk)', 'scaledDotProductAttention', {}, [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], [3, 3]]),
   several('scaledDotProductAttention 3-D 2 heads, causal, scale 0.5', 'scaledDotProductAttention', { qNumHeads: 2, kvNumHeads: 2, isCausal: true, scale: 0.5 }, [[2, 4, 6], [2, 4, 6], [2, 4, 6]]),
   onnxOnly('resize linear pytorch_half_pixel to [1,2,1,7] (a one-row output)', 'resize', { mode: 'linear', coordinateTransformationMode: 'pytorch_half_pixel', sizes: [1, 2, 1, 7] }, [1, 2, 4, 5]),
   onnxOnly('resize nearest tf_half_pixel_for_nn round_prefer_ceil ×[1.5, 2.5]', 'resize', { mode: 'nearest', coordinateTransformationMode: 'tf_half_pixel_for_nn', nearestMode: 'round_prefer_ceil', scales: [1, 1, 1.5, 2.5] }, [1, 2, 4, 3]),

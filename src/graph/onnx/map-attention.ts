@@ -1,21 +1,23 @@
 /**
  * ONNX Attention (opsets 23, 24) → scaledDotProductAttention (src/ops/sdpa.ts): Q, K, V, 4-D or 3-D
  * with q_num_heads and kv_num_heads, grouped-query heads, is_causal, scale (1/√head size by default);
- * softmax_precision is moot (convlens computes the softmax in float64). Not modelled, Unsupported at
- * the input or attribute: attn_mask (3), past_key and past_value (4, 5), nonpad_kv_seqlen (6, opset
- * 24), the present_key, present_value and qk_matmul_output outputs, a softcap other than 0.
+ * softmax_precision is moot (convlens computes the softmax in float64); attn_mask (3), boolean (by
+ * the type the graph gives it) or added. Not modelled, Unsupported at the input or attribute:
+ * past_key and past_value (4, 5), nonpad_kv_seqlen (6, opset 24), the present_key, present_value and
+ * qk_matmul_output outputs, a softcap other than 0.
  */
 import { Unsupported } from './mapping.js';
 import type { NodeMapper } from './mapping.js';
 
-const INPUTS = ['attn_mask', 'past_key', 'past_value', 'nonpad_kv_seqlen'];
+const INPUTS = ['past_key', 'past_value', 'nonpad_kv_seqlen'];
 const OUTPUTS = ['present_key', 'present_value', 'qk_matmul_output'];
 
 export const ATTENTION_MAPPERS: Record<string, NodeMapper> = {
-  Attention: ({ node, a }) => {
+  Attention: ({ node, a, typeOf }) => {
     INPUTS.forEach((name, k) => {
-      if (node.input[3 + k]) throw new Unsupported(`the input ${name} (convlens attends Q, K and V alone)`, 3 + k);
+      if (node.input[4 + k]) throw new Unsupported(`the input ${name} (convlens attends Q, K and V, with a mask, alone)`, 4 + k);
     });
+    const mask = node.input[3] ? [node.input[3]] : [];
     const extra = node.output.findIndex((o, k) => k > 0 && o !== '');
     if (extra > 0) throw new Unsupported(`the output ${OUTPUTS[extra - 1]} (convlens writes Y alone)`);
     const softcap = a.float('softcap', 0);
@@ -23,8 +25,8 @@ export const ATTENTION_MAPPERS: Record<string, NodeMapper> = {
     const scale = a.float('scale');
     return {
       op: 'scaledDotProductAttention',
-      inputs: node.input.slice(0, 3),
-      attrs: { qNumHeads: a.int('q_num_heads', 0), kvNumHeads: a.int('kv_num_heads', 0), isCausal: a.int('is_causal', 0) === 1, ...(scale !== undefined && { scale }) },
+      inputs: [...node.input.slice(0, 3), ...mask],
+      attrs: { qNumHeads: a.int('q_num_heads', 0), kvNumHeads: a.int('kv_num_heads', 0), isCausal: a.int('is_causal', 0) === 1, ...(scale !== undefined && { scale }), ...(mask.length && typeOf(3) === 'bool' && { boolMask: true }) },
       from: { qNumHeads: 'q_num_heads', kvNumHeads: 'kv_num_heads', isCausal: 'is_causal', scale: 'scale' },
     };
   },

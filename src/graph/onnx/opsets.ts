@@ -20,7 +20,7 @@
  *                   QuantizeLinear: precision (the division's type; FLOAT read, others Unsupported:
  *                   map-quant.ts). New: RMSNormalization (→ rmsNorm, map-norm.ts), RotaryEmbedding
  *                   (→ rotaryEmbedding, map-position.ts), Attention (→ scaledDotProductAttention,
- *                   map-attention.ts: Q, K, V, is_causal, scale, grouped-query heads; attn_mask,
+ *                   map-attention.ts: Q, K, V, attn_mask, is_causal, scale, grouped-query heads;
  *                   past_key/value, softcap and the extra outputs Unsupported).
  *   24 (onnx 1.19)  FLOAT8E8M0 added to the ops 23 widened; Cast and CastLike: round_mode, for casts
  *                   to FLOAT8E8M0 only (a cast convlens refuses: no such type); TopK, SplitToSequence:
