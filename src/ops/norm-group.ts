@@ -125,6 +125,26 @@ export const LayerNormAttrs = z.strictObject({
 });
 type LayerNormAttrs = z.infer<typeof LayerNormAttrs>;
 
+/**
+ * The first input dim a trailing-dims norm (layerNorm over 'last', rmsNorm) normalises: the dims of
+ * `normalizedShape` (PyTorch's), which must be the input's trailing dims, or from ONNX's `axis`
+ * (default −1); both given must name the same dims.
+ */
+export function normalizedFrom(ctx: InferContext<{ normalizedShape?: number[]; axis?: number }>, x: Shape, a: { normalizedShape?: number[]; axis?: number }): number {
+  if (a.normalizedShape === undefined) return normalizeAxis(ctx, a.axis ?? -1, x.length, 'axis');
+  const k = a.normalizedShape.length;
+  const tail = x.slice(x.length - k);
+  if (k === 0 || k > x.length || tail.some((d, i) => d !== a.normalizedShape![i])) {
+    ctx.fail('SHAPE_MISMATCH', `normalizedShape [${a.normalizedShape.join(', ')}] must be the trailing dims of the input ${fmtShape(x)}`, 'normalizedShape', { shapes: { input: x } });
+  }
+  const from = x.length - k;
+  // both given (an ONNX Scale's shape beside the node's axis): they must name the same dims
+  if (a.axis !== undefined && normalizeAxis(ctx, a.axis, x.length, 'axis') !== from) {
+    ctx.fail('SHAPE_MISMATCH', `axis ${a.axis} normalises dims from ${normalizeAxis(ctx, a.axis, x.length, 'axis')} of the input ${fmtShape(x)}, but the weight's shape [${a.normalizedShape.join(', ')}] covers the last ${k}`, 'normalizedShape', { shapes: { input: x } });
+  }
+  return from;
+}
+
 function layerNormPlan(ctx: InferContext<LayerNormAttrs>): { plan: NormPlan; affineShape: Shape } {
   const x = ctx.inputs[0];
   const a = ctx.attrs;
@@ -137,21 +157,7 @@ function layerNormPlan(ctx: InferContext<LayerNormAttrs>): { plan: NormPlan; aff
     return { plan: { outer: x[0], size: x[1], inner: Math.max(1, numel(x.slice(2))), affineA: 1, affineB: 1, running: false, dims: [1] }, affineShape: [x[1]] };
   }
   needRank(ctx, x, 1, 'layerNorm needs at least one dim');
-  let from: number;
-  if (a.normalizedShape !== undefined) {
-    const k = a.normalizedShape.length;
-    const tail = x.slice(x.length - k);
-    if (k === 0 || k > x.length || tail.some((d, i) => d !== a.normalizedShape![i])) {
-      ctx.fail('SHAPE_MISMATCH', `normalizedShape [${a.normalizedShape.join(', ')}] must be the trailing dims of the input ${fmtShape(x)}`, 'normalizedShape', { shapes: { input: x } });
-    }
-    from = x.length - k;
-    // both given (an ONNX Scale's shape beside the node's axis): they must name the same dims
-    if (a.axis !== undefined && normalizeAxis(ctx, a.axis, x.length, 'axis') !== from) {
-      ctx.fail('SHAPE_MISMATCH', `axis ${a.axis} normalises dims from ${normalizeAxis(ctx, a.axis, x.length, 'axis')} of the input ${fmtShape(x)}, but the weight's shape [${a.normalizedShape.join(', ')}] covers the last ${k}`, 'normalizedShape', { shapes: { input: x } });
-    }
-  } else {
-    from = normalizeAxis(ctx, a.axis ?? -1, x.length, 'axis');
-  }
+  const from = normalizedFrom(ctx, x, a);
   const size = numel(x.slice(from));
   const dims = Array.from({ length: x.length - from }, (_, i) => from + i);
   return { plan: { outer: numel(x.slice(0, from)), size, inner: 1, affineA: 1, affineB: 1, running: false, dims }, affineShape: x.slice(from) };

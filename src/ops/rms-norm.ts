@@ -17,8 +17,7 @@
 import { z } from 'zod';
 import { fmtShape } from '../errors.js';
 import { IntList } from './common.js';
-import { normalizeAxis } from './axes.js';
-import { statisticsRF } from './norm-group.js';
+import { normalizedFrom, statisticsRF } from './norm-group.js';
 import { ZERO_COST, numel } from './types.js';
 import type { InferContext, OpDef, WeightSpec } from './types.js';
 import { tensor } from '../tensor/tensor.js';
@@ -49,21 +48,7 @@ function rmsNormPlan(ctx: InferContext<RmsNormAttrs>): RmsNormPlan {
   const x = ctx.inputs[0];
   const a = ctx.attrs;
   if (x.length < 1) ctx.fail('RANK_MISMATCH', `rmsNorm needs at least one dim, got ${fmtShape(x)}`, 'inputs', { shapes: { input: x } });
-  let from: number;
-  if (a.normalizedShape !== undefined) {
-    const k = a.normalizedShape.length;
-    const tail = x.slice(x.length - k);
-    if (k === 0 || k > x.length || tail.some((d, i) => d !== a.normalizedShape![i])) {
-      ctx.fail('SHAPE_MISMATCH', `normalizedShape [${a.normalizedShape.join(', ')}] must be the trailing dims of the input ${fmtShape(x)}`, 'normalizedShape', { shapes: { input: x } });
-    }
-    from = x.length - k;
-    // both given (an ONNX Scale's shape beside the node's axis): they must name the same dims
-    if (a.axis !== undefined && normalizeAxis(ctx, a.axis, x.length, 'axis') !== from) {
-      ctx.fail('SHAPE_MISMATCH', `axis ${a.axis} normalises dims from ${normalizeAxis(ctx, a.axis, x.length, 'axis')} of the input ${fmtShape(x)}, but the weight's shape [${a.normalizedShape.join(', ')}] covers the last ${k}`, 'normalizedShape', { shapes: { input: x } });
-    }
-  } else {
-    from = normalizeAxis(ctx, a.axis ?? -1, x.length, 'axis');
-  }
+  const from = normalizedFrom(ctx, x, a);
   return { outer: numel(x.slice(0, from)), size: numel(x.slice(from)), dims: Array.from({ length: x.length - from }, (_, i) => from + i) };
 }
 
