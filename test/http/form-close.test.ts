@@ -12,8 +12,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admissionOf } from '../../src/http/admission.js';
 import { testApp } from './app.js';
-import { head, portOf, rawRequest } from './raw.js';
-import type { RawAnswer } from './raw.js';
+import { portOf, postWhole } from './raw.js';
+import type { JsonAnswer } from './raw.js';
 
 let app: FastifyInstance;
 let port: number;
@@ -37,22 +37,8 @@ const CUT = { 'the next boundary line (--XyZ CRLF), then the end': `--${B}${CRLF
 /** Complete bodies: RFC 2046's close delimiter, with its CRLF, without it, or with an epilogue after it. */
 const CLOSED = { '--XyZ-- CRLF': `--${B}--${CRLF}`, '--XyZ-- and the end (no CRLF)': `--${B}--`, '--XyZ-- CRLF and an epilogue': `--${B}--${CRLF}an epilogue${CRLF}` };
 
-/** POSTs `payload` with a Content-Length and waits at most 30 s for the answer (the first run starts a worker, slow on a busy machine) (status null: none came). */
-async function post(path: string, payload: Buffer): Promise<RawAnswer & { json: { error?: { code: string; message: string; path?: string } } }> {
-  const conn = await rawRequest(port, head(path, { 'content-type': `multipart/form-data; boundary=${B}`, 'content-length': payload.length }), payload);
-  try {
-    const answer = await conn.answer(30_000);
-    let json = {};
-    try {
-      json = JSON.parse(answer.body);
-    } catch {
-      // no answer, or not JSON: the status says so
-    }
-    return { ...answer, json };
-  } finally {
-    conn.destroy();
-  }
-}
+/** POSTs `payload` with a Content-Length and waits at most 30 s for the answer (the first run starts a worker, slow on a busy machine) (raw.ts postWhole). */
+const post = (path: string, payload: Buffer): Promise<JsonAnswer> => postWhole(port, path, payload, `multipart/form-data; boundary=${B}`, 30_000);
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function budgetFreed(): Promise<number> {

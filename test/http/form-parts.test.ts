@@ -15,8 +15,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admissionOf } from '../../src/http/admission.js';
 import { testApp } from './app.js';
-import { head, portOf, rawRequest } from './raw.js';
-import type { RawAnswer } from './raw.js';
+import { head, portOf, postWhole, rawRequest } from './raw.js';
+import type { JsonAnswer } from './raw.js';
 
 let app: FastifyInstance;
 let port: number;
@@ -35,22 +35,8 @@ const file = (name: string, bytes: Buffer) => Buffer.concat([Buffer.from(`--${B}
 const stray = (headers: string, size: number) => Buffer.concat([Buffer.from(`--${B}${CRLF}${headers}${CRLF}${CRLF}`), Buffer.alloc(size), Buffer.from(CRLF)]);
 const form = (...parts: Buffer[]) => Buffer.concat([...parts, Buffer.from(`--${B}--${CRLF}`)]);
 
-/** POSTs `body` with a Content-Length and waits at most 5 s for the answer (status null: none came). */
-async function post(path: string, body: Buffer, contentType = `multipart/form-data; boundary=${B}`): Promise<RawAnswer & { json: { error?: { code: string; message: string; path?: string } } }> {
-  const conn = await rawRequest(port, head(path, { 'content-type': contentType, 'content-length': body.length }), body);
-  try {
-    const answer = await conn.answer(5000);
-    let json = {};
-    try {
-      json = JSON.parse(answer.body);
-    } catch {
-      // no answer, or not JSON: the status says so
-    }
-    return { ...answer, json };
-  } finally {
-    conn.destroy();
-  }
-}
+/** POSTs `body` with a Content-Length and waits at most 5 s for the answer (raw.ts postWhole). */
+const post = (path: string, body: Buffer, contentType = `multipart/form-data; boundary=${B}`): Promise<JsonAnswer> => postWhole(port, path, body, contentType, 5000);
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function budgetFreed(): Promise<number> {

@@ -110,3 +110,23 @@ function contentComplete(text: string): boolean {
 export function head(path: string, headers: Record<string, string | number>): string {
   return [`POST ${path} HTTP/1.1`, 'Host: 127.0.0.1', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].join('\r\n') + '\r\n\r\n';
 }
+
+/** An answer with its body read as JSON ({} when there is none, or it is not JSON: the status says so). */
+export type JsonAnswer = RawAnswer & { json: { error?: { code: string; message: string; path?: string } } };
+
+/** POSTs `body` with a Content-Length and its Content-Type, waits at most `timeoutMs` for the answer (status null: none came). */
+export async function postWhole(port: number, path: string, body: Buffer, contentType: string, timeoutMs: number): Promise<JsonAnswer> {
+  const conn = await rawRequest(port, head(path, { 'content-type': contentType, 'content-length': body.length }), body);
+  try {
+    const answer = await conn.answer(timeoutMs);
+    let json = {};
+    try {
+      json = JSON.parse(answer.body);
+    } catch {
+      // no answer, or not JSON: the status says so
+    }
+    return { ...answer, json };
+  } finally {
+    conn.destroy();
+  }
+}
