@@ -58,6 +58,17 @@ function fvcoreEinsum(f: LayerFacts): number {
  */
 const FVCORE_RESAMPLE: Readonly<Record<string, number>> = { nearest: 1, bilinear: 4, linear: 4 };
 
+/**
+ * An aten op fvcore has no handle for: not in _DEFAULT_SUPPORTED_OPS (flop_count.py l. 28-46) nor in
+ * _IGNORED_OPS (jit_analysis.py l. 30-89), so JitModelAnalysis._analyze counts it in unsupported_ops
+ * (l. 581-585) and _warn_unsupported_ops logs it (l. 495-502); it adds no flops.
+ */
+const unsupportedOp = (why: string, ops: string): Rule => ({
+  count: () => 0,
+  why,
+  source: `fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS l. 28-46 and jit_analysis.py _IGNORED_OPS l. 30-89 (neither holds ${ops}); jit_analysis.py _analyze l. 581-585, _warn_unsupported_ops l. 495-502`,
+});
+
 /** torchvision: convlens's MACs (the same rule, measured against torchvision in test/zoo). */
 const macsOnly = (why: string, source: string): Rule => ({ count: (f) => f.cost.macs, why, source });
 
@@ -120,7 +131,7 @@ export const fvcore: ConventionPreset = {
     'github.com/facebookresearch/fvcore docs/flop_count.md',
   ],
   unit: 'FLOPs',
-  summary: 'fvcore calls its figure "flops" but counts one fused multiply-add as one flop: conv, linear, matmul, einsum and attention (projections + both score products) MACs without bias, plus batch norm (eval: 2 per element with affine), layer/group/instance norm (5 per element with affine, 4 without), adaptive average pooling (1 per input element, 2-D only), 2-D upsampling (nearest 1, bilinear 4 per output element; bicubic, nearest-exact and 1-D and 3-D upsampling are unsupported ops, 0) and grid sampling (4 per output); activations, softmax, element-wise arithmetic and reductions count 0.',
+  summary: 'fvcore calls its figure "flops" but counts one fused multiply-add as one flop: conv, linear, matmul, einsum and attention (projections + both score products) MACs without bias, plus batch norm (eval: 2 per element with affine), layer/group/instance norm (5 per element with affine, 4 without), adaptive average pooling (1 per input element, 2-D only), 2-D upsampling (nearest 1, bilinear 4 per output element; bicubic, nearest-exact and 1-D and 3-D upsampling are unsupported ops, 0) and grid sampling (4 per output); activations, softmax, element-wise arithmetic and reductions count 0, and so do aten::rms_norm and aten::scaled_dot_product_attention (unsupported ops, warned about: an SDPA\'s score products are not counted).',
   rules: {
     conv: {
       count: (f) => f.cost.macs,
@@ -209,6 +220,20 @@ export const fvcore: ConventionPreset = {
       why: 'grid sampling: 4 per output element (bilinear assumed, whatever the mode)',
       source: 'fvcore/nn/flop_count.py l. 45: aten::grid_sampler elementwise_flop_counter(0, 4)',
     },
+    // the transformer families of torch ≥ 2.0/2.4: their aten ops are in neither _DEFAULT_SUPPORTED_OPS nor _IGNORED_OPS, so
+    // _analyze counts them among the unsupported ops (jit_analysis.py l. 581-585) and logs "Unsupported operator … encountered"
+    rmsNorm: unsupportedOp(
+      "nn.RMSNorm / F.rms_norm trace to aten::rms_norm, which fvcore has no handle for (unlike aten::layer_norm): skipped as an unsupported operator, with a warning: 0",
+      'aten::rms_norm',
+    ),
+    rotaryEmbedding: unsupportedOp(
+      "the rotation is tensor arithmetic (aten::mul, aten::add, aten::neg beside aten::slice and aten::cat): no handle for the arithmetic (skipped as unsupported, with a warning), the slicing and cat in _IGNORED_OPS: 0",
+      'aten::mul, aten::add, aten::neg',
+    ),
+    sdpa: unsupportedOp(
+      "F.scaled_dot_product_attention traces to aten::scaled_dot_product_attention, which fvcore has no handle for: skipped as an unsupported operator, with a warning, so neither q·kᵀ nor attn·v counts: 0",
+      'aten::scaled_dot_product_attention',
+    ),
     ...ndRules('fvcore'),
   },
 };
