@@ -87,7 +87,7 @@ export const thop: ConventionPreset = {
     'github.com/ultralytics/thop README.md (resnet50: MACs 4133742592, params 25557032)',
   ],
   unit: 'MACs',
-  summary: "Module hooks only: conv and linear MACs without bias, batch, layer, group and instance norm 4 per element (2 for the normalisation, doubled when affine), average and adaptive pooling (one add per pooled input + one divide per output), upsampling per output by mode (bilinear 11, bicubic 259, linear 5, trilinear 31, nearest 0), PReLU 1 per element, softmax 3·features − 1 per row; nn.MultiheadAttention its projections, both score products and the softmax (torch ≥ 2.0 only: on older torch the hook is not registered and attention counts 0). ReLU, GELU and the other activations without a hook, max pooling, dropout, additions, einsum, parameters applied in a parent's forward (ConvNeXt's layer scale, ViT's class token and position embedding) and functional calls count 0.",
+  summary: "Module hooks only: conv and linear MACs without bias, batch, layer, group, instance and RMS norm (nn.RMSNorm, torch ≥ 2.4) 4 per element (2 for the normalisation, doubled when affine), average and adaptive pooling (one add per pooled input + one divide per output), upsampling per output by mode (bilinear 11, bicubic 259, linear 5, trilinear 31, nearest 0), PReLU 1 per element, softmax 3·features − 1 per row; nn.MultiheadAttention its projections, both score products and the softmax (torch ≥ 2.0 only: on older torch the hook is not registered and attention counts 0). ReLU, GELU and the other activations without a hook, max pooling, dropout, additions, einsum, parameters applied in a parent's forward (ConvNeXt's layer scale, ViT's class token and position embedding) and functional calls (F.scaled_dot_product_attention, a rotary embedding's arithmetic) count 0.",
   rules: {
     conv: moduleOnly({
       count: (f) => f.cost.macs,
@@ -175,6 +175,21 @@ export const thop: ConventionPreset = {
       why: "global attention as nn.MultiheadAttention (torch ≥ 2.0, whose forward hooks see keyword inputs): projections tokens·4C² + both score products 2·tokens·T·C + softmax 3T − 1 per score row; a variant (cross-attention, kdim/vdim ≠ C, add_bias_kv, add_zero_attn) the module's MACs + softmax 3S′ − 1 per score row over the S′ positions attended; no hook (0) on older torch. Windowed attention (torchvision's Swin ShiftedWindowAttention applies its weights with F.linear): 0",
       source: `${HOOKS} count_multihead_attention l. 184-205; profile.py l. 121-122 (_HOOK_TAKES_KWARGS); torchvision swin_transformer.py l. 177, 213`,
     }),
+    rmsNorm: moduleOnly({
+      count: (f) => 2 * inElements(f) * (affine(f) ? 2 : 1),
+      why: 'nn.RMSNorm (torch ≥ 2.4) by the norms\' hook: 2 per element, doubled with elementwise_affine (4 per element); F.rms_norm is a function: 0',
+      source: `profile.py l. 124-125 (register_hooks[nn.RMSNorm] = count_normalization when hasattr(nn, "RMSNorm")); ${HOOKS} count_normalization l. 68-79; ${CALC} calculate_norm l. 37-39`,
+    }),
+    rotaryEmbedding: {
+      count: () => 0,
+      why: 'rotary embedding: torch has no module for it (the rotation is tensor arithmetic in the model\'s forward, transformers\' apply_rotary_pos_emb), and thop sees modules only: 0',
+      source: 'thop/profile.py register_hooks l. 40-119, 121-128 (no rotary module)',
+    },
+    sdpa: {
+      count: () => 0,
+      why: 'F.scaled_dot_product_attention is a function, invisible to thop\'s module hooks: 0 (q·kᵀ and attn·v not counted)',
+      source: 'thop/profile.py register_hooks l. 40-119, 121-128 (modules only)',
+    },
     multiscaleAttention: byCalls(
       () => thop.rules,
       "MViT multiscale attention (torchvision's MultiscaleAttention, a module with children): its modules' hooks: qkv and project.0 (nn.Linear: in_features × output elements), each pool's nn.Conv3d (depthwise: output elements × kernel) and nn.LayerNorm (4 per element: elementwise_affine); torch.matmul, torch.einsum and Tensor.softmax are functions: 0",
