@@ -77,7 +77,7 @@ export const ptflops: ConventionPreset = {
     'github.com/sovrasov/flops-counter.pytorch README.md (Benchmark: torchvision, MACs(G) (pytorch))',
   ],
   unit: 'MACs',
-  summary: "Module hooks plus patched functions: conv and linear MACs with their bias adds, batch norm 2 per element, ReLU and pooling counted twice (module hook + the patched F.relu / F.*pool* it calls: 2 per element), nn.Upsample its hook 1 per output + F.interpolate (a size: the output elements; a scale s: N·C·ΠI·s^d over d axes, a float where the output is floor(I·s); the float sum is truncated once, to the printed total); ReLU6 and LeakyReLU once; GELU, ELU and PReLU twice as ReLU; nn.LayerNorm 1 per element (not its subclasses: ConvNeXt's LayerNorm2d counts 0), GroupNorm and InstanceNorm 1 or 2; nn.MultiheadAttention by its hook (projections, both score products, scaling, softmax and biases), which fails on torchvision's ViT (keyword call); residual `+`, SE `*`, layer scale and position embedding not counted. Hooks are looked up by exact type: a subclass of a hooked class (the spec's `subclassed`: torchvision's Conv3DSimple and Conv3DNoTemporal, r3d_18's and mc3_18's residual convs) counts 0. At batch N the hooks' total is divided by N (per image) but the patched functions' counts are not, and nn.Upsample's hook counts one sample before that division.",
+  summary: "Module hooks plus patched functions: conv and linear MACs with their bias adds, batch norm 2 per element, ReLU and pooling counted twice (module hook + the patched F.relu / F.*pool* it calls: 2 per element), nn.Upsample its hook 1 per output + F.interpolate (a size: the output elements; a scale s: N·C·ΠI·s^d over d axes, a float where the output is floor(I·s); the float sum is truncated once, to the printed total); ReLU6 and LeakyReLU once; GELU, ELU and PReLU twice as ReLU; nn.LayerNorm 1 per element (not its subclasses: ConvNeXt's LayerNorm2d counts 0), GroupNorm and InstanceNorm 1 or 2; nn.MultiheadAttention by its hook (projections, both score products, scaling, softmax and biases), which fails on torchvision's ViT (keyword call); residual `+`, SE `*`, layer scale and position embedding not counted, nor nn.RMSNorm (no hook), F.rms_norm and F.scaled_dot_product_attention (not patched). Hooks are looked up by exact type: a subclass of a hooked class (the spec's `subclassed`: torchvision's Conv3DSimple and Conv3DNoTemporal, r3d_18's and mc3_18's residual convs) counts 0. At batch N the hooks' total is divided by N (per image) but the patched functions' counts are not, and nn.Upsample's hook counts one sample before that division.",
   rules: {
     conv: hooked((f) => convHook(f), 'conv: k·Cin·(Cout/g) per output position (= the MACs) + one bias add per output element', `${OPS} conv_flops_counter_hook l. 60-92`),
     convTranspose: hooked(
@@ -180,6 +180,21 @@ export const ptflops: ConventionPreset = {
     gelu: hookAndFunction(outElements, inElements, 'nn.GELU: 2 per element (module hook + the patched F.gelu it calls); F.gelu alone: 1', `${OPS} MODULES_MAPPING nn.GELU l. 323-324 + FUNCTIONAL_MAPPING F.gelu l. 428`),
     elu: hookAndFunction(outElements, inElements, 'nn.ELU: 2 per element (module hook + the patched F.elu it calls); F.elu alone: 1', `${OPS} MODULES_MAPPING nn.ELU l. 279 + FUNCTIONAL_MAPPING F.elu l. 426`),
     prelu: hookAndFunction(outElements, inElements, 'nn.PReLU: 2 per element (module hook + the patched F.prelu it calls); F.prelu alone: 1', `${OPS} MODULES_MAPPING nn.PReLU l. 278 + FUNCTIONAL_MAPPING F.prelu l. 425`),
+    rmsNorm: {
+      count: () => 0,
+      why: "nn.RMSNorm is not in MODULES_MAPPING (no hook: 'Warning: module RMSNorm is treated as a zero-op' when verbose) and F.rms_norm is not patched (it runs torch.rms_norm, no patched call inside): 0",
+      source: `${OPS} MODULES_MAPPING l. 271-321, FUNCTIONAL_MAPPING l. 422-447; ptflops/pytorch_engine.py add_flops_counter_hook_function l. 230-235`,
+    },
+    rotaryEmbedding: {
+      count: () => 0,
+      why: "rotary embedding: no module or function of it in MODULES_MAPPING or FUNCTIONAL_MAPPING; the rotation is the `*` and `+` operators (transformers' apply_rotary_pos_emb), which are not patched: 0",
+      source: `${OPS} MODULES_MAPPING l. 271-321, FUNCTIONAL_MAPPING l. 422-447, TENSOR_OPS_MAPPING l. 453-469 (torch.mul/add, Tensor.mul/add: not the operators)`,
+    },
+    sdpa: {
+      count: () => 0,
+      why: 'F.scaled_dot_product_attention is not in FUNCTIONAL_MAPPING (its products run inside the aten op, past the patched torch.matmul/bmm): 0',
+      source: `${OPS} FUNCTIONAL_MAPPING l. 422-447, TENSOR_OPS_MAPPING l. 453-469`,
+    },
     ...ndRules('ptflops'),
   },
   // get_flops_pytorch (pytorch_engine.py l. 69-71, 93) sums the hooks' ints and the patched functions' returns (F.interpolate's a float at a scale) and returns int() of the sum
@@ -198,7 +213,7 @@ export const ptflopsAten: ConventionPreset = {
     'github.com/sovrasov/flops-counter.pytorch README.md (Benchmark: torchvision, MACs(G) (aten))',
   ],
   unit: 'MACs',
-  summary: 'Only aten.convolution, mm, matmul, addmm and bmm: conv and linear MACs with their bias adds (a linear on a 4-D input goes through matmul + add_, without its bias), attention\'s projections with their biases and both score products (bmm); nothing else.',
+  summary: 'Only aten.convolution, mm, matmul, addmm and bmm: conv and linear MACs with their bias adds (a linear on a 4-D input goes through matmul + add_, without its bias), attention\'s projections with their biases and both score products (bmm); nothing else (RMS norm and rotary embedding: 0).',
   rules: {
     conv: {
       count: (f) => f.cost.macs + (convDims(f).bias ? outElements(f) : 0),
@@ -264,6 +279,16 @@ export const ptflopsAten: ConventionPreset = {
       count: (f) => f.cost.macs,
       why: 'einsum of a contraction: lowered to aten.bmm, batch·M·K·N',
       source: `${ATEN} bmm_flop l. 57-68`,
+    },
+    rmsNorm: {
+      count: () => 0,
+      why: 'aten.rms_norm reaches only element-wise and reduction aten ops (pow, mean, add, rsqrt, mul), none in ATEN_OPS_MAPPING: 0',
+      source: `${ATEN} ATEN_OPS_MAPPING l. 109-116 (mm, matmul, addmm, bmm, convolution)`,
+    },
+    rotaryEmbedding: {
+      count: () => 0,
+      why: 'the rotation reaches aten.mul, add, neg, slice and cat, none in ATEN_OPS_MAPPING: 0',
+      source: `${ATEN} ATEN_OPS_MAPPING l. 109-116 (mm, matmul, addmm, bmm, convolution)`,
     },
     ...ndRules('ptflops-aten'),
   },
