@@ -163,6 +163,21 @@ const calflopsFlops: ConventionPreset['rules'] = {
     V2_SOURCE,
   ),
   ...ndRules('calflops'),
+  rmsNorm: {
+    count: () => 0,
+    why: 'F.rms_norm is not patched (nn.RMSNorm calls it; it runs torch.rms_norm, no patched call inside): 0, where F.layer_norm counts 5 per element',
+    source: `${OPS} _patch_functionals l. 452-503 (normalizations l. 475-479: batch, layer, instance, group), MODULE_HOOK_MAPPING l. 442-450`,
+  },
+  rotaryEmbedding: {
+    count: () => 0,
+    why: "rotary embedding: no patched function of it; the rotation is the `*` and `+` operators (transformers' apply_rotary_pos_emb), not patched (torch.mul/add and Tensor.mul/add are): 0",
+    source: `${OPS} _patch_functionals l. 452-503, _patch_tensor_methods l. 506-525`,
+  },
+  sdpa: {
+    count: () => 0,
+    why: 'F.scaled_dot_product_attention is not patched (its products run inside the aten op, past the patched torch.matmul): 0',
+    source: `${OPS} _patch_functionals l. 452-503, _patch_tensor_methods l. 506-525`,
+  },
   einsum: { count: (f) => numpyEinsumFlops(f), why: "torch.einsum: numpy's optimal-path FLOP count as printed (%.3e: four significant digits; a two-operand contraction: 2·L + 1, L the product of every label size)", source: `${OPS} _einsum_flops_compute l. 290-309` },
 };
 
@@ -182,7 +197,7 @@ export const calflops: ConventionPreset = {
   tool: 'calflops (its FLOPs figure)',
   source: [...COMMON.source],
   unit: 'FLOPs',
-  summary: 'FLOPs: 2·MACs of conv, linear and matmul, conv bias adds (not linear bias), batch norm 2 per element, layer/group/instance norm 5 per element (4 without affine), ReLU, LeakyReLU, SiLU, GELU, ELU, PReLU, softmax and every pooling 1 per (input) element, einsum numpy\'s optimal FLOPs, F.interpolate prod(size) given a size (an int size the int itself) and the input elements given a scale; attention its F.linear projections and softmax (nn.MultiheadAttention\'s torch.bmm score products are not patched; a Swin-style window\'s Tensor.matmul products are); ReLU6 (nn), sigmoid, hardswish, tanh, `+` and `*` (residuals, layer scale, position embedding) count 0.',
+  summary: 'FLOPs: 2·MACs of conv, linear and matmul, conv bias adds (not linear bias), batch norm 2 per element, layer/group/instance norm 5 per element (4 without affine), ReLU, LeakyReLU, SiLU, GELU, ELU, PReLU, softmax and every pooling 1 per (input) element, einsum numpy\'s optimal FLOPs, F.interpolate prod(size) given a size (an int size the int itself) and the input elements given a scale; attention its F.linear projections and softmax (nn.MultiheadAttention\'s torch.bmm score products are not patched; a Swin-style window\'s Tensor.matmul products are); ReLU6 (nn), sigmoid, hardswish, tanh, F.rms_norm, F.scaled_dot_product_attention, `+` and `*` (residuals, layer scale, position embedding, a rotary embedding) count 0.',
   rules: calflopsFlops,
 };
 
@@ -225,6 +240,7 @@ export const calflopsMacs: ConventionPreset = {
       V2_SOURCE,
     ),
     ...ndRules('calflops-macs'),
+    sdpa: { count: () => 0, why: 'F.scaled_dot_product_attention is not patched: no MACs (q·kᵀ and attn·v not counted)', source: `${OPS} _patch_functionals l. 452-503, _patch_tensor_methods l. 506-525` },
     resample: calflopsMacsResample('2 axes'),
     resampleNd: calflopsMacsResample('1 or 3 axes'),
   },
