@@ -70,7 +70,7 @@ export const torchinfo: ConventionPreset = {
     'github.com/TylerYep/torchinfo tests/test_output/resnet50.out (batch 2: Total mult-adds (G): 8.18)',
   ],
   unit: 'MACs',
-  summary: "Parameter elements × output positions for conv-like modules (bias included), × rows for linear, × batch for any other module with parameters (BN, LayerNorm, GroupNorm: 2·C·N; PReLU); modules without parameters, non-leaf modules (nn.MultiheadAttention holds out_proj, so its own projections and score products count 0; a block's layer scale, ViT's class token and position embedding) and functional calls count 0.",
+  summary: "Parameter elements × output positions for conv-like modules (bias included), × rows for linear, × batch for any other module with parameters (BN, LayerNorm, GroupNorm: 2·C·N; RMSNorm: its γ·N; PReLU); modules without parameters, non-leaf modules (nn.MultiheadAttention holds out_proj, so its own projections and score products count 0; a block's layer scale, ViT's class token and position embedding) and functional calls count 0.",
   rules: {
     conv: { count: convLike, why: 'Conv2d: (weight + bias elements)·N·H\'·W\' = MACs + one bias add per output element', source: `${LI} calculate_macs l. 275-279` },
     convTranspose: {
@@ -116,6 +116,21 @@ export const torchinfo: ConventionPreset = {
       count: (f) => paramElements(f) * f.outputs[0][0],
       why: 'PReLU (a module with parameters): slope elements·N',
       source: `${LI} calculate_macs l. 282-283`,
+    },
+    rmsNorm: {
+      count: (f) => (f.functional ? 0 : paramElements(f) * f.outputs[0][0]),
+      why: 'nn.RMSNorm (torch ≥ 2.4, a leaf module with parameters): its γ elements·N; without elementwise_affine, or as F.rms_norm, 0',
+      source: `${LI} calculate_macs l. 282-283; torchinfo/model_statistics.py l. 30-32 (leaf layers)`,
+    },
+    rotaryEmbedding: {
+      count: () => 0,
+      why: 'rotary embedding: no parameters (the cos/sin caches are buffers or inputs) and no module of its own in torch: 0',
+      source: `${LI} calculate_macs l. 272-286 (named_parameters only)`,
+    },
+    sdpa: {
+      count: () => 0,
+      why: 'F.scaled_dot_product_attention is a function with no parameters: 0 (q·kᵀ and attn·v not counted)',
+      source: `${LI} calculate_macs l. 272-286 (named_parameters only)`,
     },
     multiscaleAttention: byCalls(
       () => torchinfo.rules,
