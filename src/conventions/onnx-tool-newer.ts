@@ -67,6 +67,20 @@ function swinAttention(f: LayerFacts, scores: number): number {
   return f.cost.macs + f.cost.biasOps + p.s * p.t * p.c * MUL + scores * ADD + mask + scores * (EXP + DIV);
 }
 
+/**
+ * An opset-23/24 op onnx-tool has no node class for (ONNX RMSNormalization, RotaryEmbedding, Attention):
+ * create_node (node.py l. 3375-3382) warns and falls back to the base Node, whose shape_infer calls
+ * value_infer, which raises NotImplementedError (l. 209-213); Graph.shape_infer turns it into
+ * "Error occurred while inferring shape for node …" (graph.py l. 1045-1051), before graph.profile.
+ * So the tool prints no figure for such a graph: listed as unsupported, counted 0.
+ */
+const noNodeClass = (opType: string, own: string): Rule => ({
+  count: () => 0,
+  unsupported: true,
+  why: `not supported: onnx-tool has no node class for ONNX ${opType} (${own}): create_node falls back to the base Node, whose shape inference raises NotImplementedError, so Graph.shape_infer fails and the tool prints no figure for the graph; listed as unsupported, counted 0`,
+  source: `${NODE} create_node l. 3375-3382 (NODE_REGISTRY.get('${opType}Node'): None), Node.shape_infer/value_infer l. 209-213; onnx_tool/graph.py shape_infer l. 1045-1051`,
+});
+
 export const NEWER_RULES: Readonly<Partial<Record<Family, Rule>>> = {
   layerNorm: { count: layerNormalization, why: 'LayerNormalization: 7 per element (3 multiplies, 4 adds) + 29 per normalised row (add, sqrt 24, divide 4)', source: `${NODE} LayerNormalizationNode._profile_core l. 2525-2531` },
   localResponseNorm: {
@@ -142,6 +156,9 @@ export const NEWER_RULES: Readonly<Partial<Record<Family, Rule>>> = {
     why: "not supported: onnx-tool profiles the torch.onnx export, and its shape inference cannot read MViT's: each Pool splits the class token off with torch.tensor_split, which torch 1.13 exports as SequenceEmpty + Loop + SequenceInsert + SequenceAt, and onnx-tool has no node class for SequenceEmpty (the base Node's value_infer raises: 'Error occurred while inferring shape for node /blocks.0/attn/pool_k/SequenceEmpty'), so the tool printed no figure for mvit_v1_b or mvit_v2_s to transcribe; listed as unsupported, counted 0",
     source: `${NODE} Node.value_infer l. 212-213 (no SequenceEmpty class); onnx_tool/graph.py shape_infer l. 1045-1051; torchvision 0.14.1 mvit.py l. 86 (torch.tensor_split); scripts/convention_truth.py ONNX_TOOL_FAILS`,
   },
+  rmsNorm: noNodeClass('RMSNormalization', 'its norm classes are BatchNormalization, InstanceNormalization, LpNormalization and LayerNormalization'),
+  rotaryEmbedding: noNodeClass('RotaryEmbedding', "its own fused op type 'Rope' (RopeNode, l. 666) is not ONNX's RotaryEmbedding"),
+  sdpa: noNodeClass('Attention', "its own fused op types 'SDPA', 'GQA', 'MQA' (SDPANode, l. 2868-2915) are not ONNX's Attention"),
   windowAttentionV2: {
     count: () => 0,
     unsupported: true,
