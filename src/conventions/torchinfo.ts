@@ -47,6 +47,9 @@ export const TORCHINFO_LEAF_FAMILIES: ReadonlySet<Family> = new Set<Family>([
   'linear',
   'batchNorm',
   'layerNorm',
+  // nn.RMSNorm (torch ≥ 2.4): a leaf module holding its γ, as nn.LayerNorm (not measured: the truth
+  // script's torch 1.13 has no RMSNorm)
+  'rmsNorm',
   'groupNorm',
   'instanceNorm',
   'prelu',

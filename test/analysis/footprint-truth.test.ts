@@ -183,3 +183,28 @@ describe('an ONNX Swin: what the file can tell (test/fixtures/memory/swin_two_st
     expect(report.warnings.map((x) => x.code)).not.toContain('EXPORTER_CONSTANTS_COUNTED');
   });
 });
+
+describe("torchinfo's footprint counts nn.RMSNorm as the leaf module with parameters it is (as nn.LayerNorm)", () => {
+  const footprint = (affine: boolean) => {
+    const graph = parseNetworkSpec({
+      name: 'rms',
+      inputs: [{ name: 'x', shape: [2, 8, 16] }],
+      layers: [
+        { name: 'fc', op: 'linear', outFeatures: 16 },
+        { name: 'norm', op: 'rmsNorm', normalizedShape: [16], elementwiseAffine: affine },
+      ],
+    });
+    const inference = inferGraph(graph);
+    return analyzeMemory(graph, inference, analyzeGraph(graph, DEFAULTS, inference)).torchinfo;
+  };
+  it('[2, 8, 16] through linear 16→16 then rmsNorm [16]: forward/backward = 2 × 4 B × (256 + 256) = 4,096 B; params (16·16 + 16 + 16)·4 = 1,152 B', () => {
+    const t = footprint(true);
+    expect(t.forwardBackwardBytes).toBe(4096);
+    expect(t.paramsBytes).toBe(1152);
+  });
+  it('without its γ (elementwiseAffine false) it has no parameters, and only the linear\'s output counts: 2,048 B; params 1,088 B', () => {
+    const t = footprint(false);
+    expect(t.forwardBackwardBytes).toBe(2048);
+    expect(t.paramsBytes).toBe(1088);
+  });
+});
