@@ -132,9 +132,10 @@ type LayerNormAttrs = z.infer<typeof LayerNormAttrs>;
  */
 export function normalizedFrom(ctx: InferContext<{ normalizedShape?: number[]; axis?: number }>, x: Shape, a: { normalizedShape?: number[]; axis?: number }): number {
   if (a.normalizedShape === undefined) return normalizeAxis(ctx, a.axis ?? -1, x.length, 'axis');
-  const k = a.normalizedShape.length;
+  const shape = a.axis === undefined ? a.normalizedShape : besideAxis(a.normalizedShape, x, normalizeAxis(ctx, a.axis, x.length, 'axis'));
+  const k = shape.length;
   const tail = x.slice(x.length - k);
-  if (k === 0 || k > x.length || tail.some((d, i) => d !== a.normalizedShape![i])) {
+  if (k === 0 || k > x.length || tail.some((d, i) => d !== shape[i])) {
     ctx.fail('SHAPE_MISMATCH', `normalizedShape [${a.normalizedShape.join(', ')}] must be the trailing dims of the input ${fmtShape(x)}`, 'normalizedShape', { shapes: { input: x } });
   }
   const from = x.length - k;
@@ -143,6 +144,19 @@ export function normalizedFrom(ctx: InferContext<{ normalizedShape?: number[]; a
     ctx.fail('SHAPE_MISMATCH', `axis ${a.axis} normalises dims from ${normalizeAxis(ctx, a.axis, x.length, 'axis')} of the input ${fmtShape(x)}, but the weight's shape [${a.normalizedShape.join(', ')}] covers the last ${k}`, 'normalizedShape', { shapes: { input: x } });
   }
   return from;
+}
+
+/**
+ * A weight's shape beside ONNX's axis: it and the normalised dims x[from:] may differ by leading 1s
+ * (the importer drops an ONNX scale's leading 1s, and the normalised dims may begin with 1s:
+ * axis 1 of (2, 1, 8) with a scale [1, 8]), which name no values; the shape as x[from:] has it then,
+ * else as given (checked against x by the caller).
+ */
+function besideAxis(shape: number[], x: Shape, from: number): number[] {
+  const want = x.length - from;
+  if (shape.length > want && shape.slice(0, shape.length - want).every((d) => d === 1)) return shape.slice(shape.length - want);
+  if (shape.length < want && x.slice(from, x.length - shape.length).every((d) => d === 1)) return [...x.slice(from, x.length - shape.length), ...shape];
+  return shape;
 }
 
 function layerNormPlan(ctx: InferContext<LayerNormAttrs>): { plan: NormPlan; affineShape: Shape } {

@@ -97,6 +97,23 @@ describe('RMSNormalization (opset 23), hand-worked', () => {
     expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', "layer 'r': normalizedShape [1] must be the trailing dims of the input [2, 3, 8]"]);
   });
 
+  // onnxruntime 1.30 runs these: the scale is exactly X.shape[axis:], whose leading dims are 1s (the importer dropped them and then found the scale too short for the axis)
+  it('a scale of exactly the normalised shape with leading 1s runs: axis 1 on (2, 1, 2) with scale [1, 2], axis −3 on (1, 1, 2) with scale [1, 1, 2], axis 0 on (1, 2) with scale [1, 2]', () => {
+    const cases = [
+      [{ axis: { i: 1 }, epsilon: { f: 0.5 } }, [1, 2], [2, 1, 2], [3, 4, 3, 4]],
+      [{ axis: { i: -3 }, epsilon: { f: 0.5 } }, [1, 1, 2], [1, 1, 2], [3, 4]],
+      [{ axis: { i: 0 }, epsilon: { f: 0.5 } }, [1, 2], [1, 2], [3, 4]],
+    ] as const;
+    for (const [attrs, dims, shape, x] of cases) {
+      const graph = graphOf(rms(attrs, { dims: [...dims], data: [1, 2] }, [...shape]));
+      const r = analyzeGraph(graph, DEFAULTS);
+      expect([r.totals.complete, layer(r, 'r').params]).toEqual([true, 2]);
+      // each row [3, 4]: mean(x²) + ε = 13, y = x/√13·[1, 2]
+      const y = Object.values(runGraph(graph, { x: tensor([...shape], [...x]) }, OPTS).outputs)[0];
+      expect(Array.from(y.data)).toEqual([...x].map((v, i) => Math.fround((v / Math.sqrt(13)) * (i % 2 === 0 ? 1 : 2))));
+    }
+  });
+
   it('axis 1 on (2, 3, 8) with a scale [8]: SHAPE_MISMATCH naming both, not a wrong count', () => {
     const e = errorOf(() => analyzeGraph(graphOf(rms({ axis: { i: 1 } }, { dims: [8], data: new Array(8).fill(1) }, [2, 3, 8])), DEFAULTS));
     expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', "layer 'r': axis 1 normalises dims from 1 of the input [2, 3, 8], but the weight's shape [8] covers the last 1"]);

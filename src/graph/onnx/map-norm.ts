@@ -68,8 +68,16 @@ function filledWith(c: GraphConstant, value: number): boolean {
 }
 
 const numelOf = (c: GraphConstant) => c.shape.reduce((n, d) => n * d, 1);
-/** [1, 1, 8] → [8]: ONNX weights may carry broadcast axes in front. */
-const stripLeadingOnes = (shape: readonly number[]) => shape.slice(Math.max(0, Math.min(shape.findIndex((d) => d !== 1), shape.length - 1)));
+/**
+ * [1, 1, 8] → [8]: ONNX weights may carry broadcast axes in front; with a negative axis, not below
+ * its −axis normalised dims ([1, 1, 8] with axis −3 stays: the input's normalised dims begin with 1s).
+ */
+const stripLeadingOnes = (shape: readonly number[], axis: number) => {
+  const keep = axis < 0 ? -axis : 1;
+  let from = 0;
+  while (from < shape.length - keep && shape[from] === 1) from++;
+  return shape.slice(from);
+};
 
 /** Refuses extra outputs (a mean, an inverse standard deviation) the convlens op does not write. */
 function singleOutput(ctx: MapContext, names: string): void {
@@ -82,8 +90,8 @@ const layerNormalization: NodeMapper = (ctx) => {
   const bias = weightAt(ctx, 2, 'B (input 2)');
   // the Scale's shape is the normalised dims' (layerNorm checks it against the input): a Scale
   // that broadcasts over them (fewer values) would not fit one weight per normalised element
-  const normalizedShape = stripLeadingOnes(scale.shape);
   const axis = ctx.a.int('axis', -1);
+  const normalizedShape = stripLeadingOnes(scale.shape, axis);
   if (axis < 0 && normalizedShape.length < -axis) throw new Unsupported(`a Scale of shape [${scale.shape.join(', ')}] broadcast over the ${-axis} normalised dims`, 1);
   if (bias && numelOf(bias) !== numelOf(scale)) throw new Unsupported(`B of shape [${bias.shape.join(', ')}] beside Scale [${scale.shape.join(', ')}]`, 2);
   return {
@@ -97,8 +105,8 @@ const layerNormalization: NodeMapper = (ctx) => {
 
 const rmsNormalization: NodeMapper = (ctx) => {
   const scale = constantInput(ctx, 1, 'scale');
-  const normalizedShape = stripLeadingOnes(scale.shape);
   const axis = ctx.a.int('axis', -1);
+  const normalizedShape = stripLeadingOnes(scale.shape, axis);
   if (axis < 0 && normalizedShape.length < -axis) throw new Unsupported(`a scale of shape [${scale.shape.join(', ')}] broadcast over the ${-axis} normalised dims`, 1);
   return {
     op: 'rmsNorm',
