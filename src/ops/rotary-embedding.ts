@@ -64,6 +64,8 @@ function rotaryPlan(ctx: InferContext<RotaryEmbeddingAttrs>): RotaryPlan {
     const fits = positions ? c.length === 2 && c[1] === r / 2 : c.length === 3 && c[0] === b && c[1] === s && c[2] === r / 2;
     if (!fits) ctx.fail('SHAPE_MISMATCH', `the ${k === 1 ? 'cos' : 'sin'} cache ${fmtShape(c)} must be ${want} for x ${fmtShape(x)}`, ['inputs', k], { shapes: { input: x } });
   }
+  // gathered by the same ids, the caches hold the same positions (a sin shorter than cos was read past its end: NaN)
+  if (positions && sin[0] !== cos[0]) ctx.fail('SHAPE_MISMATCH', `the sin cache ${fmtShape(sin)} must have the cos cache's shape ${fmtShape(cos)}`, ['inputs', 2], { shapes: { input: x, cos, sin } });
   if (positions && (ids.length !== 2 || ids[0] !== b || ids[1] !== s)) ctx.fail('SHAPE_MISMATCH', `positionIds ${fmtShape(ids)} must be (${b}, ${s}) for x ${fmtShape(x)}`, ['inputs', 3], { shapes: { input: x } });
   return { b, s, h, d, r, strides, positions };
 }

@@ -317,6 +317,13 @@ describe('RotaryEmbedding (opset 23), hand-worked', () => {
     expect(run.code).toBe('INVALID_TENSOR');
     expect(run.message).toContain('positionIds [1, 2] holds 2 at [0, 1], not a row of the caches (2 rows)');
   });
+
+  // position id 2 is a row of cos (3 rows) but past sin's 2: the run read sin[4] as undefined and wrote NaN, a 200 with NaNs
+  it('a sin cache of other rows than the cos cache (3 and 2 positions) is SHAPE_MISMATCH at input 2 naming both, not NaNs at a run', () => {
+    const bytes = rope([1, 2, 4], { dims: [3, 2], data: [1, 1, 1, 1, 1, 1] }, { dims: [2, 2], data: [0, 0, 0, 0] }, { num_heads: { i: 1 } }, { dims: [1, 2], data: [0, 2] });
+    const e = errorOf(() => analyzeGraph(graphOf(bytes), DEFAULTS));
+    expect([e.code, e.message, e.details.path]).toEqual(['SHAPE_MISMATCH', "layer 'rope': the sin cache [2, 2] must have the cos cache's shape [3, 2]", '$.graph.node[0].input[2]']);
+  });
 });
 
 describe('Attention (opsets 23, 24): masks by hand, and what is not modelled refused at its input or attribute', () => {
