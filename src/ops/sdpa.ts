@@ -28,7 +28,7 @@ import type { InferContext, OpDef, Shape } from './types.js';
 import { tensor } from '../tensor/tensor.js';
 
 export const SdpaAttrs = z.strictObject({
-  qNumHeads: z.number().int().min(0).default(0).describe('Hq for 3-D inputs (B, S, Hq·D); 0 with 4-D inputs (ONNX q_num_heads)'),
+  qNumHeads: z.number().int().min(0).default(0).describe('Hq for 3-D inputs (B, S, Hq·D); with 4-D inputs 0 or their head count (ONNX q_num_heads)'),
   kvNumHeads: z.number().int().min(0).default(0).describe('Hkv for 3-D inputs (ONNX kv_num_heads)'),
   isCausal: z.boolean().default(false),
   boolMask: z.boolean().default(false).describe('the mask input (4th) is boolean, true where a key is attended (ONNX bool attn_mask); else it is added to the scores'),
@@ -72,6 +72,9 @@ function sdpaPlan(ctx: InferContext<SdpaAttrs>): SdpaPlan {
   } else {
     [b, hq, sq, d] = q;
     [hkv, sk] = [k[1], k[2]];
+    // 4-D inputs carry their heads; head counts given beside them must agree (onnxruntime refuses the node otherwise)
+    if (a.qNumHeads !== 0 && a.qNumHeads !== hq) ctx.fail('INVALID_ATTRIBUTE', `qNumHeads=${a.qNumHeads} but the 4-D q ${fmtShape(q)} has ${hq} heads`, 'qNumHeads', { shapes: { q, k, v } });
+    if (a.kvNumHeads !== 0 && a.kvNumHeads !== hkv) ctx.fail('INVALID_ATTRIBUTE', `kvNumHeads=${a.kvNumHeads} but the 4-D k ${fmtShape(k)} has ${hkv} heads`, 'kvNumHeads', { shapes: { q, k, v } });
     dv = v[3];
     if (k[0] !== b || v[0] !== b || k[3] !== d || v[1] !== hkv || v[2] !== sk) mismatch('k must be (B, Hkv, Sk, D) and v (B, Hkv, Sk, Dv) for q (B, Hq, Sq, D)');
   }

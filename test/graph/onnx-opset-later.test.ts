@@ -338,6 +338,20 @@ describe('Attention (opsets 23, 24): masks by hand, and what is not modelled ref
     expect(yOf(masked({ dims: [3, 1], data: [0, 0, 0] }))).toEqual([6, 6, 6]);
   });
 
+  // onnxruntime 1.30 refuses this node (q_num_heads must be Q's dim 1); convlens read the 4-D heads from the shapes and ignored the attributes
+  it('4-D inputs of 2 heads with q_num_heads 3 (or kv_num_heads 3) are INVALID_ATTRIBUTE at that attribute, not run as 2 heads', () => {
+    for (const [attrs, field, message] of [
+      [{ q_num_heads: { i: 3 } }, 'q_num_heads', "layer 'attn': qNumHeads=3 but the 4-D q [1, 2, 3, 4] has 2 heads"],
+      [{ q_num_heads: { i: 2 }, kv_num_heads: { i: 3 } }, 'kv_num_heads', "layer 'attn': kvNumHeads=3 but the 4-D k [1, 2, 3, 4] has 2 heads"],
+    ] as const) {
+      const bytes = onnxModel({ inputs: [{ name: 'x', shape: [1, 2, 3, 4] }], outputs: ['y'], opset: 23, nodes: [{ op: 'Attention', inputs: ['x', 'x', 'x'], outputs: ['y'], name: 'attn', attrs }] });
+      const e = errorOf(() => analyzeGraph(graphOf(bytes), DEFAULTS));
+      expect([e.code, e.message, e.details.onnxAttribute]).toEqual(['INVALID_ATTRIBUTE', message, field]);
+    }
+    const agrees = onnxModel({ inputs: [{ name: 'x', shape: [1, 2, 3, 4] }], outputs: ['y'], opset: 23, nodes: [{ op: 'Attention', inputs: ['x', 'x', 'x'], outputs: ['y'], name: 'attn', attrs: { q_num_heads: { i: 2 }, kv_num_heads: { i: 2 } } }] });
+    expect(analyzeGraph(graphOf(agrees), DEFAULTS).totals.complete).toBe(true);
+  });
+
   it('a mask that does not broadcast to (B, Hq, Sq, ≤ Sk) is SHAPE_MISMATCH at the mask', () => {
     const e = errorOf(() => analyzeGraph(graphOf(masked({ dims: [2, 3], data: [0, 0, 0, 0, 0, 0] })), DEFAULTS));
     expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', "layer 'attn': the mask [2, 3] does not broadcast to (B, Hq, Sq, ≤ Sk) = [1, 1, 3, 3]"]);
