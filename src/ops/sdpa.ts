@@ -88,6 +88,8 @@ function sdpaPlan(ctx: InferContext<SdpaAttrs>): SdpaPlan {
  */
 function maskPlan(ctx: InferContext<SdpaAttrs>, full: [number, number, number, number]): SdpaPlan['mask'] {
   const m = ctx.inputs[3];
+  // with no mask, boolMask would read every key's as false: all hidden, zeros
+  if (m === undefined && ctx.attrs.boolMask) ctx.fail('INVALID_ATTRIBUTE', 'boolMask says the mask (input 3) is boolean, but there is no mask: give one, or leave boolMask out', 'boolMask');
   if (m === undefined) return null;
   const padded = [...new Array<number>(Math.max(0, 4 - m.length)).fill(1), ...m];
   // a last dim of 1 broadcasts over the keys (NumPy's rule); a longer one shorter than Sk is padded
