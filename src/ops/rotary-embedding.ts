@@ -58,7 +58,9 @@ function rotaryPlan(ctx: InferContext<RotaryEmbeddingAttrs>): RotaryPlan {
   }
   const r = a.rotaryEmbeddingDim || d;
   if (r % 2 !== 0 || r > d) ctx.fail('INVALID_ATTRIBUTE', `rotaryEmbeddingDim=${r} must be even and at most the head size ${d}`, 'rotaryEmbeddingDim', { shapes: { input: x } });
-  const positions = ids !== undefined && ids.length > 0;
+  // a positionIds input of any rank is read as one (a rank-0 one was taken for none, its id ignored)
+  const positions = ids !== undefined;
+  if (positions && (ids.length !== 2 || ids[0] !== b || ids[1] !== s)) ctx.fail('SHAPE_MISMATCH', `positionIds ${fmtShape(ids)} must be (${b}, ${s}) for x ${fmtShape(x)}`, ['inputs', 3], { shapes: { input: x } });
   const want = positions ? `(P, ${r / 2})` : `(${b}, ${s}, ${r / 2})`;
   for (const [k, c] of [[1, cos], [2, sin]] as const) {
     const fits = positions ? c.length === 2 && c[1] === r / 2 : c.length === 3 && c[0] === b && c[1] === s && c[2] === r / 2;
@@ -66,7 +68,6 @@ function rotaryPlan(ctx: InferContext<RotaryEmbeddingAttrs>): RotaryPlan {
   }
   // gathered by the same ids, the caches hold the same positions (a sin shorter than cos was read past its end: NaN)
   if (positions && sin[0] !== cos[0]) ctx.fail('SHAPE_MISMATCH', `the sin cache ${fmtShape(sin)} must have the cos cache's shape ${fmtShape(cos)}`, ['inputs', 2], { shapes: { input: x, cos, sin } });
-  if (positions && (ids.length !== 2 || ids[0] !== b || ids[1] !== s)) ctx.fail('SHAPE_MISMATCH', `positionIds ${fmtShape(ids)} must be (${b}, ${s}) for x ${fmtShape(x)}`, ['inputs', 3], { shapes: { input: x } });
   return { b, s, h, d, r, strides, positions };
 }
 
