@@ -352,6 +352,16 @@ describe('Attention (opsets 23, 24): masks by hand, and what is not modelled ref
     expect(analyzeGraph(graphOf(agrees), DEFAULTS).totals.complete).toBe(true);
   });
 
+  // the spec allows 0 or 1 (Attributes.flag); 2 was read as 0, not causal, where a reader may take any non-zero for 1
+  it('is_causal 2 (Attention) and interleaved 2 (RotaryEmbedding) are ONNX_GRAPH_INVALID at the attribute, not read as 0', () => {
+    const attn = onnxModel({ inputs: [{ name: 'x', shape: [1, 1, 3, 2] }], outputs: ['y'], opset: 23, nodes: [{ op: 'Attention', inputs: ['x', 'x', 'x'], outputs: ['y'], name: 'attn', attrs: { is_causal: { i: 2 } } }] });
+    const rope = onnxModel({ inputs: [{ name: 'x', shape: [1, 1, 1, 4] }], outputs: ['y'], opset: 23, initializers: [{ name: 'c', dims: [1, 1, 2], data: [0, 0] }, { name: 's', dims: [1, 1, 2], data: [1, 1] }], nodes: [{ op: 'RotaryEmbedding', inputs: ['x', 'c', 's'], outputs: ['y'], name: 'rope', attrs: { interleaved: { i: 2 } } }] });
+    for (const [bytes, name] of [[attn, 'is_causal'], [rope, 'interleaved']] as const) {
+      const e = errorOf(() => graphOf(bytes));
+      expect([e.code, e.details.path, e.details.onnxAttribute]).toEqual(['ONNX_GRAPH_INVALID', '$.graph.node[0].attribute[0]', name]);
+    }
+  });
+
   it('a mask that does not broadcast to (B, Hq, Sq, ≤ Sk) is SHAPE_MISMATCH at the mask', () => {
     const e = errorOf(() => analyzeGraph(graphOf(masked({ dims: [2, 3], data: [0, 0, 0, 0, 0, 0] })), DEFAULTS));
     expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', "layer 'attn': the mask [2, 3] does not broadcast to (B, Hq, Sq, ≤ Sk) = [1, 1, 3, 3]"]);

@@ -26,7 +26,7 @@ export const ATTENTION_MAPPERS: Record<string, NodeMapper> = {
     return {
       op: 'scaledDotProductAttention',
       inputs: [...node.input.slice(0, 3), ...mask],
-      attrs: { qNumHeads: a.int('q_num_heads', 0), kvNumHeads: a.int('kv_num_heads', 0), isCausal: a.int('is_causal', 0) === 1, ...(scale !== undefined && { scale }), ...(mask.length && typeOf(3) === 'bool' && { boolMask: true }) },
+      attrs: { qNumHeads: a.int('q_num_heads', 0), kvNumHeads: a.int('kv_num_heads', 0), isCausal: a.flag('is_causal', false), ...(scale !== undefined && { scale }), ...(mask.length && typeOf(3) === 'bool' && { boolMask: true }) },
       from: { qNumHeads: 'q_num_heads', kvNumHeads: 'kv_num_heads', isCausal: 'is_causal', scale: 'scale' },
     };
   },

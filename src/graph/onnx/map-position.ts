@@ -10,7 +10,7 @@ export const POSITION_MAPPERS: Record<string, NodeMapper> = {
   RotaryEmbedding: ({ a, same }) =>
     same(
       'rotaryEmbedding',
-      { interleaved: a.int('interleaved', 0) === 1, numHeads: a.int('num_heads', 0), rotaryEmbeddingDim: a.int('rotary_embedding_dim', 0) },
+      { interleaved: a.flag('interleaved', false), numHeads: a.int('num_heads', 0), rotaryEmbeddingDim: a.int('rotary_embedding_dim', 0) },
       { interleaved: 'interleaved', numHeads: 'num_heads', rotaryEmbeddingDim: 'rotary_embedding_dim' },
     ),
 };
