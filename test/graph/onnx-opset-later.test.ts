@@ -187,6 +187,27 @@ describe('quantization at opset 23', () => {
   });
 });
 
+describe('DequantizeLinear-23 output_dtype that is no float type', () => {
+  // output_dtype INT8 (3), INT64 (7) or BOOL (9) was read as float32: a weight of floats, a layer of floats, without a word
+  it.each([3, 7, 9])('output_dtype %i is Unsupported at output_dtype, folded (q a constant) or a layer (q an input)', (od) => {
+    const folded = onnxModel({
+      inputs: [{ name: 'x', shape: [2] }],
+      outputs: ['y'],
+      opset: 23,
+      initializers: [{ name: 'q', dims: [2], data: [1, -7], type: 'int8' }, { name: 's', dims: [], data: [0.5] }],
+      nodes: [
+        { op: 'DequantizeLinear', inputs: ['q', 's'], outputs: ['d'], name: 'dq', attrs: { output_dtype: { i: od } } },
+        { op: 'Add', inputs: ['x', 'd'], outputs: ['y'], name: 'add' },
+      ],
+    });
+    const layer = onnxModel({ inputs: [{ name: 'q', shape: [2], elemType: 3 }], outputs: ['y'], opset: 23, initializers: [{ name: 's', dims: [], data: [0.5] }], nodes: [{ op: 'DequantizeLinear', inputs: ['q', 's'], outputs: ['y'], name: 'dq', attrs: { output_dtype: { i: od } } }] });
+    for (const bytes of [folded, layer]) {
+      const r = analyzeGraph(graphOf(bytes), DEFAULTS);
+      expect(r.totals.unsupported).toEqual([{ opType: 'DequantizeLinear', count: 1, nodes: ['dq'], reasons: [expect.stringContaining('output_dtype')] }]);
+    }
+  });
+});
+
 describe('element types the later opsets allow (float8 from 19, int4 21, float4e2m1 23, float8e8m0 24, int2 25)', () => {
   // a 3×3 2→2 conv whose weight W is stored as `dataType` in `bytes` bytes
   const conv = (dataType: number, bytes: number, opset = 25) =>

@@ -10,10 +10,11 @@
  * QLinearMatMul or MatMulInteger) bind to the op as weights, so they count as parameters; scales
  * and zero points stay inputs (constants: per tensor or per channel).
  */
-import { dtypeOfOnnx } from '../../tensor/dtype.js';
+import { dtypeOfOnnx, onnxTypeName } from '../../tensor/dtype.js';
 import type { GraphConstant } from '../graph.js';
 import { autoPad, convRankReason } from './map-conv-nd.js';
 import { Unsupported } from './mapping.js';
+import { DEQUANTIZED_TYPES } from './qdq.js';
 import type { MapContext, Mapped, NodeMapper } from './mapping.js';
 
 const QUANTIZED = new Set(['uint8', 'int8', 'uint16', 'int16']);
@@ -101,6 +102,8 @@ export const QUANT_MAPPERS: Record<string, NodeMapper> = {
   },
   DequantizeLinear(ctx) {
     noBlocks(ctx);
+    const out = ctx.a.int('output_dtype', 0);
+    if (!DEQUANTIZED_TYPES.has(out)) throw new Unsupported(`output_dtype ${onnxTypeName(out) ?? out} (ONNX ${out}): a dequantized output is a float type (FLOAT, FLOAT16, BFLOAT16)`, 'output_dtype');
     const x = ctx.constOf(0);
     const stored = x && (QUANTIZED.has(x.dataType) || x.dataType === 'int32');
     if (stored) return ctx.same('dequantizeLinear', { axis: ctx.a.int('axis', 1), dtype: x.dataType }, { axis: 'axis', dtype: 0 });

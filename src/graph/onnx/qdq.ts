@@ -36,6 +36,9 @@ function valuesOf(c: GraphConstant): ArrayLike<number> | null {
   return null;
 }
 
+/** DequantizeLinear-23's output_dtype values: absent (0, the scale's type), FLOAT, FLOAT16, DOUBLE, BFLOAT16. */
+export const DEQUANTIZED_TYPES: ReadonlySet<number> = new Set([0, 1, 10, 11, 16]);
+
 /**
  * The float constant a DequantizeLinear of constants (x, scale, zeroPoint?) stands for, or null
  * when an input is computed. `axis` is the node's (default 1), used when the scale is 1-D.
@@ -43,6 +46,8 @@ function valuesOf(c: GraphConstant): ArrayLike<number> | null {
  * scale's): a float16 or bfloat16 output is that type, its values rounded to it as a run would.
  */
 export function foldDequantize(output: string, x: GraphConstant, scale: GraphConstant, zeroPoint: GraphConstant | null, axis: number, outputDtype = 0): GraphConstant | null {
+  // another output_dtype is no float type: left to the mapper, which refuses it
+  if (!DEQUANTIZED_TYPES.has(outputDtype)) return null;
   const n = numel(x.shape);
   const perAxis = numel(scale.shape) > 1;
   const ax = axis < 0 ? axis + x.shape.length : axis;
