@@ -246,6 +246,23 @@ describe('element types the later opsets allow (float8 from 19, int4 21, float4e
     expect(e.message).toBe(`initializer 'W' declares dims [2, 2, 3, 3] (36 elements of ${name}, ${need} bytes), but its raw_data holds ${bytes} bytes: the file is damaged`);
   });
 
+  // onnx.proto: these types' values go to int32_data one byte each (a float8 value, two int4 or float4 values, four int2); a short int32_data was taken as whole
+  it.each([
+    [17, 'FLOAT8E4M3FN', 5, 36],
+    [22, 'INT4', 3, 18],
+    [26, 'INT2', 8, 9],
+  ])('type %i (%s) with int32_data of %i values for 36 elements (%i needed): INVALID_TENSOR, the file is damaged', (type, name, values, need) => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
+      outputs: ['y'],
+      opset: 25,
+      initializers: [{ name: 'W', dims: [2, 2, 3, 3], data: new Array(values).fill(1), field: 'int32Data', dataType: type }],
+      nodes: [{ op: 'Conv', inputs: ['x', 'W'], outputs: ['y'], name: 'c' }],
+    });
+    const e = errorOf(() => importOnnx(bytes));
+    expect([e.code, e.message]).toEqual(['INVALID_TENSOR', `initializer 'W' declares dims [2, 2, 3, 3] (36 elements of ${name}, ${need} values), but its int32_data holds ${values} values: the file is damaged`]);
+  });
+
   it('a graph input of UINT2 (ONNX 25) is UNSUPPORTED_DTYPE naming it at its path', () => {
     const bytes = onnxModel({ inputs: [{ name: 'x', shape: [4], elemType: 25 }], outputs: ['y'], opset: 25, nodes: [{ op: 'Identity', inputs: ['x'], outputs: ['y'], name: 'i' }] });
     const e = errorOf(() => importOnnx(bytes));

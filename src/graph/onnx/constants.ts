@@ -111,6 +111,8 @@ function checkDataSize(t: TensorProto, name: string, initializer: boolean, type:
   }
   const typed = typedField(t);
   if (typed && type !== 'other' && typed.values.length !== count) fail(`${typed.field} holds ${typed.values.length} values`, `${count} values`);
+  // a packed type's typed values are its bytes, one an int32_data entry (onnx.proto)
+  if (typed && packed !== undefined && typed.values.length !== packed) fail(`${typed.field} holds ${typed.values.length} values`, `${packed} values`);
 }
 
 export function toConstant(t: TensorProto, name: string, initializer: boolean, budget: DecodeBudget): GraphConstant {
