@@ -16,7 +16,8 @@
  *   MACs   = B·Hq·Sq·Sk·(D + Dv)          q·kᵀ and the weights times v, as attention's
  *   FLOPs  = B·Hq·Sq·Sk·6 element-wise    scale a score, then softmax's 5 (max, subtract, exp, sum, ÷);
  *                                         7 with a mask (its add or select)
- * Receptive field: every output reads every key position: global where a sequence dim is spatial.
+ * Receptive field: every output reads every key position: global where a sequence dim is spatial
+ * (over q's field, or over k's, v's or the mask's where q has none: constant queries).
  * VJP (q, k and v all): with P the attention weights, ∂v = Pᵀ·∂y, ∂S = P ⊙ (∂y·vᵀ − rowsum(P ⊙ ∂y·vᵀ)),
  * ∂q = scale·∂S·k, ∂k = scale·∂Sᵀ·q, a key/value head's summed over the query heads sharing it.
  */
@@ -123,9 +124,10 @@ export const scaledDotProductAttention: OpDef<SdpaAttrs, SdpaPlan> = {
     const exact = scores * (2 * p.d - 1) + p.b * p.hq * p.sq * p.dv * (2 * p.sk - 1);
     return { outputs: [out], weights: [], cost: { ...ZERO_COST, macs, exactMacOps: exact, elementwise: (PER_SCORE + (p.mask ? 1 : 0)) * scores }, runWork: runWorkOf(p), plan: p };
   },
+  // q's field made global, or (constant queries: DETR's learned ones) the keys', values' or mask's
   receptiveField(ctx) {
-    const rf = ctx.rf[0];
-    return rf ? globalOver(rf, ctx.inputs[0]) : rf;
+    const i = ctx.rf.findIndex((rf) => rf);
+    return i < 0 ? null : globalOver(ctx.rf[i], ctx.inputs[i]);
   },
   run(ctx) {
     const [q, k, v] = ctx.inputs.map((t) => t.data);

@@ -400,6 +400,25 @@ describe('Attention (opsets 23, 24): masks by hand, and what is not modelled ref
     }
   });
 
+  // the field was q's alone: learned queries (a constant, no field) over a conv's keys and values (DETR's decoder) had none
+  it('cross-attention of constant queries over keys and values from a 3×3 conv of a 6×8 map: a global field over it, not none', () => {
+    const bytes = onnxModel({
+      inputs: [{ name: 'x', shape: [1, 1, 6, 8] }],
+      outputs: ['y'],
+      opset: 23,
+      initializers: [
+        { name: 'W', dims: [1, 1, 3, 3] },
+        { name: 'q', dims: [1, 1, 2, 8], data: new Array(16).fill(0.1) },
+      ],
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'W'], outputs: ['c'], name: 'conv', attrs: { pads: { ints: [1, 1, 1, 1] } } },
+        { op: 'Attention', inputs: ['q', 'c', 'c'], outputs: ['y'], name: 'attn' },
+      ],
+    });
+    const r = analyzeGraph(graphOf(bytes), DEFAULTS);
+    expect(layer(r, 'attn').receptiveField).toMatchObject({ global: true, size: [6, 8] });
+  });
+
   it('a mask that does not broadcast to (B, Hq, Sq, ≤ Sk) is SHAPE_MISMATCH at the mask', () => {
     const e = errorOf(() => analyzeGraph(graphOf(masked({ dims: [2, 3], data: [0, 0, 0, 0, 0, 0] })), DEFAULTS));
     expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', "layer 'attn': the mask [2, 3] does not broadcast to (B, Hq, Sq, ≤ Sk) = [1, 1, 3, 3]"]);
