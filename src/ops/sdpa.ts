@@ -11,7 +11,8 @@
  * causal: query i sees keys j ≤ i (ONNX's bottom-right alignment with no past keys: the top-left
  * lower triangle, as onnxruntime 1.30). A mask (input 3, ONNX attn_mask) broadcast to (B, Hq, Sq,
  * keys ≤ Sk): added to the scores, or with boolMask hiding the keys where it is false; keys past a
- * shorter mask are hidden. A query seeing no key gives a row of zeros (ONNX's errata).
+ * shorter mask are hidden (a last dim of 1 broadcasts, as PyTorch's, unless padMask: ONNX's). A
+ * query seeing no key gives a row of zeros (ONNX's errata).
  *   params = 0
  *   MACs   = B·Hq·Sq·Sk·(D + Dv)          q·kᵀ and the weights times v, as attention's
  *   FLOPs  = B·Hq·Sq·Sk·6 element-wise    scale a score, then softmax's 5 (max, subtract, exp, sum, ÷);
@@ -33,6 +34,7 @@ export const SdpaAttrs = z.strictObject({
   kvNumHeads: z.number().int().min(0).default(0).describe('Hkv for 3-D inputs (ONNX kv_num_heads)'),
   isCausal: z.boolean().default(false),
   boolMask: z.boolean().default(false).describe('the mask input (4th) is boolean, true where a key is attended (ONNX bool attn_mask); else it is added to the scores'),
+  padMask: z.boolean().default(false).describe('a mask’s last dim shorter than Sk, 1 included, hides the keys past it (ONNX attn_mask, padded with −∞); else a last dim of 1 broadcasts over the keys (PyTorch)'),
   scale: z.number().positive().optional().describe('the scores’ factor (default 1/√D)'),
 });
 type SdpaAttrs = z.infer<typeof SdpaAttrs>;
@@ -93,8 +95,8 @@ function maskPlan(ctx: InferContext<SdpaAttrs>, full: [number, number, number, n
   if (m === undefined && ctx.attrs.boolMask) ctx.fail('INVALID_ATTRIBUTE', 'boolMask says the mask (input 3) is boolean, but there is no mask: give one, or leave boolMask out', 'boolMask');
   if (m === undefined) return null;
   const padded = [...new Array<number>(Math.max(0, 4 - m.length)).fill(1), ...m];
-  // a last dim of 1 broadcasts over the keys (NumPy's rule); a longer one shorter than Sk is padded
-  const keys = padded[3] === 1 ? full[3] : padded[3];
+  // a last dim of 1 broadcasts over the keys (NumPy's rule, PyTorch's) unless padMask (ONNX's: onnx/reference pads any shorter one); a longer one shorter than Sk is padded
+  const keys = padded[3] === 1 && !ctx.attrs.padMask ? full[3] : padded[3];
   const fits = m.length <= 4 && padded.slice(0, 3).every((n, i) => n === 1 || n === full[i]) && keys >= 1 && keys <= full[3];
   if (!fits) ctx.fail('SHAPE_MISMATCH', `the mask ${fmtShape(m)} does not broadcast to (B, Hq, Sq, ≤ Sk) = ${fmtShape(full)}`, ['inputs', 3], { shapes: { mask: m } });
   const strides: [number, number, number, number] = [0, 0, 0, padded[3] === 1 ? 0 : 1];

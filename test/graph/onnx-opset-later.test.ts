@@ -370,10 +370,13 @@ describe('Attention (opsets 23, 24): masks by hand, and what is not modelled ref
   const yOf = (bytes: Uint8Array) => Array.from(Object.values(runGraph(graphOf(bytes), { x: tensor([1, 1, 3, 1], [3, 6, 9]) }, OPTS).outputs)[0].data);
 
   // scale 1e-30: equal scores, so each row is the mean of the values its mask lets through
-  it('a boolean mask hides keys (a row hiding all gives zeros, ONNX’s errata); a mask of 2 keys hides the 3rd; a last dim of 1 broadcasts', () => {
+  // a last dim of 1 is shorter than Sk = 3 like any other: onnx/reference/ops/op_attention.py pads it with −∞ (False), keys 1 and 2 hidden
+  // (it was broadcast over the keys, as PyTorch's attn_mask: [6, 6, 6]; onnxruntime 1.30 refuses a mask shorter than Sk)
+  it('a boolean mask hides keys (a row hiding all gives zeros, ONNX’s errata); a mask of 2 keys hides the 3rd; a last dim of 1 sees key 0 alone', () => {
     expect(yOf(masked({ dims: [3, 3], data: [1, 0, 1, 0, 1, 1, 0, 0, 0], type: 'bool' }))).toEqual([6, 7.5, 0]);
     expect(yOf(masked({ dims: [1, 2], data: [1, 1], type: 'bool' }))).toEqual([4.5, 4.5, 4.5]);
-    expect(yOf(masked({ dims: [3, 1], data: [0, 0, 0] }))).toEqual([6, 6, 6]);
+    expect(yOf(masked({ dims: [3, 1], data: [0, 0, 0] }))).toEqual([3, 3, 3]);
+    expect(yOf(masked({ dims: [1, 1], data: [1], type: 'bool' }))).toEqual([3, 3, 3]);
   });
 
   // onnxruntime 1.30 refuses this node (q_num_heads must be Q's dim 1); convlens read the 4-D heads from the shapes and ignored the attributes

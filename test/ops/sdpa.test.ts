@@ -17,6 +17,12 @@ describe('scaledDotProductAttention by name', () => {
     expect(Array.from(call([x(), x(), x(), tensor([1, 3], [1, 1, 0])], { scale: 1e-30, boolMask: true }).outputs[0].data)).toEqual([4.5, 4.5, 4.5]);
   });
 
+  // PyTorch's attn_mask broadcasts (ONNX's pads a shorter last dim: padMask, which the ONNX importer sets)
+  it('a mask of last dim 1 broadcasts over the keys (6, 6, 6); with padMask it is key 0 alone (3, 3, 3)', () => {
+    expect(Array.from(call([x(), x(), x(), tensor([3, 1], [0, 0, 0])], { scale: 1e-30 }).outputs[0].data)).toEqual([6, 6, 6]);
+    expect(Array.from(call([x(), x(), x(), tensor([3, 1], [0, 0, 0])], { scale: 1e-30, padMask: true }).outputs[0].data)).toEqual([3, 3, 3]);
+  });
+
   // boolMask read the missing mask as 0 (false) at every key: every key hidden, a 200 of zeros
   it('boolMask with no mask input (3 inputs) is INVALID_ATTRIBUTE at boolMask, not every key hidden (zeros)', () => {
     const e = errorOf(() => call([x(), x(), x()], { scale: 1e-30, boolMask: true }));

@@ -2,7 +2,8 @@
  * ONNX Attention (opsets 23, 24) → scaledDotProductAttention (src/ops/sdpa.ts): Q, K, V, 4-D or 3-D
  * with q_num_heads and kv_num_heads, grouped-query heads, is_causal, scale (1/√head size by default);
  * softmax_precision is moot (convlens computes the softmax in float64); attn_mask (3), boolean (by
- * the type the graph gives it) or added. Not modelled, Unsupported at the input or attribute:
+ * the type the graph gives it) or added, a last dim shorter than the keys (1 too) padded with −∞ as
+ * onnx/reference/ops/op_attention.py does (padMask). Not modelled, Unsupported at the input or attribute:
  * past_key and past_value (4, 5), nonpad_kv_seqlen (6, opset 24), the present_key, present_value and
  * qk_matmul_output outputs, a softcap other than 0.
  */
@@ -26,7 +27,7 @@ export const ATTENTION_MAPPERS: Record<string, NodeMapper> = {
     return {
       op: 'scaledDotProductAttention',
       inputs: [...node.input.slice(0, 3), ...mask],
-      attrs: { qNumHeads: a.int('q_num_heads', 0), kvNumHeads: a.int('kv_num_heads', 0), isCausal: a.flag('is_causal', false), ...(scale !== undefined && { scale }), ...(mask.length && typeOf(3) === 'bool' && { boolMask: true }) },
+      attrs: { qNumHeads: a.int('q_num_heads', 0), kvNumHeads: a.int('kv_num_heads', 0), isCausal: a.flag('is_causal', false), ...(scale !== undefined && { scale }), ...(mask.length && { padMask: true }), ...(mask.length && typeOf(3) === 'bool' && { boolMask: true }) },
       from: { qNumHeads: 'q_num_heads', kvNumHeads: 'kv_num_heads', isCausal: 'is_causal', scale: 'scale' },
     };
   },
