@@ -13,8 +13,13 @@ import type { NodeMapper } from './mapping.js';
 const INPUTS = ['past_key', 'past_value', 'nonpad_kv_seqlen'];
 const OUTPUTS = ['present_key', 'present_value', 'qk_matmul_output'];
 
+/** Attention-23/24's attributes: a later opset's file is read by 24's definition, so an attribute beyond these (a window) is refused, not left unread. */
+const ATTRIBUTES = new Set(['is_causal', 'kv_num_heads', 'q_num_heads', 'qk_matmul_output_mode', 'scale', 'softcap', 'softmax_precision']);
+
 export const ATTENTION_MAPPERS: Record<string, NodeMapper> = {
-  Attention: ({ node, a, typeOf }) => {
+  Attention: ({ node, a, typeOf, opset }) => {
+    const later = opset > 24 ? (node.attribute ?? []).find((p) => !ATTRIBUTES.has(p.name)) : undefined;
+    if (later) throw new Unsupported(`the attribute ${later.name} (opset ${opset}; convlens reads Attention as opset 24 defines it)`, later.name);
     INPUTS.forEach((name, k) => {
       if (node.input[4 + k]) throw new Unsupported(`the input ${name} (convlens attends Q, K and V, with a mask, alone)`, 4 + k);
     });
