@@ -37,13 +37,18 @@ const ctxOf = (c: OperatorCall) => {
   return { plan: plan as ConvPlan, expected: Array.from(out.data), ctx: { attrs, plan, inputs: c.inputs, weights, outputs: [out.shape], training: false, seed: 0 } };
 };
 
-describe('shared tail: bits of the one-thread conv', () => {
+/** A team of two for the describe block: every layer split (splitMacs 1), its partner taking part before the first case (the first split spawns it and runs alone); closed after. */
+function withSplittingTeam(): void {
   beforeAll(async () => {
     await configureTeams({ runThreads: 2, threads: 2, splitMacs: 1 });
     const { ctx } = ctxOf(call(random([1, 16, 40, 40], 9), { outChannels: 16, kernelSize: 3, padding: 1 }, { weight: random([16, 16, 3, 3], 9) }));
     await untilPartnerJob(() => void splitKernel(conv2d, ctx as never));
   }, 30_000);
   afterAll(() => configureTeams(null));
+}
+
+describe('shared tail: bits of the one-thread conv', () => {
+  withSplittingTeam();
 
   const cases: [string, number[], Record<string, unknown>, number[]][] = [
     ['odd height 57, pad 1', [1, 16, 57, 40], { outChannels: 16, kernelSize: 3, padding: 1 }, [16, 16, 3, 3]],
@@ -104,13 +109,7 @@ describe('shared tail: bits of the one-thread conv', () => {
 });
 
 describe('shared tail: non-finite and overflowing inputs in the tail rows', () => {
-  beforeAll(async () => {
-    await configureTeams({ runThreads: 2, threads: 2, splitMacs: 1 });
-    // the first split spawns the team's partner and runs alone: wait until it takes part
-    const { ctx } = ctxOf(call(random([1, 16, 40, 40], 9), { outChannels: 16, kernelSize: 3, padding: 1 }, { weight: random([16, 16, 3, 3], 9) }));
-    await untilPartnerJob(() => void splitKernel(conv2d, ctx as never));
-  }, 30_000);
-  afterAll(() => configureTeams(null));
+  withSplittingTeam();
 
   for (const [what, v] of [
     ['NaN', NaN],
